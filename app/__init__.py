@@ -1,0 +1,1 @@
+"""Sanggar: the backend of a creative community."""

@@ -1,0 +1,1 @@
+"""Registration, log-in, token refresh and the principal behind every request."""

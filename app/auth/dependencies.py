@@ -1,0 +1,122 @@
+"""Who is calling: the principal behind a Bearer token, and the role checks built on it.
+
+Two kinds of Bearer token are accepted: short-lived JWT access tokens from the password
+flow, and personal access tokens (`sgr_pat_…`) for integrators. Both resolve to a
+`Principal` in one query that also checks the member is active and the log-in not revoked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+
+from app.auth import service
+from app.auth.exceptions import InsufficientScope, RoleRequired
+from app.core.db import SAFE_METHODS, SessionDep
+from app.core.deps import SettingsDep
+from app.core.errors import Unauthorized
+from app.core.idempotency import Creation, creation_dependency
+from app.core.openapi import declares
+from app.models import ROLE_RANK, Member, Role
+
+oauth2_password = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    scheme_name="OAuth2Password",
+    description="Log in with email or handle and password; the access token lasts minutes.",
+    auto_error=False,
+)
+personal_access_token = HTTPBearer(
+    scheme_name="PersonalAccessToken",
+    description="A personal access token (`sgr_pat_…`) from `POST /api/v1/members/me/tokens`.",
+    auto_error=False,
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    member: Member
+    scopes: frozenset[str]
+    session_id: int | None = None  # set for JWT access tokens
+    token_id: int | None = None  # set for personal access tokens
+
+    @property
+    def via_personal_token(self) -> bool:
+        return self.token_id is not None
+
+
+@declares(401)
+def optional_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_password)],
+    _pat: Annotated[HTTPAuthorizationCredentials | None, Depends(personal_access_token)],
+) -> Principal | None:
+    """The caller, or None when no credentials are sent. Bad credentials are a 401."""
+    if token is None:
+        return None
+    resolved = service.resolve_token(session, settings, token=token)
+    if resolved is None:
+        raise Unauthorized("The access token is invalid, expired or revoked.")
+    member, scopes, session_id, token_id = resolved
+    principal = Principal(member=member, scopes=scopes, session_id=session_id, token_id=token_id)
+    _check_scope(principal, request.method)
+    return principal
+
+
+def _check_scope(principal: Principal, method: str) -> None:
+    needed = "read" if method in SAFE_METHODS else "write"
+    if needed not in principal.scopes and "write" not in principal.scopes:
+        raise InsufficientScope(f"This token lacks the `{needed}` scope.")
+
+
+@declares(401, 403)
+def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if principal is None:
+        raise Unauthorized("Log in or send a personal access token.", error="invalid_request")
+    return principal
+
+
+def current_member(principal: Annotated[Principal, Depends(current_principal)]) -> Member:
+    return principal.member
+
+
+def optional_member(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Member | None:
+    return principal.member if principal else None
+
+
+def require_role(minimum: Role) -> Any:
+    @declares(403)
+    def check(member: Annotated[Member, Depends(current_member)]) -> Member:
+        if ROLE_RANK[Role(member.role)] < ROLE_RANK[minimum]:
+            raise RoleRequired(f"Only {minimum.value}s and above may do this.")
+        return member
+
+    check.__name__ = f"require_{minimum.value}"
+    return Depends(check)
+
+
+@declares(403)
+def interactive_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """A logged-in session: personal access tokens may not mint or list tokens."""
+    if principal.via_personal_token:
+        raise InsufficientScope("Manage tokens from a logged-in session, not with a token.")
+    return principal
+
+
+def key_owner(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> str:
+    if principal is not None:
+        return f"member:{principal.member.id}"
+    return "client:" + (request.client.host if request.client else "unknown")
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+InteractivePrincipal = Annotated[Principal, Depends(interactive_principal)]
+CurrentMember = Annotated[Member, Depends(current_member)]
+OptionalMember = Annotated[Member | None, Depends(optional_member)]
+OrganizerMember = Annotated[Member, require_role(Role.ORGANIZER)]
+AdminMember = Annotated[Member, require_role(Role.ADMIN)]
+CreationDep = Annotated[Creation, Depends(creation_dependency(key_owner))]

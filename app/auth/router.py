@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Response
+
+from app.auth import service
+from app.auth.dependencies import CreationDep
+from app.auth.schemas import RefreshRequest, RegisterRequest, TokenResponse
+from app.core.db import SessionDep
+from app.core.deps import SettingsDep
+from app.core.openapi import problems
+from app.core.types import Line
+from app.members import service as members
+from app.members.schemas import MemberPublic
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/register", status_code=201, response_model=MemberPublic, summary="Register", responses=problems(403, 409)
+)
+def auth_register(session: SessionDep, settings: SettingsDep, data: RegisterRequest, creation: CreationDep) -> Response:
+    """Create an account; in invite mode a valid `invite_code` is required."""
+    member = service.register(session, settings, data=data)
+    profile = members.present(session, member, viewer=member)
+    return creation.created(profile, location=f"/api/v1/members/{member.id}")
+
+
+@router.post("/token", response_model=TokenResponse, summary="Log in", responses=problems(401))
+def auth_token(
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[Line, Form(min_length=1, max_length=254, description="Email or handle.")],
+    password: Annotated[str, Form(min_length=1, max_length=128)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+) -> TokenResponse:
+    """OAuth2 password flow: exchange email-or-handle and password for tokens."""
+    return service.login(session, settings, username=username, password=password)
+
+
+@router.post("/refresh", response_model=TokenResponse, summary="Refresh tokens", responses=problems(401))
+def auth_refresh(session: SessionDep, settings: SettingsDep, data: RefreshRequest) -> TokenResponse:
+    """Exchange a refresh token for a new pair; each refresh token works once."""
+    return service.refresh(session, settings, refresh_token=data.refresh_token)
+
+
+@router.post("/logout", status_code=204, summary="Log out")
+def auth_logout(session: SessionDep, data: RefreshRequest) -> Response:
+    """Revoke the log-in this refresh token belongs to, with all its tokens."""
+    service.logout(session, refresh_token=data.refresh_token)
+    return Response(status_code=204)

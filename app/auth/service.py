@@ -1,0 +1,212 @@
+"""Log-in sessions, rotating refresh tokens, personal access tokens and invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import structlog
+from sqlmodel import Session, col, select
+
+from app.auth.exceptions import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    InvitationRequired,
+    RefreshTokenReused,
+)
+from app.auth.schemas import RegisterRequest, TokenResponse
+from app.core.clock import utcnow
+from app.core.config import RegistrationMode, Settings
+from app.core.db import READ_ONLY_OPTION
+from app.core.security import (
+    PAT_PREFIX,
+    create_access_token,
+    decode_access_token,
+    dummy_hash,
+    hash_secret,
+    new_secret,
+    verify_password,
+)
+from app.members import service as members
+from app.models import AuthSession, Invitation, Member, PersonalAccessToken, RefreshToken
+
+log = structlog.get_logger("sanggar.auth")
+
+FULL_SCOPES = frozenset({"read", "write"})
+# Writing last_used_at on every request would turn reads into writes; once a minute is
+# precise enough for "when did this integration last call us".
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+ResolvedToken = tuple[Member, frozenset[str], int | None, int | None]
+
+
+def register(session: Session, settings: Settings, *, data: RegisterRequest) -> Member:
+    invitation_id = None
+    if settings.registration is RegistrationMode.INVITE:
+        invitation_id = _claim_invitation(session, code=data.invite_code)
+    member = members.create_member(
+        session,
+        settings,
+        email=data.email,
+        password=data.password,
+        handle=data.handle,
+        display_name=data.display_name,
+    )
+    if invitation_id is not None:
+        session.execute(
+            sa.update(Invitation).where(col(Invitation.id) == invitation_id).values(used_by_id=member.id)
+        )
+    return member
+
+
+def _claim_invitation(session: Session, *, code: str | None) -> int:
+    """Marks the invitation used in one conditional UPDATE, so two sign-ups cannot share it."""
+    if not code:
+        raise InvitationRequired("Registration is by invitation; send an `invite_code`.")
+    now = utcnow()
+    claimed = session.execute(
+        sa.update(Invitation)
+        .where(
+            col(Invitation.code) == code,
+            col(Invitation.used_at).is_(None),
+            col(Invitation.expires_at) > now,
+        )
+        .values(used_at=now)
+        .returning(col(Invitation.id))
+    ).scalar_one_or_none()
+    if claimed is None:
+        raise InvitationRequired("This invitation code is unknown, used or expired.")
+    return claimed
+
+
+def login(session: Session, settings: Settings, *, username: str, password: str) -> TokenResponse:
+    member = members.find_by_login(session, username)
+    if member is None:
+        # Spend the same time as a real check so response times do not reveal who exists.
+        verify_password(settings, password, dummy_hash(settings.password_hash_memory_kib, settings.password_hash_time_cost))
+        raise InvalidCredentials("Wrong email, handle or password.")
+    valid, new_hash = verify_password(settings, password, member.password_hash)
+    if not valid or not member.is_active:
+        raise InvalidCredentials("Wrong email, handle or password.")
+    if new_hash is not None:
+        member.password_hash = new_hash
+    auth_session = AuthSession(member_id=member.id)  # type: ignore[arg-type]
+    session.add(auth_session)
+    session.flush()
+    return issue_tokens(session, settings, member_id=member.id, session_id=auth_session.id)  # type: ignore[arg-type]
+
+
+def issue_tokens(session: Session, settings: Settings, *, member_id: int, session_id: int) -> TokenResponse:
+    now = utcnow()
+    refresh_token = new_secret()
+    session.add(
+        RefreshToken(
+            session_id=session_id,
+            token_hash=hash_secret(refresh_token),
+            expires_at=now + timedelta(days=settings.refresh_token_days),
+        )
+    )
+    session.flush()
+    return TokenResponse(
+        access_token=create_access_token(settings, member_id=member_id, session_id=session_id, now=now),
+        token_type="bearer",
+        expires_in=settings.access_token_minutes * 60,
+        refresh_token=refresh_token,
+    )
+
+
+def refresh(session: Session, settings: Settings, *, refresh_token: str) -> TokenResponse:
+    """Exchanges a refresh token for a new pair; a token used twice revokes its whole chain."""
+    now = utcnow()
+    found = session.exec(
+        select(RefreshToken, AuthSession, Member)
+        .join(AuthSession, col(AuthSession.id) == RefreshToken.session_id)
+        .join(Member, col(Member.id) == AuthSession.member_id)
+        .where(RefreshToken.token_hash == hash_secret(refresh_token))
+    ).first()
+    if found is None:
+        raise InvalidRefreshToken("Unknown refresh token.")
+    token, auth_session, member = found
+    if auth_session.revoked_at is not None or not member.is_active or token.expires_at <= now:
+        raise InvalidRefreshToken("This refresh token is expired or revoked; log in again.")
+    # Conditional UPDATE: of two concurrent exchanges of one token exactly one wins.
+    exchanged = session.execute(
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.id) == token.id, col(RefreshToken.used_at).is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if exchanged != 1:
+        _revoke_session(session, session_id=auth_session.id)  # type: ignore[arg-type]
+        log.warning("refresh_token_reused", member_id=member.id, session_id=auth_session.id)
+        raise RefreshTokenReused("This refresh token was already used; the log-in is revoked.")
+    return issue_tokens(session, settings, member_id=member.id, session_id=auth_session.id)  # type: ignore[arg-type]
+
+
+def logout(session: Session, *, refresh_token: str) -> None:
+    session_id = session.exec(
+        select(RefreshToken.session_id).where(RefreshToken.token_hash == hash_secret(refresh_token))
+    ).first()
+    if session_id is not None:
+        _revoke_session(session, session_id=session_id)
+
+
+def _revoke_session(session: Session, *, session_id: int) -> None:
+    session.execute(
+        sa.update(AuthSession)
+        .where(col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def resolve_token(session: Session, settings: Settings, *, token: str) -> ResolvedToken | None:
+    """The member behind a Bearer token, with its scopes, or None if it is not valid now."""
+    if token.startswith(PAT_PREFIX):
+        return _resolve_personal_token(session, token)
+    claims = decode_access_token(settings, token)
+    if claims is None:
+        return None
+    found = session.exec(
+        select(Member, AuthSession.revoked_at)
+        .join(AuthSession, col(AuthSession.member_id) == Member.id)
+        .where(AuthSession.id == claims.session_id, Member.id == claims.member_id)
+    ).first()
+    if found is None or found[1] is not None or not found[0].is_active:
+        return None
+    return found[0], FULL_SCOPES, claims.session_id, None
+
+
+def _resolve_personal_token(session: Session, token: str) -> ResolvedToken | None:
+    found = session.exec(
+        select(PersonalAccessToken, Member)
+        .join(Member, col(Member.id) == PersonalAccessToken.member_id)
+        .where(PersonalAccessToken.token_hash == hash_secret(token))
+    ).first()
+    if found is None:
+        return None
+    pat, member = found
+    now = utcnow()
+    if not member.is_active or (pat.expires_at is not None and pat.expires_at <= now):
+        return None
+    if pat.last_used_at is None or pat.last_used_at < now - LAST_USED_PRECISION:
+        _touch_personal_token(session, token_id=pat.id, now=now)  # type: ignore[arg-type]
+    return member, frozenset(pat.scopes), None, pat.id
+
+
+def _touch_personal_token(session: Session, *, token_id: int, now: datetime) -> None:
+    statement = (
+        sa.update(PersonalAccessToken)
+        .where(col(PersonalAccessToken.id) == token_id)
+        .values(last_used_at=now)
+    )
+    bind = session.get_bind()
+    if not bind.get_execution_options().get(READ_ONLY_OPTION, False):
+        session.execute(statement)
+        return
+    # A read request records the use in its own short transaction, so that it stays a
+    # read (on SQLite it would otherwise need the write lock).
+    try:
+        with bind.connect() as connection:
+            connection.execute(statement)
+            connection.commit()
+    except sa.exc.OperationalError as error:  # best effort: never fail a request over it
+        log.warning("token_last_used_not_recorded", token_id=token_id, error=str(error))

@@ -1,0 +1,109 @@
+"""The `sanggar` command: serve, migrate, create-admin, seed-demo, openapi."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlmodel import Session
+
+from app.core.config import get_settings
+from app.core.db import create_db_engine
+from app.core.migrations import upgrade
+from app.members import service as members
+from app.models import Role
+
+cli = typer.Typer(help="Sanggar: the backend of a creative community.", no_args_is_help=True)
+console = Console()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the API with uvicorn."""
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=None,  # our structured logging (app.core.logging) handles uvicorn's loggers
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Upgrade the database to the latest schema (or to REVISION)."""
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"[green]Database migrated to {revision}.[/green]")
+
+
+@cli.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(prompt=True)],
+    handle: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    display_name: Annotated[str, typer.Option(prompt=True)] = "Admin",
+) -> None:
+    """Create an admin account."""
+    from app.auth.schemas import RegisterRequest
+
+    data = RegisterRequest(email=email, password=password, handle=handle, display_name=display_name)
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    with Session(engine) as session:
+        member = members.create_member(
+            session,
+            settings,
+            email=data.email,
+            password=data.password,
+            handle=data.handle,
+            display_name=data.display_name,
+            role=Role.ADMIN,
+        )
+        session.commit()
+        console.print(f"[green]Admin @{member.handle} created (id {member.id}).[/green]")
+
+
+@cli.command("seed-demo")
+def seed_demo(
+    members_count: Annotated[int, typer.Option("--members", help="How many members.")] = 60,
+    seed: Annotated[int, typer.Option(help="Random seed, for a repeatable community.")] = 7,
+) -> None:
+    """Fill the database with a realistic demo community."""
+    from app.demo import seed_community
+
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    summary = seed_community(engine, settings, members_count=members_count, seed=seed, console=console)
+    console.print(f"[green]Demo community ready:[/green] {summary}")
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the schema.")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI contract to openapi/openapi.json."""
+    from app.main import create_app
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_openapi(create_app().openapi()))
+    console.print(f"[green]Wrote {output}.[/green]")
+
+
+def render_openapi(schema: dict[str, object]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    cli()

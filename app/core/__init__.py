@@ -1,0 +1,1 @@
+"""Cross-cutting conventions every feature uses: config, db, errors, pagination, HTTP rules."""

@@ -1,0 +1,92 @@
+"""Settings, read once from `SANGGAR_*` environment variables or a `.env` file."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class RegistrationMode(StrEnum):
+    OPEN = "open"
+    INVITE = "invite"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SANGGAR_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = "sqlite:///./sanggar.db"
+    # Large enough that every anyio worker thread (40) holds a connection without waiting.
+    database_pool_size: int = 40
+    database_max_overflow: int = 10
+    redis_url: str | None = None
+
+    # None means: generate one and keep it in `.sanggar/secret_key`, fine for one machine.
+    # Several app processes on several machines must share one explicit key.
+    secret_key: SecretStr | None = None
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    registration: RegistrationMode = RegistrationMode.OPEN
+    invitation_days: int = Field(default=7, ge=1, le=365)
+    # Argon2id cost; the defaults follow OWASP's recommendation (19 MiB, 2 passes).
+    password_hash_memory_kib: int = Field(default=19_456, ge=1024)
+    password_hash_time_cost: int = Field(default=2, ge=1)
+
+    public_base_url: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = []
+    max_body_bytes: int = 1_048_576
+
+    rate_limit_enabled: bool = True
+    rate_limit_default: str = "300/minute"
+    rate_limit_auth: str = "10/minute"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+    bootstrap_admin_handle: str = "admin"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def signing_key(self) -> str:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _local_secret_key()
+
+
+@lru_cache(maxsize=1)
+def _local_secret_key() -> str:
+    path = Path(".sanggar") / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

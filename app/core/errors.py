@@ -1,0 +1,221 @@
+"""RFC 9457 problem details: the one shape of every error the API returns.
+
+Services raise `ProblemError` subclasses that carry their status and machine-readable
+`code`; the handlers below render those, FastAPI's validation errors and Starlette's own
+404/405/413 the same way.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.jsonutil import dumps
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://sanggar.dev/problems/"
+
+class ValidationIssue(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"loc": ["body", "handle"], "msg": "String should match pattern", "type": "string_pattern_mismatch"}
+    ]})
+
+    loc: list[str | int] = Field(description="Where the bad value is: body, query, path or header, then the field.")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details with a machine-readable `code`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "https://sanggar.dev/problems/not_found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Member 42 does not exist.",
+        "code": "not_found",
+    }]})
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable machine-readable code, e.g. `vote_budget_exhausted`.")
+
+
+class ValidationProblem(Problem):
+    """A 422: the request was well-formed but some fields are invalid."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "https://sanggar.dev/problems/validation_failed",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": "1 field is invalid.",
+        "code": "validation_failed",
+        "errors": [{"loc": ["query", "limit"], "msg": "Input should be less than or equal to 100", "type": "less_than_equal"}],
+    }]})
+
+    errors: list[ValidationIssue]
+
+
+class ProblemError(Exception):
+    """Base of every error a service may raise. Subclasses set status and code."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    # When True the request's transaction is committed although the request fails.
+    persist_changes: ClassVar[bool] = False
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = detail or HTTPStatus(self.status).phrase
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+    def to_problem(self) -> Problem:
+        return Problem(
+            type=PROBLEM_TYPE_BASE + self.code,
+            title=HTTPStatus(self.status).phrase,
+            status=self.status,
+            detail=self.detail,
+            code=self.code,
+        )
+
+
+class BadRequest(ProblemError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(ProblemError):
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, detail: str | None = None, *, error: str = "invalid_token") -> None:
+        super().__init__(
+            detail or "Missing or invalid credentials.",
+            headers={"WWW-Authenticate": f'Bearer error="{error}"'},
+        )
+
+
+class Forbidden(ProblemError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ProblemError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    code = "conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status = 412
+    code = "precondition_failed"
+
+
+class Unprocessable(ProblemError):
+    """A 422 raised by a service for a rule pydantic cannot check (e.g. a private URL)."""
+
+    status = 422
+    code = "validation_failed"
+
+    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
+        super().__init__(detail)
+        self.loc = loc or ["body"]
+
+    def to_problem(self) -> Problem:
+        base = super().to_problem()
+        issue = ValidationIssue(loc=self.loc, msg=self.detail, type=self.code)
+        return ValidationProblem(**base.model_dump(), errors=[issue])
+
+
+class TooManyRequests(ProblemError):
+    status = 429
+    code = "rate_limited"
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        content=dumps(problem.model_dump()),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _starlette_code(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "body_too_large",
+    }.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_"))
+
+
+async def _handle_problem(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc.to_problem(), exc.headers)
+
+
+async def _handle_http_exception(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _starlette_code(status)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 413:
+        detail = "The request body is larger than the server accepts."
+    problem = Problem(
+        type=PROBLEM_TYPE_BASE + code,
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+    )
+    return problem_response(problem, dict(exc.headers or {}))
+
+
+def _issue(error: dict[str, Any]) -> ValidationIssue:
+    message = str(error.get("msg", "Invalid value"))
+    return ValidationIssue(loc=list(error.get("loc", ())), msg=message, type=str(error["type"]))
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    # Unparseable JSON is malformed (400), not a field that failed validation (422).
+    if any(error["type"] == "json_invalid" for error in errors):
+        problem = BadRequest("The request body is not valid JSON.").to_problem()
+        return problem_response(problem)
+    issues = [_issue(error) for error in errors]
+    noun = "field is" if len(issues) == 1 else "fields are"
+    problem = ValidationProblem(
+        type=PROBLEM_TYPE_BASE + "validation_failed",
+        title=HTTPStatus(422).phrase,
+        status=422,
+        detail=f"{len(issues)} {noun} invalid.",
+        code="validation_failed",
+        errors=issues,
+    )
+    return problem_response(problem)
+
+
+def internal_error_response() -> Response:
+    problem = ProblemError("An unexpected error occurred; it has been logged.").to_problem()
+    return problem_response(problem)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _handle_problem)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)

@@ -1,0 +1,154 @@
+"""`Idempotency-Key` on creating POSTs: a retry returns the first response, not a second row.
+
+The key and the first response are stored in the same transaction as the creation, so a
+crash can never leave one without the other. Two requests racing with one key meet at the
+unique constraint on (owner, key): the loser is rolled back and told to retry (409).
+"""
+
+
+import hashlib
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.core.clock import utcnow
+from app.core.db import SessionDep
+from app.core.errors import Conflict, Unprocessable
+from app.core.http import JSON_MEDIA_TYPE, etag_of, render
+from app.models.idempotency import IdempotencyKey
+
+KEY_LIFETIME = timedelta(hours=24)
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+
+
+class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised to answer a retry with the stored first response."""
+
+    def __init__(self, stored: IdempotencyKey) -> None:
+        super().__init__(stored.key)
+        self.stored = stored
+
+    def response(self) -> Response:
+        headers = {REPLAY_HEADER: "true"}
+        if self.stored.location:
+            headers["Location"] = self.stored.location
+        body = self.stored.response_body.encode()
+        headers["ETag"] = etag_of(body)
+        return Response(
+            body, status_code=self.stored.status_code, media_type=JSON_MEDIA_TYPE, headers=headers
+        )
+
+
+async def request_fingerprint(request: Request) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
+    digest.update(await request.body())
+    return digest.hexdigest()
+
+
+class Creation:
+    """What a creating handler answers with: 201, Location, ETag, and the stored replay."""
+
+    def __init__(self, session: Session, *, owner: str, key: str | None, fingerprint: str) -> None:
+        self.session = session
+        self.owner = owner
+        self.key = key
+        self.fingerprint = fingerprint
+
+    def created(self, model: BaseModel, *, location: str) -> Response:
+        body = render(model)
+        if self.key is not None:
+            self._remember(body, location)
+        headers = {"Location": location, "ETag": etag_of(body)}
+        return Response(body, status_code=201, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+    def _remember(self, body: bytes, location: str) -> None:
+        assert self.key is not None
+        record = IdempotencyKey(
+            owner=self.owner,
+            key=self.key,
+            request_hash=self.fingerprint,
+            status_code=201,
+            response_body=body.decode(),
+            location=location,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(record)
+        except IntegrityError as error:
+            raise IdempotencyKeyInUse(
+                "Another request with this Idempotency-Key is being processed; retry shortly."
+            ) from error
+        if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
+            _forget_expired(self.session)
+
+
+def _forget_expired(session: Session) -> None:
+    cutoff = utcnow() - KEY_LIFETIME
+    session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))  # type: ignore[arg-type]
+
+
+def _find(session: Session, *, owner: str, key: str) -> IdempotencyKey | None:
+    statement = select(IdempotencyKey).where(
+        IdempotencyKey.owner == owner, IdempotencyKey.key == key
+    )
+    return session.exec(statement).first()
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per intended creation (e.g. a UUID); a retry with the same "
+        "key and body returns the first response.",
+    ),
+]
+
+
+def creation_dependency(owner_of: Callable[..., str]) -> Callable[..., Creation]:
+    """Builds the dependency creating handlers take; `owner_of` names who holds the key."""
+
+    def creation(
+        session: SessionDep,
+        owner: Annotated[str, Depends(owner_of)],
+        fingerprint: Annotated[str, Depends(request_fingerprint)],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Creation:
+        if idempotency_key is not None:
+            stored = _find(session, owner=owner, key=idempotency_key)
+            if stored is not None and stored.created_at < utcnow() - KEY_LIFETIME:
+                session.delete(stored)
+                session.flush()
+            elif stored is not None and stored.request_hash != fingerprint:
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was used with a different request body.",
+                    loc=["header", "Idempotency-Key"],
+                )
+            elif stored is not None:
+                raise IdempotentReplay(stored)
+        return Creation(session, owner=owner, key=idempotency_key, fingerprint=fingerprint)
+
+    return creation
+
+
+async def replay_handler(_request: Request, exc: Any) -> Response:
+    assert isinstance(exc, IdempotentReplay)
+    return exc.response()

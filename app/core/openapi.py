@@ -1,0 +1,155 @@
+"""The OpenAPI contract: every error an operation can return, declared as problem+json.
+
+Errors come from three places, and each is declared where it arises, once:
+- the framework: 422 (and 400 for unparseable JSON) wherever there is input, 413 wherever
+  there is a body, 429 on every API path, 500 everywhere;
+- dependencies: a dependency marked `@declares(401, 403)` adds those to every route using it;
+- the route itself: `responses=problems(404, 409)` for what its service raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi import routing
+from fastapi.routing import APIRoute
+
+from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DESCRIPTIONS = {
+    400: "Malformed request (unparseable JSON, an invalid cursor).",
+    401: "Missing, invalid or expired credentials.",
+    403: "Authenticated, but not allowed to do this.",
+    404: "Not found, or not visible to the caller.",
+    409: "Conflicts with the current state of the resource.",
+    412: "`If-Match` names a version that is no longer current.",
+    413: "The request body is larger than 1 MiB.",
+    422: "Some fields are invalid; see `errors`.",
+    429: "Rate limited; retry after `Retry-After` seconds.",
+    500: "Unexpected error; it has been logged with the request id.",
+}
+HEADERS = {
+    401: {"WWW-Authenticate": {"description": "The auth scheme: Bearer.", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_VALIDATION_REF = {"$ref": "#/components/schemas/ValidationProblem"}
+
+
+def declares(*statuses: int) -> Callable[[F], F]:
+    """Marks a dependency with the error statuses it may raise, for the OpenAPI contract."""
+
+    def mark(function: F) -> F:
+        function.__problem_statuses__ = frozenset(statuses)  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for the errors a route's own service raises."""
+    return {status: {"model": Problem, "description": DESCRIPTIONS[status]} for status in statuses}
+
+
+def _walk(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _walk(sub)
+
+
+def _statuses_of(route: Any) -> set[int]:
+    statuses = {500}
+    has_input = bool(route.dependant.query_params or route.dependant.path_params or route.body_field)
+    has_input = has_input or any(d.query_params or d.header_params or d.path_params for d in _walk(route.dependant))
+    if has_input:
+        statuses.add(422)
+    if route.body_field is not None:
+        statuses |= {400, 413, 422}
+    if route.path.startswith("/api/"):
+        statuses.add(429)
+    for sub in _walk(route.dependant):
+        statuses |= set(getattr(sub.call, "__problem_statuses__", ()))
+    return statuses
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    schema = _VALIDATION_REF if status == 422 else _PROBLEM_REF
+    response: dict[str, Any] = {
+        "description": DESCRIPTIONS.get(status, "Error."),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
+    }
+    if status in HEADERS:
+        response["headers"] = HEADERS[status]
+    return response
+
+
+def _fix_operation(operation: dict[str, Any], statuses: set[int]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(str(status), _problem_response(status))
+    for code, response in responses.items():
+        if not code.isdigit() or int(code) < 400:
+            continue
+        status = int(code)
+        declared = _problem_response(status)
+        response["content"] = declared["content"]
+        if status in HEADERS:
+            response.setdefault("headers", HEADERS[status])
+        if response.get("description") in (None, "", "Validation Error", "Successful Response"):
+            response["description"] = declared["description"]
+    if "201" in responses:
+        responses["201"].setdefault("headers", {})["Location"] = {
+            "description": "URL of the created resource.",
+            "schema": {"type": "string"},
+        }
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def api_routes(app: FastAPI) -> Iterator[Any]:
+    """Every API route with its effective path, also those of included routers."""
+    for context in routing.iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=app.servers,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for model in (Problem, ValidationProblem):
+        components[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = components["ValidationProblem"].pop("$defs", {})
+    components.update(defs)
+    for route in api_routes(app):
+        if not route.include_in_schema:
+            continue
+        path_item = schema["paths"][route.path_format]
+        for method in route.methods:
+            operation = path_item.get(method.lower())
+            if operation is not None:
+                _fix_operation(operation, _statuses_of(route))
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

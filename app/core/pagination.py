@@ -1,0 +1,142 @@
+"""Keyset (cursor) pagination: the cost of a page never grows with its depth.
+
+A list is ordered by one or more non-null columns ending in a unique one (usually `id`).
+The cursor is the sort key of the last row served, encoded opaquely; the next page asks for
+rows strictly after it, which an index answers without skipping anything (no OFFSET).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session
+
+from app.core.errors import BadRequest
+from app.core.jsonutil import dumps, loads
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class InvalidCursor(BadRequest):
+    code = "invalid_cursor"
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1–100).")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="`next_cursor` from the previous page."),
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: InstrumentedAttribute[Any]
+    descending: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.column.key
+
+
+def asc(column: Any) -> SortKey:
+    return SortKey(column)
+
+
+def desc(column: Any) -> SortKey:
+    return SortKey(column, descending=True)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    return base64.urlsafe_b64encode(dumps(plain)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeEncodeError) as error:
+        raise InvalidCursor("The cursor is not one this API issued.") from error
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise InvalidCursor("The cursor is not one this API issued.")
+    return [_coerce(value, key) for value, key in zip(values, keys, strict=True)]
+
+
+def _coerce(value: Any, key: SortKey) -> Any:
+    python_type = key.column.type.python_type
+    if python_type is datetime and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError as error:
+            raise InvalidCursor("The cursor is not one this API issued.") from error
+    if python_type is int and isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) < 2**63:
+            return value
+    elif python_type is str and isinstance(value, str) and "\x00" not in value:
+        return value
+    elif python_type is float and isinstance(value, int | float):
+        return value
+    raise InvalidCursor("The cursor is not one this API issued.")
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """Rows strictly after `values` in the order of `keys` (mixed directions allowed)."""
+    alternatives = []
+    for index, key in enumerate(keys):
+        equal_prefix = [k.column == v for k, v in zip(keys[:index], values[:index], strict=True)]
+        beyond = key.column < values[index] if key.descending else key.column > values[index]
+        alternatives.append(sa.and_(*equal_prefix, beyond))
+    return sa.or_(*alternatives)
+
+
+def paginate(
+    session: Session,
+    statement: sa.Select[Any],
+    *,
+    keys: Sequence[SortKey],
+    params: PageParams,
+) -> tuple[list[Any], str | None]:
+    """Run one page of `statement`; returns its rows and the cursor of the next page."""
+    if params.cursor is not None:
+        statement = statement.where(_after(keys, decode_cursor(params.cursor, keys)))
+    order = [key.column.desc() if key.descending else key.column.asc() for key in keys]
+    rows = list(session.scalars(statement.order_by(*order).limit(params.limit + 1)))
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return rows, encode_cursor([getattr(last, key.name) for key in keys])

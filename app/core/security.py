@@ -1,0 +1,92 @@
+"""Passwords, access tokens and opaque secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.core.config import Settings
+
+JWT_ALGORITHM = "HS256"
+JWT_AUDIENCE = "sanggar"
+PAT_PREFIX = "sgr_pat_"
+FEED_PREFIX = "sgr_feed_"
+
+
+@lru_cache(maxsize=4)
+def _password_hash(memory_kib: int, time_cost: int) -> PasswordHash:
+    return PasswordHash((Argon2Hasher(memory_cost=memory_kib, time_cost=time_cost),))
+
+
+def password_hasher(settings: Settings) -> PasswordHash:
+    return _password_hash(settings.password_hash_memory_kib, settings.password_hash_time_cost)
+
+
+def hash_password(settings: Settings, password: str) -> str:
+    return password_hasher(settings).hash(password)
+
+
+def verify_password(settings: Settings, password: str, password_hash: str) -> tuple[bool, str | None]:
+    """Returns (valid, new_hash): new_hash is set when the stored hash used older parameters."""
+    return password_hasher(settings).verify_and_update(password, password_hash)
+
+
+@lru_cache(maxsize=4)
+def dummy_hash(memory_kib: int, time_cost: int) -> str:
+    """A hash to verify against when no member matches, so timing does not reveal who exists."""
+    return _password_hash(memory_kib, time_cost).hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    member_id: int
+    session_id: int
+
+
+def create_access_token(
+    settings: Settings, *, member_id: int, session_id: int, now: datetime
+) -> str:
+    claims = {
+        "sub": str(member_id),
+        "sid": session_id,
+        "aud": JWT_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
+    }
+    return jwt.encode(claims, settings.signing_key(), algorithm=JWT_ALGORITHM)
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
+    """The token's claims, or None for anything not signed by us, expired, or incomplete."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.signing_key(),
+            algorithms=[JWT_ALGORITHM],  # pinned: "none" and key-confusion attacks fail here
+            audience=JWT_AUDIENCE,
+            options={"require": ["exp", "iat", "sub", "sid", "aud"]},
+        )
+        return AccessClaims(member_id=int(claims["sub"]), session_id=int(claims["sid"]))
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+
+
+def new_secret(prefix: str = "") -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """Opaque tokens are stored only as SHA-256: they carry 256 bits, so no salt is needed."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_secret(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

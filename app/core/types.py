@@ -1,0 +1,80 @@
+"""Field types shared by every input model and parameter.
+
+Strings refuse NUL, other control characters and lone surrogates: PostgreSQL rejects NUL
+(a 500 if it got that far) and cannot encode a lone surrogate, while SQLite would quietly
+store them. Integers that reach the database stay inside its column range.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+)
+
+# C0 controls except tab/newline/carriage return, DEL, C1 controls, and UTF-16 surrogates.
+_FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_FORBIDDEN_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+MAX_INT = 2_147_483_647
+
+
+def _clean_text(value: str) -> str:
+    if _FORBIDDEN_IN_TEXT.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _clean_line(value: str) -> str:
+    if _FORBIDDEN_IN_LINE.search(value):
+        raise ValueError("must be one line without control characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Multi-line prose (bio, description, body): newlines and tabs allowed.
+Text = Annotated[str, AfterValidator(_clean_text)]
+# A single line (name, title, city, a filter value), surrounding spaces stripped.
+Line = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_clean_line)]
+# A single line that must say something.
+Title = Annotated[Line, AfterValidator(_not_blank)]
+
+# Any RFC 3339 offset in, UTC out; a time without an offset is refused.
+UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_INT, description="Integer id.")]
+
+
+_HTTP_URL = TypeAdapter(HttpUrl)
+
+
+def _http_url(value: str) -> str:
+    _clean_line(value)
+    return str(_HTTP_URL.validate_python(value))
+
+
+# An http(s) URL, kept as the string it normalises to.
+WebUrl = Annotated[
+    str,
+    StringConstraints(max_length=2048, pattern=r"^[hH][tT][tT][pP][sS]?://"),
+    AfterValidator(_http_url),
+]

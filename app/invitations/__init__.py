@@ -1,0 +1,1 @@
+"""Invitation codes for communities that register by invitation only."""

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from app.core.clock import utcnow
+from app.core.config import Settings
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, desc, paginate
+from app.models import Invitation, Member
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+
+
+def create_invitation(session: Session, settings: Settings, *, creator: Member) -> Invitation:
+    invitation = Invitation(
+        code=secrets.token_urlsafe(12),
+        created_by_id=creator.id,
+        expires_at=utcnow() + timedelta(days=settings.invitation_days),
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation
+
+
+def list_invitations(session: Session, *, params: PageParams) -> tuple[list[Invitation], str | None]:
+    return paginate(session, select(Invitation), keys=[desc(Invitation.id)], params=params)
+
+
+def get_invitation(session: Session, *, invitation_id: int) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise InvitationNotFound(f"Invitation {invitation_id} does not exist.")
+    return invitation

@@ -1,0 +1,116 @@
+"""The application factory: settings → engine → middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+from sqlmodel import Session
+from starlette.middleware.cors import CORSMiddleware
+
+from app import __doc__ as app_doc
+from app.api import api_router
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine, read_only
+from app.core.errors import install_error_handlers
+from app.core.idempotency import IdempotentReplay, replay_handler
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import install_openapi
+from app.core.ratelimit import RateLimitMiddleware
+from app.members import service as members
+from app.notifications import subscribers as notification_subscribers
+from app.ops.router import router as ops_router
+
+# Subscribers register themselves on import; naming them here makes the wiring explicit.
+SUBSCRIBERS = (notification_subscribers,)
+
+log = structlog.get_logger("sanggar")
+
+DESCRIPTION = """
+The backend of a creative community: members, events, challenges with voting, projects,
+mentoring, conversation, recognition and analytics.
+
+* **Auth**: log in with *Authorize* (password flow) or send a personal access token
+  (`Authorization: Bearer sgr_pat_…`).
+* **Errors** are RFC 9457 `application/problem+json` with a machine-readable `code`.
+* **Lists** use cursor pagination: `limit` (1–100) and `cursor` from `next_cursor`.
+* **Concurrency**: single resources carry an `ETag`; send it as `If-Match` on `PATCH`.
+* **Retries**: creating `POST`s accept an `Idempotency-Key` header.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Registration, log-in and tokens."},
+    {"name": "members", "description": "Profiles, the member directory and personal access tokens."},
+    {"name": "invitations", "description": "Invitation codes for invite-only registration."},
+    {"name": "notifications", "description": "The in-app notification feed."},
+    {"name": "ops", "description": "Health, readiness and metrics."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """Handlers are named `<tag>_<action>`, so the function name is the operationId."""
+    return route.name
+
+
+def _bootstrap_admin(app: FastAPI) -> None:
+    with Session(app.state.engine) as session:
+        admin = members.ensure_bootstrap_admin(session, app.state.settings)
+        session.commit()
+    if admin is not None:
+        log.info("bootstrap_admin_created", member_id=admin.id, handle=admin.handle)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await run_in_threadpool(_bootstrap_admin, app)
+    yield
+    app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json_logs=settings.log_json)
+    app = FastAPIOffline(
+        title="Sanggar",
+        version="0.1.0",
+        summary=(app_doc or "").strip(),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        max_body_size=settings.max_body_bytes,
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
+    engine = create_db_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.read_engine = read_only(engine)
+
+    install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplay, replay_handler)
+    app.include_router(api_router)
+    app.include_router(ops_router)
+    install_openapi(app)
+
+    # Added innermost first: the request-context middleware wraps everything else.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After", "Idempotent-Replayed"],
+        )
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Member profiles, the member directory, roles and personal access tokens."""

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.core.pagination import Page
+from app.core.types import Line, Text, Title, UTCTimestamp, WebUrl
+from app.models import Discipline, Role
+
+Skill = Annotated[Title, StringConstraints(max_length=50)]
+City = Annotated[Title, StringConstraints(max_length=80)]
+
+_MEMBER_EXAMPLE: dict[str, Any] = {
+    "id": 7,
+    "handle": "rina_draws",
+    "display_name": "Rina Wijaya",
+    "bio": "Illustrator from Bandung; ink, risograph and picture books.",
+    "city": "Bandung",
+    "disciplines": ["illustration", "design"],
+    "skills": ["risograph", "procreate"],
+    "links": ["https://rina.example.com"],
+    "avatar_url": None,
+    "role": "member",
+    "joined_at": "2026-03-01T09:30:00Z",
+    "points": 120,
+    "open_for_commissions": True,
+    "is_active": True,
+    "email": None,
+}
+
+
+class MemberPublic(BaseModel):
+    """A member's profile. `email` is null unless the caller is that member or an admin."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_MEMBER_EXAMPLE]})
+
+    id: int
+    handle: str
+    display_name: str
+    bio: str
+    city: str | None
+    disciplines: list[Discipline]
+    skills: list[str]
+    links: list[str]
+    avatar_url: str | None
+    role: Role
+    joined_at: datetime
+    points: int
+    open_for_commissions: bool
+    is_active: bool
+    email: str | None
+
+
+class MemberPage(Page[MemberPublic]):
+    pass
+
+
+# Fields that may be sent but never as null: they have no "unset" state.
+_NOT_NULLABLE = {"display_name", "bio", "disciplines", "skills", "links", "open_for_commissions"}
+
+
+class MemberUpdate(BaseModel):
+    """Changes to one's own profile; only the fields sent are changed."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "bio": "Illustrator from Bandung; ink, risograph and picture books.",
+            "city": "Bandung",
+            "disciplines": ["illustration"],
+            "open_for_commissions": True,
+        }]},
+    )
+
+    display_name: Annotated[Title, StringConstraints(max_length=80)] | None = None
+    bio: Annotated[Text, StringConstraints(max_length=2000)] | None = None
+    city: City | None = None
+    disciplines: Annotated[list[Discipline], Field(max_length=9)] | None = None
+    skills: Annotated[list[Skill], Field(max_length=20)] | None = None
+    links: Annotated[list[WebUrl], Field(max_length=10)] | None = None
+    avatar_url: WebUrl | None = None
+    open_for_commissions: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> MemberUpdate:
+        nulled = sorted(f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None)
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null")
+        return self
+
+
+class MemberAdminUpdate(BaseModel):
+    """What only an admin changes on a member: the role and whether the account is active."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "organizer"}]})
+
+    role: Role | None = None
+    is_active: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null(self) -> MemberAdminUpdate:
+        if any(getattr(self, f) is None for f in self.model_fields_set):
+            raise ValueError("role and is_active cannot be null")
+        return self
+
+
+class MemberFilters(BaseModel):
+    q: Annotated[Line, StringConstraints(max_length=100)] | None = Field(
+        default=None, description="Part of a handle or display name."
+    )
+    city: City | None = None
+    discipline: Discipline | None = None
+    skill: Skill | None = None
+    role: Role | None = None
+
+
+Scope = Literal["read", "write"]
+
+
+class PersonalTokenCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Discord bot", "scopes": ["read"], "expires_at": "2027-06-01T00:00:00Z"}]},
+    )
+
+    name: Annotated[Title, StringConstraints(max_length=100)]
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=2)]
+    expires_at: UTCTimestamp | None = Field(default=None, description="Never expires when null.")
+
+
+class PersonalTokenPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 3, "name": "Discord bot", "scopes": ["read"], "token_hint": "…x9Qa",
+        "created_at": "2026-11-01T10:00:00Z", "expires_at": None, "last_used_at": "2026-11-20T08:15:00Z",
+    }]})
+
+    id: int
+    name: str
+    scopes: list[Scope]
+    token_hint: str = Field(description="The last characters of the secret.")
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class PersonalTokenCreated(PersonalTokenPublic):
+    """The new token; `token` is the secret, shown this once and never again."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 3, "name": "Discord bot", "scopes": ["read"], "token_hint": "…x9Qa",
+        "created_at": "2026-11-01T10:00:00Z", "expires_at": None, "last_used_at": None,
+        "token": "sgr_pat_3q2+7w…x9Qa",
+    }]})
+
+    token: str
+
+
+class PersonalTokenPage(Page[PersonalTokenPublic]):
+    pass

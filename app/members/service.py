@@ -1,0 +1,278 @@
+"""Members: creation, profiles, the directory, roles and personal access tokens."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.core import events
+from app.core.config import Settings
+from app.core.pagination import PageParams, asc, paginate
+from app.core.security import PAT_PREFIX, hash_password, hash_secret, new_secret
+from app.members.exceptions import EmailTaken, HandleTaken, LastAdmin, MemberNotFound, TokenNotFound
+from app.members.schemas import (
+    MemberAdminUpdate,
+    MemberFilters,
+    MemberPublic,
+    MemberUpdate,
+    PersonalTokenCreate,
+)
+from app.models import Member, MemberTag, PersonalAccessToken, Role, TagKind
+
+
+def create_member(
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    handle: str,
+    display_name: str,
+    role: Role = Role.MEMBER,
+) -> Member:
+    member = Member(
+        email=email.lower(),
+        handle=handle,
+        handle_key=handle.lower(),
+        display_name=display_name,
+        password_hash=hash_password(settings, password),
+        role=role,
+    )
+    _raise_if_taken(session, email=member.email, handle_key=member.handle_key)
+    try:
+        # The unique constraints decide races the check above could not see.
+        with session.begin_nested():
+            session.add(member)
+    except IntegrityError as error:
+        _raise_if_taken(session, email=member.email, handle_key=member.handle_key)
+        raise HandleTaken("This handle or email is already registered.") from error
+    events.publish(session, "member.joined", actor_id=member.id, member_id=member.id)
+    return member
+
+
+def _raise_if_taken(session: Session, *, email: str, handle_key: str) -> None:
+    taken = session.exec(
+        select(Member.email, Member.handle_key).where(
+            sa.or_(col(Member.email) == email, col(Member.handle_key) == handle_key)
+        )
+    ).all()
+    if any(found_handle == handle_key for _, found_handle in taken):
+        raise HandleTaken("This handle is taken (handles are unique ignoring case).")
+    if taken:
+        raise EmailTaken("An account with this email already exists.")
+
+
+def find_by_login(session: Session, username: str) -> Member | None:
+    """Log-in accepts an email or a handle, both ignoring case."""
+    key = username.strip().lower()
+    column = Member.email if "@" in key else Member.handle_key
+    return session.exec(select(Member).where(column == key)).first()
+
+
+def get_visible(session: Session, *, member_id: int, viewer: Member | None) -> Member:
+    """A member the viewer may see: deactivated members exist only for admins."""
+    member = session.get(Member, member_id)
+    if member is None or not (member.is_active or _is_admin(viewer)):
+        raise MemberNotFound(f"Member {member_id} does not exist.")
+    return member
+
+
+def get_for_update(session: Session, *, member_id: int) -> Member:
+    member = session.exec(select(Member).where(Member.id == member_id).with_for_update()).first()
+    if member is None:
+        raise MemberNotFound(f"Member {member_id} does not exist.")
+    return member
+
+
+def _is_admin(viewer: Member | None) -> bool:
+    return viewer is not None and viewer.role == Role.ADMIN
+
+
+def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
+    """Disciplines and skills of many members in one query (no query per member)."""
+    tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: {TagKind.DISCIPLINE: [], TagKind.SKILL: []})
+    ids = list(member_ids)
+    if not ids:
+        return tags
+    rows = session.exec(
+        select(MemberTag)
+        .where(col(MemberTag.member_id).in_(ids))
+        .order_by(col(MemberTag.member_id), col(MemberTag.kind), col(MemberTag.position))
+    )
+    for tag in rows:
+        tags[tag.member_id][tag.kind].append(tag.value)
+    return tags
+
+
+def to_public(member: Member, tags: dict[str, list[str]], *, viewer: Member | None) -> MemberPublic:
+    sees_email = viewer is not None and (viewer.id == member.id or _is_admin(viewer))
+    return MemberPublic(
+        id=member.id,  # type: ignore[arg-type]
+        handle=member.handle,
+        display_name=member.display_name,
+        bio=member.bio,
+        city=member.city,
+        disciplines=tags[TagKind.DISCIPLINE],  # type: ignore[arg-type]
+        skills=tags[TagKind.SKILL],
+        links=member.links,
+        avatar_url=member.avatar_url,
+        role=Role(member.role),
+        joined_at=member.joined_at,
+        points=member.points,
+        open_for_commissions=member.open_for_commissions,
+        is_active=member.is_active,
+        email=member.email if sees_email else None,
+    )
+
+
+def present(session: Session, member: Member, *, viewer: Member | None) -> MemberPublic:
+    return to_public(member, load_tags(session, [member.id])[member.id], viewer=viewer)  # type: ignore[index,list-item]
+
+
+def present_many(session: Session, members: Sequence[Member], *, viewer: Member | None) -> list[MemberPublic]:
+    tags = load_tags(session, (m.id for m in members))  # type: ignore[misc]
+    return [to_public(m, tags[m.id], viewer=viewer) for m in members]  # type: ignore[index]
+
+
+def list_members(
+    session: Session, *, filters: MemberFilters, params: PageParams, viewer: Member
+) -> tuple[list[Member], str | None]:
+    statement = select(Member)
+    if not _is_admin(viewer):
+        statement = statement.where(col(Member.is_active).is_(True))
+    if filters.q:
+        needle = filters.q.lower()
+        statement = statement.where(
+            sa.or_(
+                col(Member.handle_key).contains(needle, autoescape=True),
+                sa.func.lower(Member.display_name).contains(needle, autoescape=True),
+            )
+        )
+    if filters.city:
+        statement = statement.where(Member.city_key == filters.city.lower())
+    if filters.role:
+        statement = statement.where(Member.role == filters.role)
+    for kind, value in ((TagKind.DISCIPLINE, filters.discipline), (TagKind.SKILL, filters.skill)):
+        if value:
+            statement = statement.where(_has_tag(kind, value))
+    return paginate(session, statement, keys=[asc(Member.id)], params=params)
+
+
+def _has_tag(kind: TagKind, value: str) -> sa.ColumnElement[bool]:
+    return (
+        select(MemberTag.member_id)
+        .where(MemberTag.member_id == Member.id, MemberTag.kind == kind, MemberTag.value_key == value.lower())
+        .exists()
+    )
+
+
+def update_profile(session: Session, *, member: Member, changes: MemberUpdate) -> Member:
+    sent = changes.model_dump(exclude_unset=True)
+    for kind, field in ((TagKind.DISCIPLINE, "disciplines"), (TagKind.SKILL, "skills")):
+        if field in sent:
+            _replace_tags(session, member_id=member.id, kind=kind, values=sent.pop(field))  # type: ignore[arg-type]
+    if "city" in sent:
+        member.city_key = sent["city"].lower() if sent["city"] else None
+    for field, value in sent.items():
+        setattr(member, field, value)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def _replace_tags(session: Session, *, member_id: int, kind: TagKind, values: list[str]) -> None:
+    session.execute(sa.delete(MemberTag).where(col(MemberTag.member_id) == member_id, col(MemberTag.kind) == kind))
+    unique: dict[str, str] = {}
+    for value in values:
+        unique.setdefault(str(value).lower(), str(value))
+    for position, (key, value) in enumerate(unique.items()):
+        session.add(MemberTag(member_id=member_id, kind=kind, value_key=key, value=value, position=position))
+    session.flush()
+
+
+def admin_update(session: Session, *, member: Member, changes: MemberAdminUpdate) -> Member:
+    sent = changes.model_dump(exclude_unset=True)
+    loses_admin = member.role == Role.ADMIN and (
+        sent.get("role", Role.ADMIN) != Role.ADMIN or sent.get("is_active") is False
+    )
+    if loses_admin:
+        _ensure_another_admin(session, member_id=member.id)  # type: ignore[arg-type]
+    for field, value in sent.items():
+        setattr(member, field, value)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def _ensure_another_admin(session: Session, *, member_id: int) -> None:
+    """The community must keep one active admin. The admins are locked (PostgreSQL) so two
+    admins demoting each other at once cannot both succeed; SQLite serialises writers."""
+    others = session.exec(
+        select(Member.id)
+        .where(Member.role == Role.ADMIN, col(Member.is_active).is_(True), Member.id != member_id)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise LastAdmin("This is the last active admin; promote another admin first.")
+
+
+def create_token(session: Session, *, member: Member, data: PersonalTokenCreate) -> tuple[PersonalAccessToken, str]:
+    secret = new_secret(PAT_PREFIX)
+    token = PersonalAccessToken(
+        member_id=member.id,  # type: ignore[arg-type]
+        name=data.name,
+        token_hash=hash_secret(secret),
+        token_hint="…" + secret[-4:],
+        scopes=sorted(set(data.scopes)),
+        expires_at=data.expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def list_tokens(session: Session, *, member: Member, params: PageParams) -> tuple[list[PersonalAccessToken], str | None]:
+    statement = select(PersonalAccessToken).where(PersonalAccessToken.member_id == member.id)
+    return paginate(session, statement, keys=[asc(PersonalAccessToken.id)], params=params)
+
+
+def delete_token(session: Session, *, member: Member, token_id: int) -> None:
+    deleted = session.execute(
+        sa.delete(PersonalAccessToken).where(
+            col(PersonalAccessToken.id) == token_id, col(PersonalAccessToken.member_id) == member.id
+        )
+    ).rowcount
+    if deleted == 0:
+        raise TokenNotFound(f"Token {token_id} does not exist.")
+
+
+def get_token(session: Session, *, member: Member, token_id: int) -> PersonalAccessToken:
+    token = session.get(PersonalAccessToken, token_id)
+    if token is None or token.member_id != member.id:
+        raise TokenNotFound(f"Token {token_id} does not exist.")
+    return token
+
+
+def ensure_bootstrap_admin(session: Session, settings: Settings) -> Member | None:
+    """Creates the admin named in settings when the community has no admin yet."""
+    email, password = settings.bootstrap_admin_email, settings.bootstrap_admin_password
+    if not email or password is None:
+        return None
+    if session.exec(select(Member.id).where(Member.role == Role.ADMIN)).first() is not None:
+        return None
+    try:
+        return create_member(
+            session,
+            settings,
+            email=email,
+            password=password.get_secret_value(),
+            handle=settings.bootstrap_admin_handle,
+            display_name="Admin",
+            role=Role.ADMIN,
+        )
+    except (HandleTaken, EmailTaken):
+        return None  # another process got there first, or the account exists already

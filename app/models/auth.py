@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
+
+
+class AuthSession(SQLModel, table=True):
+    """One log-in: the chain of refresh tokens it rotates through and its access tokens."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (AUTOINCREMENT,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    created_at: datetime = created_at_field()
+    revoked_at: datetime | None = timestamp_field()
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (AUTOINCREMENT,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="auth_sessions.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Set when the token is exchanged; a second exchange is a reuse and revokes the session.
+    used_at: datetime | None = timestamp_field()
+
+
+class PersonalAccessToken(SQLModel, table=True):
+    __tablename__ = "personal_access_tokens"
+    __table_args__ = (AUTOINCREMENT,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    # The last characters of the secret, so a member can tell tokens apart.
+    token_hint: str = Field(max_length=8)
+    scopes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    created_at: datetime = created_at_field()
+    expires_at: datetime | None = timestamp_field()
+    last_used_at: datetime | None = timestamp_field()
+
+
+class Invitation(SQLModel, table=True):
+    __tablename__ = "invitations"
+    __table_args__ = (AUTOINCREMENT,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    created_by_id: int | None = Field(
+        default=None, foreign_key="members.id", index=True, ondelete="SET NULL"
+    )
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = timestamp_field()
+    used_by_id: int | None = Field(
+        default=None, foreign_key="members.id", index=True, ondelete="SET NULL"
+    )

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import AUTOINCREMENT, created_at_field
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    MENTOR = "mentor"
+    ORGANIZER = "organizer"
+    ADMIN = "admin"
+
+
+class Discipline(StrEnum):
+    DESIGN = "design"
+    ILLUSTRATION = "illustration"
+    PHOTOGRAPHY = "photography"
+    WRITING = "writing"
+    VIDEO = "video"
+    MUSIC = "music"
+    ANIMATION = "animation"
+    CRAFT = "craft"
+    OTHER = "other"
+
+
+ROLE_RANK = {Role.MEMBER: 0, Role.MENTOR: 0, Role.ORGANIZER: 1, Role.ADMIN: 2}
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "members"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('member', 'mentor', 'organizer', 'admin')", name="role_known"
+        ),
+        AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Stored lower-cased so that uniqueness and log-in ignore case.
+    email: str = Field(max_length=254, unique=True)
+    handle: str = Field(max_length=30)
+    # lower(handle): `Rina` and `rina` collide on this unique column.
+    handle_key: str = Field(max_length=30, unique=True)
+    display_name: str = Field(max_length=80)
+    password_hash: str = Field(max_length=255)
+    bio: str = Field(default="", max_length=2000)
+    city: str | None = Field(default=None, max_length=80)
+    city_key: str | None = Field(default=None, max_length=80, index=True)
+    links: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    avatar_url: str | None = Field(default=None, max_length=2048)
+    role: str = Field(default=Role.MEMBER, max_length=16, index=True)
+    is_active: bool = Field(default=True)
+    open_for_commissions: bool = Field(default=False)
+    points: int = Field(default=0)
+    joined_at: datetime = created_at_field()
+
+
+class TagKind(StrEnum):
+    DISCIPLINE = "discipline"
+    SKILL = "skill"
+
+
+class MemberTag(SQLModel, table=True):
+    """A member's disciplines and skills, one row each, so list filters can use an index."""
+
+    __tablename__ = "member_tags"
+    __table_args__ = (
+        sa.Index("ix_member_tags_kind_value_key_member_id", "kind", "value_key", "member_id"),
+        sa.CheckConstraint("kind IN ('discipline', 'skill')", name="kind_known"),
+    )
+
+    member_id: int = Field(foreign_key="members.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16, primary_key=True)
+    value_key: str = Field(max_length=50, primary_key=True)
+    value: str = Field(max_length=50)
+    position: int = Field(default=0)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import AUTOINCREMENT, created_at_field, timestamp_field
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # The feed walks a member's notifications newest first; the unread count filters on
+        # read_at. Both stay index-only per member however large the table grows.
+        sa.Index("ix_notifications_member_id_id", "member_id", "id"),
+        sa.Index("ix_notifications_member_id_read_at", "member_id", "read_at"),
+        AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    type: str = Field(max_length=50)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = created_at_field()
+    read_at: datetime | None = timestamp_field()

@@ -1,0 +1,1 @@
+"""The in-app notification feed, the first subscriber of domain events."""

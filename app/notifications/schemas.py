@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.core.pagination import Page
+from app.core.types import PositiveInt
+
+
+class NotificationPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 31,
+        "type": "member.joined",
+        "title": "Welcome to Sanggar, Rina!",
+        "body": "Start with a few first steps: complete your profile, join an event, cast a vote.",
+        "data": {"member_id": 7},
+        "created_at": "2026-11-27T10:00:00Z",
+        "read_at": None,
+    }]})
+
+    id: int
+    type: str = Field(description="What happened, e.g. `event.waitlist_promoted`.")
+    title: str
+    body: str
+    data: dict[str, Any] = Field(description="Ids of what the notification is about.")
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(Page[NotificationPublic]):
+    pass
+
+
+class UnreadCount(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"unread": 3}]})
+
+    unread: int
+
+
+class MarkRead(BaseModel):
+    """Either `ids` (some notifications) or `all: true` (every one)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ids": [31, 32]}, {"all": True}]})
+
+    ids: Annotated[list[PositiveInt], Field(min_length=1, max_length=100)] | None = None
+    all: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> MarkRead:
+        if (self.ids is None) == (self.all is not True):
+            raise ValueError("send either `ids` or `all: true`")
+        return self
+
+
+class MarkReadResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"marked": 2, "unread": 1}]})
+
+    marked: int = Field(description="How many notifications this request marked read.")
+    unread: int = Field(description="How many are still unread.")

@@ -1,0 +1,33 @@
+"""What lands in members' notification feeds when something happens."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.core.events import DomainEvent, subscribe
+from app.models import Member, Role
+from app.notifications.service import notify, notify_role
+
+
+@subscribe("member.joined")
+def welcome_newcomer(session: Session, event: DomainEvent) -> None:
+    member = session.get(Member, event.data["member_id"])
+    assert member is not None and member.id is not None
+    notify(
+        session,
+        member_id=member.id,
+        type="member.welcome",
+        title=f"Welcome to Sanggar, {member.display_name}!",
+        body="A few first steps: complete your profile (bio and disciplines), join an event, "
+        "give feedback on someone's work, cast a vote in a challenge, submit your first work, "
+        "or find a mentor.",
+    )
+    notify_role(
+        session,
+        roles=(Role.ORGANIZER, Role.ADMIN),
+        exclude_id=member.id,
+        type="member.joined",
+        title=f"{member.display_name} (@{member.handle}) joined",
+        body="Say hello and help them find their first event or challenge.",
+        member_id=member.id,
+    )

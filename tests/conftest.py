@@ -1,0 +1,151 @@
+"""Test fixtures: one migrated database per run, emptied after every test.
+
+The suite runs on SQLite by default and on PostgreSQL when SANGGAR_TEST_DATABASE_URL is
+set (`make test` does both). Each test starts from empty tables; tests that need real
+concurrency get a live uvicorn server on the same app.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from app.core.config import Settings
+from app.core.migrations import upgrade
+from app.main import create_app
+from tests.factories import QueryCounter
+
+PG_URL = os.environ.get("SANGGAR_TEST_DATABASE_URL")
+
+
+def is_postgres() -> bool:
+    return PG_URL is not None
+
+
+def _recreate_postgres_database(url: str) -> None:
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    server, name = plain.rsplit("/", 1)
+    with psycopg.connect(server + "/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if PG_URL is not None:
+        _recreate_postgres_database(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'sanggar.db'}"
+    upgrade(url)
+    return url
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": "test-secret-key-" + "x" * 64,
+        "rate_limit_enabled": False,
+        # Cheap hashing keeps the suite fast; production defaults are tested in test_security.
+        "password_hash_memory_kib": 1024,
+        "password_hash_time_cost": 1,
+        "log_json": True,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def engine(app: FastAPI) -> Engine:
+    engine: Engine = app.state.engine
+    return engine
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        for table in tables:
+            connection.execute(table.delete())
+        connection.execute(sa.text("DELETE FROM sqlite_sequence"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" in request.fixturenames or "client" in request.fixturenames:
+        _empty_tables(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def queries(engine: Engine) -> Iterator[QueryCounter]:
+    counter = QueryCounter()
+    sa.event.listen(engine, "before_cursor_execute", counter.record)
+    yield counter
+    sa.event.remove(engine, "before_cursor_execute", counter.record)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served by a real uvicorn on a free port, for truly concurrent requests."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def live(live_server: str, engine: Engine) -> str:
+    """The live server's URL; requesting `engine` empties the tables after the test."""
+    return live_server
+

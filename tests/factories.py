@@ -1,0 +1,88 @@
+"""Plain typed helpers that put test data in place through the services."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from app.auth import service as auth
+from app.core.config import Settings
+from app.members import service as members
+from app.members.schemas import MemberUpdate
+from app.models import AuthSession, Member, Role
+
+PASSWORD = "correct horse battery"
+_sequence = itertools.count(1)
+
+
+@dataclass
+class QueryCounter:
+    statements: list[str] = field(default_factory=list)
+
+    def record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
+            self.statements.append(statement)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+def make_member(
+    app: FastAPI,
+    *,
+    role: Role = Role.MEMBER,
+    handle: str | None = None,
+    email: str | None = None,
+    display_name: str | None = None,
+    is_active: bool = True,
+    **profile: Any,
+) -> Member:
+    settings: Settings = app.state.settings
+    n = next(_sequence)
+    handle = handle or f"member{n}"
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        member = members.create_member(
+            session,
+            settings,
+            email=email or f"{handle.lower()}@example.com",
+            password=PASSWORD,
+            handle=handle,
+            display_name=display_name or f"Member {n}",
+            role=role,
+        )
+        if profile:
+            members.update_profile(session, member=member, changes=MemberUpdate(**profile))
+        member.is_active = is_active
+        session.add(member)
+        session.commit()
+        return member
+
+
+def tokens_for(app: FastAPI, member: Member) -> dict[str, Any]:
+    """A fresh log-in for the member, without the cost of hashing a password."""
+    with Session(app.state.engine) as session:
+        auth_session = AuthSession(member_id=member.id)  # type: ignore[arg-type]
+        session.add(auth_session)
+        session.flush()
+        pair = auth.issue_tokens(
+            session, app.state.settings, member_id=member.id, session_id=auth_session.id  # type: ignore[arg-type]
+        )
+        session.commit()
+        return pair.model_dump()
+
+
+def auth_headers(app: FastAPI, member: Member) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens_for(app, member)['access_token']}"}
+
+
+def member_with_headers(app: FastAPI, **kwargs: Any) -> tuple[Member, dict[str, str]]:
+    member = make_member(app, **kwargs)
+    return member, auth_headers(app, member)
