@@ -5,13 +5,13 @@ from __future__ import annotations
 from logging.config import fileConfig
 from typing import Any, Literal
 
-from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import app.models  # noqa: F401  (registers every table on the metadata)
+from alembic import context
 from app.core.config import get_settings
 from app.models.base import UTCDateTime
 
@@ -26,7 +26,7 @@ def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
-def _render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
+def _render_item(kind: str, item: Any, _autogen_context: Any) -> str | Literal[False]:
     """Render our column types as plain SQLAlchemy, so migrations never import app code."""
     if kind == "type" and isinstance(item, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -59,8 +59,12 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = given if isinstance(given, Engine) else engine_from_config(
-        {"sqlalchemy.url": _url()}, prefix="sqlalchemy.", poolclass=pool.NullPool
+    engine = (
+        given
+        if isinstance(given, Engine)
+        else engine_from_config(
+            {"sqlalchemy.url": _url()}, prefix="sqlalchemy.", poolclass=pool.NullPool
+        )
     )
     with engine.begin() as connection:
         _configure(connection=connection)

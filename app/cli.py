@@ -25,7 +25,9 @@ console = Console()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")
+    ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Serve the API with uvicorn."""
@@ -85,13 +87,17 @@ def seed_demo(
 
     settings = get_settings()
     engine = create_db_engine(settings)
-    summary = seed_community(engine, settings, members_count=members_count, seed=seed, console=console)
+    summary = seed_community(
+        engine, settings, members_count=members_count, seed=seed, console=console
+    )
     console.print(f"[green]Demo community ready:[/green] {summary}")
 
 
 @cli.command()
 def openapi(
-    output: Annotated[Path, typer.Option(help="Where to write the schema.")] = Path("openapi/openapi.json"),
+    output: Annotated[Path, typer.Option(help="Where to write the schema.")] = Path(
+        "openapi/openapi.json"
+    ),
 ) -> None:
     """Write the OpenAPI contract to openapi/openapi.json."""
     from app.main import create_app

@@ -15,16 +15,56 @@ from app.members import service as members
 from app.members.schemas import MemberUpdate
 from app.models import Discipline, Member, Role
 
-DEMO_PASSWORD = "sanggar-demo"  # every demo account; say so in the README, never in production
+DEMO_PASSWORD = "sanggar-demo"  # noqa: S105 - every demo account; say so in the README, never in production
 
 FIRST_NAMES = [
-    "Rina", "Budi", "Sari", "Dewi", "Agus", "Putri", "Fajar", "Maya", "Yusuf", "Intan", "Bayu",
-    "Citra", "Dimas", "Eka", "Gilang", "Hana", "Indra", "Joko", "Kartika", "Lestari", "Made",
-    "Nadia", "Oka", "Rizky", "Siti", "Teguh", "Wulan", "Yoga", "Zahra", "Ayu",
+    "Rina",
+    "Budi",
+    "Sari",
+    "Dewi",
+    "Agus",
+    "Putri",
+    "Fajar",
+    "Maya",
+    "Yusuf",
+    "Intan",
+    "Bayu",
+    "Citra",
+    "Dimas",
+    "Eka",
+    "Gilang",
+    "Hana",
+    "Indra",
+    "Joko",
+    "Kartika",
+    "Lestari",
+    "Made",
+    "Nadia",
+    "Oka",
+    "Rizky",
+    "Siti",
+    "Teguh",
+    "Wulan",
+    "Yoga",
+    "Zahra",
+    "Ayu",
 ]
 LAST_NAMES = [
-    "Wijaya", "Santoso", "Pratama", "Lestari", "Saputra", "Hidayat", "Kusuma", "Nugroho",
-    "Permata", "Siregar", "Setiawan", "Hakim", "Utami", "Rahman", "Gunawan",
+    "Wijaya",
+    "Santoso",
+    "Pratama",
+    "Lestari",
+    "Saputra",
+    "Hidayat",
+    "Kusuma",
+    "Nugroho",
+    "Permata",
+    "Siregar",
+    "Setiawan",
+    "Hakim",
+    "Utami",
+    "Rahman",
+    "Gunawan",
 ]
 CITIES = ["Jakarta", "Bandung", "Yogyakarta", "Surabaya", "Denpasar", "Medan", "Makassar", "Malang"]
 SKILLS = {
@@ -59,10 +99,12 @@ class SeedSummary:
 def seed_community(
     engine: Engine, settings: Settings, *, members_count: int, seed: int, console: Console
 ) -> SeedSummary:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not security
     # Demo passwords are hashed cheaply to seed quickly; a log-in rehashes them with the
     # configured cost (pwdlib's verify_and_update).
-    fast = settings.model_copy(update={"password_hash_memory_kib": 1024, "password_hash_time_cost": 1})
+    fast = settings.model_copy(
+        update={"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
+    )
     with Session(engine) as session:
         if session.exec(select(Member.id).where(Member.handle_key == "demo_admin")).first():
             console.print("[yellow]The demo community is already seeded.[/yellow]")
@@ -84,8 +126,13 @@ def _seed_staff(session: Session, settings: Settings) -> None:
         ("demo_organizer", "Demo Organizer", Role.ORGANIZER),
     ):
         members.create_member(
-            session, settings, email=f"{handle}@example.com", password=DEMO_PASSWORD,
-            handle=handle, display_name=name, role=role,
+            session,
+            settings,
+            email=f"{handle}@example.com",
+            password=DEMO_PASSWORD,
+            handle=handle,
+            display_name=name,
+            role=role,
         )
 
 
@@ -93,8 +140,12 @@ def _seed_member(session: Session, settings: Settings, rng: random.Random, index
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     handle = f"{first}_{last}{index}".lower()
     member = members.create_member(
-        session, settings, email=f"{handle}@example.com", password=DEMO_PASSWORD,
-        handle=handle, display_name=f"{first} {last}",
+        session,
+        settings,
+        email=f"{handle}@example.com",
+        password=DEMO_PASSWORD,
+        handle=handle,
+        display_name=f"{first} {last}",
         role=Role.MENTOR if index % 10 == 0 else Role.MEMBER,
     )
     disciplines = rng.sample(list(Discipline), k=rng.randint(1, 2))

@@ -46,7 +46,10 @@ mentoring, conversation, recognition and analytics.
 
 TAGS = [
     {"name": "auth", "description": "Registration, log-in and tokens."},
-    {"name": "members", "description": "Profiles, the member directory and personal access tokens."},
+    {
+        "name": "members",
+        "description": "Profiles, the member directory and personal access tokens.",
+    },
     {"name": "invitations", "description": "Invitation codes for invite-only registration."},
     {"name": "notifications", "description": "The in-app notification feed."},
     {"name": "ops", "description": "Health, readiness and metrics."},
@@ -105,7 +108,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After", "Idempotent-Replayed"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotent-Replayed",
+            ],
         )
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, settings=settings)

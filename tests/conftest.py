@@ -133,7 +133,9 @@ def _free_port() -> int:
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app served by a real uvicorn on a free port, for truly concurrent requests."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -148,4 +150,3 @@ def live_server(app: FastAPI) -> Iterator[str]:
 def live(live_server: str, engine: Engine) -> str:
     """The live server's URL; requesting `engine` empties the tables after the test."""
     return live_server
-

@@ -73,7 +73,10 @@ def tokens_for(app: FastAPI, member: Member) -> dict[str, Any]:
         session.add(auth_session)
         session.flush()
         pair = auth.issue_tokens(
-            session, app.state.settings, member_id=member.id, session_id=auth_session.id  # type: ignore[arg-type]
+            session,
+            app.state.settings,
+            member_id=member.id,  # type: ignore[arg-type]
+            session_id=auth_session.id,  # type: ignore[arg-type]
         )
         session.commit()
         return pair.model_dump()

@@ -8,7 +8,9 @@ import psycopg
 
 
 def main(url: str) -> int:
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+    conninfo = (
+        url.replace("postgresql+psycopg://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+    )
     try:
         psycopg.connect(conninfo, connect_timeout=3).close()
     except psycopg.Error:

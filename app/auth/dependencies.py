@@ -74,7 +74,9 @@ def _check_scope(principal: Principal, method: str) -> None:
 
 
 @declares(401, 403)
-def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
     if principal is None:
         raise Unauthorized("Log in or send a personal access token.", error="invalid_request")
     return principal
@@ -84,7 +86,9 @@ def current_member(principal: Annotated[Principal, Depends(current_principal)]) 
     return principal.member
 
 
-def optional_member(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Member | None:
+def optional_member(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Member | None:
     return principal.member if principal else None
 
 
@@ -107,7 +111,9 @@ def interactive_principal(principal: Annotated[Principal, Depends(current_princi
     return principal
 
 
-def key_owner(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> str:
+def key_owner(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> str:
     if principal is not None:
         return f"member:{principal.member.id}"
     return "client:" + (request.client.host if request.client else "unknown")

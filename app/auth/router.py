@@ -18,9 +18,15 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post(
-    "/register", status_code=201, response_model=MemberPublic, summary="Register", responses=problems(403, 409)
+    "/register",
+    status_code=201,
+    response_model=MemberPublic,
+    summary="Register",
+    responses=problems(403, 409),
 )
-def auth_register(session: SessionDep, settings: SettingsDep, data: RegisterRequest, creation: CreationDep) -> Response:
+def auth_register(
+    session: SessionDep, settings: SettingsDep, data: RegisterRequest, creation: CreationDep
+) -> Response:
     """Create an account; in invite mode a valid `invite_code` is required."""
     member = service.register(session, settings, data=data)
     profile = members.present(session, member, viewer=member)
@@ -33,13 +39,15 @@ def auth_token(
     settings: SettingsDep,
     username: Annotated[Line, Form(min_length=1, max_length=254, description="Email or handle.")],
     password: Annotated[str, Form(min_length=1, max_length=128)],
-    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,  # noqa: ARG001 - OAuth2 form field, validated only
 ) -> TokenResponse:
     """OAuth2 password flow: exchange email-or-handle and password for tokens."""
     return service.login(session, settings, username=username, password=password)
 
 
-@router.post("/refresh", response_model=TokenResponse, summary="Refresh tokens", responses=problems(401))
+@router.post(
+    "/refresh", response_model=TokenResponse, summary="Refresh tokens", responses=problems(401)
+)
 def auth_refresh(session: SessionDep, settings: SettingsDep, data: RefreshRequest) -> TokenResponse:
     """Exchange a refresh token for a new pair; each refresh token works once."""
     return service.refresh(session, settings, refresh_token=data.refresh_token)

@@ -12,18 +12,24 @@ Handle = Annotated[
     StringConstraints(min_length=3, max_length=30, pattern=r"^[a-zA-Z0-9_-]+$"),
     Field(description="3–30 of `a-zA-Z0-9_-`, kept as typed, unique ignoring case."),
 ]
-OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+OpaqueToken = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+]
 
 
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{
-            "email": "rina@example.com",
-            "password": "correct horse battery",
-            "handle": "rina_draws",
-            "display_name": "Rina Wijaya",
-        }]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "rina@example.com",
+                    "password": "correct horse battery",
+                    "handle": "rina_draws",
+                    "display_name": "Rina Wijaya",
+                }
+            ]
+        },
     )
 
     email: EmailStr = Field(max_length=254)
@@ -34,12 +40,18 @@ class RegisterRequest(BaseModel):
 
 
 class TokenResponse(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
-        "token_type": "bearer",
-        "expires_in": 900,
-        "refresh_token": "q0b4Yl6S0n3m…",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "refresh_token": "q0b4Yl6S0n3m…",
+                }
+            ]
+        }
+    )
 
     access_token: str
     token_type: Literal["bearer"]
@@ -48,6 +60,8 @@ class TokenResponse(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"refresh_token": "q0b4Yl6S0n3m…"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "q0b4Yl6S0n3m…"}]}
+    )
 
     refresh_token: OpaqueToken

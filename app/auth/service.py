@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 import structlog
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.auth.exceptions import (
@@ -17,7 +19,7 @@ from app.auth.exceptions import (
 from app.auth.schemas import RegisterRequest, TokenResponse
 from app.core.clock import utcnow
 from app.core.config import RegistrationMode, Settings
-from app.core.db import READ_ONLY_OPTION
+from app.core.db import READ_ONLY_OPTION, rows_affected
 from app.core.security import (
     PAT_PREFIX,
     create_access_token,
@@ -54,7 +56,9 @@ def register(session: Session, settings: Settings, *, data: RegisterRequest) -> 
     )
     if invitation_id is not None:
         session.execute(
-            sa.update(Invitation).where(col(Invitation.id) == invitation_id).values(used_by_id=member.id)
+            sa.update(Invitation)
+            .where(col(Invitation.id) == invitation_id)
+            .values(used_by_id=member.id)
         )
     return member
 
@@ -64,7 +68,7 @@ def _claim_invitation(session: Session, *, code: str | None) -> int:
     if not code:
         raise InvitationRequired("Registration is by invitation; send an `invite_code`.")
     now = utcnow()
-    claimed = session.execute(
+    claimed: int | None = session.execute(
         sa.update(Invitation)
         .where(
             col(Invitation.code) == code,
@@ -83,7 +87,11 @@ def login(session: Session, settings: Settings, *, username: str, password: str)
     member = members.find_by_login(session, username)
     if member is None:
         # Spend the same time as a real check so response times do not reveal who exists.
-        verify_password(settings, password, dummy_hash(settings.password_hash_memory_kib, settings.password_hash_time_cost))
+        verify_password(
+            settings,
+            password,
+            dummy_hash(settings.password_hash_memory_kib, settings.password_hash_time_cost),
+        )
         raise InvalidCredentials("Wrong email, handle or password.")
     valid, new_hash = verify_password(settings, password, member.password_hash)
     if not valid or not member.is_active:
@@ -96,7 +104,9 @@ def login(session: Session, settings: Settings, *, username: str, password: str)
     return issue_tokens(session, settings, member_id=member.id, session_id=auth_session.id)  # type: ignore[arg-type]
 
 
-def issue_tokens(session: Session, settings: Settings, *, member_id: int, session_id: int) -> TokenResponse:
+def issue_tokens(
+    session: Session, settings: Settings, *, member_id: int, session_id: int
+) -> TokenResponse:
     now = utcnow()
     refresh_token = new_secret()
     session.add(
@@ -108,8 +118,10 @@ def issue_tokens(session: Session, settings: Settings, *, member_id: int, sessio
     )
     session.flush()
     return TokenResponse(
-        access_token=create_access_token(settings, member_id=member_id, session_id=session_id, now=now),
-        token_type="bearer",
+        access_token=create_access_token(
+            settings, member_id=member_id, session_id=session_id, now=now
+        ),
+        token_type="bearer",  # noqa: S106 - the OAuth2 token type, not a secret
         expires_in=settings.access_token_minutes * 60,
         refresh_token=refresh_token,
     )
@@ -130,11 +142,13 @@ def refresh(session: Session, settings: Settings, *, refresh_token: str) -> Toke
     if auth_session.revoked_at is not None or not member.is_active or token.expires_at <= now:
         raise InvalidRefreshToken("This refresh token is expired or revoked; log in again.")
     # Conditional UPDATE: of two concurrent exchanges of one token exactly one wins.
-    exchanged = session.execute(
-        sa.update(RefreshToken)
-        .where(col(RefreshToken.id) == token.id, col(RefreshToken.used_at).is_(None))
-        .values(used_at=now)
-    ).rowcount
+    exchanged = rows_affected(
+        session.execute(
+            sa.update(RefreshToken)
+            .where(col(RefreshToken.id) == token.id, col(RefreshToken.used_at).is_(None))
+            .values(used_at=now)
+        )
+    )
     if exchanged != 1:
         _revoke_session(session, session_id=auth_session.id)  # type: ignore[arg-type]
         log.warning("refresh_token_reused", member_id=member.id, session_id=auth_session.id)
@@ -198,7 +212,7 @@ def _touch_personal_token(session: Session, *, token_id: int, now: datetime) -> 
         .where(col(PersonalAccessToken.id) == token_id)
         .values(last_used_at=now)
     )
-    bind = session.get_bind()
+    bind = cast(Engine, session.get_bind())
     if not bind.get_execution_options().get(READ_ONLY_OPTION, False):
         session.execute(statement)
         return

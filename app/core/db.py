@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
@@ -89,6 +89,11 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
         else:
             session.commit()
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (the decider of every conditional write)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -21,12 +21,23 @@ from app.core.jsonutil import dumps
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://sanggar.dev/problems/"
 
-class ValidationIssue(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"loc": ["body", "handle"], "msg": "String should match pattern", "type": "string_pattern_mismatch"}
-    ]})
 
-    loc: list[str | int] = Field(description="Where the bad value is: body, query, path or header, then the field.")
+class ValidationIssue(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "loc": ["body", "handle"],
+                    "msg": "String should match pattern",
+                    "type": "string_pattern_mismatch",
+                }
+            ]
+        }
+    )
+
+    loc: list[str | int] = Field(
+        description="Where the bad value is: body, query, path or header, then the field."
+    )
     msg: str
     type: str
 
@@ -34,13 +45,19 @@ class ValidationIssue(BaseModel):
 class Problem(BaseModel):
     """An error, as RFC 9457 problem details with a machine-readable `code`."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "type": "https://sanggar.dev/problems/not_found",
-        "title": "Not Found",
-        "status": 404,
-        "detail": "Member 42 does not exist.",
-        "code": "not_found",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://sanggar.dev/problems/not_found",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "Member 42 does not exist.",
+                    "code": "not_found",
+                }
+            ]
+        }
+    )
 
     type: str = Field(description="A URI naming the kind of problem.")
     title: str
@@ -52,14 +69,26 @@ class Problem(BaseModel):
 class ValidationProblem(Problem):
     """A 422: the request was well-formed but some fields are invalid."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "type": "https://sanggar.dev/problems/validation_failed",
-        "title": "Unprocessable Content",
-        "status": 422,
-        "detail": "1 field is invalid.",
-        "code": "validation_failed",
-        "errors": [{"loc": ["query", "limit"], "msg": "Input should be less than or equal to 100", "type": "less_than_equal"}],
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://sanggar.dev/problems/validation_failed",
+                    "title": "Unprocessable Content",
+                    "status": 422,
+                    "detail": "1 field is invalid.",
+                    "code": "validation_failed",
+                    "errors": [
+                        {
+                            "loc": ["query", "limit"],
+                            "msg": "Input should be less than or equal to 100",
+                            "type": "less_than_equal",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     errors: list[ValidationIssue]
 

@@ -40,7 +40,11 @@ def _weakly_matches(header: str, etag: str) -> bool:
 
 
 def json_response(
-    request: Request, model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+    request: Request,
+    model: BaseModel,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """The model as JSON with its ETag; a 304 when the caller already holds this version."""
     body = render(model)

@@ -5,7 +5,6 @@ crash can never leave one without the other. Two requests racing with one key me
 unique constraint on (owner, key): the loser is rolled back and told to retry (409).
 """
 
-
 import hashlib
 import random
 from collections.abc import Callable
@@ -36,7 +35,7 @@ class IdempotencyKeyInUse(Conflict):
     code = "idempotency_key_in_use"
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+class IdempotentReplay(Exception):
     """Raised to answer a retry with the stored first response."""
 
     def __init__(self, stored: IdempotencyKey) -> None:

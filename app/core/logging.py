@@ -20,7 +20,9 @@ _SHARED_PROCESSORS: list[Any] = [
 
 def _renderer(json_logs: bool) -> Any:
     if json_logs:
-        return structlog.processors.JSONRenderer(serializer=lambda obj, **_: orjson.dumps(obj).decode())
+        return structlog.processors.JSONRenderer(
+            serializer=lambda obj, **_: orjson.dumps(obj).decode()
+        )
     return structlog.dev.ConsoleRenderer(colors=False)
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi import routing
 from fastapi.routing import APIRoute
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
@@ -35,7 +34,12 @@ DESCRIPTIONS = {
     500: "Unexpected error; it has been logged with the request id.",
 }
 HEADERS = {
-    401: {"WWW-Authenticate": {"description": "The auth scheme: Bearer.", "schema": {"type": "string"}}},
+    401: {
+        "WWW-Authenticate": {
+            "description": "The auth scheme: Bearer.",
+            "schema": {"type": "string"},
+        }
+    },
     429: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
 }
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -65,8 +69,12 @@ def _walk(dependant: Dependant) -> Iterator[Dependant]:
 
 def _statuses_of(route: Any) -> set[int]:
     statuses = {500}
-    has_input = bool(route.dependant.query_params or route.dependant.path_params or route.body_field)
-    has_input = has_input or any(d.query_params or d.header_params or d.path_params for d in _walk(route.dependant))
+    has_input = bool(
+        route.dependant.query_params or route.dependant.path_params or route.body_field
+    )
+    has_input = has_input or any(
+        d.query_params or d.header_params or d.path_params for d in _walk(route.dependant)
+    )
     if has_input:
         statuses.add(422)
     if route.body_field is not None:
@@ -132,7 +140,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     for model in (Problem, ValidationProblem):
-        components[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components[model.__name__] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
     defs = components["ValidationProblem"].pop("$defs", {})
     components.update(defs)
     for route in api_routes(app):

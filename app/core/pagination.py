@@ -108,8 +108,6 @@ def _coerce(value: Any, key: SortKey) -> Any:
             return value
     elif python_type is str and isinstance(value, str) and "\x00" not in value:
         return value
-    elif python_type is float and isinstance(value, int | float):
-        return value
     raise InvalidCursor("The cursor is not one this API issued.")
 
 

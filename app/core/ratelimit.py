@@ -43,7 +43,9 @@ def build_rules(settings: Settings) -> list[Rule]:
 
 def build_storage(settings: Settings) -> Storage:
     if settings.redis_url:
-        return RedisStorage(settings.redis_url.replace("redis://", "async+redis://", 1), implementation="redispy")
+        return RedisStorage(
+            settings.redis_url.replace("redis://", "async+redis://", 1), implementation="redispy"
+        )
     return MemoryStorage()
 
 
@@ -99,7 +101,7 @@ class RateLimitMiddleware:
             if await self.limiter.hit(rule.limit, rule.name, identity):
                 return None
             stats = await self.limiter.get_window_stats(rule.limit, rule.name, identity)
-        except Exception as error:  # noqa: BLE001 - fail open, see module docstring
+        except Exception as error:
             log.warning("rate_limit_unavailable", error=str(error))
             return None
         return max(1, math.ceil(stats.reset_time - time.time()))

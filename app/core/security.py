@@ -34,7 +34,9 @@ def hash_password(settings: Settings, password: str) -> str:
     return password_hasher(settings).hash(password)
 
 
-def verify_password(settings: Settings, password: str, password_hash: str) -> tuple[bool, str | None]:
+def verify_password(
+    settings: Settings, password: str, password_hash: str
+) -> tuple[bool, str | None]:
     """Returns (valid, new_hash): new_hash is set when the stored hash used older parameters."""
     return password_hasher(settings).verify_and_update(password, password_hash)
 

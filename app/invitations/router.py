@@ -26,7 +26,9 @@ def invitations_create(
 
 
 @router.get("", response_model=InvitationPage, summary="List invitations")
-def invitations_list(session: SessionDep, _organizer: OrganizerMember, page: PageParamsDep) -> InvitationPage:
+def invitations_list(
+    session: SessionDep, _organizer: OrganizerMember, page: PageParamsDep
+) -> InvitationPage:
     """All invitation codes, newest first, with who used them."""
     invitations, next_cursor = service.list_invitations(session, params=page)
     items = [InvitationPublic.model_validate(i, from_attributes=True) for i in invitations]

@@ -27,7 +27,9 @@ def create_invitation(session: Session, settings: Settings, *, creator: Member) 
     return invitation
 
 
-def list_invitations(session: Session, *, params: PageParams) -> tuple[list[Invitation], str | None]:
+def list_invitations(
+    session: Session, *, params: PageParams
+) -> tuple[list[Invitation], str | None]:
     return paginate(session, select(Invitation), keys=[desc(Invitation.id)], params=params)
 
 

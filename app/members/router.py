@@ -12,7 +12,12 @@ from app.auth.dependencies import (
     OptionalMember,
 )
 from app.core.db import SessionDep
-from app.core.http import CONDITIONAL_GET_RESPONSES, CONDITIONAL_WRITE_RESPONSES, json_response, require_current
+from app.core.http import (
+    CONDITIONAL_GET_RESPONSES,
+    CONDITIONAL_WRITE_RESPONSES,
+    json_response,
+    require_current,
+)
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.types import IdPath
@@ -40,11 +45,20 @@ def members_list(
     filters: Annotated[MemberFilters, Query()],
 ) -> MemberPage:
     """The member directory, for members only; filter by name, city, discipline, skill or role."""
-    members, next_cursor = service.list_members(session, filters=filters, params=page, viewer=viewer)
-    return MemberPage(items=service.present_many(session, members, viewer=viewer), next_cursor=next_cursor)
+    members, next_cursor = service.list_members(
+        session, filters=filters, params=page, viewer=viewer
+    )
+    return MemberPage(
+        items=service.present_many(session, members, viewer=viewer), next_cursor=next_cursor
+    )
 
 
-@router.get("/me", response_model=MemberPublic, summary="Get my profile", responses=CONDITIONAL_GET_RESPONSES)
+@router.get(
+    "/me",
+    response_model=MemberPublic,
+    summary="Get my profile",
+    responses=CONDITIONAL_GET_RESPONSES,
+)
 def members_get_me(request: Request, session: SessionDep, member: CurrentMember) -> Response:
     """The caller's own profile, email included."""
     return json_response(request, service.present(session, member, viewer=member))
@@ -56,7 +70,9 @@ def members_get_me(request: Request, session: SessionDep, member: CurrentMember)
     summary="Update my profile",
     responses=CONDITIONAL_WRITE_RESPONSES | problems(412),
 )
-def members_update_me(request: Request, session: SessionDep, member: CurrentMember, changes: MemberUpdate) -> Response:
+def members_update_me(
+    request: Request, session: SessionDep, member: CurrentMember, changes: MemberUpdate
+) -> Response:
     """Change the caller's profile; send `If-Match` with the ETag you read to avoid lost updates."""
     member = service.get_for_update(session, member_id=member.id)  # type: ignore[arg-type]
     require_current(request, service.present(session, member, viewer=member))
@@ -64,8 +80,12 @@ def members_update_me(request: Request, session: SessionDep, member: CurrentMemb
     return json_response(request, service.present(session, member, viewer=member))
 
 
-@router.get("/me/tokens", response_model=PersonalTokenPage, summary="List my personal access tokens")
-def members_list_tokens(session: SessionDep, principal: InteractivePrincipal, page: PageParamsDep) -> PersonalTokenPage:
+@router.get(
+    "/me/tokens", response_model=PersonalTokenPage, summary="List my personal access tokens"
+)
+def members_list_tokens(
+    session: SessionDep, principal: InteractivePrincipal, page: PageParamsDep
+) -> PersonalTokenPage:
     """The caller's personal access tokens (never their secrets)."""
     tokens, next_cursor = service.list_tokens(session, member=principal.member, params=page)
     items = [PersonalTokenPublic.model_validate(t, from_attributes=True) for t in tokens]
@@ -73,10 +93,16 @@ def members_list_tokens(session: SessionDep, principal: InteractivePrincipal, pa
 
 
 @router.post(
-    "/me/tokens", status_code=201, response_model=PersonalTokenCreated, summary="Create a personal access token"
+    "/me/tokens",
+    status_code=201,
+    response_model=PersonalTokenCreated,
+    summary="Create a personal access token",
 )
 def members_create_token(
-    session: SessionDep, principal: InteractivePrincipal, data: PersonalTokenCreate, creation: CreationDep
+    session: SessionDep,
+    principal: InteractivePrincipal,
+    data: PersonalTokenCreate,
+    creation: CreationDep,
 ) -> Response:
     """A token for an integration; the secret is in `token`, shown only in this response."""
     token, secret = service.create_token(session, member=principal.member, data=data)
@@ -90,14 +116,23 @@ def members_create_token(
     summary="Get one of my personal access tokens",
     responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
-def members_get_token(request: Request, session: SessionDep, principal: InteractivePrincipal, token_id: IdPath) -> Response:
+def members_get_token(
+    request: Request, session: SessionDep, principal: InteractivePrincipal, token_id: IdPath
+) -> Response:
     """One of the caller's tokens, without its secret."""
     token = service.get_token(session, member=principal.member, token_id=token_id)
     return json_response(request, PersonalTokenPublic.model_validate(token, from_attributes=True))
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke a personal access token", responses=problems(404))
-def members_delete_token(session: SessionDep, principal: InteractivePrincipal, token_id: IdPath) -> Response:
+@router.delete(
+    "/me/tokens/{token_id}",
+    status_code=204,
+    summary="Revoke a personal access token",
+    responses=problems(404),
+)
+def members_delete_token(
+    session: SessionDep, principal: InteractivePrincipal, token_id: IdPath
+) -> Response:
     """Revoke the token at once; integrations using it get 401 from now on."""
     service.delete_token(session, member=principal.member, token_id=token_id)
     return Response(status_code=204)
@@ -109,7 +144,9 @@ def members_delete_token(session: SessionDep, principal: InteractivePrincipal, t
     summary="Get a member's public profile",
     responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
-def members_get(request: Request, session: SessionDep, viewer: OptionalMember, member_id: IdPath) -> Response:
+def members_get(
+    request: Request, session: SessionDep, viewer: OptionalMember, member_id: IdPath
+) -> Response:
     """A member's public profile; visible to anyone, email only to the member and admins."""
     member = service.get_visible(session, member_id=member_id, viewer=viewer)
     return json_response(request, service.present(session, member, viewer=viewer))
@@ -122,7 +159,11 @@ def members_get(request: Request, session: SessionDep, viewer: OptionalMember, m
     responses=CONDITIONAL_WRITE_RESPONSES | problems(404, 409, 412),
 )
 def members_update(
-    request: Request, session: SessionDep, admin: AdminMember, member_id: IdPath, changes: MemberAdminUpdate
+    request: Request,
+    session: SessionDep,
+    admin: AdminMember,
+    member_id: IdPath,
+    changes: MemberAdminUpdate,
 ) -> Response:
     """Admins set `role` and `is_active`; a deactivated member's tokens stop working at once."""
     member = service.get_for_update(session, member_id=member_id)

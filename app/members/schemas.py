@@ -66,12 +66,16 @@ class MemberUpdate(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{
-            "bio": "Illustrator from Bandung; ink, risograph and picture books.",
-            "city": "Bandung",
-            "disciplines": ["illustration"],
-            "open_for_commissions": True,
-        }]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "bio": "Illustrator from Bandung; ink, risograph and picture books.",
+                    "city": "Bandung",
+                    "disciplines": ["illustration"],
+                    "open_for_commissions": True,
+                }
+            ]
+        },
     )
 
     display_name: Annotated[Title, StringConstraints(max_length=80)] | None = None
@@ -85,7 +89,9 @@ class MemberUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> MemberUpdate:
-        nulled = sorted(f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None)
+        nulled = sorted(
+            f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None
+        )
         if nulled:
             raise ValueError(f"{', '.join(nulled)} cannot be null")
         return self
@@ -94,7 +100,9 @@ class MemberUpdate(BaseModel):
 class MemberAdminUpdate(BaseModel):
     """What only an admin changes on a member: the role and whether the account is active."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "organizer"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"role": "organizer"}]}
+    )
 
     role: Role | None = None
     is_active: bool | None = None
@@ -122,7 +130,11 @@ Scope = Literal["read", "write"]
 class PersonalTokenCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"name": "Discord bot", "scopes": ["read"], "expires_at": "2027-06-01T00:00:00Z"}]},
+        json_schema_extra={
+            "examples": [
+                {"name": "Discord bot", "scopes": ["read"], "expires_at": "2027-06-01T00:00:00Z"}
+            ]
+        },
     )
 
     name: Annotated[Title, StringConstraints(max_length=100)]
@@ -131,10 +143,21 @@ class PersonalTokenCreate(BaseModel):
 
 
 class PersonalTokenPublic(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 3, "name": "Discord bot", "scopes": ["read"], "token_hint": "…x9Qa",
-        "created_at": "2026-11-01T10:00:00Z", "expires_at": None, "last_used_at": "2026-11-20T08:15:00Z",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "name": "Discord bot",
+                    "scopes": ["read"],
+                    "token_hint": "…x9Qa",
+                    "created_at": "2026-11-01T10:00:00Z",
+                    "expires_at": None,
+                    "last_used_at": "2026-11-20T08:15:00Z",
+                }
+            ]
+        }
+    )
 
     id: int
     name: str
@@ -148,11 +171,22 @@ class PersonalTokenPublic(BaseModel):
 class PersonalTokenCreated(PersonalTokenPublic):
     """The new token; `token` is the secret, shown this once and never again."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 3, "name": "Discord bot", "scopes": ["read"], "token_hint": "…x9Qa",
-        "created_at": "2026-11-01T10:00:00Z", "expires_at": None, "last_used_at": None,
-        "token": "sgr_pat_3q2+7w…x9Qa",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "name": "Discord bot",
+                    "scopes": ["read"],
+                    "token_hint": "…x9Qa",
+                    "created_at": "2026-11-01T10:00:00Z",
+                    "expires_at": None,
+                    "last_used_at": None,
+                    "token": "sgr_pat_3q2+7w…x9Qa",
+                }
+            ]
+        }
+    )
 
     token: str
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.core import events
 from app.core.config import Settings
+from app.core.db import rows_affected
 from app.core.pagination import PageParams, asc, paginate
 from app.core.security import PAT_PREFIX, hash_password, hash_secret, new_secret
 from app.members.exceptions import EmailTaken, HandleTaken, LastAdmin, MemberNotFound, TokenNotFound
@@ -94,7 +95,9 @@ def _is_admin(viewer: Member | None) -> bool:
 
 def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
     """Disciplines and skills of many members in one query (no query per member)."""
-    tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: {TagKind.DISCIPLINE: [], TagKind.SKILL: []})
+    tags: dict[int, dict[str, list[str]]] = defaultdict(
+        lambda: {TagKind.DISCIPLINE: [], TagKind.SKILL: []}
+    )
     ids = list(member_ids)
     if not ids:
         return tags
@@ -133,7 +136,9 @@ def present(session: Session, member: Member, *, viewer: Member | None) -> Membe
     return to_public(member, load_tags(session, [member.id])[member.id], viewer=viewer)  # type: ignore[index,list-item]
 
 
-def present_many(session: Session, members: Sequence[Member], *, viewer: Member | None) -> list[MemberPublic]:
+def present_many(
+    session: Session, members: Sequence[Member], *, viewer: Member | None
+) -> list[MemberPublic]:
     tags = load_tags(session, (m.id for m in members))  # type: ignore[misc]
     return [to_public(m, tags[m.id], viewer=viewer) for m in members]  # type: ignore[index]
 
@@ -165,7 +170,11 @@ def list_members(
 def _has_tag(kind: TagKind, value: str) -> sa.ColumnElement[bool]:
     return (
         select(MemberTag.member_id)
-        .where(MemberTag.member_id == Member.id, MemberTag.kind == kind, MemberTag.value_key == value.lower())
+        .where(
+            MemberTag.member_id == Member.id,
+            MemberTag.kind == kind,
+            MemberTag.value_key == value.lower(),
+        )
         .exists()
     )
 
@@ -185,12 +194,18 @@ def update_profile(session: Session, *, member: Member, changes: MemberUpdate) -
 
 
 def _replace_tags(session: Session, *, member_id: int, kind: TagKind, values: list[str]) -> None:
-    session.execute(sa.delete(MemberTag).where(col(MemberTag.member_id) == member_id, col(MemberTag.kind) == kind))
+    session.execute(
+        sa.delete(MemberTag).where(
+            col(MemberTag.member_id) == member_id, col(MemberTag.kind) == kind
+        )
+    )
     unique: dict[str, str] = {}
     for value in values:
         unique.setdefault(str(value).lower(), str(value))
     for position, (key, value) in enumerate(unique.items()):
-        session.add(MemberTag(member_id=member_id, kind=kind, value_key=key, value=value, position=position))
+        session.add(
+            MemberTag(member_id=member_id, kind=kind, value_key=key, value=value, position=position)
+        )
     session.flush()
 
 
@@ -220,7 +235,9 @@ def _ensure_another_admin(session: Session, *, member_id: int) -> None:
         raise LastAdmin("This is the last active admin; promote another admin first.")
 
 
-def create_token(session: Session, *, member: Member, data: PersonalTokenCreate) -> tuple[PersonalAccessToken, str]:
+def create_token(
+    session: Session, *, member: Member, data: PersonalTokenCreate
+) -> tuple[PersonalAccessToken, str]:
     secret = new_secret(PAT_PREFIX)
     token = PersonalAccessToken(
         member_id=member.id,  # type: ignore[arg-type]
@@ -235,17 +252,22 @@ def create_token(session: Session, *, member: Member, data: PersonalTokenCreate)
     return token, secret
 
 
-def list_tokens(session: Session, *, member: Member, params: PageParams) -> tuple[list[PersonalAccessToken], str | None]:
+def list_tokens(
+    session: Session, *, member: Member, params: PageParams
+) -> tuple[list[PersonalAccessToken], str | None]:
     statement = select(PersonalAccessToken).where(PersonalAccessToken.member_id == member.id)
     return paginate(session, statement, keys=[asc(PersonalAccessToken.id)], params=params)
 
 
 def delete_token(session: Session, *, member: Member, token_id: int) -> None:
-    deleted = session.execute(
-        sa.delete(PersonalAccessToken).where(
-            col(PersonalAccessToken.id) == token_id, col(PersonalAccessToken.member_id) == member.id
+    deleted = rows_affected(
+        session.execute(
+            sa.delete(PersonalAccessToken).where(
+                col(PersonalAccessToken.id) == token_id,
+                col(PersonalAccessToken.member_id) == member.id,
+            )
         )
-    ).rowcount
+    )
     if deleted == 0:
         raise TokenNotFound(f"Token {token_id} does not exist.")
 

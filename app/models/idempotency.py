@@ -23,4 +23,6 @@ class IdempotencyKey(SQLModel, table=True):
     status_code: int
     response_body: str = Field(sa_type=sa.Text)
     location: str | None = Field(default=None, max_length=2048)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )

@@ -34,9 +34,7 @@ ROLE_RANK = {Role.MEMBER: 0, Role.MENTOR: 0, Role.ORGANIZER: 1, Role.ADMIN: 2}
 class Member(SQLModel, table=True):
     __tablename__ = "members"
     __table_args__ = (
-        sa.CheckConstraint(
-            "role IN ('member', 'mentor', 'organizer', 'admin')", name="role_known"
-        ),
+        sa.CheckConstraint("role IN ('member', 'mentor', 'organizer', 'admin')", name="role_known"),
         AUTOINCREMENT,
     )
 

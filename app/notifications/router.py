@@ -27,7 +27,9 @@ def notifications_list(
     unread_only: Annotated[bool, Query(description="Only notifications not yet read.")] = False,
 ) -> NotificationPage:
     """The caller's notifications, newest first."""
-    rows, next_cursor = service.list_notifications(session, member=member, unread_only=unread_only, params=page)
+    rows, next_cursor = service.list_notifications(
+        session, member=member, unread_only=unread_only, params=page
+    )
     items = [NotificationPublic.model_validate(n, from_attributes=True) for n in rows]
     return NotificationPage(items=items, next_cursor=next_cursor)
 
@@ -39,7 +41,9 @@ def notifications_unread_count(session: SessionDep, member: CurrentMember) -> Un
 
 
 @router.post("/read", response_model=MarkReadResult, summary="Mark notifications read")
-def notifications_mark_read(session: SessionDep, member: CurrentMember, data: MarkRead) -> MarkReadResult:
+def notifications_mark_read(
+    session: SessionDep, member: CurrentMember, data: MarkRead
+) -> MarkReadResult:
     """Mark the given notifications, or all of them, as read."""
     marked = service.mark_read(session, member=member, ids=data.ids)
     return MarkReadResult(marked=marked, unread=service.unread_count(session, member=member))

@@ -10,15 +10,21 @@ from app.core.types import PositiveInt
 
 
 class NotificationPublic(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 31,
-        "type": "member.joined",
-        "title": "Welcome to Sanggar, Rina!",
-        "body": "Start with a few first steps: complete your profile, join an event, cast a vote.",
-        "data": {"member_id": 7},
-        "created_at": "2026-11-27T10:00:00Z",
-        "read_at": None,
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 31,
+                    "type": "member.joined",
+                    "title": "Welcome to Sanggar, Rina!",
+                    "body": "Start with a few first steps: complete your profile, join an event.",
+                    "data": {"member_id": 7},
+                    "created_at": "2026-11-27T10:00:00Z",
+                    "read_at": None,
+                }
+            ]
+        }
+    )
 
     id: int
     type: str = Field(description="What happened, e.g. `event.waitlist_promoted`.")
@@ -42,7 +48,9 @@ class UnreadCount(BaseModel):
 class MarkRead(BaseModel):
     """Either `ids` (some notifications) or `all: true` (every one)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ids": [31, 32]}, {"all": True}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"ids": [31, 32]}, {"all": True}]}
+    )
 
     ids: Annotated[list[PositiveInt], Field(min_length=1, max_length=100)] | None = None
     all: bool | None = None

@@ -7,20 +7,30 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.db import rows_affected
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Member, Notification, Role
 
 
-def notify(session: Session, *, member_id: int, type: str, title: str, body: str = "", **data: Any) -> None:  # noqa: A002
+def notify(
+    session: Session, *, member_id: int, type: str, title: str, body: str = "", **data: Any
+) -> None:
     session.add(Notification(member_id=member_id, type=type, title=title, body=body, data=data))
 
 
 def notify_role(
-    session: Session, *, roles: Iterable[Role], type: str, title: str, body: str = "", exclude_id: int | None = None, **data: Any  # noqa: A002
+    session: Session,
+    *,
+    roles: Iterable[Role],
+    type: str,
+    title: str,
+    body: str = "",
+    exclude_id: int | None = None,
+    **data: Any,
 ) -> None:
     """One INSERT … SELECT for every active member with these roles, however many there are."""
-    recipients = select(
-        Member.id,
+    recipients = sa.select(
+        col(Member.id),
         sa.literal(type),
         sa.literal(title),
         sa.literal(body),
@@ -28,7 +38,7 @@ def notify_role(
         sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
     ).where(col(Member.role).in_(list(roles)), col(Member.is_active).is_(True))
     if exclude_id is not None:
-        recipients = recipients.where(Member.id != exclude_id)
+        recipients = recipients.where(col(Member.id) != exclude_id)
     columns = ["member_id", "type", "title", "body", "data", "created_at"]
     session.execute(sa.insert(Notification).from_select(columns, recipients))
 
@@ -56,4 +66,4 @@ def mark_read(session: Session, *, member: Member, ids: list[int] | None) -> int
     )
     if ids is not None:
         statement = statement.where(col(Notification.id).in_(ids))
-    return session.execute(statement.values(read_at=utcnow())).rowcount
+    return rows_affected(session.execute(statement.values(read_at=utcnow())))

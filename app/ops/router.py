@@ -23,7 +23,9 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ready", "revision": "0001"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ready", "revision": "0001"}]}
+    )
 
     status: str
     revision: str
@@ -49,7 +51,9 @@ def ops_readyz(request: Request) -> Response | Readiness:
     except SQLAlchemyError:
         return problem_response(NotReady("The database cannot be reached.").to_problem())
     if revision is None or revision != head_revision():
-        error = NotReady(f"The database is at revision {revision}, the code needs {head_revision()}.")
+        error = NotReady(
+            f"The database is at revision {revision}, the code needs {head_revision()}."
+        )
         return problem_response(error.to_problem())
     return Readiness(status="ready", revision=revision)
 
@@ -58,9 +62,10 @@ def ops_readyz(request: Request) -> Response | Readiness:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}
+    },
 )
 def ops_metrics() -> Response:
     """Request counts and latencies per route, in the Prometheus text format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-

@@ -73,24 +73,35 @@ def test_register_rejects_invalid_fields(client: TestClient, field: str, value: 
 def test_register_cannot_set_role(client: TestClient) -> None:
     response = client.post("/api/v1/auth/register", json={**REGISTER, "role": "admin"})
     assert response.status_code == 422
-    assert client.post("/api/v1/auth/token", data={"username": "Rina", "password": PASSWORD}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "Rina", "password": PASSWORD}
+        ).status_code
+        == 401
+    )
 
 
 def test_login_with_email_or_handle_in_any_case(client: TestClient) -> None:
     client.post("/api/v1/auth/register", json=REGISTER)
     for username in ("rina@example.com", "RINA", "rina"):
-        response = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+        response = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["token_type"] == "bearer"
         assert body["expires_in"] == 15 * 60
-        me = client.get("/api/v1/members/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+        me = client.get(
+            "/api/v1/members/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+        )
         assert me.json()["handle"] == "Rina"
 
 
 def test_wrong_password_is_401_with_www_authenticate(client: TestClient) -> None:
     client.post("/api/v1/auth/register", json=REGISTER)
-    response = client.post("/api/v1/auth/token", data={"username": "rina", "password": "wrong password"})
+    response = client.post(
+        "/api/v1/auth/token", data={"username": "rina", "password": "wrong password"}
+    )
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.json()["code"] == "invalid_credentials"
@@ -111,7 +122,9 @@ def test_refresh_rotates_and_reuse_revokes_the_chain(client: TestClient, app: Fa
     # The whole chain is gone: the newest refresh token and the access tokens of the log-in.
     newest = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert newest.status_code == 401
-    me = client.get("/api/v1/members/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    me = client.get(
+        "/api/v1/members/me", headers={"Authorization": f"Bearer {pair['access_token']}"}
+    )
     assert me.status_code == 401
 
 
@@ -120,16 +133,31 @@ def test_reuse_does_not_touch_other_log_ins(client: TestClient, app: FastAPI) ->
     phone, laptop = tokens_for(app, member), tokens_for(app, member)
     client.post("/api/v1/auth/refresh", json={"refresh_token": phone["refresh_token"]})
     client.post("/api/v1/auth/refresh", json={"refresh_token": phone["refresh_token"]})
-    assert client.post("/api/v1/auth/refresh", json={"refresh_token": laptop["refresh_token"]}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": laptop["refresh_token"]}
+        ).status_code
+        == 200
+    )
 
 
 def test_logout_revokes_the_log_in(client: TestClient, app: FastAPI) -> None:
     member = make_member(app)
     pair = tokens_for(app, member)
-    assert client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    assert (
+        client.post(
+            "/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]}
+        ).status_code
+        == 204
+    )
     headers = {"Authorization": f"Bearer {pair['access_token']}"}
     assert client.get("/api/v1/members/me", headers=headers).status_code == 401
-    assert client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        ).status_code
+        == 401
+    )
 
 
 def _unsigned(claims: dict[str, object]) -> str:
@@ -139,9 +167,16 @@ def _unsigned(claims: dict[str, object]) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
-def _claims(member_id: int, session_id: int = 1, **extra: object) -> dict[str, object]:
+def _claims(member_id: int | None, session_id: int = 1, **extra: object) -> dict[str, object]:
     now = int(time.time())
-    return {"sub": str(member_id), "sid": session_id, "aud": "sanggar", "iat": now, "exp": now + 600, **extra}
+    return {
+        "sub": str(member_id),
+        "sid": session_id,
+        "aud": "sanggar",
+        "iat": now,
+        "exp": now + 600,
+        **extra,
+    }
 
 
 def test_forged_tokens_are_refused(client: TestClient, app: FastAPI) -> None:
@@ -149,21 +184,27 @@ def test_forged_tokens_are_refused(client: TestClient, app: FastAPI) -> None:
     real = tokens_for(app, member)
     session_id = jwt.decode(real["access_token"], options={"verify_signature": False})["sid"]
     key = app.state.settings.signing_key()
-    no_exp = _claims(member.id, session_id)  # type: ignore[arg-type]
+    no_exp = _claims(member.id, session_id)
     del no_exp["exp"]
     forged = {
-        "alg none": _unsigned(_claims(member.id, session_id)),  # type: ignore[arg-type]
-        "bad signature": jwt.encode(_claims(member.id, session_id), "another-key-" + "y" * 64, algorithm="HS256"),  # type: ignore[arg-type]
+        "alg none": _unsigned(_claims(member.id, session_id)),
+        "bad signature": jwt.encode(
+            _claims(member.id, session_id), "another-key-" + "y" * 64, algorithm="HS256"
+        ),
         "no exp": jwt.encode(no_exp, key, algorithm="HS256"),
-        "expired": jwt.encode(_claims(member.id, session_id, exp=int(time.time()) - 5), key, algorithm="HS256"),  # type: ignore[arg-type]
-        "other algorithm": jwt.encode(_claims(member.id, session_id), key, algorithm="HS512"),  # type: ignore[arg-type]
+        "expired": jwt.encode(
+            _claims(member.id, session_id, exp=int(time.time()) - 5), key, algorithm="HS256"
+        ),
+        "other algorithm": jwt.encode(_claims(member.id, session_id), key, algorithm="HS512"),
         "garbage": "not.a.token",
     }
     for name, token in forged.items():
         response = client.get("/api/v1/members/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401, name
         assert response.json()["code"] == "unauthorized", name
-    ok = client.get("/api/v1/members/me", headers={"Authorization": f"Bearer {real['access_token']}"})
+    ok = client.get(
+        "/api/v1/members/me", headers={"Authorization": f"Bearer {real['access_token']}"}
+    )
     assert ok.status_code == 200
 
 
@@ -172,7 +213,9 @@ def test_deactivated_member_cannot_log_in_and_tokens_stop(client: TestClient, ap
     member = make_member(app, handle="leaving")
     headers = auth_headers(app, member)
     assert client.get("/api/v1/members/me", headers=headers).status_code == 200
-    response = client.patch(f"/api/v1/members/{member.id}", json={"is_active": False}, headers=auth_headers(app, admin))
+    response = client.patch(
+        f"/api/v1/members/{member.id}", json={"is_active": False}, headers=auth_headers(app, admin)
+    )
     assert response.status_code == 200, response.text
     assert client.get("/api/v1/members/me", headers=headers).status_code == 401
     login = client.post("/api/v1/auth/token", data={"username": "leaving", "password": PASSWORD})
@@ -191,8 +234,15 @@ def test_invite_mode_requires_a_valid_unused_code(database_url: str) -> None:
             bad = client.post("/api/v1/auth/register", json={**REGISTER, "invite_code": "nope"})
             assert bad.status_code == 403
             assert bad.json()["code"] == "invitation_required"
-            code = client.post("/api/v1/invitations", headers=auth_headers(app, organizer)).json()["code"]
-            assert client.post("/api/v1/auth/register", json={**REGISTER, "invite_code": code}).status_code == 201
+            code = client.post("/api/v1/invitations", headers=auth_headers(app, organizer)).json()[
+                "code"
+            ]
+            assert (
+                client.post(
+                    "/api/v1/auth/register", json={**REGISTER, "invite_code": code}
+                ).status_code
+                == 201
+            )
             second = {**REGISTER, "email": "b@example.com", "handle": "budi", "invite_code": code}
             assert client.post("/api/v1/auth/register", json=second).status_code == 403
     finally:
@@ -206,7 +256,9 @@ def test_concurrent_refreshes_of_one_token_let_exactly_one_through(live: str, ap
 
     def refresh(_: int) -> int:
         with httpx.Client(base_url=live, timeout=30) as http:
-            return http.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code
+            return http.post(
+                "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+            ).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(refresh, range(8)))
@@ -216,7 +268,11 @@ def test_concurrent_refreshes_of_one_token_let_exactly_one_through(live: str, ap
 
 def test_concurrent_registrations_of_one_handle_create_one_member(live: str) -> None:
     def register(n: int) -> int:
-        body = {**REGISTER, "email": f"racer{n}@example.com", "handle": "RaCeR" if n % 2 else "racer"}
+        body = {
+            **REGISTER,
+            "email": f"racer{n}@example.com",
+            "handle": "RaCeR" if n % 2 else "racer",
+        }
         with httpx.Client(base_url=live, timeout=30) as http:
             return http.post("/api/v1/auth/register", json=body).status_code
 
