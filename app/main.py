@@ -20,7 +20,7 @@ from app.core.db import create_db_engine, read_only
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_handler
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi
 from app.core.ratelimit import RateLimitMiddleware
 from app.members import service as members
@@ -87,7 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
-        max_body_size=settings.max_body_bytes,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
     )
     engine = create_db_engine(settings)
@@ -116,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotent-Replayed",
             ],
         )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware)

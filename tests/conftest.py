@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from app.core.config import Settings
+from app.core.db import read_only
 from app.core.migrations import upgrade
 from app.main import create_app
 from tests.factories import QueryCounter
@@ -111,7 +112,8 @@ def client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as db_session:
+    """For inspecting rows; begins deferred on SQLite so it never holds the write lock."""
+    with Session(read_only(engine), expire_on_commit=False) as db_session:
         yield db_session
 
 

@@ -239,6 +239,16 @@ async def _handle_validation_error(_request: Request, exc: Exception) -> Respons
     return problem_response(problem)
 
 
+class PayloadTooLarge(ProblemError):
+    status = 413
+    code = "body_too_large"
+
+
+def body_too_large_response() -> Response:
+    problem = PayloadTooLarge("The request body is larger than the server accepts.").to_problem()
+    return problem_response(problem)
+
+
 def internal_error_response() -> Response:
     problem = ProblemError("An unexpected error occurred; it has been logged.").to_problem()
     return problem_response(problem)

@@ -40,16 +40,17 @@ class IdempotentReplay(Exception):
 
     def __init__(self, stored: IdempotencyKey) -> None:
         super().__init__(stored.key)
-        self.stored = stored
+        # Copied out now: the session is rolled back (and the row expired) before we answer.
+        self.status_code = stored.status_code
+        self.body = stored.response_body.encode()
+        self.location = stored.location
 
     def response(self) -> Response:
-        headers = {REPLAY_HEADER: "true"}
-        if self.stored.location:
-            headers["Location"] = self.stored.location
-        body = self.stored.response_body.encode()
-        headers["ETag"] = etag_of(body)
+        headers = {REPLAY_HEADER: "true", "ETag": etag_of(self.body)}
+        if self.location:
+            headers["Location"] = self.location
         return Response(
-            body, status_code=self.stored.status_code, media_type=JSON_MEDIA_TYPE, headers=headers
+            self.body, status_code=self.status_code, media_type=JSON_MEDIA_TYPE, headers=headers
         )
 
 

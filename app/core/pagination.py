@@ -97,12 +97,19 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
 
 
 def _coerce(value: Any, key: SortKey) -> Any:
-    python_type = key.column.type.python_type
+    column_type = key.column.type
+    python_type = (
+        column_type.impl.python_type
+        if isinstance(column_type, sa.TypeDecorator)
+        else column_type.python_type
+    )
     if python_type is datetime and isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError as error:
             raise InvalidCursor("The cursor is not one this API issued.") from error
+        if parsed.tzinfo is not None:
+            return parsed
     if python_type is int and isinstance(value, int) and not isinstance(value, bool):
         if abs(value) < 2**63:
             return value

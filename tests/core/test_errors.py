@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlmodel import Session
+
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.factories import member_with_headers
+
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
+
+
+def test_unknown_path_is_a_problem(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert set(response.json()) == PROBLEM_FIELDS
+    assert response.json()["code"] == "not_found"
+
+
+def test_wrong_method_is_a_problem(client: TestClient) -> None:
+    response = client.put("/api/v1/notifications/read")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert "POST" in response.headers["allow"]
+
+
+def test_validation_error_lists_the_fields(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/register", json={"email": "x"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    fields = {tuple(issue["loc"]) for issue in problem["errors"]}
+    assert ("body", "password") in fields
+    assert ("body", "handle") in fields
+
+
+def test_malformed_json_is_400(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/register", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+def test_out_of_range_ids_are_422_not_500(client: TestClient) -> None:
+    for member_id in ("0", "-1", str(2**63), "abc"):
+        assert client.get(f"/api/v1/members/{member_id}").status_code == 422, member_id
+
+
+def test_a_failed_commit_is_never_answered_2xx(client: TestClient, app: FastAPI) -> None:
+    _, headers = member_with_headers(app)
+    before = client.get("/api/v1/members/me", headers=headers).json()
+    event.listen(Session, "before_commit", _refuse)
+    try:
+        response = client.patch("/api/v1/members/me", json={"bio": "lost?"}, headers=headers)
+    finally:
+        event.remove(Session, "before_commit", _refuse)
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"]
+    assert client.get("/api/v1/members/me", headers=headers).json()["bio"] == before["bio"]
+
+
+def _refuse(_session: Session) -> None:
+    raise RuntimeError("the database went away during commit")
+
+
+def test_unexpected_errors_are_problems_with_request_id(database_url: str) -> None:
+    app = create_app(make_settings(database_url))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom", headers={"X-Request-ID": "trace-me-123"})
+    app.state.engine.dispose()
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "bug" not in response.text
+    assert response.headers["x-request-id"] == "trace-me-123"
