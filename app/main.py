@@ -21,7 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_handler
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from app.core.openapi import install_openapi
+from app.core.openapi import api_routes, install_openapi
 from app.core.ratelimit import RateLimitMiddleware
 from app.members import service as members
 from app.notifications import subscribers as notification_subscribers
@@ -118,7 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, settings=settings)
-    app.add_middleware(RequestContextMiddleware)
+    templates = {id(route.original_route): route.path_format for route in api_routes(app)}
+    app.add_middleware(RequestContextMiddleware, route_templates=templates)
     return app
 
 

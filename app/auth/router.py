@@ -6,11 +6,10 @@ from fastapi import APIRouter, Form, Response
 
 from app.auth import service
 from app.auth.dependencies import CreationDep
-from app.auth.schemas import RefreshRequest, RegisterRequest, TokenResponse
+from app.auth.schemas import RefreshRequest, RegisterRequest, TokenForm, TokenResponse
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.openapi import problems
-from app.core.types import Line
 from app.members import service as members
 from app.members.schemas import MemberPublic
 
@@ -35,14 +34,10 @@ def auth_register(
 
 @router.post("/token", response_model=TokenResponse, summary="Log in", responses=problems(401))
 def auth_token(
-    session: SessionDep,
-    settings: SettingsDep,
-    username: Annotated[Line, Form(min_length=1, max_length=254, description="Email or handle.")],
-    password: Annotated[str, Form(min_length=1, max_length=128)],
-    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,  # noqa: ARG001 - OAuth2 form field, validated only
+    session: SessionDep, settings: SettingsDep, form: Annotated[TokenForm, Form()]
 ) -> TokenResponse:
     """OAuth2 password flow: exchange email-or-handle and password for tokens."""
-    return service.login(session, settings, username=username, password=password)
+    return service.login(session, settings, username=form.username, password=form.password)
 
 
 @router.post(

@@ -39,6 +39,16 @@ class RegisterRequest(BaseModel):
     invite_code: Annotated[Line, StringConstraints(max_length=64)] | None = None
 
 
+class TokenForm(BaseModel):
+    """The OAuth2 password grant, as a form (what Swagger UI's Authorize button sends)."""
+
+    username: Annotated[Line, StringConstraints(min_length=1, max_length=254)] = Field(
+        description="Email or handle."
+    )
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    grant_type: Literal["password"] | None = None
+
+
 class TokenResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

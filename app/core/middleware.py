@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -41,17 +42,23 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    # Unmatched paths are grouped so random URLs cannot blow up the metric's cardinality.
-    return getattr(route, "path", "<unmatched>")
-
-
 class RequestContextMiddleware:
-    """Gives every request an `X-Request-ID`, writes the access log line and the metrics."""
+    """Gives every request an `X-Request-ID`, writes the access log line and the metrics.
 
-    def __init__(self, app: ASGIApp) -> None:
+    `route_templates` maps each route (by id) to its full path template: a route inside an included
+    router only knows the part of its path below the router's prefix.
+    """
+
+    def __init__(self, app: ASGIApp, *, route_templates: Mapping[int, str]) -> None:
         self.app = app
+        self.route_templates = route_templates
+
+    def _route_template(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            # Unmatched paths are grouped so random URLs cannot blow up the metric's cardinality.
+            return "<unmatched>"
+        return self.route_templates.get(id(route)) or getattr(route, "path", "<unknown>")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,10 +91,9 @@ class RequestContextMiddleware:
         finally:
             self._record(scope, status, time.perf_counter() - started)
 
-    @staticmethod
-    def _record(scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
         method = scope["method"]
-        route = _route_template(scope)
+        route = self._route_template(scope)
         REQUESTS.labels(method, route, str(status)).inc()
         LATENCY.labels(method, route).observe(seconds)
         access_log.info(

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from app.core.errors import BadRequest
 from app.core.jsonutil import dumps, loads
+from app.core.openapi import declares
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,6 +48,7 @@ class PageParams:
     cursor: str | None
 
 
+@declares(400)
 def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1–100).")

@@ -29,31 +29,46 @@ def test_get_carries_an_etag_and_honours_if_none_match(client: TestClient, app: 
     assert changed.headers["etag"] != etag
 
 
-def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(client: TestClient, app: FastAPI) -> None:
+def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(
+    client: TestClient, app: FastAPI
+) -> None:
     _, headers = member_with_headers(app)
     etag = client.get("/api/v1/members/me", headers=headers).headers["etag"]
-    first = client.patch("/api/v1/members/me", json={"bio": "first"}, headers={**headers, "If-Match": etag})
+    first = client.patch(
+        "/api/v1/members/me", json={"bio": "first"}, headers={**headers, "If-Match": etag}
+    )
     assert first.status_code == 200
-    second = client.patch("/api/v1/members/me", json={"bio": "second"}, headers={**headers, "If-Match": etag})
+    second = client.patch(
+        "/api/v1/members/me", json={"bio": "second"}, headers={**headers, "If-Match": etag}
+    )
     assert second.status_code == 412
     assert second.json()["code"] == "etag_mismatch"
     assert client.get("/api/v1/members/me", headers=headers).json()["bio"] == "first"
     current = first.headers["etag"]
-    third = client.patch("/api/v1/members/me", json={"bio": "third"}, headers={**headers, "If-Match": current})
+    third = client.patch(
+        "/api/v1/members/me", json={"bio": "third"}, headers={**headers, "If-Match": current}
+    )
     assert third.status_code == 200
 
 
 def test_every_response_has_a_request_id(client: TestClient) -> None:
     generated = client.get("/healthz").headers["x-request-id"]
     assert len(generated) == 32
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
-    unsafe = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"}).headers["x-request-id"]
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
+    unsafe = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"}).headers[
+        "x-request-id"
+    ]
     assert unsafe != "bad id\twith spaces"
 
 
 def test_bodies_over_one_mebibyte_are_413(client: TestClient) -> None:
     big = b'{"email": "' + b"a" * (1024 * 1024) + b'"}'
-    response = client.post("/api/v1/auth/register", content=big, headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/v1/auth/register", content=big, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
 
@@ -63,7 +78,9 @@ def test_bodies_over_one_mebibyte_are_413(client: TestClient) -> None:
             yield b"a" * 65536
         yield b'"}'
 
-    chunked = client.post("/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"})
+    chunked = client.post(
+        "/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert chunked.status_code == 413
 
 
@@ -84,8 +101,13 @@ def _count_invitations(session: Session) -> int:
     return session.exec(select(func.count()).select_from(Invitation)).one()
 
 
-def test_idempotency_key_replays_the_first_response(client: TestClient, app: FastAPI, session: Session) -> None:
-    headers = {**auth_headers(app, make_member(app, role=Role.ORGANIZER)), "Idempotency-Key": str(uuid.uuid4())}
+def test_idempotency_key_replays_the_first_response(
+    client: TestClient, app: FastAPI, session: Session
+) -> None:
+    headers = {
+        **auth_headers(app, make_member(app, role=Role.ORGANIZER)),
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
     first = client.post("/api/v1/invitations", headers=headers)
     retry = client.post("/api/v1/invitations", headers=headers)
     assert first.status_code == retry.status_code == 201
@@ -93,28 +115,50 @@ def test_idempotency_key_replays_the_first_response(client: TestClient, app: Fas
     assert retry.headers["location"] == first.headers["location"]
     assert retry.headers["idempotent-replayed"] == "true"
     assert _count_invitations(session) == 1
-    assert client.post("/api/v1/invitations", headers={**headers, "Idempotency-Key": "other"}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/invitations", headers={**headers, "Idempotency-Key": "other"}
+        ).status_code
+        == 201
+    )
 
 
 def test_idempotency_key_with_another_body_is_422(client: TestClient, app: FastAPI) -> None:
     _, headers = member_with_headers(app)
     headers["Idempotency-Key"] = "token-1"
-    assert client.post("/api/v1/members/me/tokens", json={"name": "a", "scopes": ["read"]}, headers=headers).status_code == 201
-    reused = client.post("/api/v1/members/me/tokens", json={"name": "b", "scopes": ["read"]}, headers=headers)
+    assert (
+        client.post(
+            "/api/v1/members/me/tokens", json={"name": "a", "scopes": ["read"]}, headers=headers
+        ).status_code
+        == 201
+    )
+    reused = client.post(
+        "/api/v1/members/me/tokens", json={"name": "b", "scopes": ["read"]}, headers=headers
+    )
     assert reused.status_code == 422
     assert reused.json()["code"] == "idempotency_key_reused"
 
 
-def test_idempotency_keys_belong_to_their_owner(client: TestClient, app: FastAPI, session: Session) -> None:
+def test_idempotency_keys_belong_to_their_owner(
+    client: TestClient, app: FastAPI, session: Session
+) -> None:
     one = {**auth_headers(app, make_member(app, role=Role.ORGANIZER)), "Idempotency-Key": "same"}
     two = {**auth_headers(app, make_member(app, role=Role.ORGANIZER)), "Idempotency-Key": "same"}
-    a, b = client.post("/api/v1/invitations", headers=one), client.post("/api/v1/invitations", headers=two)
+    a, b = (
+        client.post("/api/v1/invitations", headers=one),
+        client.post("/api/v1/invitations", headers=two),
+    )
     assert a.json()["id"] != b.json()["id"]
     assert _count_invitations(session) == 2
 
 
-def test_concurrent_retries_with_one_key_create_once(live: str, app: FastAPI, session: Session) -> None:
-    headers = {**auth_headers(app, make_member(app, role=Role.ORGANIZER)), "Idempotency-Key": "racing"}
+def test_concurrent_retries_with_one_key_create_once(
+    live: str, app: FastAPI, session: Session
+) -> None:
+    headers = {
+        **auth_headers(app, make_member(app, role=Role.ORGANIZER)),
+        "Idempotency-Key": "racing",
+    }
 
     def create(_: int) -> tuple[int, str]:
         with httpx.Client(base_url=live, timeout=30) as http:

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.models import Role
+from tests.factories import auth_headers, make_member, member_with_headers
+
+
+def test_newcomer_is_welcomed_and_organizers_are_told(client: TestClient, app: FastAPI) -> None:
+    organizer, organizer_headers = member_with_headers(app, role=Role.ORGANIZER)
+    _, member_headers = member_with_headers(app, role=Role.MEMBER)
+    newcomer = make_member(app, display_name="Rina Wijaya")
+
+    welcome = client.get("/api/v1/notifications", headers=auth_headers(app, newcomer)).json()[
+        "items"
+    ]
+    assert [n["type"] for n in welcome] == ["member.welcome"]
+    assert "first steps" in welcome[0]["body"]
+
+    told = client.get("/api/v1/notifications", headers=organizer_headers).json()["items"]
+    assert {"type": "member.joined", "member_id": newcomer.id} in [
+        {"type": n["type"], "member_id": n["data"].get("member_id")} for n in told
+    ]
+    plain = client.get("/api/v1/notifications", headers=member_headers).json()["items"]
+    assert all(n["type"] != "member.joined" or n["data"]["member_id"] != newcomer.id for n in plain)
+
+
+def test_unread_count_and_marking_read(client: TestClient, app: FastAPI) -> None:
+    _, headers = member_with_headers(app, role=Role.ORGANIZER)
+    for _ in range(3):
+        make_member(app)
+    assert client.get("/api/v1/notifications/unread-count", headers=headers).json() == {"unread": 4}
+    items = client.get("/api/v1/notifications", headers=headers).json()["items"]
+    assert [n["id"] for n in items] == sorted((n["id"] for n in items), reverse=True)
+
+    result = client.post(
+        "/api/v1/notifications/read", json={"ids": [items[0]["id"]]}, headers=headers
+    )
+    assert result.json() == {"marked": 1, "unread": 3}
+    unread = client.get(
+        "/api/v1/notifications", params={"unread_only": "true"}, headers=headers
+    ).json()
+    assert items[0]["id"] not in [n["id"] for n in unread["items"]]
+
+    assert client.post(
+        "/api/v1/notifications/read", json={"all": True}, headers=headers
+    ).json() == {"marked": 3, "unread": 0}
+
+
+def test_marking_needs_ids_or_all(client: TestClient, app: FastAPI) -> None:
+    _, headers = member_with_headers(app)
+    for body in ({}, {"all": False}, {"ids": []}, {"ids": [1], "all": True}):
+        assert (
+            client.post("/api/v1/notifications/read", json=body, headers=headers).status_code == 422
+        ), body
+
+
+def test_nobody_marks_someone_elses_notifications(client: TestClient, app: FastAPI) -> None:
+    owner, owner_headers = member_with_headers(app)
+    _, other_headers = member_with_headers(app)
+    own_id = client.get("/api/v1/notifications", headers=owner_headers).json()["items"][0]["id"]
+    assert (
+        client.post(
+            "/api/v1/notifications/read", json={"ids": [own_id]}, headers=other_headers
+        ).json()["marked"]
+        == 0
+    )
+    assert (
+        client.get("/api/v1/notifications/unread-count", headers=owner_headers).json()["unread"]
+        == 1
+    )
