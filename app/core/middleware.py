@@ -58,7 +58,8 @@ class RequestContextMiddleware:
         if route is None:
             # Unmatched paths are grouped so random URLs cannot blow up the metric's cardinality.
             return "<unmatched>"
-        return self.route_templates.get(id(route)) or getattr(route, "path", "<unknown>")
+        template = self.route_templates.get(id(route)) or getattr(route, "path", None)
+        return str(template or "<unknown>")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-import sqlalchemy as sa
 from alembic import command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

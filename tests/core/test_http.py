@@ -10,10 +10,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.main import create_app
-from app.models import Invitation
+from app.models import Invitation, Role
 from tests.conftest import make_settings
 from tests.factories import auth_headers, make_member, member_with_headers
-from app.models import Role
 
 
 def test_get_carries_an_etag_and_honours_if_none_match(client: TestClient, app: FastAPI) -> None:

@@ -17,7 +17,9 @@ def test_member_list_needs_credentials(client: TestClient) -> None:
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_public_profile_is_visible_to_anyone_without_email(client: TestClient, app: FastAPI) -> None:
+def test_public_profile_is_visible_to_anyone_without_email(
+    client: TestClient, app: FastAPI
+) -> None:
     member = make_member(app, bio="Ink and risograph.", city="Bandung")
     response = client.get(f"/api/v1/members/{member.id}")
     assert response.status_code == 200
@@ -53,7 +55,10 @@ def test_member_updates_own_profile(client: TestClient, app: FastAPI) -> None:
     body = response.json()
     for field, value in changes.items():
         assert body[field] == value
-    assert client.get("/api/v1/members/me", headers=headers).json()["skills"] == ["Lightroom", "film"]
+    assert client.get("/api/v1/members/me", headers=headers).json()["skills"] == [
+        "Lightroom",
+        "film",
+    ]
 
 
 def test_member_cannot_raise_own_role_or_points(client: TestClient, app: FastAPI) -> None:
@@ -61,7 +66,9 @@ def test_member_cannot_raise_own_role_or_points(client: TestClient, app: FastAPI
     for forbidden in ({"role": "admin"}, {"points": 1000}, {"id": 1}, {"is_active": False}):
         response = client.patch("/api/v1/members/me", json=forbidden, headers=headers)
         assert response.status_code == 422, forbidden
-    admin_only = client.patch(f"/api/v1/members/{member.id}", json={"role": "admin"}, headers=headers)
+    admin_only = client.patch(
+        f"/api/v1/members/{member.id}", json={"role": "admin"}, headers=headers
+    )
     assert admin_only.status_code == 403
     assert admin_only.json()["code"] == "role_required"
     assert client.get("/api/v1/members/me", headers=headers).json()["role"] == "member"
@@ -79,24 +86,38 @@ def test_profile_text_rejects_control_characters(client: TestClient, app: FastAP
         # json.dumps escapes to ASCII, so even a lone surrogate travels as "\ud800".
         body = json.dumps({"bio": bad})
         response = client.patch(
-            "/api/v1/members/me", content=body, headers={**headers, "content-type": "application/json"}
+            "/api/v1/members/me",
+            content=body,
+            headers={**headers, "content-type": "application/json"},
         )
         assert response.status_code == 422, repr(bad)
-    assert client.patch("/api/v1/members/me", json={"bio": "two\nlines\ttabbed"}, headers=headers).status_code == 200
+    assert (
+        client.patch(
+            "/api/v1/members/me", json={"bio": "two\nlines\ttabbed"}, headers=headers
+        ).status_code
+        == 200
+    )
 
 
 def test_links_must_be_http_urls(client: TestClient, app: FastAPI) -> None:
     _, headers = member_with_headers(app)
     for bad in (["javascript:alert(1)"], ["ftp://example.com"], ["not a url"]):
-        assert client.patch("/api/v1/members/me", json={"links": bad}, headers=headers).status_code == 422
+        assert (
+            client.patch("/api/v1/members/me", json={"links": bad}, headers=headers).status_code
+            == 422
+        )
 
 
 def test_admin_sets_role_and_the_last_admin_stays(client: TestClient, app: FastAPI) -> None:
     admin, admin_headers = member_with_headers(app, role=Role.ADMIN)
     member = make_member(app)
-    promoted = client.patch(f"/api/v1/members/{member.id}", json={"role": "organizer"}, headers=admin_headers)
+    promoted = client.patch(
+        f"/api/v1/members/{member.id}", json={"role": "organizer"}, headers=admin_headers
+    )
     assert promoted.json()["role"] == "organizer"
-    demote_self = client.patch(f"/api/v1/members/{admin.id}", json={"role": "member"}, headers=admin_headers)
+    demote_self = client.patch(
+        f"/api/v1/members/{admin.id}", json={"role": "member"}, headers=admin_headers
+    )
     assert demote_self.status_code == 409
     assert demote_self.json()["code"] == "last_admin"
 
@@ -106,16 +127,32 @@ def test_deactivated_member_is_hidden_except_from_admins(client: TestClient, app
     _, member_headers = member_with_headers(app)
     _, admin_headers = member_with_headers(app, role=Role.ADMIN)
     assert client.get(f"/api/v1/members/{gone.id}", headers=member_headers).status_code == 404
-    assert client.get(f"/api/v1/members/{gone.id}", headers=admin_headers).json()["is_active"] is False
-    listed = {m["id"] for m in client.get("/api/v1/members", headers=member_headers).json()["items"]}
+    assert (
+        client.get(f"/api/v1/members/{gone.id}", headers=admin_headers).json()["is_active"] is False
+    )
+    listed = {
+        m["id"] for m in client.get("/api/v1/members", headers=member_headers).json()["items"]
+    }
     assert gone.id not in listed
 
 
 def test_member_filters(client: TestClient, app: FastAPI) -> None:
-    rina = make_member(app, handle="rina_draws", display_name="Rina Wijaya", city="Bandung",
-                       disciplines=[Discipline.ILLUSTRATION], skills=["Risograph"])
-    budi = make_member(app, handle="budi", display_name="Budi Santoso", city="Jakarta",
-                       disciplines=[Discipline.PHOTOGRAPHY], skills=["film"])
+    rina = make_member(
+        app,
+        handle="rina_draws",
+        display_name="Rina Wijaya",
+        city="Bandung",
+        disciplines=[Discipline.ILLUSTRATION],
+        skills=["Risograph"],
+    )
+    budi = make_member(
+        app,
+        handle="budi",
+        display_name="Budi Santoso",
+        city="Jakarta",
+        disciplines=[Discipline.PHOTOGRAPHY],
+        skills=["film"],
+    )
     organizer, headers = member_with_headers(app, role=Role.ORGANIZER)
 
     def ids(**params: str) -> set[int]:
@@ -129,11 +166,18 @@ def test_member_filters(client: TestClient, app: FastAPI) -> None:
     assert ids(q="wija") == {rina.id}
     assert ids(q="%") == set()
     assert ids(role="organizer") == {organizer.id}
-    assert client.get("/api/v1/members", params={"discipline": "juggling"}, headers=headers).status_code == 422
+    assert (
+        client.get(
+            "/api/v1/members", params={"discipline": "juggling"}, headers=headers
+        ).status_code
+        == 422
+    )
 
 
-def test_member_list_query_count_stays_flat(client: TestClient, app: FastAPI, queries: QueryCounter) -> None:
-    viewer, headers = member_with_headers(app)
+def test_member_list_query_count_stays_flat(
+    client: TestClient, app: FastAPI, queries: QueryCounter
+) -> None:
+    _viewer, headers = member_with_headers(app)
     for n in range(30):
         make_member(app, skills=[f"skill{n}", "shared"], disciplines=[Discipline.DESIGN])
     counts = {}
@@ -145,9 +189,15 @@ def test_member_list_query_count_stays_flat(client: TestClient, app: FastAPI, qu
     assert counts[2] == counts[30], counts
 
 
-def test_personal_access_token_lifecycle(client: TestClient, app: FastAPI, session: Session) -> None:
+def test_personal_access_token_lifecycle(
+    client: TestClient, app: FastAPI, session: Session
+) -> None:
     _, headers = member_with_headers(app, handle="bot_owner")
-    created = client.post("/api/v1/members/me/tokens", json={"name": "Discord bot", "scopes": ["read"]}, headers=headers)
+    created = client.post(
+        "/api/v1/members/me/tokens",
+        json={"name": "Discord bot", "scopes": ["read"]},
+        headers=headers,
+    )
     assert created.status_code == 201, created.text
     secret = created.json()["token"]
     assert secret.startswith("sgr_pat_")
@@ -163,10 +213,17 @@ def test_personal_access_token_lifecycle(client: TestClient, app: FastAPI, sessi
     write = client.patch("/api/v1/members/me", json={"bio": "x"}, headers=pat)
     assert write.status_code == 403
     assert write.json()["code"] == "insufficient_scope"
-    assert client.post("/api/v1/members/me/tokens", json={"name": "x", "scopes": ["write"]}, headers=pat).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/members/me/tokens", json={"name": "x", "scopes": ["write"]}, headers=pat
+        ).status_code
+        == 403
+    )
 
     token_id = created.json()["id"]
-    assert client.delete(f"/api/v1/members/me/tokens/{token_id}", headers=headers).status_code == 204
+    assert (
+        client.delete(f"/api/v1/members/me/tokens/{token_id}", headers=headers).status_code == 204
+    )
     assert client.get("/api/v1/members/me", headers=pat).status_code == 401
 
 
@@ -174,13 +231,18 @@ def test_expired_personal_token_is_refused(client: TestClient, app: FastAPI) -> 
     _, headers = member_with_headers(app)
     body = {"name": "old", "scopes": ["read", "write"], "expires_at": "2020-01-01T00:00:00+07:00"}
     secret = client.post("/api/v1/members/me/tokens", json=body, headers=headers).json()["token"]
-    assert client.get("/api/v1/members/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get("/api/v1/members/me", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
 
 
 def test_someone_elses_token_is_not_found(client: TestClient, app: FastAPI) -> None:
     _, owner = member_with_headers(app)
     _, other = member_with_headers(app)
-    token_id = client.post("/api/v1/members/me/tokens", json={"name": "t", "scopes": ["read"]}, headers=owner).json()["id"]
+    token_id = client.post(
+        "/api/v1/members/me/tokens", json={"name": "t", "scopes": ["read"]}, headers=owner
+    ).json()["id"]
     assert client.get(f"/api/v1/members/me/tokens/{token_id}", headers=other).status_code == 404
     assert client.delete(f"/api/v1/members/me/tokens/{token_id}", headers=other).status_code == 404
 
@@ -188,4 +250,9 @@ def test_someone_elses_token_is_not_found(client: TestClient, app: FastAPI) -> N
 def test_admin_routes_refuse_organizers(client: TestClient, app: FastAPI) -> None:
     member = make_member(app)
     headers = auth_headers(app, make_member(app, role=Role.ORGANIZER))
-    assert client.patch(f"/api/v1/members/{member.id}", json={"is_active": False}, headers=headers).status_code == 403
+    assert (
+        client.patch(
+            f"/api/v1/members/{member.id}", json={"is_active": False}, headers=headers
+        ).status_code
+        == 403
+    )

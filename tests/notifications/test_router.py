@@ -8,7 +8,7 @@ from tests.factories import auth_headers, make_member, member_with_headers
 
 
 def test_newcomer_is_welcomed_and_organizers_are_told(client: TestClient, app: FastAPI) -> None:
-    organizer, organizer_headers = member_with_headers(app, role=Role.ORGANIZER)
+    _organizer, organizer_headers = member_with_headers(app, role=Role.ORGANIZER)
     _, member_headers = member_with_headers(app, role=Role.MEMBER)
     newcomer = make_member(app, display_name="Rina Wijaya")
 
@@ -50,14 +50,15 @@ def test_unread_count_and_marking_read(client: TestClient, app: FastAPI) -> None
 
 def test_marking_needs_ids_or_all(client: TestClient, app: FastAPI) -> None:
     _, headers = member_with_headers(app)
-    for body in ({}, {"all": False}, {"ids": []}, {"ids": [1], "all": True}):
+    bodies: list[dict[str, object]] = [{}, {"all": False}, {"ids": []}, {"ids": [1], "all": True}]
+    for body in bodies:
         assert (
             client.post("/api/v1/notifications/read", json=body, headers=headers).status_code == 422
         ), body
 
 
 def test_nobody_marks_someone_elses_notifications(client: TestClient, app: FastAPI) -> None:
-    owner, owner_headers = member_with_headers(app)
+    _owner, owner_headers = member_with_headers(app)
     _, other_headers = member_with_headers(app)
     own_id = client.get("/api/v1/notifications", headers=owner_headers).json()["items"][0]["id"]
     assert (
