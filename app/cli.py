@@ -8,10 +8,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from sqlmodel import Session
 
+from app.auth.schemas import RegisterRequest
 from app.core.config import get_settings
+from app.core.errors import ProblemError
 from app.core.db import create_db_engine
 from app.core.migrations import upgrade
 from app.members import service as members
@@ -58,21 +61,27 @@ def create_admin(
     display_name: Annotated[str, typer.Option(prompt=True)] = "Admin",
 ) -> None:
     """Create an admin account."""
-    from app.auth.schemas import RegisterRequest
-
-    data = RegisterRequest(email=email, password=password, handle=handle, display_name=display_name)
+    try:
+        data = RegisterRequest(email=email, password=password, handle=handle, display_name=display_name)
+    except ValidationError as error:
+        for issue in error.errors():
+            console.print(f"[red]{'.'.join(map(str, issue['loc']))}: {issue['msg']}[/red]")
+        raise typer.Exit(code=1) from error
     settings = get_settings()
-    engine = create_db_engine(settings)
-    with Session(engine) as session:
-        member = members.create_member(
-            session,
-            settings,
-            email=data.email,
-            password=data.password,
-            handle=data.handle,
-            display_name=data.display_name,
-            role=Role.ADMIN,
-        )
+    with Session(create_db_engine(settings)) as session:
+        try:
+            member = members.create_member(
+                session,
+                settings,
+                email=data.email,
+                password=data.password,
+                handle=data.handle,
+                display_name=data.display_name,
+                role=Role.ADMIN,
+            )
+        except ProblemError as error:
+            console.print(f"[red]{error.detail}[/red]")
+            raise typer.Exit(code=1) from error
         session.commit()
         console.print(f"[green]Admin @{member.handle} created (id {member.id}).[/green]")
 

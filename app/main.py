@@ -62,7 +62,7 @@ def operation_id(route: APIRoute) -> str:
 
 
 def _bootstrap_admin(app: FastAPI) -> None:
-    with Session(app.state.engine) as session:
+    with Session(app.state.engine, expire_on_commit=False) as session:
         admin = members.ensure_bootstrap_admin(session, app.state.settings)
         session.commit()
     if admin is not None:

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, create_engine, func, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core.config import get_settings
+from app.models import Member, Role
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("SANGGAR_DATABASE_URL", url)
+    monkeypatch.setenv("SANGGAR_SECRET_KEY", "cli-test-" + "k" * 64)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def _count(url: str, *conditions: object) -> int:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        total = session.exec(select(func.count()).select_from(Member).where(*conditions)).one()  # type: ignore[arg-type]
+    engine.dispose()
+    return total
+
+
+def test_migrate_then_create_admin(database: str) -> None:
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    result = runner.invoke(
+        cli,
+        ["create-admin", "--email", "ops@example.com", "--handle", "ops", "--display-name", "Ops"],
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert _count(database, col(Member.role) == Role.ADMIN) == 1
+
+
+def test_create_admin_validates_like_registration(database: str) -> None:
+    runner.invoke(cli, ["migrate"])
+    result = runner.invoke(
+        cli,
+        ["create-admin", "--email", "bad", "--handle", "x", "--display-name", "X"],
+        input="short\nshort\n",
+    )
+    assert result.exit_code != 0
+    assert _count(database) == 0
+
+
+def test_seed_demo_builds_a_community_once(database: str) -> None:
+    runner.invoke(cli, ["migrate"])
+    first = runner.invoke(cli, ["seed-demo", "--members", "8"])
+    assert first.exit_code == 0, first.output
+    assert _count(database) == 10
+    again = runner.invoke(cli, ["seed-demo", "--members", "8"])
+    assert again.exit_code == 0
+    assert "already seeded" in again.output
+    assert _count(database) == 10
+
+
+def test_openapi_command_writes_the_contract(database: str, tmp_path: Path) -> None:
+    output = tmp_path / "openapi.json"
+    assert runner.invoke(cli, ["openapi", "--output", str(output)]).exit_code == 0
+    assert json.loads(output.read_text())["info"]["title"] == "Sanggar"
+
+
+def test_create_admin_refuses_a_taken_handle(database: str) -> None:
+    runner.invoke(cli, ["migrate"])
+    args = ["create-admin", "--email", "a@example.com", "--handle", "ops", "--display-name", "Ops"]
+    assert runner.invoke(cli, args, input="long password 1\nlong password 1\n").exit_code == 0
+    args[2] = "b@example.com"
+    again = runner.invoke(
+        cli,
+        [*args[:3], "--handle", "OPS", "--display-name", "Ops"],
+        input="long password 1\nlong password 1\n",
+    )
+    assert again.exit_code == 1
+    assert "handle is taken" in again.output
