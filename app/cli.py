@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from app.auth.schemas import RegisterRequest
 from app.core.config import get_settings
-from app.core.errors import ProblemError
 from app.core.db import create_db_engine
+from app.core.errors import ProblemError
 from app.core.migrations import upgrade
 from app.members import service as members
 from app.models import Role
@@ -62,7 +62,9 @@ def create_admin(
 ) -> None:
     """Create an admin account."""
     try:
-        data = RegisterRequest(email=email, password=password, handle=handle, display_name=display_name)
+        data = RegisterRequest(
+            email=email, password=password, handle=handle, display_name=display_name
+        )
     except ValidationError as error:
         for issue in error.errors():
             console.print(f"[red]{'.'.join(map(str, issue['loc']))}: {issue['msg']}[/red]")

@@ -74,7 +74,7 @@ def _check_scope(principal: Principal, method: str) -> None:
 
 
 @declares(401, 403)
-def current_principal(
+async def current_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     if principal is None:
@@ -82,11 +82,11 @@ def current_principal(
     return principal
 
 
-def current_member(principal: Annotated[Principal, Depends(current_principal)]) -> Member:
+async def current_member(principal: Annotated[Principal, Depends(current_principal)]) -> Member:
     return principal.member
 
 
-def optional_member(
+async def optional_member(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Member | None:
     return principal.member if principal else None
@@ -94,7 +94,7 @@ def optional_member(
 
 def require_role(minimum: Role) -> Any:
     @declares(403)
-    def check(member: Annotated[Member, Depends(current_member)]) -> Member:
+    async def check(member: Annotated[Member, Depends(current_member)]) -> Member:
         if ROLE_RANK[Role(member.role)] < ROLE_RANK[minimum]:
             raise RoleRequired(f"Only {minimum.value}s and above may do this.")
         return member
@@ -104,14 +104,14 @@ def require_role(minimum: Role) -> Any:
 
 
 @declares(403)
-def interactive_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def interactive_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     """A logged-in session: personal access tokens may not mint or list tokens."""
     if principal.via_personal_token:
         raise InsufficientScope("Manage tokens from a logged-in session, not with a token.")
     return principal
 
 
-def key_owner(
+async def key_owner(
     request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
 ) -> str:
     if principal is not None:

@@ -37,7 +37,9 @@ def _create_sqlite_engine(settings: Settings) -> Engine:
     engine = create_engine(
         settings.database_url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_pre_ping=True,
+        # No pool_pre_ping: a local file cannot restart under us, so the ping would only
+        # cost a query per request. (PostgreSQL keeps it: the first request after a
+        # server restart would fail without it.)
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
     )

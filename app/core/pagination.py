@@ -48,8 +48,9 @@ class PageParams:
     cursor: str | None
 
 
+# Dependencies that do no I/O are async: a sync one costs a hop to the thread pool.
 @declares(400)
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1–100).")
     ] = DEFAULT_LIMIT,

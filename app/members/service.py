@@ -101,13 +101,14 @@ def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str
     ids = list(member_ids)
     if not ids:
         return tags
-    rows = session.exec(
-        select(MemberTag)
+    # Plain rows, not ORM objects: this runs for every page of the directory.
+    rows = session.execute(
+        sa.select(MemberTag.member_id, MemberTag.kind, MemberTag.value)  # type: ignore[call-overload]
         .where(col(MemberTag.member_id).in_(ids))
         .order_by(col(MemberTag.member_id), col(MemberTag.kind), col(MemberTag.position))
     )
-    for tag in rows:
-        tags[tag.member_id][tag.kind].append(tag.value)
+    for member_id, kind, value in rows:
+        tags[member_id][kind].append(value)
     return tags
 
 
