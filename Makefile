@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/ruff check app tests alembic bench
 
 typecheck: install
-	$(BIN)/mypy app tests
+	$(BIN)/mypy app tests bench
 
 # SQLite always; PostgreSQL when it answers, and always under CI=true (failing if it cannot).
 test: lint typecheck test-sqlite

@@ -100,7 +100,9 @@ def measure(name: str, url: str, headers: dict[str, str] | None = None) -> Resul
 def _seed(env: dict[str, str]) -> None:
     sanggar = str(Path(sys.executable).with_name("sanggar"))
     subprocess.run([sanggar, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([sanggar, "seed-demo", "--members", str(MEMBERS)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sanggar, "seed-demo", "--members", str(MEMBERS)], env=env, check=True, capture_output=True
+    )
 
 
 def _token(base: str) -> str:
@@ -158,10 +160,11 @@ def write_report(results: list[Result], ceiling: Result) -> None:
     lines = [
         "# Benchmark report",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; SQLite, {MEMBERS} seeded members, one uvicorn worker, "
-        f"{CONCURRENCY} concurrent connections for {SECONDS:.0f} s per scenario, best of {ROUNDS} "
-        "rounds, the ceiling (a bare FastAPI app returning a constant) measured between scenarios.",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; SQLite, {MEMBERS} "
+        f"seeded members, one uvicorn worker, {CONCURRENCY} concurrent connections for "
+        f"{SECONDS:.0f} s per scenario, best of {ROUNDS} rounds, the ceiling (a bare FastAPI "
+        "app returning a constant) measured between scenarios.",
         "",
         "| scenario | requests/s | × ceiling | p50 ms | p99 ms | errors |",
         "|---|---:|---:|---:|---:|---:|",

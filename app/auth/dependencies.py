@@ -104,7 +104,9 @@ def require_role(minimum: Role) -> Any:
 
 
 @declares(403)
-async def interactive_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def interactive_principal(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
     """A logged-in session: personal access tokens may not mint or list tokens."""
     if principal.via_personal_token:
         raise InsufficientScope("Manage tokens from a logged-in session, not with a token.")

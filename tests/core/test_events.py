@@ -38,7 +38,7 @@ def test_side_effects_roll_back_with_their_cause(engine: Engine) -> None:
     from app.core.config import Settings
     from app.members import service as members
 
-    settings = Settings(_env_file=None, password_hash_memory_kib=1024, password_hash_time_cost=1)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, password_hash_memory_kib=1024, password_hash_time_cost=1)
     with Session(engine) as session:
         members.create_member(
             session,
