@@ -69,20 +69,15 @@ def _walk(dependant: Dependant) -> Iterator[Dependant]:
 
 def _statuses_of(route: Any) -> set[int]:
     statuses = {500}
-    has_input = bool(
-        route.dependant.query_params or route.dependant.path_params or route.body_field
-    )
-    has_input = has_input or any(
-        d.query_params or d.header_params or d.path_params for d in _walk(route.dependant)
-    )
-    if has_input:
+    dependants = [route.dependant, *_walk(route.dependant)]
+    if any(d.query_params or d.header_params or d.path_params for d in dependants):
         statuses.add(422)
     if route.body_field is not None:
         statuses |= {400, 413, 422}
     if route.path.startswith("/api/"):
         statuses.add(429)
-    for sub in _walk(route.dependant):
-        statuses |= set(getattr(sub.call, "__problem_statuses__", ()))
+    for dependant in dependants:
+        statuses |= set(getattr(dependant.call, "__problem_statuses__", ()))
     return statuses
 
 

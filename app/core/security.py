@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -88,7 +87,3 @@ def new_secret(prefix: str = "") -> str:
 def hash_secret(secret: str) -> str:
     """Opaque tokens are stored only as SHA-256: they carry 256 bits, so no salt is needed."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def same_secret(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
