@@ -3,12 +3,28 @@
 from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
+from app.challenges.router import router as challenges_router
+from app.events.router import router as events_router
+from app.inquiries.router import router as inquiries_router
 from app.invitations.router import router as invitations_router
 from app.members.router import router as members_router
+from app.mentoring.router import router as mentoring_router
 from app.notifications.router import router as notifications_router
+from app.projects.router import router as projects_router
+from app.showcase.router import router as showcase_router
+from app.submissions.router import router as submissions_router
+from app.votes.router import router as votes_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
 api_router.include_router(members_router)
 api_router.include_router(invitations_router)
 api_router.include_router(notifications_router)
+api_router.include_router(events_router)
+api_router.include_router(challenges_router)
+api_router.include_router(submissions_router)
+api_router.include_router(votes_router)
+api_router.include_router(showcase_router)
+api_router.include_router(inquiries_router)
+api_router.include_router(projects_router)
+api_router.include_router(mentoring_router)

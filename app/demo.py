@@ -10,10 +10,14 @@ from rich.progress import Progress
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.challenges import demo as challenges_demo
 from app.core.config import Settings
+from app.events import demo as events_demo
 from app.members import service as members
 from app.members.schemas import MemberUpdate
+from app.mentoring import demo as mentoring_demo
 from app.models import Discipline, Member, Role
+from app.projects import demo as projects_demo
 
 DEMO_PASSWORD = "sanggar-demo"  # noqa: S105 - every demo account; say so in the README, never in production
 
@@ -116,6 +120,12 @@ def seed_community(
             for index in range(members_count):
                 _seed_member(session, fast, rng, index)
                 progress.advance(task)
+            # The calendar needs the members in place: they RSVP and attend.
+            events_demo.seed_events(session, rng, progress=progress)
+            projects_demo.seed_projects(session, rng, progress=progress)
+            mentoring_demo.seed_mentoring(session, rng, progress=progress)
+            # Challenges need members to enter works and vote.
+            challenges_demo.seed_challenges(session, rng, progress=progress)
         session.commit()
     return SeedSummary(members=members_count + 2)
 

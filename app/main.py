@@ -15,6 +15,9 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __doc__ as app_doc
 from app.api import api_router
+from app.challenges import subscribers as challenge_subscribers
+from app.challenges import sweep as challenge_sweep
+from app.core import periodic
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, read_only
 from app.core.errors import install_error_handlers
@@ -23,12 +26,27 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import api_routes, install_openapi
 from app.core.ratelimit import RateLimitMiddleware
+from app.events import subscribers as event_subscribers
+from app.inquiries import subscribers as inquiry_subscribers
 from app.members import service as members
+from app.mentoring import subscribers as mentoring_subscribers
 from app.notifications import subscribers as notification_subscribers
 from app.ops.router import router as ops_router
+from app.projects import subscribers as project_subscribers
+from app.submissions import subscribers as submission_subscribers
 
 # Subscribers register themselves on import; naming them here makes the wiring explicit.
-SUBSCRIBERS = (notification_subscribers,)
+SUBSCRIBERS = (
+    notification_subscribers,
+    event_subscribers,
+    challenge_subscribers,
+    submission_subscribers,
+    inquiry_subscribers,
+    project_subscribers,
+    mentoring_subscribers,
+)
+# Periodic jobs register themselves on import too (see app.core.periodic).
+JOBS = (challenge_sweep,)
 
 log = structlog.get_logger("sanggar")
 
@@ -52,6 +70,29 @@ TAGS = [
     },
     {"name": "invitations", "description": "Invitation codes for invite-only registration."},
     {"name": "notifications", "description": "The in-app notification feed."},
+    {
+        "name": "events",
+        "description": "Events and series, RSVPs with capacity and waitlist, check-ins, "
+        "iCalendar feeds.",
+    },
+    {
+        "name": "challenges",
+        "description": "Creative challenges: phases, entering works, results, vote budgets.",
+    },
+    {
+        "name": "submissions",
+        "description": "Works in challenges: edits, withdrawal, votes and moderation.",
+    },
+    {
+        "name": "showcase",
+        "description": "The public showcase of winning and featured works.",
+    },
+    {
+        "name": "projects",
+        "description": "Collaborative projects: members and roles, a task board, progress updates.",
+    },
+    {"name": "mentors", "description": "Mentor profiles and mentor suggestions."},
+    {"name": "mentorships", "description": "Mentorship requests, answers and completion."},
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 
@@ -72,7 +113,9 @@ def _bootstrap_admin(app: FastAPI) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(_bootstrap_admin, app)
+    jobs = periodic.start(app.state.engine, app.state.settings)
     yield
+    await periodic.stop(jobs)
     app.state.engine.dispose()
 
 

@@ -13,7 +13,9 @@ from app.auth import service as auth
 from app.core.config import Settings
 from app.members import service as members
 from app.members.schemas import MemberUpdate
-from app.models import AuthSession, Member, Role
+from app.models import AuthSession, Member, Project, Role
+from app.projects import service as projects
+from app.projects.schemas import ProjectCreate
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
@@ -89,3 +91,20 @@ def auth_headers(app: FastAPI, member: Member) -> dict[str, str]:
 def member_with_headers(app: FastAPI, **kwargs: Any) -> tuple[Member, dict[str, str]]:
     member = make_member(app, **kwargs)
     return member, auth_headers(app, member)
+
+
+def make_mentor(
+    app: FastAPI, *, topics: list[str], capacity: int = 2, is_open: bool = True, **profile: Any
+) -> Member:
+    """A member with a listed mentor profile."""
+    mentoring = {"open": is_open, "topics": topics, "capacity": capacity}
+    return make_member(app, mentoring=mentoring, **profile)
+
+
+def make_project(app: FastAPI, coordinator: Member, **fields: Any) -> Project:
+    """A project created through the service, `coordinator` its first coordinator."""
+    data = ProjectCreate(**{"title": "Community e-book", "kind": "ebook", **fields})
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        project = projects.create_project(session, creator=coordinator, data=data)
+        session.commit()
+        return project

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_default: str = "300/minute"
     rate_limit_auth: str = "10/minute"
+    # Messages from strangers to creators: strict, per client address (or member).
+    rate_limit_inquiries: str = "5/hour"
+
+    # Background jobs (the challenge phase sweep, later webhook deliveries) run in every app
+    # process; each job is safe to run in several processes at once.
+    periodic_jobs_enabled: bool = True
+    # How often phase crossings (challenge opened, voting started, closed) are looked for:
+    # an announcement comes at most this long after its date.
+    challenge_sweep_seconds: float = Field(default=30, gt=0, le=3600)
 
     log_level: str = "INFO"
     log_json: bool = True

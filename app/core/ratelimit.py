@@ -37,6 +37,11 @@ def build_rules(settings: Settings) -> list[Rule]:
     """The first matching rule applies; the last one matches every API path."""
     return [
         Rule("auth", re.compile(r"^/api/v1/auth/"), parse(settings.rate_limit_auth)),
+        Rule(
+            "inquiries",
+            re.compile(r"^/api/v1/members/[^/]+/inquiries$"),
+            parse(settings.rate_limit_inquiries),
+        ),
         Rule("api", re.compile(r"^/api/"), parse(settings.rate_limit_default)),
     ]
 

@@ -28,7 +28,39 @@ _MEMBER_EXAMPLE: dict[str, Any] = {
     "open_for_commissions": True,
     "is_active": True,
     "email": None,
+    "mentoring": {"open": True, "topics": ["illustration", "risograph"], "capacity": 3},
 }
+
+
+class MentoringProfile(BaseModel):
+    """A member's offer to mentor: whether they take new mentees, on what, and how many."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"open": True, "topics": ["illustration", "risograph"], "capacity": 3}]
+        }
+    )
+
+    open: bool = Field(description="Whether the mentor takes new mentorship requests.")
+    topics: list[str]
+    capacity: int = Field(description="How many mentorships the mentor runs at once.")
+
+
+class MentoringProfileUpdate(BaseModel):
+    """The whole mentor profile; sending it replaces the previous one."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"open": True, "topics": ["illustration", "risograph"], "capacity": 3}]
+        },
+    )
+
+    open: bool
+    topics: Annotated[list[Skill], Field(min_length=1, max_length=20)]
+    capacity: int = Field(
+        ge=1, le=50, description="At least the number of mentorships under way now."
+    )
 
 
 class MemberPublic(BaseModel):
@@ -51,6 +83,9 @@ class MemberPublic(BaseModel):
     open_for_commissions: bool
     is_active: bool
     email: str | None
+    mentoring: MentoringProfile | None = Field(
+        description="The mentor profile; null when the member does not offer mentoring."
+    )
 
 
 class MemberPage(Page[MemberPublic]):
@@ -73,7 +108,8 @@ class MemberUpdate(BaseModel):
                     "city": "Bandung",
                     "disciplines": ["illustration"],
                     "open_for_commissions": True,
-                }
+                },
+                {"mentoring": {"open": True, "topics": ["illustration"], "capacity": 2}},
             ]
         },
     )
@@ -86,6 +122,9 @@ class MemberUpdate(BaseModel):
     links: Annotated[list[WebUrl], Field(max_length=10)] | None = None
     avatar_url: WebUrl | None = None
     open_for_commissions: bool | None = None
+    mentoring: MentoringProfileUpdate | None = Field(
+        default=None, description="Open or change the mentor profile; null closes it."
+    )
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> MemberUpdate:

@@ -20,8 +20,10 @@ from app.members.schemas import (
     MemberFilters,
     MemberPublic,
     MemberUpdate,
+    MentoringProfile,
     PersonalTokenCreate,
 )
+from app.mentoring import profiles as mentor_profiles
 from app.models import Member, MemberTag, PersonalAccessToken, Role, TagKind
 
 
@@ -112,7 +114,13 @@ def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str
     return tags
 
 
-def to_public(member: Member, tags: dict[str, list[str]], *, viewer: Member | None) -> MemberPublic:
+def to_public(
+    member: Member,
+    tags: dict[str, list[str]],
+    *,
+    viewer: Member | None,
+    mentoring: MentoringProfile | None = None,
+) -> MemberPublic:
     sees_email = viewer is not None and (viewer.id == member.id or _is_admin(viewer))
     return MemberPublic(
         id=member.id,  # type: ignore[arg-type]
@@ -130,18 +138,25 @@ def to_public(member: Member, tags: dict[str, list[str]], *, viewer: Member | No
         open_for_commissions=member.open_for_commissions,
         is_active=member.is_active,
         email=member.email if sees_email else None,
+        mentoring=mentoring,
     )
 
 
 def present(session: Session, member: Member, *, viewer: Member | None) -> MemberPublic:
-    return to_public(member, load_tags(session, [member.id])[member.id], viewer=viewer)  # type: ignore[index,list-item]
+    return present_many(session, [member], viewer=viewer)[0]
 
 
 def present_many(
     session: Session, members: Sequence[Member], *, viewer: Member | None
 ) -> list[MemberPublic]:
-    tags = load_tags(session, (m.id for m in members))  # type: ignore[misc]
-    return [to_public(m, tags[m.id], viewer=viewer) for m in members]  # type: ignore[index]
+    """Profiles of a page of members: one query for their tags, one for mentor profiles."""
+    ids: list[int] = [m.id for m in members]  # type: ignore[misc]
+    tags = load_tags(session, ids)
+    mentoring = mentor_profiles.load(session, ids)
+    return [
+        to_public(m, tags[member_id], viewer=viewer, mentoring=mentoring.get(member_id))
+        for m, member_id in zip(members, ids, strict=True)
+    ]
 
 
 def list_members(
@@ -182,6 +197,9 @@ def _has_tag(kind: TagKind, value: str) -> sa.ColumnElement[bool]:
 
 def update_profile(session: Session, *, member: Member, changes: MemberUpdate) -> Member:
     sent = changes.model_dump(exclude_unset=True)
+    if "mentoring" in sent:
+        del sent["mentoring"]
+        mentor_profiles.save(session, member_id=member.id, profile=changes.mentoring)  # type: ignore[arg-type]
     for kind, field in ((TagKind.DISCIPLINE, "disciplines"), (TagKind.SKILL, "skills")):
         if field in sent:
             _replace_tags(session, member_id=member.id, kind=kind, values=sent.pop(field))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Creative challenges: phases that follow the clock, the phase sweep, results."""

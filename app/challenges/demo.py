@@ -1,0 +1,156 @@
+"""The demo community's challenges: one in every phase, with works, votes and results.
+
+Everything goes through the service functions, so the demo obeys the API's rules. A
+challenge is created open, gets its works, and then has its dates moved on (as an organizer
+may) to reach voting and closing; votes are cast while it is voting. A final phase sweep
+announces the crossings and ranks the closed challenges, filling the showcase.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rich.progress import Progress
+from sqlmodel import Session, col, select
+
+from app.challenges import service
+from app.challenges.schemas import ChallengeCreate, ChallengeRepeat, ChallengeUpdate
+from app.challenges.sweep import sweep
+from app.core.clock import utcnow
+from app.core.errors import ProblemError
+from app.models import Discipline, License, Member, Role
+from app.submissions import service as submissions
+from app.submissions.schemas import Moderation, ModerationAction, SubmissionCreate
+from app.votes import service as votes
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    theme: str
+    discipline: Discipline
+    phase: str  # draft, upcoming, open, voting or closed
+    entries: int = 0
+    voters: int = 0
+    repeat: ChallengeRepeat | None = None
+
+
+PLANS = [
+    Plan("Weekly photo #45", "Morning light", Discipline.PHOTOGRAPHY, "closed", 10, 30),
+    Plan("Flash fiction: rain", "300 words about rain", Discipline.WRITING, "closed", 8, 24),
+    Plan("Poster for a neighbourhood café", "Kopi & kawan", Discipline.DESIGN, "voting", 7, 15),
+    Plan("Weekly photo #48", "Shadows", Discipline.PHOTOGRAPHY, "open", 5),
+    Plan(
+        "Monthly illustration",
+        "Folk tales retold",
+        Discipline.ILLUSTRATION,
+        "upcoming",
+        repeat=ChallengeRepeat(frequency="monthly", count=3),
+    ),
+    Plan("One minute of your street", "Everyday sounds", Discipline.VIDEO, "draft"),
+]
+PARAGRAPH = (
+    "The rain arrived before the call to prayer, drumming on the zinc roofs of the kampung "
+    "while my grandmother counted the buckets we would need. "
+)
+# Days from now of (opens, closes, voting closes) once a challenge reaches each phase.
+DATES = {
+    "upcoming": (3, 10, 13),
+    "open": (-2, 5, 7),
+    "voting": (-7, -1, 2),
+    "closed": (-12, -6, -4),
+}
+
+
+def _dates(phase: str) -> dict[str, object]:
+    now = utcnow()
+    opens, closes, voting_closes = (now + timedelta(days=d) for d in DATES[phase])
+    return {
+        "submissions_open_at": opens,
+        "submissions_close_at": closes,
+        "voting_close_at": voting_closes,
+    }
+
+
+def seed_challenges(session: Session, rng: random.Random, *, progress: Progress) -> None:
+    organizer = session.exec(select(Member).where(Member.handle_key == "demo_organizer")).one()
+    people = list(
+        session.exec(
+            select(Member)
+            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
+            .order_by(col(Member.id))
+        )
+    )
+    task = progress.add_task("Challenges", total=len(PLANS) + 1)
+    for plan in PLANS:
+        _seed_challenge(session, rng, plan, organizer=organizer, people=people)
+        progress.advance(task)
+    sweep(session)  # announce the crossings and rank the closed challenges
+    progress.advance(task)
+
+
+def _seed_challenge(
+    session: Session, rng: random.Random, plan: Plan, *, organizer: Member, people: list[Member]
+) -> None:
+    initial = "upcoming" if plan.phase == "upcoming" else "open"
+    data = ChallengeCreate.model_validate(
+        {
+            "title": plan.title,
+            "theme": plan.theme,
+            "description": f"This round's theme: {plan.theme.lower()}. One work per member.",
+            "discipline": plan.discipline,
+            "published": plan.phase != "draft",
+            "repeat": plan.repeat,
+            **_dates(initial),
+        }
+    )
+    challenge = service.create_challenge(session, organizer=organizer, data=data)
+    authors = rng.sample(people, k=min(plan.entries, len(people)))
+    works = [_enter(session, rng, plan, challenge.id, author) for author in authors]  # type: ignore[arg-type]
+    if plan.phase in ("voting", "closed"):
+        _move(session, challenge.id, "voting", organizer)  # type: ignore[arg-type]
+        for voter in rng.sample(people, k=min(plan.voters, len(people))):
+            _vote(session, rng, voter, works)
+    if plan.phase == "closed":
+        _move(session, challenge.id, "closed", organizer)  # type: ignore[arg-type]
+        if works:
+            feature = Moderation(action=ModerationAction.FEATURE, reason="A jury favourite.")
+            submissions.moderate(
+                session, submission_id=works[-1], organizer=organizer, data=feature
+            )
+
+
+def _enter(
+    session: Session, rng: random.Random, plan: Plan, challenge_id: int, author: Member
+) -> int:
+    writing = plan.discipline == Discipline.WRITING
+    data = SubmissionCreate(
+        title=f"{plan.theme} — {author.display_name}",
+        description="Made for this round.",
+        content=PARAGRAPH * rng.randint(2, 6) if writing else "",
+        media_urls=[] if writing else [f"https://picsum.photos/seed/{rng.randint(1, 10**6)}/800"],
+        license=rng.choice([License.ALL_RIGHTS_RESERVED, License.CC_BY, License.CC_BY_NC]),
+        anthology_consent=rng.random() < 0.6,
+    )
+    work, _ = submissions.create_submission(
+        session, challenge_id=challenge_id, member=author, data=data
+    )
+    return work.id  # type: ignore[return-value]
+
+
+def _move(session: Session, challenge_id: int, phase: str, organizer: Member) -> None:
+    challenge = service.lock(session, challenge_id=challenge_id, viewer=organizer, exclusive=True)
+    service.update_challenge(
+        session, challenge=challenge, changes=ChallengeUpdate.model_validate(_dates(phase))
+    )
+
+
+def _vote(session: Session, rng: random.Random, voter: Member, works: list[int]) -> None:
+    for work in rng.sample(works, k=min(3, len(works))):
+        try:
+            with session.begin_nested():  # a refused vote (own work) leaves no trace
+                votes.cast_vote(session, submission_id=work, member=voter)
+        except ProblemError:
+            continue

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
+from app.challenges import results, service
+from app.challenges.dependencies import VisibleChallenge
+from app.challenges.schemas import (
+    ChallengeCreate,
+    ChallengeFilters,
+    ChallengePage,
+    ChallengePublic,
+    ChallengeUpdate,
+    ResultPage,
+)
+from app.core.db import SessionDep
+from app.core.http import (
+    CONDITIONAL_GET_RESPONSES,
+    CONDITIONAL_WRITE_RESPONSES,
+    json_response,
+    require_current,
+)
+from app.core.openapi import problems
+from app.core.pagination import PageParamsDep
+from app.core.types import IdPath
+
+router = APIRouter(prefix="/challenges", tags=["challenges"])
+
+
+@router.post("", status_code=201, response_model=ChallengePublic, summary="Create a challenge")
+def challenges_create(
+    session: SessionDep, organizer: OrganizerMember, data: ChallengeCreate, creation: CreationDep
+) -> Response:
+    """Organizers create a challenge, or with `repeat` a series (its first one returned)."""
+    challenge = service.create_challenge(session, organizer=organizer, data=data)
+    return creation.created(
+        service.present(challenge), location=f"/api/v1/challenges/{challenge.id}"
+    )
+
+
+@router.get("", response_model=ChallengePage, summary="List challenges")
+def challenges_list(
+    session: SessionDep,
+    viewer: OptionalMember,
+    page: PageParamsDep,
+    filters: Annotated[ChallengeFilters, Query()],
+) -> ChallengePage:
+    """Published challenges, newest first (organizers also see drafts); filter by phase."""
+    rows, next_cursor = service.list_challenges(
+        session, filters=filters, params=page, viewer=viewer
+    )
+    return ChallengePage(items=service.present_many(rows), next_cursor=next_cursor)
+
+
+@router.get(
+    "/{challenge_id}",
+    response_model=ChallengePublic,
+    summary="Get a challenge",
+    responses=CONDITIONAL_GET_RESPONSES,
+)
+def challenges_get(request: Request, challenge: VisibleChallenge) -> Response:
+    """One challenge with its current phase and counts; drafts are visible to organizers only."""
+    return json_response(request, service.present(challenge))
+
+
+@router.patch(
+    "/{challenge_id}",
+    response_model=ChallengePublic,
+    summary="Update a challenge",
+    responses=CONDITIONAL_WRITE_RESPONSES | problems(404, 409, 412),
+)
+def challenges_update(
+    request: Request,
+    session: SessionDep,
+    organizer: OrganizerMember,
+    challenge_id: IdPath,
+    changes: ChallengeUpdate,
+) -> Response:
+    """Organizers edit; send `If-Match`. Dates may move at any time and the phase follows."""
+    challenge = service.lock(session, challenge_id=challenge_id, viewer=organizer, exclusive=True)
+    require_current(request, service.present(challenge))
+    challenge = service.update_challenge(session, challenge=challenge, changes=changes)
+    return json_response(request, service.present(challenge))
+
+
+@router.delete(
+    "/{challenge_id}", status_code=204, summary="Delete a challenge", responses=problems(404)
+)
+def challenges_delete(
+    session: SessionDep, organizer: OrganizerMember, challenge_id: IdPath
+) -> Response:
+    """Removes the challenge with its works and votes (not the rest of its series)."""
+    challenge = service.lock(session, challenge_id=challenge_id, viewer=organizer, exclusive=True)
+    service.delete_challenge(session, challenge=challenge)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{challenge_id}/results",
+    response_model=ResultPage,
+    summary="Get a challenge's results",
+    responses=problems(409),
+)
+def challenges_results(
+    session: SessionDep, viewer: OptionalMember, challenge: VisibleChallenge, page: PageParamsDep
+) -> ResultPage:
+    """The ranking once closed (409 before): ties share a rank, disqualified works left out."""
+    items, next_cursor = results.results_page(
+        session, challenge=challenge, params=page, viewer=viewer
+    )
+    return ResultPage(items=items, next_cursor=next_cursor)

@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from app.core.pagination import Page
+from app.core.types import PositiveInt, Text, Title
+from app.models import Discipline
+from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
+
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
+
+
+def _supported_time(value: datetime) -> datetime:
+    # Bounded before converting to UTC: shifting year 1 or 9999 by an offset overflows, and
+    # the OverflowError would escape validation as a 500 (core's UTCTimestamp does that).
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value.astimezone(UTC)
+
+
+ChallengeTime = Annotated[AwareDatetime, AfterValidator(_supported_time)]
+ChallengeTitle = Annotated[Title, StringConstraints(max_length=200)]
+Theme = Annotated[Title, StringConstraints(max_length=200)]
+Description = Annotated[Text, StringConstraints(max_length=10_000)]
+PerMember = Annotated[int, Field(ge=1, le=100)]
+
+
+class ChallengePhase(StrEnum):
+    """Derived from the clock: never stored, so moving a date moves the phase."""
+
+    DRAFT = "draft"
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    VOTING = "voting"
+    CLOSED = "closed"
+
+
+class ChallengeRepeat(BaseModel):
+    """Makes a series: `count` challenges, `interval` weeks or months apart."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"frequency": "weekly", "interval": 1, "count": 4}]},
+    )
+
+    frequency: Literal["weekly", "monthly"]
+    interval: int = Field(default=1, ge=1, le=12, description="Every n weeks or months.")
+    count: int = Field(ge=2, le=52, description="Challenges in the series, the first included.")
+
+
+_CHALLENGE_INPUT: dict[str, Any] = {
+    "title": "Weekly photo challenge #48",
+    "theme": "Morning light",
+    "description": "One photo taken before 8 a.m. Phones welcome.",
+    "discipline": "photography",
+    "submissions_open_at": "2026-12-01T00:00:00+07:00",
+    "submissions_close_at": "2026-12-06T00:00:00+07:00",
+    "voting_close_at": "2026-12-08T00:00:00+07:00",
+    "max_submissions_per_member": 1,
+    "votes_per_member": 3,
+    "winners_count": 3,
+    "published": True,
+}
+DATES_DESCRIPTION = "submissions_open_at < submissions_close_at < voting_close_at."
+
+
+class ChallengeCreate(BaseModel):
+    """A new challenge; with `repeat`, the first of a series (each shifted by the interval)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                _CHALLENGE_INPUT,
+                {**_CHALLENGE_INPUT, "repeat": {"frequency": "weekly", "interval": 1, "count": 4}},
+            ]
+        },
+    )
+
+    title: ChallengeTitle
+    theme: Theme
+    description: Description = ""
+    discipline: Discipline
+    submissions_open_at: ChallengeTime
+    submissions_close_at: ChallengeTime = Field(description="After `submissions_open_at`.")
+    voting_close_at: ChallengeTime = Field(description="After `submissions_close_at`.")
+    max_submissions_per_member: PerMember = 1
+    votes_per_member: PerMember = 3
+    winners_count: PerMember = Field(
+        default=3, description="Works ranked this high or better win (ties share the win)."
+    )
+    published: bool = Field(description="Drafts are visible to organizers only.")
+    repeat: ChallengeRepeat | None = None
+
+    @field_validator("submissions_close_at", "voting_close_at")
+    @classmethod
+    def _in_order(cls, value: datetime, info: ValidationInfo) -> datetime:
+        before = {
+            "submissions_close_at": "submissions_open_at",
+            "voting_close_at": "submissions_close_at",
+        }[str(info.field_name)]
+        earlier = info.data.get(before)
+        if earlier is not None and value <= earlier:
+            raise ValueError(f"must be after {before}")
+        return value
+
+
+# Fields that may be left out of a PATCH but never set to null.
+_NOT_NULLABLE = {
+    "title",
+    "theme",
+    "description",
+    "discipline",
+    "submissions_open_at",
+    "submissions_close_at",
+    "voting_close_at",
+    "max_submissions_per_member",
+    "votes_per_member",
+    "winners_count",
+    "published",
+}
+
+
+class ChallengeUpdate(BaseModel):
+    """Changes to a challenge; only the fields sent change. Dates may move at any time."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"submissions_close_at": "2026-12-07T00:00:00+07:00"},
+                {"published": True},
+            ]
+        },
+    )
+
+    title: ChallengeTitle | None = None
+    theme: Theme | None = None
+    description: Description | None = None
+    discipline: Discipline | None = None
+    submissions_open_at: ChallengeTime | None = None
+    submissions_close_at: ChallengeTime | None = None
+    voting_close_at: ChallengeTime | None = None
+    max_submissions_per_member: PerMember | None = None
+    votes_per_member: PerMember | None = None
+    winners_count: PerMember | None = None
+    published: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null(self) -> ChallengeUpdate:
+        nulled = sorted(
+            f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None
+        )
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null")
+        return self
+
+
+_CHALLENGE_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "series_id": None,
+    **_CHALLENGE_INPUT,
+    "submissions_open_at": "2026-11-30T17:00:00Z",
+    "submissions_close_at": "2026-12-05T17:00:00Z",
+    "voting_close_at": "2026-12-07T17:00:00Z",
+    "phase": "open",
+    "submission_count": 41,
+    "participant_count": 38,
+    "created_by_id": 2,
+    "created_at": "2026-11-25T08:00:00Z",
+    "updated_at": "2026-11-25T08:00:00Z",
+}
+
+
+class ChallengePublic(BaseModel):
+    """A challenge. `phase` follows the clock: it is computed when the challenge is read."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CHALLENGE_EXAMPLE]})
+
+    id: int
+    series_id: int | None = Field(
+        description="Shared by the challenges of a series (the first one's id)."
+    )
+    title: str
+    theme: str
+    description: str
+    discipline: Discipline
+    phase: ChallengePhase
+    submissions_open_at: datetime
+    submissions_close_at: datetime
+    voting_close_at: datetime
+    max_submissions_per_member: int
+    votes_per_member: int
+    winners_count: int
+    published: bool
+    submission_count: int = Field(description="Works entered (withdrawn ones not counted).")
+    participant_count: int = Field(description="Members with at least one work entered.")
+    created_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChallengePage(Page[ChallengePublic]):
+    pass
+
+
+class ChallengeFilters(BaseModel):
+    phase: ChallengePhase | None = Field(
+        default=None, description="Only challenges in this phase now (`draft`: organizers)."
+    )
+    discipline: Discipline | None = None
+    series_id: PositiveInt | None = Field(default=None, description="The challenges of a series.")
+
+
+class ResultItem(BaseModel):
+    """A work's place in the final ranking."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"rank": 1, "votes": 14, "winner": True, "submission": SUBMISSION_EXAMPLE}]
+        }
+    )
+
+    rank: int = Field(description="Standard competition ranking: ties share a rank (1, 2, 2, 4).")
+    votes: int
+    winner: bool = Field(
+        description="`rank <= winners_count`: a tie at the cut-off shares the win."
+    )
+    submission: SubmissionPublic
+
+
+class ResultPage(Page[ResultItem]):
+    pass

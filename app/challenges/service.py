@@ -1,0 +1,275 @@
+"""Challenges: creation and series, who sees what, the derived phase, edits and deletion.
+
+The phase is never stored: it is computed from the dates and the clock when a challenge is
+read (`phase_of`) or filtered (`phase_condition`), so an organizer who moves a date moves
+the phase with it.
+
+Locking, for the rules that hold under concurrency: every write that depends on a
+challenge's phase or rules locks its row first. Votes take a shared lock (`FOR SHARE`:
+many at once); writes that change the challenge or its standings (submissions, edits,
+moderation, the phase sweep) take the exclusive one. So a vote that saw `voting` commits
+before the sweep ranks the challenge, or sees `closed`; no tally changes after ranking.
+Rows of one challenge are always locked after the challenge row, so nothing deadlocks.
+(SQLite ignores these locks: it runs one writer at a time.)
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from app.challenges import ranking
+from app.challenges.exceptions import (
+    CannotUnpublish,
+    ChallengeNotClosed,
+    ChallengeNotFound,
+    ChallengeNotOpen,
+    ChallengeNotVoting,
+    DatesOutOfOrder,
+)
+from app.challenges.schemas import (
+    ChallengeCreate,
+    ChallengeFilters,
+    ChallengePhase,
+    ChallengePublic,
+    ChallengeRepeat,
+    ChallengeUpdate,
+)
+from app.core.clock import utcnow
+from app.core.pagination import PageParams, desc, paginate
+from app.models import ROLE_RANK, Challenge, Member, Role, VoteBudget
+
+# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
+NO_SYNC = {"synchronize_session": False}
+DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def is_organizer(member: Member | None) -> bool:
+    return member is not None and ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role.ORGANIZER]
+
+
+def _check_visible(
+    challenge: Challenge | None, challenge_id: int, viewer: Member | None
+) -> Challenge:
+    if challenge is None or not (challenge.published or is_organizer(viewer)):
+        raise ChallengeNotFound(f"Challenge {challenge_id} does not exist.")
+    return challenge
+
+
+def get_visible(session: Session, *, challenge_id: int, viewer: Member | None) -> Challenge:
+    """The challenge, or 404: drafts exist only for organizers."""
+    return _check_visible(session.get(Challenge, challenge_id), challenge_id, viewer)
+
+
+def lock(
+    session: Session, *, challenge_id: int, viewer: Member | None, exclusive: bool
+) -> Challenge:
+    """The challenge re-read under a row lock: shared for votes, exclusive for changes.
+
+    The exclusive lock is `FOR NO KEY UPDATE`, the lock an UPDATE takes: it leaves inserts
+    that merely reference the challenge (foreign keys) alone.
+    """
+    statement = (
+        select(Challenge)
+        .where(Challenge.id == challenge_id)
+        .with_for_update(read=not exclusive, key_share=exclusive)
+        .execution_options(populate_existing=True)
+    )
+    return _check_visible(session.exec(statement).first(), challenge_id, viewer)
+
+
+# --- the phase -----------------------------------------------------------------------------
+
+
+def phase_of(challenge: Challenge, now: datetime) -> ChallengePhase:
+    if not challenge.published:
+        return ChallengePhase.DRAFT
+    if now < challenge.submissions_open_at:
+        return ChallengePhase.UPCOMING
+    if now < challenge.submissions_close_at:
+        return ChallengePhase.OPEN
+    if now < challenge.voting_close_at:
+        return ChallengePhase.VOTING
+    return ChallengePhase.CLOSED
+
+
+def phase_condition(phase: ChallengePhase, now: datetime) -> sa.ColumnElement[bool]:
+    """The same rule as `phase_of`, as SQL for list filters."""
+    published = col(Challenge.published).is_(True)
+    opens, closes = col(Challenge.submissions_open_at), col(Challenge.submissions_close_at)
+    voting_closes = col(Challenge.voting_close_at)
+    return {
+        ChallengePhase.DRAFT: col(Challenge.published).is_(False),
+        ChallengePhase.UPCOMING: sa.and_(published, opens > now),
+        ChallengePhase.OPEN: sa.and_(published, opens <= now, closes > now),
+        ChallengePhase.VOTING: sa.and_(published, closes <= now, voting_closes > now),
+        ChallengePhase.CLOSED: sa.and_(published, voting_closes <= now),
+    }[phase]
+
+
+def require_open(challenge: Challenge, now: datetime) -> None:
+    if phase_of(challenge, now) != ChallengePhase.OPEN:
+        raise ChallengeNotOpen(f"Challenge {challenge.id} is not open for submissions.")
+
+
+def require_voting(challenge: Challenge, now: datetime) -> None:
+    if phase_of(challenge, now) != ChallengePhase.VOTING:
+        raise ChallengeNotVoting(f"Challenge {challenge.id} is not in its voting phase.")
+
+
+def require_closed(challenge: Challenge, now: datetime) -> None:
+    if phase_of(challenge, now) != ChallengePhase.CLOSED:
+        raise ChallengeNotClosed(f"Challenge {challenge.id} has not closed yet.")
+
+
+# --- presenting and listing ----------------------------------------------------------------
+
+
+def present(challenge: Challenge, *, now: datetime | None = None) -> ChallengePublic:
+    return ChallengePublic.model_validate(
+        {**challenge.model_dump(), "phase": phase_of(challenge, now or utcnow())}
+    )
+
+
+def present_many(challenges: Sequence[Challenge]) -> list[ChallengePublic]:
+    now = utcnow()
+    return [present(challenge, now=now) for challenge in challenges]
+
+
+def list_challenges(
+    session: Session, *, filters: ChallengeFilters, params: PageParams, viewer: Member | None
+) -> tuple[list[Challenge], str | None]:
+    """Newest first (by opening date); drafts only for organizers."""
+    statement = select(Challenge)
+    if not is_organizer(viewer):
+        statement = statement.where(col(Challenge.published).is_(True))
+    if filters.phase is not None:
+        statement = statement.where(phase_condition(filters.phase, utcnow()))
+    if filters.discipline is not None:
+        statement = statement.where(Challenge.discipline == filters.discipline)
+    if filters.series_id is not None:
+        statement = statement.where(Challenge.series_id == filters.series_id)
+    keys = [desc(Challenge.submissions_open_at), desc(Challenge.id)]
+    return paginate(session, statement, keys=keys, params=params)
+
+
+# --- creating: single challenges and series ------------------------------------------------
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    """The same day of the month `months` later, clamped to the month's last day."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+def series_openings(opens_at: datetime, repeat: ChallengeRepeat | None) -> list[datetime]:
+    """Opening times of a series. Only the opening is stepped (weeks, or calendar months);
+    each challenge keeps the first one's durations, so its dates stay in order."""
+    if repeat is None:
+        return [opens_at]
+    if repeat.frequency == "weekly":
+        return [opens_at + timedelta(weeks=k * repeat.interval) for k in range(repeat.count)]
+    return [_add_months(opens_at, k * repeat.interval) for k in range(repeat.count)]
+
+
+def create_challenge(session: Session, *, organizer: Member, data: ChallengeCreate) -> Challenge:
+    """Creates the challenge, or every challenge of a series; returns the first."""
+    fields = data.model_dump(exclude={"repeat", *DATE_FIELDS})
+    submitting = data.submissions_close_at - data.submissions_open_at
+    voting = data.voting_close_at - data.submissions_close_at
+    challenges = [
+        Challenge(
+            **fields,
+            submissions_open_at=opens,
+            submissions_close_at=opens + submitting,
+            voting_close_at=opens + submitting + voting,
+            created_by_id=organizer.id,
+        )
+        for opens in series_openings(data.submissions_open_at, data.repeat)
+    ]
+    session.add_all(challenges)
+    session.flush()
+    if data.repeat is not None:
+        for challenge in challenges:
+            challenge.series_id = challenges[0].id
+        session.flush()
+    return challenges[0]
+
+
+# --- editing and deleting ------------------------------------------------------------------
+
+
+def update_challenge(
+    session: Session, *, challenge: Challenge, changes: ChallengeUpdate, now: datetime | None = None
+) -> Challenge:
+    """Applies the changes to a locked challenge. Dates may move at any time (the phase
+    follows); moving them back never repeats an announcement already made (the markers
+    stay). Winners are re-derived, since dates, `winners_count` or closing may change them."""
+    now = now or utcnow()
+    sent = changes.model_dump(exclude_unset=True)
+    dates = [sent.get(field, getattr(challenge, field)) for field in DATE_FIELDS]
+    if not dates[0] < dates[1] < dates[2]:
+        raise DatesOutOfOrder()
+    if sent.get("published") is False and challenge.published:
+        _check_can_unpublish(challenge, now)
+    if "votes_per_member" in sent:
+        _resize_vote_budgets(session, challenge_id=challenge.id, allowance=sent["votes_per_member"])  # type: ignore[arg-type]
+    for field, value in sent.items():
+        setattr(challenge, field, value)
+    challenge.updated_at = now
+    session.add(challenge)
+    session.flush()
+    ranking.refresh(
+        session, challenge, closed=phase_of(challenge, now) == ChallengePhase.CLOSED, now=now
+    )
+    return challenge
+
+
+def _check_can_unpublish(challenge: Challenge, now: datetime) -> None:
+    if phase_of(challenge, now) != ChallengePhase.UPCOMING:
+        raise CannotUnpublish(
+            "Only an upcoming challenge can go back to draft; members may already have "
+            "entered works or been told it opened."
+        )
+
+
+def _resize_vote_budgets(session: Session, *, challenge_id: int, allowance: int) -> None:
+    """Keeps every member's allowance at the new `votes_per_member`, never below what they
+    already used: lowering the budget mid-vote keeps the votes cast, leaving none to spend."""
+    used = col(VoteBudget.used)
+    statement = (
+        sa.update(VoteBudget)
+        .where(col(VoteBudget.challenge_id) == challenge_id)
+        .values(allowance=sa.case((used > allowance, used), else_=allowance))
+    )
+    session.execute(statement, execution_options=NO_SYNC)
+
+
+def delete_challenge(session: Session, *, challenge: Challenge) -> None:
+    """Deletes the challenge with its works and votes (this one only, not its series)."""
+    session.execute(sa.delete(Challenge).where(col(Challenge.id) == challenge.id))
+
+
+def adjust_counts(session: Session, *, challenge_id: int, **deltas: int) -> None:
+    """`submission_count` / `participant_count` changed in SQL, atomically."""
+    values: dict[str, Any] = {
+        name: getattr(Challenge, name) + delta for name, delta in deltas.items()
+    }
+    statement = sa.update(Challenge).where(col(Challenge.id) == challenge_id).values(values)
+    session.execute(statement, execution_options=NO_SYNC)
+
+
+def dialect_insert(session: Session, model: type[SQLModel]) -> Any:
+    """INSERT that understands ON CONFLICT, in the dialect of the session's database."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -1,0 +1,152 @@
+"""Who hears about a challenge's phases.
+
+- opened: active members whose profile lists the challenge's discipline, and members who
+  list no discipline at all (newcomers and silent readers are exactly who a challenge
+  should reach); a writing challenge does not ping every photographer.
+- voting started: the participants (members with a work entered), to share their work.
+- closed (results out): everyone who took part, participants and voters.
+Each is one INSERT … SELECT, however many members it reaches. An announcement that comes
+late (after a downtime the sweep may announce "opened" for a challenge already voting) is
+not sent as a notification: it would point members at a phase that is over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.challenges.schemas import ChallengePhase
+from app.core.clock import utcnow
+from app.core.events import DomainEvent, subscribe
+from app.models import (
+    Challenge,
+    ChallengeParticipant,
+    Member,
+    MemberTag,
+    Notification,
+    TagKind,
+    VoteBudget,
+)
+
+
+def notify_members(
+    session: Session,
+    recipients: sa.ColumnElement[bool],
+    *,
+    type: str,
+    title: str,
+    body: str,
+    **data: Any,
+) -> None:
+    """One notification for every active member matching `recipients`, in one statement."""
+    rows = sa.select(
+        col(Member.id),
+        sa.literal(type),
+        sa.literal(title),
+        sa.literal(body),
+        sa.literal(data, type_=sa.JSON),
+        sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
+    ).where(col(Member.is_active).is_(True), recipients)
+    columns = ["member_id", "type", "title", "body", "data", "created_at"]
+    session.execute(sa.insert(Notification).from_select(columns, rows))
+
+
+def clip(text: str, limit: int) -> str:
+    """Fits a title made from user input into its column (titles are up to 200 chars)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _challenge(session: Session, event: DomainEvent) -> Challenge:
+    challenge = session.get(Challenge, event.data["challenge_id"])
+    assert challenge is not None
+    return challenge
+
+
+def _is_current(event: DomainEvent, phase: ChallengePhase) -> bool:
+    return bool(event.data.get("phase") == phase)
+
+
+def _interested_in(discipline: str) -> sa.ColumnElement[bool]:
+    tags = select(MemberTag.member_id).where(
+        MemberTag.member_id == Member.id, MemberTag.kind == TagKind.DISCIPLINE
+    )
+    return sa.or_(
+        tags.where(MemberTag.value_key == discipline).exists(),
+        ~tags.exists(),
+    )
+
+
+def _participant(challenge_id: int) -> sa.ColumnElement[bool]:
+    return (
+        select(ChallengeParticipant.member_id)
+        .where(
+            ChallengeParticipant.member_id == Member.id,
+            ChallengeParticipant.challenge_id == challenge_id,
+            col(ChallengeParticipant.submission_count) > 0,
+        )
+        .exists()
+    )
+
+
+def _voter(challenge_id: int) -> sa.ColumnElement[bool]:
+    return (
+        select(VoteBudget.member_id)
+        .where(
+            VoteBudget.member_id == Member.id,
+            VoteBudget.challenge_id == challenge_id,
+            col(VoteBudget.used) > 0,
+        )
+        .exists()
+    )
+
+
+@subscribe("challenge.opened")
+def announce_opened(session: Session, event: DomainEvent) -> None:
+    if not _is_current(event, ChallengePhase.OPEN):
+        return
+    challenge = _challenge(session, event)
+    audience = _interested_in(challenge.discipline)
+    if challenge.created_by_id is not None:
+        audience = sa.and_(audience, col(Member.id) != challenge.created_by_id)
+    notify_members(
+        session,
+        audience,
+        type="challenge.opened",
+        title=clip(f"New challenge: {challenge.title}", 200),
+        body=f"Theme: {challenge.theme}. Submissions are open until "
+        f"{challenge.submissions_close_at:%d %B %Y, %H:%M} UTC.",
+        challenge_id=challenge.id,
+    )
+
+
+@subscribe("challenge.voting_started")
+def announce_voting(session: Session, event: DomainEvent) -> None:
+    if not _is_current(event, ChallengePhase.VOTING):
+        return
+    challenge = _challenge(session, event)
+    notify_members(
+        session,
+        _participant(challenge.id),  # type: ignore[arg-type]
+        type="challenge.voting_started",
+        title=clip(f"Voting is open: {challenge.title}", 200),
+        body=f"Submissions are closed. Voting runs until "
+        f"{challenge.voting_close_at:%d %B %Y, %H:%M} UTC; invite others to take a look.",
+        challenge_id=challenge.id,
+    )
+
+
+@subscribe("challenge.closed")
+def announce_results(session: Session, event: DomainEvent) -> None:
+    if not _is_current(event, ChallengePhase.CLOSED):
+        return
+    challenge = _challenge(session, event)
+    notify_members(
+        session,
+        sa.or_(_participant(challenge.id), _voter(challenge.id)),  # type: ignore[arg-type]
+        type="challenge.results",
+        title=clip(f"Results are out: {challenge.title}", 200),
+        body="See the winners and how every work placed.",
+        challenge_id=challenge.id,
+    )

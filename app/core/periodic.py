@@ -1,0 +1,86 @@
+"""Periodic jobs: small sync functions that every app process runs every few seconds.
+
+A feature registers a job with `@periodic.job("name", every=lambda s: s.some_seconds)`;
+the app's lifespan starts one asyncio task per job, which sleeps an interval and then runs
+the job in a worker thread with a Session of its own, committing when it returns and
+rolling back (logged, retried next interval) when it raises.
+
+Every app process runs every job, so a job must be safe to run at the same moment in
+several processes: it claims its work with a conditional UPDATE (`… WHERE claimed_at IS
+NULL`) whose row count decides who does it. The first run comes one interval after
+start-up, so short-lived processes (tests, CLI commands) never race the work they do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import anyio.to_thread
+import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.core.config import Settings
+
+log = structlog.get_logger("sanggar.periodic")
+
+JobFunction = Callable[[Session], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: JobFunction
+    every: Callable[[Settings], float]  # seconds between runs, read from the settings
+
+
+JOBS: dict[str, Job] = {}
+
+
+def job(name: str, *, every: Callable[[Settings], float]) -> Callable[[JobFunction], JobFunction]:
+    """Register the decorated function as a periodic job (registered on import)."""
+
+    def register(function: JobFunction) -> JobFunction:
+        JOBS[name] = Job(name=name, run=function, every=every)
+        return function
+
+    return register
+
+
+def run_once(engine: Engine, job: Job) -> None:
+    """One run of the job in its own transaction: committed, or rolled back if it raises."""
+    with Session(engine, expire_on_commit=False) as session:
+        job.run(session)
+        session.commit()
+
+
+async def _repeat(engine: Engine, job: Job, seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            # Not abandoned on cancel: shutdown waits for a running job to finish.
+            await anyio.to_thread.run_sync(run_once, engine, job)
+        except Exception:
+            log.exception("periodic_job_failed", job=job.name)
+
+
+def start(
+    engine: Engine, settings: Settings, jobs: Iterable[Job] | None = None
+) -> list[asyncio.Task[None]]:
+    """Start the jobs (all registered ones by default) unless periodic jobs are disabled."""
+    if not settings.periodic_jobs_enabled:
+        return []
+    chosen = list(JOBS.values()) if jobs is None else list(jobs)
+    return [
+        asyncio.create_task(_repeat(engine, j, j.every(settings)), name=f"periodic:{j.name}")
+        for j in chosen
+    ]
+
+
+async def stop(tasks: Iterable[asyncio.Task[None]]) -> None:
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Prospective clients' inquiries to creators open for commissions."""

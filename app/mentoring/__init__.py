@@ -1,0 +1,1 @@
+"""Mentor profiles, mentor suggestions for newcomers and mentorships."""

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.auth.dependencies import CreationDep, CurrentMember
+from app.core.db import SessionDep
+from app.core.http import (
+    CONDITIONAL_GET_RESPONSES,
+    CONDITIONAL_WRITE_RESPONSES,
+    json_response,
+    require_current,
+)
+from app.core.openapi import problems
+from app.core.pagination import PageParamsDep
+from app.core.types import IdPath
+from app.mentoring import service
+from app.mentoring.schemas import (
+    MentorFilters,
+    MentorPage,
+    MentorshipCreate,
+    MentorshipFilters,
+    MentorshipPage,
+    MentorshipPublic,
+    MentorshipUpdate,
+    MentorSuggestionList,
+)
+
+mentors_router = APIRouter(prefix="/mentors", tags=["mentors"])
+mentorships_router = APIRouter(prefix="/mentorships", tags=["mentorships"])
+
+SuggestionLimit = Annotated[int, Query(ge=1, le=50, description="How many suggestions (1–50).")]
+
+
+@mentors_router.get("", response_model=MentorPage, summary="List mentors")
+def mentors_list(
+    session: SessionDep,
+    member: CurrentMember,
+    page: PageParamsDep,
+    filters: Annotated[MentorFilters, Query()],
+) -> MentorPage:
+    """Members whose mentor profile is open, by member id; filter by topic or free spots."""
+    profiles, next_cursor = service.list_mentors(session, filters=filters, params=page)
+    items = service.present_mentors(session, profiles, viewer=member)
+    return MentorPage(items=items, next_cursor=next_cursor)
+
+
+@mentors_router.get(
+    "/suggestions", response_model=MentorSuggestionList, summary="Suggest mentors for me"
+)
+def mentors_suggestions(
+    session: SessionDep, member: CurrentMember, limit: SuggestionLimit = 10
+) -> MentorSuggestionList:
+    """Open mentors with a free spot, ranked for the caller: most topics matching their
+    disciplines and skills, then most spots left, then same city, then member id."""
+    items = service.suggest_mentors(session, member=member, limit=limit)
+    return MentorSuggestionList(items=items)
+
+
+@mentorships_router.post(
+    "",
+    status_code=201,
+    response_model=MentorshipPublic,
+    summary="Ask a mentor for mentoring",
+    responses=problems(404, 409),
+)
+def mentorships_create(
+    session: SessionDep, member: CurrentMember, data: MentorshipCreate, creation: CreationDep
+) -> Response:
+    """A `pending` request with your goal; the mentor is notified. One open request per mentor."""
+    mentorship = service.request_mentorship(session, mentee=member, data=data)
+    public = service.present_mentorships(session, [mentorship])[0]
+    return creation.created(public, location=f"/api/v1/mentorships/{mentorship.id}")
+
+
+@mentorships_router.get("", response_model=MentorshipPage, summary="List my mentorships")
+def mentorships_list(
+    session: SessionDep,
+    member: CurrentMember,
+    page: PageParamsDep,
+    filters: Annotated[MentorshipFilters, Query()],
+) -> MentorshipPage:
+    """The caller's mentorships, as mentor or mentee, newest first."""
+    mentorships, next_cursor = service.list_mentorships(
+        session, member=member, filters=filters, params=page
+    )
+    items = service.present_mentorships(session, mentorships)
+    return MentorshipPage(items=items, next_cursor=next_cursor)
+
+
+@mentorships_router.get(
+    "/{mentorship_id}",
+    response_model=MentorshipPublic,
+    summary="Get a mentorship",
+    responses=CONDITIONAL_GET_RESPONSES | problems(404),
+)
+def mentorships_get(
+    request: Request, session: SessionDep, member: CurrentMember, mentorship_id: IdPath
+) -> Response:
+    """One mentorship; only its mentor and mentee see it."""
+    mentorship = service.get_mentorship(session, mentorship_id=mentorship_id, viewer=member)
+    return json_response(request, service.present_mentorships(session, [mentorship])[0])
+
+
+@mentorships_router.patch(
+    "/{mentorship_id}",
+    response_model=MentorshipPublic,
+    summary="Answer, complete or end a mentorship",
+    responses=CONDITIONAL_WRITE_RESPONSES | problems(403, 404, 409, 412),
+)
+def mentorships_update(
+    request: Request,
+    session: SessionDep,
+    member: CurrentMember,
+    mentorship_id: IdPath,
+    data: MentorshipUpdate,
+) -> Response:
+    """The mentor accepts (takes a spot; 409 when full) or declines a request, and completes
+    or ends (`declined`) an accepted mentorship, which frees the spot."""
+    mentorship = service.lock_for_answer(session, mentorship_id=mentorship_id, mentor=member)
+    require_current(request, service.present_mentorships(session, [mentorship])[0])
+    mentorship = service.answer(session, mentorship=mentorship, status=data.status)
+    return json_response(request, service.present_mentorships(session, [mentorship])[0])
+
+
+router = APIRouter()
+router.include_router(mentors_router)
+router.include_router(mentorships_router)

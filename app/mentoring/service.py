@@ -1,0 +1,374 @@
+"""Mentors, suggestions and mentorships.
+
+How capacity holds under concurrency: a mentor's spot is taken only by the conditional
+`UPDATE mentor_profiles SET active_count = active_count + 1 WHERE active_count < capacity`,
+whose row count says whether a spot was free; the CHECK `active_count <= capacity` on the
+row makes overbooking impossible whatever the code does. Two acceptances at once queue on
+that row (PostgreSQL re-evaluates the condition for the second; SQLite serialises writers),
+so with one spot left exactly one wins. A mentorship changes state only while its row is
+locked, so one request cannot be answered twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.core import events
+from app.core.clock import utcnow
+from app.core.db import rows_affected
+from app.core.pagination import PageParams, asc, desc, paginate
+from app.members import service as members
+from app.members.schemas import MemberPublic
+from app.mentoring.exceptions import (
+    CannotMentorSelf,
+    InvalidTransition,
+    MentorAtCapacity,
+    MentorNotFound,
+    MentorNotOpen,
+    MentorshipAlreadyOpen,
+    MentorshipNotFound,
+    NotMentor,
+)
+from app.mentoring.schemas import (
+    MentorFilters,
+    MentorPublic,
+    MentorshipCreate,
+    MentorshipFilters,
+    MentorshipParty,
+    MentorshipPublic,
+    MentorSuggestion,
+)
+from app.models import Member, MentorProfile, Mentorship, MentorshipStatus, MentorTopic, TagKind
+
+# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
+_NO_SYNC = {"synchronize_session": False}
+_SPOTS_LEFT = col(MentorProfile.capacity) - col(MentorProfile.active_count)
+_OPEN = (MentorshipStatus.PENDING, MentorshipStatus.ACCEPTED)
+
+# (from, to) → what happens to the mentor's spots.
+TAKES_SPOT, FREES_SPOT, KEEPS_SPOTS = 1, -1, 0
+TRANSITIONS = {
+    (MentorshipStatus.PENDING, MentorshipStatus.ACCEPTED): TAKES_SPOT,
+    (MentorshipStatus.PENDING, MentorshipStatus.DECLINED): KEEPS_SPOTS,
+    (MentorshipStatus.ACCEPTED, MentorshipStatus.COMPLETED): FREES_SPOT,
+    (MentorshipStatus.ACCEPTED, MentorshipStatus.DECLINED): FREES_SPOT,
+}
+
+
+def _id(row: Member | Mentorship) -> int:
+    assert row.id is not None  # rows read back or flushed always have one
+    return row.id
+
+
+# --- mentors -------------------------------------------------------------------------------
+
+
+def _listed_mentors() -> Any:
+    """Open, listed profiles of active members."""
+    return (
+        select(MentorProfile)
+        .join(Member, col(Member.id) == col(MentorProfile.member_id))
+        .where(
+            col(MentorProfile.is_listed).is_(True),
+            col(MentorProfile.is_open).is_(True),
+            col(Member.is_active).is_(True),
+        )
+    )
+
+
+def list_mentors(
+    session: Session, *, filters: MentorFilters, params: PageParams
+) -> tuple[list[MentorProfile], str | None]:
+    statement = _listed_mentors()
+    if filters.topic is not None:
+        statement = statement.where(
+            select(MentorTopic.member_id)
+            .where(
+                MentorTopic.member_id == MentorProfile.member_id,
+                MentorTopic.value_key == filters.topic.lower(),
+            )
+            .exists()
+        )
+    if filters.available:
+        statement = statement.where(_SPOTS_LEFT > 0)
+    return paginate(session, statement, keys=[asc(MentorProfile.member_id)], params=params)
+
+
+def present_mentors(
+    session: Session, profiles: Sequence[MentorProfile], *, viewer: Member
+) -> list[MentorPublic]:
+    """Mentors with their full profiles, in three queries for any number."""
+    public = _public_members(session, (p.member_id for p in profiles), viewer=viewer)
+    return [
+        MentorPublic(member=public[p.member_id], spots_left=p.capacity - p.active_count)
+        for p in profiles
+    ]
+
+
+def _public_members(
+    session: Session, member_ids: Iterable[int], *, viewer: Member
+) -> dict[int, MemberPublic]:
+    rows = list(session.exec(select(Member).where(col(Member.id).in_(list(member_ids)))))
+    return {public.id: public for public in members.present_many(session, rows, viewer=viewer)}
+
+
+def suggest_mentors(session: Session, *, member: Member, limit: int) -> list[MentorSuggestion]:
+    """Mentors for the caller, best first. The order, in full:
+
+    1. how many of the mentor's topics match the caller's disciplines or skills (any case),
+       most first;
+    2. spots left, most first;
+    3. mentors in the caller's city before others;
+    4. the mentor's member id, oldest first (a stable tie-break).
+
+    Left out: the caller, closed or full profiles, deactivated members, and mentors the
+    caller already has a pending or accepted mentorship with.
+    """
+    tags = members.load_tags(session, [_id(member)])[_id(member)]
+    keys = {value.lower() for value in (*tags[TagKind.DISCIPLINE], *tags[TagKind.SKILL])}
+    ranked = list(session.execute(_ranking(member, keys=keys, limit=limit)))
+    public = _public_members(session, (row[0].member_id for row in ranked), viewer=member)
+    suggestions = []
+    for profile, spots_left, in_city in ranked:
+        mentor = public[profile.member_id]
+        topics = mentor.mentoring.topics if mentor.mentoring else []
+        matched = [topic for topic in topics if topic.lower() in keys]
+        suggestions.append(
+            MentorSuggestion(
+                member=mentor, spots_left=spots_left, matched_topics=matched, same_city=in_city
+            )
+        )
+    return suggestions
+
+
+def _ranking(member: Member, *, keys: set[str], limit: int) -> Any:
+    """(profile, spots left, same city) of the best `limit` mentors, in ranking order."""
+    spots = _SPOTS_LEFT.label("spots")
+    same_city = (
+        sa.func.coalesce(col(Member.city_key) == member.city_key, sa.false())
+        if member.city_key is not None
+        else sa.false()
+    ).label("same_city")
+    # Criteria that cannot tell mentors apart (no disciplines or skills, no city) are left
+    # out rather than sorted on a constant.
+    order: list[Any] = [_matching_topics(keys).desc()] if keys else []
+    order.append(spots.desc())
+    if member.city_key is not None:
+        order.append(same_city.desc())
+    order.append(col(MentorProfile.member_id))
+    return (
+        _listed_mentors()
+        .add_columns(spots, same_city)
+        .where(col(MentorProfile.member_id) != member.id, _SPOTS_LEFT > 0)
+        .where(~_has_open_mentorship(mentee_id=_id(member)))
+        .order_by(*order)
+        .limit(limit)
+    )
+
+
+def _matching_topics(keys: set[str]) -> sa.ColumnElement[int]:
+    """How many of the mentor's topics are among `keys`."""
+    return (
+        select(sa.func.count())
+        .select_from(MentorTopic)
+        .where(
+            col(MentorTopic.member_id) == col(MentorProfile.member_id),
+            col(MentorTopic.value_key).in_(sorted(keys)),
+        )
+        .correlate(MentorProfile)
+        .scalar_subquery()
+    )
+
+
+def _has_open_mentorship(*, mentee_id: int) -> sa.ColumnElement[bool]:
+    return (
+        select(Mentorship.id)
+        .where(
+            col(Mentorship.mentor_id) == col(MentorProfile.member_id),
+            Mentorship.mentee_id == mentee_id,
+            col(Mentorship.status).in_(_OPEN),
+        )
+        .exists()
+    )
+
+
+# --- mentorships ---------------------------------------------------------------------------
+
+
+def request_mentorship(session: Session, *, mentee: Member, data: MentorshipCreate) -> Mentorship:
+    """A `pending` request to a mentor whose profile is open; one open request per pair."""
+    if data.mentor_id == mentee.id:
+        raise CannotMentorSelf()
+    mentor = session.get(Member, data.mentor_id)
+    if mentor is None or not mentor.is_active:
+        raise MentorNotFound(f"Member {data.mentor_id} does not exist.")
+    _ensure_open(session, mentor_id=data.mentor_id)
+    mentorship = Mentorship(
+        mentor_id=data.mentor_id,
+        mentee_id=_id(mentee),
+        goal=data.goal,
+        status=MentorshipStatus.PENDING,
+    )
+    try:
+        # The partial unique index decides duplicates, also two sent at the same moment.
+        with session.begin_nested():
+            session.add(mentorship)
+    except IntegrityError as error:
+        raise MentorshipAlreadyOpen(
+            "You already have a pending or accepted mentorship with this mentor."
+        ) from error
+    _announce(session, mentorship, "mentorship.requested", actor_id=_id(mentee))
+    return mentorship
+
+
+def is_open(session: Session, *, mentor_id: int) -> bool:
+    """Whether the member's mentor profile is listed and takes requests."""
+    profile = session.execute(
+        select(MentorProfile.is_listed, MentorProfile.is_open).where(
+            MentorProfile.member_id == mentor_id
+        )
+    ).first()
+    return profile is not None and all(profile)
+
+
+def _ensure_open(session: Session, *, mentor_id: int) -> None:
+    if not is_open(session, mentor_id=mentor_id):
+        raise MentorNotOpen(f"Member {mentor_id} does not take mentorship requests now.")
+
+
+def _visible(mentorship: Mentorship | None, mentorship_id: int, viewer: Member) -> Mentorship:
+    """Only its mentor and mentee know a mentorship exists."""
+    if mentorship is None or viewer.id not in (mentorship.mentor_id, mentorship.mentee_id):
+        raise MentorshipNotFound(f"Mentorship {mentorship_id} does not exist.")
+    return mentorship
+
+
+def get_mentorship(session: Session, *, mentorship_id: int, viewer: Member) -> Mentorship:
+    return _visible(session.get(Mentorship, mentorship_id), mentorship_id, viewer)
+
+
+def lock_for_answer(session: Session, *, mentorship_id: int, mentor: Member) -> Mentorship:
+    """The mentorship, locked, for its mentor; the mentee gets 403, anyone else 404."""
+    statement = (
+        select(Mentorship)
+        .where(Mentorship.id == mentorship_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    mentorship = _visible(session.exec(statement).first(), mentorship_id, mentor)
+    if mentorship.mentor_id != mentor.id:
+        raise NotMentor("Only the mentor answers, completes or ends a mentorship.")
+    return mentorship
+
+
+def answer(
+    session: Session,
+    *,
+    mentorship: Mentorship,
+    status: MentorshipStatus,
+    now: datetime | None = None,
+) -> Mentorship:
+    """Moves a locked mentorship to `status`, taking or freeing the mentor's spot."""
+    now = now or utcnow()
+    was = MentorshipStatus(mentorship.status)
+    spots = TRANSITIONS.get((was, status))
+    if spots is None:
+        raise InvalidTransition(f"A {was.value} mentorship cannot become {status.value}.")
+    if spots == TAKES_SPOT:
+        _take_spot(session, mentor_id=mentorship.mentor_id)
+    elif spots == FREES_SPOT:
+        _free_spot(session, mentor_id=mentorship.mentor_id)
+    mentorship.status, mentorship.updated_at = status, now
+    if was == MentorshipStatus.PENDING:
+        mentorship.answered_at = now
+    else:
+        mentorship.ended_at = now
+    session.add(mentorship)
+    session.flush()
+    _announce(session, mentorship, f"mentorship.{status.value}", actor_id=mentorship.mentor_id)
+    return mentorship
+
+
+def _take_spot(session: Session, *, mentor_id: int) -> None:
+    """The one place a spot is taken: a conditional UPDATE that fails when none is free."""
+    statement = (
+        sa.update(MentorProfile)
+        .where(
+            col(MentorProfile.member_id) == mentor_id,
+            col(MentorProfile.active_count) < col(MentorProfile.capacity),
+        )
+        .values(active_count=col(MentorProfile.active_count) + 1)
+    )
+    if rows_affected(session.execute(statement, execution_options=_NO_SYNC)) == 0:
+        raise MentorAtCapacity(
+            "Every spot is taken; complete or end a mentorship first, or raise your capacity."
+        )
+
+
+def _free_spot(session: Session, *, mentor_id: int) -> None:
+    statement = (
+        sa.update(MentorProfile)
+        .where(col(MentorProfile.member_id) == mentor_id, col(MentorProfile.active_count) > 0)
+        .values(active_count=col(MentorProfile.active_count) - 1)
+    )
+    session.execute(statement, execution_options=_NO_SYNC)
+
+
+def _announce(session: Session, mentorship: Mentorship, event_type: str, *, actor_id: int) -> None:
+    events.publish(
+        session,
+        event_type,
+        actor_id=actor_id,
+        mentorship_id=mentorship.id,
+        mentor_id=mentorship.mentor_id,
+        mentee_id=mentorship.mentee_id,
+    )
+
+
+def list_mentorships(
+    session: Session, *, member: Member, filters: MentorshipFilters, params: PageParams
+) -> tuple[list[Mentorship], str | None]:
+    mine = {
+        "mentor": col(Mentorship.mentor_id) == member.id,
+        "mentee": col(Mentorship.mentee_id) == member.id,
+    }
+    condition = mine[filters.role] if filters.role else sa.or_(*mine.values())
+    statement = select(Mentorship).where(condition)
+    if filters.status is not None:
+        statement = statement.where(Mentorship.status == filters.status)
+    return paginate(session, statement, keys=[desc(Mentorship.id)], params=params)
+
+
+def present_mentorships(
+    session: Session, mentorships: Sequence[Mentorship]
+) -> list[MentorshipPublic]:
+    """Mentorships with both parties, in one query for any number."""
+    ids = {m.mentor_id for m in mentorships} | {m.mentee_id for m in mentorships}
+    parties = {
+        row.id: MentorshipParty.model_validate(row, from_attributes=True)
+        for row in session.execute(
+            sa.select(Member.id, Member.handle, Member.display_name, Member.avatar_url).where(  # type: ignore[call-overload]
+                col(Member.id).in_(ids)
+            )
+        )
+    }
+    return [
+        MentorshipPublic(
+            id=_id(m),
+            mentor=parties[m.mentor_id],
+            mentee=parties[m.mentee_id],
+            goal=m.goal,
+            status=MentorshipStatus(m.status),
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+            answered_at=m.answered_at,
+            ended_at=m.ended_at,
+        )
+        for m in mentorships
+    ]

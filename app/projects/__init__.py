@@ -1,0 +1,1 @@
+"""Collaborative projects: members and roles, a task board and a progress log."""

@@ -1,0 +1,1 @@
+"""The public showcase: winners and featured works of closed challenges."""

@@ -1,0 +1,1 @@
+"""Works entered in challenges, their authors' edits and organizers' moderation."""

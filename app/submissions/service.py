@@ -1,0 +1,355 @@
+"""Submissions: entering works within the per-member limit, edits, withdrawal, moderation.
+
+The limit holds under concurrency because a work is entered only after one conditional
+UPDATE of the member's row in `challenge_participants` (`submission_count =
+submission_count + 1 WHERE submission_count < :max`), taken while the challenge row is
+locked; the challenge's counters move in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.challenges import ranking
+from app.challenges import service as challenges
+from app.challenges.exceptions import ChallengeNotFound
+from app.challenges.schemas import ChallengePhase
+from app.core import events
+from app.core.clock import utcnow
+from app.core.pagination import PageParams, asc, paginate
+from app.models import (
+    Challenge,
+    ChallengeParticipant,
+    License,
+    Member,
+    Submission,
+    Vote,
+    VoteBudget,
+)
+from app.submissions.exceptions import (
+    NotSubmissionAuthor,
+    SubmissionLimitReached,
+    SubmissionNotFound,
+    WorksHiddenUntilClosed,
+)
+from app.submissions.schemas import (
+    WORK_FIELDS,
+    Moderation,
+    ModerationAction,
+    SubmissionAuthor,
+    SubmissionCreate,
+    SubmissionPublic,
+    SubmissionUpdate,
+)
+
+NO_SYNC = challenges.NO_SYNC
+# What each moderation action sets, and the domain event it publishes when it changes it.
+MODERATION: dict[ModerationAction, tuple[str, bool, str]] = {
+    ModerationAction.DISQUALIFY: ("disqualified", True, "submission.disqualified"),
+    ModerationAction.REINSTATE: ("disqualified", False, "submission.reinstated"),
+    ModerationAction.FEATURE: ("featured", True, "submission.featured"),
+    ModerationAction.UNFEATURE: ("featured", False, "submission.unfeatured"),
+}
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def require_readable(challenge: Challenge, *, viewer: Member | None) -> None:
+    """Anonymous visitors see works once the challenge is closed; members at any phase."""
+    if viewer is None and challenges.phase_of(challenge, utcnow()) != ChallengePhase.CLOSED:
+        raise WorksHiddenUntilClosed()
+
+
+def _sees(submission: Submission, viewer: Member | None) -> bool:
+    """Members see disqualified works (flagged, so voters can take their votes back);
+    the public never does."""
+    return viewer is not None or not submission.disqualified
+
+
+def get_visible(
+    session: Session, *, submission_id: int, viewer: Member | None
+) -> tuple[Submission, Challenge]:
+    submission = session.get(Submission, submission_id)
+    if submission is None or not _sees(submission, viewer):
+        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+    try:
+        challenge = challenges.get_visible(
+            session, challenge_id=submission.challenge_id, viewer=viewer
+        )
+    except ChallengeNotFound as error:
+        raise SubmissionNotFound(f"Submission {submission_id} does not exist.") from error
+    require_readable(challenge, viewer=viewer)
+    return submission, challenge
+
+
+def _lock_submission(session: Session, submission_id: int) -> Submission:
+    statement = (
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    submission = session.exec(statement).first()
+    if submission is None:
+        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+    return submission
+
+
+def lock_own(
+    session: Session, *, submission_id: int, member: Member, exclusive: bool = False
+) -> tuple[Submission, Challenge]:
+    """The caller's own work and its challenge, both locked (the challenge first)."""
+    submission, _ = get_visible(session, submission_id=submission_id, viewer=member)
+    if submission.member_id != member.id:
+        raise NotSubmissionAuthor("Only the author may change or withdraw a work.")
+    challenge = challenges.lock(
+        session, challenge_id=submission.challenge_id, viewer=member, exclusive=exclusive
+    )
+    return _lock_submission(session, submission_id), challenge
+
+
+# --- presenting and listing ----------------------------------------------------------------
+
+
+def _authors(session: Session, member_ids: set[int]) -> dict[int, SubmissionAuthor]:
+    if not member_ids:
+        return {}
+    rows = session.execute(
+        sa.select(  # type: ignore[call-overload]
+            Member.id,
+            Member.handle,
+            Member.display_name,
+            Member.avatar_url,
+            Member.open_for_commissions,
+        ).where(col(Member.id).in_(member_ids))
+    )
+    return {row.id: SubmissionAuthor.model_validate(row, from_attributes=True) for row in rows}
+
+
+def to_public(
+    submission: Submission, author: SubmissionAuthor, *, sees_count: bool, sees_note: bool
+) -> SubmissionPublic:
+    return SubmissionPublic(
+        id=submission.id,  # type: ignore[arg-type]
+        challenge_id=submission.challenge_id,
+        author=author,
+        title=submission.title,
+        description=submission.description,
+        content=submission.content,
+        media_urls=submission.media_urls,
+        license=License(submission.license),
+        anthology_consent=submission.anthology_consent,
+        vote_count=submission.vote_count if sees_count else None,
+        featured=submission.featured,
+        disqualified=submission.disqualified,
+        winner=submission.is_winner,
+        moderation_reason=submission.moderation_reason if sees_note else None,
+        created_at=submission.created_at,
+        updated_at=submission.updated_at,
+    )
+
+
+def present_many(
+    session: Session,
+    submissions: Sequence[Submission],
+    *,
+    of: Iterable[Challenge],
+    viewer: Member | None,
+) -> list[SubmissionPublic]:
+    """Works (of the challenges `of`) as the viewer sees them, with one query for all
+    their authors. Tallies stay hidden until the challenge closes (organizers see them), so
+    nobody votes by them."""
+    authors = _authors(session, {s.member_id for s in submissions})
+    now, organizer = utcnow(), challenges.is_organizer(viewer)
+    closed = {c.id for c in of if challenges.phase_of(c, now) == ChallengePhase.CLOSED}
+    return [
+        to_public(
+            submission,
+            authors[submission.member_id],
+            sees_count=organizer or submission.challenge_id in closed,
+            sees_note=organizer or (viewer is not None and viewer.id == submission.member_id),
+        )
+        for submission in submissions
+    ]
+
+
+def present(
+    session: Session, submission: Submission, *, challenge: Challenge, viewer: Member | None
+) -> SubmissionPublic:
+    return present_many(session, [submission], of=[challenge], viewer=viewer)[0]
+
+
+def list_submissions(
+    session: Session, *, challenge: Challenge, viewer: Member | None, params: PageParams
+) -> tuple[list[Submission], str | None]:
+    """A challenge's works in the order they were entered."""
+    require_readable(challenge, viewer=viewer)
+    statement = select(Submission).where(Submission.challenge_id == challenge.id)
+    if viewer is None:
+        statement = statement.where(col(Submission.disqualified).is_(False))
+    return paginate(session, statement, keys=[asc(Submission.id)], params=params)
+
+
+# --- entering, editing, withdrawing --------------------------------------------------------
+
+
+def _take_quota(session: Session, *, challenge: Challenge, member_id: int) -> bool:
+    """Counts one more work for the member, or refuses; True for their first."""
+    row = challenges.dialect_insert(session, ChallengeParticipant).values(
+        challenge_id=challenge.id, member_id=member_id, submission_count=0
+    )
+    session.execute(row.on_conflict_do_nothing(index_elements=["challenge_id", "member_id"]))
+    count = col(ChallengeParticipant.submission_count)
+    statement = (
+        sa.update(ChallengeParticipant)
+        .where(
+            col(ChallengeParticipant.challenge_id) == challenge.id,
+            col(ChallengeParticipant.member_id) == member_id,
+            count < challenge.max_submissions_per_member,
+        )
+        .values(submission_count=count + 1)
+        .returning(count)
+    )
+    taken = session.execute(statement, execution_options=NO_SYNC).scalar_one_or_none()
+    if taken is None:
+        raise SubmissionLimitReached(
+            f"You have entered {challenge.max_submissions_per_member} work(s) in this "
+            "challenge, its limit per member; withdraw one to enter another."
+        )
+    return bool(taken == 1)
+
+
+def create_submission(
+    session: Session, *, challenge_id: int, member: Member, data: SubmissionCreate
+) -> tuple[Submission, Challenge]:
+    challenge = challenges.lock(session, challenge_id=challenge_id, viewer=member, exclusive=True)
+    challenges.require_open(challenge, utcnow())
+    first = _take_quota(session, challenge=challenge, member_id=member.id)  # type: ignore[arg-type]
+    submission = Submission(
+        challenge_id=challenge_id,
+        member_id=member.id,  # type: ignore[arg-type]
+        **data.model_dump(),
+    )
+    session.add(submission)
+    session.flush()
+    challenges.adjust_counts(
+        session, challenge_id=challenge_id, submission_count=1, participant_count=int(first)
+    )
+    events.publish(
+        session,
+        "submission.created",
+        actor_id=member.id,
+        challenge_id=challenge_id,
+        submission_id=submission.id,
+    )
+    return submission, challenge
+
+
+def update_submission(
+    session: Session, *, submission: Submission, challenge: Challenge, changes: SubmissionUpdate
+) -> Submission:
+    """The work itself changes only while open; license and anthology consent any time."""
+    sent = changes.model_dump(exclude_unset=True)
+    if WORK_FIELDS & sent.keys():
+        challenges.require_open(challenge, utcnow())
+    for field, value in sent.items():
+        setattr(submission, field, value)
+    submission.updated_at = utcnow()
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def withdraw(session: Session, *, submission_id: int, member: Member) -> None:
+    """The author takes a work back while the challenge is open; its votes (possible only
+    if dates were moved back) are returned to the voters' budgets."""
+    submission, challenge = lock_own(
+        session, submission_id=submission_id, member=member, exclusive=True
+    )
+    challenges.require_open(challenge, utcnow())
+    _refund_voters(session, submission_id=submission_id, challenge_id=submission.challenge_id)
+    session.execute(sa.delete(Submission).where(col(Submission.id) == submission_id))
+    count = col(ChallengeParticipant.submission_count)
+    left = session.execute(
+        sa.update(ChallengeParticipant)
+        .where(
+            col(ChallengeParticipant.challenge_id) == challenge.id,
+            col(ChallengeParticipant.member_id) == member.id,
+        )
+        .values(submission_count=count - 1)
+        .returning(count),
+        execution_options=NO_SYNC,
+    ).scalar_one()
+    challenges.adjust_counts(
+        session,
+        challenge_id=submission.challenge_id,
+        submission_count=-1,
+        participant_count=-int(left == 0),
+    )
+    session.expunge(submission)
+    events.publish(
+        session,
+        "submission.withdrawn",
+        actor_id=member.id,
+        challenge_id=challenge.id,
+        submission_id=submission_id,
+    )
+
+
+def _refund_voters(session: Session, *, submission_id: int, challenge_id: int) -> None:
+    voters = select(Vote.member_id).where(Vote.submission_id == submission_id)
+    statement = (
+        sa.update(VoteBudget)
+        .where(
+            col(VoteBudget.challenge_id) == challenge_id,
+            col(VoteBudget.member_id).in_(voters),
+        )
+        .values(used=col(VoteBudget.used) - 1)
+    )
+    session.execute(statement, execution_options=NO_SYNC)
+
+
+# --- moderation ----------------------------------------------------------------------------
+
+
+def moderate(
+    session: Session, *, submission_id: int, organizer: Member, data: Moderation
+) -> tuple[Submission, Challenge]:
+    """Disqualify, reinstate, feature or unfeature; repeating an action changes nothing.
+
+    Winners and the showcase are re-derived at once: disqualifying a winner of a closed
+    challenge promotes the next work, featuring one shows it from the closing on.
+    """
+    found = session.get(Submission, submission_id)
+    if found is None:
+        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+    challenge = challenges.lock(
+        session, challenge_id=found.challenge_id, viewer=organizer, exclusive=True
+    )
+    submission = _lock_submission(session, submission_id)
+    field, value, event_type = MODERATION[data.action]
+    if getattr(submission, field) == value:
+        return submission, challenge
+    now = utcnow()
+    setattr(submission, field, value)
+    submission.moderation_reason = data.reason
+    submission.updated_at = now
+    session.add(submission)
+    session.flush()
+    closed = challenges.phase_of(challenge, now) == ChallengePhase.CLOSED
+    ranking.refresh(session, challenge, closed=closed, now=now)
+    session.refresh(submission)
+    events.publish(
+        session,
+        event_type,
+        actor_id=organizer.id,
+        challenge_id=challenge.id,
+        submission_id=submission_id,
+        member_id=submission.member_id,
+        reason=data.reason,
+    )
+    return submission, challenge

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from app.auth.dependencies import CurrentMember, OrganizerMember
+from app.challenges.dependencies import VisibleChallenge
+from app.core.db import SessionDep
+from app.core.http import JSON_MEDIA_TYPE, render
+from app.core.openapi import problems
+from app.core.pagination import PageParamsDep
+from app.core.types import IdPath
+from app.votes import service
+from app.votes.schemas import MyVotes, VotePage, VotePublic
+
+submission_router = APIRouter(prefix="/submissions", tags=["submissions"])
+challenge_router = APIRouter(prefix="/challenges", tags=["challenges"])
+
+
+@submission_router.put(
+    "/{submission_id}/vote",
+    response_model=VotePublic,
+    summary="Vote for a work",
+    responses=problems(404, 409),
+)
+def submissions_vote(session: SessionDep, member: CurrentMember, submission_id: IdPath) -> Response:
+    """While voting: one vote per work (repeating it changes nothing), never for your own
+    work (403 `own_submission`), at most `votes_per_member` (409 `vote_budget_exhausted`)."""
+    cast = service.cast_vote(session, submission_id=submission_id, member=member)
+    # Rendered here, not by FastAPI: its response validation waits for a worker thread
+    # while this transaction still holds the work's row lock (see app.votes.service).
+    return Response(render(cast), media_type=JSON_MEDIA_TYPE)
+
+
+@submission_router.delete(
+    "/{submission_id}/vote",
+    status_code=204,
+    summary="Withdraw my vote",
+    responses=problems(404, 409),
+)
+def submissions_unvote(
+    session: SessionDep, member: CurrentMember, submission_id: IdPath
+) -> Response:
+    """While voting: takes the vote back and returns it to your budget."""
+    service.withdraw_vote(session, submission_id=submission_id, member=member)
+    return Response(status_code=204)
+
+
+@challenge_router.get(
+    "/{challenge_id}/votes/me", response_model=MyVotes, summary="Get my votes in a challenge"
+)
+def challenges_my_votes(
+    session: SessionDep, member: CurrentMember, challenge: VisibleChallenge
+) -> MyVotes:
+    """The works you voted for and how many votes you have left."""
+    return service.my_votes(session, challenge=challenge, member=member)
+
+
+@challenge_router.get(
+    "/{challenge_id}/votes", response_model=VotePage, summary="List a challenge's votes"
+)
+def challenges_list_votes(
+    session: SessionDep,
+    _organizer: OrganizerMember,
+    challenge: VisibleChallenge,
+    page: PageParamsDep,
+) -> VotePage:
+    """Every current vote, in the order cast: the organizers' audit."""
+    votes, next_cursor = service.list_votes(session, challenge=challenge, params=page)
+    return VotePage(items=service.present_votes(session, votes), next_cursor=next_cursor)
+
+
+router = APIRouter()
+router.include_router(submission_router)
+router.include_router(challenge_router)
