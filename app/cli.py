@@ -94,6 +94,7 @@ def seed_demo(
     seed: Annotated[int, typer.Option(help="Random seed, for a repeatable community.")] = 7,
 ) -> None:
     """Fill the database with a realistic demo community."""
+    import app.wiring  # noqa: F401 - demo data gets the same notifications as requests
     from app.demo import seed_community
 
     settings = get_settings()

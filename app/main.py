@@ -13,10 +13,9 @@ from fastapi_offline import FastAPIOffline
 from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
 
+import app.wiring  # registers every domain-event subscriber and periodic job
 from app import __doc__ as app_doc
 from app.api import api_router
-from app.challenges import subscribers as challenge_subscribers
-from app.challenges import sweep as challenge_sweep
 from app.core import periodic
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, read_only
@@ -26,27 +25,8 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import api_routes, install_openapi
 from app.core.ratelimit import RateLimitMiddleware
-from app.events import subscribers as event_subscribers
-from app.inquiries import subscribers as inquiry_subscribers
 from app.members import service as members
-from app.mentoring import subscribers as mentoring_subscribers
-from app.notifications import subscribers as notification_subscribers
 from app.ops.router import router as ops_router
-from app.projects import subscribers as project_subscribers
-from app.submissions import subscribers as submission_subscribers
-
-# Subscribers register themselves on import; naming them here makes the wiring explicit.
-SUBSCRIBERS = (
-    notification_subscribers,
-    event_subscribers,
-    challenge_subscribers,
-    submission_subscribers,
-    inquiry_subscribers,
-    project_subscribers,
-    mentoring_subscribers,
-)
-# Periodic jobs register themselves on import too (see app.core.periodic).
-JOBS = (challenge_sweep,)
 
 log = structlog.get_logger("sanggar")
 

@@ -21,6 +21,7 @@ from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Unprocessable
 from app.core.http import JSON_MEDIA_TYPE, etag_of, render
+from app.core.openapi import declares
 from app.models.idempotency import IdempotencyKey
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -126,6 +127,7 @@ IdempotencyKeyHeader = Annotated[
 def creation_dependency(owner_of: Callable[..., str]) -> Callable[..., Creation]:
     """Builds the dependency creating handlers take; `owner_of` names who holds the key."""
 
+    @declares(409, 422)
     def creation(
         session: SessionDep,
         owner: Annotated[str, Depends(owner_of)],

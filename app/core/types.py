@@ -47,7 +47,10 @@ def _not_blank(value: str) -> str:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:  # e.g. year 1 at +01:00 has no UTC equivalent
+        raise ValueError("is out of the supported range") from error
 
 
 # Multi-line prose (bio, description, body): newlines and tabs allowed.

@@ -256,3 +256,9 @@ def test_admin_routes_refuse_organizers(client: TestClient, app: FastAPI) -> Non
         ).status_code
         == 403
     )
+
+
+def test_a_timestamp_outside_utc_range_is_422_not_500(client: TestClient, app: FastAPI) -> None:
+    _, headers = member_with_headers(app)
+    body = {"name": "ancient", "scopes": ["read"], "expires_at": "0001-01-01T00:00:00+01:00"}
+    assert client.post("/api/v1/members/me/tokens", json=body, headers=headers).status_code == 422

@@ -1,0 +1,29 @@
+"""What reacts to what: every domain-event subscriber and periodic job, registered on import.
+
+Both the app (`app.main`) and the command line (`sanggar seed-demo`) import this module,
+so demo data gets the same notifications and side effects as real requests.
+"""
+
+from app.challenges import subscribers as challenge_subscribers
+from app.challenges import sweep as challenge_sweep
+from app.events import subscribers as event_subscribers
+from app.inquiries import subscribers as inquiry_subscribers
+from app.mentoring import subscribers as mentoring_subscribers
+from app.notifications import subscribers as notification_subscribers
+from app.projects import subscribers as project_subscribers
+from app.submissions import subscribers as submission_subscribers
+
+# Subscribers register themselves on import; naming them here makes the wiring explicit.
+SUBSCRIBERS = (
+    notification_subscribers,
+    event_subscribers,
+    challenge_subscribers,
+    submission_subscribers,
+    inquiry_subscribers,
+    project_subscribers,
+    mentoring_subscribers,
+)
+# Periodic jobs register themselves on import too (see app.core.periodic).
+JOBS = (challenge_sweep,)
+
+__all__ = ["JOBS", "SUBSCRIBERS"]
