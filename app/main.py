@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
 
-import app.wiring  # registers every domain-event subscriber and periodic job
+from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
 from app import __doc__ as app_doc
 from app.api import api_router
 from app.core import periodic
