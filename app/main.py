@@ -13,8 +13,8 @@ from fastapi_offline import FastAPIOffline
 from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
 
-from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
 from app import __doc__ as app_doc
+from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
 from app.api import api_router
 from app.core import periodic
 from app.core.config import Settings, get_settings
