@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,22 +16,22 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
-from app.core.types import PositiveInt, Text, Title
+from app.core.types import PositiveInt, Text, Title, UTCTimestamp
 from app.models import Discipline
 from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
 
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
 
 
-def _supported_time(value: datetime) -> datetime:
-    # Bounded before converting to UTC: shifting year 1 or 9999 by an offset overflows, and
-    # the OverflowError would escape validation as a 500 (core's UTCTimestamp does that).
+def _supported_year(value: datetime) -> datetime:
+    # A series steps dates by up to 52 months and adds durations to them: near year 9999
+    # that would overflow inside the service (a 500), so dates stay within sane years.
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
-    return value.astimezone(UTC)
+    return value
 
 
-ChallengeTime = Annotated[AwareDatetime, AfterValidator(_supported_time)]
+ChallengeTime = Annotated[UTCTimestamp, AfterValidator(_supported_year)]
 ChallengeTitle = Annotated[Title, StringConstraints(max_length=200)]
 Theme = Annotated[Title, StringConstraints(max_length=200)]
 Description = Annotated[Text, StringConstraints(max_length=10_000)]
