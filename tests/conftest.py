@@ -64,6 +64,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "password_hash_time_cost": 1,
         "log_json": True,
         "log_level": "WARNING",
+        # Tests drive the periodic jobs directly; a background sweep would race them.
+        "periodic_jobs_enabled": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -75,8 +77,10 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
 
 
 @pytest.fixture(scope="session")

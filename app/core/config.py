@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # Large enough that every anyio worker thread (40) holds a connection without waiting.
     database_pool_size: int = 40
     database_max_overflow: int = 10
+    # Milliseconds a request waits for a row lock (PostgreSQL) before it is answered 503.
+    database_lock_timeout_ms: int = Field(default=10_000, ge=100)
     redis_url: str | None = None
 
     # None means: generate one and keep it in `.sanggar/secret_key`, fine for one machine.

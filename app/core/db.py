@@ -27,6 +27,9 @@ def create_db_engine(settings: Settings) -> Engine:
         return _create_sqlite_engine(settings)
     return create_engine(
         settings.database_url,
+        # A request waiting on a row lock gives up after this long instead of hanging: with
+        # every worker thread waiting, the lock holder could not get a thread to finish.
+        connect_args={"options": f"-c lock_timeout={settings.database_lock_timeout_ms}"},
         pool_pre_ping=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.jsonutil import dumps
@@ -254,7 +255,30 @@ def internal_error_response() -> Response:
     return problem_response(problem)
 
 
+class DatabaseBusy(ProblemError):
+    status = 503
+    code = "database_busy"
+
+
+def _is_lock_wait(error: OperationalError) -> bool:
+    """A lock not obtained in time: PostgreSQL's lock_timeout, SQLite's busy timeout."""
+    pgcode = getattr(error.orig, "sqlstate", None)
+    return pgcode == "55P03" or "database is locked" in str(error.orig)
+
+
+async def _handle_operational_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OperationalError)
+    if not _is_lock_wait(exc):
+        raise exc
+    error = DatabaseBusy(
+        "The community is busy with a burst of writes; retry in a moment.",
+        headers={"Retry-After": "1"},
+    )
+    return problem_response(error.to_problem(), error.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(OperationalError, _handle_operational_error)

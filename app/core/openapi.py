@@ -32,6 +32,7 @@ DESCRIPTIONS = {
     422: "Some fields are invalid; see `errors`.",
     429: "Rate limited; retry after `Retry-After` seconds.",
     500: "Unexpected error; it has been logged with the request id.",
+    503: "Busy: a lock could not be had in time; retry after `Retry-After` seconds.",
 }
 HEADERS = {
     401: {
@@ -41,6 +42,7 @@ HEADERS = {
         }
     },
     429: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
 }
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _VALIDATION_REF = {"$ref": "#/components/schemas/ValidationProblem"}
@@ -68,7 +70,7 @@ def _walk(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def _statuses_of(route: Any) -> set[int]:
-    statuses = {500}
+    statuses = {500, 503}
     dependants = [route.dependant, *_walk(route.dependant)]
     if any(d.query_params or d.header_params or d.path_params for d in dependants):
         statuses.add(422)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import gc
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -82,3 +85,37 @@ def test_unexpected_errors_are_problems_with_request_id(database_url: str) -> No
     assert response.json()["code"] == "internal_error"
     assert "bug" not in response.text
     assert response.headers["x-request-id"] == "trace-me-123"
+
+
+@pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
+def test_a_lock_wait_that_times_out_is_a_retryable_503(database_url: str) -> None:
+    """A request stuck behind a row lock gives up with 503 + Retry-After (PostgreSQL)."""
+    import sqlalchemy as sa
+
+    from tests.conftest import is_postgres
+    from tests.factories import member_with_headers as make
+
+    if not is_postgres():
+        pytest.skip("SQLite's busy timeout is 30 s; the lock timeout is PostgreSQL's")
+    app = create_app(make_settings(database_url, database_lock_timeout_ms=200))
+    try:
+        member, headers = make(app)
+        with app.state.engine.connect() as holder, TestClient(app) as client:
+            holder.execute(
+                sa.text("SELECT 1 FROM members WHERE id = :id FOR UPDATE"), {"id": member.id}
+            )
+            response = client.patch("/api/v1/members/me", json={"bio": "waiting"}, headers=headers)
+            holder.rollback()
+        assert response.status_code == 503
+        assert response.json()["code"] == "database_busy"
+        assert response.headers["retry-after"] == "1"
+    finally:
+        from tests.conftest import _empty_tables
+
+        _empty_tables(app.state.engine)
+        app.state.engine.dispose()
+        # The cancelled statement's connection is only released when collected; collect it
+        # here, inside this test's warning filter.
+        gc.collect()
