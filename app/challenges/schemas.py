@@ -5,7 +5,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,22 +15,11 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
-from app.core.types import PositiveInt, Text, Title, UTCTimestamp
+from app.core.types import PositiveInt, ScheduleTime, Text, Title
 from app.models import Discipline
 from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
 
-EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
-
-
-def _supported_year(value: datetime) -> datetime:
-    # A series steps dates by up to 52 months and adds durations to them: near year 9999
-    # that would overflow inside the service (a 500), so dates stay within sane years.
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
-    return value
-
-
-ChallengeTime = Annotated[UTCTimestamp, AfterValidator(_supported_year)]
+ChallengeTime = ScheduleTime
 ChallengeTitle = Annotated[Title, StringConstraints(max_length=200)]
 Theme = Annotated[Title, StringConstraints(max_length=200)]
 Description = Annotated[Text, StringConstraints(max_length=10_000)]

@@ -8,8 +8,8 @@ store them. Integers that reach the database stay inside its column range.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime
+from typing import Annotated, TypeVar
 
 from fastapi import Path
 from pydantic import (
@@ -26,6 +26,8 @@ _FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\ud
 _FORBIDDEN_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 
 MAX_INT = 2_147_483_647
+
+_When = TypeVar("_When", date, datetime)
 
 
 def _clean_text(value: str) -> str:
@@ -62,6 +64,21 @@ Title = Annotated[Line, AfterValidator(_not_blank)]
 
 # Any RFC 3339 offset in, UTC out; a time without an offset is refused.
 UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
+
+
+def _in_supported_years(value: _When) -> _When:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+# When something is scheduled (events, challenges, due dates): series step dates by up to
+# 52 months and add durations, so values stay far from datetime's limits (an overflow
+# inside a service would be a 500).
+ScheduleTime = Annotated[UTCTimestamp, AfterValidator(_in_supported_years)]
+ScheduleDate = Annotated[date, AfterValidator(_in_supported_years)]
 
 PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT, description="Integer id.")]

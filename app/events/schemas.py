@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
@@ -8,7 +8,6 @@ from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,22 +18,10 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
-from app.core.types import Line, PositiveInt, Text, Title, WebUrl
+from app.core.types import Line, PositiveInt, ScheduleTime, Text, Title, WebUrl
 from app.models import EventKind, EventStatus, RsvpStatus
 
-EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
-
-
-def _supported_time(value: datetime) -> datetime:
-    # Checked before the conversion to UTC: shifting year 1 or 9999 by an offset overflows,
-    # and an OverflowError would escape validation as a 500 (core's UTCTimestamp does that).
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
-    return value.astimezone(UTC)
-
-
-# UTCTimestamp with a bounded range: any RFC 3339 offset in, UTC out.
-EventTime = Annotated[AwareDatetime, AfterValidator(_supported_time)]
+EventTime = ScheduleTime
 
 
 @lru_cache(maxsize=1)

@@ -13,11 +13,9 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
-from app.core.types import PositiveInt, Text, Title
+from app.core.types import PositiveInt, ScheduleDate, Text, Title
 from app.members.schemas import Skill
 from app.models import MembershipStatus, ProjectKind, ProjectRole, ProjectStatus, TaskStatus
-
-EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
 
 
 def _not_blank(value: str) -> str:
@@ -26,18 +24,12 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _supported_date(value: date) -> date:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
-    return value
-
-
 ProjectTitle = Annotated[Title, StringConstraints(max_length=200)]
 Summary = Annotated[Text, StringConstraints(max_length=5000)]
 Description = Annotated[Text, StringConstraints(max_length=5000)]
 Body = Annotated[Text, StringConstraints(max_length=10_000), AfterValidator(_not_blank)]
 LookingFor = Annotated[list[Skill], Field(max_length=20)]
-DueDate = Annotated[date, AfterValidator(_supported_date)]
+DueDate = ScheduleDate
 
 
 def _refuse_null(model: BaseModel, fields: set[str]) -> None:
