@@ -19,9 +19,13 @@ def _job(name: str, run: periodic.JobFunction, seconds: float = 0.01) -> periodi
     return periodic.Job(name=name, run=run, every=lambda _settings: seconds)
 
 
-def test_jobs_run_repeatedly_commit_and_survive_failures(
-    engine: Engine, settings: Settings
-) -> None:
+@pytest.fixture
+def enabled(settings: Settings) -> Settings:
+    """The suite's settings turn background jobs off; these tests start them on purpose."""
+    return settings.model_copy(update={"periodic_jobs_enabled": True})
+
+
+def test_jobs_run_repeatedly_commit_and_survive_failures(engine: Engine, enabled: Settings) -> None:
     runs: list[int] = []
     done = threading.Event()
 
@@ -33,7 +37,7 @@ def test_jobs_run_repeatedly_commit_and_survive_failures(
             done.set()
 
     async def scenario() -> None:
-        tasks = periodic.start(engine, settings, [_job("flaky", flaky)])
+        tasks = periodic.start(engine, enabled, [_job("flaky", flaky)])
         assert [task.get_name() for task in tasks] == ["periodic:flaky"]
         await asyncio.to_thread(done.wait, 10)
         await periodic.stop(tasks)
@@ -52,11 +56,11 @@ def test_disabled_jobs_do_not_start(database_url: str) -> None:
     assert asyncio.run(scenario()) == []
 
 
-def test_the_first_run_waits_one_interval(engine: Engine, settings: Settings) -> None:
+def test_the_first_run_waits_one_interval(engine: Engine, enabled: Settings) -> None:
     runs: list[None] = []
 
     async def scenario() -> None:
-        tasks = periodic.start(engine, settings, [_job("slow", lambda _s: runs.append(None), 60)])
+        tasks = periodic.start(engine, enabled, [_job("slow", lambda _s: runs.append(None), 60)])
         await asyncio.sleep(0.05)
         await periodic.stop(tasks)
 
