@@ -57,5 +57,6 @@ test-postgres: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.challenges
 
 check: lint typecheck test
