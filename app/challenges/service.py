@@ -21,8 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.challenges import ranking
 from app.challenges.exceptions import (
@@ -267,9 +266,3 @@ def adjust_counts(session: Session, *, challenge_id: int, **deltas: int) -> None
     }
     statement = sa.update(Challenge).where(col(Challenge.id) == challenge_id).values(values)
     session.execute(statement, execution_options=NO_SYNC)
-
-
-def dialect_insert(session: Session, model: type[SQLModel]) -> Any:
-    """INSERT that understands ON CONFLICT, in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlmodel import Session, create_engine
 
@@ -99,6 +100,12 @@ def get_session(request: Request) -> Iterator[Session]:
 def rows_affected(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (the decider of every conditional write)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def upsert_insert(session: Session, table: Any) -> Any:
+    """An INSERT that understands ON CONFLICT, in the dialect of the session's database."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

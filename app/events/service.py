@@ -20,13 +20,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.core import events as domain_events
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, SortKey, asc, paginate
 from app.core.security import FEED_PREFIX, hash_secret, new_secret
 from app.events.exceptions import (
@@ -410,16 +409,10 @@ def _lock_for_rsvp(session: Session, *, event_id: int, member: Member, now: date
     return event
 
 
-def _insert(session: Session, model: type[SQLModel]) -> Any:
-    """INSERT that understands ON CONFLICT, in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def _rsvp_row(session: Session, *, event_id: int, member_id: int, now: datetime) -> EventRsvp:
     """The member's RSVP, created as `not_going` (no seat, no ticket) if absent; the unique
     (event_id, member_id) constraint keeps it one row per member."""
-    insert = _insert(session, EventRsvp).values(
+    insert = upsert_insert(session, EventRsvp).values(
         event_id=event_id,
         member_id=member_id,
         status=RsvpStatus.NOT_GOING,
@@ -674,7 +667,7 @@ def check_in(
     """Marks attendance once; returns the check-in and whether this call created it."""
     _ensure_published(get_visible(session, event_id=event_id, viewer=organizer), what="Check-ins")
     _active_member(session, member_id)
-    insert = _insert(session, EventCheckIn).values(
+    insert = upsert_insert(session, EventCheckIn).values(
         event_id=event_id,
         member_id=member_id,
         checked_in_at=now or utcnow(),
@@ -756,7 +749,7 @@ def issue_feed_token(session: Session, *, member: Member) -> str:
     """A new feed secret for the member; the previous one stops working at once."""
     secret = new_secret(FEED_PREFIX)
     values = {"member_id": member.id, "token_hash": hash_secret(secret), "created_at": utcnow()}
-    upsert = _insert(session, CalendarFeedToken).values(values)
+    upsert = upsert_insert(session, CalendarFeedToken).values(values)
     upsert = upsert.on_conflict_do_update(
         index_elements=["member_id"],
         set_={"token_hash": upsert.excluded.token_hash, "created_at": upsert.excluded.created_at},

@@ -15,7 +15,15 @@ from app.models import Member, Notification, Role
 def notify(
     session: Session, *, member_id: int, type: str, title: str, body: str = "", **data: Any
 ) -> None:
-    session.add(Notification(member_id=member_id, type=type, title=title, body=body, data=data))
+    notification = Notification(
+        member_id=member_id, type=type, title=_clip(title, 200), body=_clip(body, 2000), data=data
+    )
+    session.add(notification)
+
+
+def _clip(text: str, limit: int) -> str:
+    """Titles quote what members wrote (an event's name); they must fit their column, not 500."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def notify_role(
@@ -32,8 +40,8 @@ def notify_role(
     recipients = sa.select(
         col(Member.id),
         sa.literal(type),
-        sa.literal(title),
-        sa.literal(body),
+        sa.literal(_clip(title, 200)),
+        sa.literal(_clip(body, 2000)),
         sa.literal(data, type_=sa.JSON),
         sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
     ).where(col(Member.role).in_(list(roles)), col(Member.is_active).is_(True))

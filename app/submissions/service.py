@@ -19,6 +19,7 @@ from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
 from app.core import events
 from app.core.clock import utcnow
+from app.core.db import upsert_insert
 from app.core.pagination import PageParams, asc, paginate
 from app.models import (
     Challenge,
@@ -199,7 +200,7 @@ def list_submissions(
 
 def _take_quota(session: Session, *, challenge: Challenge, member_id: int) -> bool:
     """Counts one more work for the member, or refuses; True for their first."""
-    row = challenges.dialect_insert(session, ChallengeParticipant).values(
+    row = upsert_insert(session, ChallengeParticipant).values(
         challenge_id=challenge.id, member_id=member_id, submission_count=0
     )
     session.execute(row.on_conflict_do_nothing(index_elements=["challenge_id", "member_id"]))

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from app.challenges import service as challenges
 from app.core import events
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Challenge, Member, Submission, Vote, VoteBudget
 from app.submissions import service as submissions
@@ -72,7 +72,7 @@ def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePu
         raise OwnSubmission("You cannot vote for your own work.")
     if submission.disqualified:
         raise SubmissionDisqualified("This work was disqualified and takes no votes.")
-    insert = challenges.dialect_insert(session, Vote).values(
+    insert = upsert_insert(session, Vote).values(
         challenge_id=challenge.id,
         submission_id=submission_id,
         member_id=member.id,
@@ -120,7 +120,7 @@ def withdraw_vote(session: Session, *, submission_id: int, member: Member) -> No
 
 def _spend(session: Session, *, challenge: Challenge, member_id: int) -> None:
     """Takes one vote from the member's budget in this challenge, or refuses."""
-    row = challenges.dialect_insert(session, VoteBudget).values(
+    row = upsert_insert(session, VoteBudget).values(
         challenge_id=challenge.id,
         member_id=member_id,
         allowance=challenge.votes_per_member,

@@ -71,3 +71,20 @@ def test_nobody_marks_someone_elses_notifications(client: TestClient, app: FastA
         client.get("/api/v1/notifications/unread-count", headers=owner_headers).json()["unread"]
         == 1
     )
+
+
+def test_long_titles_are_clipped_to_fit(client: TestClient, app: FastAPI) -> None:
+    """A title quoting a long display name must not overflow its column (a 500 on PostgreSQL)."""
+    _, headers = member_with_headers(app, role=Role.ORGANIZER)
+    make_member(app, display_name="R" * 80, handle="long_name")
+    from sqlmodel import Session
+
+    from app.notifications.service import notify
+
+    with Session(app.state.engine) as session:
+        notify(session, member_id=1, type="test.long", title="x" * 500, body="y" * 5000)
+        session.commit()
+    items = client.get("/api/v1/notifications", headers=headers).json()["items"]
+    long_one = next(n for n in items if n["type"] == "test.long")
+    assert len(long_one["title"]) == 200 and long_one["title"].endswith("…")
+    assert len(long_one["body"]) == 2000
