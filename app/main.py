@@ -22,7 +22,11 @@ from app.core.db import create_db_engine, read_only
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_handler
 from app.core.logging import configure_logging
-from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SerializedWritesMiddleware,
+)
 from app.core.openapi import api_routes, install_openapi
 from app.core.ratelimit import RateLimitMiddleware
 from app.members import service as members
@@ -124,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
 
     # Added innermost first: the request-context middleware wraps everything else.
+    if settings.is_sqlite:
+        app.add_middleware(SerializedWritesMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

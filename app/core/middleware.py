@@ -6,9 +6,11 @@ machine, so everything that wraps every request is written against raw ASGI.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 
 import structlog
@@ -16,6 +18,7 @@ from prometheus_client import Counter, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.db import SAFE_METHODS
 from app.core.errors import body_too_large_response, internal_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -171,3 +174,51 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await body_too_large_response()(scope, receive, send)
+
+
+class SerializedWritesMiddleware:
+    """On SQLite, lets one write request at a time into the app (per process).
+
+    SQLite allows one writer at a time anyway; each write request takes the write lock at its
+    first query (BEGIN IMMEDIATE) and runs its dependencies and handler in several hops to the
+    worker-thread pool. With more concurrent writers than threads, every thread could be
+    blocked waiting for the lock while its holder waits for a free thread to finish: a stall
+    that ends in timeouts. Queuing writers here, before they take a thread, removes the stall
+    and costs nothing SQLite would not serialise itself. The body is read first so that a slow
+    upload never holds the queue up. PostgreSQL needs none of this (row locks, `lock_timeout`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        # One lock per event loop: tests run one app on several loops.
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        buffered = await _read_body(receive)
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock:
+            await self.app(scope, _replaying(buffered, receive), send)
+
+
+async def _read_body(receive: Receive) -> list[Message]:
+    """Every message of the request body (the body limit outside this bounds its size)."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay

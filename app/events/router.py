@@ -10,7 +10,9 @@ from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
+    JSON_MEDIA_TYPE,
     json_response,
+    render,
     require_current,
 )
 from app.core.openapi import problems
@@ -202,10 +204,13 @@ def events_get_rsvp(session: SessionDep, member: CurrentMember, event_id: IdPath
 )
 def events_rsvp(
     session: SessionDep, member: CurrentMember, event_id: IdPath, data: RsvpUpdate
-) -> RsvpPublic:
+) -> Response:
     """`going` takes a seat, or a place on the waitlist when the event is full (`waitlisted`)."""
     rsvp = service.set_rsvp(session, event_id=event_id, member=member, choice=data.status)
-    return service.present_rsvps(session, [rsvp])[0]
+    # Rendered here, not by FastAPI: its validation would queue for a worker thread while
+    # this transaction still holds the event's row lock (see README, "Architecture").
+    public = service.present_rsvps(session, [rsvp])[0]
+    return Response(render(public), media_type=JSON_MEDIA_TYPE)
 
 
 @events_router.delete(

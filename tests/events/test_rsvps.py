@@ -72,6 +72,29 @@ def test_twenty_concurrent_going_rsvps_on_capacity_five(
     assert len(_waitlist(client, event["id"], organizer)) == 15
 
 
+def test_more_concurrent_rsvps_than_worker_threads_all_get_an_answer(
+    live: str, client: TestClient, app: FastAPI
+) -> None:
+    """60 writers on one event row, more than the 40 worker threads: none may starve (503)."""
+    organizer = organizer_headers(app)
+    event = create_event(client, organizer, capacity=10)
+    headers = _members(app, 60)
+
+    def going(member_headers: dict[str, str]) -> str:
+        with httpx.Client(base_url=live, timeout=60) as http:
+            response = http.put(
+                f"{EVENTS}/{event['id']}/rsvp", json={"status": "going"}, headers=member_headers
+            )
+            assert response.status_code == 200, response.text
+            status: str = response.json()["status"]
+            return status
+
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        statuses = list(pool.map(going, headers))
+
+    assert (statuses.count("going"), statuses.count("waitlisted")) == (10, 50)
+
+
 def test_concurrent_leaving_and_joining_keep_seats_and_queue_consistent(
     live: str, client: TestClient, app: FastAPI
 ) -> None:
