@@ -113,7 +113,7 @@ def test_posts_in_order_and_the_list_by_latest_activity(
     client: TestClient, app: FastAPI, published: list[DomainEvent]
 ) -> None:
     _, author = member_with_headers(app)
-    replier, other = member_with_headers(app)
+    _, other = member_with_headers(app)
     _, staff = member_with_headers(app, role=Role.ORGANIZER)
     first, second, third = (start_thread(client, author, title=f"T{n}") for n in range(3))
     posts = [reply(client, first["id"], other, body=f"Reply {n}") for n in range(2)]
