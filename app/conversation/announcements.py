@@ -44,7 +44,9 @@ def create_announcement(
 def get_announcement(session: Session, *, announcement_id: int, lock: bool = False) -> Announcement:
     statement = select(Announcement).where(Announcement.id == announcement_id)
     if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
+        statement = statement.with_for_update(key_share=True).execution_options(
+            populate_existing=True
+        )
     announcement = session.exec(statement).first()
     if announcement is None:
         raise AnnouncementNotFound(f"Announcement {announcement_id} does not exist.")

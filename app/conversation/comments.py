@@ -78,7 +78,7 @@ def lock_comment(session: Session, *, comment_id: int, viewer: Member) -> Commen
     statement = (
         select(Comment)
         .where(Comment.id == comment_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return _comment_or_404(session.exec(statement).first(), comment_id, viewer)

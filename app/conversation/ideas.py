@@ -43,7 +43,7 @@ def lock_idea(session: Session, *, idea_id: int, viewer: Member) -> Idea:
     statement = (
         select(Idea)
         .where(Idea.id == idea_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return _idea_or_404(session.exec(statement).first(), idea_id, viewer)

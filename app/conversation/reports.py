@@ -150,7 +150,9 @@ def get_case(session: Session, *, case_id: int, viewer: Member, lock: bool = Fal
     """Organizers see every case; a member only the cases they reported."""
     statement = select(ReportCase).where(ReportCase.id == case_id)
     if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
+        statement = statement.with_for_update(key_share=True).execution_options(
+            populate_existing=True
+        )
     case = session.exec(statement).first()
     if case is not None and not policies.is_organizer(viewer):
         reported = session.exec(

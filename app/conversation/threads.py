@@ -57,10 +57,12 @@ def get_thread(session: Session, *, thread_id: int, viewer: Member | None) -> Th
 
 
 def lock_thread(session: Session, *, thread_id: int, viewer: Member) -> Thread:
+    """The thread, locked as an UPDATE locks it (`FOR NO KEY UPDATE`, not blocking inserts
+    that merely reference it)."""
     statement = (
         select(Thread)
         .where(Thread.id == thread_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return _thread_or_404(session.exec(statement).first(), thread_id, viewer)
@@ -189,7 +191,7 @@ def lock_post(session: Session, *, post_id: int, viewer: Member) -> tuple[Post, 
     statement = (
         select(Post)
         .where(Post.id == post_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return _post_or_404(session.exec(statement).first(), post_id, viewer), thread
@@ -217,6 +219,8 @@ def delete_post(session: Session, *, post_id: int, actor: Member) -> None:
     post, thread = get_post(session, post_id=post_id, viewer=actor)
     if not policies.is_organizer(actor):
         policies.require_author(post, actor, what="post")
+    # The thread first, as replies and thread deletions lock it: never a lock-order cycle.
+    lock_thread(session, thread_id=thread.id, viewer=actor)  # type: ignore[arg-type]
     deleted = session.execute(
         sa.update(Post)
         .where(col(Post.id) == post_id, col(Post.deleted_at).is_(None))
