@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.challenges.router import router as challenges_router
+from app.conversation.router import router as conversation_router
 from app.events.router import router as events_router
 from app.inquiries.router import router as inquiries_router
 from app.invitations.router import router as invitations_router
@@ -28,3 +29,4 @@ api_router.include_router(showcase_router)
 api_router.include_router(inquiries_router)
 api_router.include_router(projects_router)
 api_router.include_router(mentoring_router)
+api_router.include_router(conversation_router)

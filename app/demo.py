@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.challenges import demo as challenges_demo
+from app.conversation import demo as conversation_demo
 from app.core.config import Settings
 from app.events import demo as events_demo
 from app.members import service as members
@@ -126,6 +127,8 @@ def seed_community(
             mentoring_demo.seed_mentoring(session, rng, progress=progress)
             # Challenges need members to enter works and vote.
             challenges_demo.seed_challenges(session, rng, progress=progress)
+            # Conversations need works to comment on.
+            conversation_demo.seed_conversation(session, rng, progress=progress)
         session.commit()
     return SeedSummary(members=members_count + 2)
 

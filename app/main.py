@@ -77,6 +77,15 @@ TAGS = [
     },
     {"name": "mentors", "description": "Mentor profiles and mentor suggestions."},
     {"name": "mentorships", "description": "Mentorship requests, answers and completion."},
+    {"name": "threads", "description": "Discussion threads and their posts."},
+    {"name": "posts", "description": "Posts in threads: edits and deletion."},
+    {"name": "comments", "description": "Comments on works: edits and deletion."},
+    {"name": "ideas", "description": "The idea box: upvotes and the organizers' answers."},
+    {"name": "announcements", "description": "Announcements from the organizers."},
+    {
+        "name": "reports",
+        "description": "Reports of content and members, grouped per target for organizers.",
+    },
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 

@@ -6,6 +6,7 @@ so demo data gets the same notifications and side effects as real requests.
 
 from app.challenges import subscribers as challenge_subscribers
 from app.challenges import sweep as challenge_sweep
+from app.conversation import subscribers as conversation_subscribers
 from app.events import subscribers as event_subscribers
 from app.inquiries import subscribers as inquiry_subscribers
 from app.mentoring import subscribers as mentoring_subscribers
@@ -22,6 +23,7 @@ SUBSCRIBERS = (
     inquiry_subscribers,
     project_subscribers,
     mentoring_subscribers,
+    conversation_subscribers,
 )
 # Periodic jobs register themselves on import too (see app.core.periodic).
 JOBS = (challenge_sweep,)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
@@ -69,39 +70,38 @@ def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-def _insert(engine: Engine, table: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+def insert_rows(engine: Engine, table: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
     with engine.begin() as connection:
         for chunk in _chunks(rows):
             connection.execute(sa.insert(table), chunk)
 
 
-def _table(model: Any) -> sa.Table:
+def table_of(model: Any) -> sa.Table:
     table: sa.Table = model.__table__
     return table
 
 
+def member_row(n: int, *, joined_at: datetime = NOW) -> dict[str, Any]:
+    """Member number `n` (handle `m<n>`), as a bulk insert wants it."""
+    return {
+        "email": f"m{n}@bench.example.com",
+        "handle": f"m{n}",
+        "handle_key": f"m{n}",
+        "display_name": f"Member {n}",
+        "password_hash": "x",
+        "bio": "",
+        "links": [],
+        "role": "member",
+        "is_active": True,
+        "open_for_commissions": n % 3 == 0,
+        "points": 0,
+        "joined_at": joined_at,
+        "announcements_seen_id": 0,
+    }
+
+
 def seed_members(engine: Engine) -> None:
-    _insert(
-        engine,
-        _table(Member),
-        (
-            {
-                "email": f"m{n}@bench.example.com",
-                "handle": f"m{n}",
-                "handle_key": f"m{n}",
-                "display_name": f"Member {n}",
-                "password_hash": "x",
-                "bio": "",
-                "links": [],
-                "role": "member",
-                "is_active": True,
-                "open_for_commissions": n % 3 == 0,
-                "points": 0,
-                "joined_at": NOW,
-            }
-            for n in range(1, MEMBERS + 1)
-        ),
-    )
+    insert_rows(engine, table_of(Member), (member_row(n) for n in range(1, MEMBERS + 1)))
 
 
 def _challenge_row(index: int, discipline: str) -> dict[str, Any]:
@@ -149,12 +149,12 @@ def seed_challenges(engine: Engine) -> tuple[int, list[int]]:
     """The measured challenge with its works, and the showcase's closed challenges."""
     disciplines = ["photography", "writing", "design", "illustration"]
     rows = [_challenge_row(i, disciplines[i % 4]) for i in range(SHOWCASE_CHALLENGES + 1)]
-    _insert(engine, _table(Challenge), iter(rows))
+    insert_rows(engine, table_of(Challenge), iter(rows))
     with engine.connect() as connection:
-        challenges = _table(Challenge)
+        challenges = table_of(Challenge)
         ids = list(connection.scalars(sa.select(challenges.c.id).order_by(challenges.c.id)))
     measured, others = ids[0], ids[1:]
-    _insert(engine, _table(Submission), (_work_row(measured, m + 1) for m in range(WORKS)))
+    insert_rows(engine, table_of(Submission), (_work_row(measured, m + 1) for m in range(WORKS)))
     showcase = (
         _work_row(
             challenge_id,
@@ -167,8 +167,8 @@ def seed_challenges(engine: Engine) -> tuple[int, list[int]]:
         for i, (challenge_id, row) in enumerate(zip(others, rows[1:], strict=True))
         for k in range(5)
     )
-    _insert(engine, _table(Submission), showcase)
-    submissions = _table(Submission)
+    insert_rows(engine, table_of(Submission), showcase)
+    submissions = table_of(Submission)
     with engine.connect() as connection:
         works = list(
             connection.scalars(
@@ -203,11 +203,11 @@ def add_votes(
         for work, start, end in zip(works, before, after, strict=True)
         for member in range(start + 1, end + 1)
     )
-    _insert(engine, _table(Vote), rows)
+    insert_rows(engine, table_of(Vote), rows)
     with engine.begin() as connection:
         connection.execute(
-            sa.update(_table(Submission))
-            .where(_table(Submission).c.id == sa.bindparam("work"))
+            sa.update(table_of(Submission))
+            .where(table_of(Submission).c.id == sa.bindparam("work"))
             .values(vote_count=sa.bindparam("tally")),
             [{"work": work, "tally": tally} for work, tally in zip(works, after, strict=True)],
         )
@@ -236,15 +236,18 @@ def rank(engine: Engine, challenge_id: int) -> None:
 # --- timing --------------------------------------------------------------------------------
 
 
-def _time(request: Callable[[], Any]) -> tuple[float, float]:
+def time_requests(
+    request: Callable[[], Any], repeats: int = REPEATS, status: int = 200
+) -> tuple[float, float]:
+    """Median and p90 in milliseconds of `repeats` calls (after three to warm up)."""
     for _ in range(3):  # warm caches and the connection pool
         request()
     samples = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         started = time.perf_counter()
         response = request()
         samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.text
+        assert response.status_code == status, response.text
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.9) - 1]
 
@@ -263,12 +266,12 @@ def measure(client: TestClient, challenge_id: int) -> dict[str, tuple[float, flo
     deep = _deep_cursor(client, results, 10)  # the 11th page: works ranked 201-220
     showcase = "/api/v1/showcase"
     return {
-        "results, first page": _time(lambda: client.get(results, params={"limit": 20})),
-        "results, page 11": _time(
+        "results, first page": time_requests(lambda: client.get(results, params={"limit": 20})),
+        "results, page 11": time_requests(
             lambda: client.get(results, params={"limit": 20, "cursor": deep})
         ),
-        "showcase, first page": _time(lambda: client.get(showcase, params={"limit": 20})),
-        "showcase, by discipline": _time(
+        "showcase, first page": time_requests(lambda: client.get(showcase, params={"limit": 20})),
+        "showcase, by discipline": time_requests(
             lambda: client.get(showcase, params={"limit": 20, "discipline": "writing"})
         ),
     }
@@ -316,33 +319,42 @@ def _section(rows: list[Row], database: str, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def write_report(rows: list[Row], database: str, seconds: float) -> Path:
-    """Replaces this database's section of the report, keeping the other database's."""
-    path = ROOT / "bench" / "CHALLENGES.md"
+def replace_section(path: Path, header: str, database: str, section: str) -> Path:
+    """Writes the report with this database's section replaced, keeping the others'."""
     sections = {}
     if path.exists():
         for part in path.read_text().split("\n## ")[1:]:
             sections[part.split("\n", 1)[0]] = "## " + part.rstrip("\n") + "\n"
-    sections[database] = _section(rows, database, seconds)
+    sections[database] = section
     body = "\n".join(sections[name] for name in sorted(sections, reverse=True))
-    path.write_text(HEADER + "\n" + body)
+    path.write_text(header + "\n" + body)
     return path
+
+
+def write_report(rows: list[Row], database: str, seconds: float) -> Path:
+    section = _section(rows, database, seconds)
+    return replace_section(ROOT / "bench" / "CHALLENGES.md", HEADER, database, section)
+
+
+def bench_app(url: str) -> FastAPI:
+    """The app on a freshly migrated database, without rate limits or background jobs."""
+    upgrade(url)
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        secret_key=SecretStr("bench-secret-key-" + "x" * 48),
+        rate_limit_enabled=False,
+        periodic_jobs_enabled=False,
+        log_level="WARNING",
+    )
+    return create_app(settings)
 
 
 def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{scratch}/bench.db"
-        upgrade(url)
-        settings = Settings(
-            _env_file=None,
-            database_url=url,
-            secret_key=SecretStr("bench-secret-key-" + "x" * 48),
-            rate_limit_enabled=False,
-            periodic_jobs_enabled=False,
-            log_level="WARNING",
-        )
-        app = create_app(settings)
+        app = bench_app(url)
         engine: Engine = app.state.engine
         seed_members(engine)
         challenge_id, works = seed_challenges(engine)

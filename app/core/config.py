@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "10/minute"
     # Messages from strangers to creators: strict, per client address (or member).
     rate_limit_inquiries: str = "5/hour"
+    # New threads, replies, comments, ideas, announcements and reports, per member: enough
+    # for a lively discussion, too few for a spam run.
+    rate_limit_posting: str = "30/10minutes"
 
     # Background jobs (the challenge phase sweep, later webhook deliveries) run in every app
     # process; each job is safe to run in several processes at once.

@@ -113,6 +113,8 @@ def _coerce(value: Any, key: SortKey) -> Any:
             raise InvalidCursor("The cursor is not one this API issued.") from error
         if parsed.tzinfo is not None:
             return parsed
+    if python_type is bool and isinstance(value, bool):  # e.g. pinned-first lists
+        return value
     if python_type is int and isinstance(value, int) and not isinstance(value, bool):
         if abs(value) < 2**63:
             return value
@@ -124,6 +126,8 @@ def _coerce(value: Any, key: SortKey) -> Any:
 def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
     """Rows strictly after `values` in the order of `keys` (mixed directions allowed)."""
     alternatives = []
+    # SQLAlchemy compares booleans only with = and !=, unless they are bound parameters.
+    values = [sa.literal(v) if isinstance(v, bool) else v for v in values]
     for index, key in enumerate(keys):
         equal_prefix = [k.column == v for k, v in zip(keys[:index], values[:index], strict=True)]
         beyond = key.column < values[index] if key.descending else key.column > values[index]

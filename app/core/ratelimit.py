@@ -2,7 +2,8 @@
 
 Limits are counted by the `limits` library in memory, or in Redis when
 `SANGGAR_REDIS_URL` is set so that every app process shares one count. Auth endpoints have
-a stricter limit of their own. If Redis cannot be reached the request is let through and a
+a stricter limit of their own, and so has posting (threads, replies, comments, ideas,
+announcements, reports), per member. If Redis cannot be reached the request is let through and a
 warning logged: an outage of the limiter must not become an outage of the community.
 """
 
@@ -31,6 +32,11 @@ class Rule:
     name: str
     path: re.Pattern[str]
     limit: RateLimitItem
+    # None: every method; else only these (e.g. the creating POSTs of a path).
+    methods: frozenset[str] | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.methods is None or method in self.methods) and bool(self.path.match(path))
 
 
 def build_rules(settings: Settings) -> list[Rule]:
@@ -41,6 +47,15 @@ def build_rules(settings: Settings) -> list[Rule]:
             "inquiries",
             re.compile(r"^/api/v1/members/[^/]+/inquiries$"),
             parse(settings.rate_limit_inquiries),
+        ),
+        Rule(
+            "posting",
+            re.compile(
+                r"^/api/v1/(threads|threads/[^/]+/posts|submissions/[^/]+/comments|ideas"
+                r"|announcements|reports)$"
+            ),
+            parse(settings.rate_limit_posting),
+            methods=frozenset({"POST"}),
         ),
         Rule("api", re.compile(r"^/api/"), parse(settings.rate_limit_default)),
     ]
@@ -85,7 +100,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        rule = next((r for r in self.rules if r.path.match(scope["path"])), None)
+        rule = next((r for r in self.rules if r.matches(scope["method"], scope["path"])), None)
         if rule is None:
             await self.app(scope, receive, send)
             return

@@ -24,7 +24,7 @@ from app.members.schemas import (
     PersonalTokenCreate,
 )
 from app.mentoring import profiles as mentor_profiles
-from app.models import Member, MemberTag, PersonalAccessToken, Role, TagKind
+from app.models import ROLE_RANK, Member, MemberTag, PersonalAccessToken, Role, TagKind
 
 
 def create_member(
@@ -165,6 +165,9 @@ def list_members(
     statement = select(Member)
     if not _is_admin(viewer):
         statement = statement.where(col(Member.is_active).is_(True))
+    if ROLE_RANK[Role(viewer.role)] < ROLE_RANK[Role.ORGANIZER]:
+        # Hidden by an organizer after a report: out of the directory except for organizers.
+        statement = statement.where(col(Member.hidden_at).is_(None))
     if filters.q:
         needle = filters.q.lower()
         statement = statement.where(

@@ -134,6 +134,8 @@ class Submission(SQLModel, table=True):
     showcased_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+    # Set by an organizer acting on a report: out of public and member lists.
+    hidden_at: datetime | None = timestamp_field()
 
 
 class Vote(SQLModel, table=True):

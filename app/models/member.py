@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import AUTOINCREMENT, created_at_field
+from app.models.base import AUTOINCREMENT, created_at_field, timestamp_field
 
 
 class Role(StrEnum):
@@ -56,6 +56,11 @@ class Member(SQLModel, table=True):
     open_for_commissions: bool = Field(default=False)
     points: int = Field(default=0)
     joined_at: datetime = created_at_field()
+    # Set by an organizer acting on a report: out of the member directory.
+    hidden_at: datetime | None = timestamp_field()
+    # The newest announcement already copied into this member's notifications (read-time
+    # fan-out, see app.notifications.service.catch_up).
+    announcements_seen_id: int = Field(default=0)
 
 
 class TagKind(StrEnum):

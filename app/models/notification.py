@@ -16,6 +16,8 @@ class Notification(SQLModel, table=True):
         # read_at. Both stay index-only per member however large the table grows.
         sa.Index("ix_notifications_member_id_id", "member_id", "id"),
         sa.Index("ix_notifications_member_id_read_at", "member_id", "read_at"),
+        # An announcement lands once in a member's feed, however many reads race to copy it.
+        sa.UniqueConstraint("member_id", "announcement_id"),
         AUTOINCREMENT,
     )
 
@@ -27,3 +29,6 @@ class Notification(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = created_at_field()
     read_at: datetime | None = timestamp_field()
+    announcement_id: int | None = Field(
+        default=None, foreign_key="announcements.id", ondelete="CASCADE"
+    )

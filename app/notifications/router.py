@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.auth.dependencies import CurrentMember
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
 from app.notifications import service
+from app.notifications.dependencies import CaughtUpMember
 from app.notifications.schemas import (
     MarkRead,
     MarkReadResult,
@@ -22,11 +22,11 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 @router.get("", response_model=NotificationPage, summary="List my notifications")
 def notifications_list(
     session: SessionDep,
-    member: CurrentMember,
+    member: CaughtUpMember,
     page: PageParamsDep,
     unread_only: Annotated[bool, Query(description="Only notifications not yet read.")] = False,
 ) -> NotificationPage:
-    """The caller's notifications, newest first."""
+    """The caller's notifications, newest first (announcements included)."""
     rows, next_cursor = service.list_notifications(
         session, member=member, unread_only=unread_only, params=page
     )
@@ -35,14 +35,14 @@ def notifications_list(
 
 
 @router.get("/unread-count", response_model=UnreadCount, summary="Count my unread notifications")
-def notifications_unread_count(session: SessionDep, member: CurrentMember) -> UnreadCount:
+def notifications_unread_count(session: SessionDep, member: CaughtUpMember) -> UnreadCount:
     """How many of the caller's notifications are unread (for a badge on the bell)."""
     return UnreadCount(unread=service.unread_count(session, member=member))
 
 
 @router.post("/read", response_model=MarkReadResult, summary="Mark notifications read")
 def notifications_mark_read(
-    session: SessionDep, member: CurrentMember, data: MarkRead
+    session: SessionDep, member: CaughtUpMember, data: MarkRead
 ) -> MarkReadResult:
     """Mark the given notifications, or all of them, as read."""
     marked = service.mark_read(session, member=member, ids=data.ids)

@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, desc, paginate
-from app.models import Member, Notification, Role
+from app.models import Announcement, Member, Notification, Role
+
+ANNOUNCEMENT = "announcement.published"
 
 
 def notify(
@@ -75,3 +77,58 @@ def mark_read(session: Session, *, member: Member, ids: list[int] | None) -> int
     if ids is not None:
         statement = statement.where(col(Notification.id).in_(ids))
     return rows_affected(session.execute(statement.values(read_at=utcnow())))
+
+
+# --- announcements: fan-out on read --------------------------------------------------------
+#
+# An announcement is one row, never a notification per member at publishing time. Each
+# member's `announcements_seen_id` says how far their feed has caught up; a feed read first
+# copies the newer announcements (published since the member joined) into it. The cost is
+# the announcements that member has not seen yet, whatever the number of members.
+
+
+def announcements_behind(session: Session, *, member: Member) -> int | None:
+    """The newest announcement's id when the member's feed lacks it, else None (one read of
+    the end of the primary key)."""
+    newest = session.scalar(sa.select(sa.func.max(Announcement.id)))
+    return newest if newest is not None and newest > member.announcements_seen_id else None
+
+
+def catch_up(session: Session, *, member: Member, upto: int) -> None:
+    """Copies the announcements up to `upto` the member has not yet seen into their feed.
+
+    Concurrent catch-ups of one member meet at the unique (member_id, announcement_id)
+    and insert each announcement once; the watermark only moves forward."""
+    announcements = session.execute(
+        sa.select(Announcement.id, Announcement.title, Announcement.body)  # type: ignore[call-overload]
+        .where(
+            col(Announcement.id) > member.announcements_seen_id,
+            col(Announcement.id) <= upto,
+            col(Announcement.created_at) >= member.joined_at,
+        )
+        .order_by(col(Announcement.id))
+    ).all()
+    if announcements:
+        now = utcnow()
+        rows = [
+            {
+                "member_id": member.id,
+                "type": ANNOUNCEMENT,
+                "title": _clip(title, 200),
+                "body": _clip(body, 2000),
+                "data": {"announcement_id": announcement_id},
+                "created_at": now,
+                "announcement_id": announcement_id,
+            }
+            for announcement_id, title, body in announcements
+        ]
+        insert = upsert_insert(session, Notification).values(rows)
+        session.execute(
+            insert.on_conflict_do_nothing(index_elements=["member_id", "announcement_id"])
+        )
+    session.execute(
+        sa.update(Member)
+        .where(col(Member.id) == member.id, col(Member.announcements_seen_id) < upto)
+        .values(announcements_seen_id=upto),
+        execution_options={"synchronize_session": False},
+    )

@@ -24,7 +24,9 @@ def list_showcase(
     session: Session, *, discipline: Discipline | None, params: PageParams
 ) -> tuple[list[Submission], str | None]:
     statement = select(Submission).where(
-        col(Submission.showcased_at).is_not(None), col(Submission.showcased_at) <= utcnow()
+        col(Submission.showcased_at).is_not(None),
+        col(Submission.showcased_at) <= utcnow(),
+        col(Submission.hidden_at).is_(None),  # hidden by an organizer after a report
     )
     if discipline is not None:
         statement = statement.join(

@@ -192,6 +192,8 @@ def list_submissions(
     statement = select(Submission).where(Submission.challenge_id == challenge.id)
     if viewer is None:
         statement = statement.where(col(Submission.disqualified).is_(False))
+    if not challenges.is_organizer(viewer):  # hidden after a report: organizers only
+        statement = statement.where(col(Submission.hidden_at).is_(None))
     return paginate(session, statement, keys=[asc(Submission.id)], params=params)
 
 

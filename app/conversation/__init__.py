@@ -1,0 +1,1 @@
+"""Conversation: discussion threads, comments on works, the idea box, announcements, reports."""

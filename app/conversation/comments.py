@@ -1,0 +1,143 @@
+"""Comments on works: feedback under a challenge submission.
+
+Comments follow their work's visibility, decided by the submissions service: anonymous
+visitors read them where they may see the work (once its challenge is closed), members
+wherever they see the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.conversation import policies
+from app.conversation.exceptions import AlreadyDeleted, CommentNotFound
+from app.conversation.schemas import CommentCreate, CommentPublic, CommentUpdate
+from app.core import events
+from app.core.clock import utcnow
+from app.core.db import rows_affected
+from app.core.pagination import PageParams, asc, paginate
+from app.models import Comment, Member, Submission
+from app.submissions import service as submissions
+from app.submissions.exceptions import SubmissionNotFound
+
+NO_SYNC = {"synchronize_session": False}
+
+
+def visible_submission(
+    session: Session, *, submission_id: int, viewer: Member | None
+) -> Submission:
+    submission, _ = submissions.get_visible(session, submission_id=submission_id, viewer=viewer)
+    return submission
+
+
+def create_comment(
+    session: Session, *, submission_id: int, author: Member, data: CommentCreate
+) -> Comment:
+    submission = visible_submission(session, submission_id=submission_id, viewer=author)
+    now = utcnow()
+    comment = Comment(
+        submission_id=submission_id,
+        author_id=author.id,
+        body=data.body,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(comment)
+    session.flush()
+    events.publish(
+        session,
+        "comment.created",
+        actor_id=author.id,
+        comment_id=comment.id,
+        submission_id=submission_id,
+        submission_author_id=submission.member_id,
+    )
+    return comment
+
+
+def _comment_or_404(comment: Comment | None, comment_id: int, viewer: Member | None) -> Comment:
+    if comment is None or (comment.hidden_at is not None and not policies.is_organizer(viewer)):
+        raise CommentNotFound(f"Comment {comment_id} does not exist.")
+    return comment
+
+
+def get_comment(session: Session, *, comment_id: int, viewer: Member | None) -> Comment:
+    comment = _comment_or_404(session.get(Comment, comment_id), comment_id, viewer)
+    try:
+        visible_submission(session, submission_id=comment.submission_id, viewer=viewer)
+    except SubmissionNotFound as error:
+        raise CommentNotFound(f"Comment {comment_id} does not exist.") from error
+    return comment
+
+
+def lock_comment(session: Session, *, comment_id: int, viewer: Member) -> Comment:
+    get_comment(session, comment_id=comment_id, viewer=viewer)
+    statement = (
+        select(Comment)
+        .where(Comment.id == comment_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return _comment_or_404(session.exec(statement).first(), comment_id, viewer)
+
+
+def update_comment(
+    session: Session, *, comment: Comment, changes: CommentUpdate, actor: Member
+) -> Comment:
+    policies.require_author(comment, actor, what="comment")
+    if comment.deleted_at is not None:
+        raise AlreadyDeleted(f"Comment {comment.id} was deleted.")
+    comment.body = changes.body
+    comment.updated_at = utcnow()
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def delete_comment(session: Session, *, comment_id: int, actor: Member) -> None:
+    """The author deletes (organizers too, as moderation); it keeps its place, without
+    body. Deleting it again changes nothing."""
+    comment = get_comment(session, comment_id=comment_id, viewer=actor)
+    if not policies.is_organizer(actor):
+        policies.require_author(comment, actor, what="comment")
+    deleted = session.execute(
+        sa.update(Comment)
+        .where(col(Comment.id) == comment_id, col(Comment.deleted_at).is_(None))
+        .values(deleted_at=utcnow(), body=""),
+        execution_options=NO_SYNC,
+    )
+    if rows_affected(deleted):
+        events.publish(session, "comment.deleted", actor_id=actor.id, comment_id=comment_id)
+
+
+def list_comments(
+    session: Session, *, submission_id: int, viewer: Member | None, params: PageParams
+) -> tuple[list[Comment], str | None]:
+    visible_submission(session, submission_id=submission_id, viewer=viewer)
+    statement = select(Comment).where(Comment.submission_id == submission_id)
+    statement = policies.visible(statement, Comment, viewer)
+    return paginate(session, statement, keys=[asc(Comment.id)], params=params)
+
+
+def present_comments(session: Session, comments: Sequence[Comment]) -> list[CommentPublic]:
+    people = policies.authors(session, (c.author_id for c in comments if c.deleted_at is None))
+    return [
+        CommentPublic(
+            id=comment.id,  # type: ignore[arg-type]
+            submission_id=comment.submission_id,
+            author=None if comment.deleted_at else people.get(comment.author_id or 0),
+            body=None if comment.deleted_at else comment.body,
+            created_at=comment.created_at,
+            updated_at=comment.updated_at,
+            deleted=comment.deleted_at is not None,
+            hidden=comment.hidden_at is not None,
+        )
+        for comment in comments
+    ]
+
+
+def present_comment(session: Session, comment: Comment) -> CommentPublic:
+    return present_comments(session, [comment])[0]

@@ -1,0 +1,42 @@
+"""Who may do what in conversations, and whose names a page shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from app.conversation.exceptions import NotAuthor
+from app.conversation.schemas import Author
+from app.models import ROLE_RANK, Member, Role
+
+
+def is_organizer(member: Member | None) -> bool:
+    return member is not None and ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role.ORGANIZER]
+
+
+def require_author(row: Any, member: Member, *, what: str) -> None:
+    if row.author_id is None or row.author_id != member.id:
+        raise NotAuthor(f"Only the author may change this {what}.")
+
+
+def visible(statement: Any, model: Any, viewer: Member | None) -> Any:
+    """Hidden rows leave every list and lookup, except for organizers."""
+    if is_organizer(viewer):
+        return statement
+    return statement.where(col(model.hidden_at).is_(None))
+
+
+def authors(session: Session, member_ids: Iterable[int | None]) -> dict[int, Author]:
+    """Names of every author on a page, in one query."""
+    ids = {member_id for member_id in member_ids if member_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(Member.id, Member.handle, Member.display_name, Member.avatar_url).where(  # type: ignore[call-overload]
+            col(Member.id).in_(ids)
+        )
+    )
+    return {row.id: Author.model_validate(row, from_attributes=True) for row in rows}

@@ -1,0 +1,87 @@
+"""What members hear about conversations: feedback on their work, replies to their thread,
+an answer to their idea; organizers hear of new reports. Announcements reach feeds on
+read (app.notifications.service.catch_up), not through a subscriber."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.core.events import DomainEvent, subscribe
+from app.models import Comment, Idea, Member, Post, Role, Submission, Thread
+from app.notifications.service import notify, notify_role
+
+
+def _name(session: Session, member_id: int | None) -> str:
+    member = session.get(Member, member_id) if member_id is not None else None
+    return f"{member.display_name} (@{member.handle})" if member else "Someone"
+
+
+@subscribe("comment.created")
+def tell_author_of_feedback(session: Session, event: DomainEvent) -> None:
+    author_id = event.data["submission_author_id"]
+    if author_id == event.actor_id:
+        return  # answering feedback under one's own work
+    submission = session.get(Submission, event.data["submission_id"])
+    comment = session.get(Comment, event.data["comment_id"])
+    assert submission is not None and comment is not None
+    notify(
+        session,
+        member_id=author_id,
+        type="comment.created",
+        title=f"{_name(session, event.actor_id)} commented on “{submission.title}”",
+        body=comment.body,
+        submission_id=submission.id,
+        comment_id=comment.id,
+    )
+
+
+@subscribe("post.created")
+def tell_thread_author_of_reply(session: Session, event: DomainEvent) -> None:
+    thread = session.get(Thread, event.data["thread_id"])
+    post = session.get(Post, event.data["post_id"])
+    assert thread is not None and post is not None
+    if thread.author_id is None or thread.author_id == event.actor_id:
+        return
+    notify(
+        session,
+        member_id=thread.author_id,
+        type="post.created",
+        title=f"{_name(session, event.actor_id)} replied to “{thread.title}”",
+        body=post.body,
+        thread_id=thread.id,
+        post_id=post.id,
+    )
+
+
+@subscribe("idea.status_changed")
+def tell_proposer_of_answer(session: Session, event: DomainEvent) -> None:
+    proposer_id = event.data["proposer_id"]
+    if proposer_id is None or proposer_id == event.actor_id:
+        return
+    idea = session.get(Idea, event.data["idea_id"])
+    assert idea is not None
+    status = event.data["status"].replace("_", " ")
+    notify(
+        session,
+        member_id=proposer_id,
+        type="idea.status_changed",
+        title=f"Your idea “{idea.title}” is now {status}",
+        body=idea.response or "",
+        idea_id=idea.id,
+        status=event.data["status"],
+    )
+
+
+@subscribe("report.opened")
+def tell_organizers_of_report(session: Session, event: DomainEvent) -> None:
+    target = f"{event.data['target_type']} {event.data['target_id']}"
+    notify_role(
+        session,
+        roles=(Role.ORGANIZER, Role.ADMIN),
+        type="report.opened",
+        title=f"New report: {target}",
+        body="A member reported it; review it in the reports.",
+        case_id=event.data["case_id"],
+        target_type=event.data["target_type"],
+        target_id=event.data["target_id"],
+    )

@@ -1,0 +1,35 @@
+"""The caller, with their feed caught up on announcements before it is read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.auth.dependencies import CurrentMember
+from app.core.db import SAFE_METHODS, SessionDep
+from app.models import Member
+from app.notifications import service
+
+
+def caught_up_member(request: Request, session: SessionDep, member: CurrentMember) -> Member:
+    """Catches the member's feed up on new announcements (a no-op read when there are none).
+
+    A GET's session is read-only (a deferred transaction on SQLite), so the catch-up is its
+    own short write transaction; the read session is then ended so that its next query
+    sees what was just written (a SQLite read transaction keeps its first snapshot)."""
+    upto = service.announcements_behind(session, member=member)
+    if upto is None:
+        return member
+    if request.method not in SAFE_METHODS:
+        service.catch_up(session, member=member, upto=upto)
+        return member
+    with Session(request.app.state.engine) as writer:
+        service.catch_up(writer, member=member, upto=upto)
+        writer.commit()
+    session.commit()
+    return member
+
+
+CaughtUpMember = Annotated[Member, Depends(caught_up_member)]
