@@ -35,6 +35,14 @@ from app.models.project import (
     ProjectTask,
     TaskStatus,
 )
+from app.models.webhook import (
+    DeliveryStatus,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ROLE_RANK",
@@ -42,6 +50,7 @@ __all__ = [
     "CalendarFeedToken",
     "Challenge",
     "ChallengeParticipant",
+    "DeliveryStatus",
     "Discipline",
     "Event",
     "EventCheckIn",
@@ -77,4 +86,9 @@ __all__ = [
     "TaskStatus",
     "Vote",
     "VoteBudget",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]
