@@ -49,12 +49,19 @@ def is_public(address: IPAddress) -> bool:
     )
 
 
+def _literal(host: str) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        return []
+
+
 def public_target(url: str) -> Target:
     """The checked address to connect to for `url`; raises UnsafeUrl when there is none."""
     parsed = httpx.URL(url)
     host, port = parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
-        addresses = resolve(host, port)
+        addresses = _literal(host) or resolve(host, port)
     except (OSError, UnicodeError, ValueError) as error:
         raise UnsafeUrl(f"The host {host!r} does not resolve.") from error
     if not addresses:
