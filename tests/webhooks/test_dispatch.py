@@ -67,7 +67,9 @@ def test_a_delivery_is_signed_and_verifies(
     assert request.headers["Sanggar-Event"] == "member.joined"
     assert request.headers["Sanggar-Delivery"] == str(delivery.id)
     assert signing.verify(SECRET, request.headers["Sanggar-Signature"], request.body)
-    assert not signing.verify("another-secret-entirely", request.headers["Sanggar-Signature"], request.body)
+    assert not signing.verify(
+        "another-secret-entirely", request.headers["Sanggar-Signature"], request.body
+    )
     payload = json.loads(request.body)
     assert payload["id"] == delivery.event_id
     assert payload["type"] == "member.joined"
@@ -218,7 +220,9 @@ def test_an_unreachable_receiver_is_an_attempt_without_status(
 def test_a_redelivery_sends_the_same_event_id_again(
     app: FastAPI, engine: Engine, receiver: Receiver, dispatch_settings: Settings, admin: Member
 ) -> None:
-    webhook = make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
+    webhook = make_webhook(
+        app, dispatch_settings, admin, url=receiver.url, events=["member.joined"]
+    )
     make_member(app)
     dispatch(engine, dispatch_settings)
     with Session(engine, expire_on_commit=False) as session:
@@ -249,9 +253,10 @@ def test_a_lease_held_by_a_live_dispatcher_is_not_claimed_again(
         assert len(dispatcher.claim(session, now=now + dispatcher.LEASE * 2)) == 1
         outcome = dispatcher.attempt(claimed, dispatch_settings)
         # The first holder lost its lease: its attempt is logged, the state is not its to set.
-        assert dispatcher.record(
-            session, dispatch_settings, claimed=claimed, outcome=outcome, at=now
-        ) is None
+        assert (
+            dispatcher.record(session, dispatch_settings, claimed=claimed, outcome=outcome, at=now)
+            is None
+        )
         session.commit()
     [delivery] = deliveries(engine)
     assert delivery.status == DeliveryStatus.PENDING and delivery.lease_token is not None

@@ -35,7 +35,9 @@ def subscribed(app: FastAPI, dispatch_settings: Settings, admin: Member) -> int:
 def payloads(engine: Engine, event_type: str) -> list[dict[str, Any]]:
     with Session(engine) as session:
         rows = session.exec(
-            select(WebhookEvent).where(WebhookEvent.type == event_type).order_by(col(WebhookEvent.id))
+            select(WebhookEvent)
+            .where(WebhookEvent.type == event_type)
+            .order_by(col(WebhookEvent.id))
         ).all()
     for row in rows:  # every payload matches its documented schema
         PAYLOADS[row.type].model.model_validate(row.data)

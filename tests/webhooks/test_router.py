@@ -78,7 +78,9 @@ def test_invalid_registrations_are_422(
     assert client.post(WEBHOOKS, json=body, headers=headers).status_code == 422
 
 
-def test_only_admins_manage_webhooks(client: TestClient, app: FastAPI, headers: dict[str, str]) -> None:
+def test_only_admins_manage_webhooks(
+    client: TestClient, app: FastAPI, headers: dict[str, str]
+) -> None:
     created = register(client, headers)
     _, organizer = member_with_headers(app, role=Role.ORGANIZER)
     body = {"url": URL, "events": ["member.joined"]}
@@ -120,7 +122,9 @@ def test_reactivating_a_disabled_webhook_clears_its_failures(
     created = register(client, headers)
     with engine.begin() as connection:
         connection.execute(
-            sa.update(Webhook).values(active=False, disabled_reason="failing", consecutive_failures=5)
+            sa.update(Webhook).values(
+                active=False, disabled_reason="failing", consecutive_failures=5
+            )
         )
     path = f"{WEBHOOKS}/{created['id']}"
     assert client.post(f"{path}/ping", headers=headers).status_code == 409
@@ -132,7 +136,9 @@ def test_reactivating_a_disabled_webhook_clears_its_failures(
     assert response.json()["consecutive_failures"] == 0
 
 
-def test_delete_removes_the_webhook_and_its_log(client: TestClient, headers: dict[str, str]) -> None:
+def test_delete_removes_the_webhook_and_its_log(
+    client: TestClient, headers: dict[str, str]
+) -> None:
     created = register(client, headers)
     path = f"{WEBHOOKS}/{created['id']}"
     client.post(f"{path}/ping", headers=headers)
@@ -166,8 +172,12 @@ def test_events_create_deliveries_listed_with_their_attempts(
         delivery_id = connection.execute(sa.select(col(WebhookDelivery.id))).scalar_one()
         connection.execute(
             sa.insert(WebhookAttempt).values(
-                delivery_id=delivery_id, at=utcnow(), status_code=500, duration_ms=12,
-                error=None, response_body="boom",
+                delivery_id=delivery_id,
+                at=utcnow(),
+                status_code=500,
+                duration_ms=12,
+                error=None,
+                response_body="boom",
             )
         )
 
@@ -176,8 +186,13 @@ def test_events_create_deliveries_listed_with_their_attempts(
     [delivery] = listed["items"]
     assert delivery["event_type"] == "member.joined"
     assert delivery["attempts"] == [
-        {"at": delivery["attempts"][0]["at"], "status_code": 500, "duration_ms": 12,
-         "error": None, "response_body": "boom"}
+        {
+            "at": delivery["attempts"][0]["at"],
+            "status_code": 500,
+            "duration_ms": 12,
+            "error": None,
+            "response_body": "boom",
+        }
     ]
     assert client.get(f"{WEBHOOKS}/{other['id']}/deliveries", headers=headers).json()["items"] == []
     pending = client.get(
