@@ -256,8 +256,12 @@ def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PE
             at = utcnow()
             outcomes = list(pool.map(lambda c: attempt(c, settings), batch))
             for claimed, outcome in zip(batch, outcomes, strict=True):
-                record(session, settings, claimed=claimed, outcome=outcome, at=at)
-                session.commit()
+                try:
+                    record(session, settings, claimed=claimed, outcome=outcome, at=at)
+                    session.commit()
+                except sa.exc.IntegrityError:  # the webhook was deleted while we sent
+                    session.rollback()
+                    log.info("webhook_deleted_while_sending", delivery_id=claimed.delivery_id)
             made += len(batch)
     return made
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -261,3 +263,31 @@ def test_a_lease_held_by_a_live_dispatcher_is_not_claimed_again(
     [delivery] = deliveries(engine)
     assert delivery.status == DeliveryStatus.PENDING and delivery.lease_token is not None
     assert len(attempts(engine, delivery.id)) == 1
+
+
+def test_a_webhook_deleted_while_sending_does_not_stop_the_dispatcher(
+    app: FastAPI,
+    engine: Engine,
+    receiver: Receiver,
+    dispatch_settings: Settings,
+    admin: Member,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doomed = make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
+    kept = make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
+    make_member(app)
+    send = dispatcher.attempt
+
+    def delete_then_send(claimed: dispatcher.Claimed, settings: Settings) -> Any:
+        if claimed.webhook_id == doomed.id:
+            with Session(engine) as other:
+                other.execute(sa.delete(Webhook).where(col(Webhook.id) == doomed.id))
+                other.commit()
+        return send(claimed, settings)
+
+    monkeypatch.setattr(dispatcher, "attempt", delete_then_send)
+
+    assert dispatch(engine, dispatch_settings) == 2
+
+    [delivery] = deliveries(engine)
+    assert delivery.webhook_id == kept.id and delivery.status == DeliveryStatus.SUCCEEDED
