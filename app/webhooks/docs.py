@@ -10,7 +10,7 @@ import inspect
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.webhooks.payloads import PAYLOADS, PING_PAYLOAD, PayloadType
@@ -73,6 +73,7 @@ def build_webhooks() -> APIRouter:
             operation_id="webhooks_receive_" + entry.name.replace(".", "_"),
             tags=["webhooks"],
             status_code=200,
+            response_class=Response,
             responses={200: {"description": "Any 2xx acknowledges the delivery."}},
         )
     return router
