@@ -91,8 +91,10 @@ def send(url: str, *, body: bytes, headers: dict[str, str], settings: Settings) 
                 extensions=extensions,
             )
             response = client.send(request, stream=True)
+            # The read timeout bounds each read; this bounds a body dribbled byte by byte.
+            deadline = started + _longest(settings)
             try:
-                kept = _read_capped(response)
+                kept, complete = _read_capped(response, deadline=deadline)
             finally:
                 response.close()
         except httpx.TimeoutException as timeout_error:
@@ -100,14 +102,22 @@ def send(url: str, *, body: bytes, headers: dict[str, str], settings: Settings) 
         except httpx.HTTPError as http_error:
             return done(None, f"{type(http_error).__name__}: {http_error}")
     text = _clean(kept.decode("utf-8", errors="replace"), RESPONSE_BODY_LIMIT)
-    redirect = "redirect not followed" if response.is_redirect else None
-    return done(response.status_code, redirect, text)
+    if response.is_redirect:
+        return done(response.status_code, "redirect not followed", text)
+    return done(response.status_code, None if complete else "response body too slow", text)
 
 
-def _read_capped(response: httpx.Response) -> bytes:
+def _longest(settings: Settings) -> float:
+    return settings.webhook_connect_timeout_seconds + 2 * settings.webhook_read_timeout_seconds
+
+
+def _read_capped(response: httpx.Response, *, deadline: float) -> tuple[bytes, bool]:
+    """At most the cap, read until the deadline; and whether the read ended in time."""
     kept = bytearray()
     for chunk in response.iter_raw():
         kept.extend(chunk)
         if len(kept) >= RESPONSE_BODY_LIMIT:
             break
-    return bytes(kept[:RESPONSE_BODY_LIMIT])
+        if time.monotonic() > deadline:
+            return bytes(kept), False
+    return bytes(kept[:RESPONSE_BODY_LIMIT]), True

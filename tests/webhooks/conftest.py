@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,8 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     # The response body; None answers `status <code>`.
     reply: bytes | None = None
+    # When set, the reply is written a byte at a time with this pause between bytes.
+    dribble_seconds: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self) -> int:
@@ -61,7 +64,19 @@ def receiver() -> Iterator[Receiver]:
                 self.send_header("Location", "/elsewhere")
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
-            self.wfile.write(reply)
+            try:
+                self._write(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender stopped reading at its cap or deadline, as it should
+
+        def _write(self, reply: bytes) -> None:
+            if state.dribble_seconds is None:
+                self.wfile.write(reply)
+                return
+            for byte in reply:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(state.dribble_seconds)
 
         def log_message(self, *_args: object) -> None:
             pass

@@ -291,3 +291,23 @@ def test_a_webhook_deleted_while_sending_does_not_stop_the_dispatcher(
 
     [delivery] = deliveries(engine)
     assert delivery.webhook_id == kept.id and delivery.status == DeliveryStatus.SUCCEEDED
+
+
+def test_a_response_dribbled_past_the_deadline_is_cut_short(
+    app: FastAPI, engine: Engine, receiver: Receiver, database_url: str, admin: Member
+) -> None:
+    settings = make_settings(
+        database_url,
+        webhooks_allow_private=True,
+        webhook_connect_timeout_seconds=0.1,
+        webhook_read_timeout_seconds=0.5,
+    )
+    make_webhook(app, settings, admin, url=receiver.url, events=["member.joined"])
+    make_member(app)
+    receiver.reply, receiver.dribble_seconds = b"x" * 60, 0.1  # 6 s for the whole body
+
+    dispatch(engine, settings)
+
+    [attempt] = attempts(engine, deliveries(engine)[0].id)
+    assert attempt.status_code == 200 and attempt.error == "response body too slow"
+    assert 0 < len(attempt.response_body) < 60
