@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import threading
 import time
@@ -64,10 +65,9 @@ def receiver() -> Iterator[Receiver]:
                 self.send_header("Location", "/elsewhere")
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
-            try:
+            # The sender may stop reading at its cap or deadline, as it should.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._write(reply)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the sender stopped reading at its cap or deadline, as it should
 
         def _write(self, reply: bytes) -> None:
             if state.dribble_seconds is None:
