@@ -15,6 +15,7 @@ from app.projects.router import router as projects_router
 from app.showcase.router import router as showcase_router
 from app.submissions.router import router as submissions_router
 from app.votes.router import router as votes_router
+from app.webhooks.router import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
@@ -30,3 +31,4 @@ api_router.include_router(inquiries_router)
 api_router.include_router(projects_router)
 api_router.include_router(mentoring_router)
 api_router.include_router(conversation_router)
+api_router.include_router(webhooks_router)

@@ -31,6 +31,7 @@ from app.core.openapi import api_routes, install_openapi
 from app.core.ratelimit import RateLimitMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
+from app.webhooks.docs import webhook_docs
 
 log = structlog.get_logger("sanggar")
 
@@ -86,6 +87,11 @@ TAGS = [
         "name": "reports",
         "description": "Reports of content and members, grouped per target for organizers.",
     },
+    {
+        "name": "webhooks",
+        "description": "Signed outgoing webhooks for bots and automations: registration, "
+        "subscriptions, the delivery log, pings and redelivery (admins).",
+    },
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        webhooks=webhook_docs,
         generate_unique_id_function=operation_id,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
     )

@@ -13,6 +13,8 @@ from app.mentoring import subscribers as mentoring_subscribers
 from app.notifications import subscribers as notification_subscribers
 from app.projects import subscribers as project_subscribers
 from app.submissions import subscribers as submission_subscribers
+from app.webhooks import dispatcher as webhook_dispatcher
+from app.webhooks import subscribers as webhook_subscribers
 
 # Subscribers register themselves on import; naming them here makes the wiring explicit.
 SUBSCRIBERS = (
@@ -24,8 +26,9 @@ SUBSCRIBERS = (
     project_subscribers,
     mentoring_subscribers,
     conversation_subscribers,
+    webhook_subscribers,
 )
 # Periodic jobs register themselves on import too (see app.core.periodic).
-JOBS = (challenge_sweep,)
+JOBS = (challenge_sweep, webhook_dispatcher)
 
 __all__ = ["JOBS", "SUBSCRIBERS"]

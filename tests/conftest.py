@@ -26,6 +26,7 @@ from app.core.config import Settings
 from app.core.db import read_only
 from app.core.migrations import upgrade
 from app.main import create_app
+from app.webhooks import safety
 from tests.factories import QueryCounter
 
 PG_URL = os.environ.get("SANGGAR_TEST_DATABASE_URL")
@@ -99,6 +100,21 @@ def _empty_tables(engine: Engine) -> None:
         for table in tables:
             connection.execute(table.delete())
         connection.execute(sa.text("DELETE FROM sqlite_sequence"))
+
+
+@pytest.fixture(autouse=True)
+def _offline_webhook_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test asks a DNS server about a webhook host (schemathesis registers random URLs):
+    `localhost` resolves as usual (from /etc/hosts), every other name does not resolve.
+    Tests that need a public host patch `app.webhooks.safety.resolve` themselves."""
+    real_resolve = safety.resolve
+
+    def resolve(host: str, port: int) -> list[safety.IPAddress]:
+        if host.lower().rstrip(".") == "localhost":
+            return real_resolve(host, port)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (tests are offline)")
+
+    monkeypatch.setattr(safety, "resolve", resolve)
 
 
 @pytest.fixture(autouse=True)

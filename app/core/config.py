@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     # an announcement comes at most this long after its date.
     challenge_sweep_seconds: float = Field(default=30, gt=0, le=3600)
 
+    # Outgoing webhooks. Deliveries due are looked for this often by every process.
+    webhook_dispatch_seconds: float = Field(default=2, gt=0, le=3600)
+    # The first retry comes this long after a failed attempt, doubling each time; after
+    # `webhook_max_attempts` attempts (12: the last one ~17 h after the first) it has failed.
+    webhook_retry_base_seconds: float = Field(default=30, gt=0, le=86_400)
+    webhook_max_attempts: int = Field(default=12, ge=1, le=30)
+    # This many failed deliveries in a row (no success between) disable the webhook.
+    webhook_disable_after_failures: int = Field(default=5, ge=1, le=1000)
+    webhook_connect_timeout_seconds: float = Field(default=3, gt=0, le=60)
+    webhook_read_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Private, loopback and link-local targets are refused unless this is set (a closed
+    # network where the receivers live next to the app, or tests).
+    webhooks_allow_private: bool = False
+
     log_level: str = "INFO"
     log_json: bool = True
 

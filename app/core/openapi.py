@@ -130,6 +130,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         summary=app.summary,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
         tags=app.openapi_tags,
         servers=app.servers,
     )
@@ -142,6 +143,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         )
     defs = components["ValidationProblem"].pop("$defs", {})
     components.update(defs)
+    for item in schema.get("webhooks", {}).values():
+        for operation in item.values():
+            # What a receiver answers to a bad body is its own business, not our contract.
+            operation["responses"].pop("422", None)
     for route in api_routes(app):
         if not route.include_in_schema:
             continue

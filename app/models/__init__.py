@@ -48,6 +48,14 @@ from app.models.project import (
     ProjectTask,
     TaskStatus,
 )
+from app.models.webhook import (
+    DeliveryStatus,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ROLE_RANK",
@@ -58,6 +66,7 @@ __all__ = [
     "Challenge",
     "ChallengeParticipant",
     "Comment",
+    "DeliveryStatus",
     "Discipline",
     "Event",
     "EventCheckIn",
@@ -101,4 +110,9 @@ __all__ = [
     "Thread",
     "Vote",
     "VoteBudget",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -1,0 +1,272 @@
+"""Sends due deliveries: claimed with a lease, sent outside any transaction, then recorded.
+
+Every app process runs this every `SANGGAR_WEBHOOK_DISPATCH_SECONDS`. One run:
+
+1. claim: one `UPDATE webhook_deliveries SET leased_until = now + LEASE, lease_token = :t
+   WHERE id IN (SELECT … due, unleased … LIMIT n FOR UPDATE SKIP LOCKED) AND <due, unleased>`,
+   committed at once. On PostgreSQL the subquery skips rows another dispatcher is claiming,
+   and the repeated WHERE is re-checked against the row as committed by a concurrent claim,
+   so a row goes to one claimant only; on SQLite every write transaction is BEGIN IMMEDIATE,
+   so claims run one after the other. The rows claimed are those carrying our token.
+2. send each claimed delivery (a few at a time, in threads), holding no transaction;
+3. record each attempt in a transaction of its own: the attempt row, and the delivery's new
+   state (`succeeded`, or the next attempt after base × 2^(n-1), or `failed`), only while we
+   still hold its lease (`WHERE lease_token = :t`).
+
+A process killed after a commit that wrote a delivery and before sending it loses nothing:
+the delivery is pending and unleased, and the next run of any process sends it. A process
+killed while sending leaves a lease that expires after LEASE, then the delivery is sent again:
+delivery is at least once, and receivers de-duplicate on the payload `id`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlmodel import Session, col
+
+from app.core import periodic
+from app.core.clock import utcnow
+from app.core.config import Settings, get_settings
+from app.core.db import rows_affected
+from app.core.jsonutil import dumps
+from app.models import (
+    DeliveryStatus,
+    Role,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+)
+from app.notifications import service as notifications
+from app.webhooks import sender
+
+log = structlog.get_logger("sanggar.webhooks")
+
+# Longer than any one send can take (connect + read timeouts, capped body), so a lease
+# expires only when its holder died.
+LEASE = timedelta(minutes=5)
+BATCH = 8  # deliveries claimed, and sent concurrently, at a time
+MAX_PER_RUN = 200  # a run stops after this many attempts; the next run goes on
+
+
+@dataclass(frozen=True)
+class Claimed:
+    lease_token: str
+    delivery_id: int
+    webhook_id: int
+    attempt_count: int
+    url: str
+    secret: str
+    event_id: int
+    event_type: str
+    event_created_at: datetime
+    data: dict[str, Any]
+
+
+def body_of(claimed: Claimed) -> bytes:
+    """The payload `{id, type, created_at, data}`: the same bytes for every attempt."""
+    created_at = claimed.event_created_at.isoformat().replace("+00:00", "Z")
+    return dumps(
+        {
+            "id": claimed.event_id,
+            "type": claimed.event_type,
+            "created_at": created_at,
+            "data": claimed.data,
+        }
+    )
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(WebhookDelivery.status) == DeliveryStatus.PENDING.value,
+        col(WebhookDelivery.next_attempt_at) <= now,
+        sa.or_(
+            col(WebhookDelivery.leased_until).is_(None), col(WebhookDelivery.leased_until) < now
+        ),
+    )
+
+
+def claim(session: Session, *, now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Leases up to `limit` due deliveries of active webhooks to this caller, and commits."""
+    token = secrets.token_hex(16)
+    candidates = (
+        sa.select(col(WebhookDelivery.id))
+        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .where(_due(now), col(Webhook.active))
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=WebhookDelivery)
+    )
+    session.execute(
+        sa.update(WebhookDelivery)
+        .where(col(WebhookDelivery.id).in_(candidates.scalar_subquery()), _due(now))
+        .values(leased_until=now + LEASE, lease_token=token)
+    )
+    session.commit()
+    rows = session.execute(
+        sa.select(
+            WebhookDelivery.id,  # type: ignore[call-overload]
+            WebhookDelivery.webhook_id,
+            WebhookDelivery.attempt_count,
+            Webhook.url,
+            Webhook.secret,
+            WebhookEvent.id,
+            WebhookEvent.type,
+            WebhookEvent.created_at,
+            WebhookEvent.data,
+        )
+        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .where(col(WebhookDelivery.lease_token) == token)
+        .order_by(col(WebhookDelivery.id))
+    ).all()
+    session.commit()
+    return [Claimed(token, *row) for row in rows]
+
+
+def attempt(claimed: Claimed, settings: Settings) -> sender.Outcome:
+    """Sends one claimed delivery (no database access: runs in a worker thread)."""
+    body = body_of(claimed)
+    headers = sender.headers_for(
+        secret=claimed.secret,
+        body=body,
+        event_type=claimed.event_type,
+        delivery_id=claimed.delivery_id,
+        timestamp=int(utcnow().timestamp()),
+    )
+    try:
+        return sender.send(claimed.url, body=body, headers=headers, settings=settings)
+    except Exception as error:  # a bad URL must not stall the other deliveries of the batch
+        log.exception("webhook_send_failed", delivery_id=claimed.delivery_id)
+        return sender.Outcome(None, 0, f"internal error: {type(error).__name__}", "")
+
+
+def retry_delay(settings: Settings, attempts_made: int) -> timedelta:
+    """base × 2^(n-1) after the n-th failed attempt: 30 s, 1 min, 2 min, … by default."""
+    return timedelta(seconds=settings.webhook_retry_base_seconds * 2 ** (attempts_made - 1))
+
+
+def record(
+    session: Session,
+    settings: Settings,
+    *,
+    claimed: Claimed,
+    outcome: sender.Outcome,
+    at: datetime,
+) -> str | None:
+    """Writes the attempt and the delivery's next state; returns that state (None when the
+    lease was lost: the attempt is logged, the state left to the new holder). The caller
+    commits."""
+    session.add(
+        WebhookAttempt(
+            delivery_id=claimed.delivery_id,
+            at=at,
+            status_code=outcome.status_code,
+            duration_ms=outcome.duration_ms,
+            error=outcome.error,
+            response_body=outcome.response_body,
+        )
+    )
+    made = claimed.attempt_count + 1
+    now = utcnow()
+    if outcome.succeeded:
+        status, next_at, finished = DeliveryStatus.SUCCEEDED, None, now
+    elif made >= settings.webhook_max_attempts:
+        status, next_at, finished = DeliveryStatus.FAILED, None, now
+    else:
+        status, next_at, finished = DeliveryStatus.PENDING, now + retry_delay(settings, made), None
+    updated = session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.id) == claimed.delivery_id,
+            col(WebhookDelivery.lease_token) == claimed.lease_token,
+        )
+        .values(
+            attempt_count=WebhookDelivery.attempt_count + 1,
+            status=status.value,
+            next_attempt_at=next_at,
+            finished_at=finished,
+            leased_until=None,
+            lease_token=None,
+        )
+    )
+    if rows_affected(updated) != 1:
+        return None
+    if status is DeliveryStatus.SUCCEEDED:
+        session.execute(
+            sa.update(Webhook)
+            .where(col(Webhook.id) == claimed.webhook_id, col(Webhook.consecutive_failures) > 0)
+            .values(consecutive_failures=0)
+        )
+    elif status is DeliveryStatus.FAILED:
+        _count_failure(session, settings, claimed=claimed)
+    return status.value
+
+
+def _count_failure(session: Session, settings: Settings, *, claimed: Claimed) -> None:
+    """One more failed delivery in a row; at the threshold the webhook is disabled, once,
+    and the admins are told."""
+    session.execute(
+        sa.update(Webhook)
+        .where(col(Webhook.id) == claimed.webhook_id)
+        .values(consecutive_failures=Webhook.consecutive_failures + 1)
+    )
+    threshold = settings.webhook_disable_after_failures
+    reason = f"{threshold} deliveries in a row failed after every retry."
+    disabled = session.execute(
+        sa.update(Webhook)
+        .where(
+            col(Webhook.id) == claimed.webhook_id,
+            col(Webhook.active),
+            col(Webhook.consecutive_failures) >= threshold,
+        )
+        .values(active=False, disabled_reason=reason, updated_at=utcnow())
+    )
+    if rows_affected(disabled) == 1:
+        log.warning("webhook_disabled", webhook_id=claimed.webhook_id, url=claimed.url)
+        notifications.notify_role(
+            session,
+            roles=[Role.ADMIN],
+            type="webhook.disabled",
+            title="A webhook was disabled: it keeps failing",
+            body=f"{claimed.url}: {reason} Fix the receiver, then set it active again.",
+            webhook_id=claimed.webhook_id,
+        )
+
+
+def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PER_RUN) -> int:
+    """Claims, sends and records due deliveries until none is due; returns attempts made.
+
+    Unlike a service this commits, several times: a claim must be committed before its
+    sends, and each attempt is recorded in a transaction of its own.
+    """
+    made = 0
+    with ThreadPoolExecutor(max_workers=BATCH, thread_name_prefix="webhook-send") as pool:
+        while made < max_attempts:
+            batch = claim(session, now=utcnow(), limit=min(BATCH, max_attempts - made))
+            if not batch:
+                break
+            at = utcnow()
+            outcomes = list(pool.map(lambda c: attempt(c, settings), batch))
+            for claimed, outcome in zip(batch, outcomes, strict=True):
+                try:
+                    record(session, settings, claimed=claimed, outcome=outcome, at=at)
+                    session.commit()
+                except sa.exc.IntegrityError:  # the webhook was deleted while we sent
+                    session.rollback()
+                    log.info("webhook_deleted_while_sending", delivery_id=claimed.delivery_id)
+            made += len(batch)
+    return made
+
+
+@periodic.job("webhook_deliveries", every=lambda settings: settings.webhook_dispatch_seconds)
+def dispatch_due(session: Session) -> None:
+    # A served process's settings are get_settings() (app.main builds the app from them).
+    dispatch(session, get_settings())

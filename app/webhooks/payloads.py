@@ -1,0 +1,325 @@
+"""What a webhook receives for each event type: one table, one builder and example each.
+
+A builder turns the domain event (ids and short strings) into the payload's `data`, adding
+a few fields of the resource read in the same transaction (the resource is usually in the
+session already, so most builders cost no query). The data models and their examples are
+the `webhooks` section of the OpenAPI document, so receivers can be generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from app.challenges.schemas import ChallengePhase
+from app.core.events import DomainEvent
+from app.models import Challenge, Event, Member, Project, Submission
+
+PING = "ping"
+
+
+def _example(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+class MemberJoinedData(BaseModel):
+    model_config = _example(
+        {
+            "member_id": 31,
+            "handle": "rina",
+            "display_name": "Rina Wulandari",
+            "city": "Yogyakarta",
+            "joined_at": "2026-12-01T09:30:00Z",
+        }
+    )
+
+    member_id: int
+    handle: str
+    display_name: str
+    city: str | None
+    joined_at: datetime
+
+
+class EventData(BaseModel):
+    model_config = _example(
+        {
+            "event_id": 12,
+            "title": "Risograph printing workshop",
+            "kind": "workshop",
+            "status": "published",
+            "starts_at": "2026-12-12T11:00:00Z",
+            "ends_at": "2026-12-12T14:00:00Z",
+            "timezone": "Asia/Jakarta",
+            "city": "Bandung",
+            "series_id": None,
+        }
+    )
+
+    event_id: int
+    title: str
+    kind: str
+    status: str = Field(description="`published`, or `cancelled` for event.cancelled.")
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    city: str | None
+    series_id: int | None
+
+
+class ChallengeData(BaseModel):
+    model_config = _example(
+        {
+            "challenge_id": 8,
+            "title": "Weekly photo: rain",
+            "theme": "Rain in the city",
+            "discipline": "photography",
+            "phase": "open",
+            "submissions_open_at": "2026-12-01T00:00:00Z",
+            "submissions_close_at": "2026-12-08T00:00:00Z",
+            "voting_close_at": "2026-12-11T00:00:00Z",
+        }
+    )
+
+    challenge_id: int
+    title: str
+    theme: str
+    discipline: str
+    phase: ChallengePhase = Field(
+        description="The phase when announced; after a downtime it may already be a later one."
+    )
+    submissions_open_at: datetime
+    submissions_close_at: datetime
+    voting_close_at: datetime
+
+
+class SubmissionCreatedData(BaseModel):
+    model_config = _example(
+        {
+            "submission_id": 77,
+            "challenge_id": 8,
+            "member_id": 31,
+            "title": "Puddles on Malioboro",
+            "challenge_title": "Weekly photo: rain",
+        }
+    )
+
+    submission_id: int
+    challenge_id: int
+    member_id: int
+    title: str
+    challenge_title: str
+
+
+class ProjectCreatedData(BaseModel):
+    model_config = _example(
+        {
+            "project_id": 5,
+            "title": "Kumpulan Cerita Kota: a community e-book",
+            "kind": "ebook",
+            "status": "proposed",
+            "created_by_id": 7,
+        }
+    )
+
+    project_id: int
+    title: str
+    kind: str
+    status: str
+    created_by_id: int | None
+
+
+class ProjectCompletedData(BaseModel):
+    model_config = _example(
+        {
+            "project_id": 5,
+            "title": "Kumpulan Cerita Kota: a community e-book",
+            "kind": "ebook",
+            "completed_at": "2026-12-20T10:00:00Z",
+            "member_ids": [7, 31, 44],
+        }
+    )
+
+    project_id: int
+    title: str
+    kind: str
+    completed_at: datetime | None
+    member_ids: list[int] = Field(description="The project's active members.")
+
+
+class AnnouncementPublishedData(BaseModel):
+    model_config = _example(
+        {"announcement_id": 3, "title": "Exhibition call is open", "pinned": True, "actor_id": 2}
+    )
+
+    announcement_id: int
+    title: str
+    pinned: bool
+    actor_id: int | None = Field(description="The organizer who posted it.")
+
+
+class IdeaCreatedData(BaseModel):
+    model_config = _example({"idea_id": 19, "title": "A zine swap every month", "actor_id": 31})
+
+    idea_id: int
+    title: str
+    actor_id: int | None = Field(description="The member who proposed it.")
+
+
+class BadgeAwardedData(BaseModel):
+    model_config = _example(
+        {
+            "member_id": 31,
+            "badge_id": 55,
+            "kind": "badge",
+            "code": "first_submission",
+            "title": "First submission",
+            "actor_id": None,
+        }
+    )
+
+    member_id: int
+    badge_id: int
+    kind: str = Field(description="`badge` (earned automatically) or `award` (granted).")
+    code: str | None
+    title: str
+    actor_id: int | None = Field(description="The organizer who granted an award; else null.")
+
+
+class PingData(BaseModel):
+    model_config = _example({"webhook_id": 4, "message": "Hello from Sanggar."})
+
+    webhook_id: int
+    message: str
+
+
+Builder = Callable[[Session, DomainEvent], BaseModel | None]
+
+
+@dataclass(frozen=True)
+class PayloadType:
+    name: str
+    summary: str
+    model: type[BaseModel]
+    build: Builder
+
+
+def _member_joined(session: Session, event: DomainEvent) -> BaseModel | None:
+    member = session.get(Member, event.data["member_id"])
+    if member is None:
+        return None
+    return MemberJoinedData.model_validate({**member.model_dump(), "member_id": member.id})
+
+
+def _event(session: Session, event: DomainEvent) -> BaseModel | None:
+    row = session.get(Event, event.data["event_id"])
+    if row is None:
+        return None
+    return EventData.model_validate({**row.model_dump(), "event_id": row.id})
+
+
+def _challenge(session: Session, event: DomainEvent) -> BaseModel | None:
+    challenge = session.get(Challenge, event.data["challenge_id"])
+    if challenge is None:
+        return None
+    return ChallengeData.model_validate(
+        {**challenge.model_dump(), "challenge_id": challenge.id, "phase": event.data["phase"]}
+    )
+
+
+def _submission_created(session: Session, event: DomainEvent) -> BaseModel | None:
+    submission = session.get(Submission, event.data["submission_id"])
+    challenge = session.get(Challenge, event.data["challenge_id"])
+    if submission is None or challenge is None:
+        return None
+    return SubmissionCreatedData(
+        submission_id=event.data["submission_id"],
+        challenge_id=event.data["challenge_id"],
+        member_id=submission.member_id,
+        title=submission.title,
+        challenge_title=challenge.title,
+    )
+
+
+def _project(session: Session, event: DomainEvent) -> Project | None:
+    return session.get(Project, event.data["project_id"])
+
+
+def _project_created(session: Session, event: DomainEvent) -> BaseModel | None:
+    project = _project(session, event)
+    if project is None:
+        return None
+    return ProjectCreatedData.model_validate({**project.model_dump(), "project_id": project.id})
+
+
+def _project_completed(session: Session, event: DomainEvent) -> BaseModel | None:
+    project = _project(session, event)
+    if project is None:
+        return None
+    return ProjectCompletedData.model_validate(
+        {
+            **project.model_dump(),
+            "project_id": project.id,
+            "member_ids": event.data.get("member_ids", []),
+        }
+    )
+
+
+def _from_event(model: type[BaseModel]) -> Builder:
+    """Types whose domain event already carries everything the payload says."""
+
+    def build(_session: Session, event: DomainEvent) -> BaseModel:
+        return model.model_validate({**event.data, "actor_id": event.actor_id})
+
+    return build
+
+
+def _entries(*entries: PayloadType) -> dict[str, PayloadType]:
+    return {entry.name: entry for entry in entries}
+
+
+PAYLOADS: dict[str, PayloadType] = _entries(
+    PayloadType("member.joined", "A member joined the community", MemberJoinedData, _member_joined),
+    PayloadType("event.published", "An event was published", EventData, _event),
+    PayloadType("event.cancelled", "An event was cancelled", EventData, _event),
+    PayloadType(
+        "challenge.opened", "A challenge opened for submissions", ChallengeData, _challenge
+    ),
+    PayloadType(
+        "challenge.voting_started", "Voting started in a challenge", ChallengeData, _challenge
+    ),
+    PayloadType(
+        "challenge.closed", "A challenge closed: results are out", ChallengeData, _challenge
+    ),
+    PayloadType(
+        "submission.created", "A work was entered", SubmissionCreatedData, _submission_created
+    ),
+    PayloadType("project.created", "A project was proposed", ProjectCreatedData, _project_created),
+    PayloadType(
+        "project.completed", "A project was completed", ProjectCompletedData, _project_completed
+    ),
+    PayloadType(
+        "announcement.published",
+        "An announcement was posted",
+        AnnouncementPublishedData,
+        _from_event(AnnouncementPublishedData),
+    ),
+    PayloadType(
+        "idea.created", "An idea was proposed", IdeaCreatedData, _from_event(IdeaCreatedData)
+    ),
+    PayloadType(
+        "badge.awarded",
+        "A member earned a badge or award",
+        BadgeAwardedData,
+        _from_event(BadgeAwardedData),
+    ),
+)
+# Subscribable event types, in DESIGN.md's order. `ping` is sent only by the ping operation.
+EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
+PING_PAYLOAD = PayloadType(
+    PING, "A test delivery from the ping operation", PingData, _from_event(PingData)
+)

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.pagination import Page
+from app.core.types import Line, WebUrl
+from app.models import DeliveryStatus
+from app.webhooks.payloads import EVENT_TYPES
+
+EventType = Literal[
+    "member.joined",
+    "event.published",
+    "event.cancelled",
+    "challenge.opened",
+    "challenge.voting_started",
+    "challenge.closed",
+    "submission.created",
+    "project.created",
+    "project.completed",
+    "announcement.published",
+    "badge.awarded",
+    "idea.created",
+]
+assert set(get_args(EventType)) == set(EVENT_TYPES), "EventType must list every payload type"
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+EventTypes = Annotated[
+    list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES)), AfterValidator(_distinct)
+]
+Secret = Annotated[
+    Line,
+    StringConstraints(min_length=16, max_length=128),
+    Field(description="Signs every delivery; 16–128 characters. Generated when left out."),
+]
+
+_CREATE_EXAMPLE: dict[str, Any] = {
+    "url": "https://bot.example.org/sanggar",
+    "events": ["challenge.opened", "challenge.closed", "event.published"],
+    "active": True,
+}
+
+
+class WebhookCreate(BaseModel):
+    """A new webhook; the secret is generated when not given, and returned only once."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CREATE_EXAMPLE]})
+
+    url: WebUrl = Field(description="A public http(s) URL that receives POSTed events.")
+    events: EventTypes
+    secret: Secret | None = None
+    active: bool = True
+
+
+class WebhookUpdate(BaseModel):
+    """Changes to a webhook; only the fields sent change. `active: true` re-enables one
+    that was disabled for failing, and resets its failure count."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"active": True}, {"events": ["member.joined"]}]},
+    )
+
+    url: WebUrl | None = None
+    events: EventTypes | None = None
+    secret: Secret | None = Field(default=None, description="A new signing secret (rotation).")
+    active: bool | None = None
+
+
+_PUBLIC_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    **_CREATE_EXAMPLE,
+    "secret_hint": "…Qx4a",
+    "disabled_reason": None,
+    "consecutive_failures": 0,
+    "created_by_id": 1,
+    "created_at": "2026-12-01T09:00:00Z",
+    "updated_at": "2026-12-01T09:00:00Z",
+}
+
+
+class WebhookPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_PUBLIC_EXAMPLE]})
+
+    id: int
+    url: str
+    events: list[EventType]
+    active: bool
+    secret_hint: str = Field(description="The last characters of the secret.")
+    disabled_reason: str | None = Field(
+        description="Why the webhook was disabled automatically; null when it was not."
+    )
+    consecutive_failures: int = Field(description="Failed deliveries since the last success.")
+    created_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookCreated(WebhookPublic):
+    """The new webhook; `secret` is shown this once and never again."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_PUBLIC_EXAMPLE, "secret": "whsec_mV3k9…Qx4a"}]}
+    )
+
+    secret: str
+
+
+class WebhookPage(Page[WebhookPublic]):
+    pass
+
+
+class AttemptPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-12-01T09:30:02Z",
+                    "status_code": 500,
+                    "duration_ms": 183,
+                    "error": None,
+                    "response_body": "Internal Server Error",
+                }
+            ]
+        }
+    )
+
+    at: datetime
+    status_code: int | None = Field(description="Null when no response came (see `error`).")
+    duration_ms: int
+    error: str | None = Field(description="Why the attempt failed without a 2xx, if not a status.")
+    response_body: str = Field(description="The first 4 KiB of the response body.")
+
+
+class DeliveryPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 120,
+                    "webhook_id": 4,
+                    "event_id": 812,
+                    "event_type": "challenge.opened",
+                    "status": "pending",
+                    "attempts": [
+                        {
+                            "at": "2026-12-01T09:30:02Z",
+                            "status_code": 500,
+                            "duration_ms": 183,
+                            "error": None,
+                            "response_body": "Internal Server Error",
+                        }
+                    ],
+                    "next_attempt_at": "2026-12-01T09:30:32Z",
+                    "created_at": "2026-12-01T09:30:00Z",
+                    "finished_at": None,
+                }
+            ]
+        }
+    )
+
+    id: int = Field(description="Sent as `Sanggar-Delivery`.")
+    webhook_id: int
+    event_id: int = Field(
+        description="The payload's `id`, the same for every webhook and redelivery of the event."
+    )
+    event_type: str
+    status: DeliveryStatus
+    attempts: list[AttemptPublic] = Field(description="Oldest first.")
+    next_attempt_at: datetime | None = Field(description="Null once succeeded or failed.")
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class DeliveryPage(Page[DeliveryPublic]):
+    pass
+
+
+class DeliveryFilters(BaseModel):
+    status: DeliveryStatus | None = None

@@ -1,0 +1,276 @@
+"""Webhooks, their subscriptions, and the deliveries written for them.
+
+Deliveries are only ever written here, on the caller's session (by the subscriber, a ping
+or a redelivery); sending is the dispatcher's job (app/webhooks/dispatcher.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.core.clock import utcnow
+from app.core.config import Settings
+from app.core.pagination import PageParams, desc, paginate
+from app.models import (
+    DeliveryStatus,
+    Member,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from app.webhooks import safety, signing
+from app.webhooks.exceptions import (
+    DeliveryNotFound,
+    WebhookInactive,
+    WebhookNotFound,
+    WebhookUrlNotAllowed,
+)
+from app.webhooks.payloads import PING, PingData
+from app.webhooks.schemas import (
+    AttemptPublic,
+    DeliveryFilters,
+    DeliveryPublic,
+    WebhookCreate,
+    WebhookPublic,
+    WebhookUpdate,
+)
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def check_url(url: str, settings: Settings) -> None:
+    """Refuses (422) a URL whose host is not a public address, unless private ones are allowed."""
+    if settings.webhooks_allow_private:
+        return
+    try:
+        safety.public_target(url)
+    except safety.UnsafeUrl as error:
+        raise WebhookUrlNotAllowed(str(error), loc=["body", "url"]) from error
+
+
+def create_webhook(
+    session: Session, settings: Settings, *, creator: Member, data: WebhookCreate
+) -> tuple[Webhook, str]:
+    """The new webhook and its secret (generated unless given), the only time it is shown."""
+    check_url(data.url, settings)
+    secret = data.secret or signing.new_secret()
+    now = utcnow()
+    webhook = Webhook(
+        url=data.url,
+        secret=secret,
+        active=data.active,
+        created_by_id=creator.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(webhook)
+    session.flush()
+    _subscribe(session, webhook_id=_id(webhook), event_types=data.events)
+    return webhook, secret
+
+
+def _subscribe(session: Session, *, webhook_id: int, event_types: Iterable[str]) -> None:
+    session.execute(
+        sa.delete(WebhookSubscription).where(col(WebhookSubscription.webhook_id) == webhook_id)
+    )
+    session.add_all(WebhookSubscription(webhook_id=webhook_id, event_type=t) for t in event_types)
+    session.flush()
+
+
+def list_webhooks(session: Session, *, params: PageParams) -> tuple[list[Webhook], str | None]:
+    return paginate(session, select(Webhook), keys=[desc(Webhook.id)], params=params)
+
+
+def get_webhook(session: Session, *, webhook_id: int, lock: bool = False) -> Webhook:
+    statement = select(Webhook).where(Webhook.id == webhook_id)
+    if lock:
+        statement = statement.with_for_update()
+    webhook = session.exec(statement).first()
+    if webhook is None:
+        raise WebhookNotFound(f"Webhook {webhook_id} does not exist.")
+    return webhook
+
+
+def update_webhook(
+    session: Session, settings: Settings, *, webhook: Webhook, changes: WebhookUpdate
+) -> Webhook:
+    sent = changes.model_dump(exclude_unset=True, exclude_none=True)
+    if "url" in sent:
+        check_url(sent["url"], settings)
+    if "events" in sent:
+        _subscribe(session, webhook_id=_id(webhook), event_types=sent.pop("events"))
+    if sent.get("active") and not webhook.active:
+        webhook.disabled_reason, webhook.consecutive_failures = None, 0
+    for field, value in sent.items():
+        setattr(webhook, field, value)
+    if changes.model_fields_set:
+        webhook.updated_at = utcnow()
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def delete_webhook(session: Session, *, webhook: Webhook) -> None:
+    """Its subscriptions, deliveries and their attempts go with it (ON DELETE CASCADE)."""
+    session.execute(sa.delete(Webhook).where(col(Webhook.id) == webhook.id))
+
+
+def present_webhooks(session: Session, webhooks: Sequence[Webhook]) -> list[WebhookPublic]:
+    """Many webhooks with their event types, in one query for the whole page."""
+    ids = [_id(w) for w in webhooks]
+    events: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        rows = session.execute(
+            sa.select(WebhookSubscription.webhook_id, WebhookSubscription.event_type)  # type: ignore[call-overload]
+            .where(col(WebhookSubscription.webhook_id).in_(ids))
+            .order_by(col(WebhookSubscription.event_type))
+        )
+        for webhook_id, event_type in rows:
+            events[webhook_id].append(event_type)
+    return [
+        WebhookPublic.model_validate(
+            {**w.model_dump(), "events": events[_id(w)], "secret_hint": "…" + w.secret[-4:]}
+        )
+        for w in webhooks
+    ]
+
+
+# --- deliveries ----------------------------------------------------------------------------
+
+
+def has_subscribers(session: Session, *, event_type: str) -> bool:
+    return (
+        session.execute(
+            sa.select(sa.literal(1))
+            .select_from(WebhookSubscription)
+            .join(Webhook, col(Webhook.id) == col(WebhookSubscription.webhook_id))
+            .where(col(WebhookSubscription.event_type) == event_type, col(Webhook.active))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def enqueue(
+    session: Session, *, event_type: str, data: dict[str, Any], webhook_id: int | None = None
+) -> WebhookEvent:
+    """The payload and one pending delivery per active webhook subscribed to its type (or
+    for `webhook_id` alone), due now, written in one INSERT … SELECT."""
+    now = utcnow()
+    event = WebhookEvent(type=event_type, data=data, created_at=now)
+    session.add(event)
+    session.flush()
+    if webhook_id is None:
+        targets = (
+            sa.select(col(Webhook.id))
+            .join(WebhookSubscription, col(WebhookSubscription.webhook_id) == col(Webhook.id))
+            .where(col(WebhookSubscription.event_type) == event_type, col(Webhook.active))
+        )
+    else:
+        targets = sa.select(col(Webhook.id)).where(col(Webhook.id) == webhook_id)
+    _insert_deliveries(session, targets, event_id=_id(event))
+    return event
+
+
+def _insert_deliveries(session: Session, targets: sa.Select[Any], *, event_id: int) -> None:
+    now_type = WebhookDelivery.__table__.c.created_at.type  # type: ignore[attr-defined]
+    now = utcnow()
+    rows = targets.add_columns(
+        sa.literal(event_id),
+        sa.literal(DeliveryStatus.PENDING.value),
+        sa.literal(0),
+        sa.literal(now, type_=now_type),
+        sa.literal(now, type_=now_type),
+    )
+    columns = ["webhook_id", "event_id", "status", "attempt_count", "next_attempt_at", "created_at"]
+    session.execute(sa.insert(WebhookDelivery).from_select(columns, rows))
+
+
+def _require_active(webhook: Webhook) -> None:
+    if not webhook.active:
+        raise WebhookInactive(
+            f"Webhook {webhook.id} is inactive; set `active: true` to send to it again."
+        )
+
+
+def ping(session: Session, *, webhook: Webhook) -> WebhookDelivery:
+    """A `ping` delivery to this webhook alone, due now."""
+    _require_active(webhook)
+    data = PingData(webhook_id=_id(webhook), message="Hello from Sanggar.")
+    event = enqueue(session, event_type=PING, data=data.model_dump(), webhook_id=_id(webhook))
+    return _latest_delivery(session, webhook_id=_id(webhook), event_id=_id(event))
+
+
+def redeliver(session: Session, *, webhook: Webhook, delivery: WebhookDelivery) -> WebhookDelivery:
+    """A new delivery of the same event (same payload id), due now; the old one keeps its log."""
+    _require_active(webhook)
+    targets = sa.select(col(Webhook.id)).where(col(Webhook.id) == webhook.id)
+    _insert_deliveries(session, targets, event_id=delivery.event_id)
+    return _latest_delivery(session, webhook_id=_id(webhook), event_id=delivery.event_id)
+
+
+def _latest_delivery(session: Session, *, webhook_id: int, event_id: int) -> WebhookDelivery:
+    return session.exec(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.event_id == event_id)
+        .order_by(col(WebhookDelivery.id).desc())
+        .limit(1)
+    ).one()
+
+
+def list_deliveries(
+    session: Session, *, webhook: Webhook, filters: DeliveryFilters, params: PageParams
+) -> tuple[list[WebhookDelivery], str | None]:
+    statement = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
+    if filters.status is not None:
+        statement = statement.where(WebhookDelivery.status == filters.status)
+    return paginate(session, statement, keys=[desc(WebhookDelivery.id)], params=params)
+
+
+def get_delivery(session: Session, *, webhook: Webhook, delivery_id: int) -> WebhookDelivery:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.webhook_id != webhook.id:
+        raise DeliveryNotFound(f"Delivery {delivery_id} of webhook {webhook.id} does not exist.")
+    return delivery
+
+
+def present_deliveries(
+    session: Session, deliveries: Sequence[WebhookDelivery]
+) -> list[DeliveryPublic]:
+    """A page of deliveries with their event types and attempts: two queries, whatever its size."""
+    if not deliveries:
+        return []
+    event_ids = {d.event_id for d in deliveries}
+    types: dict[int, str] = dict(
+        session.execute(
+            sa.select(WebhookEvent.id, WebhookEvent.type).where(  # type: ignore[call-overload]
+                col(WebhookEvent.id).in_(event_ids)
+            )
+        ).all()
+    )
+    attempts: dict[int, list[AttemptPublic]] = defaultdict(list)
+    rows = session.exec(
+        select(WebhookAttempt)
+        .where(col(WebhookAttempt.delivery_id).in_([_id(d) for d in deliveries]))
+        .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.id))
+    )
+    for attempt in rows:
+        attempts[attempt.delivery_id].append(AttemptPublic.model_validate(attempt.model_dump()))
+    return [
+        DeliveryPublic.model_validate(
+            {**d.model_dump(), "event_type": types[d.event_id], "attempts": attempts[_id(d)]}
+        )
+        for d in deliveries
+    ]
+
+
+def _id(row: Webhook | WebhookEvent | WebhookDelivery) -> int:
+    assert row.id is not None  # flushed
+    return row.id

@@ -1,0 +1,26 @@
+"""Domain events become webhook deliveries, in the transaction of the change that caused them.
+
+For an event type some active webhook subscribes to, one `webhook_events` row (the payload)
+and one `webhook_deliveries` row per subscribed webhook (one INSERT … SELECT, however many
+webhooks there are) are written on the caller's session: they are committed exactly when
+the change is. Nothing is sent here; the dispatcher sends what is due (app/webhooks/dispatcher).
+A type nobody subscribes to costs one indexed query.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.core.events import DomainEvent, subscribe
+from app.webhooks import service
+from app.webhooks.payloads import EVENT_TYPES, PAYLOADS
+
+
+@subscribe(*EVENT_TYPES)
+def record_deliveries(session: Session, event: DomainEvent) -> None:
+    if not service.has_subscribers(session, event_type=event.type):
+        return
+    data = PAYLOADS[event.type].build(session, event)
+    if data is None:  # the resource is gone already: there is nothing to tell
+        return
+    service.enqueue(session, event_type=event.type, data=data.model_dump(mode="json"))

@@ -1,0 +1,39 @@
+"""The receiver in the README verifies what the dispatcher signs, and refuses replays."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.core.migrations import PROJECT_ROOT
+from app.webhooks import signing
+
+
+def readme_verify() -> Callable[..., bool]:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    match = re.search(r"<!-- webhook-receiver -->\n```python\n(.*?)```", readme, re.DOTALL)
+    assert match, "the README's receiver snippet is missing"
+    namespace: dict[str, Any] = {}
+    exec(match.group(1), namespace)
+    verify: Callable[..., bool] = namespace["verify"]
+    return verify
+
+
+def test_the_readme_receiver_accepts_a_fresh_signature_and_refuses_tampering() -> None:
+    verify = readme_verify()
+    body = b'{"id":812,"type":"ping","created_at":"2026-12-01T09:30:00Z","data":{}}'
+    header = signing.signature("whsec_abc", int(time.time()), body)
+    assert verify("whsec_abc", header, body)
+    assert not verify("whsec_abc", header, body.replace(b"812", b"813"))
+    assert not verify("whsec_other", header, body)
+
+
+def test_the_readme_receiver_refuses_a_replay_after_five_minutes() -> None:
+    verify = readme_verify()
+    body = b"{}"
+    assert not verify(
+        "whsec_abc", signing.signature("whsec_abc", int(time.time()) - 301, body), body
+    )
+    assert verify("whsec_abc", signing.signature("whsec_abc", int(time.time()) - 200, body), body)
