@@ -11,6 +11,7 @@ from app.inquiries import subscribers as inquiry_subscribers
 from app.mentoring import subscribers as mentoring_subscribers
 from app.notifications import subscribers as notification_subscribers
 from app.projects import subscribers as project_subscribers
+from app.recognition import subscribers as recognition_subscribers
 from app.submissions import subscribers as submission_subscribers
 
 # Subscribers register themselves on import; naming them here makes the wiring explicit.
@@ -22,6 +23,7 @@ SUBSCRIBERS = (
     inquiry_subscribers,
     project_subscribers,
     mentoring_subscribers,
+    recognition_subscribers,
 )
 # Periodic jobs register themselves on import too (see app.core.periodic).
 JOBS = (challenge_sweep,)

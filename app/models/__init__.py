@@ -35,13 +35,25 @@ from app.models.project import (
     ProjectTask,
     TaskStatus,
 )
+from app.models.recognition import (
+    Activity,
+    Badge,
+    BadgeKind,
+    ContributionKind,
+    MemberPoints,
+    PeriodKind,
+)
 
 __all__ = [
     "ROLE_RANK",
+    "Activity",
     "AuthSession",
+    "Badge",
+    "BadgeKind",
     "CalendarFeedToken",
     "Challenge",
     "ChallengeParticipant",
+    "ContributionKind",
     "Discipline",
     "Event",
     "EventCheckIn",
@@ -53,6 +65,7 @@ __all__ = [
     "Invitation",
     "License",
     "Member",
+    "MemberPoints",
     "MemberTag",
     "MembershipStatus",
     "MentorProfile",
@@ -60,6 +73,7 @@ __all__ = [
     "Mentorship",
     "MentorshipStatus",
     "Notification",
+    "PeriodKind",
     "PersonalAccessToken",
     "ProgressUpdate",
     "Project",
