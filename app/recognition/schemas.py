@@ -20,8 +20,6 @@ class MemberSummary(BaseModel):
 
 
 class LeaderboardFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     period: PeriodKind = Field(
         default=PeriodKind.MONTH,
         description="The current ISO week (Monday, UTC), calendar month (UTC), or all time.",
