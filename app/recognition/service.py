@@ -10,9 +10,11 @@ RETURNING and moves the same totals back, so a repeat of that event changes noth
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -96,6 +98,64 @@ def retract(
     for member_id, points, occurred_at in removed:
         _move_totals(session, member_id=member_id, points=-points, occurred_at=occurred_at)
     return len(removed)
+
+
+@dataclass(frozen=True)
+class PastContribution:
+    member_id: int
+    kind: ContributionKind
+    source_id: int
+    occurred_at: datetime
+
+
+def record_history(session: Session, entries: Sequence[PastContribution]) -> None:
+    """Bulk-records past contributions known to be new (the demo's history): one INSERT of
+    the activities, then every total moved by one statement each, not three per entry."""
+    if not entries:
+        return
+    session.execute(
+        sa.insert(_table(Activity)),
+        [
+            {
+                "member_id": e.member_id,
+                "kind": e.kind,
+                "source_id": e.source_id,
+                "points": POINTS[e.kind],
+                "occurred_at": e.occurred_at,
+                "week_start": week_start(e.occurred_at),
+            }
+            for e in entries
+        ],
+    )
+    per_member: Counter[int] = Counter()
+    per_period: Counter[tuple[PeriodKind, date, int]] = Counter()
+    for e in entries:
+        per_member[e.member_id] += POINTS[e.kind]
+        for kind in PeriodKind:
+            per_period[(kind, period_start(kind, e.occurred_at), e.member_id)] += POINTS[e.kind]
+    members = _table(Member)
+    session.execute(
+        sa.update(members)
+        .where(members.c.id == sa.bindparam("member"))
+        .values(points=members.c.points + sa.bindparam("delta")),
+        [{"member": m, "delta": d} for m, d in per_member.items()],
+    )
+    insert = upsert_insert(session, _table(MemberPoints))
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["period_kind", "period_start", "member_id"],
+            set_={"points": insert.table.c.points + insert.excluded.points},
+        ),
+        [
+            {"period_kind": k, "period_start": start, "member_id": m, "points": p}
+            for (k, start, m), p in per_period.items()
+        ],
+    )
+
+
+def _table(model: Any) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
 
 
 def _move_totals(session: Session, *, member_id: int, points: int, occurred_at: datetime) -> None:
