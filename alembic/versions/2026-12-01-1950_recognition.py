@@ -34,8 +34,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.create_index('ix_activities_member_id_kind', ['member_id', 'kind'], unique=False)
-        batch_op.create_index('ix_activities_member_id_occurred_at', ['member_id', 'occurred_at'], unique=False)
-        batch_op.create_index('ix_activities_occurred_at', ['occurred_at'], unique=False)
+        batch_op.create_index('ix_activities_member_id_occurred_at_kind_week_start', ['member_id', 'occurred_at', 'kind', 'week_start'], unique=False)
+        batch_op.create_index('ix_activities_occurred_at_member_id_kind_week_start', ['occurred_at', 'member_id', 'kind', 'week_start'], unique=False)
 
     op.create_table('badges',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -87,8 +87,8 @@ def downgrade() -> None:
 
     op.drop_table('badges')
     with op.batch_alter_table('activities', schema=None) as batch_op:
-        batch_op.drop_index('ix_activities_occurred_at')
-        batch_op.drop_index('ix_activities_member_id_occurred_at')
+        batch_op.drop_index('ix_activities_occurred_at_member_id_kind_week_start')
+        batch_op.drop_index('ix_activities_member_id_occurred_at_kind_week_start')
         batch_op.drop_index('ix_activities_member_id_kind')
 
     op.drop_table('activities')

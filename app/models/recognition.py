@@ -53,9 +53,23 @@ class Activity(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("kind", "source_id", "member_id"),
         sa.CheckConstraint(_known("kind", ContributionKind), name="kind_known"),
-        sa.Index("ix_activities_member_id_occurred_at", "member_id", "occurred_at"),
+        # Both covering (kind and week_start included): analytics read a window of
+        # activities, per member or as a whole, from an index alone.
+        sa.Index(
+            "ix_activities_member_id_occurred_at_kind_week_start",
+            "member_id",
+            "occurred_at",
+            "kind",
+            "week_start",
+        ),
         sa.Index("ix_activities_member_id_kind", "member_id", "kind"),
-        sa.Index("ix_activities_occurred_at", "occurred_at"),
+        sa.Index(
+            "ix_activities_occurred_at_member_id_kind_week_start",
+            "occurred_at",
+            "member_id",
+            "kind",
+            "week_start",
+        ),
         AUTOINCREMENT,
     )
 
