@@ -58,5 +58,6 @@ test-postgres: install
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.challenges
+	$(BIN)/python -m bench.recognition
 
 check: lint typecheck test
