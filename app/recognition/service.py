@@ -6,6 +6,10 @@ Only when a row was inserted are the totals moved, atomically in SQL: `members.p
 the member's rows in `member_points` for the activity's week, month and all time. Taking a
 contribution back (a withdrawn work or vote, a deleted comment or post) deletes its row with
 RETURNING and moves the same totals back, so a repeat of that event changes nothing either.
+
+Moving `members.points` locks the member's row until commit, so one member's contributions
+are recorded one at a time: a count read after `record()` (the badges' "fifth event")
+sees every earlier contribution of that member, also under concurrent requests.
 """
 
 from __future__ import annotations
