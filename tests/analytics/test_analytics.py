@@ -51,9 +51,12 @@ def _event(
         )
         session.add(event)
         session.flush()
+        assert event.id is not None
         for member in going:
+            assert member.id is not None
             session.add(EventRsvp(event_id=event.id, member_id=member.id, status="going"))
         for member in present:
+            assert member.id is not None
             session.add(EventCheckIn(event_id=event.id, member_id=member.id))
         session.commit()
 
@@ -147,7 +150,8 @@ def test_members_cannot_read_analytics(app: FastAPI, client: TestClient, path: s
 
 
 def _ids(client: TestClient, path: str, headers: dict[str, str], **params: Any) -> list[Any]:
-    return client.get(path, params=params, headers=headers).json()["items"]
+    items: list[Any] = client.get(path, params=params, headers=headers).json()["items"]
+    return items
 
 
 def test_silent_members_are_those_without_a_recent_contribution(

@@ -241,8 +241,7 @@ def test_challenge_winners_earn_the_win_once_even_with_two_winning_works(
 
 def _series(client: TestClient, app: FastAPI, count: int) -> list[int]:
     headers = organizer(app)
-    body = {"repeat": {"frequency": "weekly", "count": count}}
-    first = create_challenge(client, headers, **body)
+    first = create_challenge(client, headers, repeat={"frequency": "weekly", "count": count})
     response = client.get(
         CHALLENGES, params={"series_id": first["id"], "limit": 100}, headers=headers
     )
