@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from app.core.clock import utcnow
 from app.models import ContributionKind, Event, EventCheckIn, EventRsvp, Member, Role
-from tests.factories import auth_headers, make_member
+from tests.factories import QueryCounter, auth_headers, make_member
 from tests.recognition.helpers import record
 
 ENGAGEMENT = "/api/v1/analytics/engagement"
@@ -235,3 +235,26 @@ def test_fading_members_fell_below_half_their_usual_rate(
         FADING, params={"limit": 1, "cursor": first["next_cursor"]}, headers=organizer
     )
     assert [i["member"]["id"] for i in rest.json()["items"]] == [gone.id]
+
+
+@pytest.mark.parametrize("path", [SILENT, FADING])
+def test_outreach_queries_do_not_grow_with_the_page(
+    app: FastAPI,
+    client: TestClient,
+    organizer: dict[str, str],
+    queries: QueryCounter,
+    path: str,
+) -> None:
+    now = utcnow()
+    for _ in range(4):
+        member = _member(app, now - timedelta(days=200))
+        for n in range(6):
+            record(app, member, Kind.POST, now - timedelta(days=40 + n))
+
+    def count(limit: int) -> int:
+        queries.reset()
+        response = client.get(path, params={"limit": limit}, headers=organizer)
+        assert len(response.json()["items"]) == limit
+        return queries.count
+
+    assert count(1) == count(4)
