@@ -129,7 +129,8 @@ def comment_created(session: Session, event: DomainEvent) -> None:
     if event.actor_id is None:
         return
     _record(event, session, Kind.COMMENT, "comment_id", event.actor_id)
-    if service.count_of(session, member_id=event.actor_id, kind=Kind.COMMENT) >= 10:
+    given = service.count_of(session, member_id=event.actor_id, kind=Kind.COMMENT)
+    if given >= badges.COMMENTS_NEEDED:
         at = event.occurred_at
         badges.award(
             session,
