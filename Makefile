@@ -59,5 +59,6 @@ bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.challenges
 	$(BIN)/python -m bench.conversation
+	$(BIN)/python -m bench.recognition
 
 check: lint typecheck test

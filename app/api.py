@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
 from app.challenges.router import router as challenges_router
 from app.conversation.router import router as conversation_router
@@ -12,6 +13,7 @@ from app.members.router import router as members_router
 from app.mentoring.router import router as mentoring_router
 from app.notifications.router import router as notifications_router
 from app.projects.router import router as projects_router
+from app.recognition.router import router as recognition_router
 from app.showcase.router import router as showcase_router
 from app.submissions.router import router as submissions_router
 from app.votes.router import router as votes_router
@@ -32,3 +34,5 @@ api_router.include_router(projects_router)
 api_router.include_router(mentoring_router)
 api_router.include_router(conversation_router)
 api_router.include_router(webhooks_router)
+api_router.include_router(recognition_router)
+api_router.include_router(analytics_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from app.members.schemas import MemberUpdate
 from app.mentoring import demo as mentoring_demo
 from app.models import Discipline, Member, Role
 from app.projects import demo as projects_demo
+from app.recognition import demo as recognition_demo
 
 DEMO_PASSWORD = "sanggar-demo"  # noqa: S105 - every demo account; say so in the README, never in production
 
@@ -129,6 +131,14 @@ def seed_community(
             challenges_demo.seed_challenges(session, rng, progress=progress)
             # Conversations need works to comment on.
             conversation_demo.seed_conversation(session, rng, progress=progress)
+            # The past last: it needs to know who contributed today.
+            joined_later = itertools.count(members_count)
+            recognition_demo.seed_history(
+                session,
+                rng,
+                add_member=lambda: _seed_member(session, fast, rng, next(joined_later)),
+                progress=progress,
+            )
         session.commit()
     return SeedSummary(members=members_count + 2)
 

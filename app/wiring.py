@@ -12,6 +12,7 @@ from app.inquiries import subscribers as inquiry_subscribers
 from app.mentoring import subscribers as mentoring_subscribers
 from app.notifications import subscribers as notification_subscribers
 from app.projects import subscribers as project_subscribers
+from app.recognition import subscribers as recognition_subscribers
 from app.submissions import subscribers as submission_subscribers
 from app.webhooks import dispatcher as webhook_dispatcher
 from app.webhooks import subscribers as webhook_subscribers
@@ -27,6 +28,7 @@ SUBSCRIBERS = (
     mentoring_subscribers,
     conversation_subscribers,
     webhook_subscribers,
+    recognition_subscribers,
 )
 # Periodic jobs register themselves on import too (see app.core.periodic).
 JOBS = (challenge_sweep, webhook_dispatcher)

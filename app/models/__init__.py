@@ -48,6 +48,14 @@ from app.models.project import (
     ProjectTask,
     TaskStatus,
 )
+from app.models.recognition import (
+    Activity,
+    Badge,
+    BadgeKind,
+    ContributionKind,
+    MemberPoints,
+    PeriodKind,
+)
 from app.models.webhook import (
     DeliveryStatus,
     Webhook,
@@ -59,13 +67,17 @@ from app.models.webhook import (
 
 __all__ = [
     "ROLE_RANK",
+    "Activity",
     "Announcement",
     "AuthSession",
+    "Badge",
+    "BadgeKind",
     "CalendarFeedToken",
     "CaseStatus",
     "Challenge",
     "ChallengeParticipant",
     "Comment",
+    "ContributionKind",
     "DeliveryStatus",
     "Discipline",
     "Event",
@@ -81,6 +93,7 @@ __all__ = [
     "Invitation",
     "License",
     "Member",
+    "MemberPoints",
     "MemberTag",
     "MembershipStatus",
     "MentorProfile",
@@ -88,6 +101,7 @@ __all__ = [
     "Mentorship",
     "MentorshipStatus",
     "Notification",
+    "PeriodKind",
     "PersonalAccessToken",
     "Post",
     "ProgressUpdate",

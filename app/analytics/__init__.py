@@ -1,0 +1,1 @@
+"""Engagement analytics for organizers, read from the recognition activity log."""

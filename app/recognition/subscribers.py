@@ -1,0 +1,250 @@
+"""Contributions earn points and badges: one subscriber per domain event that carries one.
+
+Every handler is safe to run twice for the same event: activities and automatic badges
+are inserted with ON CONFLICT DO NOTHING and totals move only for rows actually inserted.
+Withdrawals (a work, a vote) and deletions (a comment, a post) take the points back; a
+badge once earned stays.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.core.events import DomainEvent, subscribe
+from app.models import Challenge, ContributionKind, Event, Project, Submission
+from app.notifications.service import notify
+from app.recognition import badges, service
+
+Kind = ContributionKind
+
+
+def _day(at: datetime) -> str:
+    return f"{at:%Y-%m-%d}"
+
+
+def _record(event: DomainEvent, session: Session, kind: Kind, source: str, member: int) -> bool:
+    recorded = service.record(
+        session,
+        member_id=member,
+        kind=kind,
+        source_id=event.data[source],
+        occurred_at=event.occurred_at,
+    )
+    return recorded is not None
+
+
+# --- challenges ----------------------------------------------------------------------------
+
+
+@subscribe("submission.created")
+def submission_created(session: Session, event: DomainEvent) -> None:
+    submission = session.get(Submission, event.data["submission_id"])
+    if submission is None:  # withdrawn before a retried event came back
+        return
+    _record(event, session, Kind.SUBMISSION, "submission_id", submission.member_id)
+    at = event.occurred_at
+    badges.award(
+        session,
+        member_id=submission.member_id,
+        code=badges.FIRST_SUBMISSION,
+        reason=f"first submission: '{submission.title}', {_day(at)}",
+        at=at,
+    )
+    _check_streak(session, submission, at=at)
+
+
+def _check_streak(session: Session, submission: Submission, *, at: datetime) -> None:
+    challenge = session.get(Challenge, submission.challenge_id)
+    if challenge is None or challenge.series_id is None:
+        return
+    run = badges.weekly_streak(
+        session, member_id=submission.member_id, series_id=challenge.series_id
+    )
+    if run is None:
+        return
+    titles = ", ".join(f"'{c.title}'" for c in run)
+    badges.award(
+        session,
+        member_id=submission.member_id,
+        code=badges.WEEKLY_STREAK,
+        reason=f"four weekly challenges in a row: {titles}, {_day(at)}",
+        at=at,
+    )
+
+
+@subscribe("submission.withdrawn")
+def submission_withdrawn(session: Session, event: DomainEvent) -> None:
+    service.retract(session, kind=Kind.SUBMISSION, source_id=event.data["submission_id"])
+
+
+@subscribe("vote.cast")
+def vote_cast(session: Session, event: DomainEvent) -> None:
+    # A member votes once per work: the work identifies the vote.
+    _record(event, session, Kind.VOTE, "submission_id", event.data["member_id"])
+
+
+@subscribe("vote.withdrawn")
+def vote_withdrawn(session: Session, event: DomainEvent) -> None:
+    service.retract(
+        session,
+        kind=Kind.VOTE,
+        source_id=event.data["submission_id"],
+        member_id=event.data["member_id"],
+    )
+
+
+@subscribe("challenge.closed")
+def challenge_closed(session: Session, event: DomainEvent) -> None:
+    challenge = session.get(Challenge, event.data["challenge_id"])
+    if challenge is None:
+        return
+    winners = session.exec(
+        select(Submission)
+        .where(Submission.challenge_id == challenge.id, col(Submission.is_winner).is_(True))
+        .order_by(col(Submission.vote_count).desc(), col(Submission.id))
+    ).all()
+    at = event.occurred_at
+    seen: set[int] = set()
+    for work in winners:
+        if work.member_id in seen:  # a member with two winning works wins the challenge once
+            continue
+        seen.add(work.member_id)
+        _record(event, session, Kind.CHALLENGE_WIN, "challenge_id", work.member_id)
+        badges.award(
+            session,
+            member_id=work.member_id,
+            code=badges.CHALLENGE_WINNER,
+            reason=f"challenge winner: '{work.title}' in '{challenge.title}', {_day(at)}",
+            at=at,
+        )
+
+
+# --- conversation (comments, posts, threads, ideas) ----------------------------------------
+
+
+@subscribe("comment.created")
+def comment_created(session: Session, event: DomainEvent) -> None:
+    if event.actor_id is None:
+        return
+    _record(event, session, Kind.COMMENT, "comment_id", event.actor_id)
+    given = service.count_of(session, member_id=event.actor_id, kind=Kind.COMMENT)
+    if given >= badges.COMMENTS_NEEDED:
+        at = event.occurred_at
+        badges.award(
+            session,
+            member_id=event.actor_id,
+            code=badges.TEN_COMMENTS,
+            reason=f"ten comments on members' works, the tenth on {_day(at)}",
+            at=at,
+        )
+
+
+@subscribe("comment.deleted")
+def comment_deleted(session: Session, event: DomainEvent) -> None:
+    service.retract(session, kind=Kind.COMMENT, source_id=event.data["comment_id"])
+
+
+@subscribe("post.created")
+def post_created(session: Session, event: DomainEvent) -> None:
+    if event.actor_id is not None:
+        _record(event, session, Kind.POST, "post_id", event.actor_id)
+
+
+@subscribe("post.deleted")
+def post_deleted(session: Session, event: DomainEvent) -> None:
+    service.retract(session, kind=Kind.POST, source_id=event.data["post_id"])
+
+
+@subscribe("thread.created")
+def thread_created(session: Session, event: DomainEvent) -> None:
+    if event.actor_id is not None:
+        _record(event, session, Kind.THREAD, "thread_id", event.actor_id)
+
+
+@subscribe("idea.created")
+def idea_created(session: Session, event: DomainEvent) -> None:
+    if event.actor_id is not None:
+        _record(event, session, Kind.IDEA, "idea_id", event.actor_id)
+
+
+# --- events, projects, mentoring -----------------------------------------------------------
+
+
+@subscribe("event.attended")
+def event_attended(session: Session, event: DomainEvent) -> None:
+    member_id = event.data["member_id"]
+    _record(event, session, Kind.EVENT_ATTENDED, "event_id", member_id)
+    attended = service.count_of(session, member_id=member_id, kind=Kind.EVENT_ATTENDED)
+    if attended < badges.EVENTS_NEEDED:
+        return
+    happening = session.get(Event, event.data["event_id"])
+    title = happening.title if happening is not None else "an event"
+    at = event.occurred_at
+    badges.award(
+        session,
+        member_id=member_id,
+        code=badges.FIVE_EVENTS,
+        reason=f"five events attended, the fifth: '{title}', {_day(at)}",
+        at=at,
+    )
+
+
+@subscribe("task.completed")
+def task_completed(session: Session, event: DomainEvent) -> None:
+    _record(event, session, Kind.TASK_DONE, "task_id", event.data["member_id"])
+
+
+@subscribe("project.update_posted")
+def project_update_posted(session: Session, event: DomainEvent) -> None:
+    if event.actor_id is not None:
+        _record(event, session, Kind.PROJECT_UPDATE, "update_id", event.actor_id)
+
+
+@subscribe("project.completed")
+def project_completed(session: Session, event: DomainEvent) -> None:
+    project = session.get(Project, event.data["project_id"])
+    title = project.title if project is not None else "a project"
+    at = event.occurred_at
+    for member_id in event.data["member_ids"]:
+        badges.award(
+            session,
+            member_id=member_id,
+            code=badges.PROJECT_COMPLETED,
+            reason=f"project completed: '{title}', {_day(at)}",
+            at=at,
+        )
+
+
+@subscribe("mentorship.completed")
+def mentorship_completed(session: Session, event: DomainEvent) -> None:
+    at = event.occurred_at
+    for role, member_id in (
+        ("mentor", event.data["mentor_id"]),
+        ("mentee", event.data["mentee_id"]),
+    ):
+        _record(event, session, Kind.MENTORSHIP_COMPLETED, "mentorship_id", member_id)
+        badges.award(
+            session,
+            member_id=member_id,
+            code=badges.FIRST_MENTORSHIP,
+            reason=f"first mentorship completed as {role}, {_day(at)}",
+            at=at,
+        )
+
+
+# --- telling the member --------------------------------------------------------------------
+
+
+@subscribe("badge.awarded")
+def tell_member_of_badge(session: Session, event: DomainEvent) -> None:
+    award = event.data["kind"] == "award"
+    notify(
+        session,
+        member_id=event.data["member_id"],
+        type="badge.awarded",
+        title=f"{'Award' if award else 'Badge'}: {event.data['title']}",
+        body="See it on your profile's badges.",
+        badge_id=event.data["badge_id"],
+    )

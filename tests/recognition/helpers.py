@@ -1,0 +1,81 @@
+"""Recognition test data: domain events published as the features publish them, and
+activities recorded at chosen times (for periods and analytics)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlmodel import Session, col, select
+
+from app.core import events
+from app.core.events import DomainEvent, Subscriber
+from app.models import Activity, Badge, ContributionKind, Member
+from app.recognition import service
+
+_sources = iter(range(1_000_000, 2_000_000))
+
+
+def publish(app: FastAPI, event_type: str, *, actor_id: int | None = None, **data: Any) -> None:
+    """Publishes a domain event in its own committed transaction, as a request would."""
+    with Session(app.state.engine) as session:
+        events.publish(session, event_type, actor_id=actor_id, **data)
+        session.commit()
+
+
+def deliver(
+    app: FastAPI,
+    subscriber: Subscriber,
+    event_type: str,
+    *,
+    actor_id: int | None = None,
+    **data: Any,
+) -> None:
+    """Hands an event to one recognition subscriber only (the other features' subscribers
+    would look for rows these tests do not create)."""
+    with Session(app.state.engine) as session:
+        subscriber(session, DomainEvent(type=event_type, data=data, actor_id=actor_id))
+        session.commit()
+
+
+def record(
+    app: FastAPI,
+    member: Member | int,
+    kind: ContributionKind,
+    at: datetime,
+    *,
+    source_id: int | None = None,
+) -> None:
+    member_id = member if isinstance(member, int) else member.id
+    assert member_id is not None
+    with Session(app.state.engine) as session:
+        service.record(
+            session,
+            member_id=member_id,
+            kind=kind,
+            source_id=next(_sources) if source_id is None else source_id,
+            occurred_at=at,
+        )
+        session.commit()
+
+
+def activities(session: Session, member_id: int | None) -> list[Activity]:
+    session.rollback()  # a fresh snapshot: the read transaction may predate the writes
+    return list(session.exec(select(Activity).where(Activity.member_id == member_id)))
+
+
+def badge_codes(session: Session, member_id: int | None) -> list[str | None]:
+    session.rollback()  # a fresh snapshot: the read transaction may predate the writes
+    return list(
+        session.exec(select(Badge.code).where(Badge.member_id == member_id).order_by(col(Badge.id)))
+    )
+
+
+def points_of(session: Session, member_id: int | None) -> int:
+    session.rollback()  # a fresh snapshot: the read transaction may predate the writes
+    points: int = session.execute(
+        sa.select(col(Member.points)).where(col(Member.id) == member_id)
+    ).scalar_one()
+    return points

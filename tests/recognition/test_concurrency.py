@@ -1,0 +1,40 @@
+"""Contributions arriving at the same moment: totals and count-based badges stay exact."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx2 as httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.events.helpers import EVENTS, create_event, organizer_headers
+from tests.factories import make_member
+from tests.recognition.helpers import activities, badge_codes, points_of
+
+
+def test_concurrent_check_ins_earn_exact_points_and_the_five_events_badge_once(
+    live: str, client: TestClient, app: FastAPI, session: Session
+) -> None:
+    organizer = organizer_headers(app)
+    events = [create_event(client, organizer) for _ in range(5)]
+    member = make_member(app)
+
+    def check_in(event_id: int) -> int:
+        with httpx.Client(base_url=live, timeout=60) as http:
+            response = http.post(
+                f"{EVENTS}/{event_id}/check-ins", json={"member_id": member.id}, headers=organizer
+            )
+            return response.status_code
+
+    # Every event twice, all at once: five check-ins and five repeats.
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(check_in, [e["id"] for e in events] * 2))
+
+    assert sorted(statuses) == [200] * 5 + [201] * 5
+    assert len(activities(session, member.id)) == 5
+    assert points_of(session, member.id) == 25
+    # Each contribution locks the member's row when it moves the points, so the count
+    # that follows sees every earlier one: the fifth always finds five.
+    assert badge_codes(session, member.id) == ["five_events_attended"]

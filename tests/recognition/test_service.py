@@ -1,0 +1,297 @@
+"""Points and badges follow contributions exactly once, retries of an event included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from app.core import events
+from app.core.events import DomainEvent
+from app.models import (
+    Challenge,
+    ContributionKind,
+    MemberPoints,
+    Notification,
+    Role,
+    Submission,
+)
+from app.recognition import subscribers
+from tests.challenges.helpers import CHALLENGES, create_challenge, organizer, submit
+from tests.factories import make_member, member_with_headers
+from tests.recognition.helpers import activities, badge_codes, deliver, points_of, publish
+
+
+@pytest.fixture
+def awarded() -> Iterator[list[DomainEvent]]:
+    seen: list[DomainEvent] = []
+
+    def record(_session: Session, event: DomainEvent) -> None:
+        if event.type == "badge.awarded":
+            seen.append(event)
+
+    events.subscribe("badge.awarded")(record)
+    yield seen
+    events._subscribers["badge.awarded"].remove(record)
+
+
+def test_a_submission_earns_points_and_the_first_submission_badge_once_even_if_retried(
+    app: FastAPI, client: TestClient, session: Session, awarded: list[DomainEvent]
+) -> None:
+    challenge = create_challenge(client, organizer(app))
+    author, headers = member_with_headers(app)
+    work = submit(client, challenge["id"], headers, title="Hujan di Bandung")
+
+    # The same domain event delivered again changes nothing.
+    publish(
+        app,
+        "submission.created",
+        actor_id=author.id,
+        challenge_id=challenge["id"],
+        submission_id=work["id"],
+    )
+
+    assert [(a.kind, a.source_id, a.points) for a in activities(session, author.id)] == [
+        ("submission", work["id"], 10)
+    ]
+    assert points_of(session, author.id) == 10
+    assert badge_codes(session, author.id) == ["first_submission"]
+    assert len(awarded) == 1
+    event = awarded[0]
+    assert event.actor_id is None
+    assert set(event.data) == {"member_id", "badge_id", "kind", "code", "title"}
+    assert event.data["member_id"] == author.id
+    assert (event.data["kind"], event.data["code"]) == ("automatic", "first_submission")
+    badges = client.get(f"/api/v1/members/{author.id}/badges").json()["items"]
+    assert badges[0]["reason"].startswith("first submission: 'Hujan di Bandung', 20")
+    notes = session.exec(select(Notification.type).where(Notification.member_id == author.id)).all()
+    assert notes.count("badge.awarded") == 1
+
+
+def test_withdrawing_a_work_takes_its_points_back_once_and_keeps_the_badge(
+    app: FastAPI, client: TestClient, session: Session
+) -> None:
+    challenge = create_challenge(client, organizer(app))
+    author, headers = member_with_headers(app)
+    work = submit(client, challenge["id"], headers)
+    assert client.delete(f"/api/v1/submissions/{work['id']}", headers=headers).status_code == 204
+    publish(
+        app,
+        "submission.withdrawn",
+        actor_id=author.id,
+        challenge_id=challenge["id"],
+        submission_id=work["id"],
+    )
+
+    assert activities(session, author.id) == []
+    assert points_of(session, author.id) == 0
+    rows = session.exec(select(MemberPoints).where(MemberPoints.member_id == author.id)).all()
+    assert {(row.period_kind, row.points) for row in rows} == {
+        ("week", 0),
+        ("month", 0),
+        ("all", 0),
+    }
+    assert badge_codes(session, author.id) == ["first_submission"]
+
+
+def test_votes_count_once_per_work_and_a_withdrawal_takes_only_that_voters_point(
+    app: FastAPI, session: Session
+) -> None:
+    first, second = make_member(app), make_member(app)
+    for voter in (first, second, first):
+        publish(
+            app,
+            "vote.cast",
+            actor_id=voter.id,
+            challenge_id=1,
+            submission_id=77,
+            member_id=voter.id,
+        )
+    for _ in range(2):
+        publish(
+            app,
+            "vote.withdrawn",
+            actor_id=first.id,
+            challenge_id=1,
+            submission_id=77,
+            member_id=first.id,
+        )
+
+    assert (points_of(session, first.id), points_of(session, second.id)) == (0, 1)
+    assert [a.kind for a in activities(session, second.id)] == ["vote"]
+
+
+def test_ten_comments_earn_the_badge_once_and_a_deleted_comment_loses_its_points(
+    app: FastAPI, session: Session, awarded: list[DomainEvent]
+) -> None:
+    commenter = make_member(app)
+    for comment_id in [*range(1, 11), 10, 11]:
+        publish(
+            app,
+            "comment.created",
+            actor_id=commenter.id,
+            comment_id=comment_id,
+            submission_id=5,
+            submission_author_id=99,
+        )
+    assert points_of(session, commenter.id) == 11 * 2
+    assert badge_codes(session, commenter.id) == ["ten_comments"]
+    assert len(awarded) == 1
+
+    publish(app, "comment.deleted", comment_id=3)
+    publish(app, "comment.deleted", comment_id=3)
+    assert points_of(session, commenter.id) == 10 * 2
+    assert badge_codes(session, commenter.id) == ["ten_comments"]
+
+
+def test_posts_threads_and_ideas_earn_their_points(app: FastAPI, session: Session) -> None:
+    writer = make_member(app)
+    publish(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
+    publish(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
+    publish(app, "thread.created", actor_id=writer.id, thread_id=1)
+    publish(app, "idea.created", actor_id=writer.id, idea_id=1, title="A zine library")
+    assert points_of(session, writer.id) == 2 + 2 + 3
+    publish(app, "post.deleted", post_id=1)
+    assert sorted(a.kind for a in activities(session, writer.id)) == ["idea", "thread"]
+
+
+def test_the_fifth_event_attended_earns_the_badge(app: FastAPI, session: Session) -> None:
+    member = make_member(app)
+    for event_id in [1, 2, 3, 4, 4]:
+        publish(app, "event.attended", actor_id=member.id, event_id=event_id, member_id=member.id)
+    assert badge_codes(session, member.id) == []
+    publish(app, "event.attended", actor_id=member.id, event_id=5, member_id=member.id)
+    assert badge_codes(session, member.id) == ["five_events_attended"]
+    assert points_of(session, member.id) == 5 * 5
+
+
+def test_project_and_mentoring_contributions(app: FastAPI, session: Session) -> None:
+    mentor, mentee, helper = make_member(app), make_member(app), make_member(app)
+    for _ in range(2):
+        deliver(
+            app,
+            subscribers.mentorship_completed,
+            "mentorship.completed",
+            actor_id=mentor.id,
+            mentorship_id=8,
+            mentor_id=mentor.id,
+            mentee_id=mentee.id,
+        )
+        deliver(
+            app,
+            subscribers.task_completed,
+            "task.completed",
+            actor_id=mentor.id,
+            project_id=1,
+            task_id=4,
+            member_id=helper.id,
+        )
+        deliver(
+            app,
+            subscribers.project_update_posted,
+            "project.update_posted",
+            actor_id=helper.id,
+            project_id=1,
+            update_id=6,
+        )
+        deliver(
+            app,
+            subscribers.project_completed,
+            "project.completed",
+            actor_id=mentor.id,
+            project_id=1,
+            member_ids=[helper.id, mentee.id],
+        )
+    assert (points_of(session, mentor.id), points_of(session, mentee.id)) == (15, 15)
+    assert points_of(session, helper.id) == 3 + 2
+    assert badge_codes(session, mentor.id) == ["first_mentorship_completed"]
+    assert badge_codes(session, mentee.id) == ["first_mentorship_completed", "project_completed"]
+    assert badge_codes(session, helper.id) == ["project_completed"]
+
+
+def test_challenge_winners_earn_the_win_once_even_with_two_winning_works(
+    app: FastAPI, client: TestClient, session: Session
+) -> None:
+    challenge = create_challenge(client, organizer(app), max_submissions_per_member=2)
+    winner, winner_headers = member_with_headers(app)
+    other, other_headers = member_with_headers(app)
+    works = [
+        submit(client, challenge["id"], winner_headers, title="Senja"),
+        submit(client, challenge["id"], winner_headers, title="Fajar"),
+        submit(client, challenge["id"], other_headers, title="Kabut"),
+    ]
+    with Session(app.state.engine) as writer:
+        writer.execute(
+            sa.update(Submission)
+            .where(col(Submission.id).in_([works[0]["id"], works[1]["id"]]))
+            .values(is_winner=True)
+        )
+        writer.commit()
+    for _ in range(2):
+        publish(app, "challenge.closed", challenge_id=challenge["id"], phase="closed")
+
+    assert points_of(session, winner.id) == 2 * 10 + 50
+    assert points_of(session, other.id) == 10
+    assert badge_codes(session, winner.id) == ["first_submission", "challenge_winner"]
+
+
+def _series(client: TestClient, app: FastAPI, count: int) -> list[int]:
+    headers = organizer(app)
+    first = create_challenge(client, headers, repeat={"frequency": "weekly", "count": count})
+    response = client.get(
+        CHALLENGES, params={"series_id": first["id"], "limit": 100}, headers=headers
+    )
+    ids = [c["id"] for c in response.json()["items"]]
+    assert len(ids) == count
+    return sorted(ids)
+
+
+def _enter(app: FastAPI, member_id: int, challenge_id: int) -> None:
+    """A work in a challenge that is not open yet (put in place directly), announced."""
+    with Session(app.state.engine) as writer:
+        work = Submission(
+            challenge_id=challenge_id, member_id=member_id, title=f"Week {challenge_id}"
+        )
+        writer.add(work)
+        writer.flush()
+        events.publish(
+            writer,
+            "submission.created",
+            actor_id=member_id,
+            challenge_id=challenge_id,
+            submission_id=work.id,
+        )
+        writer.commit()
+
+
+@pytest.mark.parametrize(
+    ("entered", "earned"),
+    [([0, 1, 2, 3], True), ([0, 1, 3, 4], False), ([1, 2, 3, 4], True), ([0, 1, 2], False)],
+)
+def test_four_weekly_challenges_in_a_row_earn_the_streak_badge(
+    app: FastAPI, client: TestClient, session: Session, entered: list[int], earned: bool
+) -> None:
+    series = _series(client, app, 5)
+    member = make_member(app)
+    for index in entered:
+        _enter(app, member.id, series[index])  # type: ignore[arg-type]
+    assert ("weekly_streak_4" in badge_codes(session, member.id)) is earned
+
+
+def test_a_monthly_series_never_earns_the_weekly_streak(
+    app: FastAPI, client: TestClient, session: Session
+) -> None:
+    headers = organizer(app)
+    first = create_challenge(client, headers, repeat={"frequency": "monthly", "count": 4})
+    series = session.exec(
+        select(Challenge.id).where(Challenge.series_id == first["id"]).order_by(col(Challenge.id))
+    ).all()
+    member = make_member(app, role=Role.MEMBER)
+    for challenge_id in series:
+        _enter(app, member.id, challenge_id)  # type: ignore[arg-type]
+    assert badge_codes(session, member.id) == ["first_submission"]
+    assert [a.kind for a in activities(session, member.id)] == [ContributionKind.SUBMISSION] * 4
