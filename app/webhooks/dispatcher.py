@@ -31,20 +31,18 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session, col
 
-from app.core import periodic
+from app.core import events, periodic
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
 from app.core.db import rows_affected
 from app.core.jsonutil import dumps
 from app.models import (
     DeliveryStatus,
-    Role,
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
 )
-from app.notifications import service as notifications
 from app.webhooks import sender
 
 log = structlog.get_logger("sanggar.webhooks")
@@ -231,14 +229,7 @@ def _count_failure(session: Session, settings: Settings, *, claimed: Claimed) ->
     )
     if rows_affected(disabled) == 1:
         log.warning("webhook_disabled", webhook_id=claimed.webhook_id, url=claimed.url)
-        notifications.notify_role(
-            session,
-            roles=[Role.ADMIN],
-            type="webhook.disabled",
-            title="A webhook was disabled: it keeps failing",
-            body=f"{claimed.url}: {reason} Fix the receiver, then set it active again.",
-            webhook_id=claimed.webhook_id,
-        )
+        events.publish(session, "webhook.disabled", webhook_id=claimed.webhook_id, reason=reason)
 
 
 def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PER_RUN) -> int:

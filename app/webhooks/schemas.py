@@ -3,7 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.core.pagination import Page
 from app.core.types import Line, WebUrl
@@ -71,6 +78,13 @@ class WebhookUpdate(BaseModel):
     events: EventTypes | None = None
     secret: Secret | None = Field(default=None, description="A new signing secret (rotation).")
     active: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null(self) -> WebhookUpdate:
+        nulled = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null")
+        return self
 
 
 _PUBLIC_EXAMPLE: dict[str, Any] = {

@@ -101,7 +101,7 @@ def get_webhook(session: Session, *, webhook_id: int, lock: bool = False) -> Web
 def update_webhook(
     session: Session, settings: Settings, *, webhook: Webhook, changes: WebhookUpdate
 ) -> Webhook:
-    sent = changes.model_dump(exclude_unset=True, exclude_none=True)
+    sent = changes.model_dump(exclude_unset=True)
     if "url" in sent:
         check_url(sent["url"], settings)
     if "events" in sent:

@@ -5,6 +5,8 @@ and one `webhook_deliveries` row per subscribed webhook (one INSERT … SELECT, 
 webhooks there are) are written on the caller's session: they are committed exactly when
 the change is. Nothing is sent here; the dispatcher sends what is due (app/webhooks/dispatcher).
 A type nobody subscribes to costs one indexed query.
+
+`webhook.disabled` (published by the dispatcher) notifies the admins.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.core.events import DomainEvent, subscribe
+from app.models import Role, Webhook
+from app.notifications import service as notifications
 from app.webhooks import service
 from app.webhooks.payloads import EVENT_TYPES, PAYLOADS
 
@@ -24,3 +28,18 @@ def record_deliveries(session: Session, event: DomainEvent) -> None:
     if data is None:  # the resource is gone already: there is nothing to tell
         return
     service.enqueue(session, event_type=event.type, data=data.model_dump(mode="json"))
+
+
+@subscribe("webhook.disabled")
+def notify_admins_of_disabled_webhook(session: Session, event: DomainEvent) -> None:
+    """Every admin hears that an integration stopped receiving events, and why."""
+    webhook = session.get(Webhook, event.data["webhook_id"])
+    url = webhook.url if webhook is not None else f"webhook {event.data['webhook_id']}"
+    notifications.notify_role(
+        session,
+        roles=[Role.ADMIN],
+        type="webhook.disabled",
+        title="A webhook was disabled: it keeps failing",
+        body=f"{url}: {event.data['reason']} Fix the receiver, then set it active again.",
+        webhook_id=event.data["webhook_id"],
+    )

@@ -20,7 +20,14 @@ from tests.factories import auth_headers, make_member
 from tests.webhooks.conftest import Receiver, make_webhook
 
 WEBHOOKS = "/api/v1/webhooks"
-REFUSED = ["http://10.0.0.1/", "http://localhost/", "http://169.254.169.254/latest/meta-data"]
+REFUSED = [
+    "http://10.0.0.1/",
+    "http://localhost/",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::ffff:127.0.0.1]:8000/",
+    "http://0.0.0.0/",
+    "https://[fd00::1]/",
+]
 
 
 @pytest.fixture
@@ -138,3 +145,23 @@ def test_the_connection_goes_to_the_checked_address_with_the_original_host(
     assert request.headers["Host"] == "bot.example.org:8443"
     assert request.extensions["sni_hostname"] == "bot.example.org"
     assert public_dns == ["bot.example.org", "bot.example.org"]  # at registration and send
+
+
+def test_an_ipv6_target_is_connected_to_by_its_address(
+    app: FastAPI,
+    engine: Engine,
+    settings: Settings,
+    admin: Member,
+    monkeypatch: pytest.MonkeyPatch,
+    no_traffic: list[httpx.Request],
+) -> None:
+    address = ipaddress.ip_address("2606:2800:220:1:248:1893:25c8:1946")
+    monkeypatch.setattr(safety, "resolve", lambda _host, _port: [address])
+    make_webhook(app, settings, admin, url="https://v6.example.org/hook", events=["member.joined"])
+    make_member(app)
+
+    with Session(engine) as session:
+        dispatcher.dispatch(session, settings)
+
+    [request] = no_traffic
+    assert request.url.host == str(address) and request.headers["Host"] == "v6.example.org"
