@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass
 
@@ -120,7 +119,9 @@ def seed_community(
             task = progress.add_task("Members", total=members_count + 2)
             _seed_staff(session, fast)
             progress.advance(task, 2)
-            for index in range(members_count):
+            # A fifth join after today's activities: recognition's quiet members (below).
+            quiet = members_count // 5
+            for index in range(members_count - quiet):
                 _seed_member(session, fast, rng, index)
                 progress.advance(task)
             # The calendar needs the members in place: they RSVP and attend.
@@ -132,13 +133,14 @@ def seed_community(
             # Conversations need works to comment on.
             conversation_demo.seed_conversation(session, rng, progress=progress)
             # The past last: it needs to know who contributed today.
-            joined_later = itertools.count(members_count)
+            late = range(members_count - quiet, members_count)
             recognition_demo.seed_history(
                 session,
                 rng,
-                add_member=lambda: _seed_member(session, fast, rng, next(joined_later)),
+                quiet=[_seed_member(session, fast, rng, index) for index in late],
                 progress=progress,
             )
+            progress.advance(task, quiet)
         session.commit()
     return SeedSummary(members=members_count + 2)
 

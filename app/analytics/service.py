@@ -213,6 +213,15 @@ def _counts(now: datetime) -> sa.Select[int, int, int]:
     )
 
 
+def _counts_of(
+    session: Session, *, now: datetime, member_ids: Sequence[int | None]
+) -> dict[int, tuple[int, int]]:
+    if not member_ids:
+        return {}
+    rows = session.execute(_counts(now).where(col(Activity.member_id).in_(member_ids))).all()
+    return {member_id: (recent, prior) for member_id, recent, prior in rows}
+
+
 def fading_members(
     session: Session, *, now: datetime, params: PageParams
 ) -> tuple[list[Fading], str | None]:
@@ -226,16 +235,7 @@ def fading_members(
     statement = select(Member).where(community(), col(Member.id).in_(fading_ids))
     page, next_cursor = paginate(session, statement, keys=[asc(Member.id)], params=params)
     ids = [m.id for m in page]
-    numbers = (
-        {
-            member_id: (r, p)
-            for member_id, r, p in session.execute(
-                _counts(now).where(col(Activity.member_id).in_(ids))
-            ).all()
-        }
-        if ids
-        else {}
-    )
+    numbers = _counts_of(session, now=now, member_ids=ids)
     last = _last_contributions(session, ids)
     items = [
         Fading(

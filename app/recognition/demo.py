@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -47,26 +46,27 @@ def seed_history(
     session: Session,
     rng: random.Random,
     *,
-    add_member: Callable[[], Member],
+    quiet: list[Member],
     progress: Progress,
 ) -> dict[str, int]:
     """Records the past of every community member; returns how many members of each kind.
 
-    Everyone the other demo parts involved today is a regular or fading. The quiet ones
-    (lapsed, readers who never contributed, newcomers) are members who joined the demo
-    after today's events, from `add_member`: one for every five members.
+    Everyone the other demo parts involved today is a regular or fading. The `quiet`
+    members, who joined the demo after today's events, become in turn lapsed, readers who
+    never contributed, and newcomers.
     """
     now = utcnow()
-    crowd = list(
-        session.exec(
-            select(Member)
-            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
-            .order_by(col(Member.id))
-        )
+    quiet_ids = {m.id for m in quiet}
+    crowd = session.exec(
+        select(Member)
+        .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
+        .order_by(col(Member.id))
     )
-    cast = [(m, "regular" if rng.random() < 0.7 else "fading") for m in crowd]
-    quiet = ["lapsed", "reader", "newcomer"]
-    cast += [(add_member(), quiet[n % 3]) for n in range(max(3, len(crowd) // 5))]
+    cast = [
+        (m, "regular" if rng.random() < 0.7 else "fading") for m in crowd if m.id not in quiet_ids
+    ]
+    personas = ["lapsed", "reader", "newcomer"]
+    cast += [(member, personas[n % 3]) for n, member in enumerate(quiet)]
     sources = itertools.count(-1, -1)
     entries: list[service.PastContribution] = []
     story: dict[str, int] = {}
