@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from app.anthologies.router import cards_router as anthology_cards_router
+from app.anthologies.router import router as anthologies_router
 from app.auth.router import router as auth_router
 from app.challenges.router import router as challenges_router
 from app.events.router import router as events_router
@@ -28,3 +30,5 @@ api_router.include_router(showcase_router)
 api_router.include_router(inquiries_router)
 api_router.include_router(projects_router)
 api_router.include_router(mentoring_router)
+api_router.include_router(anthologies_router)
+api_router.include_router(anthology_cards_router)

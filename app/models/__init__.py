@@ -1,5 +1,6 @@
 """Every table, imported in one place: the registry Alembic and the tests need."""
 
+from app.models.anthology import Anthology, AnthologyEntry, AnthologyStatus
 from app.models.auth import AuthSession, Invitation, PersonalAccessToken, RefreshToken
 from app.models.challenge import (
     Challenge,
@@ -38,6 +39,9 @@ from app.models.project import (
 
 __all__ = [
     "ROLE_RANK",
+    "Anthology",
+    "AnthologyEntry",
+    "AnthologyStatus",
     "AuthSession",
     "CalendarFeedToken",
     "Challenge",
