@@ -10,6 +10,7 @@ from rich.progress import Progress
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.anthologies import demo as anthologies_demo
 from app.challenges import demo as challenges_demo
 from app.core.config import Settings
 from app.events import demo as events_demo
@@ -126,6 +127,8 @@ def seed_community(
             mentoring_demo.seed_mentoring(session, rng, progress=progress)
             # Challenges need members to enter works and vote.
             challenges_demo.seed_challenges(session, rng, progress=progress)
+            # The anthology collects the closed writing challenges' winners.
+            anthologies_demo.seed_anthology(session, progress=progress)
         session.commit()
     return SeedSummary(members=members_count + 2)
 

@@ -65,7 +65,11 @@ def test_challenge_winners_are_collected_with_ties_at_the_cut_off(
 ) -> None:
     headers = organizer(app)
     challenge, works, _ = closed_challenge(
-        client, app, headers, [1, 3, 1, 0, 2], consents=[True, True, True, True, False],
+        client,
+        app,
+        headers,
+        [1, 3, 1, 0, 2],
+        consents=[True, True, True, True, False],
         winners_count=3,
     )
     body = create(client, headers, challenge_ids=[challenge["id"]])
