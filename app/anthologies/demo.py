@@ -15,7 +15,15 @@ from app.anthologies.schemas import AnthologyCreate, EntryInput
 from app.challenges import service as challenges
 from app.challenges.schemas import ChallengePhase
 from app.core.clock import utcnow
-from app.models import Anthology, Challenge, Discipline, Member, Role, Submission
+from app.models import (
+    Anthology,
+    AnthologyStatus,
+    Challenge,
+    Discipline,
+    Member,
+    Role,
+    Submission,
+)
 
 TITLE = "Cerita Hujan: the community's flash fiction"
 DESCRIPTION = (
@@ -56,7 +64,7 @@ def seed_anthology(session: Session, *, progress: Progress) -> int:
     noted = next((i for i in winners if i in consenting), None)
     entries = [EntryInput(submission_id=i, editor_note=NOTE if i == noted else "") for i in winners]
     data = AnthologyCreate(
-        title=TITLE, description=DESCRIPTION, status="published", entries=entries
+        title=TITLE, description=DESCRIPTION, status=AnthologyStatus.PUBLISHED, entries=entries
     )
     service.create_anthology(session, organizer=editor, data=data)
     progress.advance(task)
