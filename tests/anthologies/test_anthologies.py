@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx2 as httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from app.core import events
+from app.core.events import DomainEvent
 from app.models import Role
 from tests.anthologies.helpers import ANTHOLOGIES, closed_challenge, create, disqualify
 from tests.challenges.helpers import SUBMISSIONS, organizer
@@ -224,3 +229,36 @@ def test_list_queries_do_not_grow_with_the_page(
         return queries.count
 
     assert count(2, headers) == count(10, headers)
+
+
+def test_concurrent_edits_publish_once_and_keep_one_order(
+    live: str, client: TestClient, app: FastAPI
+) -> None:
+    headers = organizer(app)
+    _, works, _ = closed_challenge(client, app, headers, [0, 0, 0])
+    ids = [w["id"] for w in works]
+    body = create(client, headers)
+    url = f"{ANTHOLOGIES}/{body['id']}"
+    seen: list[DomainEvent] = []
+
+    def record(_session: Session, event: DomainEvent) -> None:
+        if event.type == "anthology.published":
+            seen.append(event)
+
+    def edit(n: int) -> int:
+        order = ids[n % 3 :] + ids[: n % 3]
+        with httpx.Client(base_url=live, timeout=60) as http:
+            change = {"status": "published", "submission_ids": order}
+            return http.patch(url, json=change, headers=headers).status_code
+
+    events.subscribe("anthology.published")(record)
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            statuses = list(pool.map(edit, range(4)))
+    finally:
+        events._subscribers["anthology.published"].remove(record)
+    assert statuses == [200] * 4
+    assert len(seen) == 1
+    items = client.get(url).json()["items"]
+    assert sorted(item["submission_id"] for item in items) == sorted(ids)
+    assert [item["position"] for item in items] == [1, 2, 3]
