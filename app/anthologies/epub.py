@@ -133,9 +133,9 @@ def build(book: Book) -> bytes:
     document.add_metadata("DC", "publisher", book.publisher)
     if book.description:
         document.add_metadata("DC", "description", book.description)
-    for handle in dict.fromkeys(w.author_handle for w in book.works):
-        name = next(w.author_name for w in book.works if w.author_handle == handle)
-        document.add_author(name, uid=f"author-{len(document.metadata)}-{handle}")
+    authors = {work.author_handle: work.author_name for work in reversed(book.works)}
+    for number, handle in enumerate(dict.fromkeys(w.author_handle for w in book.works)):
+        document.add_author(authors[handle], uid=f"author{number}")
     document.set_cover("cover.png", card.cover(book.title, book.publisher), create_page=True)
     style = epub.EpubItem(
         uid="style", file_name="style.css", media_type="text/css", content=STYLE.encode()
