@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from app.analytics.router import router as analytics_router
+from app.anthologies.router import cards_router as anthology_cards_router
+from app.anthologies.router import router as anthologies_router
 from app.auth.router import router as auth_router
 from app.challenges.router import router as challenges_router
 from app.conversation.router import router as conversation_router
@@ -36,3 +38,5 @@ api_router.include_router(conversation_router)
 api_router.include_router(webhooks_router)
 api_router.include_router(recognition_router)
 api_router.include_router(analytics_router)
+api_router.include_router(anthologies_router)
+api_router.include_router(anthology_cards_router)

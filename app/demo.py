@@ -10,6 +10,7 @@ from rich.progress import Progress
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.anthologies import demo as anthologies_demo
 from app.challenges import demo as challenges_demo
 from app.conversation import demo as conversation_demo
 from app.core.config import Settings
@@ -132,6 +133,8 @@ def seed_community(
             challenges_demo.seed_challenges(session, rng, progress=progress)
             # Conversations need works to comment on.
             conversation_demo.seed_conversation(session, rng, progress=progress)
+            # The anthology collects the closed writing challenges' winners.
+            anthologies_demo.seed_anthology(session, progress=progress)
             # The past last: it needs to know who contributed today.
             late = range(members_count - quiet, members_count)
             recognition_demo.seed_history(

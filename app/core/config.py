@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=2, ge=1)
 
     public_base_url: str | None = None
+    # Printed on share cards and as the publisher of anthology books.
+    community_name: str = Field(default="Sanggar", min_length=1, max_length=100)
+    # The language of anthology books (BCP 47), for reading apps and screen readers.
+    community_language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = 1_048_576
 

@@ -1,5 +1,6 @@
 """Every table, imported in one place: the registry Alembic and the tests need."""
 
+from app.models.anthology import Anthology, AnthologyEntry, AnthologyStatus
 from app.models.auth import AuthSession, Invitation, PersonalAccessToken, RefreshToken
 from app.models.challenge import (
     Challenge,
@@ -69,6 +70,9 @@ __all__ = [
     "ROLE_RANK",
     "Activity",
     "Announcement",
+    "Anthology",
+    "AnthologyEntry",
+    "AnthologyStatus",
     "AuthSession",
     "Badge",
     "BadgeKind",

@@ -1,0 +1,1 @@
+"""Anthologies of challenge works, their EPUB books and the works' share cards."""
