@@ -92,6 +92,16 @@ TAGS = [
         "description": "Signed outgoing webhooks for bots and automations: registration, "
         "subscriptions, the delivery log, pings and redelivery (admins).",
     },
+    {"name": "leaderboard", "description": "Members ranked by contribution points."},
+    {"name": "badges", "description": "The badge catalogue: what can be earned, and by whom."},
+    {
+        "name": "analytics",
+        "description": "Engagement for organizers: participation, silent and fading members.",
+    },
+    {
+        "name": "anthologies",
+        "description": "Collections of works, published as EPUB books.",
+    },
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 

@@ -42,11 +42,11 @@ from app.recognition import service as recognition
 from bench.challenges import (
     MEMBERS,
     NOW,
-    _insert,
-    _table,
-    _time,
+    insert_rows,
     seed_members,
     settle,
+    table_of,
+    time_requests,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,8 +86,8 @@ def seed_community(engine: Engine) -> None:
         }
         for n in range(1, MEMBERS + 1)
     )
-    _insert(engine, _table(MemberTag), tags)
-    members = _table(Member)
+    insert_rows(engine, table_of(MemberTag), tags)
+    members = table_of(Member)
     with engine.begin() as connection:
         connection.execute(
             sa.update(members)
@@ -128,7 +128,7 @@ def organizer_headers(app: Any) -> dict[str, str]:
     engine: Engine = app.state.engine
     with Session(engine) as session:
         session.execute(
-            sa.update(_table(Member)).where(_table(Member).c.id == 1).values(role="organizer")
+            sa.update(table_of(Member)).where(table_of(Member).c.id == 1).values(role="organizer")
         )
         login = AuthSession(member_id=1)
         session.add(login)
@@ -166,17 +166,17 @@ def measure(client: TestClient, headers: dict[str, str]) -> dict[str, tuple[floa
         )
 
     return {
-        "leaderboard, month": _time(lambda: client.get(board, params={"limit": 20})),
-        "leaderboard, all, page 11": _time(
+        "leaderboard, month": time_requests(lambda: client.get(board, params={"limit": 20})),
+        "leaderboard, all, page 11": time_requests(
             lambda: client.get(board, params={"period": "all", "limit": 20, "cursor": deep})
         ),
-        "leaderboard, by discipline": _time(
+        "leaderboard, by discipline": time_requests(
             lambda: client.get(board, params={"period": "all", "discipline": "writing"})
         ),
-        "engagement, 30 days": _time(lambda: engagement(30)),
-        "engagement, 366 days": _time(lambda: engagement(366)),
-        "silent members": _time(lambda: client.get("/api/v1/analytics/silent-members")),
-        "fading members": _time(lambda: client.get("/api/v1/analytics/fading-members")),
+        "engagement, 30 days": time_requests(lambda: engagement(30)),
+        "engagement, 366 days": time_requests(lambda: engagement(366)),
+        "silent members": time_requests(lambda: client.get("/api/v1/analytics/silent-members")),
+        "fading members": time_requests(lambda: client.get("/api/v1/analytics/fading-members")),
     }
 
 
