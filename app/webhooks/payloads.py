@@ -175,7 +175,7 @@ class BadgeAwardedData(BaseModel):
         {
             "member_id": 31,
             "badge_id": 55,
-            "kind": "badge",
+            "kind": "automatic",
             "code": "first_submission",
             "title": "First submission",
             "actor_id": None,
@@ -184,7 +184,9 @@ class BadgeAwardedData(BaseModel):
 
     member_id: int
     badge_id: int
-    kind: str = Field(description="`badge` (earned automatically) or `award` (granted).")
+    kind: str = Field(
+        description="`automatic` (earned by a rule) or `award` (granted by an organizer)."
+    )
     code: str | None
     title: str
     actor_id: int | None = Field(description="The organizer who granted an award; else null.")
