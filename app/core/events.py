@@ -44,10 +44,15 @@ def subscribe(*event_types: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+def subscribers_of(event_type: str) -> list[Subscriber]:
+    """Everything that hears this event type, in the order it runs."""
+    return [*_subscribers.get(event_type, ()), *_subscribers.get("*", ())]
+
+
 def publish(
     session: Session, event_type: str, *, actor_id: int | None = None, **data: Any
 ) -> DomainEvent:
     event = DomainEvent(type=event_type, data=data, actor_id=actor_id)
-    for subscriber in (*_subscribers.get(event_type, ()), *_subscribers.get("*", ())):
+    for subscriber in subscribers_of(event_type):
         subscriber(session, event)
     return event

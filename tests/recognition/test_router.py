@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.core.clock import utcnow
 from app.models import ContributionKind, Member, Role
 from tests.factories import QueryCounter, auth_headers, make_member, member_with_headers
-from tests.recognition.helpers import record
+from tests.recognition.helpers import publish_to_recognition, record
 
 LEADERBOARD = "/api/v1/leaderboard"
 Kind = ContributionKind
@@ -148,12 +148,10 @@ def test_the_catalogue_lists_every_badge_with_its_holders(
     a, b = make_member(app), make_member(app)
     for member in (a, b):
         _award(client, app, organizer, member)
-    from tests.recognition.helpers import publish
-
     for n, member in enumerate((a, b, a)):
-        publish(app, "post.created", actor_id=member.id, post_id=n, thread_id=1)
+        publish_to_recognition(app, "post.created", actor_id=member.id, post_id=n, thread_id=1)
     for n in range(10):
-        publish(
+        publish_to_recognition(
             app,
             "comment.created",
             actor_id=a.id,

@@ -23,7 +23,14 @@ from app.models import (
 from app.recognition import subscribers
 from tests.challenges.helpers import CHALLENGES, create_challenge, organizer, submit
 from tests.factories import make_member, member_with_headers
-from tests.recognition.helpers import activities, badge_codes, deliver, points_of, publish
+from tests.recognition.helpers import (
+    activities,
+    badge_codes,
+    deliver,
+    points_of,
+    publish,
+    publish_to_recognition,
+)
 
 
 @pytest.fixture
@@ -130,7 +137,7 @@ def test_ten_comments_earn_the_badge_once_and_a_deleted_comment_loses_its_points
 ) -> None:
     commenter = make_member(app)
     for comment_id in [*range(1, 11), 10, 11]:
-        publish(
+        publish_to_recognition(
             app,
             "comment.created",
             actor_id=commenter.id,
@@ -142,20 +149,22 @@ def test_ten_comments_earn_the_badge_once_and_a_deleted_comment_loses_its_points
     assert badge_codes(session, commenter.id) == ["ten_comments"]
     assert len(awarded) == 1
 
-    publish(app, "comment.deleted", comment_id=3)
-    publish(app, "comment.deleted", comment_id=3)
+    publish_to_recognition(app, "comment.deleted", comment_id=3)
+    publish_to_recognition(app, "comment.deleted", comment_id=3)
     assert points_of(session, commenter.id) == 10 * 2
     assert badge_codes(session, commenter.id) == ["ten_comments"]
 
 
 def test_posts_threads_and_ideas_earn_their_points(app: FastAPI, session: Session) -> None:
     writer = make_member(app)
-    publish(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
-    publish(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
-    publish(app, "thread.created", actor_id=writer.id, thread_id=1)
-    publish(app, "idea.created", actor_id=writer.id, idea_id=1, title="A zine library")
+    publish_to_recognition(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
+    publish_to_recognition(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
+    publish_to_recognition(app, "thread.created", actor_id=writer.id, thread_id=1)
+    publish_to_recognition(
+        app, "idea.created", actor_id=writer.id, idea_id=1, title="A zine library"
+    )
     assert points_of(session, writer.id) == 2 + 2 + 3
-    publish(app, "post.deleted", post_id=1)
+    publish_to_recognition(app, "post.deleted", post_id=1)
     assert sorted(a.kind for a in activities(session, writer.id)) == ["idea", "thread"]
 
 
