@@ -137,12 +137,13 @@ A read first compares the member's `announcements_seen_id` with the newest annou
 id (the end of the primary key); only when it is behind does it copy the newer
 announcements into that member's notifications (one INSERT … ON CONFLICT DO NOTHING) and
 move the watermark, in a short transaction of its own. Every query is per member on an
-index, so nothing depends on the number of members. The machine these runs share is busy
-(other builds, load averages of 6 to 12 on 2 cores), so single cells jitter by tens of
-milliseconds. One-off probes timing each SQL statement at 1k and 100k members found them flat:
+index, so nothing depends on the number of members. On a busy machine (load averages of 6
+to 12 on 2 cores) single cells jitter by tens of milliseconds: compare runs with a low load
+average. One-off probes timing each SQL statement at 1k and 100k members found them flat:
 the SQLite POST's statements take about 0.3 ms at both sizes, and on PostgreSQL the caught-up
 reads' statements (member, newest announcement, the page, the count) 0.6 to 1.2 ms at 1k and
-0.6 to 0.8 ms at 100k; the rest is the HTTP stack and the machine's load.
+0.6 to 0.8 ms at 100k; the rest is the in-process HTTP stack (authentication, logging,
+serialization), which issue 12's benchmarks profile.
 """
 
 
