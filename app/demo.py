@@ -100,7 +100,7 @@ class SeedSummary:
     members: int
 
     def __str__(self) -> str:
-        return f"{self.members} members (log in as demo_admin / {DEMO_PASSWORD})"
+        return f"{self.members} members added (log in as demo_admin / {DEMO_PASSWORD})"
 
 
 def seed_community(
