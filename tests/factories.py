@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import service as auth
+from app.core import events
 from app.core.config import Settings
 from app.members import service as members
 from app.members.schemas import MemberUpdate
@@ -108,3 +111,23 @@ def make_project(app: FastAPI, coordinator: Member, **fields: Any) -> Project:
         project = projects.create_project(session, creator=coordinator, data=data)
         session.commit()
         return project
+
+
+def publish_only_to(
+    engine: Engine,
+    subscribers: ModuleType,
+    event_type: str,
+    *,
+    actor_id: int | None = None,
+    **data: Any,
+) -> None:
+    """Hands a made-up domain event to one feature's subscribers only, in a committed
+    transaction: the other features' subscribers would look for rows the test never made
+    (tests/test_wiring.py sends the real requests)."""
+    event = events.DomainEvent(type=event_type, data=data, actor_id=actor_id)
+    heard = [s for s in events.subscribers_of(event_type) if s.__module__ == subscribers.__name__]
+    assert heard, f"{subscribers.__name__} does not subscribe to {event_type}"
+    with Session(engine) as session:
+        for subscriber in heard:
+            subscriber(session, event)
+        session.commit()

@@ -14,6 +14,7 @@ from app.core import events
 from app.core.events import DomainEvent, Subscriber
 from app.models import Activity, Badge, ContributionKind, Member
 from app.recognition import service, subscribers
+from tests.factories import publish_only_to
 
 _sources = iter(range(1_000_000, 2_000_000))
 
@@ -28,16 +29,8 @@ def publish(app: FastAPI, event_type: str, *, actor_id: int | None = None, **dat
 def publish_to_recognition(
     app: FastAPI, event_type: str, *, actor_id: int | None = None, **data: Any
 ) -> None:
-    """Publishes an event of the conversation features to recognition's subscribers only:
-    these tests create no threads or comments, which the other subscribers would look for.
-    (tests/test_wiring.py shows the real requests reaching recognition.)"""
-    event = DomainEvent(type=event_type, data=data, actor_id=actor_id)
-    heard = [s for s in events.subscribers_of(event_type) if s.__module__ == subscribers.__name__]
-    assert heard, f"recognition does not subscribe to {event_type}"
-    with Session(app.state.engine) as session:
-        for subscriber in heard:
-            subscriber(session, event)
-        session.commit()
+    """An event of the conversation features, heard by recognition's subscribers only."""
+    publish_only_to(app.state.engine, subscribers, event_type, actor_id=actor_id, **data)
 
 
 def deliver(

@@ -19,7 +19,7 @@ from app.webhooks import subscribers as webhook_subscribers
 from app.webhooks.payloads import EVENT_TYPES, PAYLOADS, PING_PAYLOAD
 from tests.challenges.helpers import create_challenge, move_to, submit
 from tests.events.helpers import create_event, organizer_headers
-from tests.factories import make_member, member_with_headers
+from tests.factories import make_member, member_with_headers, publish_only_to
 from tests.projects.helpers import create_project
 from tests.webhooks.conftest import make_webhook
 
@@ -140,14 +140,9 @@ def test_challenge_phases_and_submissions(
 def test_payloads_of_announcements_ideas_and_badges_carry_their_domain_data(
     engine: Engine, subscribed: int, event_type: str, data: dict[str, Any], actor_id: int
 ) -> None:
-    """Only the webhook subscriber hears these made-up events (the others would look for the
-    rows); tests/test_wiring.py sends the real requests."""
-    event = events.DomainEvent(type=event_type, data=data, actor_id=actor_id)
-    with Session(engine) as session:
-        for subscriber in events.subscribers_of(event_type):
-            if subscriber.__module__ == webhook_subscribers.__name__:
-                subscriber(session, event)
-        session.commit()
+    """Only the webhook subscriber hears these made-up events (the others would look for
+    the rows); tests/test_wiring.py sends the real requests."""
+    publish_only_to(engine, webhook_subscribers, event_type, actor_id=actor_id, **data)
 
     assert payloads(engine, event_type) == [{**data, "actor_id": actor_id}]
 
