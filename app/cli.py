@@ -115,7 +115,9 @@ def openapi(
     from app.main import create_app
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_openapi(create_app().openapi()))
+    # The committed contract is the same on every machine: no deployment's own URL in it.
+    settings = get_settings().model_copy(update={"public_base_url": None})
+    output.write_text(render_openapi(create_app(settings).openapi()))
     console.print(f"[green]Wrote {output}.[/green]")
 
 

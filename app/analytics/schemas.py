@@ -17,6 +17,12 @@ _MEMBER: dict[str, Any] = {
 
 
 class WeekStats(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"week_start": "2026-10-26", "contributions": 12, "active_members": 8}]
+        }
+    )
+
     week_start: date = Field(description="The Monday (UTC) of an ISO week overlapping the range.")
     contributions: int = Field(description="Contributions in this week, within the range.")
     active_members: int = Field(description="Members with a contribution in this week and range.")
@@ -69,6 +75,24 @@ class EngagementReport(BaseModel):
 
 
 class SilentMember(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member": {
+                        "id": 12,
+                        "handle": "rina_w",
+                        "display_name": "Rina Wijaya",
+                        "avatar_url": None,
+                    },
+                    "joined_at": "2026-11-20T08:00:00Z",
+                    "last_contribution_at": None,
+                    "newcomer": True,
+                }
+            ]
+        }
+    )
+
     member: MemberSummary
     joined_at: datetime
     last_contribution_at: datetime | None = Field(description="Null: never contributed.")
@@ -96,6 +120,24 @@ class SilentMemberPage(Page[SilentMember]):
 
 
 class FadingMember(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member": {
+                        "id": 12,
+                        "handle": "rina_w",
+                        "display_name": "Rina Wijaya",
+                        "avatar_url": None,
+                    },
+                    "recent": 1,
+                    "baseline": 6.0,
+                    "last_contribution_at": "2026-11-03T19:30:00Z",
+                }
+            ]
+        }
+    )
+
     member: MemberSummary
     recent: int = Field(description="Contributions in the last 30 days.")
     baseline: float = Field(

@@ -128,17 +128,43 @@ class AnthologyUpdate(BaseModel):
 
 
 class AnthologyAuthor(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": 12, "handle": "rina_w", "display_name": "Rina Wijaya"}]
+        }
+    )
+
     id: int
     handle: str
     display_name: str
 
 
 class AnthologyChallenge(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": 3, "title": "Monthly writing challenge: Rain"}]}
+    )
+
     id: int
     title: str
 
 
 class AnthologyItem(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "submission_id": 41,
+                    "position": 1,
+                    "title": "Hujan di Braga",
+                    "license": "CC-BY-4.0",
+                    "editor_note": "The jury's favourite.",
+                    "author": {"id": 12, "handle": "rina_w", "display_name": "Rina Wijaya"},
+                    "challenge": {"id": 3, "title": "Monthly writing challenge: Rain"},
+                }
+            ]
+        }
+    )
+
     submission_id: int
     position: int = Field(description="Place in the book, from 1.")
     title: str
@@ -149,6 +175,10 @@ class AnthologyItem(BaseModel):
 
 
 class ExcludedWork(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"submission_id": 17, "reason": "no_consent"}]}
+    )
+
     submission_id: int
     reason: ExclusionReason
 

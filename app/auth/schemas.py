@@ -42,6 +42,18 @@ class RegisterRequest(BaseModel):
 class TokenForm(BaseModel):
     """The OAuth2 password grant, as a form (what Swagger UI's Authorize button sends)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "rina_w",
+                    "password": "correct horse battery",
+                    "grant_type": "password",
+                }
+            ]
+        }
+    )
+
     username: Annotated[Line, StringConstraints(min_length=1, max_length=254)] = Field(
         description="Email or handle."
     )
@@ -57,7 +69,7 @@ class TokenResponse(BaseModel):
                     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
                     "token_type": "bearer",
                     "expires_in": 900,
-                    "refresh_token": "q0b4Yl6S0n3m…",
+                    "refresh_token": "q0b4Yl6S0n3mK8vT2xWcZ1pR7fJ9dLhA5sEuGyNiBtQ",
                 }
             ]
         }
@@ -71,7 +83,10 @@ class TokenResponse(BaseModel):
 
 class RefreshRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "q0b4Yl6S0n3m…"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"refresh_token": "q0b4Yl6S0n3mK8vT2xWcZ1pR7fJ9dLhA5sEuGyNiBtQ"}]
+        },
     )
 
     refresh_token: OpaqueToken

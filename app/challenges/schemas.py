@@ -13,6 +13,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.types import PositiveInt, ScheduleTime, Text, Title
@@ -36,6 +37,9 @@ class ChallengePhase(StrEnum):
     CLOSED = "closed"
 
 
+RepeatFrequency = TypeAliasType("RepeatFrequency", Literal["weekly", "monthly"])
+
+
 class ChallengeRepeat(BaseModel):
     """Makes a series: `count` challenges, `interval` weeks or months apart."""
 
@@ -44,7 +48,7 @@ class ChallengeRepeat(BaseModel):
         json_schema_extra={"examples": [{"frequency": "weekly", "interval": 1, "count": 4}]},
     )
 
-    frequency: Literal["weekly", "monthly"]
+    frequency: RepeatFrequency
     interval: int = Field(default=1, ge=1, le=12, description="Every n weeks or months.")
     count: int = Field(ge=2, le=52, description="Challenges in the series, the first included.")
 

@@ -12,6 +12,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.types import PositiveInt, Text, Title
@@ -418,6 +419,9 @@ class ReportCreate(BaseModel):
     reason: Reason
 
 
+ReportDecision = TypeAliasType("ReportDecision", Literal[CaseStatus.RESOLVED, CaseStatus.DISMISSED])
+
+
 class ReportUpdate(BaseModel):
     """An organizer's decision on every report of the target."""
 
@@ -431,7 +435,7 @@ class ReportUpdate(BaseModel):
         },
     )
 
-    status: Literal[CaseStatus.RESOLVED, CaseStatus.DISMISSED]
+    status: ReportDecision
     hide_target: bool | None = Field(
         default=None,
         description="True hides the target from members (organizers still see it); false "
@@ -446,6 +450,18 @@ class ReportFilters(BaseModel):
 
 
 class ReportEntry(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reporter_id": 31,
+                    "reason": "Insults the author instead of the work.",
+                    "reported_at": "2026-11-30T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     reporter_id: int
     reason: str
     reported_at: datetime

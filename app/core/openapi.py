@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, routing
+from fastapi._compat import get_definitions, get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.utils import get_openapi
+from fastapi.openapi.utils import get_fields_from_routes, get_openapi
 from fastapi.routing import APIRoute
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
@@ -44,6 +45,9 @@ HEADERS = {
     429: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
     503: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
 }
+LOCAL_SERVER = {"url": "http://127.0.0.1:8000", "description": "A local `make run`."}
+# What `encode_cursor([41])` gives: a real cursor, so a page's example reads as a real page.
+EXAMPLE_CURSOR = "WzQxXQ"
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _VALIDATION_REF = {"$ref": "#/components/schemas/ValidationProblem"}
 
@@ -116,6 +120,38 @@ def _fix_operation(operation: dict[str, Any], statuses: set[int]) -> None:
     operation["responses"] = dict(sorted(responses.items()))
 
 
+def servers(public_base_url: str | None) -> list[dict[str, str]]:
+    """The deployment's public URL first when it is set (Swagger UI calls the first one)."""
+    if public_base_url is None:
+        return [LOCAL_SERVER]
+    return [{"url": public_base_url, "description": "This community's API."}, LOCAL_SERVER]
+
+
+def _restore_example_nulls(app: FastAPI, components: dict[str, Any]) -> None:
+    """get_openapi drops every None, also those inside examples (`"read_at": null`), which
+    leaves examples missing required nullable fields; put the models' own examples back."""
+    fields = get_fields_from_routes([*app.routes, *app.webhooks.routes])
+    models = get_flat_models_from_fields(fields, known_models=set())
+    _, definitions = get_definitions(
+        fields=fields, model_name_map=get_model_name_map(models), separate_input_output_schemas=True
+    )
+    for name, definition in definitions.items():
+        if "examples" in definition and name in components:
+            components[name]["examples"] = definition["examples"]
+
+
+def _example_pages(components: dict[str, Any]) -> None:
+    """A page's example is one item of its item model's example: written once, never stale."""
+    for schema in components.values():
+        properties = schema.get("properties", {})
+        if "examples" in schema or set(properties) != {"items", "next_cursor"}:
+            continue
+        ref = properties["items"].get("items", {}).get("$ref", "")
+        item = components.get(ref.rsplit("/", 1)[-1], {})
+        if item.get("examples"):
+            schema["examples"] = [{"items": [item["examples"][0]], "next_cursor": EXAMPLE_CURSOR}]
+
+
 def api_routes(app: FastAPI) -> Iterator[Any]:
     """Every API route with its effective path, also those of included routers."""
     for context in routing.iter_route_contexts(app.routes):
@@ -132,7 +168,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         webhooks=app.webhooks.routes,
         tags=app.openapi_tags,
-        servers=app.servers,
+        servers=servers(app.state.settings.public_base_url),
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.pop("HTTPValidationError", None)
@@ -143,6 +179,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         )
     defs = components["ValidationProblem"].pop("$defs", {})
     components.update(defs)
+    _restore_example_nulls(app, components)
+    _example_pages(components)
     for item in schema.get("webhooks", {}).values():
         for operation in item.values():
             # What a receiver answers to a bad body is its own business, not our contract.

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.types import Line, Text, Title, UTCTimestamp, WebUrl
@@ -163,7 +164,7 @@ class MemberFilters(BaseModel):
     role: Role | None = None
 
 
-Scope = Literal["read", "write"]
+TokenScope = TypeAliasType("TokenScope", Literal["read", "write"])
 
 
 class PersonalTokenCreate(BaseModel):
@@ -177,7 +178,7 @@ class PersonalTokenCreate(BaseModel):
     )
 
     name: Annotated[Title, StringConstraints(max_length=100)]
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=2)]
+    scopes: Annotated[list[TokenScope], Field(min_length=1, max_length=2)]
     expires_at: UTCTimestamp | None = Field(default=None, description="Never expires when null.")
 
 
@@ -200,7 +201,7 @@ class PersonalTokenPublic(BaseModel):
 
     id: int
     name: str
-    scopes: list[Scope]
+    scopes: list[TokenScope]
     token_hint: str = Field(description="The last characters of the secret.")
     created_at: datetime
     expires_at: datetime | None

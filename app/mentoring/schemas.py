@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.types import PositiveInt, Text
@@ -61,21 +62,18 @@ class MentorFilters(BaseModel):
     )
 
 
+_SUGGESTION_EXAMPLE: dict[str, Any] = {
+    "member": _MEMBER,
+    "spots_left": 2,
+    "matched_topics": ["illustration"],
+    "same_city": True,
+}
+
+
 class MentorSuggestion(BaseModel):
     """A mentor suggested for the caller, with why."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "member": _MEMBER,
-                    "spots_left": 2,
-                    "matched_topics": ["illustration"],
-                    "same_city": True,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUGGESTION_EXAMPLE]})
 
     member: MemberPublic
     spots_left: int
@@ -87,6 +85,8 @@ class MentorSuggestion(BaseModel):
 
 class MentorSuggestionList(BaseModel):
     """A ranked shortlist (not paginated): the best matches first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_SUGGESTION_EXAMPLE]}]})
 
     items: list[MentorSuggestion]
 
@@ -108,6 +108,12 @@ class MentorshipCreate(BaseModel):
     goal: Goal
 
 
+MentorshipAnswer = TypeAliasType(
+    "MentorshipAnswer",
+    Literal[MentorshipStatus.ACCEPTED, MentorshipStatus.DECLINED, MentorshipStatus.COMPLETED],
+)
+
+
 class MentorshipUpdate(BaseModel):
     """The mentor's answer: accept or decline a request; complete or end (decline) an
     accepted mentorship."""
@@ -117,9 +123,7 @@ class MentorshipUpdate(BaseModel):
         json_schema_extra={"examples": [{"status": "accepted"}, {"status": "completed"}]},
     )
 
-    status: Literal[
-        MentorshipStatus.ACCEPTED, MentorshipStatus.DECLINED, MentorshipStatus.COMPLETED
-    ]
+    status: MentorshipAnswer
 
 
 class MentorshipParty(BaseModel):
@@ -181,8 +185,11 @@ class MentorshipPage(Page[MentorshipPublic]):
     pass
 
 
+MentorshipSide = TypeAliasType("MentorshipSide", Literal["mentor", "mentee"])
+
+
 class MentorshipFilters(BaseModel):
-    role: Literal["mentor", "mentee"] | None = Field(
+    role: MentorshipSide | None = Field(
         default=None, description="Only those where the caller is the mentor, or the mentee."
     )
     status: MentorshipStatus | None = None

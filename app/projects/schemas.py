@@ -86,6 +86,10 @@ class ProjectUpdate(BaseModel):
 
 
 class MyMembership(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"role": "contributor", "status": "active"}]}
+    )
+
     role: ProjectRole
     status: MembershipStatus
 

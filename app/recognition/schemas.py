@@ -13,6 +13,19 @@ from app.models import BadgeKind, Discipline, PeriodKind
 class MemberSummary(BaseModel):
     """Who a ranking or a badge is about (the full profile is at /members/{id})."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "handle": "rina_w",
+                    "display_name": "Rina Wijaya",
+                    "avatar_url": "https://images.example.org/rina.jpg",
+                }
+            ]
+        }
+    )
+
     id: int
     handle: str
     display_name: str
@@ -30,6 +43,23 @@ class LeaderboardFilters(BaseModel):
 
 
 class Standing(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rank": 1,
+                    "points": 128,
+                    "member": {
+                        "id": 12,
+                        "handle": "rina_w",
+                        "display_name": "Rina Wijaya",
+                        "avatar_url": None,
+                    },
+                }
+            ]
+        }
+    )
+
     rank: int = Field(description="Standard competition rank: ties share it (1, 2, 2, 4).")
     points: int = Field(description="Points earned in the period.")
     member: MemberSummary
@@ -113,6 +143,19 @@ class AwardCreate(BaseModel):
 
 
 class BadgeRule(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "first_submission",
+                    "title": "First submission",
+                    "description": "Entered a first work in a challenge.",
+                    "holders": 42,
+                }
+            ]
+        }
+    )
+
     code: str
     title: str
     description: str

@@ -11,27 +11,34 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.types import Line, WebUrl
 from app.models import DeliveryStatus
 from app.webhooks.payloads import EVENT_TYPES
 
-EventType = Literal[
-    "member.joined",
-    "event.published",
-    "event.cancelled",
-    "challenge.opened",
-    "challenge.voting_started",
-    "challenge.closed",
-    "submission.created",
-    "project.created",
-    "project.completed",
-    "announcement.published",
-    "badge.awarded",
-    "idea.created",
-]
-assert set(get_args(EventType)) == set(EVENT_TYPES), "EventType must list every payload type"
+# Named, so generated clients get one `WebhookEventType` type instead of inline unions.
+WebhookEventType = TypeAliasType(
+    "WebhookEventType",
+    Literal[
+        "member.joined",
+        "event.published",
+        "event.cancelled",
+        "challenge.opened",
+        "challenge.voting_started",
+        "challenge.closed",
+        "submission.created",
+        "project.created",
+        "project.completed",
+        "announcement.published",
+        "badge.awarded",
+        "idea.created",
+    ],
+)
+assert set(get_args(WebhookEventType.__value__)) == set(EVENT_TYPES), (
+    "WebhookEventType must list every payload type"
+)
 
 
 def _distinct(values: list[str]) -> list[str]:
@@ -39,7 +46,9 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 EventTypes = Annotated[
-    list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES)), AfterValidator(_distinct)
+    list[WebhookEventType],
+    Field(min_length=1, max_length=len(EVENT_TYPES)),
+    AfterValidator(_distinct),
 ]
 Secret = Annotated[
     Line,
@@ -104,7 +113,7 @@ class WebhookPublic(BaseModel):
 
     id: int
     url: str
-    events: list[EventType]
+    events: list[WebhookEventType]
     active: bool
     secret_hint: str = Field(description="The last characters of the secret.")
     disabled_reason: str | None = Field(
