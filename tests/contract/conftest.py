@@ -27,7 +27,7 @@ from tests.factories import PASSWORD
 TS_CLIENT = PROJECT_ROOT / "clients" / "typescript"
 SANGGAR = str(Path(sys.executable).with_name("sanggar"))
 CHROMIUM = "/usr/bin/chromium"
-ADMIN_EMAIL = "admin@sanggar.test"
+ADMIN_EMAIL = "admin@example.com"
 
 
 def require(path_or_name: str, *, install: str) -> str:

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from tests.contract.conftest import run
 
 
-def _generate_types(project: Path, spec: dict[str, Any], into: Path) -> None:
-    spec_file = into / "openapi.json"
+def _generate_types(project: Path, spec: dict[str, Any], *, into: Path, scratch: Path) -> None:
+    spec_file = scratch / "openapi.json"
     spec_file.write_text(json.dumps(spec))
     generator = str(project / "node_modules" / ".bin" / "openapi-typescript")
     run([generator, str(spec_file), "-o", str(into / "src" / "schema.d.ts")], cwd=project)
@@ -45,9 +45,9 @@ def _copy_of_the_client(project: Path, into: Path) -> Path:
 
 
 def test_the_spa_client_type_checks_against_the_apps_contract(
-    app: FastAPI, npm_project: Path
+    app: FastAPI, npm_project: Path, tmp_path: Path
 ) -> None:
-    _generate_types(npm_project, app.openapi(), into=npm_project)
+    _generate_types(npm_project, app.openapi(), into=npm_project, scratch=tmp_path)
     result = _tsc(npm_project, cwd=npm_project)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -60,7 +60,7 @@ def test_a_renamed_response_field_breaks_the_spa_client(
     challenge["properties"]["motif"] = challenge["properties"].pop("theme")
     challenge["required"] = ["motif" if f == "theme" else f for f in challenge["required"]]
     project = _copy_of_the_client(npm_project, tmp_path / "broken")
-    _generate_types(npm_project, broken, into=project)
+    _generate_types(npm_project, broken, into=project, scratch=tmp_path)
     result = _tsc(npm_project, cwd=project)
     assert result.returncode != 0
     assert "Property 'theme' does not exist" in result.stdout, result.stdout
