@@ -26,7 +26,8 @@ from tests.factories import PASSWORD
 
 TS_CLIENT = PROJECT_ROOT / "clients" / "typescript"
 SANGGAR = str(Path(sys.executable).with_name("sanggar"))
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium; set CHROMIUM to use another build (never one a tool downloads).
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ADMIN_EMAIL = "admin@example.com"
 
 
@@ -41,10 +42,12 @@ def require(path_or_name: str, *, install: str) -> str:
     return found
 
 
-def run(command: list[str], *, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], *, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Runs a tool and fails with its output when it exits non-zero."""
     result = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, env=env
     )
     if result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"[-6000:])
