@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from app.core.migrations import PROJECT_ROOT
-from tests.conftest import _free_port
+from tests.conftest import _free_port, is_postgres
 from tests.factories import PASSWORD
 
 TS_CLIENT = PROJECT_ROOT / "clients" / "typescript"
@@ -29,6 +29,11 @@ SANGGAR = str(Path(sys.executable).with_name("sanggar"))
 # Debian's chromium; set CHROMIUM to use another build (never one a tool downloads).
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ADMIN_EMAIL = "admin@example.com"
+
+
+# These tests bring their own SQLite-backed server or read only the contract, so the
+# PostgreSQL leg of `make test` would repeat them exactly: they run once, in the SQLite leg.
+once = pytest.mark.skipif(is_postgres(), reason="database-independent: runs in the SQLite leg")
 
 
 def require(path_or_name: str, *, install: str) -> str:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.challenges.helpers import dates
-from tests.contract.conftest import LiveSanggar, run
+from tests.contract.conftest import LiveSanggar, once, run
 from tests.factories import PASSWORD
 
 PACKAGE = "sanggar_client"
@@ -30,6 +30,8 @@ CONFIG = {
         "application/epub+zip": "application/octet-stream",
     },
 }
+
+pytestmark = once
 
 
 class Generated:

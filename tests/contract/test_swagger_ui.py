@@ -8,9 +8,12 @@ import json
 import os
 from pathlib import Path
 
-from tests.contract.conftest import CHROMIUM, PROJECT_ROOT, LiveSanggar, require, run
+from app.core.migrations import PROJECT_ROOT
+from tests.contract.conftest import CHROMIUM, LiveSanggar, once, require, run
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+pytestmark = once
 
 
 def test_swagger_ui_logs_in_and_tries_members_get_me_offline(

@@ -13,7 +13,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from tests.contract.conftest import run
+from tests.contract.conftest import once, run
+
+pytestmark = once
 
 
 def _generate_types(project: Path, spec: dict[str, Any], *, into: Path, scratch: Path) -> None:
