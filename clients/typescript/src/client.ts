@@ -5,6 +5,7 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
+export type Member = Schemas["MemberPublic"];
 export type Challenge = Schemas["ChallengePublic"];
 export type ChallengePhase = Schemas["ChallengePhase"];
 export type Submission = Schemas["SubmissionPublic"];
@@ -48,6 +49,12 @@ export function sanggar(baseUrl: string, accessToken?: string) {
         }),
       );
       return token.access_token;
+    },
+
+    /** Who is logged in, for the header: "Rina Wijaya (@rina_draws)". */
+    async whoAmI(): Promise<string> {
+      const me: Member = unwrap(await api.GET("/api/v1/members/me", {}));
+      return `${me.display_name} (@${me.handle})`;
     },
 
     /** One page of challenges in a phase, and the cursor of the next page (null: last). */
