@@ -22,6 +22,7 @@ from app.core.db import create_db_engine, read_only
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_handler
 from app.core.logging import configure_logging
+from app.core.publiccache import PublicCacheMiddleware
 from app.core.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
@@ -171,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.public_cache_seconds > 0:
+        app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, settings=settings)
     templates = {id(route.original_route): route.path_format for route in api_routes(app)}
