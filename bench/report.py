@@ -152,6 +152,7 @@ def write_report(
     seconds: int,
     rounds: int,
     connections: int,
+    plans: dict[str, list[str]],
     target: Path | None,
 ) -> str:
     sizes = ", ".join(
@@ -197,6 +198,10 @@ def write_report(
     analysis = ROOT / "bench" / "ANALYSIS.md"
     if analysis.exists():
         lines += [analysis.read_text()]
+    for database, plan_lines in plans.items():
+        lines += [f"### Query plans on {database} (large set)", "",
+                  "Every SELECT of one request of each read scenario, as the app issued it.",
+                  "", *plan_lines]
     text = "\n".join(lines)
     if target is not None:
         target.write_text(text)

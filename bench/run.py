@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from sqlmodel import create_engine
 
 from app.core.migrations import upgrade
-from bench import seed
+from bench import plans, seed
 from bench.report import Measurement, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,9 +94,13 @@ def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
         Scenario("PUT vote", "/", "vote.lua", "write", {"BENCH_WORKS": works}, ("large",)),
         Scenario("PUT RSVP", "/", "rsvp.lua", "write", {"BENCH_EVENT": str(s.event_id)},
                  ("large",)),
-        Scenario("results of a closed challenge (anonymous)",
+        Scenario("results of a closed challenge (anonymous, cached)",
                  f"/api/v1/challenges/{s.closed_challenge_id}/results?limit=20",
-                 "get_anon.lua", "cached"),
+                 "get_anon.lua", "cached", sizes=("large",)),
+        # Members are never served from the cache: this is the query's own cost.
+        Scenario("results of a closed challenge (token, uncached)",
+                 f"/api/v1/challenges/{s.closed_challenge_id}/results?limit=20",
+                 "get_auth.lua", "page"),
         Scenario("leaderboard, this month", "/api/v1/leaderboard?period=month&limit=20",
                  "get_auth.lua", "page"),
         Scenario("notification feed after an announcement", "/api/v1/notifications?limit=20",
@@ -109,6 +113,16 @@ def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
                                  f"/api/v1/members?limit=20&cursor={quote(deep_cursor)}",
                                  "get_auth.lua", "page", sizes=("large",)))
     return [sc for sc in found if s.size.name in sc.sizes]
+
+
+PLANS: dict[str, list[str]] = {}
+
+
+def plan_requests(s: seed.Seeded) -> list[tuple[str, str, dict[str, str]]]:
+    token = {"Authorization": f"Bearer {s.tokens[1]}"}
+    chosen = scenarios(s, None)
+    return [(sc.name, sc.path, token if sc.script == "get_auth.lua" else {})
+            for sc in chosen if sc.script.startswith("get_")]
 
 
 # --- processes -----------------------------------------------------------------------------
@@ -250,6 +264,8 @@ def measure_set(database: str, size_name: str, workdir: Path, bare: str) -> list
     print(f"  seeded in {seconds:.0f} s", flush=True)
     tokens = workdir / "tokens.txt"
     tokens.write_text("\n".join(seeded.tokens) + "\n")
+    if size_name == "large":
+        PLANS[database] = plans.capture(url, plan_requests(seeded))
     redis = database == "postgresql" and redis_available()
     results: list[Measurement] = []
     try:
@@ -344,7 +360,7 @@ def main() -> None:
     info["load_after"] = Path("/proc/loadavg").read_text().strip()
     target = os.environ.get("BENCH_REPORT", "" if QUICK else str(ROOT / "bench" / "REPORT.md"))
     text = write_report(results, info, seconds=SECONDS, rounds=ROUNDS, connections=CONNECTIONS,
-                        target=Path(target) if target else None)
+                        plans=PLANS, target=Path(target) if target else None)
     print(text)
     shutil.rmtree(workdir, ignore_errors=True)
 
