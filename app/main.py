@@ -22,13 +22,13 @@ from app.core.db import create_db_engine, read_only
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_handler
 from app.core.logging import configure_logging
-from app.core.publiccache import PublicCacheMiddleware
 from app.core.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
     SerializedWritesMiddleware,
 )
 from app.core.openapi import api_routes, install_openapi
+from app.core.publiccache import PublicCacheMiddleware
 from app.core.ratelimit import RateLimitMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router

@@ -21,7 +21,7 @@ from app.main import create_app
 
 def _settings(url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=url,
         secret_key="bench-" + "k" * 64,  # type: ignore[arg-type]
         rate_limit_enabled=False,
@@ -64,7 +64,9 @@ def capture(url: str, requests: list[tuple[str, str, dict[str, str]]]) -> list[s
                     one_line = " ".join(statement.split())
                     one_line = re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", one_line, count=1)
                     lines += [one_line[:300] + (" …" if len(one_line) > 300 else "")]
-                    lines += ["  " + p for p in _explain(explainer, statement, parameters).splitlines()]
+                    lines += [
+                        "  " + p for p in _explain(explainer, statement, parameters).splitlines()
+                    ]
                     lines += [""]
                 lines += ["```", ""]
     finally:

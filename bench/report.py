@@ -199,9 +199,13 @@ def write_report(
     if analysis.exists():
         lines += [analysis.read_text()]
     for database, plan_lines in plans.items():
-        lines += [f"### Query plans on {database} (large set)", "",
-                  "Every SELECT of one request of each read scenario, as the app issued it.",
-                  "", *plan_lines]
+        lines += [
+            f"### Query plans on {database} (large set)",
+            "",
+            "Every SELECT of one request of each read scenario, as the app issued it.",
+            "",
+            *plan_lines,
+        ]
     text = "\n".join(lines)
     if target is not None:
         target.write_text(text)

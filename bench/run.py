@@ -28,7 +28,6 @@ import platform
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,34 +83,72 @@ class Scenario:
 def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
     works = ",".join(str(w) for w in s.voting_work_ids)
     found = [
-        Scenario("GET submission (token)", f"/api/v1/submissions/{s.closed_work_id}",
-                 "get_auth.lua", "read", sizes=("large",)),
-        Scenario("submissions of a challenge, page of 20",
-                 f"/api/v1/challenges/{s.closed_challenge_id}/submissions?limit=20",
-                 "get_auth.lua", "page", sizes=("large",)),
-        Scenario("member list, first page of 20", "/api/v1/members?limit=20", "get_auth.lua",
-                 "page"),
+        Scenario(
+            "GET submission (token)",
+            f"/api/v1/submissions/{s.closed_work_id}",
+            "get_auth.lua",
+            "read",
+            sizes=("large",),
+        ),
+        Scenario(
+            "submissions of a challenge, page of 20",
+            f"/api/v1/challenges/{s.closed_challenge_id}/submissions?limit=20",
+            "get_auth.lua",
+            "page",
+            sizes=("large",),
+        ),
+        Scenario(
+            "member list, first page of 20", "/api/v1/members?limit=20", "get_auth.lua", "page"
+        ),
         Scenario("PUT vote", "/", "vote.lua", "write", {"BENCH_WORKS": works}, ("large",)),
-        Scenario("PUT RSVP", "/", "rsvp.lua", "write", {"BENCH_EVENT": str(s.event_id)},
-                 ("large",)),
-        Scenario("results of a closed challenge (anonymous, cached)",
-                 f"/api/v1/challenges/{s.closed_challenge_id}/results?limit=20",
-                 "get_anon.lua", "cached", sizes=("large",)),
+        Scenario(
+            "PUT RSVP", "/", "rsvp.lua", "write", {"BENCH_EVENT": str(s.event_id)}, ("large",)
+        ),
+        Scenario(
+            "results of a closed challenge (anonymous, cached)",
+            f"/api/v1/challenges/{s.closed_challenge_id}/results?limit=20",
+            "get_anon.lua",
+            "cached",
+            sizes=("large",),
+        ),
         # Members are never served from the cache: this is the query's own cost.
-        Scenario("results of a closed challenge (token, uncached)",
-                 f"/api/v1/challenges/{s.closed_challenge_id}/results?limit=20",
-                 "get_auth.lua", "page"),
-        Scenario("leaderboard, this month", "/api/v1/leaderboard?period=month&limit=20",
-                 "get_auth.lua", "page"),
-        Scenario("notification feed after an announcement", "/api/v1/notifications?limit=20",
-                 "get_auth.lua", "page"),
-        Scenario("showcase (anonymous)", "/api/v1/showcase?limit=20", "get_anon.lua", "cached",
-                 sizes=("large",)),
+        Scenario(
+            "results of a closed challenge (token, uncached)",
+            f"/api/v1/challenges/{s.closed_challenge_id}/results?limit=20",
+            "get_auth.lua",
+            "page",
+        ),
+        Scenario(
+            "leaderboard, this month",
+            "/api/v1/leaderboard?period=month&limit=20",
+            "get_auth.lua",
+            "page",
+        ),
+        Scenario(
+            "notification feed after an announcement",
+            "/api/v1/notifications?limit=20",
+            "get_auth.lua",
+            "page",
+        ),
+        Scenario(
+            "showcase (anonymous)",
+            "/api/v1/showcase?limit=20",
+            "get_anon.lua",
+            "cached",
+            sizes=("large",),
+        ),
     ]
     if deep_cursor is not None:
-        found.insert(3, Scenario("member list, 500th page of 20 (cursor)",
-                                 f"/api/v1/members?limit=20&cursor={quote(deep_cursor)}",
-                                 "get_auth.lua", "page", sizes=("large",)))
+        found.insert(
+            3,
+            Scenario(
+                "member list, 500th page of 20 (cursor)",
+                f"/api/v1/members?limit=20&cursor={quote(deep_cursor)}",
+                "get_auth.lua",
+                "page",
+                sizes=("large",),
+            ),
+        )
     return [sc for sc in found if s.size.name in sc.sizes]
 
 
@@ -121,8 +158,11 @@ PLANS: dict[str, list[str]] = {}
 def plan_requests(s: seed.Seeded) -> list[tuple[str, str, dict[str, str]]]:
     token = {"Authorization": f"Bearer {s.tokens[1]}"}
     chosen = scenarios(s, None)
-    return [(sc.name, sc.path, token if sc.script == "get_auth.lua" else {})
-            for sc in chosen if sc.script.startswith("get_")]
+    return [
+        (sc.name, sc.path, token if sc.script == "get_auth.lua" else {})
+        for sc in chosen
+        if sc.script.startswith("get_")
+    ]
 
 
 # --- processes -----------------------------------------------------------------------------
@@ -146,7 +186,9 @@ def _wait_until_up(url: str) -> None:
 
 
 @contextmanager
-def serving(command: list[str], env: dict[str, str], cwd: Path, log: Path, url: str) -> Iterator[None]:
+def serving(
+    command: list[str], env: dict[str, str], cwd: Path, log: Path, url: str
+) -> Iterator[None]:
     with log.open("ab") as out:
         server = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=out)
     try:
@@ -161,10 +203,24 @@ def wrk(
     url: str, script: str, *, connections: int, env: dict[str, str], seconds: int = SECONDS
 ) -> dict[str, int]:
     threads = 1 if connections == 1 else 2
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(WRK_DIR / script), url]
-    out = subprocess.run(command, env={**os.environ, **env, "BENCH_WRK_DIR": str(WRK_DIR)},
-                         capture_output=True, text=True, check=True).stdout
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_DIR / script),
+        url,
+    ]
+    out = subprocess.run(
+        command,
+        env={**os.environ, **env, "BENCH_WRK_DIR": str(WRK_DIR)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     match = re.search(r"^BENCH (\{.*\})$", out, re.MULTILINE)
     if match is None:
         raise RuntimeError(f"wrk printed no summary:\n{out}")
@@ -289,17 +345,31 @@ def measure_set(database: str, size_name: str, workdir: Path, bare: str) -> list
     return results
 
 
-def _rounds(chosen: list[Scenario], base: str, bare: str, tokens: Path, database: str,
-            size: seed.Size, workers: int, seed_seconds: float) -> list[Measurement]:
-    out = {sc.name: Measurement(sc.name, sc.kind, database, size.name, workers, seed_seconds)
-           for sc in chosen}
+def _rounds(
+    chosen: list[Scenario],
+    base: str,
+    bare: str,
+    tokens: Path,
+    database: str,
+    size: seed.Size,
+    workers: int,
+    seed_seconds: float,
+) -> list[Measurement]:
+    out = {
+        sc.name: Measurement(sc.name, sc.kind, database, size.name, workers, seed_seconds)
+        for sc in chosen
+    }
     for sc in chosen:  # warm-up, not recorded: first requests compile queries and fill caches
         env = {"BENCH_TOKENS": str(tokens), "BENCH_OFFSET": "900000", **sc.env}
         wrk(f"{base}{sc.path}", sc.script, connections=8, env=env, seconds=1)
     for round_index in range(ROUNDS):
         print(f"  {database} {size.name} {workers}w round {round_index + 1}", flush=True)
         for sc in chosen:
-            env = {"BENCH_TOKENS": str(tokens), "BENCH_OFFSET": str(round_index * 500_009), **sc.env}
+            env = {
+                "BENCH_TOKENS": str(tokens),
+                "BENCH_OFFSET": str(round_index * 500_009),
+                **sc.env,
+            }
             ceiling = wrk(f"{bare}/hello", "get_anon.lua", connections=CONNECTIONS, env=env)
             loaded = wrk(f"{base}{sc.path}", sc.script, connections=CONNECTIONS, env=env)
             alone = None
@@ -334,8 +404,9 @@ def machine() -> dict[str, str]:
         "versions": f"FastAPI {fastapi.__version__}, pydantic {pydantic.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, uvicorn {uvicorn.__version__}, "
         f"SQLite {sa.__dict__.get('__sqlite__', '') or __import__('sqlite3').sqlite_version}",
-        "postgresql": version(["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
-                               "SHOW server_version"]),
+        "postgresql": version(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"]
+        ),
         "wrk": version(["wrk", "--version"]).splitlines()[0] if shutil.which("wrk") else "?",
         "load_before": Path("/proc/loadavg").read_text().strip(),
     }
@@ -349,8 +420,17 @@ def main() -> None:
     (workdir / "bare.py").write_text(BARE_APP)
     bare_port = _free_port()
     bare = f"http://127.0.0.1:{bare_port}"
-    uvicorn_cmd = [sys.executable, "-m", "uvicorn", "--log-level", "warning", "--no-access-log",
-                   "bare:app", "--port", str(bare_port)]
+    uvicorn_cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "bare:app",
+        "--port",
+        str(bare_port),
+    ]
     databases = [d for d in DATABASES if d != "postgresql" or pg_available()]
     results: list[Measurement] = []
     with serving(uvicorn_cmd, dict(os.environ), workdir, workdir / "bare.log", f"{bare}/hello"):
@@ -359,8 +439,15 @@ def main() -> None:
                 results += measure_set(database, size, workdir, bare)
     info["load_after"] = Path("/proc/loadavg").read_text().strip()
     target = os.environ.get("BENCH_REPORT", "" if QUICK else str(ROOT / "bench" / "REPORT.md"))
-    text = write_report(results, info, seconds=SECONDS, rounds=ROUNDS, connections=CONNECTIONS,
-                        plans=PLANS, target=Path(target) if target else None)
+    text = write_report(
+        results,
+        info,
+        seconds=SECONDS,
+        rounds=ROUNDS,
+        connections=CONNECTIONS,
+        plans=PLANS,
+        target=Path(target) if target else None,
+    )
     print(text)
     shutil.rmtree(workdir, ignore_errors=True)
 

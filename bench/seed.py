@@ -210,7 +210,10 @@ def _seed_votes(
     insert_rows(
         engine,
         table_of(VoteBudget),
-        ({"challenge_id": challenge_id, "member_id": m, "allowance": 3, "used": 1} for _, m in pairs),
+        (
+            {"challenge_id": challenge_id, "member_id": m, "allowance": 3, "used": 1}
+            for _, m in pairs
+        ),
     )
     tally: dict[int, int] = dict.fromkeys(works, 0)
     for work, _ in pairs:
@@ -265,9 +268,7 @@ def _count_participants(connection: sa.Connection, challenge_id: int) -> None:
     connection.execute(
         sa.update(challenges)
         .where(challenges.c.id == challenge_id)
-        .values(
-            submission_count=sum(n for _, n in authors), participant_count=len(authors)
-        )
+        .values(submission_count=sum(n for _, n in authors), participant_count=len(authors))
     )
 
 
@@ -281,9 +282,7 @@ def seed_voting_challenge(engine: Engine, size: Size) -> tuple[int, list[int]]:
     insert_rows(engine, challenges, iter([row]))
     challenge_id = _ids(engine, challenges, challenges.c.voting_close_at > NOW)[0]
     authors = range(size.members - VOTING_WORKS + 1, size.members + 1)
-    insert_rows(
-        engine, submissions, (_work_row(challenge_id, m, k) for k, m in enumerate(authors))
-    )
+    insert_rows(engine, submissions, (_work_row(challenge_id, m, k) for k, m in enumerate(authors)))
     with engine.begin() as connection:
         _count_participants(connection, challenge_id)
     return challenge_id, _ids(engine, submissions, submissions.c.challenge_id == challenge_id)

@@ -46,9 +46,7 @@ def _anonymous(scope: Scope) -> bool:
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:
-    return any(
-        tag.strip().removeprefix(b"W/") in (etag, b"*") for tag in if_none_match.split(b",")
-    )
+    return any(tag.strip().removeprefix(b"W/") in (etag, b"*") for tag in if_none_match.split(b","))
 
 
 class PublicCacheMiddleware:
@@ -81,8 +79,11 @@ class PublicCacheMiddleware:
         if_none_match = _header(scope, b"if-none-match")
         if if_none_match is not None and _matches(if_none_match, entry.etag):
             await send(
-                {"type": "http.response.start", "status": 304,
-                 "headers": self._cache_headers(entry.etag)}
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": self._cache_headers(entry.etag),
+                }
             )
             await send({"type": "http.response.body", "body": b""})
             return

@@ -72,7 +72,7 @@ def test_if_none_match_with_the_current_etag_gets_304_from_the_cache() -> None:
     "headers", [{"Authorization": "Bearer sgr_pat_x"}, {"Cookie": "session=1"}]
 )
 def test_requests_with_credentials_always_reach_the_app(headers: dict[str, str]) -> None:
-    app, calls = _app()
+    app, _calls = _app()
     with TestClient(app) as client:
         client.get("/api/v1/showcase", headers=headers)
         response = client.get("/api/v1/showcase", headers=headers)
@@ -93,7 +93,7 @@ def test_other_paths_query_strings_and_errors_are_not_shared() -> None:
 
 
 def test_an_entry_expires_after_the_ttl() -> None:
-    app, calls = _app(ttl=0.01)
+    app, _calls = _app(ttl=0.01)
     with TestClient(app) as client:
         client.get("/api/v1/showcase")
         deadline = time.monotonic() + 0.02
