@@ -14,7 +14,7 @@ Usage: `make bench` (full) or `make bench-quick` (BENCH_QUICK=1: small set, one 
   BENCH_ROUNDS       rounds (default 3; quick 1)
   BENCH_CONNECTIONS  connections of the throughput runs (default 64)
   BENCH_DATABASES    sqlite,postgresql (default both; PostgreSQL skipped if unreachable)
-  BENCH_SIZES        small,large (default both; quick: small)
+  BENCH_SIZES        small,medium,large (default small,medium; quick: small)
   BENCH_PG_URL       server URL (default postgresql+psycopg://postgres@127.0.0.1:5432)
   BENCH_REDIS_URL    Redis for the app (default redis://127.0.0.1:6379/15 when it answers)
   BENCH_REPORT       where to write the report (default bench/REPORT.md; quick: stdout only)
@@ -54,7 +54,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "1" if QUICK else "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
-SIZES = os.environ.get("BENCH_SIZES", "small" if QUICK else "small,large").split(",")
+SIZES = os.environ.get("BENCH_SIZES", "small" if QUICK else "small,medium").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 SANGGAR = str(Path(sys.executable).with_name("sanggar"))
@@ -69,6 +69,9 @@ async def hello() -> dict[str, str]:
 """
 
 
+BIG = ("medium", "large")  # the sets where the member list has a 500th page
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -77,7 +80,7 @@ class Scenario:
     kind: str  # read, page, write, cached: which target applies
     env: dict[str, str] = field(default_factory=dict)
     # Only on these data sets (the flatness comparisons need the small one too).
-    sizes: tuple[str, ...] = ("small", "large")
+    sizes: tuple[str, ...] = ("small", *BIG)
 
 
 def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
@@ -88,28 +91,26 @@ def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
             f"/api/v1/submissions/{s.closed_work_id}",
             "get_auth.lua",
             "read",
-            sizes=("large",),
+            sizes=BIG,
         ),
         Scenario(
             "submissions of a challenge, page of 20",
             f"/api/v1/challenges/{s.closed_challenge_id}/submissions?limit=20",
             "get_auth.lua",
             "page",
-            sizes=("large",),
+            sizes=BIG,
         ),
         Scenario(
             "member list, first page of 20", "/api/v1/members?limit=20", "get_auth.lua", "page"
         ),
-        Scenario("PUT vote", "/", "vote.lua", "write", {"BENCH_WORKS": works}, ("large",)),
-        Scenario(
-            "PUT RSVP", "/", "rsvp.lua", "write", {"BENCH_EVENT": str(s.event_id)}, ("large",)
-        ),
+        Scenario("PUT vote", "/", "vote.lua", "write", {"BENCH_WORKS": works}, BIG),
+        Scenario("PUT RSVP", "/", "rsvp.lua", "write", {"BENCH_EVENT": str(s.event_id)}, BIG),
         Scenario(
             "results of a closed challenge (anonymous, cached)",
             f"/api/v1/challenges/{s.closed_challenge_id}/results?limit=20",
             "get_anon.lua",
             "cached",
-            sizes=("large",),
+            sizes=BIG,
         ),
         # Members are never served from the cache: this is the query's own cost.
         Scenario(
@@ -135,7 +136,7 @@ def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
             "/api/v1/showcase?limit=20",
             "get_anon.lua",
             "cached",
-            sizes=("large",),
+            sizes=BIG,
         ),
     ]
     if deep_cursor is not None:
@@ -146,7 +147,7 @@ def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
                 f"/api/v1/members?limit=20&cursor={quote(deep_cursor)}",
                 "get_auth.lua",
                 "page",
-                sizes=("large",),
+                sizes=BIG,
             ),
         )
     return [sc for sc in found if s.size.name in sc.sizes]
@@ -320,18 +321,18 @@ def measure_set(database: str, size_name: str, workdir: Path, bare: str) -> list
     print(f"  seeded in {seconds:.0f} s", flush=True)
     tokens = workdir / "tokens.txt"
     tokens.write_text("\n".join(seeded.tokens) + "\n")
-    if size_name == "large":
+    if size_name != "small":
         PLANS[database] = plans.capture(url, plan_requests(seeded))
     redis = database == "postgresql" and redis_available()
     results: list[Measurement] = []
     try:
-        for workers in [1, 2] if redis and size_name == "large" else [1]:
+        for workers in [1, 2] if redis and size_name != "small" else [1]:
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
             command = [SANGGAR, "serve", "--port", str(port), "--workers", str(workers)]
             log = workdir / f"app-{database}-{size_name}-{workers}.log"
             with serving(command, app_env(url, redis=redis), ROOT, log, f"{base}/healthz"):
-                cursor = deep_cursor(base, seeded.tokens[0], 500) if size_name == "large" else None
+                cursor = deep_cursor(base, seeded.tokens[0], 500) if size_name != "small" else None
                 chosen = scenarios(seeded, cursor)
                 if workers > 1:
                     chosen = [sc for sc in chosen if sc.kind in ("read", "page", "write")][:4]

@@ -62,6 +62,9 @@ class Size:
 
 SIZES = {
     "small": Size("small", members=1_000, submissions=100, votes=10_000, activities=10_000),
+    # What a shared 2-core machine seeds in about two minutes per database; large takes
+    # longer than a benchmark round can wait on SQLite (1M activities with their totals).
+    "medium": Size("medium", members=20_000, submissions=2_000, votes=100_000, activities=100_000),
     "large": Size(
         "large", members=100_000, submissions=10_000, votes=1_000_000, activities=1_000_000
     ),
