@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sanggar_test
 
-.PHONY: install run dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench check
+.PHONY: install run dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench bench-quick check
 
 install: $(STAMP)
 
@@ -56,9 +56,11 @@ test-postgres: install
 	SANGGAR_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest
 
 bench: install
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m bench.run
-	$(BIN)/python -m bench.challenges
-	$(BIN)/python -m bench.conversation
-	$(BIN)/python -m bench.recognition
+
+# A trial run: small data set, one round, one-second runs; prints the report, writes nothing.
+bench-quick: install
+	BENCH_QUICK=1 $(BIN)/python -m bench.run
 
 check: lint typecheck test

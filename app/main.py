@@ -28,6 +28,7 @@ from app.core.middleware import (
     SerializedWritesMiddleware,
 )
 from app.core.openapi import api_routes, install_openapi
+from app.core.publiccache import PublicCacheMiddleware
 from app.core.ratelimit import RateLimitMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
@@ -171,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.public_cache_seconds > 0:
+        app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, settings=settings)
     templates = {id(route.original_route): route.path_format for route in api_routes(app)}

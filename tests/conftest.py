@@ -67,6 +67,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "log_level": "WARNING",
         # Tests drive the periodic jobs directly; a background sweep would race them.
         "periodic_jobs_enabled": False,
+        # A test reads right after it writes; tests/test_publiccache.py turns the cache on.
+        "public_cache_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

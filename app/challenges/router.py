@@ -101,13 +101,19 @@ def challenges_delete(
     "/{challenge_id}/results",
     response_model=ResultPage,
     summary="Get a challenge's results",
-    responses=problems(409),
+    responses=CONDITIONAL_GET_RESPONSES | problems(409),
 )
 def challenges_results(
-    session: SessionDep, viewer: OptionalMember, challenge: VisibleChallenge, page: PageParamsDep
-) -> ResultPage:
-    """The ranking once closed (409 before): ties share a rank, disqualified works left out."""
+    request: Request,
+    session: SessionDep,
+    viewer: OptionalMember,
+    challenge: VisibleChallenge,
+    page: PageParamsDep,
+) -> Response:
+    """The ranking once closed (409 before): ties share a rank, disqualified works left out.
+    Anonymous responses are cached for a few seconds (`Cache-Control`); revalidate with
+    the ETag."""
     items, next_cursor = results.results_page(
         session, challenge=challenge, params=page, viewer=viewer
     )
-    return ResultPage(items=items, next_cursor=next_cursor)
+    return json_response(request, ResultPage(items=items, next_cursor=next_cursor))

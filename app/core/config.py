@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     community_language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = 1_048_576
+    # Anonymous GETs of the showcase and of closed results are answered from an in-process
+    # cache for this long (app.core.publiccache); 0 turns the cache off.
+    public_cache_seconds: float = Field(default=5, ge=0, le=3600)
 
     rate_limit_enabled: bool = True
     rate_limit_default: str = "300/minute"

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from app.core.db import SessionDep
+from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.pagination import PageParamsDep
 from app.showcase import service
 from app.showcase.schemas import ShowcaseFilters, ShowcasePage
@@ -12,10 +13,20 @@ from app.showcase.schemas import ShowcaseFilters, ShowcasePage
 router = APIRouter(prefix="/showcase", tags=["showcase"])
 
 
-@router.get("", response_model=ShowcasePage, summary="Browse the public showcase")
+@router.get(
+    "",
+    response_model=ShowcasePage,
+    summary="Browse the public showcase",
+    responses=CONDITIONAL_GET_RESPONSES,
+)
 def showcase_list(
-    session: SessionDep, page: PageParamsDep, filters: Annotated[ShowcaseFilters, Query()]
-) -> ShowcasePage:
-    """Winners and featured works of closed challenges, newest first; public."""
+    request: Request,
+    session: SessionDep,
+    page: PageParamsDep,
+    filters: Annotated[ShowcaseFilters, Query()],
+) -> Response:
+    """Winners and featured works of closed challenges, newest first; public. Anonymous
+    responses are cached for a few seconds (`Cache-Control`); revalidate with the ETag."""
     works, next_cursor = service.list_showcase(session, discipline=filters.discipline, params=page)
-    return ShowcasePage(items=service.present(session, works), next_cursor=next_cursor)
+    page_model = ShowcasePage(items=service.present(session, works), next_cursor=next_cursor)
+    return json_response(request, page_model)

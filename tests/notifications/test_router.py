@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.models import Role
-from tests.factories import auth_headers, make_member, member_with_headers
+from tests.factories import QueryCounter, auth_headers, make_member, member_with_headers
 
 
 def test_newcomer_is_welcomed_and_organizers_are_told(client: TestClient, app: FastAPI) -> None:
@@ -88,3 +88,26 @@ def test_long_titles_are_clipped_to_fit(client: TestClient, app: FastAPI) -> Non
     long_one = next(n for n in items if n["type"] == "test.long")
     assert len(long_one["title"]) == 200 and long_one["title"].endswith("…")
     assert len(long_one["body"]) == 2000
+
+
+def test_feed_query_count_stays_flat_as_pages_grow(
+    client: TestClient, app: FastAPI, queries: QueryCounter
+) -> None:
+    from sqlmodel import Session
+
+    from app.notifications.service import notify
+
+    member, headers = member_with_headers(app)
+    assert member.id is not None
+    with Session(app.state.engine) as session:
+        for n in range(30):
+            notify(session, member_id=member.id, type="test.flat", title=f"Note {n}")
+        session.commit()
+    client.get("/api/v1/notifications", headers=headers)  # catches up on announcements once
+    counts = {}
+    for limit in (2, 30):
+        queries.reset()
+        response = client.get("/api/v1/notifications", params={"limit": limit}, headers=headers)
+        assert len(response.json()["items"]) == limit
+        counts[limit] = queries.count
+    assert counts[2] == counts[30], counts
