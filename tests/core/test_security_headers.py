@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from app.core.security_headers import API_CSP, docs_csp
 from app.main import create_app
-from tests.conftest import make_settings
 from tests.anthologies.helpers import closed_challenge
 from tests.challenges.helpers import SUBMISSIONS, organizer
+from tests.conftest import make_settings
 from tests.factories import member_with_headers
 
 ALLOWED = "https://app.example.org"
