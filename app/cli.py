@@ -42,6 +42,7 @@ def serve(
         reload=reload,
         log_config=None,  # our structured logging (app.core.logging) handles uvicorn's loggers
         proxy_headers=True,
+        server_header=False,  # no "Server: uvicorn": nothing to fingerprint
     )
 
 

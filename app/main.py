@@ -30,6 +30,7 @@ from app.core.middleware import (
 from app.core.openapi import api_routes, install_openapi
 from app.core.publiccache import PublicCacheMiddleware
 from app.core.ratelimit import RateLimitMiddleware
+from app.core.security_headers import SecurityHeadersMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
 from app.webhooks.docs import webhook_docs
@@ -107,6 +108,18 @@ TAGS = [
 ]
 
 
+# What a browser app on an allowed origin may send (CORS); explicit rather than "*".
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+
+
 def operation_id(route: APIRoute) -> str:
     """Handlers are named `<tag>_<action>`, so the function name is the operationId."""
     return route.name
@@ -161,8 +174,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
+            allow_credentials=False,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
+            max_age=600,
             expose_headers=[
                 "ETag",
                 "Location",
@@ -178,6 +193,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(RateLimitMiddleware, settings=settings)
     templates = {id(route.original_route): route.path_format for route in api_routes(app)}
     app.add_middleware(RequestContextMiddleware, route_templates=templates)
+    # Outermost, so that every answer gets the headers: 413s, 429s and 500s included.
+    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -52,7 +53,11 @@ class Settings(BaseSettings):
     community_name: str = Field(default="Sanggar", min_length=1, max_length=100)
     # The language of anthology books (BCP 47), for reading apps and screen readers.
     community_language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    # Browser origins allowed to call the API (CORS); none by default. Credentials (cookies)
+    # are never allowed: the API authenticates with bearer tokens, sent explicitly.
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Strict-Transport-Security max-age on answers served over https; 0 turns it off.
+    hsts_max_age: int = Field(default=63_072_000, ge=0)
     max_body_bytes: int = 1_048_576
     # Anonymous GETs of the showcase and of closed results are answered from an in-process
     # cache for this long (app.core.publiccache); 0 turns the cache off.
@@ -99,6 +104,14 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not re.fullmatch(r"https?://[^/\s*]+", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.org")
+        return origins
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.jsonutil import dumps
 
@@ -198,9 +199,23 @@ async def _handle_problem(_request: Request, exc: Exception) -> Response:
     return problem_response(exc.to_problem(), exc.headers)
 
 
-async def _handle_http_exception(_request: Request, exc: Exception) -> Response:
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the path supports: Starlette names only those of the first route whose
+    path matches, but a path such as `/members/me` is served by one route per method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods)) if methods else None
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
     code = _starlette_code(status)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 413:
@@ -212,7 +227,7 @@ async def _handle_http_exception(_request: Request, exc: Exception) -> Response:
         detail=detail,
         code=code,
     )
-    return problem_response(problem, dict(exc.headers or {}))
+    return problem_response(problem, headers)
 
 
 def _issue(error: dict[str, Any]) -> ValidationIssue:

@@ -193,7 +193,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation = path_item.get(method.lower())
             if operation is not None:
                 _fix_operation(operation, _statuses_of(route))
+                if "security" in operation and not _requires_credentials(route):
+                    # Credentials are optional here (they only change what is shown):
+                    # the empty requirement says anonymous calls are allowed too.
+                    operation["security"].append({})
     return schema
+
+
+def _requires_credentials(route: Any) -> bool:
+    return any(
+        getattr(d.call, "__name__", "") == "current_principal" for d in _walk(route.dependant)
+    )
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ store them. Integers that reach the database stay inside its column range.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, TypeVar
 
@@ -15,11 +16,15 @@ from fastapi import Path
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BeforeValidator,
     Field,
+    GetJsonSchemaHandler,
     HttpUrl,
     StringConstraints,
     TypeAdapter,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 # C0 controls except tab/newline/carriage return, DEL, C1 controls, and UTF-16 surrogates.
 _FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -27,7 +32,32 @@ _FORBIDDEN_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]"
 
 MAX_INT = 2_147_483_647
 
+# The same rules for the published schema (JSON Schema / ECMA-262 patterns), so that clients
+# and fuzzers know what is refused; lone surrogates cannot be written in JSON text anyway.
+_TEXT_CHAR = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+_LINE_CHAR = r"[^\u0000-\u001f\u007f-\u009f\u2028\u2029]"
+TEXT_PATTERN = f"^{_TEXT_CHAR}*$"
+LINE_PATTERN = f"^{_LINE_CHAR}*$"
+# One line with something other than white space in it.
+TITLE_PATTERN = (
+    r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*\S[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+)
+
 _When = TypeVar("_When", date, datetime)
+
+
+@dataclass(frozen=True)
+class _Documented:
+    """Adds a `pattern` to the JSON schema only; the validators above do the refusing."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        return json_schema
 
 
 def _clean_text(value: str) -> str:
@@ -37,7 +67,7 @@ def _clean_text(value: str) -> str:
 
 
 def _clean_line(value: str) -> str:
-    if _FORBIDDEN_IN_LINE.search(value):
+    if isinstance(value, str) and _FORBIDDEN_IN_LINE.search(value):
         raise ValueError("must be one line without control characters")
     return value
 
@@ -56,11 +86,17 @@ def _to_utc(value: datetime) -> datetime:
 
 
 # Multi-line prose (bio, description, body): newlines and tabs allowed.
-Text = Annotated[str, AfterValidator(_clean_text)]
+Text = Annotated[str, AfterValidator(_clean_text), _Documented(TEXT_PATTERN)]
 # A single line (name, title, city, a filter value), surrounding spaces stripped.
-Line = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_clean_line)]
+Line = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    # Before stripping: a control character at either end (NEL is white space) is refused too.
+    BeforeValidator(_clean_line),
+    _Documented(LINE_PATTERN),
+]
 # A single line that must say something.
-Title = Annotated[Line, AfterValidator(_not_blank)]
+Title = Annotated[Line, AfterValidator(_not_blank), _Documented(TITLE_PATTERN)]
 
 # Any RFC 3339 offset in, UTC out; a time without an offset is refused.
 UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]

@@ -1,0 +1,108 @@
+"""Security headers on every response, as the OWASP REST Security and HTTP Headers cheat
+sheets advise, as pure ASGI middleware.
+
+- API answers (JSON, problem+json, images, books, calendars) get the strictest policy: nothing
+  may be loaded, framed or submitted from them (`default-src 'none'`), no MIME sniffing, no
+  referrer, a window of their own.
+- The HTML documentation pages (Swagger UI, ReDoc) need their own scripts and styles from
+  this origin and one inline bootstrap script each. That script is allowed by its SHA-256
+  hash, computed from the page as served (it embeds the spec URL and UI parameters), so no
+  `'unsafe-inline'` is ever granted to scripts. Styles may be inline: both UIs inject them.
+- `Cache-Control: no-store` on every answer that did not set its own: answers to
+  authenticated requests and errors carry private data or are useless to cache. Public,
+  cacheable answers (share cards, published books) set `Cache-Control: public, …` themselves,
+  unless the request was authenticated, in which case the answer stays private (`no-store`).
+- HSTS on answers served over https (directly or through a proxy uvicorn trusts).
+- A `Server` or `X-Powered-By` header set by the app is dropped (uvicorn's own `Server` header
+  is switched off in `sanggar serve`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+_DOCS_CSP = (
+    "default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+BASELINE = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+_LEAKY = ("server", "x-powered-by")
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_csp(html: bytes) -> str:
+    """The policy for an HTML page: its inline scripts allowed by hash, nothing else inline."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return _DOCS_CSP.format(hashes=hashes).replace("  ", " ")
+
+
+def _is_authenticated(scope: Scope) -> bool:
+    return any(name in (b"authorization", b"cookie") for name, _ in scope["headers"])
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers above; `hsts_max_age=0` turns HSTS off."""
+
+    def __init__(self, app: ASGIApp, *, hsts_max_age: int) -> None:
+        self.app = app
+        self.hsts_max_age = hsts_max_age
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        authenticated = _is_authenticated(scope)
+        https = scope.get("scheme") == "https"
+        html_start: Message | None = None
+        html_body = b""
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal html_start, html_body
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                self._secure(headers, authenticated=authenticated, https=https)
+                if headers.get("content-type", "").startswith("text/html"):
+                    html_start = message  # held back until the page is known
+                    return
+                headers["Content-Security-Policy"] = API_CSP
+            elif html_start is not None:
+                # Documentation pages are a few kilobytes: gather them to hash their scripts.
+                html_body += message.get("body", b"")
+                if message.get("more_body", False):
+                    return
+                MutableHeaders(scope=html_start)["Content-Security-Policy"] = docs_csp(html_body)
+                await send(html_start)
+                message = {"type": "http.response.body", "body": html_body}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _secure(self, headers: MutableHeaders, *, authenticated: bool, https: bool) -> None:
+        for name in _LEAKY:
+            del headers[name]
+        for name, value in BASELINE.items():
+            headers.setdefault(name, value)
+        cache = headers.get("cache-control")
+        if cache is None or (authenticated and "public" in cache):
+            headers["Cache-Control"] = "no-store"
+        # Public answers (share cards, books) may be embedded by other sites; the rest not.
+        public = "public" in headers.get("cache-control", "")
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin" if public else "same-origin"
+        if https and self.hsts_max_age > 0:
+            headers["Strict-Transport-Security"] = f"max-age={self.hsts_max_age}; includeSubDomains"
