@@ -51,7 +51,8 @@ def generated(
 ) -> Iterator[Generated]:
     home = tmp_path_factory.mktemp("python-client")
     spec = home / "openapi.json"
-    spec.write_bytes(httpx.get(f"{live_sanggar.url}/openapi.json").content)
+    # The first request builds the schema: seconds on a busy machine.
+    spec.write_bytes(httpx.get(f"{live_sanggar.url}/openapi.json", timeout=120).content)
     (home / "config.json").write_text(json.dumps(CONFIG))
     generator = shutil.which("openapi-python-client", path=str(Path(sys.executable).parent))
     assert generator, "openapi-python-client is a dev dependency: run `make install`"
