@@ -133,7 +133,8 @@ def _digest(engine: Engine) -> str:
 
 def _count(session: Session, table: str) -> int:
     statement = sa.select(sa.func.count()).select_from(SQLModel.metadata.tables[table])
-    return session.execute(statement).scalar_one()
+    total: int = session.execute(statement).scalar_one()
+    return total
 
 
 def test_demo_has_every_role_discipline_phase_and_resource(
