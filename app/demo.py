@@ -108,21 +108,21 @@ BIOS = [
 # nine or more members has every discipline and several cities; the rest is the seed's.
 DISCIPLINES = list(Discipline)
 SMALLEST_COMMUNITY = len(DISCIPLINES)
-# The tables whose new rows the summary counts, with the word it uses for them.
+# The tables whose new rows the summary counts, with the words it uses for one and many.
 SUMMARY_TABLES = {
-    "members": "members",
-    "challenges": "challenges",
-    "submissions": "works",
-    "votes": "votes",
-    "events": "events",
-    "projects": "projects",
-    "mentorships": "mentorships",
-    "threads": "threads",
-    "comments": "comments",
-    "ideas": "ideas",
-    "announcements": "announcements",
-    "anthologies": "anthologies",
-    "activities": "contributions",
+    "members": ("member", "members"),
+    "challenges": ("challenge", "challenges"),
+    "submissions": ("work", "works"),
+    "votes": ("vote", "votes"),
+    "events": ("event", "events"),
+    "projects": ("project", "projects"),
+    "mentorships": ("mentorship", "mentorships"),
+    "threads": ("thread", "threads"),
+    "comments": ("comment", "comments"),
+    "ideas": ("idea", "ideas"),
+    "announcements": ("announcement", "announcements"),
+    "anthologies": ("anthology", "anthologies"),
+    "activities": ("contribution", "contributions"),
 }
 
 
@@ -139,7 +139,9 @@ class SeedSummary:
     def __str__(self) -> str:
         if not any(self.added.values()):
             return "nothing added"
-        counts = ", ".join(f"{n} {SUMMARY_TABLES[t]}" for t, n in self.added.items())
+        counts = ", ".join(
+            f"{n} {SUMMARY_TABLES[t][0 if n == 1 else 1]}" for t, n in self.added.items()
+        )
         return f"{counts} added (log in as demo_admin / {DEMO_PASSWORD})"
 
 

@@ -41,6 +41,7 @@ PLANS = [
     Plan("Flash fiction: rain", "300 words about rain", Discipline.WRITING, "closed", 8, 24),
     Plan("Poster for a neighbourhood café", "Kopi & kawan", Discipline.DESIGN, "voting", 7, 15),
     Plan("Weekly photo #48", "Shadows", Discipline.PHOTOGRAPHY, "open", 5),
+    Plan("Weekly photo #49", "Reflections", Discipline.PHOTOGRAPHY, "upcoming"),
     Plan(
         "Monthly illustration",
         "Folk tales retold",

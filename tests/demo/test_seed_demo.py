@@ -95,6 +95,13 @@ MISMATCHES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_database(engine: Engine) -> None:
+    """Tests that never asked for `engine` may have left rows behind: every test here
+    seeds an empty database, as `make demo` does on a new one."""
+    _empty_tables(engine)
+
+
 class _Frozen(datetime):
     moment: datetime
 
