@@ -17,9 +17,8 @@ from app.core.config import get_settings
 from app.core.db import create_db_engine
 from app.core.errors import ProblemError
 from app.core.migrations import upgrade
-from app.demo import SMALLEST_COMMUNITY, seed_community
 from app.members import service as members
-from app.models import Role
+from app.models import Discipline, Role
 
 cli = typer.Typer(help="Sanggar: the backend of a creative community.", no_args_is_help=True)
 console = Console()
@@ -92,7 +91,8 @@ def create_admin(
 @cli.command("seed-demo")
 def seed_demo(
     members_count: Annotated[
-        int, typer.Option("--members", min=SMALLEST_COMMUNITY, help="How many members.")
+        # One member per discipline at least (app.demo.SMALLEST_COMMUNITY).
+        int, typer.Option("--members", min=len(Discipline), help="How many members.")
     ] = 60,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed grows the same community.")
@@ -100,6 +100,7 @@ def seed_demo(
 ) -> None:
     """Fill the database with a realistic demo community (once: a second run adds nothing)."""
     import app.wiring  # noqa: F401 - demo data gets the same notifications as requests
+    from app.demo import seed_community  # the demo's imports, only for this command
 
     settings = get_settings()
     engine = create_db_engine(settings)
