@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sanggar_test
 
-.PHONY: install run dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench bench-quick check
+.PHONY: install run demo dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench bench-quick check
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 run: install migrate
 	$(BIN)/sanggar serve
+
+# A demo community to look around in (once per database; a second run adds nothing).
+demo: install migrate
+	$(BIN)/sanggar seed-demo
 
 dev: install migrate
 	$(BIN)/sanggar serve --reload

@@ -18,7 +18,7 @@ from app.core.db import create_db_engine
 from app.core.errors import ProblemError
 from app.core.migrations import upgrade
 from app.members import service as members
-from app.models import Role
+from app.models import Discipline, Role
 
 cli = typer.Typer(help="Sanggar: the backend of a creative community.", no_args_is_help=True)
 console = Console()
@@ -91,12 +91,17 @@ def create_admin(
 
 @cli.command("seed-demo")
 def seed_demo(
-    members_count: Annotated[int, typer.Option("--members", help="How many members.")] = 60,
-    seed: Annotated[int, typer.Option(help="Random seed, for a repeatable community.")] = 7,
+    members_count: Annotated[
+        # One member per discipline at least (app.demo.SMALLEST_COMMUNITY).
+        int, typer.Option("--members", min=len(Discipline), help="How many members.")
+    ] = 60,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed grows the same community.")
+    ] = 7,
 ) -> None:
-    """Fill the database with a realistic demo community."""
+    """Fill the database with a realistic demo community (once: a second run adds nothing)."""
     import app.wiring  # noqa: F401 - demo data gets the same notifications as requests
-    from app.demo import seed_community
+    from app.demo import seed_community  # the demo's imports, only for this command
 
     settings = get_settings()
     engine = create_db_engine(settings)

@@ -1,14 +1,22 @@
-"""A realistic demo community for `sanggar seed-demo`; each feature adds its part here."""
+"""A realistic demo community for `sanggar seed-demo`; each feature adds its part here.
+
+Members come first (every role; every discipline and several cities once there are nine of
+them), then each feature plays out its part through its own services, one progress bar per
+stage. The whole community is one transaction, so a run adds everything or nothing, and a
+database that already has it gets nothing more. Every choice comes from one
+random.Random(seed): the same seed grows the same community, handle for handle.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from app.anthologies import demo as anthologies_demo
 from app.challenges import demo as challenges_demo
@@ -16,6 +24,7 @@ from app.conversation import demo as conversation_demo
 from app.core.config import Settings
 from app.events import demo as events_demo
 from app.members import service as members
+from app.members.exceptions import HandleTaken
 from app.members.schemas import MemberUpdate
 from app.mentoring import demo as mentoring_demo
 from app.models import Discipline, Member, Role
@@ -95,17 +104,77 @@ BIOS = [
 ]
 
 
+# Each member's first discipline and city go round these lists, so that a community of
+# nine or more members has every discipline and several cities; the rest is the seed's.
+DISCIPLINES = list(Discipline)
+SMALLEST_COMMUNITY = len(DISCIPLINES)
+# The tables whose new rows the summary counts, with the words it uses for one and many.
+SUMMARY_TABLES = {
+    "members": ("member", "members"),
+    "challenges": ("challenge", "challenges"),
+    "submissions": ("work", "works"),
+    "votes": ("vote", "votes"),
+    "events": ("event", "events"),
+    "projects": ("project", "projects"),
+    "mentorships": ("mentorship", "mentorships"),
+    "threads": ("thread", "threads"),
+    "comments": ("comment", "comments"),
+    "ideas": ("idea", "ideas"),
+    "announcements": ("announcement", "announcements"),
+    "anthologies": ("anthology", "anthologies"),
+    "activities": ("contribution", "contributions"),
+}
+
+
 @dataclass
 class SeedSummary:
-    members: int
+    """How many rows of each kind the run added (nothing when already seeded)."""
+
+    added: dict[str, int]
+
+    @property
+    def members(self) -> int:
+        return self.added.get("members", 0)
 
     def __str__(self) -> str:
-        return f"{self.members} members added (log in as demo_admin / {DEMO_PASSWORD})"
+        if not any(self.added.values()):
+            return "nothing added"
+        counts = ", ".join(
+            f"{n} {SUMMARY_TABLES[t][0 if n == 1 else 1]}" for t, n in self.added.items()
+        )
+        return f"{counts} added (log in as demo_admin / {DEMO_PASSWORD})"
+
+
+def _row_counts(session: Session) -> dict[str, int]:
+    tables = SQLModel.metadata.tables
+    return {
+        name: session.execute(sa.select(sa.func.count()).select_from(tables[name])).scalar_one()
+        for name in SUMMARY_TABLES
+    }
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<13}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _already_seeded(session: Session) -> bool:
+    return (
+        session.exec(select(Member.id).where(Member.handle_key == "demo_admin")).first() is not None
+    )
 
 
 def seed_community(
     engine: Engine, settings: Settings, *, members_count: int, seed: int, console: Console
 ) -> SeedSummary:
+    """Seeds the demo community in one transaction, or nothing when it is already there."""
+    if members_count < SMALLEST_COMMUNITY:
+        raise ValueError(f"A demo community needs at least {SMALLEST_COMMUNITY} members.")
     rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not security
     # Demo passwords are hashed cheaply to seed quickly; a log-in rehashes them with the
     # configured cost (pwdlib's verify_and_update).
@@ -113,39 +182,56 @@ def seed_community(
         update={"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
     )
     with Session(engine) as session:
-        if session.exec(select(Member.id).where(Member.handle_key == "demo_admin")).first():
-            console.print("[yellow]The demo community is already seeded.[/yellow]")
-            return SeedSummary(members=0)
-        with Progress(console=console) as progress:
-            task = progress.add_task("Members", total=members_count + 2)
-            _seed_staff(session, fast)
-            progress.advance(task, 2)
-            # A fifth join after today's activities: recognition's quiet members (below).
-            quiet = members_count // 5
-            for index in range(members_count - quiet):
-                _seed_member(session, fast, rng, index)
-                progress.advance(task)
-            # The calendar needs the members in place: they RSVP and attend.
-            events_demo.seed_events(session, rng, progress=progress)
-            projects_demo.seed_projects(session, rng, progress=progress)
-            mentoring_demo.seed_mentoring(session, rng, progress=progress)
-            # Challenges need members to enter works and vote.
-            challenges_demo.seed_challenges(session, rng, progress=progress)
-            # Conversations need works to comment on.
-            conversation_demo.seed_conversation(session, rng, progress=progress)
-            # The anthology collects the closed writing challenges' winners.
-            anthologies_demo.seed_anthology(session, progress=progress)
-            # The past last: it needs to know who contributed today.
-            late = range(members_count - quiet, members_count)
-            recognition_demo.seed_history(
-                session,
-                rng,
-                quiet=[_seed_member(session, fast, rng, index) for index in late],
-                progress=progress,
-            )
-            progress.advance(task, quiet)
-        session.commit()
-    return SeedSummary(members=members_count + 2)
+        if _already_seeded(session):
+            console.print("[yellow]The demo community is already seeded: nothing added.[/yellow]")
+            return SeedSummary(added={})
+        before = _row_counts(session)
+        try:
+            with _progress(console) as progress:
+                _seed_everything(session, fast, rng, members_count, progress)
+            added = {t: n - before[t] for t, n in _row_counts(session).items()}
+            session.commit()
+        except (sa.exc.IntegrityError, HandleTaken):
+            # A seed-demo running at the same time committed first (the demo admin's handle
+            # is unique): its community stands and this one is dropped whole.
+            session.rollback()
+            if not _already_seeded(session):
+                raise
+            console.print("[yellow]The demo community is already seeded: nothing added.[/yellow]")
+            return SeedSummary(added={})
+    return SeedSummary(added=added)
+
+
+def _seed_everything(
+    session: Session, settings: Settings, rng: random.Random, members_count: int, progress: Progress
+) -> None:
+    task = progress.add_task("Members", total=members_count + 2)
+    _seed_staff(session, settings)
+    progress.advance(task, 2)
+    # A fifth join after today's activities: recognition's quiet members (below).
+    quiet = members_count // 5
+    for index in range(members_count - quiet):
+        _seed_member(session, settings, rng, index)
+        progress.advance(task)
+    # The calendar needs the members in place: they RSVP and attend.
+    events_demo.seed_events(session, rng, progress=progress)
+    projects_demo.seed_projects(session, rng, progress=progress)
+    mentoring_demo.seed_mentoring(session, rng, progress=progress)
+    # Challenges need members to enter works and vote.
+    challenges_demo.seed_challenges(session, rng, progress=progress)
+    # Conversations need works to comment on.
+    conversation_demo.seed_conversation(session, rng, progress=progress)
+    # The anthology collects the closed writing challenges' winners.
+    anthologies_demo.seed_anthology(session, progress=progress)
+    # The past last: it needs to know who contributed today.
+    late = range(members_count - quiet, members_count)
+    recognition_demo.seed_history(
+        session,
+        rng,
+        quiet=[_seed_member(session, settings, rng, index) for index in late],
+        progress=progress,
+    )
+    progress.advance(task, quiet)
 
 
 def _seed_staff(session: Session, settings: Settings) -> None:
@@ -176,11 +262,14 @@ def _seed_member(session: Session, settings: Settings, rng: random.Random, index
         display_name=f"{first} {last}",
         role=Role.MENTOR if index % 10 == 0 else Role.MEMBER,
     )
-    disciplines = rng.sample(list(Discipline), k=rng.randint(1, 2))
+    first_discipline = DISCIPLINES[index % len(DISCIPLINES)]
+    others = [d for d in DISCIPLINES if d != first_discipline]
+    disciplines = [first_discipline, *rng.sample(others, k=rng.randint(0, 1))]
     skills = [skill for d in disciplines for skill in rng.sample(SKILLS[d], k=2)]
+    city = CITIES[index] if index < len(CITIES) else rng.choice(CITIES)
     profile = MemberUpdate(
         bio=rng.choice(BIOS),
-        city=rng.choice(CITIES),
+        city=city,
         disciplines=disciplines,
         skills=skills,
         open_for_commissions=rng.random() < 0.3,

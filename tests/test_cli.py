@@ -57,13 +57,22 @@ def test_create_admin_validates_like_registration(database: str) -> None:
 
 def test_seed_demo_builds_a_community_once(database: str) -> None:
     runner.invoke(cli, ["migrate"])
-    first = runner.invoke(cli, ["seed-demo", "--members", "8"])
+    first = runner.invoke(cli, ["seed-demo", "--members", "10"])
     assert first.exit_code == 0, first.output
-    assert _count(database) == 10
-    again = runner.invoke(cli, ["seed-demo", "--members", "8"])
+    assert "12 members" in first.output
+    assert _count(database) == 12
+    again = runner.invoke(cli, ["seed-demo", "--members", "10"])
     assert again.exit_code == 0
-    assert "already seeded" in again.output
-    assert _count(database) == 10
+    assert "already seeded" in again.output and "nothing added" in again.output
+    assert _count(database) == 12
+
+
+def test_seed_demo_refuses_a_community_too_small(database: str) -> None:
+    runner.invoke(cli, ["migrate"])
+    result = runner.invoke(cli, ["seed-demo", "--members", "3"])
+    assert result.exit_code == 2
+    assert "--members" in result.output
+    assert _count(database) == 0
 
 
 def test_openapi_command_writes_the_contract(database: str, tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from app.challenges import service
 from app.challenges.schemas import ChallengeCreate, ChallengeRepeat, ChallengeUpdate
 from app.challenges.sweep import sweep
 from app.core.clock import utcnow
-from app.core.errors import ProblemError
 from app.models import Discipline, License, Member, Role
 from app.submissions import service as submissions
 from app.submissions.schemas import Moderation, ModerationAction, SubmissionCreate
@@ -42,6 +41,7 @@ PLANS = [
     Plan("Flash fiction: rain", "300 words about rain", Discipline.WRITING, "closed", 8, 24),
     Plan("Poster for a neighbourhood café", "Kopi & kawan", Discipline.DESIGN, "voting", 7, 15),
     Plan("Weekly photo #48", "Shadows", Discipline.PHOTOGRAPHY, "open", 5),
+    Plan("Weekly photo #49", "Reflections", Discipline.PHOTOGRAPHY, "upcoming"),
     Plan(
         "Monthly illustration",
         "Folk tales retold",
@@ -108,7 +108,8 @@ def _seed_challenge(
     )
     challenge = service.create_challenge(session, organizer=organizer, data=data)
     authors = rng.sample(people, k=min(plan.entries, len(people)))
-    works = [_enter(session, rng, plan, challenge.id, author) for author in authors]  # type: ignore[arg-type]
+    # Each work's id with its author's, so voters skip their own.
+    works = [(_enter(session, rng, plan, challenge.id, a), a.id) for a in authors]  # type: ignore[arg-type]
     if plan.phase in ("voting", "closed"):
         _move(session, challenge.id, "voting", organizer)  # type: ignore[arg-type]
         for voter in rng.sample(people, k=min(plan.voters, len(people))):
@@ -118,7 +119,7 @@ def _seed_challenge(
         if works:
             feature = Moderation(action=ModerationAction.FEATURE, reason="A jury favourite.")
             submissions.moderate(
-                session, submission_id=works[-1], organizer=organizer, data=feature
+                session, submission_id=works[-1][0], organizer=organizer, data=feature
             )
 
 
@@ -147,10 +148,9 @@ def _move(session: Session, challenge_id: int, phase: str, organizer: Member) ->
     )
 
 
-def _vote(session: Session, rng: random.Random, voter: Member, works: list[int]) -> None:
-    for work in rng.sample(works, k=min(3, len(works))):
-        try:
-            with session.begin_nested():  # a refused vote (own work) leaves no trace
-                votes.cast_vote(session, submission_id=work, member=voter)
-        except ProblemError:
-            continue
+def _vote(
+    session: Session, rng: random.Random, voter: Member, works: list[tuple[int, int | None]]
+) -> None:
+    others = [work for work, author in works if author != voter.id]
+    for work in rng.sample(others, k=min(3, len(others))):
+        votes.cast_vote(session, submission_id=work, member=voter)

@@ -198,8 +198,13 @@ def _answer(
 def seed_events(session: Session, rng: random.Random, *, progress: Progress) -> int:
     """Creates the demo calendar; returns how many events (occurrences) it made."""
     organizer = session.exec(select(Member).where(Member.handle_key == "demo_organizer")).one()
+    # In id order: the seed picks from the same list on every database.
     crowd = list(
-        session.exec(select(Member).where(col(Member.role).in_([Role.MEMBER, Role.MENTOR])))
+        session.exec(
+            select(Member)
+            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
+            .order_by(col(Member.id))
+        )
     )
     now = utcnow()
     task = progress.add_task("Events", total=len(PLANS))
