@@ -102,6 +102,10 @@ TAGS = [
         "name": "anthologies",
         "description": "Collections of works, published as EPUB books.",
     },
+    {
+        "name": "audit",
+        "description": "The append-only log of privileged actions (admins).",
+    },
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 
