@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
 
@@ -123,12 +125,30 @@ def _bootstrap_admin(app: FastAPI) -> None:
         log.info("bootstrap_admin_created", member_id=admin.id, handle=admin.handle)
 
 
+# How often a start-up that found the database unreachable tries the bootstrap admin again.
+BOOTSTRAP_RETRY_SECONDS = 5.0
+
+
+async def _bootstrap_admin_until_done(app: FastAPI) -> None:
+    """The database may be down when the process starts: the process still starts (so
+    `/healthz` answers and `/readyz` says why it is not ready) and keeps trying."""
+    while True:
+        try:
+            await run_in_threadpool(_bootstrap_admin, app)
+            return
+        except SQLAlchemyError as error:
+            log.warning("bootstrap_admin_deferred", error=str(error).splitlines()[0])
+            await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    await run_in_threadpool(_bootstrap_admin, app)
+    bootstrap = asyncio.create_task(_bootstrap_admin_until_done(app), name="bootstrap-admin")
+    # Usually done at once; waiting a moment keeps the admin there before the first request.
+    await asyncio.wait([bootstrap], timeout=10)
     jobs = periodic.start(app.state.engine, app.state.settings)
     yield
-    await periodic.stop(jobs)
+    await periodic.stop([*jobs, bootstrap])
     app.state.engine.dispose()
 
 
