@@ -30,7 +30,7 @@ from app.core.middleware import (
     SerializedWritesMiddleware,
 )
 from app.core.openapi import api_routes, install_openapi
-from app.core.ratelimit import RateLimitMiddleware
+from app.core.ratelimit import Limiter, RateLimitMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
 from app.webhooks.docs import webhook_docs
@@ -195,8 +195,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    if settings.rate_limit_enabled:
-        app.add_middleware(RateLimitMiddleware, settings=settings)
+    # Shared by the middleware and the per-account log-in limit (None: limits are off).
+    app.state.rate_limiter = Limiter(settings) if settings.rate_limit_enabled else None
+    if app.state.rate_limiter is not None:
+        app.add_middleware(RateLimitMiddleware, settings=settings, limiter=app.state.rate_limiter)
     templates = {id(route.original_route): route.path_format for route in api_routes(app)}
     app.add_middleware(RequestContextMiddleware, route_templates=templates)
     return app
