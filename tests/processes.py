@@ -20,6 +20,8 @@ import httpx
 SANGGAR = str(Path(sys.executable).with_name("sanggar"))
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 TEST_SECRET = "test-secret-key-" + "x" * 64
+# Never through a proxy from the environment: these servers are on this machine.
+http = httpx.Client(trust_env=False, timeout=10)
 
 
 def free_port() -> int:
@@ -70,12 +72,16 @@ class Server:
             stderr=subprocess.STDOUT,
             cwd=log_dir,
         )
-        wait_until(self._healthy, what=f"server on {self.port} answering /healthz")
+        try:
+            wait_until(self._healthy, what=f"server on {self.port} answering /healthz", seconds=60)
+        except BaseException:
+            self.stop()
+            raise
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError(f"server exited: {self.log()}")
-        return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+        return http.get(self.url + "/healthz", timeout=1).status_code == 200
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
