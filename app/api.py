@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.analytics.router import router as analytics_router
 from app.anthologies.router import cards_router as anthology_cards_router
 from app.anthologies.router import router as anthologies_router
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.challenges.router import router as challenges_router
 from app.conversation.router import router as conversation_router
@@ -40,3 +41,4 @@ api_router.include_router(recognition_router)
 api_router.include_router(analytics_router)
 api_router.include_router(anthologies_router)
 api_router.include_router(anthology_cards_router)
+api_router.include_router(audit_router)

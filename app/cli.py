@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -109,6 +112,43 @@ def seed_demo(
         engine, settings, members_count=members_count, seed=seed, console=console
     )
     console.print(f"[green]Demo community ready:[/green] {summary}")
+
+
+@cli.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="The backup file to write.", dir_okay=False)],
+) -> None:
+    """Back up the database: SQLite's online backup, or pg_dump on PostgreSQL."""
+    from app.ops import backup as backups
+
+    settings = get_settings()
+    with _backup_errors():
+        backups.backup(settings.database_url, path)
+    console.print(f"[green]Backed up to {path} ({path.stat().st_size:,} bytes).[/green]")
+
+
+@cli.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by `sanggar backup`.")],
+) -> None:
+    """Replace the database's contents with a backup (stop the app first on SQLite)."""
+    from app.ops import backup as backups
+
+    settings = get_settings()
+    with _backup_errors():
+        backups.restore(settings.database_url, path)
+    console.print(f"[green]Restored from {path}.[/green]")
+
+
+@contextmanager
+def _backup_errors() -> Iterator[None]:
+    from app.ops.backup import BackupError
+
+    try:
+        yield
+    except (BackupError, OSError, sqlite3.Error) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=1) from error
 
 
 @cli.command()

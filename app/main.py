@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
 
@@ -29,7 +31,7 @@ from app.core.middleware import (
 )
 from app.core.openapi import api_routes, install_openapi
 from app.core.publiccache import PublicCacheMiddleware
-from app.core.ratelimit import RateLimitMiddleware
+from app.core.ratelimit import Limiter, RateLimitMiddleware
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
@@ -104,6 +106,10 @@ TAGS = [
         "name": "anthologies",
         "description": "Collections of works, published as EPUB books.",
     },
+    {
+        "name": "audit",
+        "description": "The append-only log of privileged actions (admins).",
+    },
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 
@@ -133,12 +139,30 @@ def _bootstrap_admin(app: FastAPI) -> None:
         log.info("bootstrap_admin_created", member_id=admin.id, handle=admin.handle)
 
 
+# How often a start-up that found the database unreachable tries the bootstrap admin again.
+BOOTSTRAP_RETRY_SECONDS = 5.0
+
+
+async def _bootstrap_admin_until_done(app: FastAPI) -> None:
+    """The database may be down when the process starts: the process still starts (so
+    `/healthz` answers and `/readyz` says why it is not ready) and keeps trying."""
+    while True:
+        try:
+            await run_in_threadpool(_bootstrap_admin, app)
+            return
+        except SQLAlchemyError as error:
+            log.warning("bootstrap_admin_deferred", error=str(error).splitlines()[0])
+            await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    await run_in_threadpool(_bootstrap_admin, app)
+    bootstrap = asyncio.create_task(_bootstrap_admin_until_done(app), name="bootstrap-admin")
+    # Usually done at once; waiting a moment keeps the admin there before the first request.
+    await asyncio.wait([bootstrap], timeout=10)
     jobs = periodic.start(app.state.engine, app.state.settings)
     yield
-    await periodic.stop(jobs)
+    await periodic.stop([*jobs, bootstrap])
     app.state.engine.dispose()
 
 
@@ -189,8 +213,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.public_cache_seconds > 0:
         app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
-    if settings.rate_limit_enabled:
-        app.add_middleware(RateLimitMiddleware, settings=settings)
+    # Shared by the middleware and the per-account log-in limit (None: limits are off).
+    app.state.rate_limiter = Limiter(settings) if settings.rate_limit_enabled else None
+    if app.state.rate_limiter is not None:
+        app.add_middleware(RateLimitMiddleware, settings=settings, limiter=app.state.rate_limiter)
     templates = {id(route.original_route): route.path_format for route in api_routes(app)}
     app.add_middleware(RequestContextMiddleware, route_templates=templates)
     # Outermost, so that every answer gets the headers: 413s, 429s and 500s included.

@@ -26,6 +26,7 @@ from app.core.config import Settings
 from app.core.db import read_only
 from app.core.migrations import upgrade
 from app.main import create_app
+from app.models import audit
 from app.webhooks import safety
 from tests.factories import QueryCounter
 
@@ -99,9 +100,15 @@ def _empty_tables(engine: Engine) -> None:
             names = ", ".join(f'"{t.name}"' for t in tables)
             connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             return
+        # The audit log refuses DELETE (a trigger); TRUNCATE above fires no row trigger, so
+        # only SQLite needs them lifted for the clean-up and put back afterwards.
+        for name in audit.SQLITE_TRIGGER_NAMES:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         for table in tables:
             connection.execute(table.delete())
         connection.execute(sa.text("DELETE FROM sqlite_sequence"))
+        for statement in audit.SQLITE_TRIGGERS:
+            connection.exec_driver_sql(statement)
 
 
 @pytest.fixture(autouse=True)

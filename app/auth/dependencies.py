@@ -8,18 +8,21 @@ flow, and personal access tokens (`sgr_pat_…`) for integrators. Both resolve t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from limits import parse
 
 from app.auth import service
 from app.auth.exceptions import InsufficientScope, RoleRequired
 from app.core.db import SAFE_METHODS, SessionDep
 from app.core.deps import SettingsDep
-from app.core.errors import Unauthorized
+from app.core.errors import TooManyRequests, Unauthorized
 from app.core.idempotency import Creation, creation_dependency
 from app.core.openapi import declares
+from app.core.ratelimit import Limiter, account_key
 from app.models import ROLE_RANK, Member, Role
 
 oauth2_password = OAuth2PasswordBearer(
@@ -33,6 +36,29 @@ personal_access_token = HTTPBearer(
     description="A personal access token (`sgr_pat_…`) from `POST /api/v1/members/me/tokens`.",
     auto_error=False,
 )
+
+
+_limit = lru_cache(maxsize=8)(parse)
+
+
+@declares(429)
+async def login_attempt_allowed(request: Request, settings: SettingsDep) -> None:
+    """Counts a log-in attempt against the account typed, before any password is checked
+    and whether or not the account exists: the answer is the same for both."""
+    limiter: Limiter | None = request.app.state.rate_limiter
+    username = (await request.form()).get("username")  # parsed once, shared with the form
+    if limiter is None or not isinstance(username, str):
+        return  # limits are off, or the form is invalid and gets its 422
+    limit = _limit(settings.rate_limit_login_account)
+    retry = await limiter.retry_after(limit, "login-account", account_key(username))
+    if retry is not None:
+        raise TooManyRequests(
+            f"Too many log-in attempts for this account; retry in {retry} seconds.",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+LoginAttemptAllowed = Depends(login_attempt_allowed)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response
 
 from app.auth import service
-from app.auth.dependencies import CreationDep
+from app.auth.dependencies import CreationDep, LoginAttemptAllowed
 from app.auth.schemas import RefreshRequest, RegisterRequest, TokenForm, TokenResponse
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
@@ -32,7 +32,13 @@ def auth_register(
     return creation.created(profile, location=f"/api/v1/members/{member.id}")
 
 
-@router.post("/token", response_model=TokenResponse, summary="Log in", responses=problems(401))
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    summary="Log in",
+    responses=problems(401),
+    dependencies=[LoginAttemptAllowed],
+)
 def auth_token(
     session: SessionDep, settings: SettingsDep, form: Annotated[TokenForm, Form()]
 ) -> TokenResponse:

@@ -81,7 +81,9 @@ def challenges_update(
     """Organizers edit; send `If-Match`. Dates may move at any time and the phase follows."""
     challenge = service.lock(session, challenge_id=challenge_id, viewer=organizer, exclusive=True)
     require_current(request, service.present(challenge))
-    challenge = service.update_challenge(session, challenge=challenge, changes=changes)
+    challenge = service.update_challenge(
+        session, challenge=challenge, changes=changes, actor=organizer
+    )
     return json_response(request, service.present(challenge))
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.challenges import ranking
 from app.challenges.exceptions import (
     CannotUnpublish,
@@ -209,7 +210,12 @@ def create_challenge(session: Session, *, organizer: Member, data: ChallengeCrea
 
 
 def update_challenge(
-    session: Session, *, challenge: Challenge, changes: ChallengeUpdate, now: datetime | None = None
+    session: Session,
+    *,
+    challenge: Challenge,
+    changes: ChallengeUpdate,
+    actor: Member | None = None,
+    now: datetime | None = None,
 ) -> Challenge:
     """Applies the changes to a locked challenge. Dates may move at any time (the phase
     follows); moving them back never repeats an announcement already made (the markers
@@ -221,6 +227,7 @@ def update_challenge(
         raise DatesOutOfOrder()
     if sent.get("published") is False and challenge.published:
         _check_can_unpublish(challenge, now)
+    _audit_date_moves(session, challenge=challenge, sent=sent, actor=actor)
     if "votes_per_member" in sent:
         _resize_vote_budgets(session, challenge_id=challenge.id, allowance=sent["votes_per_member"])  # type: ignore[arg-type]
     for field, value in sent.items():
@@ -232,6 +239,24 @@ def update_challenge(
         session, challenge, closed=phase_of(challenge, now) == ChallengePhase.CLOSED, now=now
     )
     return challenge
+
+
+def _audit_date_moves(
+    session: Session, *, challenge: Challenge, sent: dict[str, Any], actor: Member | None
+) -> None:
+    moved = audit.diff(
+        audit.snapshot(challenge, DATE_FIELDS),
+        {field: sent[field] for field in DATE_FIELDS if field in sent},
+    )
+    if moved:
+        audit.record(
+            session,
+            actor=actor,
+            action="challenge.dates_moved",
+            target_type="challenge",
+            target_id=challenge.id,  # type: ignore[arg-type]
+            changes=moved,
+        )
 
 
 def _check_can_unpublish(challenge: Challenge, now: datetime) -> None:

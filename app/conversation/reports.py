@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.conversation import comments, ideas, policies, threads
 from app.conversation.exceptions import AlreadyReported, ReportNotFound, ReportTargetNotFound
 from app.conversation.schemas import (
@@ -169,6 +170,7 @@ def decide(
 ) -> ReportCase:
     """Resolves or dismisses every report of the target; may hide (or show again) it."""
     now = utcnow()
+    before = audit.snapshot(case, AUDITED_CASE_FIELDS)
     case.status = changes.status
     case.resolved_at = now
     case.resolved_by_id = organizer.id
@@ -178,7 +180,24 @@ def decide(
         _set_hidden(session, case=case, hidden=changes.hide_target, now=now, actor=organizer)
     session.add(case)
     session.flush()
+    audit.record(
+        session,
+        actor=organizer,
+        action=DECISION_ACTIONS[CaseStatus(case.status)],
+        target_type="report",
+        target_id=case.id,  # type: ignore[arg-type]
+        changes=audit.diff(before, audit.snapshot(case, AUDITED_CASE_FIELDS)),
+    )
     return case
+
+
+# The moderation decision as the audit log records it: status, note and hidden content.
+AUDITED_CASE_FIELDS = ("status", "note", "target_hidden_at")
+DECISION_ACTIONS = {
+    CaseStatus.RESOLVED: "report.resolved",
+    CaseStatus.DISMISSED: "report.dismissed",
+    CaseStatus.OPEN: "report.reopened",
+}
 
 
 def _set_hidden(

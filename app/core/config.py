@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_default: str = "300/minute"
     rate_limit_auth: str = "10/minute"
+    # Log-in attempts per account (the email or handle typed), from any number of addresses:
+    # a password guesser spread over many addresses still gets this few tries.
+    rate_limit_login_account: str = "10/15minutes"
+    # While Redis is unreachable limits are counted in memory; Redis is tried again this often.
+    rate_limit_redis_retry_seconds: float = Field(default=5, ge=0, le=3600)
     # Messages from strangers to creators: strict, per client address (or member).
     rate_limit_inquiries: str = "5/hour"
     # New threads, replies, comments, ideas, announcements and reports, per member: enough

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -281,14 +281,32 @@ def _is_lock_wait(error: OperationalError) -> bool:
     return pgcode == "55P03" or "database is locked" in str(error.orig)
 
 
-async def _handle_operational_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OperationalError)
-    if not _is_lock_wait(exc):
+class DatabaseUnavailable(ProblemError):
+    status = 503
+    code = "database_unavailable"
+
+
+def _is_unavailable(error: DBAPIError) -> bool:
+    """The connection failed (server restarting, network cut), not the statement."""
+    return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+
+
+async def _handle_database_error(_request: Request, exc: Exception) -> Response:
+    """A lock not obtained in time or a lost connection is a 503 to retry, never a 500: the
+    pool's pre-ping replaces dead connections, so the next request finds the database."""
+    assert isinstance(exc, DBAPIError)
+    if isinstance(exc, OperationalError) and _is_lock_wait(exc):
+        error: ProblemError = DatabaseBusy(
+            "The community is busy with a burst of writes; retry in a moment.",
+            headers={"Retry-After": "1"},
+        )
+    elif _is_unavailable(exc):
+        error = DatabaseUnavailable(
+            "The database cannot be reached right now; retry in a moment.",
+            headers={"Retry-After": "1"},
+        )
+    else:
         raise exc
-    error = DatabaseBusy(
-        "The community is busy with a burst of writes; retry in a moment.",
-        headers={"Retry-After": "1"},
-    )
     return problem_response(error.to_problem(), error.headers)
 
 
@@ -296,4 +314,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
-    app.add_exception_handler(OperationalError, _handle_operational_error)
+    app.add_exception_handler(DBAPIError, _handle_database_error)

@@ -3,12 +3,17 @@
 Limits are counted by the `limits` library in memory, or in Redis when
 `SANGGAR_REDIS_URL` is set so that every app process shares one count. Auth endpoints have
 a stricter limit of their own, and so has posting (threads, replies, comments, ideas,
-announcements, reports), per member. If Redis cannot be reached the request is let through and a
-warning logged: an outage of the limiter must not become an outage of the community.
+announcements, reports), per member. Log-ins are also counted per account (the submitted
+email or handle, whether or not such an account exists, so a 429 tells nothing about it).
+
+If Redis cannot be reached, counting falls back to this process's memory (a warning is
+logged once per outage) and Redis is tried again every `rate_limit_redis_retry_seconds`: an
+outage of the limiter must not become an outage of the community, nor switch the limits off.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -61,12 +66,69 @@ def build_rules(settings: Settings) -> list[Rule]:
     ]
 
 
-def build_storage(settings: Settings) -> Storage:
-    if settings.redis_url:
-        return RedisStorage(
-            settings.redis_url.replace("redis://", "async+redis://", 1), implementation="redispy"
+def build_redis_storage(redis_url: str) -> Storage:
+    return RedisStorage(
+        redis_url.replace("redis://", "async+redis://", 1),
+        implementation="redispy",
+        # A Redis that hangs must cost a request half a second, not every worker forever.
+        socket_connect_timeout=0.5,
+        socket_timeout=0.5,
+    )
+
+
+class Limiter:
+    """Counts hits in Redis when configured and reachable, else in this process's memory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.memory = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.shared = (
+            SlidingWindowCounterRateLimiter(build_redis_storage(settings.redis_url))
+            if settings.redis_url
+            else None
         )
-    return MemoryStorage()
+        self.retry_seconds = settings.rate_limit_redis_retry_seconds
+        self.redis_down_since: float | None = None
+
+    async def retry_after(self, limit: RateLimitItem, *identifiers: str) -> int | None:
+        """Counts one hit; None when it is within the limit, else the seconds to wait."""
+        if self.shared is not None and self._redis_worth_trying():
+            try:
+                retry = await _hit(self.shared, limit, identifiers)
+            except Exception as error:  # any failure of the store, whatever its library
+                self._redis_failed(error)
+            else:
+                self._redis_answered()
+                return retry
+        return await _hit(self.memory, limit, identifiers)
+
+    def _redis_worth_trying(self) -> bool:
+        down_since = self.redis_down_since
+        return down_since is None or time.monotonic() - down_since >= self.retry_seconds
+
+    def _redis_failed(self, error: Exception) -> None:
+        if self.redis_down_since is None:
+            log.warning("rate_limit_redis_unavailable", error=str(error), fallback="memory")
+        self.redis_down_since = time.monotonic()
+
+    def _redis_answered(self) -> None:
+        if self.redis_down_since is not None:
+            log.warning("rate_limit_redis_restored")
+            self.redis_down_since = None
+
+
+async def _hit(
+    limiter: SlidingWindowCounterRateLimiter, limit: RateLimitItem, identifiers: tuple[str, ...]
+) -> int | None:
+    if await limiter.hit(limit, *identifiers):
+        return None
+    stats = await limiter.get_window_stats(limit, *identifiers)
+    return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def account_key(username: str) -> str:
+    """The login name as counted: case and surrounding space ignored, and hashed so that
+    Redis never holds the email addresses people typed."""
+    return hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -89,12 +151,11 @@ def client_identity(scope: Scope, settings: Settings) -> str:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, limiter: Limiter) -> None:
         self.app = app
         self.settings = settings
         self.rules = build_rules(settings)
-        self.storage = build_storage(settings)
-        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS":
@@ -105,7 +166,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         identity = client_identity(scope, self.settings)
-        retry_after = await self._retry_after(rule, identity)
+        retry_after = await self.limiter.retry_after(rule.limit, rule.name, identity)
         if retry_after is None:
             await self.app(scope, receive, send)
             return
@@ -114,14 +175,3 @@ class RateLimitMiddleware:
             headers={"Retry-After": str(retry_after)},
         )
         await problem_response(error.to_problem(), error.headers)(scope, receive, send)
-
-    async def _retry_after(self, rule: Rule, identity: str) -> int | None:
-        """None when the request may proceed, else the seconds until it may."""
-        try:
-            if await self.limiter.hit(rule.limit, rule.name, identity):
-                return None
-            stats = await self.limiter.get_window_stats(rule.limit, rule.name, identity)
-        except Exception as error:
-            log.warning("rate_limit_unavailable", error=str(error))
-            return None
-        return max(1, math.ceil(stats.reset_time - time.time()))

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.errors import NotFound
@@ -24,6 +25,14 @@ def create_invitation(session: Session, settings: Settings, *, creator: Member) 
     )
     session.add(invitation)
     session.flush()
+    audit.record(
+        session,
+        actor=creator,
+        action="invitation.created",
+        target_type="invitation",
+        target_id=invitation.id,  # type: ignore[arg-type]
+        changes=audit.diff({}, {"expires_at": invitation.expires_at}),
+    )
     return invitation
 
 

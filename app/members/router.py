@@ -168,5 +168,5 @@ def members_update(
     """Admins set `role` and `is_active`; a deactivated member's tokens stop working at once."""
     member = service.get_for_update(session, member_id=member_id)
     require_current(request, service.present(session, member, viewer=admin))
-    member = service.admin_update(session, member=member, changes=changes)
+    member = service.admin_update(session, member=member, changes=changes, actor=admin)
     return json_response(request, service.present(session, member, viewer=admin))

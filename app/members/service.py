@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.core import events
 from app.core.config import Settings
 from app.core.db import rows_affected
@@ -215,6 +217,30 @@ def update_profile(session: Session, *, member: Member, changes: MemberUpdate) -
     return member
 
 
+def _audit_admin_update(
+    session: Session, *, member: Member, changed: dict[str, Any], actor: Member
+) -> None:
+    """One entry per kind of change: a role change, a deactivation, a reactivation."""
+    if "role" in changed:
+        _record_member(session, "member.role_changed", member, {"role": changed["role"]}, actor)
+    if "is_active" in changed:
+        action = "member.reactivated" if member.is_active else "member.deactivated"
+        _record_member(session, action, member, {"is_active": changed["is_active"]}, actor)
+
+
+def _record_member(
+    session: Session, action: str, member: Member, changes: dict[str, Any], actor: Member
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="member",
+        target_id=member.id,  # type: ignore[arg-type]
+        changes=changes,
+    )
+
+
 def _replace_tags(session: Session, *, member_id: int, kind: TagKind, values: list[str]) -> None:
     session.execute(
         sa.delete(MemberTag).where(
@@ -231,8 +257,11 @@ def _replace_tags(session: Session, *, member_id: int, kind: TagKind, values: li
     session.flush()
 
 
-def admin_update(session: Session, *, member: Member, changes: MemberAdminUpdate) -> Member:
+def admin_update(
+    session: Session, *, member: Member, changes: MemberAdminUpdate, actor: Member
+) -> Member:
     sent = changes.model_dump(exclude_unset=True)
+    before = audit.snapshot(member, sent)
     loses_admin = member.role == Role.ADMIN and (
         sent.get("role", Role.ADMIN) != Role.ADMIN or sent.get("is_active") is False
     )
@@ -242,6 +271,7 @@ def admin_update(session: Session, *, member: Member, changes: MemberAdminUpdate
         setattr(member, field, value)
     session.add(member)
     session.flush()
+    _audit_admin_update(session, member=member, changed=audit.diff(before, sent), actor=actor)
     return member
 
 
@@ -271,7 +301,16 @@ def create_token(
     )
     session.add(token)
     session.flush()
+    _audit_admin_token(session, member=member, action="token.created", token_id=token.id)
     return token, secret
+
+
+def _audit_admin_token(
+    session: Session, *, member: Member, action: str, token_id: int | None
+) -> None:
+    """An admin's token can do everything an admin can: who made or revoked one is logged."""
+    if member.role == Role.ADMIN and token_id is not None:
+        audit.record(session, actor=member, action=action, target_type="token", target_id=token_id)
 
 
 def list_tokens(
@@ -292,6 +331,7 @@ def delete_token(session: Session, *, member: Member, token_id: int) -> None:
     )
     if deleted == 0:
         raise TokenNotFound(f"Token {token_id} does not exist.")
+    _audit_admin_token(session, member=member, action="token.deleted", token_id=token_id)
 
 
 def get_token(session: Session, *, member: Member, token_id: int) -> PersonalAccessToken:

@@ -1,6 +1,7 @@
 """Every table, imported in one place: the registry Alembic and the tests need."""
 
 from app.models.anthology import Anthology, AnthologyEntry, AnthologyStatus
+from app.models.audit import AuditEntry
 from app.models.auth import AuthSession, Invitation, PersonalAccessToken, RefreshToken
 from app.models.challenge import (
     Challenge,
@@ -73,6 +74,7 @@ __all__ = [
     "Anthology",
     "AnthologyEntry",
     "AnthologyStatus",
+    "AuditEntry",
     "AuthSession",
     "Badge",
     "BadgeKind",

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.challenges import ranking
 from app.challenges import service as challenges
 from app.challenges.exceptions import ChallengeNotFound
@@ -338,6 +339,17 @@ def moderate(
     if getattr(submission, field) == value:
         return submission, challenge
     now = utcnow()
+    audit.record(
+        session,
+        actor=organizer,
+        action=event_type,
+        target_type="submission",
+        target_id=submission_id,
+        changes=audit.diff(
+            {field: getattr(submission, field), "reason": submission.moderation_reason},
+            {field: value, "reason": data.reason},
+        ),
+    )
     setattr(submission, field, value)
     submission.moderation_reason = data.reason
     submission.updated_at = now

@@ -87,17 +87,20 @@ def webhooks_update(
     settings: SettingsDep,
     webhook: LockedWebhookDep,
     changes: WebhookUpdate,
+    admin: AdminMember,
 ) -> Response:
     """Change the URL, event types or secret, or (de)activate; send `If-Match`."""
     require_current(request, service.present_webhooks(session, [webhook])[0])
-    webhook = service.update_webhook(session, settings, webhook=webhook, changes=changes)
+    webhook = service.update_webhook(
+        session, settings, webhook=webhook, changes=changes, actor=admin
+    )
     return json_response(request, service.present_webhooks(session, [webhook])[0])
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook")
-def webhooks_delete(session: SessionDep, webhook: LockedWebhookDep) -> Response:
+def webhooks_delete(session: SessionDep, webhook: LockedWebhookDep, admin: AdminMember) -> Response:
     """The webhook goes with its delivery log; pending deliveries are not sent."""
-    service.delete_webhook(session, webhook=webhook)
+    service.delete_webhook(session, webhook=webhook, actor=admin)
     return Response(status_code=204)
 
 

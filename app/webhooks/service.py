@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.pagination import PageParams, desc, paginate
@@ -73,7 +74,30 @@ def create_webhook(
     session.add(webhook)
     session.flush()
     _subscribe(session, webhook_id=_id(webhook), event_types=data.events)
+    after = {"url": data.url, "active": data.active, "events": sorted(data.events)}
+    _audit(session, creator, "webhook.created", webhook, audit.diff({}, after))
     return webhook, secret
+
+
+def _audit(
+    session: Session, actor: Member, action: str, webhook: Webhook, changes: dict[str, Any]
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="webhook",
+        target_id=_id(webhook),
+        changes=changes,
+    )
+
+
+def _audited_fields(session: Session, webhook: Webhook) -> dict[str, Any]:
+    """The fields the audit log shows of a webhook (never its secret)."""
+    events = session.exec(
+        select(WebhookSubscription.event_type).where(WebhookSubscription.webhook_id == webhook.id)
+    ).all()
+    return {"url": webhook.url, "active": webhook.active, "events": sorted(events)}
 
 
 def _subscribe(session: Session, *, webhook_id: int, event_types: Iterable[str]) -> None:
@@ -99,9 +123,11 @@ def get_webhook(session: Session, *, webhook_id: int, lock: bool = False) -> Web
 
 
 def update_webhook(
-    session: Session, settings: Settings, *, webhook: Webhook, changes: WebhookUpdate
+    session: Session, settings: Settings, *, webhook: Webhook, changes: WebhookUpdate, actor: Member
 ) -> Webhook:
     sent = changes.model_dump(exclude_unset=True)
+    before = _audited_fields(session, webhook)
+    rotated = "secret" in sent and sent["secret"] != webhook.secret
     if "url" in sent:
         check_url(sent["url"], settings)
     if "events" in sent:
@@ -114,12 +140,19 @@ def update_webhook(
         webhook.updated_at = utcnow()
     session.add(webhook)
     session.flush()
+    changed = audit.diff(before, _audited_fields(session, webhook))
+    if rotated:  # never the secret itself: the log is readable by every admin
+        changed["secret"] = {"before": "…", "after": "(rotated)"}
+    if changed:
+        _audit(session, actor, "webhook.updated", webhook, changed)
     return webhook
 
 
-def delete_webhook(session: Session, *, webhook: Webhook) -> None:
+def delete_webhook(session: Session, *, webhook: Webhook, actor: Member) -> None:
     """Its subscriptions, deliveries and their attempts go with it (ON DELETE CASCADE)."""
+    before = _audited_fields(session, webhook)
     session.execute(sa.delete(Webhook).where(col(Webhook.id) == webhook.id))
+    _audit(session, actor, "webhook.deleted", webhook, audit.diff(before, dict.fromkeys(before)))
 
 
 def present_webhooks(session: Session, webhooks: Sequence[Webhook]) -> list[WebhookPublic]:

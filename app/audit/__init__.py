@@ -1,0 +1,1 @@
+"""The audit log of privileged actions: written by the services, read by admins."""

@@ -1,0 +1,225 @@
+"""Faults, each against a real `sanggar serve` process on PostgreSQL: the database restarts
+under load, a worker is killed mid-transaction, the database is unreachable at start."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from app.core.migrations import upgrade
+from tests.conftest import is_postgres
+from tests.factories import auth_headers, make_member
+from tests.processes import (
+    PostgresCluster,
+    Server,
+    free_port,
+    http,
+    postgres_binaries_available,
+    server_env,
+    servers,
+    wait_until,
+)
+
+needs_postgres = pytest.mark.skipif(
+    not is_postgres(), reason="fault tests run in the PostgreSQL leg"
+)
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture
+def cluster() -> Iterator[PostgresCluster]:
+    if not postgres_binaries_available():
+        pytest.skip("PostgreSQL server binaries are not installed")
+    private = PostgresCluster()
+    private.init()
+    private.start()
+    yield private
+    private.remove()
+
+
+class Load:
+    """Members reading and writing from several threads until told to stop."""
+
+    def __init__(self, server: Server, headers: dict[str, str], workers: int = 4) -> None:
+        self.server, self.headers = server, headers
+        self.responses: list[tuple[int, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(n,)) for n in range(workers)]
+
+    def _run(self, worker: int) -> None:
+        n = 0
+        while not self.stopping.is_set():
+            n += 1
+            if n % 2:
+                response = http.get(self.server.url + "/api/v1/members/me", headers=self.headers)
+            else:
+                body = {"title": f"Load {worker}-{n}", "body": "Still here?"}
+                response = http.post(
+                    self.server.url + "/api/v1/threads", json=body, headers=self.headers
+                )
+            is_problem = response.headers.get("content-type") == "application/problem+json"
+            with self.lock:
+                self.responses.append((response.status_code, response.json() if is_problem else {}))
+
+    def count(self, *statuses: int) -> int:
+        with self.lock:
+            return sum(1 for status, _ in self.responses if status in statuses)
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+
+def _member_headers(server: Server) -> dict[str, str]:
+    account = {
+        "email": "rina@example.com",
+        "password": "correct horse battery",
+        "handle": "rina",
+        "display_name": "Rina",
+    }
+    assert http.post(server.url + "/api/v1/auth/register", json=account).status_code == 201
+    form = {"username": "rina", "password": account["password"]}
+    token = http.post(server.url + "/api/v1/auth/token", data=form).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@needs_postgres
+def test_the_service_recovers_from_a_database_restart_without_a_500(
+    cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    upgrade(cluster.url)
+    env = server_env(cluster.url, rate_limit_enabled="false")
+    with servers(env, tmp_path) as (server,):
+        headers = _member_headers(server)
+        with Load(server, headers) as load:
+            wait_until(lambda: load.count(200, 201) >= 20, what="load before the restart")
+            cluster.stop()  # fast shutdown: every connection of the pool dies
+            wait_until(lambda: load.count(503) >= 5, what="503s while the database is down")
+            cluster.start()
+            recovered = load.count(200, 201)
+            wait_until(lambda: load.count(200, 201) >= recovered + 20, what="recovery")
+        statuses = {status for status, _ in load.responses}
+        assert statuses <= {200, 201, 503}, load.responses
+        codes = {body["code"] for status, body in load.responses if status == 503}
+        assert codes <= {"database_unavailable", "database_busy"}
+        # The same process, no restart: it answers every request again.
+        assert server.process.poll() is None
+        after = [http.get(server.url + "/api/v1/members/me", headers=headers) for _ in range(10)]
+        assert [r.status_code for r in after] == [200] * 10
+        assert http.get(server.url + "/readyz").status_code == 200
+        assert "Traceback" not in server.log()
+
+
+@needs_postgres
+def test_a_worker_killed_mid_request_leaves_no_partial_writes(
+    app: FastAPI, database_url: str, engine: object, tmp_path: Path
+) -> None:
+    """A reply bumps the thread, inserts the post and its activity, then moves the member's
+    points, which needs the member's row: the test holds that row locked, so the request is
+    stopped after its first writes, and the server is killed there."""
+    author, replier = make_member(app), make_member(app)
+    env = server_env(database_url, rate_limit_enabled="false", database_lock_timeout_ms="600000")
+    with servers(env, tmp_path) as (server,):
+        thread = http.post(
+            server.url + "/api/v1/threads",
+            json={"title": "Inks", "body": "Which ones?"},
+            headers=auth_headers(app, author),
+        ).json()
+        before = _reply_traces(database_url, thread_id=thread["id"], member_id=replier.id)
+        replier_headers = auth_headers(app, replier)
+        with psycopg.connect(_plain(database_url)) as blocker:
+            # NO KEY UPDATE: foreign-key checks still pass, the points UPDATE waits.
+            blocker.execute("SELECT id FROM members WHERE id = %s FOR NO KEY UPDATE", (replier.id,))
+            request = threading.Thread(
+                target=lambda: _ignore_errors(
+                    http.post,
+                    f"{server.url}/api/v1/threads/{thread['id']}/posts",
+                    json={"body": "Soy inks."},
+                    headers=replier_headers,
+                )
+            )
+            request.start()
+            waiting: list[int] = []
+
+            def request_waits_on_the_lock() -> bool:
+                with psycopg.connect(_plain(database_url), autocommit=True) as watcher:
+                    rows = watcher.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query ILIKE '%%UPDATE members%%'"
+                    ).fetchall()
+                waiting[:] = [row[0] for row in rows]
+                return bool(waiting)
+
+            wait_until(request_waits_on_the_lock, what="the reply waiting on the member's row")
+            server.kill()
+            blocker.rollback()  # the blocked backend goes on, finds its client gone, aborts
+        request.join(timeout=30)
+
+        def backend_gone() -> bool:
+            with psycopg.connect(_plain(database_url), autocommit=True) as watcher:
+                found = watcher.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", (waiting,)
+                ).fetchall()
+            return not found
+
+        wait_until(backend_gone, what="the killed server's backend ending")
+    after = _reply_traces(database_url, thread_id=thread["id"], member_id=replier.id)
+    assert after == before
+
+
+def _reply_traces(database_url: str, *, thread_id: int, member_id: int | None) -> tuple[Any, ...]:
+    """Everything the reply would have written: posts, the thread's count, the activity."""
+    with psycopg.connect(_plain(database_url)) as check:
+        return (
+            check.execute("SELECT count(*) FROM posts").fetchone(),
+            check.execute("SELECT post_count FROM threads WHERE id = %s", (thread_id,)).fetchone(),
+            check.execute(
+                "SELECT count(*) FROM activities WHERE member_id = %s", (member_id,)
+            ).fetchone(),
+            check.execute("SELECT points FROM members WHERE id = %s", (member_id,)).fetchone(),
+        )
+
+
+def _ignore_errors(call: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        call(*args, **kwargs)
+    except Exception:  # the server is killed under this request: no answer is expected
+        return
+
+
+def test_an_unreachable_database_at_start_is_not_ready_but_alive(tmp_path: Path) -> None:
+    nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/sanggar"
+    env = server_env(
+        nowhere,
+        bootstrap_admin_email="admin@example.com",
+        bootstrap_admin_password="a long admin passphrase",
+        periodic_jobs_enabled="true",
+    )
+    with servers(env, tmp_path) as (server,):
+        assert http.get(server.url + "/healthz").status_code == 200
+        ready = http.get(server.url + "/readyz")
+        assert (ready.status_code, ready.json()["code"]) == (503, "not_ready")
+        api = http.get(server.url + "/api/v1/members", headers={"Authorization": "Bearer x"})
+        assert api.status_code in {401, 503}
+        login = http.post(
+            server.url + "/api/v1/auth/token", data={"username": "a", "password": "b"}
+        )
+        assert (login.status_code, login.json()["code"]) == (503, "database_unavailable")
+        assert server.process.poll() is None
+        assert "bootstrap_admin_deferred" in server.log()
