@@ -4,32 +4,38 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.types import PositiveInt
 
-AuditAction = Literal[
-    "member.role_changed",
-    "member.deactivated",
-    "member.reactivated",
-    "report.resolved",
-    "report.dismissed",
-    "report.reopened",
-    "submission.disqualified",
-    "submission.reinstated",
-    "submission.featured",
-    "submission.unfeatured",
-    "webhook.created",
-    "webhook.updated",
-    "webhook.deleted",
-    "challenge.dates_moved",
-    "invitation.created",
-    "token.created",
-    "token.deleted",
-]
-AuditTargetType = Literal[
-    "member", "report", "submission", "webhook", "challenge", "invitation", "token"
-]
+# Named aliases: generators get `AuditAction`/`AuditTargetType` enums, not inline literals.
+AuditAction = TypeAliasType(
+    "AuditAction",
+    Literal[
+        "member.role_changed",
+        "member.deactivated",
+        "member.reactivated",
+        "report.resolved",
+        "report.dismissed",
+        "report.reopened",
+        "submission.disqualified",
+        "submission.reinstated",
+        "submission.featured",
+        "submission.unfeatured",
+        "webhook.created",
+        "webhook.updated",
+        "webhook.deleted",
+        "challenge.dates_moved",
+        "invitation.created",
+        "token.created",
+        "token.deleted",
+    ],
+)
+AuditTargetType = TypeAliasType(
+    "AuditTargetType",
+    Literal["member", "report", "submission", "webhook", "challenge", "invitation", "token"],
+)
 
 _EXAMPLE: dict[str, Any] = {
     "id": 42,

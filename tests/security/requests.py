@@ -192,4 +192,5 @@ REQUESTS: dict[str, Req] = {
     "ops_healthz": R(),
     "ops_readyz": R(),
     "ops_metrics": R(),
+    "audit_list": R(),
 }

@@ -163,6 +163,7 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "ops_healthz": (OK, OK, OK, OK, OK),
     "ops_readyz": (OK, OK, OK, OK, OK),
     "ops_metrics": (OK, OK, OK, OK, OK),
+    "audit_list": (401, 403, 403, 403, OK),
 }
 
 
