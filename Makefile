@@ -60,7 +60,7 @@ test-postgres: install
 	SANGGAR_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest
 
 bench: install
-	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 
 # A trial run: small data set, one round, one-second runs; prints the report, writes nothing.
