@@ -58,8 +58,11 @@ def _literal(host: str) -> list[IPAddress]:
 
 def public_target(url: str) -> Target:
     """The checked address to connect to for `url`; raises UnsafeUrl when there is none."""
-    parsed = httpx.URL(url)
-    host, port = parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        parsed = httpx.URL(url)
+        host, port = parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+    except (httpx.InvalidURL, UnicodeError) as error:  # a host that is no IDNA name: "http://¤"
+        raise UnsafeUrl(f"The URL is not valid: {error}.") from error
     try:
         addresses = _literal(host) or resolve(host, port)
     except (OSError, UnicodeError, ValueError) as error:

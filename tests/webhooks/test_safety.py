@@ -165,3 +165,17 @@ def test_an_ipv6_target_is_connected_to_by_its_address(
 
     [request] = no_traffic
     assert request.url.host == str(address) and request.headers["Host"] == "v6.example.org"
+
+
+def test_a_host_that_is_no_valid_name_is_refused_at_registration(
+    client: TestClient, admin: Member, app: FastAPI, no_traffic: list[httpx.Request]
+) -> None:
+    """Found by schemathesis: `hTTp://¤` passed URL validation and httpx's IDNA check raised."""
+    response = client.post(
+        WEBHOOKS,
+        json={"url": "hTTp://\u00a4", "events": ["member.joined"]},
+        headers=auth_headers(app, admin),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "webhook_url_not_allowed"
+    assert no_traffic == []
