@@ -75,7 +75,7 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "submissions_delete": (401, OK, 403, 403, 403),
     "submissions_moderate": (401, 403, 403, OK, OK),
     "submissions_vote": (401, OK, 403, OK, OK),
-    "submissions_unvote": (401, 404, 404, 404, 404),
+    "submissions_unvote": (401, OK, 404, 404, 404),  # one's own vote only
     "challenges_my_votes": (401, OK, OK, OK, OK),
     "challenges_list_votes": (401, 403, 403, OK, OK),
     "showcase_list": (OK, OK, OK, OK, OK),

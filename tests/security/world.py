@@ -1,7 +1,7 @@
 """A small community with one object of every kind, for the authorization matrix.
 
 `member` owns the owner-bound objects (a work, a comment, a thread and post, an idea, a
-report, a PAT, a project and its task and update, a mentorship request, an RSVP, an inquiry
+report, a vote, a PAT, a project and its task and update, a mentorship request, an RSVP, an inquiry
 to them, notifications); `other` is a second plain member who owns nothing of theirs;
 `organizer` and `admin` run the community.
 """
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Member, Role, WebhookDelivery
-from tests.challenges.helpers import CHALLENGES, create_challenge, move_to, submit
+from tests.challenges.helpers import CHALLENGES, create_challenge, move_to, submit, vote
 from tests.conversation.helpers import API, comment, created, propose, reply, report, start_thread
 from tests.events.helpers import create_event, rsvp
 from tests.factories import auth_headers, make_member, make_mentor
@@ -76,6 +76,7 @@ def build_world(client: TestClient, app: FastAPI) -> World:
     w.ids["voting_challenge"] = voting["id"]
     w.ids["voting_work"] = submit(client, voting["id"], headers["other"])["id"]
     move_to(client, staff, voting["id"], "voting")
+    vote(client, w["voting_work"], me)  # so that unvoting has a vote of `member`'s to remove
 
     thread = start_thread(client, me)
     w.ids["thread"] = thread["id"]
