@@ -12,17 +12,21 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from limits import parse
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from app.auth import service
 from app.auth.exceptions import InsufficientScope, RoleRequired
-from app.core.db import SAFE_METHODS, SessionDep
+from app.core.db import SAFE_METHODS, SessionDep, read_only
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
 from app.core.idempotency import Creation, creation_dependency
 from app.core.openapi import declares
 from app.core.ratelimit import Limiter, account_key
+from app.members import service as members
 from app.models import ROLE_RANK, Member, Role
 
 oauth2_password = OAuth2PasswordBearer(
@@ -50,12 +54,21 @@ async def login_attempt_allowed(request: Request, settings: SettingsDep) -> None
     if limiter is None or not isinstance(username, str):
         return  # limits are off, or the form is invalid and gets its 422
     limit = _limit(settings.rate_limit_login_account)
-    retry = await limiter.retry_after(limit, "login-account", account_key(username))
+    account = await run_in_threadpool(_counted_account, request.app.state.engine, username)
+    retry = await limiter.retry_after(limit, "login-account", account)
     if retry is not None:
         raise TooManyRequests(
             f"Too many log-in attempts for this account; retry in {retry} seconds.",
             headers={"Retry-After": str(retry)},
         )
+
+
+def _counted_account(engine: Engine, username: str) -> str:
+    """The account a log-in name belongs to, so that its email and its handle spend one
+    budget; a name of no account is counted by itself, and answered alike."""
+    with Session(read_only(engine)) as session:
+        member = members.find_by_login(session, username)
+    return f"member:{member.id}" if member is not None else account_key(username)
 
 
 LoginAttemptAllowed = Depends(login_attempt_allowed)

@@ -53,6 +53,17 @@ def test_log_in_is_limited_per_account_across_addresses_without_revealing_it(
     app.state.engine.dispose()
 
 
+def test_an_accounts_email_and_handle_share_one_log_in_budget(
+    database_url: str, engine: object
+) -> None:
+    app = _limited_app(database_url, rate_limit_login_account="3/hour", rate_limit_auth="50/hour")
+    member = make_member(app, handle="sari")
+    names = [member.email, "Sari", member.email.upper()]
+    assert [_log_in(app, name, "wrong", "10.0.3.1").status_code for name in names] == [401] * 3
+    assert _log_in(app, "sari", PASSWORD, "10.0.3.2").status_code == 429
+    app.state.engine.dispose()
+
+
 def test_log_in_is_limited_per_address_across_accounts(database_url: str) -> None:
     app = _limited_app(database_url, rate_limit_auth="3/hour")
     statuses = [_log_in(app, f"user{n}", "x", "10.9.9.9").status_code for n in range(4)]
