@@ -15,6 +15,7 @@ from app.projects import subscribers as project_subscribers
 from app.recognition import subscribers as recognition_subscribers
 from app.submissions import subscribers as submission_subscribers
 from app.webhooks import dispatcher as webhook_dispatcher
+from app.webhooks import retention as webhook_retention
 from app.webhooks import subscribers as webhook_subscribers
 
 # Subscribers register themselves on import; naming them here makes the wiring explicit.
@@ -31,6 +32,6 @@ SUBSCRIBERS = (
     recognition_subscribers,
 )
 # Periodic jobs register themselves on import too (see app.core.periodic).
-JOBS = (challenge_sweep, webhook_dispatcher)
+JOBS = (challenge_sweep, webhook_dispatcher, webhook_retention)
 
 __all__ = ["JOBS", "SUBSCRIBERS"]

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     webhook_disable_after_failures: int = Field(default=5, ge=1, le=1000)
     webhook_connect_timeout_seconds: float = Field(default=3, gt=0, le=60)
     webhook_read_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Finished deliveries (and their attempts) stay in the log this long (app/webhooks/retention).
+    webhook_retention_days: int = Field(default=30, ge=1, le=3650)
     # Private, loopback and link-local targets are refused unless this is set (a closed
     # network where the receivers live next to the app, or tests).
     webhooks_allow_private: bool = False

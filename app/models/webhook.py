@@ -58,7 +58,11 @@ class WebhookEvent(SQLModel, table=True):
     """One payload `{id, type, created_at, data}`, shared by every delivery of it."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (AUTOINCREMENT,)
+    __table_args__ = (
+        # The retention sweep's walk over old events (app/webhooks/retention).
+        sa.Index("ix_webhook_events_created_at", "created_at"),
+        AUTOINCREMENT,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(max_length=64)
@@ -79,6 +83,13 @@ class WebhookDelivery(SQLModel, table=True):
             "next_attempt_at",
             sqlite_where=sa.text("status = 'pending'"),
             postgresql_where=sa.text("status = 'pending'"),
+        ),
+        # The retention sweep: finished deliveries by when they finished.
+        sa.Index(
+            "ix_webhook_deliveries_finished",
+            "finished_at",
+            sqlite_where=sa.text("status != 'pending'"),
+            postgresql_where=sa.text("status != 'pending'"),
         ),
         # The delivery log of a webhook, newest first.
         sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
