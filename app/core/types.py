@@ -38,10 +38,12 @@ _TEXT_CHAR = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
 _LINE_CHAR = r"[^\u0000-\u001f\u007f-\u009f\u2028\u2029]"
 TEXT_PATTERN = f"^{_TEXT_CHAR}*$"
 LINE_PATTERN = f"^{_LINE_CHAR}*$"
-# One line with something other than white space in it.
-TITLE_PATTERN = (
-    r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*\S[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
-)
+# One line, or prose, with something other than white space in it. Not `\S`: a control
+# character is not white space either, so `\S` would let a generator draw one there.
+_VISIBLE_LINE_CHAR = r"[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029]"
+_VISIBLE_TEXT_CHAR = r"[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+TITLE_PATTERN = f"^{_LINE_CHAR}*{_VISIBLE_LINE_CHAR}{_LINE_CHAR}*$"
+NON_BLANK_TEXT_PATTERN = f"^{_TEXT_CHAR}*{_VISIBLE_TEXT_CHAR}{_TEXT_CHAR}*$"
 
 _When = TypeVar("_When", date, datetime)
 
@@ -97,6 +99,8 @@ Line = Annotated[
 ]
 # A single line that must say something.
 Title = Annotated[Line, AfterValidator(_not_blank), _Documented(TITLE_PATTERN)]
+# Prose that must say something (a post, a comment, a message).
+NonBlankText = Annotated[Text, AfterValidator(_not_blank), _Documented(NON_BLANK_TEXT_PATTERN)]
 
 # Any RFC 3339 offset in, UTC out; a time without an offset is refused.
 UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
