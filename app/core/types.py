@@ -122,6 +122,9 @@ def _date_text(value: object) -> object:
     raise ValueError("must be an RFC 3339 date such as 2026-12-01")
 
 
+# A calendar day written as RFC 3339 (`2026-12-01`), not a number.
+CalendarDate = Annotated[date, BeforeValidator(_date_text)]
+
 # Any RFC 3339 offset in, UTC out; a time without an offset is refused.
 UTCTimestamp = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_to_utc)]
 
@@ -152,8 +155,7 @@ ScheduleTime = Annotated[
     _Documented(SCHEDULE_TIME_PATTERN),
 ]
 ScheduleDate = Annotated[
-    date,
-    BeforeValidator(_date_text),
+    CalendarDate,
     AfterValidator(_in_supported_years),
     _Documented(SCHEDULE_DATE_PATTERN),
 ]

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter, ValidationError
 
@@ -17,6 +18,8 @@ from app.core.types import (
     ScheduleTime,
     UTCTimestamp,
 )
+from app.models import Role
+from tests.factories import member_with_headers
 
 
 def _accepts(kind: Any, value: object) -> bool:
@@ -31,6 +34,14 @@ def test_a_number_is_no_date_time_in_a_query(client: TestClient) -> None:
     response = client.get("/api/v1/events", params={"starts_before": "0.5"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["query", "starts_before"]
+
+
+def test_a_number_is_no_date_in_a_query(app: FastAPI, client: TestClient) -> None:
+    _, headers = member_with_headers(app, role=Role.ORGANIZER)
+    params = {"from": "0", "to": "2026-01-31"}
+    response = client.get("/api/v1/analytics/engagement", params=params, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "from"]
 
 
 @pytest.mark.parametrize("value", ["0.5", 1_700_000_000, "1700000000", "2026-12-01 10:00:00Z"])
