@@ -77,10 +77,12 @@ def _config(app: FastAPI) -> SchemathesisConfig:
         (["members_create_inquiry", "auth_register", "invitations_create"], ["422"]),
         # A webhook URL must resolve to a public address (documented on the operation).
         (["webhooks_create", "webhooks_update"], ["422"]),
-        # Rules against the stored state: nobody asks themselves for mentoring; an anthology's
-        # `challenge_ids` must name existing challenges.
-        (["mentorships_create"], ["422"]),
+        # Rules against the stored state: nobody asks themselves for mentoring, and a mentor's
+        # capacity stays at least their active mentorships; an anthology's `challenge_ids`
+        # must name existing challenges; a task's assignee must be an active project member.
+        (["mentorships_create", "members_update_me"], ["422"]),
         (["anthologies_create", "anthologies_update"], ["422"]),
+        (["projects_create_task", "projects_update_task"], ["422"]),
     ]
     extra: dict[str, set[str]] = {}
     for operation_ids, statuses in accept_also:
