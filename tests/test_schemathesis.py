@@ -69,6 +69,9 @@ def _config(app: FastAPI) -> SchemathesisConfig:
         # analytics range with `to` not before `from` and at most 366 days.
         (["challenges_create", "challenges_update", "events_create", "events_update"], ["422"]),
         (["analytics_engagement"], ["422"]),
+        # A project member's `role` is given only together with `member_id` (a
+        # coordinator's add), as the field's description says.
+        (["projects_add_member"], ["422"]),
         # Values whose validity no pattern states: an IANA time zone name (the tz database
         # changes with each tzdata release), an http(s) URL whose host is a valid IDNA name,
         # an email address outside the special-use domains (RFC 6761, `email-validator`).
