@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,6 +16,7 @@ from app.auth.dependencies import OrganizerMember
 from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
+from app.core.types import CalendarDate
 from app.recognition.presenters import summary
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -26,8 +26,8 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
 def analytics_engagement(
     session: SessionDep,
     _organizer: OrganizerMember,
-    from_: Annotated[date, Query(alias="from", description="First day (UTC), inclusive.")],
-    to: Annotated[date, Query(description="Last day (UTC), inclusive; at most 366 days.")],
+    from_: Annotated[CalendarDate, Query(alias="from", description="First day (UTC), inclusive.")],
+    to: Annotated[CalendarDate, Query(description="Last day (UTC), inclusive; at most 366 days.")],
 ) -> EngagementReport:
     """Members, participation and contributions between two dates, week by week (organizers)."""
     return service.engagement(session, start=from_, end=to)

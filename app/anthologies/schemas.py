@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.pagination import Page
+from app.core.patching import PatchBody
 from app.core.types import PositiveInt, Text, Title
 from app.models import AnthologyStatus, License
 
@@ -58,12 +59,6 @@ def _one_source(model: BaseModel) -> None:
             raise ValueError(f"{name} lists a work twice")
 
 
-def _refuse_null(model: BaseModel, fields: set[str]) -> None:
-    nulled = sorted(f for f in model.model_fields_set & fields if getattr(model, f) is None)
-    if nulled:
-        raise ValueError(f"{', '.join(nulled)} cannot be null")
-
-
 class AnthologyCreate(BaseModel):
     """A new anthology. Send at most one of `submission_ids` (in book order), `entries` (in
     book order, each with an optional `editor_note`) or `challenge_ids` (the winners of those
@@ -99,7 +94,7 @@ class AnthologyCreate(BaseModel):
         return self
 
 
-class AnthologyUpdate(BaseModel):
+class AnthologyUpdate(PatchBody):
     """Changes to an anthology; only the fields sent change. Sending one of
     `submission_ids`, `entries` or `challenge_ids` replaces the works as a whole."""
 
@@ -120,9 +115,10 @@ class AnthologyUpdate(BaseModel):
     entries: Entries | None = None
     challenge_ids: ChallengeIds | None = None
 
+    not_nullable = frozenset({"title", "description", "status"})
+
     @model_validator(mode="after")
     def _check(self) -> AnthologyUpdate:
-        _refuse_null(self, {"title", "description", "status"})
         _one_source(self)
         return self
 

@@ -11,11 +11,11 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
+from app.core.patching import PatchBody
 from app.core.types import PositiveInt, ScheduleTime, Text, Title
 from app.models import Discipline
 from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
@@ -111,22 +111,24 @@ class ChallengeCreate(BaseModel):
 
 
 # Fields that may be left out of a PATCH but never set to null.
-_NOT_NULLABLE = {
-    "title",
-    "theme",
-    "description",
-    "discipline",
-    "submissions_open_at",
-    "submissions_close_at",
-    "voting_close_at",
-    "max_submissions_per_member",
-    "votes_per_member",
-    "winners_count",
-    "published",
-}
+_NOT_NULLABLE = frozenset(
+    {
+        "title",
+        "theme",
+        "description",
+        "discipline",
+        "submissions_open_at",
+        "submissions_close_at",
+        "voting_close_at",
+        "max_submissions_per_member",
+        "votes_per_member",
+        "winners_count",
+        "published",
+    }
+)
 
 
-class ChallengeUpdate(BaseModel):
+class ChallengeUpdate(PatchBody):
     """Changes to a challenge; only the fields sent change. Dates may move at any time."""
 
     model_config = ConfigDict(
@@ -151,14 +153,7 @@ class ChallengeUpdate(BaseModel):
     winners_count: PerMember | None = None
     published: bool | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> ChallengeUpdate:
-        nulled = sorted(
-            f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None
-        )
-        if nulled:
-            raise ValueError(f"{', '.join(nulled)} cannot be null")
-        return self
+    not_nullable = _NOT_NULLABLE
 
 
 _CHALLENGE_EXAMPLE: dict[str, Any] = {

@@ -5,41 +5,27 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
-from app.core.types import PositiveInt, Text, Title
+from app.core.patching import PatchBody
+from app.core.types import NonBlankText, PositiveInt, Text, Title
 from app.models import CaseStatus, IdeaStatus, ReportTarget
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
 
 # Text bounds: titles 200; thread, post, comment and announcement bodies 10,000; ideas and
 # organizers' responses 5,000; report reasons and notes 1,000.
 ConversationTitle = Annotated[Title, StringConstraints(max_length=200)]
-Body = Annotated[Text, StringConstraints(max_length=10_000), AfterValidator(_not_blank)]
-IdeaBody = Annotated[Text, StringConstraints(max_length=5000), AfterValidator(_not_blank)]
+Body = Annotated[NonBlankText, StringConstraints(max_length=10_000)]
+IdeaBody = Annotated[NonBlankText, StringConstraints(max_length=5000)]
 Response = Annotated[Text, StringConstraints(max_length=5000)]
-Reason = Annotated[Text, StringConstraints(max_length=1000), AfterValidator(_not_blank)]
+Reason = Annotated[NonBlankText, StringConstraints(max_length=1000)]
 Note = Annotated[Text, StringConstraints(max_length=1000)]
 Category = Annotated[Title, StringConstraints(max_length=50)]
-
-
-def _refuse_null(model: BaseModel, fields: set[str]) -> None:
-    nulled = sorted(f for f in model.model_fields_set & fields if getattr(model, f) is None)
-    if nulled:
-        raise ValueError(f"{', '.join(nulled)} cannot be null")
 
 
 class Author(BaseModel):
@@ -84,7 +70,7 @@ class ThreadCreate(BaseModel):
     category: Category | None = None
 
 
-class ThreadUpdate(BaseModel):
+class ThreadUpdate(PatchBody):
     """The author edits `title`, `body` and `category`; organizers set `pinned` and `locked`
     (a member sending those gets 403 `organizer_only_fields`)."""
 
@@ -99,10 +85,7 @@ class ThreadUpdate(BaseModel):
     pinned: bool | None = None
     locked: bool | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> ThreadUpdate:
-        _refuse_null(self, {"title", "body", "pinned", "locked"})
-        return self
+    not_nullable = frozenset({"title", "body", "pinned", "locked"})
 
 
 class ThreadPublic(BaseModel):
@@ -275,7 +258,7 @@ class IdeaCreate(BaseModel):
     body: IdeaBody
 
 
-class IdeaUpdate(BaseModel):
+class IdeaUpdate(PatchBody):
     """Organizers set `status` and `response`; the proposer may edit `title` and `body`
     while the idea is still `new` (409 `idea_no_longer_new` after)."""
 
@@ -294,10 +277,7 @@ class IdeaUpdate(BaseModel):
     status: IdeaStatus | None = None
     response: Response | None = Field(default=None, description="Null clears it.")
 
-    @model_validator(mode="after")
-    def _no_null(self) -> IdeaUpdate:
-        _refuse_null(self, {"title", "body", "status"})
-        return self
+    not_nullable = frozenset({"title", "body", "status"})
 
 
 class IdeaPublic(BaseModel):
@@ -356,17 +336,14 @@ class AnnouncementCreate(BaseModel):
     pinned: bool = False
 
 
-class AnnouncementUpdate(BaseModel):
+class AnnouncementUpdate(PatchBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"pinned": False}]})
 
     title: ConversationTitle | None = None
     body: Body | None = None
     pinned: bool | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> AnnouncementUpdate:
-        _refuse_null(self, {"title", "body", "pinned"})
-        return self
+    not_nullable = frozenset({"title", "body", "pinned"})
 
 
 class AnnouncementPublic(BaseModel):

@@ -7,16 +7,18 @@ Services raise `ProblemError` subclasses that carry their status and machine-rea
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from app.core.jsonutil import dumps
 
@@ -199,23 +201,51 @@ async def _handle_problem(_request: Request, exc: Exception) -> Response:
     return problem_response(exc.to_problem(), exc.headers)
 
 
-def _allowed_methods(request: Request) -> str | None:
-    """Every method the path supports: Starlette names only those of the first route whose
-    path matches, but a path such as `/members/me` is served by one route per method."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods)) if methods else None
+def _specificity(path_format: str) -> tuple[int, int]:
+    """Fewer parameters first, then more literal text: `/members/me` beats
+    `/members/{member_id}`, `/events/{event_id}.ics` beats `/events/{event_id}`."""
+    parameters = path_format.count("{")
+    literal = len(re.sub(r"\{[^}]*\}", "", path_format))
+    return parameters, -literal
+
+
+def _methods_of_path(request: Request) -> set[str] | None:
+    """The methods of the path the request names, as the OpenAPI document lists them.
+
+    Starlette names only those of the first route whose path matches, but a path such as
+    `/members/me` is served by one route per method, and its URL also matches the template
+    `/members/{member_id}`, whose methods are another path's. So: the most specific template
+    that matches the URL, and every method of the routes sharing it."""
+    path = request.scope["path"]
+    routes = [
+        (context.path_format, context.methods)
+        for context in iter_route_contexts(request.app.routes)
+        if context.path_format and context.methods
+    ]
+    matching = {fmt for fmt, _ in routes if compile_path(fmt)[0].fullmatch(path)}
+    if not matching:
+        return None
+    best = min(matching, key=_specificity)
+    return {method for fmt, methods in routes if fmt == best for method in methods}
+
+
+def _method_not_allowed(methods: set[str]) -> Response:
+    problem = Problem(
+        type=PROBLEM_TYPE_BASE + "method_not_allowed",
+        title=HTTPStatus(405).phrase,
+        status=405,
+        detail=HTTPStatus(405).phrase,
+        code="method_not_allowed",
+    )
+    return problem_response(problem, {"Allow": ", ".join(sorted(methods))})
 
 
 async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 405 and (methods := _methods_of_path(request)):
+        return _method_not_allowed(methods)
     headers = dict(exc.headers or {})
-    if status == 405 and (allowed := _allowed_methods(request)):
-        headers["Allow"] = allowed
     code = _starlette_code(status)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 413:
@@ -235,8 +265,13 @@ def _issue(error: dict[str, Any]) -> ValidationIssue:
     return ValidationIssue(loc=list(error.get("loc", ())), msg=message, type=str(error["type"]))
 
 
-async def _handle_validation_error(_request: Request, exc: Exception) -> Response:
+async def _handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # `PATCH /events/5.ics` reached `/events/{event_id}` (whose id "5.ics" is no integer),
+    # but the URL names the calendar file, which has no PATCH: that is a 405, not a 422.
+    methods = _methods_of_path(request)
+    if methods is not None and request.method not in methods:
+        return _method_not_allowed(methods)
     errors = list(exc.errors())
     # Unparseable JSON is malformed (400), not a field that failed validation (422).
     if any(error["type"] == "json_invalid" for error in errors):

@@ -38,10 +38,12 @@ _TEXT_CHAR = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
 _LINE_CHAR = r"[^\u0000-\u001f\u007f-\u009f\u2028\u2029]"
 TEXT_PATTERN = f"^{_TEXT_CHAR}*$"
 LINE_PATTERN = f"^{_LINE_CHAR}*$"
-# One line with something other than white space in it.
-TITLE_PATTERN = (
-    r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*\S[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
-)
+# One line, or prose, with something other than white space in it. Not `\S`: a control
+# character is not white space either, so `\S` would let a generator draw one there.
+_VISIBLE_LINE_CHAR = r"[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029]"
+_VISIBLE_TEXT_CHAR = r"[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+TITLE_PATTERN = f"^{_LINE_CHAR}*{_VISIBLE_LINE_CHAR}{_LINE_CHAR}*$"
+NON_BLANK_TEXT_PATTERN = f"^{_TEXT_CHAR}*{_VISIBLE_TEXT_CHAR}{_TEXT_CHAR}*$"
 
 _When = TypeVar("_When", date, datetime)
 
@@ -97,9 +99,34 @@ Line = Annotated[
 ]
 # A single line that must say something.
 Title = Annotated[Line, AfterValidator(_not_blank), _Documented(TITLE_PATTERN)]
+# Prose that must say something (a post, a comment, a message).
+NonBlankText = Annotated[Text, AfterValidator(_not_blank), _Documented(NON_BLANK_TEXT_PATTERN)]
+
+# RFC 3339, as JSON Schema's `date-time` and `date` formats mean it: pydantic alone would
+# also take "0.5" or 1700000000 as a Unix time, which the published schema refuses.
+_RFC3339_DATE = r"\d{4}-\d{2}-\d{2}"
+_RFC3339_TIME = r"[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+_DATE_TIME_TEXT = re.compile(_RFC3339_DATE + _RFC3339_TIME)
+_DATE_TEXT = re.compile(_RFC3339_DATE)
+
+
+def _date_time_text(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_TIME_TEXT.fullmatch(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time such as 2026-12-01T19:00:00+07:00")
+
+
+def _date_text(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and _DATE_TEXT.fullmatch(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date such as 2026-12-01")
+
+
+# A calendar day written as RFC 3339 (`2026-12-01`), not a number.
+CalendarDate = Annotated[date, BeforeValidator(_date_text)]
 
 # Any RFC 3339 offset in, UTC out; a time without an offset is refused.
-UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UTCTimestamp = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_to_utc)]
 
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
 
@@ -112,9 +139,26 @@ def _in_supported_years(value: _When) -> _When:
 
 # When something is scheduled (events, challenges, due dates): series step dates by up to
 # 52 months and add durations, so values stay far from datetime's limits (an overflow
-# inside a service would be a 500).
-ScheduleTime = Annotated[UTCTimestamp, AfterValidator(_in_supported_years)]
-ScheduleDate = Annotated[date, AfterValidator(_in_supported_years)]
+# inside a service would be a 500). The year is the one written (before the move to UTC),
+# so that the published pattern states the rule exactly.
+_SUPPORTED_YEAR = r"(19[7-9][0-9]|2[01][0-9]{2})"
+_MONTH_DAY = r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_HOUR_MINUTE = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+_CLOCK = rf"[Tt]{_HOUR_MINUTE}:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]{_HOUR_MINUTE})"
+SCHEDULE_DATE_PATTERN = f"^{_SUPPORTED_YEAR}{_MONTH_DAY}$"
+SCHEDULE_TIME_PATTERN = f"^{_SUPPORTED_YEAR}{_MONTH_DAY}{_CLOCK}$"
+ScheduleTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_date_time_text),
+    AfterValidator(_in_supported_years),
+    AfterValidator(_to_utc),
+    _Documented(SCHEDULE_TIME_PATTERN),
+]
+ScheduleDate = Annotated[
+    CalendarDate,
+    AfterValidator(_in_supported_years),
+    _Documented(SCHEDULE_DATE_PATTERN),
+]
 
 PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT, description="Integer id.")]

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
+from app.core.patching import PatchBody
 from app.core.types import Line, PositiveInt, ScheduleTime, Text, Title, WebUrl
 from app.models import EventKind, EventStatus, RsvpStatus
 
@@ -140,10 +141,12 @@ class EventCreate(BaseModel):
 
 
 # Fields that may be left out of a PATCH but never set to null.
-_NOT_NULLABLE = {"title", "description", "kind", "starts_at", "ends_at", "timezone", "status"}
+_NOT_NULLABLE = frozenset(
+    {"title", "description", "kind", "starts_at", "ends_at", "timezone", "status"}
+)
 
 
-class EventUpdate(BaseModel):
+class EventUpdate(PatchBody):
     """Changes to an event; only the fields sent change. A series' `repeat` is fixed."""
 
     model_config = ConfigDict(
@@ -163,13 +166,10 @@ class EventUpdate(BaseModel):
     capacity: Capacity | None = None
     status: EventStatus | None = None
 
+    not_nullable = _NOT_NULLABLE
+
     @model_validator(mode="after")
     def _consistent(self) -> EventUpdate:
-        nulled = sorted(
-            f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None
-        )
-        if nulled:
-            raise ValueError(f"{', '.join(nulled)} cannot be null")
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self

@@ -3,22 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from app.core.pagination import Page
-from app.core.types import Text, Title
+from app.core.types import NonBlankText, Title
 
 _INQUIRY_INPUT: dict[str, Any] = {
     "name": "Ayu Lestari",
     "email": "ayu@studio.example.com",
     "message": "We loved your risograph series; could you illustrate our café's menu?",
 }
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
 
 
 class InquiryCreate(BaseModel):
@@ -28,7 +22,7 @@ class InquiryCreate(BaseModel):
 
     name: Annotated[Title, StringConstraints(max_length=100)]
     email: EmailStr = Field(max_length=254, description="Where the creator can reply.")
-    message: Annotated[Text, StringConstraints(max_length=5000), AfterValidator(_not_blank)]
+    message: Annotated[NonBlankText, StringConstraints(max_length=5000)]
 
 
 class InquiryPublic(BaseModel):

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
+from app.core.patching import PatchBody
 from app.core.types import Line, Text, Title, UTCTimestamp, WebUrl
 from app.models import Discipline, Role
 
@@ -94,10 +95,12 @@ class MemberPage(Page[MemberPublic]):
 
 
 # Fields that may be sent but never as null: they have no "unset" state.
-_NOT_NULLABLE = {"display_name", "bio", "disciplines", "skills", "links", "open_for_commissions"}
+_NOT_NULLABLE = frozenset(
+    {"display_name", "bio", "disciplines", "skills", "links", "open_for_commissions"}
+)
 
 
-class MemberUpdate(BaseModel):
+class MemberUpdate(PatchBody):
     """Changes to one's own profile; only the fields sent are changed."""
 
     model_config = ConfigDict(
@@ -127,17 +130,10 @@ class MemberUpdate(BaseModel):
         default=None, description="Open or change the mentor profile; null closes it."
     )
 
-    @model_validator(mode="after")
-    def _no_null_for_required(self) -> MemberUpdate:
-        nulled = sorted(
-            f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None
-        )
-        if nulled:
-            raise ValueError(f"{', '.join(nulled)} cannot be null")
-        return self
+    not_nullable = _NOT_NULLABLE
 
 
-class MemberAdminUpdate(BaseModel):
+class MemberAdminUpdate(PatchBody):
     """What only an admin changes on a member: the role and whether the account is active."""
 
     model_config = ConfigDict(
@@ -147,11 +143,7 @@ class MemberAdminUpdate(BaseModel):
     role: Role | None = None
     is_active: bool | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> MemberAdminUpdate:
-        if any(getattr(self, f) is None for f in self.model_fields_set):
-            raise ValueError("role and is_active cannot be null")
-        return self
+    not_nullable = frozenset({"role", "is_active"})
 
 
 class MemberFilters(BaseModel):

@@ -3,22 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
-from app.core.types import PositiveInt, Text
+from app.core.types import NonBlankText, PositiveInt
 from app.members.schemas import MemberPublic, Skill
 from app.models import MentorshipStatus
 
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-Goal = Annotated[Text, StringConstraints(max_length=2000), AfterValidator(_not_blank)]
+Goal = Annotated[NonBlankText, StringConstraints(max_length=2000)]
 
 _MEMBER: dict[str, Any] = {
     "id": 7,

@@ -4,7 +4,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -13,29 +12,17 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
-from app.core.types import PositiveInt, ScheduleDate, Text, Title
+from app.core.patching import PatchBody
+from app.core.types import NonBlankText, PositiveInt, ScheduleDate, Text, Title
 from app.members.schemas import Skill
 from app.models import MembershipStatus, ProjectKind, ProjectRole, ProjectStatus, TaskStatus
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
 
 ProjectTitle = Annotated[Title, StringConstraints(max_length=200)]
 Summary = Annotated[Text, StringConstraints(max_length=5000)]
 Description = Annotated[Text, StringConstraints(max_length=5000)]
-Body = Annotated[Text, StringConstraints(max_length=10_000), AfterValidator(_not_blank)]
+Body = Annotated[NonBlankText, StringConstraints(max_length=10_000)]
 LookingFor = Annotated[list[Skill], Field(max_length=20)]
 DueDate = ScheduleDate
-
-
-def _refuse_null(model: BaseModel, fields: set[str]) -> None:
-    nulled = sorted(f for f in model.model_fields_set & fields if getattr(model, f) is None)
-    if nulled:
-        raise ValueError(f"{', '.join(nulled)} cannot be null")
 
 
 # --- projects ------------------------------------------------------------------------------
@@ -65,7 +52,7 @@ class ProjectCreate(BaseModel):
     )
 
 
-class ProjectUpdate(BaseModel):
+class ProjectUpdate(PatchBody):
     """Changes to a project; only the fields sent change."""
 
     model_config = ConfigDict(
@@ -79,10 +66,7 @@ class ProjectUpdate(BaseModel):
     status: ProjectStatus | None = None
     looking_for: LookingFor | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> ProjectUpdate:
-        _refuse_null(self, set(type(self).model_fields))
-        return self
+    not_nullable = frozenset({"title", "summary", "kind", "status", "looking_for"})
 
 
 class MyMembership(BaseModel):
@@ -167,7 +151,7 @@ class ProjectMemberCreate(BaseModel):
         return self
 
 
-class ProjectMemberUpdate(BaseModel):
+class ProjectMemberUpdate(PatchBody):
     """A coordinator approves a request (`status: active`) and may set the role."""
 
     model_config = ConfigDict(
@@ -180,10 +164,7 @@ class ProjectMemberUpdate(BaseModel):
     status: Literal[MembershipStatus.ACTIVE] | None = None
     role: ProjectRole | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> ProjectMemberUpdate:
-        _refuse_null(self, {"status", "role"})
-        return self
+    not_nullable = frozenset({"status", "role"})
 
 
 class ProjectMemberPublic(BaseModel):
@@ -256,7 +237,7 @@ class ProjectTaskCreate(BaseModel):
     due_on: DueDate | None = None
 
 
-class ProjectTaskUpdate(BaseModel):
+class ProjectTaskUpdate(PatchBody):
     """Changes to a task; `assignee_id` or `due_on` null clears them."""
 
     model_config = ConfigDict(
@@ -270,10 +251,7 @@ class ProjectTaskUpdate(BaseModel):
     assignee_id: PositiveInt | None = None
     due_on: DueDate | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> ProjectTaskUpdate:
-        _refuse_null(self, {"title", "description", "status"})
-        return self
+    not_nullable = frozenset({"title", "description", "status"})
 
 
 class ProjectTaskPublic(BaseModel):

@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import Page
+from app.core.patching import PatchBody
 from app.core.types import Text, Title, WebUrl
 from app.models import License
 
@@ -48,13 +49,15 @@ class SubmissionCreate(BaseModel):
 
 
 # Fields that may be left out of a PATCH but never set to null.
-_NOT_NULLABLE = {"title", "description", "content", "media_urls", "license", "anthology_consent"}
+_NOT_NULLABLE = frozenset(
+    {"title", "description", "content", "media_urls", "license", "anthology_consent"}
+)
 # What the author may change only while the challenge is open; license and consent are the
 # author's to change at any time (consent to an anthology may well come after a win).
 WORK_FIELDS = frozenset({"title", "description", "content", "media_urls"})
 
 
-class SubmissionUpdate(BaseModel):
+class SubmissionUpdate(PatchBody):
     """Changes to one's own work; title, description, content and media only while open."""
 
     model_config = ConfigDict(
@@ -69,14 +72,7 @@ class SubmissionUpdate(BaseModel):
     license: License | None = Field(default=None, description=LICENSE_DESCRIPTION)
     anthology_consent: bool | None = Field(default=None, description=CONSENT_DESCRIPTION)
 
-    @model_validator(mode="after")
-    def _no_null(self) -> SubmissionUpdate:
-        nulled = sorted(
-            f for f in self.model_fields_set & _NOT_NULLABLE if getattr(self, f) is None
-        )
-        if nulled:
-            raise ValueError(f"{', '.join(nulled)} cannot be null")
-        return self
+    not_nullable = _NOT_NULLABLE
 
 
 _AUTHOR_EXAMPLE: dict[str, Any] = {

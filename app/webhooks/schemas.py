@@ -9,11 +9,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
+from app.core.patching import PatchBody
 from app.core.types import Line, WebUrl
 from app.models import DeliveryStatus
 from app.webhooks.payloads import EVENT_TYPES
@@ -74,7 +74,7 @@ class WebhookCreate(BaseModel):
     active: bool = True
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(PatchBody):
     """Changes to a webhook; only the fields sent change. `active: true` re-enables one
     that was disabled for failing, and resets its failure count."""
 
@@ -88,12 +88,7 @@ class WebhookUpdate(BaseModel):
     secret: Secret | None = Field(default=None, description="A new signing secret (rotation).")
     active: bool | None = None
 
-    @model_validator(mode="after")
-    def _no_null(self) -> WebhookUpdate:
-        nulled = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
-        if nulled:
-            raise ValueError(f"{', '.join(nulled)} cannot be null")
-        return self
+    not_nullable = frozenset({"url", "events", "secret", "active"})
 
 
 _PUBLIC_EXAMPLE: dict[str, Any] = {

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from app.main import create_app
+from app.models import Role
 from tests.conftest import make_settings
 from tests.factories import member_with_headers
 
@@ -28,6 +29,37 @@ def test_wrong_method_is_a_problem(client: TestClient) -> None:
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
     assert "POST" in response.headers["allow"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # One route per method on this path, and its URL also matches /members/{member_id}.
+        ("OPTIONS", "/api/v1/members/me", "GET, PATCH"),
+        ("TRACE", "/api/v1/members/me", "GET, PATCH"),
+        ("PUT", "/api/v1/challenges", "GET, POST"),
+        ("POST", "/api/v1/members/7", "GET, PATCH"),
+        # The URL matches /events/{event_id} too; the literal `.ics` is more specific.
+        ("OPTIONS", "/api/v1/events/5.ics", "GET"),
+    ],
+)
+def test_405_allow_lists_exactly_the_methods_of_the_path(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+
+
+def test_a_method_the_named_file_lacks_is_405_not_422(app: FastAPI, client: TestClient) -> None:
+    """`PATCH /events/5.ics` also matches `/events/{event_id}`, whose integer id it fails."""
+    _, headers = member_with_headers(app, role=Role.ADMIN)
+    for path in ("/api/v1/events/5.ics", "/api/v1/anthologies/5.epub"):
+        response = client.patch(path, headers=headers, json={})
+        assert response.status_code == 405, path
+        assert response.headers["allow"] == "GET"
+    # A bad id on a path that has the method stays a 422.
+    assert client.patch("/api/v1/members/abc", headers=headers, json={}).status_code == 422
 
 
 def test_validation_error_lists_the_fields(client: TestClient) -> None:
