@@ -15,11 +15,11 @@ from app.analytics.schemas import (
 )
 from app.auth.dependencies import OrganizerMember
 from app.core.clock import utcnow
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.pagination import PageParamsDep
 from app.recognition.presenters import summary
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(prefix="/analytics", tags=["analytics"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/engagement", response_model=EngagementReport, summary="Engagement over a range")

@@ -13,7 +13,7 @@ from app.anthologies.schemas import (
     AnthologyUpdate,
 )
 from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -27,9 +27,9 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.types import IdPath
 
-router = APIRouter(prefix="/anthologies", tags=["anthologies"])
+router = APIRouter(prefix="/anthologies", tags=["anthologies"], route_class=UnitOfWorkRoute)
 # The share card is a view of a work, so it lives under /submissions.
-cards_router = APIRouter(prefix="/submissions", tags=["submissions"])
+cards_router = APIRouter(prefix="/submissions", tags=["submissions"], route_class=UnitOfWorkRoute)
 
 CARD_MEDIA_TYPE = "image/png"
 CARD_MAX_AGE = 3600

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query
 from app.audit import service
 from app.audit.schemas import AuditFilters, AuditPage
 from app.auth.dependencies import AdminMember
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.pagination import PageParamsDep
 
-router = APIRouter(prefix="/audit-log", tags=["audit"])
+router = APIRouter(prefix="/audit-log", tags=["audit"], route_class=UnitOfWorkRoute)
 
 
 @router.get("", response_model=AuditPage, summary="List audit log entries")

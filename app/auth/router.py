@@ -7,13 +7,13 @@ from fastapi import APIRouter, Form, Response
 from app.auth import service
 from app.auth.dependencies import CreationDep, LoginAttemptAllowed
 from app.auth.schemas import RefreshRequest, RegisterRequest, TokenForm, TokenResponse
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.deps import SettingsDep
 from app.core.openapi import problems
 from app.members import service as members
 from app.members.schemas import MemberPublic
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
 @router.post(

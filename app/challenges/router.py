@@ -15,7 +15,7 @@ from app.challenges.schemas import (
     ChallengeUpdate,
     ResultPage,
 )
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -26,7 +26,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.types import IdPath
 
-router = APIRouter(prefix="/challenges", tags=["challenges"])
+router = APIRouter(prefix="/challenges", tags=["challenges"], route_class=UnitOfWorkRoute)
 
 
 @router.post("", status_code=201, response_model=ChallengePublic, summary="Create a challenge")

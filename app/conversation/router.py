@@ -38,7 +38,7 @@ from app.conversation.schemas import (
     ThreadPublic,
     ThreadUpdate,
 )
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -49,13 +49,17 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.types import IdPath
 
-threads_router = APIRouter(prefix="/threads", tags=["threads"])
-posts_router = APIRouter(prefix="/posts", tags=["posts"])
-work_comments_router = APIRouter(prefix="/submissions", tags=["submissions"])
-comments_router = APIRouter(prefix="/comments", tags=["comments"])
-ideas_router = APIRouter(prefix="/ideas", tags=["ideas"])
-announcements_router = APIRouter(prefix="/announcements", tags=["announcements"])
-reports_router = APIRouter(prefix="/reports", tags=["reports"])
+threads_router = APIRouter(prefix="/threads", tags=["threads"], route_class=UnitOfWorkRoute)
+posts_router = APIRouter(prefix="/posts", tags=["posts"], route_class=UnitOfWorkRoute)
+work_comments_router = APIRouter(
+    prefix="/submissions", tags=["submissions"], route_class=UnitOfWorkRoute
+)
+comments_router = APIRouter(prefix="/comments", tags=["comments"], route_class=UnitOfWorkRoute)
+ideas_router = APIRouter(prefix="/ideas", tags=["ideas"], route_class=UnitOfWorkRoute)
+announcements_router = APIRouter(
+    prefix="/announcements", tags=["announcements"], route_class=UnitOfWorkRoute
+)
+reports_router = APIRouter(prefix="/reports", tags=["reports"], route_class=UnitOfWorkRoute)
 
 GET_ONE = CONDITIONAL_GET_RESPONSES | problems(404)
 

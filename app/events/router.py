@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -37,9 +37,9 @@ from app.events.schemas import (
 )
 from app.models import RsvpStatus
 
-events_router = APIRouter(prefix="/events", tags=["events"])
+events_router = APIRouter(prefix="/events", tags=["events"], route_class=UnitOfWorkRoute)
 # The member's own feed lives under /members/me but belongs to events.
-feed_router = APIRouter(prefix="/members/me", tags=["events"])
+feed_router = APIRouter(prefix="/members/me", tags=["events"], route_class=UnitOfWorkRoute)
 
 ScopeQuery = Annotated[
     EditScope,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.types import IdPath
@@ -11,7 +11,7 @@ from app.inquiries import service
 from app.inquiries.schemas import InquiryCreate, InquiryPage, InquiryPublic
 
 # Inquiries are addressed to members, so they live under /members with that tag.
-router = APIRouter(prefix="/members", tags=["members"])
+router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
 
 
 @router.post(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import CreationDep, OrganizerMember
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.deps import SettingsDep
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.openapi import problems
@@ -12,7 +12,7 @@ from app.core.types import IdPath
 from app.invitations import service
 from app.invitations.schemas import InvitationPage, InvitationPublic
 
-router = APIRouter(prefix="/invitations", tags=["invitations"])
+router = APIRouter(prefix="/invitations", tags=["invitations"], route_class=UnitOfWorkRoute)
 
 
 @router.post("", status_code=201, response_model=InvitationPublic, summary="Create an invitation")

@@ -11,7 +11,7 @@ from app.auth.dependencies import (
     InteractivePrincipal,
     OptionalMember,
 )
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -34,7 +34,7 @@ from app.members.schemas import (
     PersonalTokenPublic,
 )
 
-router = APIRouter(prefix="/members", tags=["members"])
+router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
 
 
 @router.get("", response_model=MemberPage, summary="List members")

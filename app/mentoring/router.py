@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -27,8 +27,10 @@ from app.mentoring.schemas import (
     MentorSuggestionList,
 )
 
-mentors_router = APIRouter(prefix="/mentors", tags=["mentors"])
-mentorships_router = APIRouter(prefix="/mentorships", tags=["mentorships"])
+mentors_router = APIRouter(prefix="/mentors", tags=["mentors"], route_class=UnitOfWorkRoute)
+mentorships_router = APIRouter(
+    prefix="/mentorships", tags=["mentorships"], route_class=UnitOfWorkRoute
+)
 
 SuggestionLimit = Annotated[int, Query(ge=1, le=50, description="How many suggestions (1–50).")]
 

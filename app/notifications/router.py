@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.pagination import PageParamsDep
 from app.notifications import service
 from app.notifications.dependencies import CaughtUpMember
@@ -16,7 +16,7 @@ from app.notifications.schemas import (
     UnreadCount,
 )
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(prefix="/notifications", tags=["notifications"], route_class=UnitOfWorkRoute)
 
 
 @router.get("", response_model=NotificationPage, summary="List my notifications")

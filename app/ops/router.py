@@ -5,10 +5,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.db import UnitOfWorkRoute
 from app.core.errors import Problem, ProblemError, problem_response
 from app.core.migrations import current_revision, head_revision
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], route_class=UnitOfWorkRoute)
 
 
 class NotReady(ProblemError):

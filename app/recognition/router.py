@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.core.clock import utcnow
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
@@ -22,10 +22,12 @@ from app.recognition.schemas import (
     LeaderboardPage,
 )
 
-leaderboard_router = APIRouter(prefix="/leaderboard", tags=["leaderboard"])
-badges_router = APIRouter(prefix="/badges", tags=["badges"])
+leaderboard_router = APIRouter(
+    prefix="/leaderboard", tags=["leaderboard"], route_class=UnitOfWorkRoute
+)
+badges_router = APIRouter(prefix="/badges", tags=["badges"], route_class=UnitOfWorkRoute)
 # A member's badges and awards are part of their profile.
-members_router = APIRouter(prefix="/members", tags=["members"])
+members_router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
 
 
 @leaderboard_router.get("", response_model=LeaderboardPage, summary="The leaderboard")

@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.pagination import PageParamsDep
 from app.showcase import service
 from app.showcase.schemas import ShowcaseFilters, ShowcasePage
 
-router = APIRouter(prefix="/showcase", tags=["showcase"])
+router = APIRouter(prefix="/showcase", tags=["showcase"], route_class=UnitOfWorkRoute)
 
 
 @router.get(

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.challenges.dependencies import VisibleChallenge
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -26,8 +26,10 @@ from app.submissions.schemas import (
 )
 
 # Entering and listing works happens under their challenge.
-challenge_router = APIRouter(prefix="/challenges", tags=["challenges"])
-submissions_router = APIRouter(prefix="/submissions", tags=["submissions"])
+challenge_router = APIRouter(prefix="/challenges", tags=["challenges"], route_class=UnitOfWorkRoute)
+submissions_router = APIRouter(
+    prefix="/submissions", tags=["submissions"], route_class=UnitOfWorkRoute
+)
 
 
 @challenge_router.post(

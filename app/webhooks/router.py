@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import AdminMember, CreationDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, UnitOfWorkRoute
 from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -28,7 +28,7 @@ from app.webhooks.schemas import (
     WebhookUpdate,
 )
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=UnitOfWorkRoute)
 
 
 def _location(webhook_id: int | None, delivery_id: int | None) -> str:
