@@ -19,7 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __doc__ as app_doc
 from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
-from app.api import api_router
+from app.api import include_api
 from app.core import periodic
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, read_only
@@ -205,7 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)
-    app.include_router(api_router)
+    include_api(app)
     app.include_router(ops_router)
     install_openapi(app)
 

@@ -510,8 +510,8 @@ def reports_update(
     return json_response(request, reports.present_case(session, case, viewer=organizer))
 
 
-router = APIRouter()
-for _router in (
+# Included one by one by app.api: a router inside a router costs a second match per request.
+routers = (
     threads_router,
     posts_router,
     work_comments_router,
@@ -519,5 +519,4 @@ for _router in (
     ideas_router,
     announcements_router,
     reports_router,
-):
-    router.include_router(_router)
+)
