@@ -17,6 +17,7 @@ Usage: `make bench` (full) or `make bench-quick` (BENCH_QUICK=1: small set, one 
   BENCH_SIZES        small,medium,large (default small,medium; quick: small)
   BENCH_PG_URL       server URL (default postgresql+psycopg://postgres@127.0.0.1:5432)
   BENCH_REDIS_URL    Redis for the app (default redis://127.0.0.1:6379/15 when it answers)
+  BENCH_SCENARIOS    only the scenarios whose name contains one of these, comma-separated
   BENCH_REPORT       where to write the report (default bench/REPORT.md; quick: stdout only)
 """
 
@@ -57,6 +58,7 @@ DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 SIZES = os.environ.get("BENCH_SIZES", "small" if QUICK else "small,medium").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+ONLY = [part for part in os.environ.get("BENCH_SCENARIOS", "").split(",") if part]
 SANGGAR = str(Path(sys.executable).with_name("sanggar"))
 
 BARE_APP = """
@@ -150,7 +152,8 @@ def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
                 sizes=BIG,
             ),
         )
-    return [sc for sc in found if s.size.name in sc.sizes]
+    chosen = [sc for sc in found if s.size.name in sc.sizes]
+    return [sc for sc in chosen if not ONLY or any(part in sc.name for part in ONLY)]
 
 
 PLANS: dict[str, list[str]] = {}
@@ -227,6 +230,21 @@ def wrk(
         raise RuntimeError(f"wrk printed no summary:\n{out}")
     parsed: dict[str, int] = json.loads(match.group(1))
     return parsed
+
+
+def drained(base: str) -> None:
+    """Wait until the app has served what the last run left queued.
+
+    When wrk stops, up to one request per connection is still queued in the app (at 64
+    connections and a few ms each, a few hundred ms of work): the first requests of a run
+    at one connection would wait behind it and their wait would be counted as its p99.
+    """
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        httpx.get(f"{base}/healthz", timeout=30)
+        if time.perf_counter() - started < 0.02:
+            return
 
 
 # --- databases -----------------------------------------------------------------------------
@@ -381,6 +399,7 @@ def _rounds(
             loaded = wrk(f"{base}{sc.path}", sc.script, connections=CONNECTIONS, env=env)
             alone = None
             if workers == 1:
+                drained(base)
                 env["BENCH_OFFSET"] = str(round_index * 500_009 + 250_000)
                 alone = wrk(f"{base}{sc.path}", sc.script, connections=1, env=env)
             out[sc.name].add_round(ceiling, loaded, alone)
