@@ -344,7 +344,9 @@ def measure_set(database: str, size_name: str, workdir: Path, bare: str) -> list
     redis = database == "postgresql" and redis_available()
     results: list[Measurement] = []
     try:
-        for workers in [1, 2] if redis else [1]:
+        # Two workers on the biggest set of the run only: the comparison, not every set.
+        several = redis and size_name == SIZES[-1]
+        for workers in [1, 2] if several else [1]:
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
             command = [SANGGAR, "serve", "--port", str(port), "--workers", str(workers)]
@@ -356,7 +358,8 @@ def measure_set(database: str, size_name: str, workdir: Path, bare: str) -> list
                     )
                     chosen = scenarios(seeded, cursor)
                     if workers > 1:
-                        chosen = [sc for sc in chosen if sc.kind in ("read", "page", "write")][:4]
+                        reads = [sc for sc in chosen if sc.kind in ("read", "page")]
+                        chosen = reads[:3] + [sc for sc in chosen if sc.kind == "write"][:1]
                     results += _rounds(chosen, base, bare, tokens, database, size, workers, seconds)
             except RuntimeError as error:  # a start-up failure is reported, not fatal
                 print(f"  {workers} worker(s) on {database}: {error}", flush=True)
