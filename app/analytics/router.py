@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.analytics import service
 from app.analytics.schemas import (
@@ -15,11 +15,12 @@ from app.analytics.schemas import (
 )
 from app.auth.dependencies import OrganizerMember
 from app.core.clock import utcnow
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.recognition.presenters import summary
 
-router = APIRouter(prefix="/analytics", tags=["analytics"], route_class=UnitOfWorkRoute)
+router = ResourceRouter(prefix="/analytics", tags=["analytics"])
 
 
 @router.get("/engagement", response_model=EngagementReport, summary="Engagement over a range")

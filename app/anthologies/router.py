@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.anthologies import card, epub, service
 from app.anthologies.dependencies import AnthologyDep, LockedAnthologyDep
@@ -13,7 +13,7 @@ from app.anthologies.schemas import (
     AnthologyUpdate,
 )
 from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -25,11 +25,12 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 
-router = APIRouter(prefix="/anthologies", tags=["anthologies"], route_class=UnitOfWorkRoute)
+router = ResourceRouter(prefix="/anthologies", tags=["anthologies"])
 # The share card is a view of a work, so it lives under /submissions.
-cards_router = APIRouter(prefix="/submissions", tags=["submissions"], route_class=UnitOfWorkRoute)
+cards_router = ResourceRouter(prefix="/submissions", tags=["submissions"])
 
 CARD_MEDIA_TYPE = "image/png"
 CARD_MAX_AGE = 3600

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
 from app.challenges import results, service
@@ -15,7 +15,7 @@ from app.challenges.schemas import (
     ChallengeUpdate,
     ResultPage,
 )
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -24,9 +24,10 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 
-router = APIRouter(prefix="/challenges", tags=["challenges"], route_class=UnitOfWorkRoute)
+router = ResourceRouter(prefix="/challenges", tags=["challenges"])
 
 
 @router.post("", status_code=201, response_model=ChallengePublic, summary="Create a challenge")

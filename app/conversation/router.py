@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.conversation import announcements, comments, ideas, reports, threads
@@ -38,7 +38,7 @@ from app.conversation.schemas import (
     ThreadPublic,
     ThreadUpdate,
 )
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -47,19 +47,16 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 
-threads_router = APIRouter(prefix="/threads", tags=["threads"], route_class=UnitOfWorkRoute)
-posts_router = APIRouter(prefix="/posts", tags=["posts"], route_class=UnitOfWorkRoute)
-work_comments_router = APIRouter(
-    prefix="/submissions", tags=["submissions"], route_class=UnitOfWorkRoute
-)
-comments_router = APIRouter(prefix="/comments", tags=["comments"], route_class=UnitOfWorkRoute)
-ideas_router = APIRouter(prefix="/ideas", tags=["ideas"], route_class=UnitOfWorkRoute)
-announcements_router = APIRouter(
-    prefix="/announcements", tags=["announcements"], route_class=UnitOfWorkRoute
-)
-reports_router = APIRouter(prefix="/reports", tags=["reports"], route_class=UnitOfWorkRoute)
+threads_router = ResourceRouter(prefix="/threads", tags=["threads"])
+posts_router = ResourceRouter(prefix="/posts", tags=["posts"])
+work_comments_router = ResourceRouter(prefix="/submissions", tags=["submissions"])
+comments_router = ResourceRouter(prefix="/comments", tags=["comments"])
+ideas_router = ResourceRouter(prefix="/ideas", tags=["ideas"])
+announcements_router = ResourceRouter(prefix="/announcements", tags=["announcements"])
+reports_router = ResourceRouter(prefix="/reports", tags=["reports"])
 
 GET_ONE = CONDITIONAL_GET_RESPONSES | problems(404)
 

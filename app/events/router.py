@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -17,6 +17,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.events import calendar, service
 from app.events.schemas import (
@@ -37,9 +38,9 @@ from app.events.schemas import (
 )
 from app.models import RsvpStatus
 
-events_router = APIRouter(prefix="/events", tags=["events"], route_class=UnitOfWorkRoute)
+events_router = ResourceRouter(prefix="/events", tags=["events"])
 # The member's own feed lives under /members/me but belongs to events.
-feed_router = APIRouter(prefix="/members/me", tags=["events"], route_class=UnitOfWorkRoute)
+feed_router = ResourceRouter(prefix="/members/me", tags=["events"])
 
 ScopeQuery = Annotated[
     EditScope,

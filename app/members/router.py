@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import (
     AdminMember,
@@ -11,7 +11,7 @@ from app.auth.dependencies import (
     InteractivePrincipal,
     OptionalMember,
 )
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -20,6 +20,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.members import service
 from app.members.schemas import (
@@ -34,7 +35,7 @@ from app.members.schemas import (
     PersonalTokenPublic,
 )
 
-router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
+router = ResourceRouter(prefix="/members", tags=["members"])
 
 
 @router.get("", response_model=MemberPage, summary="List members")

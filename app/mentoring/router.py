@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -14,6 +14,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.mentoring import service
 from app.mentoring.schemas import (
@@ -27,10 +28,8 @@ from app.mentoring.schemas import (
     MentorSuggestionList,
 )
 
-mentors_router = APIRouter(prefix="/mentors", tags=["mentors"], route_class=UnitOfWorkRoute)
-mentorships_router = APIRouter(
-    prefix="/mentorships", tags=["mentorships"], route_class=UnitOfWorkRoute
-)
+mentors_router = ResourceRouter(prefix="/mentors", tags=["mentors"])
+mentorships_router = ResourceRouter(prefix="/mentorships", tags=["mentorships"])
 
 SuggestionLimit = Annotated[int, Query(ge=1, le=50, description="How many suggestions (1–50).")]
 

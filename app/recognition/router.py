@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.core.clock import utcnow
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.members import service as members
 from app.recognition import badges, presenters, service
@@ -22,12 +23,10 @@ from app.recognition.schemas import (
     LeaderboardPage,
 )
 
-leaderboard_router = APIRouter(
-    prefix="/leaderboard", tags=["leaderboard"], route_class=UnitOfWorkRoute
-)
-badges_router = APIRouter(prefix="/badges", tags=["badges"], route_class=UnitOfWorkRoute)
+leaderboard_router = ResourceRouter(prefix="/leaderboard", tags=["leaderboard"])
+badges_router = ResourceRouter(prefix="/badges", tags=["badges"])
 # A member's badges and awards are part of their profile.
-members_router = APIRouter(prefix="/members", tags=["members"], route_class=UnitOfWorkRoute)
+members_router = ResourceRouter(prefix="/members", tags=["members"])
 
 
 @leaderboard_router.get("", response_model=LeaderboardPage, summary="The leaderboard")

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.challenges.dependencies import VisibleChallenge
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -15,6 +15,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.submissions import service
 from app.submissions.schemas import (
@@ -26,10 +27,8 @@ from app.submissions.schemas import (
 )
 
 # Entering and listing works happens under their challenge.
-challenge_router = APIRouter(prefix="/challenges", tags=["challenges"], route_class=UnitOfWorkRoute)
-submissions_router = APIRouter(
-    prefix="/submissions", tags=["submissions"], route_class=UnitOfWorkRoute
-)
+challenge_router = ResourceRouter(prefix="/challenges", tags=["challenges"])
+submissions_router = ResourceRouter(prefix="/submissions", tags=["submissions"])
 
 
 @challenge_router.post(

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from app.auth.dependencies import CurrentMember, OrganizerMember
 from app.challenges.dependencies import VisibleChallenge
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.http import JSON_MEDIA_TYPE, render
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.votes import service
 from app.votes.schemas import MyVotes, VotePage, VotePublic
 
-submission_router = APIRouter(
-    prefix="/submissions", tags=["submissions"], route_class=UnitOfWorkRoute
-)
-challenge_router = APIRouter(prefix="/challenges", tags=["challenges"], route_class=UnitOfWorkRoute)
+submission_router = ResourceRouter(prefix="/submissions", tags=["submissions"])
+challenge_router = ResourceRouter(prefix="/challenges", tags=["challenges"])
 
 
 @submission_router.put(

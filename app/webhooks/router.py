@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import AdminMember, CreationDep
-from app.core.db import SessionDep, UnitOfWorkRoute
+from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -15,6 +15,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.webhooks import service
 from app.webhooks.dependencies import DeliveryDep, LockedWebhookDep, WebhookDep
 from app.webhooks.schemas import (
@@ -28,7 +29,7 @@ from app.webhooks.schemas import (
     WebhookUpdate,
 )
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=UnitOfWorkRoute)
+router = ResourceRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 def _location(webhook_id: int | None, delivery_id: int | None) -> str:
