@@ -14,7 +14,7 @@ Usage: `make bench` (full) or `make bench-quick` (BENCH_QUICK=1: small set, one 
   BENCH_ROUNDS       rounds (default 3; quick 1)
   BENCH_CONNECTIONS  connections of the throughput runs (default 64)
   BENCH_DATABASES    sqlite,postgresql (default both; PostgreSQL skipped if unreachable)
-  BENCH_SIZES        small,medium,large (default small,medium; quick: small)
+  BENCH_SIZES        small,medium,large (default small,large; quick: small)
   BENCH_PG_URL       server URL (default postgresql+psycopg://postgres@127.0.0.1:5432)
   BENCH_REDIS_URL    Redis for the app (default redis://127.0.0.1:6379/15 when it answers)
   BENCH_SCENARIOS    only the scenarios whose name contains one of these, comma-separated
@@ -55,7 +55,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "1" if QUICK else "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
-SIZES = os.environ.get("BENCH_SIZES", "small" if QUICK else "small,medium").split(",")
+SIZES = os.environ.get("BENCH_SIZES", "small" if QUICK else "small,large").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 ONLY = [part for part in os.environ.get("BENCH_SCENARIOS", "").split(",") if part]
