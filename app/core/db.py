@@ -142,7 +142,9 @@ class UnitOfWorkRoute(APIRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
+        # Async handlers make no hop; generator handlers (streamed answers) are left to FastAPI.
+        plain = not (inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint))
+        if plain and not inspect.isasyncgenfunction(endpoint):
             endpoint = _in_one_hop(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
