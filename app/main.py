@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
@@ -17,7 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __doc__ as app_doc
 from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
-from app.api import api_router
+from app.api import include_api
 from app.core import periodic
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, read_only
@@ -25,6 +27,7 @@ from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_handler
 from app.core.logging import configure_logging
 from app.core.middleware import (
+    AdmissionMiddleware,
     BodyLimitMiddleware,
     RequestContextMiddleware,
     SerializedWritesMiddleware,
@@ -155,12 +158,27 @@ async def _bootstrap_admin_until_done(app: FastAPI) -> None:
             await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
 
 
+def _freeze_startup_objects() -> None:
+    """Keeps the garbage collector off everything built at start-up.
+
+    Routes, models, schemas and the ORM's mappings are hundreds of thousands of objects that
+    live as long as the process; every full collection walked them all, a pause of tens of
+    milliseconds in the middle of a request (the p99 at one connection). Frozen, they are
+    never collected; what requests allocate is, as before.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The worker threads this event loop may use: one per request admitted, and the jobs'.
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     bootstrap = asyncio.create_task(_bootstrap_admin_until_done(app), name="bootstrap-admin")
     # Usually done at once; waiting a moment keeps the admin there before the first request.
     await asyncio.wait([bootstrap], timeout=10)
     jobs = periodic.start(app.state.engine, app.state.settings)
+    _freeze_startup_objects()
     yield
     await periodic.stop([*jobs, bootstrap])
     app.state.engine.dispose()
@@ -187,11 +205,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)
-    app.include_router(api_router)
+    include_api(app)
     app.include_router(ops_router)
     install_openapi(app)
 
     # Added innermost first: the request-context middleware wraps everything else.
+    # Admission inside the SQLite write queue: a writer waiting its turn holds no place.
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     if settings.is_sqlite:
         app.add_middleware(SerializedWritesMiddleware)
     if settings.cors_origins:

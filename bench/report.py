@@ -131,21 +131,17 @@ def _flatness(results: list[Measurement], database: str) -> list[str]:
 def _workers(results: list[Measurement]) -> list[str]:
     two = [m for m in results if m.workers == 2]
     if not two:
-        return ["Not measured in this run (needs PostgreSQL and Redis, and a set beyond small)."]
-    one = {
-        m.name: m
-        for m in results
-        if m.workers == 1 and m.database == "postgresql" and m.size == two[0].size
-    }
+        return ["Not measured in this run (needs PostgreSQL and Redis)."]
+    one = {(m.name, m.size): m for m in results if m.workers == 1 and m.database == "postgresql"}
     lines = [
-        "| scenario | 1 worker × ceiling | 2 workers × ceiling | 2 workers req/s | errors |",
-        "|---|---:|---:|---:|---:|",
+        "| scenario | data | 1 worker × ceiling | 2 workers × ceiling | 2 workers req/s | errors |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for m in two:
-        base = one.get(m.name)
+        base = one.get((m.name, m.size))
         lines.append(
-            f"| {m.name} | {base.ratio if base else float('nan'):.3f} | {m.ratio:.3f} | "
-            f"{statistics.median(m.rps):,.0f} | {m.errors} |"
+            f"| {m.name} | {m.size} | {base.ratio if base else float('nan'):.3f} | "
+            f"{m.ratio:.3f} | {statistics.median(m.rps):,.0f} | {m.errors} |"
         )
     return lines
 

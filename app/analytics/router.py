@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.analytics import service
 from app.analytics.schemas import (
@@ -16,10 +16,11 @@ from app.auth.dependencies import OrganizerMember
 from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import CalendarDate
 from app.recognition.presenters import summary
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = ResourceRouter(prefix="/analytics", tags=["analytics"])
 
 
 @router.get("/engagement", response_model=EngagementReport, summary="Engagement over a range")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.anthologies import card, epub, service
 from app.anthologies.dependencies import AnthologyDep, LockedAnthologyDep
@@ -25,11 +25,12 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 
-router = APIRouter(prefix="/anthologies", tags=["anthologies"])
+router = ResourceRouter(prefix="/anthologies", tags=["anthologies"])
 # The share card is a view of a work, so it lives under /submissions.
-cards_router = APIRouter(prefix="/submissions", tags=["submissions"])
+cards_router = ResourceRouter(prefix="/submissions", tags=["submissions"])
 
 CARD_MEDIA_TYPE = "image/png"
 CARD_MAX_AGE = 3600

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.audit import service
 from app.audit.schemas import AuditFilters, AuditPage
 from app.auth.dependencies import AdminMember
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 
-router = APIRouter(prefix="/audit-log", tags=["audit"])
+router = ResourceRouter(prefix="/audit-log", tags=["audit"])
 
 
 @router.get("", response_model=AuditPage, summary="List audit log entries")

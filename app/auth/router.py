@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import Form, Response
 
 from app.auth import service
 from app.auth.dependencies import CreationDep, LoginAttemptAllowed
@@ -10,10 +10,11 @@ from app.auth.schemas import RefreshRequest, RegisterRequest, TokenForm, TokenRe
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.openapi import problems
+from app.core.routing import ResourceRouter
 from app.members import service as members
 from app.members.schemas import MemberPublic
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = ResourceRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post(

@@ -190,20 +190,28 @@ def resolve_token(session: Session, settings: Settings, *, token: str) -> Resolv
 
 
 def _resolve_personal_token(session: Session, token: str) -> ResolvedToken | None:
-    found = session.exec(
-        select(PersonalAccessToken, Member)
-        .join(Member, col(Member.id) == PersonalAccessToken.member_id)
-        .where(PersonalAccessToken.token_hash == hash_secret(token))
+    # The member as an entity (handlers use it), the token as plain columns: every
+    # authenticated request runs this, and each ORM entity built costs more than the query.
+    found = session.execute(
+        sa.select(
+            Member,
+            col(PersonalAccessToken.id),
+            col(PersonalAccessToken.scopes),
+            col(PersonalAccessToken.expires_at),
+            col(PersonalAccessToken.last_used_at),
+        )
+        .join(PersonalAccessToken, col(PersonalAccessToken.member_id) == Member.id)
+        .where(col(PersonalAccessToken.token_hash) == hash_secret(token))
     ).first()
     if found is None:
         return None
-    pat, member = found
+    member, token_id, scopes, expires_at, last_used_at = found
     now = utcnow()
-    if not member.is_active or (pat.expires_at is not None and pat.expires_at <= now):
+    if not member.is_active or (expires_at is not None and expires_at <= now):
         return None
-    if pat.last_used_at is None or pat.last_used_at < now - LAST_USED_PRECISION:
-        _touch_personal_token(session, token_id=pat.id, now=now)  # type: ignore[arg-type]
-    return member, frozenset(pat.scopes), None, pat.id
+    if last_used_at is None or last_used_at < now - LAST_USED_PRECISION:
+        _touch_personal_token(session, token_id=token_id, now=now)
+    return member, frozenset(scopes), None, token_id
 
 
 def _touch_personal_token(session: Session, *, token_id: int, now: datetime) -> None:

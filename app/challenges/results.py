@@ -33,9 +33,11 @@ def ranks(session: Session, challenge: Challenge, page: Sequence[Submission]) ->
         return []
     top = page[0].vote_count
     votes = col(Submission.vote_count)
+    # Only the works at or above the page's first: both counts are among them, and the
+    # (challenge, vote_count) index reads just those, not every work of the challenge.
     above, at_least = session.execute(
-        sa.select(sa.func.count().filter(votes > top), sa.func.count().filter(votes >= top)).where(
-            _eligible(challenge)
+        sa.select(sa.func.count().filter(votes > top), sa.func.count()).where(
+            _eligible(challenge), votes >= top
         )
     ).one()
     result: list[int] = []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
 from app.challenges import results, service
@@ -24,9 +24,10 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 
-router = APIRouter(prefix="/challenges", tags=["challenges"])
+router = ResourceRouter(prefix="/challenges", tags=["challenges"])
 
 
 @router.post("", status_code=201, response_model=ChallengePublic, summary="Create a challenge")

@@ -9,8 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Worker threads and connections kept for what runs outside requests: the periodic jobs
+# (app.core.periodic) and the start-up's bootstrap admin.
+BACKGROUND_THREADS = 4
 
 
 class RegistrationMode(StrEnum):
@@ -30,9 +34,14 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///./sanggar.db"
-    # Large enough that every anyio worker thread (40) holds a connection without waiting.
-    database_pool_size: int = 40
-    database_max_overflow: int = 10
+    # Requests served at once by one process; the others wait their turn before they take a
+    # thread or a connection (app.core.middleware.AdmissionMiddleware). Two cores gain
+    # nothing from more: more requests in flight only fight longer over the GIL.
+    max_concurrent_requests: int = Field(default=8, ge=1, le=1000)
+    # At least one connection per request in flight plus the periodic jobs and their spare
+    # (checked below): a request then never waits for a connection held by one that waits.
+    database_pool_size: int = Field(default=16, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
     # Milliseconds a request waits for a row lock (PostgreSQL) before it is answered 503.
     database_lock_timeout_ms: int = Field(default=10_000, ge=100)
     redis_url: str | None = None
@@ -119,6 +128,21 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"https?://[^/\s*]+", origin):
                 raise ValueError(f"{origin!r} is not an origin like https://app.example.org")
         return origins
+
+    @model_validator(mode="after")
+    def _pool_serves_every_request_in_flight(self) -> Settings:
+        needed = self.worker_threads
+        if self.database_pool_size + self.database_max_overflow < needed:
+            raise ValueError(
+                f"database_pool_size + database_max_overflow must be at least {needed} "
+                f"(max_concurrent_requests + {BACKGROUND_THREADS} for periodic jobs)"
+            )
+        return self
+
+    @property
+    def worker_threads(self) -> int:
+        """The worker-thread pool: one thread per request in flight, and the jobs'."""
+        return self.max_concurrent_requests + BACKGROUND_THREADS
 
     @property
     def is_sqlite(self) -> bool:

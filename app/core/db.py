@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
@@ -72,29 +76,105 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed after the handler, rolled back on any error.
 
     Declared with scope="function" so the commit happens before the response is sent: a
-    commit that fails becomes an error response, never a 2xx for lost data.
+    commit that fails becomes an error response, never a 2xx for lost data. The Session is
+    made here, on the event loop: it connects only at its first statement, in a worker
+    thread, so making it needs no hop to the thread pool. A handler routed through
+    `UnitOfWorkRoute` ends the transaction in its own thread; what is left to end here (a
+    handler that never ran, work done after it) is ended in one more hop.
     """
     state = request.app.state
     engine = state.read_engine if request.method in SAFE_METHODS else state.engine
-    with Session(engine, expire_on_commit=False) as session:
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException as error:
+        await _end_and_close(session, error)
+        raise
+    else:
+        await _end_and_close(session, None)
+
+
+async def _end_and_close(session: Session, error: BaseException | None) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(end_transaction, session, error)
+    session.close()  # no transaction left: nothing to say to the database
+
+
+def end_transaction(session: Session, error: BaseException | None) -> None:
+    """Commit the request's work, or roll it back when it failed.
+
+    Some refusals must still be recorded (a reused refresh token revokes its chain): a
+    ProblemError with `persist_changes` is committed like a success.
+    """
+    if not session.in_transaction():
+        return
+    if error is not None and not (isinstance(error, ProblemError) and error.persist_changes):
+        session.rollback()
+        return
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+# The parameter UnitOfWorkRoute adds to a handler's signature to receive the request's Session.
+_UNIT_OF_WORK = "_unit_of_work"
+
+
+class UnitOfWorkRoute(APIRoute):
+    """Runs a sync handler and the end of its transaction in one hop to the worker threads.
+
+    FastAPI runs a sync handler in a worker thread, then the end of a `yield` dependency
+    (the commit) in another, and validates a returned model in a third: each hop is a
+    hand-off through a queue, a thread wake-up and a turn of the event loop, and with
+    dozens of requests in flight each waits for the GIL. Here the handler becomes an async
+    one that makes a single hop, in which the handler runs and the transaction is ended
+    exactly as `get_session` would end it; `get_session` then finds nothing left to do. The
+    handler's signature (and so its parameters, dependencies and OpenAPI) is unchanged but
+    for one hidden dependency on the request's Session (the one every dependency shares).
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # Async handlers make no hop; generator handlers (streamed answers) are left to FastAPI.
+        plain = not (inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint))
+        if plain and not inspect.isasyncgenfunction(endpoint):
+            endpoint = _in_one_hop(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _in_one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(handler, eval_str=True)
+    if _UNIT_OF_WORK in signature.parameters:
+        raise TypeError(f"{handler.__qualname__} must not name a parameter {_UNIT_OF_WORK}")
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        raise TypeError(f"{handler.__qualname__}: **kwargs handlers are not supported")
+
+    def run(session: Session, values: dict[str, Any]) -> Any:
         try:
-            yield session
-        except ProblemError as error:
-            # Some refusals must still be recorded (a reused refresh token revokes its chain).
-            if error.persist_changes:
-                session.commit()
-            else:
-                session.rollback()
+            result = handler(**values)
+        except BaseException as error:
+            end_transaction(session, error)
             raise
-        except BaseException:
-            session.rollback()
-            raise
-        else:
-            session.commit()
+        end_transaction(session, None)
+        return result
+
+    @functools.wraps(handler)
+    async def in_one_hop(**values: Any) -> Any:
+        session = values.pop(_UNIT_OF_WORK)
+        return await run_in_threadpool(run, session, values)
+
+    hidden = inspect.Parameter(_UNIT_OF_WORK, inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep)
+    in_one_hop.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), hidden]
+    )
+    return in_one_hop
 
 
 def rows_affected(result: Result[Any]) -> int:
@@ -106,6 +186,3 @@ def upsert_insert(session: Session, table: Any) -> Any:
     """An INSERT that understands ON CONFLICT, in the dialect of the session's database."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -29,7 +29,13 @@ def _renderer(json_logs: bool) -> Any:
 def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
     """Route structlog and the standard library (uvicorn, alembic) through one renderer."""
     structlog.configure(
-        processors=[*_SHARED_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Level first: a line below the level (the access log at WARNING) is dropped before
+        # the other processors time-stamp and render it, not after.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_SHARED_PROCESSORS,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

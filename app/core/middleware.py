@@ -176,6 +176,41 @@ class BodyLimitMiddleware:
         await body_too_large_response()(scope, receive, send)
 
 
+class AdmissionMiddleware:
+    """Lets at most `limit` requests into the app at once; the others wait here, in order.
+
+    A request keeps its database connection across its hops to the worker-thread pool
+    (dependencies, handler, commit). With more requests in flight than connections, threads
+    can all be waiting for connections held by requests that wait for a thread: a stall
+    until the pool times out. With at most `limit` requests in flight, and threads and
+    connections for each (`Settings.worker_threads`, checked against the pool size), every
+    request admitted can always finish. Fewer requests fighting for the GIL also serve more
+    per second than many: a waiting request costs nothing here. The body is read before
+    admission so that a slow upload never holds a place.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        # One semaphore per event loop: tests run one app on several loops.
+        self._places: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in SAFE_METHODS:
+            receive = _replaying(await _read_body(receive), receive)
+        loop = asyncio.get_running_loop()
+        places = self._places.get(loop)
+        if places is None:
+            places = self._places[loop] = asyncio.Semaphore(self.limit)
+        async with places:
+            await self.app(scope, receive, send)
+
+
 class SerializedWritesMiddleware:
     """On SQLite, lets one write request at a time into the app (per process).
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.core.db import SessionDep
@@ -17,6 +17,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.events import calendar, service
 from app.events.schemas import (
@@ -37,9 +38,9 @@ from app.events.schemas import (
 )
 from app.models import RsvpStatus
 
-events_router = APIRouter(prefix="/events", tags=["events"])
+events_router = ResourceRouter(prefix="/events", tags=["events"])
 # The member's own feed lives under /members/me but belongs to events.
-feed_router = APIRouter(prefix="/members/me", tags=["events"])
+feed_router = ResourceRouter(prefix="/members/me", tags=["events"])
 
 ScopeQuery = Annotated[
     EditScope,
@@ -349,6 +350,5 @@ def events_revoke_calendar_token(session: SessionDep, member: CurrentMember) -> 
     return Response(status_code=204)
 
 
-router = APIRouter()
-router.include_router(events_router)
-router.include_router(feed_router)
+# Included one by one by app.api: a router inside a router costs a second match per request.
+routers = (events_router, feed_router)

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember
 from app.core.db import SessionDep
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.inquiries import service
 from app.inquiries.schemas import InquiryCreate, InquiryPage, InquiryPublic
 
 # Inquiries are addressed to members, so they live under /members with that tag.
-router = APIRouter(prefix="/members", tags=["members"])
+router = ResourceRouter(prefix="/members", tags=["members"])
 
 
 @router.post(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.auth.dependencies import CreationDep, OrganizerMember
 from app.core.db import SessionDep
@@ -8,11 +8,12 @@ from app.core.deps import SettingsDep
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.invitations import service
 from app.invitations.schemas import InvitationPage, InvitationPublic
 
-router = APIRouter(prefix="/invitations", tags=["invitations"])
+router = ResourceRouter(prefix="/invitations", tags=["invitations"])
 
 
 @router.post("", status_code=201, response_model=InvitationPublic, summary="Create an invitation")

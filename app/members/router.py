@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import (
     AdminMember,
@@ -20,6 +20,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.members import service
 from app.members.schemas import (
@@ -34,7 +35,7 @@ from app.members.schemas import (
     PersonalTokenPublic,
 )
 
-router = APIRouter(prefix="/members", tags=["members"])
+router = ResourceRouter(prefix="/members", tags=["members"])
 
 
 @router.get("", response_model=MemberPage, summary="List members")

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.notifications import service
 from app.notifications.dependencies import CaughtUpMember
 from app.notifications.schemas import (
@@ -16,7 +17,7 @@ from app.notifications.schemas import (
     UnreadCount,
 )
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = ResourceRouter(prefix="/notifications", tags=["notifications"])
 
 
 @router.get("", response_model=NotificationPage, summary="List my notifications")

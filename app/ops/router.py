@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.errors import Problem, ProblemError, problem_response
 from app.core.migrations import current_revision, head_revision
+from app.core.routing import ResourceRouter
 
-router = APIRouter(tags=["ops"])
+router = ResourceRouter(tags=["ops"])
 
 
 class NotReady(ProblemError):

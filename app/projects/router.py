@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember
 from app.core.db import SessionDep
@@ -14,6 +14,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.models import ProjectRole
 from app.projects import service
@@ -44,7 +45,7 @@ from app.projects.schemas import (
     ProjectUpdate,
 )
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = ResourceRouter(prefix="/projects", tags=["projects"])
 
 
 # --- projects ------------------------------------------------------------------------------

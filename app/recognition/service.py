@@ -270,11 +270,13 @@ def _ranks(
         return []
     top = points[0]
     column = col(MemberPoints.points)
+    # Only the rows at or above the page's first: both counts are among them, and the
+    # points index reads just those (a first page reads a handful, not the whole period).
     above, at_least = session.execute(
-        sa.select(sa.func.count().filter(column > top), sa.func.count().filter(column >= top))
+        sa.select(sa.func.count().filter(column > top), sa.func.count())
         .select_from(MemberPoints)
         .join(Member, col(Member.id) == col(MemberPoints.member_id))
-        .where(*filters)
+        .where(*filters, column >= top)
     ).one()
     ranks: list[int] = []
     below_top = 0  # rows so far on this page with fewer points than the first

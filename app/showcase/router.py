@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.core.db import SessionDep
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.showcase import service
 from app.showcase.schemas import ShowcaseFilters, ShowcasePage
 
-router = APIRouter(prefix="/showcase", tags=["showcase"])
+router = ResourceRouter(prefix="/showcase", tags=["showcase"])
 
 
 @router.get(

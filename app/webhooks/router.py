@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.dependencies import AdminMember, CreationDep
 from app.core.db import SessionDep
@@ -15,6 +15,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
+from app.core.routing import ResourceRouter
 from app.webhooks import service
 from app.webhooks.dependencies import DeliveryDep, LockedWebhookDep, WebhookDep
 from app.webhooks.schemas import (
@@ -28,7 +29,7 @@ from app.webhooks.schemas import (
     WebhookUpdate,
 )
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = ResourceRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 def _location(webhook_id: int | None, delivery_id: int | None) -> str:

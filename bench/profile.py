@@ -1,0 +1,209 @@
+"""Where one request's CPU goes: the app in-process, the same request over and over.
+
+    python -m bench.profile cost URL PATH TOKENS [--method PUT] [--body JSON] [-n 500]
+    py-spy record -r 400 --format raw -o raw.txt -- python -m bench.profile cost … --inline
+    python -m bench.profile summary raw.txt
+
+`cost` sends the request through the ASGI app (every middleware, routing, dependencies,
+handler, serialization; no sockets, no uvicorn) and prints the CPU time per request, with
+the sync work in worker threads as served (the default) or, with `--inline`, on the
+calling thread: the difference is what the hops to the thread pool cost, and inline the
+whole request is on one thread, where a sampling profiler sees all of it (py-spy loses
+track of worker threads' frames). `summary` turns py-spy's raw output into the share of
+samples under each part of the stack (a sample counts for every part it is inside of).
+TOKENS is a file of personal access tokens, one a line (bench.run writes one per data set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+# Where a sample is: under a frame (file path containing, function or "" for any), and
+# not under another (our middleware's own work is what it does before the app below it).
+APP = ("fastapi/applications.py", "")
+PARTS: list[tuple[str, tuple[str, str], tuple[str, str] | None]] = [
+    (
+        "our middleware's own work (request id, access log, metrics, headers, limits)",
+        ("app/core/", "__call__"),
+        ("starlette/middleware/exceptions.py", ""),
+    ),
+    ("route matching", ("fastapi/routing.py", "_match"), None),
+    (
+        "dependency solving (FastAPI), the dependencies' own work included",
+        ("fastapi/dependencies/utils.py", "solve_dependencies"),
+        None,
+    ),
+    ("token → member lookup (one SELECT)", ("app/auth/service.py", "resolve_token"), None),
+    ("handler and its commit (one worker-thread call)", ("app/core/db.py", "run"), None),
+    ("response validation and JSON (FastAPI)", ("fastapi/routing.py", "serialize_response"), None),
+    ("SQLAlchemy and the driver, anywhere in the request", ("sqlalchemy/", ""), None),
+    ("building ORM entities from rows", ("sqlalchemy/orm/loading.py", ""), None),
+    ("pydantic models built in Python (SQLModel, schemas)", ("pydantic/main.py", "__init__"), None),
+]
+
+
+def _frames(stack: str) -> list[tuple[str, str]]:
+    """py-spy's raw frames, `function (file:line)`, as (file, function)."""
+    found = []
+    for frame in stack.split(";"):
+        function, _, where = frame.partition(" (")
+        found.append((where.rsplit(":", 1)[0], function.rsplit(".", 1)[-1]))
+    return found
+
+
+def _settings_env(url: str) -> None:
+    os.environ.update(
+        SANGGAR_DATABASE_URL=url,
+        SANGGAR_RATE_LIMIT_ENABLED="false",
+        SANGGAR_LOG_LEVEL="WARNING",
+        SANGGAR_SECRET_KEY="bench-" + "k" * 64,
+        SANGGAR_PERIODIC_JOBS_ENABLED="false",
+        SANGGAR_PUBLIC_CACHE_SECONDS="0",
+    )
+
+
+def _run_sync_inline() -> None:
+    """Every hop to the thread pool becomes a plain call (for profiling only)."""
+    import anyio.to_thread
+    import fastapi.concurrency
+    import fastapi.dependencies.utils
+    import fastapi.routing
+    import starlette.concurrency
+
+    import app.core.db
+
+    async def run_sync(function: Callable[..., Any], *args: Any, **_: Any) -> Any:
+        return function(*args)
+
+    async def run_in_threadpool(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
+    for module in (
+        starlette.concurrency,
+        fastapi.concurrency,
+        fastapi.routing,
+        fastapi.dependencies.utils,
+        app.core.db,
+    ):
+        module.run_in_threadpool = run_in_threadpool  # type: ignore[attr-defined]
+
+
+def _scope(method: str, path: str, token: str, body: bytes) -> dict[str, Any]:
+    route, _, query = path.partition("?")
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())]
+    if body:
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": route,
+        "raw_path": route.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+
+async def _request(app: Any, scope: dict[str, Any], body: bytes) -> int:
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    return statuses[0]
+
+
+async def _cost(args: argparse.Namespace) -> None:
+    from app.main import create_app
+
+    app = create_app()
+    tokens = Path(args.tokens).read_text().split()
+    body = (args.body or "").encode()
+
+    def one(i: int) -> Awaitable[int]:
+        return _request(app, _scope(args.method, args.path, tokens[i % len(tokens)], body), body)
+
+    async with app.router.lifespan_context(app):
+        for i in range(50):  # warm-up: compiled statements, caches, the first connections
+            await one(i)
+        statuses: Counter[int] = Counter()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for i in range(args.n):
+            statuses[await one(50 + i)] += 1
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    mode = "inline" if args.inline else "worker threads"
+    print(
+        f"{args.method} {args.path} ({mode}): {cpu / args.n * 1e6:.0f} µs CPU, "
+        f"{wall / args.n * 1e6:.0f} µs wall per request; statuses {dict(statuses)}"
+    )
+
+
+def _under(frames: list[tuple[str, str]], where: tuple[str, str]) -> bool:
+    path, function = where
+    return any(path in file and function in ("", name) for file, name in frames)
+
+
+def summary(raw: Path) -> list[tuple[str, float]]:
+    """Each part's share of the samples taken inside the ASGI app (not the driver's own)."""
+    total = 0
+    under: Counter[str] = Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = _frames(stack)
+        if not _under(frames, APP):
+            continue
+        total += int(count)
+        for label, inside, outside in PARTS:
+            if _under(frames, inside) and not (outside and _under(frames, outside)):
+                under[label] += int(count)
+    return [(label, 100 * under[label] / max(total, 1)) for label, _, _ in PARTS]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    cost = commands.add_parser("cost")
+    cost.add_argument("url")
+    cost.add_argument("path")
+    cost.add_argument("tokens")
+    cost.add_argument("--method", default="GET")
+    cost.add_argument("--body")
+    cost.add_argument("-n", type=int, default=500)
+    cost.add_argument("--inline", action="store_true")
+    summarize = commands.add_parser("summary")
+    summarize.add_argument("raw", type=Path)
+    args = parser.parse_args()
+    if args.command == "summary":
+        for label, share in summary(args.raw):
+            print(f"| {label} | {share:.0f} % |")
+        return
+    _settings_env(args.url)
+    if args.inline:
+        _run_sync_inline()
+    asyncio.run(_cost(args))
+
+
+if __name__ == "__main__":
+    main()
