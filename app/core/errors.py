@@ -209,6 +209,23 @@ def _specificity(path_format: str) -> tuple[int, int]:
     return parameters, -literal
 
 
+def _path_templates(app: FastAPI) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Every path template's regex and methods, most specific first; built once per app
+    (its routes never change after start-up), not on every 405 and 422."""
+    templates: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        app.state, "path_templates", None
+    )
+    if templates is None:
+        methods_of: dict[str, set[str]] = {}
+        for context in iter_route_contexts(app.routes):
+            if context.path_format and context.methods:
+                methods_of.setdefault(context.path_format, set()).update(context.methods)
+        ordered = sorted(methods_of, key=_specificity)
+        templates = [(compile_path(fmt)[0], methods_of[fmt]) for fmt in ordered]
+        app.state.path_templates = templates
+    return templates
+
+
 def _methods_of_path(request: Request) -> set[str] | None:
     """The methods of the path the request names, as the OpenAPI document lists them.
 
@@ -217,16 +234,10 @@ def _methods_of_path(request: Request) -> set[str] | None:
     `/members/{member_id}`, whose methods are another path's. So: the most specific template
     that matches the URL, and every method of the routes sharing it."""
     path = request.scope["path"]
-    routes = [
-        (context.path_format, context.methods)
-        for context in iter_route_contexts(request.app.routes)
-        if context.path_format and context.methods
-    ]
-    matching = {fmt for fmt, _ in routes if compile_path(fmt)[0].fullmatch(path)}
-    if not matching:
-        return None
-    best = min(matching, key=_specificity)
-    return {method for fmt, methods in routes if fmt == best for method in methods}
+    for pattern, methods in _path_templates(request.app):
+        if pattern.fullmatch(path):
+            return methods
+    return None
 
 
 def _method_not_allowed(methods: set[str]) -> Response:
