@@ -20,6 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from app import __doc__ as app_doc
 from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
 from app.api import include_api
+from app.auth.cache import PrincipalCache
 from app.core import periodic
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, read_only
@@ -202,6 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = read_only(engine)
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+    app.state.principal_cache.watch(engine)
 
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)

@@ -19,7 +19,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.auth import service
+from app.auth.cache import PrincipalCache
 from app.auth.exceptions import InsufficientScope, RoleRequired
+from app.core.config import Settings
 from app.core.db import SAFE_METHODS, SessionDep, read_only
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
@@ -87,23 +89,54 @@ class Principal:
 
 
 @declares(401)
-def optional_principal(
+async def optional_principal(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_password)],
     _pat: Annotated[HTTPAuthorizationCredentials | None, Depends(personal_access_token)],
 ) -> Principal | None:
-    """The caller, or None when no credentials are sent. Bad credentials are a 401."""
+    """The caller, or None when no credentials are sent. Bad credentials are a 401.
+
+    A token seen in the last seconds is answered from the process's memory, on the event
+    loop (app.auth.cache); any other is looked up in a worker thread."""
     if token is None:
         return None
+    cache: PrincipalCache = request.app.state.principal_cache
+    remembered = cache.get(token)
+    if remembered is not None:
+        principal = Principal(
+            member=session.merge(remembered.member, load=False),
+            scopes=remembered.scopes,
+            session_id=remembered.session_id,
+            token_id=remembered.token_id,
+        )
+    else:
+        principal = await run_in_threadpool(_look_up, session, settings, cache, token)
+    _check_scope(principal, request.method)
+    return principal
+
+
+def _look_up(session: Session, settings: Settings, cache: PrincipalCache, token: str) -> Principal:
+    since = cache.generation
     resolved = service.resolve_token(session, settings, token=token)
     if resolved is None:
         raise Unauthorized("The access token is invalid, expired or revoked.")
-    member, scopes, session_id, token_id = resolved
-    principal = Principal(member=member, scopes=scopes, session_id=session_id, token_id=token_id)
-    _check_scope(principal, request.method)
-    return principal
+    cache.remember(
+        token,
+        resolved.member,
+        scopes=resolved.scopes,
+        session_id=resolved.session_id,
+        token_id=resolved.token_id,
+        expires_at=resolved.expires_at,
+        since=since,
+    )
+    return Principal(
+        member=resolved.member,
+        scopes=resolved.scopes,
+        session_id=resolved.session_id,
+        token_id=resolved.token_id,
+    )
 
 
 def _check_scope(principal: Principal, method: str) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import NamedTuple, cast
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.auth.cache import KEEPS_PRINCIPALS
 from app.auth.exceptions import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -39,7 +40,13 @@ FULL_SCOPES = frozenset({"read", "write"})
 # precise enough for "when did this integration last call us".
 LAST_USED_PRECISION = timedelta(minutes=1)
 
-ResolvedToken = tuple[Member, frozenset[str], int | None, int | None]
+
+class ResolvedToken(NamedTuple):
+    member: Member
+    scopes: frozenset[str]
+    session_id: int | None  # a log-in's access token
+    token_id: int | None  # a personal access token
+    expires_at: datetime | None  # when the token stops working, if it ever does
 
 
 def register(session: Session, settings: Settings, *, data: RegisterRequest) -> Member:
@@ -186,7 +193,7 @@ def resolve_token(session: Session, settings: Settings, *, token: str) -> Resolv
     ).first()
     if found is None or found[1] is not None or not found[0].is_active:
         return None
-    return found[0], FULL_SCOPES, claims.session_id, None
+    return ResolvedToken(found[0], FULL_SCOPES, claims.session_id, None, claims.expires_at)
 
 
 def _resolve_personal_token(session: Session, token: str) -> ResolvedToken | None:
@@ -211,7 +218,7 @@ def _resolve_personal_token(session: Session, token: str) -> ResolvedToken | Non
         return None
     if last_used_at is None or last_used_at < now - LAST_USED_PRECISION:
         _touch_personal_token(session, token_id=token_id, now=now)
-    return member, frozenset(scopes), None, token_id
+    return ResolvedToken(member, frozenset(scopes), None, token_id, expires_at)
 
 
 def _touch_personal_token(session: Session, *, token_id: int, now: datetime) -> None:
@@ -219,6 +226,8 @@ def _touch_personal_token(session: Session, *, token_id: int, now: datetime) -> 
         sa.update(PersonalAccessToken)
         .where(col(PersonalAccessToken.id) == token_id)
         .values(last_used_at=now)
+        # The stamp changes nobody's rights: remembered principals stay (app.auth.cache).
+        .execution_options(**{KEEPS_PRINCIPALS: True})
     )
     bind = cast(Engine, session.get_bind())
     if not bind.get_execution_options().get(READ_ONLY_OPTION, False):

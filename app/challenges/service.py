@@ -57,9 +57,10 @@ def is_organizer(member: Member | None) -> bool:
     return member is not None and ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role.ORGANIZER]
 
 
-def _check_visible(
+def check_visible(
     challenge: Challenge | None, challenge_id: int, viewer: Member | None
 ) -> Challenge:
+    """The challenge as read, or 404: drafts exist only for organizers."""
     if challenge is None or not (challenge.published or is_organizer(viewer)):
         raise ChallengeNotFound(f"Challenge {challenge_id} does not exist.")
     return challenge
@@ -67,7 +68,7 @@ def _check_visible(
 
 def get_visible(session: Session, *, challenge_id: int, viewer: Member | None) -> Challenge:
     """The challenge, or 404: drafts exist only for organizers."""
-    return _check_visible(session.get(Challenge, challenge_id), challenge_id, viewer)
+    return check_visible(session.get(Challenge, challenge_id), challenge_id, viewer)
 
 
 def lock(
@@ -84,7 +85,7 @@ def lock(
         .with_for_update(read=not exclusive, key_share=exclusive)
         .execution_options(populate_existing=True)
     )
-    return _check_visible(session.exec(statement).first(), challenge_id, viewer)
+    return check_visible(session.exec(statement).first(), challenge_id, viewer)
 
 
 # --- the phase -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import jwt
@@ -50,6 +50,7 @@ def dummy_hash(memory_kib: int, time_cost: int) -> str:
 class AccessClaims:
     member_id: int
     session_id: int
+    expires_at: datetime
 
 
 def create_access_token(
@@ -75,7 +76,11 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
             audience=JWT_AUDIENCE,
             options={"require": ["exp", "iat", "sub", "sid", "aud"]},
         )
-        return AccessClaims(member_id=int(claims["sub"]), session_id=int(claims["sid"]))
+        return AccessClaims(
+            member_id=int(claims["sub"]),
+            session_id=int(claims["sid"]),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
 

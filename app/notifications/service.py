@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.auth.cache import CHANGES_MEMBER
 from app.core.clock import utcnow
 from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, desc, paginate
@@ -130,5 +131,5 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
         sa.update(Member)
         .where(col(Member.id) == member.id, col(Member.announcements_seen_id) < upto)
         .values(announcements_seen_id=upto),
-        execution_options={"synchronize_session": False},
+        execution_options={"synchronize_session": False, CHANGES_MEMBER: member.id},
     )

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.auth.cache import CHANGES_MEMBER
 from app.core.db import upsert_insert
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.models import (
@@ -167,7 +168,7 @@ def _move_totals(session: Session, *, member_id: int, points: int, occurred_at: 
         sa.update(Member)
         .where(col(Member.id) == member_id)
         .values(points=col(Member.points) + points),
-        execution_options=NO_SYNC,
+        execution_options={**NO_SYNC, CHANGES_MEMBER: member_id},
     )
     rows = [
         {

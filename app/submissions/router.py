@@ -79,10 +79,13 @@ def submissions_get(
     request: Request, session: SessionDep, viewer: OptionalMember, submission_id: IdPath
 ) -> Response:
     """One work; its vote count shows once the challenge is closed."""
-    submission, challenge = service.get_visible(session, submission_id=submission_id, viewer=viewer)
-    return json_response(
-        request, service.present(session, submission, challenge=challenge, viewer=viewer)
+    submission, challenge, author = service.get_visible_with_author(
+        session, submission_id=submission_id, viewer=viewer
     )
+    presented = service.present(
+        session, submission, challenge=challenge, viewer=viewer, author=author
+    )
+    return json_response(request, presented)
 
 
 @submissions_router.patch(

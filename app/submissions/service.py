@@ -9,6 +9,7 @@ locked; the challenge's counters move in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -75,17 +76,31 @@ def _sees(submission: Submission, viewer: Member | None) -> bool:
 def get_visible(
     session: Session, *, submission_id: int, viewer: Member | None
 ) -> tuple[Submission, Challenge]:
-    submission = session.get(Submission, submission_id)
-    if submission is None or not _sees(submission, viewer):
+    submission, challenge, _ = get_visible_with_author(
+        session, submission_id=submission_id, viewer=viewer
+    )
+    return submission, challenge
+
+
+def get_visible_with_author(
+    session: Session, *, submission_id: int, viewer: Member | None
+) -> tuple[Submission, Challenge, SubmissionAuthor]:
+    """The work, its challenge and its author in one statement (a single read is hot)."""
+    found = session.execute(
+        sa.select(Submission, Challenge, *AUTHOR_COLUMNS)
+        .join(Challenge, col(Challenge.id) == Submission.challenge_id)
+        .join(Member, col(Member.id) == Submission.member_id)
+        .where(col(Submission.id) == submission_id)
+    ).first()
+    if found is None or not _sees(found[0], viewer):
         raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+    submission, challenge = found[0], found[1]
     try:
-        challenge = challenges.get_visible(
-            session, challenge_id=submission.challenge_id, viewer=viewer
-        )
+        challenges.check_visible(challenge, submission.challenge_id, viewer)
     except ChallengeNotFound as error:
         raise SubmissionNotFound(f"Submission {submission_id} does not exist.") from error
     require_readable(challenge, viewer=viewer)
-    return submission, challenge
+    return submission, challenge, _author(found[2:])
 
 
 def _lock_submission(session: Session, submission_id: int) -> Submission:
@@ -117,19 +132,32 @@ def lock_own(
 # --- presenting and listing ----------------------------------------------------------------
 
 
+# What a work shows of its author, read beside the work.
+AUTHOR_COLUMNS = (
+    col(Member.id),
+    col(Member.handle),
+    col(Member.display_name),
+    col(Member.avatar_url),
+    col(Member.open_for_commissions),
+)
+
+
+def _author(row: Sequence[Any]) -> SubmissionAuthor:
+    member_id, handle, display_name, avatar_url, open_for_commissions = row
+    return SubmissionAuthor(
+        id=member_id,
+        handle=handle,
+        display_name=display_name,
+        avatar_url=avatar_url,
+        open_for_commissions=open_for_commissions,
+    )
+
+
 def _authors(session: Session, member_ids: set[int]) -> dict[int, SubmissionAuthor]:
     if not member_ids:
         return {}
-    rows = session.execute(
-        sa.select(  # type: ignore[call-overload]
-            Member.id,
-            Member.handle,
-            Member.display_name,
-            Member.avatar_url,
-            Member.open_for_commissions,
-        ).where(col(Member.id).in_(member_ids))
-    )
-    return {row.id: SubmissionAuthor.model_validate(row, from_attributes=True) for row in rows}
+    rows = session.execute(sa.select(*AUTHOR_COLUMNS).where(col(Member.id).in_(member_ids)))
+    return {row[0]: _author(row) for row in rows}
 
 
 def to_public(
@@ -163,26 +191,48 @@ def present_many(
     viewer: Member | None,
 ) -> list[SubmissionPublic]:
     """Works (of the challenges `of`) as the viewer sees them, with one query for all
-    their authors. Tallies stay hidden until the challenge closes (organizers see them), so
-    nobody votes by them."""
+    their authors."""
     authors = _authors(session, {s.member_id for s in submissions})
-    now, organizer = utcnow(), challenges.is_organizer(viewer)
+    now = utcnow()
     closed = {c.id for c in of if challenges.phase_of(c, now) == ChallengePhase.CLOSED}
     return [
-        to_public(
+        _as_seen(
             submission,
             authors[submission.member_id],
-            sees_count=organizer or submission.challenge_id in closed,
-            sees_note=organizer or (viewer is not None and viewer.id == submission.member_id),
+            closed=submission.challenge_id in closed,
+            viewer=viewer,
         )
         for submission in submissions
     ]
 
 
-def present(
-    session: Session, submission: Submission, *, challenge: Challenge, viewer: Member | None
+def _as_seen(
+    submission: Submission, author: SubmissionAuthor, *, closed: bool, viewer: Member | None
 ) -> SubmissionPublic:
-    return present_many(session, [submission], of=[challenge], viewer=viewer)[0]
+    """Tallies stay hidden until the challenge closes (organizers see them), so nobody
+    votes by them; the private note is the author's."""
+    organizer = challenges.is_organizer(viewer)
+    return to_public(
+        submission,
+        author,
+        sees_count=organizer or closed,
+        sees_note=organizer or (viewer is not None and viewer.id == submission.member_id),
+    )
+
+
+def present(
+    session: Session,
+    submission: Submission,
+    *,
+    challenge: Challenge,
+    viewer: Member | None,
+    author: SubmissionAuthor | None = None,
+) -> SubmissionPublic:
+    """One work; its author is read unless the caller has it already."""
+    if author is None:
+        return present_many(session, [submission], of=[challenge], viewer=viewer)[0]
+    closed = challenges.phase_of(challenge, utcnow()) == ChallengePhase.CLOSED
+    return _as_seen(submission, author, closed=closed, viewer=viewer)
 
 
 def list_submissions(

@@ -3,9 +3,9 @@
 Each rule is the database's to keep, so it holds under concurrent requests:
 - one vote per member and work: the unique (member_id, submission_id) constraint, met by
   `INSERT … ON CONFLICT DO NOTHING`; a repeated PUT inserts nothing and spends nothing;
-- the budget: a new vote then takes one from the member's `vote_budgets` row with a
-  conditional `UPDATE … SET used = used + 1 WHERE used < allowance` (and a CHECK backs
-  it); with none left the request fails and its vote insert is rolled back with it;
+- the budget: a new vote then takes one from the member's `vote_budgets` row with one
+  `INSERT … ON CONFLICT DO UPDATE SET used = used + 1 WHERE used < allowance` (and a CHECK
+  backs it); with none left the request fails and its vote insert is rolled back with it;
 - the tally: `vote_count = vote_count + 1` on the work, in the same transaction.
 The challenge row is locked (shared) first, then the vote, the budget and the work are
 written, in that order everywhere, so concurrent votes queue instead of deadlocking. Once
@@ -23,6 +23,7 @@ left out of the results.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -72,27 +73,36 @@ def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePu
         raise OwnSubmission("You cannot vote for your own work.")
     if submission.disqualified:
         raise SubmissionDisqualified("This work was disqualified and takes no votes.")
+    now = utcnow()
     insert = upsert_insert(session, Vote).values(
-        challenge_id=challenge.id,
-        submission_id=submission_id,
-        member_id=member.id,
-        created_at=utcnow(),
+        challenge_id=challenge.id, submission_id=submission_id, member_id=member.id, created_at=now
     )
     insert = insert.on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
     if session.execute(insert.returning(col(Vote.id))).first() is not None:
-        _spend(session, challenge=challenge, member_id=member.id)  # type: ignore[arg-type]
+        used = _spend(session, challenge=challenge, member_id=member.id)  # type: ignore[arg-type]
         _tally(session, submission_id=submission_id, delta=1)
         _publish(
             session, "vote.cast", challenge=challenge, submission_id=submission_id, member=member
         )
-    vote = session.exec(
-        select(Vote).where(Vote.member_id == member.id, Vote.submission_id == submission_id)
+        return _cast(challenge, submission_id=submission_id, created_at=now, used=used)
+    # Cast before: the answer describes that vote.
+    created_at = session.exec(
+        select(Vote.created_at).where(
+            Vote.member_id == member.id, Vote.submission_id == submission_id
+        )
     ).one()
+    used = _used(session, challenge=challenge, member_id=member.id)  # type: ignore[arg-type]
+    return _cast(challenge, submission_id=submission_id, created_at=created_at, used=used)
+
+
+def _cast(
+    challenge: Challenge, *, submission_id: int, created_at: datetime, used: int
+) -> VotePublic:
     return VotePublic(
         submission_id=submission_id,
         challenge_id=challenge.id,  # type: ignore[arg-type]
-        created_at=vote.created_at,
-        remaining=remaining(session, challenge=challenge, member_id=member.id),  # type: ignore[arg-type]
+        created_at=created_at,
+        remaining=max(challenge.votes_per_member - used, 0),
     )
 
 
@@ -118,30 +128,33 @@ def withdraw_vote(session: Session, *, submission_id: int, member: Member) -> No
     )
 
 
-def _spend(session: Session, *, challenge: Challenge, member_id: int) -> None:
-    """Takes one vote from the member's budget in this challenge, or refuses."""
-    row = upsert_insert(session, VoteBudget).values(
-        challenge_id=challenge.id,
-        member_id=member_id,
-        allowance=challenge.votes_per_member,
-        used=0,
-    )
-    session.execute(row.on_conflict_do_nothing(index_elements=["challenge_id", "member_id"]))
+def _spend(session: Session, *, challenge: Challenge, member_id: int) -> int:
+    """Takes one vote from the member's budget in this challenge, or refuses; the votes
+    used after it. One statement: the budget's first vote inserts its row (used = 1), every
+    later one adds one only while some are left."""
     used = col(VoteBudget.used)
     statement = (
-        sa.update(VoteBudget)
-        .where(
-            col(VoteBudget.challenge_id) == challenge.id,
-            col(VoteBudget.member_id) == member_id,
-            used < col(VoteBudget.allowance),
+        upsert_insert(session, VoteBudget)
+        .values(
+            challenge_id=challenge.id,
+            member_id=member_id,
+            allowance=challenge.votes_per_member,
+            used=1,
         )
-        .values(used=used + 1)
+        .on_conflict_do_update(
+            index_elements=["challenge_id", "member_id"],
+            set_={"used": used + 1},
+            where=used < col(VoteBudget.allowance),
+        )
+        .returning(used)
     )
-    if rows_affected(session.execute(statement, execution_options=NO_SYNC)) == 0:
+    spent = session.execute(statement, execution_options=NO_SYNC).scalar_one_or_none()
+    if spent is None:
         raise VoteBudgetExhausted(
             f"You have cast all {challenge.votes_per_member} of your votes in this challenge; "
             "withdraw one to vote for another work."
         )
+    return int(spent)
 
 
 def _tally(session: Session, *, submission_id: int, delta: int) -> None:
@@ -167,13 +180,19 @@ def _publish(
     )
 
 
-def remaining(session: Session, *, challenge: Challenge, member_id: int) -> int:
+def _used(session: Session, *, challenge: Challenge, member_id: int) -> int:
     used = session.exec(
         select(VoteBudget.used).where(
             VoteBudget.challenge_id == challenge.id, VoteBudget.member_id == member_id
         )
     ).first()
-    return max(challenge.votes_per_member - (used or 0), 0)
+    return used or 0
+
+
+def remaining(session: Session, *, challenge: Challenge, member_id: int) -> int:
+    return max(
+        challenge.votes_per_member - _used(session, challenge=challenge, member_id=member_id), 0
+    )
 
 
 def my_votes(session: Session, *, challenge: Challenge, member: Member) -> MyVotes:
