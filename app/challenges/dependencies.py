@@ -6,18 +6,20 @@ from fastapi import Depends
 
 from app.auth.dependencies import OptionalMember
 from app.challenges import service
-from app.core.db import SessionDep
+from app.core.db import SessionDep, quickly
 from app.core.openapi import declares
 from app.core.types import IdPath
 from app.models import Challenge
 
 
 @declares(404)
-def visible_challenge(
+async def visible_challenge(
     session: SessionDep, viewer: OptionalMember, challenge_id: IdPath
 ) -> Challenge:
     """The challenge in the path, or 404 (drafts exist only for organizers)."""
-    return service.get_visible(session, challenge_id=challenge_id, viewer=viewer)
+    return await quickly(
+        session, service.get_visible, session, challenge_id=challenge_id, viewer=viewer
+    )
 
 
 VisibleChallenge = Annotated[Challenge, Depends(visible_challenge)]

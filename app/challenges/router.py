@@ -15,7 +15,7 @@ from app.challenges.schemas import (
     ChallengeUpdate,
     ResultPage,
 )
-from app.core.db import SessionDep
+from app.core.db import SessionDep, quick_read
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -61,6 +61,7 @@ def challenges_list(
     summary="Get a challenge",
     responses=CONDITIONAL_GET_RESPONSES,
 )
+@quick_read()
 def challenges_get(request: Request, challenge: VisibleChallenge) -> Response:
     """One challenge with its current phase and counts; drafts are visible to organizers only."""
     return json_response(request, service.present(challenge))

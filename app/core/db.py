@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.core.errors import ProblemError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 # On SQLite a write transaction must take the write lock when it begins (BEGIN IMMEDIATE):
 # a deferred transaction that reads and then writes fails with "database is locked" when
@@ -124,6 +125,53 @@ def end_transaction(session: Session, error: BaseException | None) -> None:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
+# --- reads that run on the event loop ------------------------------------------------------
+#
+# A hop to a worker thread is a hand-off through a queue, a thread wake-up and a turn of the
+# event loop: 0.3-0.9 ms of CPU per request on this project's 2-core VMs (context switches),
+# more than a read of one row or one keyset page costs (bench/REPORT.md). On SQLite a read
+# never waits (WAL: readers take no lock a writer holds), so such a read is plain CPU work,
+# as cheap on the event loop as anywhere; it runs there. PostgreSQL answers over a socket,
+# and a read may wait (a migration's lock): there every request keeps its worker thread.
+
+_QUICK_READ = "__sanggar_quick_read__"
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def quick_read(
+    unless: Callable[[dict[str, Any]], bool] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Marks a handler that only reads, a few index lookups whatever the data size (one row,
+    a keyset page): on SQLite it runs on the event loop (see above). `unless` names the
+    requests (by the handler's arguments) that do more, such as a text search."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _QUICK_READ, unless or _never)
+        return handler
+
+    return mark
+
+
+def _never(_values: dict[str, Any]) -> bool:
+    return False
+
+
+def reads_sqlite(session: Session) -> bool:
+    """The request's Session reads SQLite without ever taking its write lock."""
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite" and bool(
+        bind.get_execution_options().get(READ_ONLY_OPTION, False)
+    )
+
+
+async def quickly(session: Session, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`work(*args, **kwargs)`, a quick read on `session`: on the event loop on SQLite,
+    else in a worker thread (for dependencies; handlers are marked with `quick_read`)."""
+    if reads_sqlite(session):
+        return work(*args, **kwargs)
+    return await run_in_threadpool(work, *args, **kwargs)
+
+
 # The parameter UnitOfWorkRoute adds to a handler's signature to receive the request's Session.
 _UNIT_OF_WORK = "_unit_of_work"
 
@@ -165,9 +213,13 @@ def _in_one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
         end_transaction(session, None)
         return result
 
+    does_more: Callable[[dict[str, Any]], bool] | None = getattr(handler, _QUICK_READ, None)
+
     @functools.wraps(handler)
     async def in_one_hop(**values: Any) -> Any:
         session = values.pop(_UNIT_OF_WORK)
+        if does_more is not None and reads_sqlite(session) and not does_more(values):
+            return run(session, values)
         return await run_in_threadpool(run, session, values)
 
     hidden = inspect.Parameter(_UNIT_OF_WORK, inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
@@ -11,7 +11,7 @@ from app.auth.dependencies import (
     InteractivePrincipal,
     OptionalMember,
 )
-from app.core.db import SessionDep
+from app.core.db import SessionDep, quick_read
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -38,7 +38,14 @@ from app.members.schemas import (
 router = ResourceRouter(prefix="/members", tags=["members"])
 
 
+def _filtered(values: dict[str, Any]) -> bool:
+    """A filtered directory may walk many members to fill a page (a text search scans)."""
+    filters: MemberFilters = values["filters"]
+    return bool(filters.model_dump(exclude_none=True))
+
+
 @router.get("", response_model=MemberPage, summary="List members")
+@quick_read(unless=_filtered)
 def members_list(
     session: SessionDep,
     viewer: CurrentMember,
@@ -60,6 +67,7 @@ def members_list(
     summary="Get my profile",
     responses=CONDITIONAL_GET_RESPONSES,
 )
+@quick_read()
 def members_get_me(request: Request, session: SessionDep, member: CurrentMember) -> Response:
     """The caller's own profile, email included."""
     return json_response(request, service.present(session, member, viewer=member))
@@ -145,6 +153,7 @@ def members_delete_token(
     summary="Get a member's public profile",
     responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
+@quick_read()
 def members_get(
     request: Request, session: SessionDep, viewer: OptionalMember, member_id: IdPath
 ) -> Response:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.core.db import SessionDep
+from app.core.db import SessionDep, quick_read
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
@@ -20,6 +20,7 @@ router = ResourceRouter(prefix="/showcase", tags=["showcase"])
     summary="Browse the public showcase",
     responses=CONDITIONAL_GET_RESPONSES,
 )
+@quick_read()
 def showcase_list(
     request: Request,
     session: SessionDep,

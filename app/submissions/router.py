@@ -4,7 +4,7 @@ from fastapi import Request, Response
 
 from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.challenges.dependencies import VisibleChallenge
-from app.core.db import SessionDep
+from app.core.db import SessionDep, quick_read
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -58,6 +58,7 @@ def challenges_create_submission(
     response_model=SubmissionPage,
     summary="List a challenge's works",
 )
+@quick_read()
 def challenges_list_submissions(
     session: SessionDep, viewer: OptionalMember, challenge: VisibleChallenge, page: PageParamsDep
 ) -> SubmissionPage:
@@ -75,6 +76,7 @@ def challenges_list_submissions(
     summary="Get a work",
     responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
+@quick_read()
 def submissions_get(
     request: Request, session: SessionDep, viewer: OptionalMember, submission_id: IdPath
 ) -> Response:

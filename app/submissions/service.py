@@ -86,12 +86,7 @@ def get_visible_with_author(
     session: Session, *, submission_id: int, viewer: Member | None
 ) -> tuple[Submission, Challenge, SubmissionAuthor]:
     """The work, its challenge and its author in one statement (a single read is hot)."""
-    found = session.execute(
-        sa.select(Submission, Challenge, *AUTHOR_COLUMNS)
-        .join(Challenge, col(Challenge.id) == Submission.challenge_id)
-        .join(Member, col(Member.id) == Submission.member_id)
-        .where(col(Submission.id) == submission_id)
-    ).first()
+    found = session.execute(_WORK_TO_SHOW, {"submission_id": submission_id}).first()
     if found is None or not _sees(found[0], viewer):
         raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
     submission, challenge = found[0], found[1]
@@ -151,6 +146,15 @@ def _author(row: Sequence[Any]) -> SubmissionAuthor:
         avatar_url=avatar_url,
         open_for_commissions=open_for_commissions,
     )
+
+
+# Built once: making a statement (and its cache key) costs more than running it here.
+_WORK_TO_SHOW = (
+    sa.select(Submission, Challenge, *AUTHOR_COLUMNS)
+    .join(Challenge, col(Challenge.id) == Submission.challenge_id)
+    .join(Member, col(Member.id) == Submission.member_id)
+    .where(col(Submission.id) == sa.bindparam("submission_id"))
+)
 
 
 def _authors(session: Session, member_ids: set[int]) -> dict[int, SubmissionAuthor]:

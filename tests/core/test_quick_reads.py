@@ -1,0 +1,54 @@
+"""Quick reads (`app.core.db.quick_read`) run on the event loop on SQLite, and in a worker
+thread on PostgreSQL or when the request does more than a quick read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anyio.to_thread
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from tests.factories import auth_headers, make_member
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The functions sent to a worker thread while a test runs."""
+    sent: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counting(function: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(getattr(function, "__qualname__", repr(function)))
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    yield sent
+
+
+def test_quick_reads_take_no_thread_on_sqlite_and_one_elsewhere(
+    client: TestClient, app: FastAPI, engine: Engine, hops: list[str]
+) -> None:
+    headers = auth_headers(app, make_member(app))
+    assert client.get("/api/v1/members/me", headers=headers).status_code == 200  # remembered
+    hops.clear()
+    for path in ("/api/v1/members/me", "/api/v1/members?limit=5", "/api/v1/showcase"):
+        assert client.get(path, headers=headers).status_code == 200, path
+    expected = 0 if engine.dialect.name == "sqlite" else 3
+    assert len(hops) == expected, hops
+
+
+def test_a_filtered_directory_and_a_write_keep_their_thread(
+    client: TestClient, app: FastAPI, hops: list[str]
+) -> None:
+    headers = auth_headers(app, make_member(app))
+    assert client.get("/api/v1/members/me", headers=headers).status_code == 200
+    hops.clear()
+    assert client.get("/api/v1/members?q=ri", headers=headers).status_code == 200
+    assert (
+        client.patch("/api/v1/members/me", json={"bio": "hi"}, headers=headers).status_code == 200
+    )
+    assert len(hops) == 2, hops
