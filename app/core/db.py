@@ -164,6 +164,16 @@ def reads_sqlite(session: Session) -> bool:
     )
 
 
+def holds_write_lock(session: Session) -> bool:
+    """A write request on SQLite: its transaction took the database's one write lock when it
+    began (BEGIN IMMEDIATE), so nothing it reads can change before it commits, and what
+    PostgreSQL must re-read under a row lock needs no second read here."""
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite" and not bind.get_execution_options().get(
+        READ_ONLY_OPTION, False
+    )
+
+
 async def quickly(session: Session, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """`work(*args, **kwargs)`, a quick read on `session`: on the event loop on SQLite,
     else in a worker thread (for dependencies; handlers are marked with `quick_read`)."""

@@ -194,7 +194,7 @@ def events_delete(
 def events_get_rsvp(session: SessionDep, member: CurrentMember, event_id: IdPath) -> RsvpPublic:
     """The caller's answer to the event, with their place on the waitlist."""
     rsvp = service.get_rsvp(session, event_id=event_id, member=member)
-    return service.present_rsvps(session, [rsvp])[0]
+    return service.present_rsvps(session, [rsvp], known=[member])[0]
 
 
 @events_router.put(
@@ -210,7 +210,7 @@ def events_rsvp(
     rsvp = service.set_rsvp(session, event_id=event_id, member=member, choice=data.status)
     # Rendered here, not by FastAPI: its validation would queue for a worker thread while
     # this transaction still holds the event's row lock (see README, "Architecture").
-    public = service.present_rsvps(session, [rsvp])[0]
+    public = service.present_rsvps(session, [rsvp], known=[member])[0]
     return Response(render(public), media_type=JSON_MEDIA_TYPE)
 
 

@@ -621,17 +621,24 @@ def _waitlist_positions(session: Session, rsvps: Sequence[EventRsvp]) -> dict[in
     return {rsvp_id: position for rsvp_id, position in rows}  # noqa: C416 - rows are Rows
 
 
-def _members(session: Session, member_ids: Iterable[int]) -> dict[int, EventMember]:
-    ids = set(member_ids)
-    if not ids:
-        return {}
-    rows = session.exec(select(Member).where(col(Member.id).in_(ids)))
-    return {_id(m): EventMember.model_validate(m, from_attributes=True) for m in rows}
+def _members(
+    session: Session, member_ids: Iterable[int], known: Iterable[Member] = ()
+) -> dict[int, EventMember]:
+    found = {_id(m): m for m in known}
+    missing = set(member_ids) - found.keys()
+    if missing:
+        found.update(
+            (_id(m), m) for m in session.exec(select(Member).where(col(Member.id).in_(missing)))
+        )
+    return {i: EventMember.model_validate(m, from_attributes=True) for i, m in found.items()}
 
 
-def present_rsvps(session: Session, rsvps: Sequence[EventRsvp]) -> list[RsvpPublic]:
-    """RSVPs with their members and waitlist positions, in two queries for any number."""
-    members = _members(session, (r.member_id for r in rsvps))
+def present_rsvps(
+    session: Session, rsvps: Sequence[EventRsvp], *, known: Iterable[Member] = ()
+) -> list[RsvpPublic]:
+    """RSVPs with their members and waitlist positions, in two queries for any number
+    (members already at hand, `known`, are not read again)."""
+    members = _members(session, (r.member_id for r in rsvps), known)
     positions = _waitlist_positions(session, rsvps)
     return [
         RsvpPublic(

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from app.challenges import service as challenges
 from app.core import events
 from app.core.clock import utcnow
-from app.core.db import rows_affected, upsert_insert
+from app.core.db import holds_write_lock, rows_affected, upsert_insert
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Challenge, Member, Submission, Vote, VoteBudget
 from app.submissions import service as submissions
@@ -50,7 +50,12 @@ NO_SYNC = challenges.NO_SYNC
 def _lock_for_voting(
     session: Session, *, submission_id: int, member: Member
 ) -> tuple[Submission, Challenge]:
-    submission, _ = submissions.get_visible(session, submission_id=submission_id, viewer=member)
+    submission, challenge = submissions.get_visible(
+        session, submission_id=submission_id, viewer=member
+    )
+    if holds_write_lock(session):  # SQLite: nothing just read can change before the commit
+        challenges.require_voting(challenge, utcnow())
+        return submission, challenge
     challenge = challenges.lock(
         session, challenge_id=submission.challenge_id, viewer=member, exclusive=False
     )
