@@ -155,12 +155,15 @@ _WORK_TO_SHOW = (
     .join(Member, col(Member.id) == Submission.member_id)
     .where(col(Submission.id) == sa.bindparam("submission_id"))
 )
+_AUTHORS = sa.select(*AUTHOR_COLUMNS).where(
+    col(Member.id).in_(sa.bindparam("member_ids", expanding=True))
+)
 
 
 def _authors(session: Session, member_ids: set[int]) -> dict[int, SubmissionAuthor]:
     if not member_ids:
         return {}
-    rows = session.execute(sa.select(*AUTHOR_COLUMNS).where(col(Member.id).in_(member_ids)))
+    rows = session.execute(_AUTHORS, {"member_ids": list(member_ids)})
     return {row[0]: _author(row) for row in rows}
 
 
