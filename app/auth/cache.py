@@ -22,8 +22,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -32,6 +31,9 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from app.core.clock import utcnow
 from app.models import Member
+
+if TYPE_CHECKING:
+    from app.auth.service import ResolvedToken
 
 # A statement carrying this execution option does not change who a token is (the
 # `last_used_at` stamp of a personal access token).
@@ -77,25 +79,20 @@ class PrincipalCache:
             return None
         return found
 
-    def remember(
-        self,
-        token: str,
-        member: Member,
-        *,
-        scopes: frozenset[str],
-        session_id: int | None,
-        token_id: int | None,
-        expires_at: datetime | None,
-        since: int,
-    ) -> None:
+    def remember(self, token: str, resolved: ResolvedToken, *, since: int) -> None:
         """Keep a lookup's answer, unless a change committed since the lookup began."""
         lifetime = self.seconds
-        if expires_at is not None:
-            lifetime = min(lifetime, (expires_at - utcnow()).total_seconds())
+        if resolved.expires_at is not None:
+            lifetime = min(lifetime, (resolved.expires_at - utcnow()).total_seconds())
         if lifetime <= 0:
             return
+        member = resolved.member
         remembered = Remembered(
-            _detached_copy(member), scopes, session_id, token_id, time.monotonic() + lifetime
+            _detached_copy(member),
+            resolved.scopes,
+            resolved.session_id,
+            resolved.token_id,
+            time.monotonic() + lifetime,
         )
         with self._lock:
             if since != self.generation:

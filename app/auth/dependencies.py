@@ -122,15 +122,7 @@ def _look_up(session: Session, settings: Settings, cache: PrincipalCache, token:
     resolved = service.resolve_token(session, settings, token=token)
     if resolved is None:
         raise Unauthorized("The access token is invalid, expired or revoked.")
-    cache.remember(
-        token,
-        resolved.member,
-        scopes=resolved.scopes,
-        session_id=resolved.session_id,
-        token_id=resolved.token_id,
-        expires_at=resolved.expires_at,
-        since=since,
-    )
+    cache.remember(token, resolved, since=since)
     return Principal(
         member=resolved.member,
         scopes=resolved.scopes,

@@ -73,8 +73,14 @@ def _create_sqlite_engine(settings: Settings) -> Engine:
 
 
 def read_only(engine: Engine) -> Engine:
-    """The same pool, with transactions that begin deferred on SQLite."""
-    return engine.execution_options(**{READ_ONLY_OPTION: True})
+    """The same pool, for work that only reads (every GET: what a GET writes, it writes in a
+    Session of its own). On SQLite its transactions begin deferred. On PostgreSQL each
+    statement commits by itself: at READ COMMITTED every statement reads its own snapshot
+    even inside a transaction, so BEGIN and COMMIT would only add two round trips."""
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return engine.execution_options(**options)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

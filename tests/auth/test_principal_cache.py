@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine
 
 from app.auth.cache import CHANGES_MEMBER, PrincipalCache
+from app.auth.service import ResolvedToken
 from app.core.clock import utcnow
 from app.main import create_app
 from app.models import Member, Role
@@ -127,15 +128,8 @@ def _remember(cache: PrincipalCache, token: str, *, expires_at: Any, since: int)
     member = Member(
         id=1, email="a@example.com", handle="a", handle_key="a", display_name="A", password_hash="x"
     )
-    cache.remember(
-        token,
-        member,
-        scopes=frozenset({"read"}),
-        session_id=None,
-        token_id=1,
-        expires_at=expires_at,
-        since=since,
-    )
+    resolved = ResolvedToken(member, frozenset({"read"}), None, 1, expires_at)
+    cache.remember(token, resolved, since=since)
 
 
 def test_nothing_is_remembered_past_the_token_s_expiry_or_across_a_change() -> None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from app.core.db import read_only
 from tests.factories import auth_headers, make_member
 
 
@@ -52,3 +53,17 @@ def test_a_filtered_directory_and_a_write_keep_their_thread(
         client.patch("/api/v1/members/me", json={"bio": "hi"}, headers=headers).status_code == 200
     )
     assert len(hops) == 2, hops
+
+
+def test_reads_on_postgresql_send_no_begin_or_commit(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads keep a deferred transaction (one snapshot for the request)")
+    with read_only(engine).connect() as reader, engine.connect() as writer:
+        reader.exec_driver_sql("SELECT 1")
+        writer.exec_driver_sql("SELECT 1")
+        # After a statement the reader's server session is idle: no BEGIN went before it.
+        status = {
+            c: c.connection.dbapi_connection.info.transaction_status.name  # type: ignore[union-attr]
+            for c in (reader, writer)
+        }
+        assert status == {reader: "IDLE", writer: "INTRANS"}
