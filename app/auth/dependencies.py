@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.auth import service
-from app.auth.cache import PrincipalCache
+from app.auth.cache import PrincipalCache, Remembered
 from app.auth.exceptions import InsufficientScope, RoleRequired
 from app.core.config import Settings
 from app.core.db import SAFE_METHODS, SessionDep, read_only
@@ -105,12 +105,7 @@ async def optional_principal(
     cache: PrincipalCache = request.app.state.principal_cache
     remembered = cache.get(token)
     if remembered is not None:
-        principal = Principal(
-            member=session.merge(remembered.member, load=False),
-            scopes=remembered.scopes,
-            session_id=remembered.session_id,
-            token_id=remembered.token_id,
-        )
+        principal = _principal(session.merge(remembered.member, load=False), remembered)
     else:
         principal = await run_in_threadpool(_look_up, session, settings, cache, token)
     _check_scope(principal, request.method)
@@ -123,11 +118,12 @@ def _look_up(session: Session, settings: Settings, cache: PrincipalCache, token:
     if resolved is None:
         raise Unauthorized("The access token is invalid, expired or revoked.")
     cache.remember(token, resolved, since=since)
+    return _principal(resolved.member, resolved)
+
+
+def _principal(member: Member, found: Remembered | service.ResolvedToken) -> Principal:
     return Principal(
-        member=resolved.member,
-        scopes=resolved.scopes,
-        session_id=resolved.session_id,
-        token_id=resolved.token_id,
+        member=member, scopes=found.scopes, session_id=found.session_id, token_id=found.token_id
     )
 
 

@@ -162,22 +162,24 @@ def _never(_values: dict[str, Any]) -> bool:
     return False
 
 
+def _sqlite_read_only(session: Session) -> bool | None:
+    """None off SQLite; else whether the request's Session only reads (never the write lock)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    return bool(bind.get_execution_options().get(READ_ONLY_OPTION, False))
+
+
 def reads_sqlite(session: Session) -> bool:
     """The request's Session reads SQLite without ever taking its write lock."""
-    bind = session.get_bind()
-    return bind.dialect.name == "sqlite" and bool(
-        bind.get_execution_options().get(READ_ONLY_OPTION, False)
-    )
+    return _sqlite_read_only(session) is True
 
 
 def holds_write_lock(session: Session) -> bool:
     """A write request on SQLite: its transaction took the database's one write lock when it
     began (BEGIN IMMEDIATE), so nothing it reads can change before it commits, and what
     PostgreSQL must re-read under a row lock needs no second read here."""
-    bind = session.get_bind()
-    return bind.dialect.name == "sqlite" and not bind.get_execution_options().get(
-        READ_ONLY_OPTION, False
-    )
+    return _sqlite_read_only(session) is False
 
 
 async def quickly(session: Session, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

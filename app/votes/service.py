@@ -107,8 +107,12 @@ def _cast(
         submission_id=submission_id,
         challenge_id=challenge.id,  # type: ignore[arg-type]
         created_at=created_at,
-        remaining=max(challenge.votes_per_member - used, 0),
+        remaining=_left(challenge, used),
     )
+
+
+def _left(challenge: Challenge, used: int) -> int:
+    return max(challenge.votes_per_member - used, 0)
 
 
 def withdraw_vote(session: Session, *, submission_id: int, member: Member) -> None:
@@ -195,9 +199,7 @@ def _used(session: Session, *, challenge: Challenge, member_id: int) -> int:
 
 
 def remaining(session: Session, *, challenge: Challenge, member_id: int) -> int:
-    return max(
-        challenge.votes_per_member - _used(session, challenge=challenge, member_id=member_id), 0
-    )
+    return _left(challenge, _used(session, challenge=challenge, member_id=member_id))
 
 
 def my_votes(session: Session, *, challenge: Challenge, member: Member) -> MyVotes:
