@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import make_transient_to_detached
 
 from app.core.clock import utcnow
 from app.models import Member
@@ -88,7 +87,7 @@ class PrincipalCache:
             return
         member = resolved.member
         remembered = Remembered(
-            _detached_copy(member),
+            member,
             resolved.scopes,
             resolved.session_id,
             resolved.token_id,
@@ -160,11 +159,3 @@ class PrincipalCache:
         def _forget_after_commit(_dbapi_connection: Any, record: Any) -> None:
             if record is not None:
                 self.forget(record.info.pop(_CHANGED, False))
-
-
-def _detached_copy(member: Member) -> Member:
-    """The member's column values in an entity of no Session, as if just loaded."""
-    values = {column.key: getattr(member, column.key) for column in sa.inspect(Member).column_attrs}
-    copy = Member(**values)
-    make_transient_to_detached(copy)
-    return copy

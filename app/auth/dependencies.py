@@ -22,7 +22,7 @@ from app.auth import service
 from app.auth.cache import PrincipalCache, Remembered
 from app.auth.exceptions import InsufficientScope, RoleRequired
 from app.core.config import Settings
-from app.core.db import SAFE_METHODS, SessionDep, read_only
+from app.core.db import SAFE_METHODS, SessionDep, read_only, reads_sqlite
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
 from app.core.idempotency import Creation, creation_dependency
@@ -99,32 +99,50 @@ async def optional_principal(
     """The caller, or None when no credentials are sent. Bad credentials are a 401.
 
     A token seen in the last seconds is answered from the process's memory, on the event
-    loop (app.auth.cache); any other is looked up in a worker thread."""
+    loop (app.auth.cache); any other is looked up, on SQLite on the event loop too (one
+    indexed read: app.core.db), elsewhere in a worker thread."""
     if token is None:
         return None
     cache: PrincipalCache = request.app.state.principal_cache
-    remembered = cache.get(token)
-    if remembered is not None:
-        principal = _principal(session.merge(remembered.member, load=False), remembered)
-    else:
-        principal = await run_in_threadpool(_look_up, session, settings, cache, token)
+    found: Remembered | service.ResolvedToken | None = cache.get(token)
+    if found is None:
+        found = await _look_up(session, settings, cache, token)
+    # A copy of the member in this request's Session, as if it had loaded it: the
+    # remembered one is shared by requests and never attached to any Session.
+    principal = Principal(
+        member=session.merge(found.member, load=False),
+        scopes=found.scopes,
+        session_id=found.session_id,
+        token_id=found.token_id,
+    )
     _check_scope(principal, request.method)
     return principal
 
 
-def _look_up(session: Session, settings: Settings, cache: PrincipalCache, token: str) -> Principal:
+async def _look_up(
+    session: Session, settings: Settings, cache: PrincipalCache, token: str
+) -> service.ResolvedToken:
     since = cache.generation
-    resolved = service.resolve_token(session, settings, token=token)
+    if reads_sqlite(session):
+        resolved = service.resolve_token(session, settings, token=token)
+        if resolved is not None and resolved.use_unrecorded:
+            # A write, in a transaction of its own that may wait for SQLite's write lock.
+            await run_in_threadpool(service.record_use, session, resolved)
+    else:
+        resolved = await run_in_threadpool(_resolve_and_record_use, session, settings, token)
     if resolved is None:
         raise Unauthorized("The access token is invalid, expired or revoked.")
     cache.remember(token, resolved, since=since)
-    return _principal(resolved.member, resolved)
+    return resolved
 
 
-def _principal(member: Member, found: Remembered | service.ResolvedToken) -> Principal:
-    return Principal(
-        member=member, scopes=found.scopes, session_id=found.session_id, token_id=found.token_id
-    )
+def _resolve_and_record_use(
+    session: Session, settings: Settings, token: str
+) -> service.ResolvedToken | None:
+    resolved = service.resolve_token(session, settings, token=token)
+    if resolved is not None:
+        service.record_use(session, resolved)
+    return resolved
 
 
 def _check_scope(principal: Principal, method: str) -> None:

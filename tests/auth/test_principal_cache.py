@@ -128,7 +128,7 @@ def _remember(cache: PrincipalCache, token: str, *, expires_at: Any, since: int)
     member = Member(
         id=1, email="a@example.com", handle="a", handle_key="a", display_name="A", password_hash="x"
     )
-    resolved = ResolvedToken(member, frozenset({"read"}), None, 1, expires_at)
+    resolved = ResolvedToken(member, frozenset({"read"}), None, 1, expires_at, False)
     cache.remember(token, resolved, since=since)
 
 
