@@ -55,6 +55,9 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, route_templates: Mapping[int, str]) -> None:
         self.app = app
         self.route_templates = route_templates
+        # The metric children of each (method, route, status): `labels()` looks them up
+        # through a lock and a validation every time. Bounded like the metric's own labels.
+        self._metrics: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def _route_template(self, scope: Scope) -> str:
         route = scope.get("route")
@@ -98,8 +101,13 @@ class RequestContextMiddleware:
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         method = scope["method"]
         route = self._route_template(scope)
-        REQUESTS.labels(method, route, str(status)).inc()
-        LATENCY.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        metrics = self._metrics.get(key)
+        if metrics is None:
+            metrics = REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)
+            self._metrics[key] = metrics
+        metrics[0].inc()
+        metrics[1].observe(seconds)
         access_log.info(
             "request",
             method=method,
