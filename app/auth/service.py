@@ -287,5 +287,6 @@ def _touch_personal_token(session: Session, *, token_id: int, now: datetime) -> 
         with bind.connect() as connection:
             connection.execute(statement)
             connection.commit()
-    except sa.exc.OperationalError as error:  # best effort: never fail a request over it
+    except (sa.exc.OperationalError, sa.exc.TimeoutError) as error:  # best effort: never fail
+        # a request over it (a lock held too long, or the pool out of connections)
         log.warning("token_last_used_not_recorded", token_id=token_id, error=str(error))
