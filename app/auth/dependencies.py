@@ -22,7 +22,7 @@ from app.auth import service
 from app.auth.cache import PrincipalCache, Remembered
 from app.auth.exceptions import InsufficientScope, RoleRequired
 from app.core.config import Settings
-from app.core.db import SAFE_METHODS, SessionDep, read_only, reads_sqlite
+from app.core.db import SAFE_METHODS, SessionDep, holds_write_lock, read_only, reads_sqlite
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
 from app.core.idempotency import Creation, creation_dependency
@@ -100,13 +100,14 @@ async def optional_principal(
 
     A token seen in the last seconds is answered from the process's memory, on the event
     loop (app.auth.cache); any other is looked up, on SQLite on the event loop too (one
-    indexed read: app.core.db), elsewhere in a worker thread."""
+    indexed read: app.core.db) and outside a write's transaction, elsewhere in a worker
+    thread."""
     if token is None:
         return None
     cache: PrincipalCache = request.app.state.principal_cache
     found: Remembered | service.ResolvedToken | None = cache.get(token)
     if found is None:
-        found = await _look_up(session, settings, cache, token)
+        found = await _look_up(request, session, settings, token)
     # A copy of the member in this request's Session, as if it had loaded it: the
     # remembered one is shared by requests and never attached to any Session.
     principal = Principal(
@@ -120,19 +121,34 @@ async def optional_principal(
 
 
 async def _look_up(
-    session: Session, settings: Settings, cache: PrincipalCache, token: str
+    request: Request, session: Session, settings: Settings, token: str
 ) -> service.ResolvedToken:
+    cache: PrincipalCache = request.app.state.principal_cache
     since = cache.generation
     if reads_sqlite(session):
-        resolved = service.resolve_token(session, settings, token=token)
-        if resolved is not None and resolved.use_unrecorded:
-            # A write, in a transaction of its own that may wait for SQLite's write lock.
-            await run_in_threadpool(service.record_use, session, resolved)
+        resolved = await _look_up_on_sqlite(session, settings, token)
+    elif holds_write_lock(session):
+        # A write on SQLite: its transaction takes the database's one write lock at its
+        # first statement, and would hold it from here across the hop to the handler.
+        # The lookup reads outside it, as a cache hit would have read it before.
+        with Session(request.app.state.read_engine) as reader:
+            resolved = await _look_up_on_sqlite(reader, settings, token)
     else:
         resolved = await run_in_threadpool(_resolve_and_record_use, session, settings, token)
     if resolved is None:
         raise Unauthorized("The access token is invalid, expired or revoked.")
     cache.remember(token, resolved, since=since)
+    return resolved
+
+
+async def _look_up_on_sqlite(
+    reader: Session, settings: Settings, token: str
+) -> service.ResolvedToken | None:
+    """On the event loop (one indexed read of a database that never makes a reader wait);
+    the last-used stamp, a write that may wait for the write lock, in a worker thread."""
+    resolved = service.resolve_token(reader, settings, token=token)
+    if resolved is not None and resolved.use_unrecorded:
+        await run_in_threadpool(service.record_use, reader, resolved)
     return resolved
 
 

@@ -8,12 +8,13 @@ from typing import Any
 
 import anyio.to_thread
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from app.core.db import read_only
-from tests.factories import auth_headers, make_member
+from tests.factories import TOKEN_LOOKUP, auth_headers, make_member
 
 
 @pytest.fixture
@@ -67,3 +68,32 @@ def test_reads_on_postgresql_send_no_begin_or_commit(engine: Engine) -> None:
             for c in (reader, writer)
         }
         assert status == {reader: "IDLE", writer: "INTRANS"}
+
+
+def test_a_token_lookup_takes_no_thread_on_sqlite_and_stays_out_of_a_write_transaction(
+    client: TestClient, app: FastAPI, engine: Engine, hops: list[str]
+) -> None:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    reader = auth_headers(app, make_member(app))  # never seen: not remembered
+    writer = auth_headers(app, make_member(app))
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/api/v1/members/me", headers=reader).status_code == 200
+        read_hops = list(hops)
+        hops.clear()
+        statements.clear()
+        patched = client.patch("/api/v1/members/me", json={"bio": "hi"}, headers=writer)
+        assert patched.status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    lookup = next(i for i, s in enumerate(statements) if TOKEN_LOOKUP.search(s))
+    if engine.dialect.name != "sqlite":
+        assert (len(read_hops), len(hops)) == (2, 2), (read_hops, hops)  # lookup, handler
+        return
+    assert (read_hops, len(hops)) == ([], 1), (read_hops, hops)  # the handler's only
+    # The write lock is taken after the lookup, not held across it and the hop.
+    assert lookup < statements.index("BEGIN IMMEDIATE"), statements
