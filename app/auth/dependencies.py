@@ -22,7 +22,7 @@ from app.auth import service
 from app.auth.cache import PrincipalCache, Remembered
 from app.auth.exceptions import InsufficientScope, RoleRequired
 from app.core.config import Settings
-from app.core.db import SAFE_METHODS, SessionDep, holds_write_lock, read_only, reads_sqlite
+from app.core.db import SAFE_METHODS, SessionDep, read_only, sqlite_reads_only
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
 from app.core.idempotency import Creation, creation_dependency
@@ -125,9 +125,10 @@ async def _look_up(
 ) -> service.ResolvedToken:
     cache: PrincipalCache = request.app.state.principal_cache
     since = cache.generation
-    if reads_sqlite(session):
+    sqlite_read_only = sqlite_reads_only(session)
+    if sqlite_read_only is True:
         resolved = await _look_up_on_sqlite(session, settings, token)
-    elif holds_write_lock(session):
+    elif sqlite_read_only is False:
         # A write on SQLite: its transaction takes the database's one write lock at its
         # first statement, and would hold it from here across the hop to the handler.
         # The lookup reads outside it, as a cache hit would have read it before.

@@ -227,7 +227,12 @@ def resolve_token(session: Session, settings: Settings, *, token: str) -> Resolv
     if row is None or row.session_revoked_at is not None or not row.is_active:
         return None
     return ResolvedToken(
-        _detached_member(row), FULL_SCOPES, claims.session_id, None, claims.expires_at, False
+        _detached_member(row),
+        FULL_SCOPES,
+        session_id=claims.session_id,
+        token_id=None,
+        expires_at=claims.expires_at,
+        use_unrecorded=False,
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import select
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlmodel import Session, create_engine
@@ -31,24 +32,42 @@ READ_ONLY_OPTION = "sanggar_read_only"
 def create_db_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         return _create_sqlite_engine(settings)
-    return create_engine(
+    engine = create_engine(
         settings.database_url,
         # A request waiting on a row lock gives up after this long instead of hanging: with
         # every worker thread waiting, the lock holder could not get a thread to finish.
         connect_args={"options": f"-c lock_timeout={settings.database_lock_timeout_ms}"},
-        pool_pre_ping=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
     )
+    event.listen(engine, "checkout", _refuse_a_closed_connection)
+    return engine
+
+
+def _refuse_a_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pessimistic disconnect handling without a round trip (SQLAlchemy's pool_pre_ping
+    sends a query on every checkout: a third round trip for a one-row GET, and the server's
+    CPU on a shared machine). An idle connection has nothing to read: a server going down
+    sends its connections a FATAL message and closes them, so a socket that is readable
+    (or already gone) is dead, and the pool replaces it before the request uses it. A
+    readable socket of a live connection (a rare asynchronous notice) only costs a reconnect.
+    """
+    if dbapi_connection.closed or _has_input(dbapi_connection.pgconn.socket):
+        raise exc.DisconnectionError("the server closed the connection while it was idle")
+
+
+def _has_input(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _create_sqlite_engine(settings: Settings) -> Engine:
     engine = create_engine(
         settings.database_url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        # No pool_pre_ping: a local file cannot restart under us, so the ping would only
-        # cost a query per request. (PostgreSQL keeps it: the first request after a
-        # server restart would fail without it.)
+        # No disconnect check: a local file cannot restart under us. (PostgreSQL checks
+        # each connection it hands out: _refuse_a_closed_connection.)
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
     )
@@ -162,7 +181,7 @@ def _never(_values: dict[str, Any]) -> bool:
     return False
 
 
-def _sqlite_read_only(session: Session) -> bool | None:
+def sqlite_reads_only(session: Session) -> bool | None:
     """None off SQLite; else whether the request's Session only reads (never the write lock)."""
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
@@ -172,14 +191,14 @@ def _sqlite_read_only(session: Session) -> bool | None:
 
 def reads_sqlite(session: Session) -> bool:
     """The request's Session reads SQLite without ever taking its write lock."""
-    return _sqlite_read_only(session) is True
+    return sqlite_reads_only(session) is True
 
 
 def holds_write_lock(session: Session) -> bool:
     """A write request on SQLite: its transaction took the database's one write lock when it
     began (BEGIN IMMEDIATE), so nothing it reads can change before it commits, and what
     PostgreSQL must re-read under a row lock needs no second read here."""
-    return _sqlite_read_only(session) is False
+    return sqlite_reads_only(session) is False
 
 
 async def quickly(session: Session, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

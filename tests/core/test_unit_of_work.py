@@ -20,7 +20,7 @@ from app.core.config import BACKGROUND_THREADS
 from app.core.db import SessionDep, UnitOfWorkRoute, create_db_engine, read_only
 from app.core.errors import ProblemError, install_error_handlers
 from app.core.middleware import AdmissionMiddleware
-from tests.conftest import make_settings
+from tests.conftest import is_postgres, make_settings
 
 
 class _Refused(ProblemError):
@@ -142,3 +142,25 @@ def test_the_pool_must_cover_every_request_in_flight_and_the_jobs(database_url: 
             database_pool_size=needed - 1,
             database_max_overflow=0,
         )
+
+
+@pytest.mark.skipif(not is_postgres(), reason="a server connection that can die: PostgreSQL")
+def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(
+    database_url: str,
+) -> None:
+    """The pool hands out no connection the server closed while it sat idle (a restart, an
+    administrator), and finds out without a query (a ping is a round trip per request)."""
+    engine = create_db_engine(make_settings(database_url))
+    admin = create_db_engine(make_settings(database_url))
+    pings: list[object] = []
+    engine.dialect.do_ping = pings.append  # type: ignore[method-assign,assignment]
+    with engine.connect() as connection:
+        victim = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({victim}, 5000)")
+    with engine.connect() as connection:
+        replacement = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    assert replacement != victim
+    assert pings == []
+    engine.dispose()
+    admin.dispose()
