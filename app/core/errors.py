@@ -339,7 +339,8 @@ def _is_unavailable(error: DBAPIError) -> bool:
 
 async def _handle_database_error(_request: Request, exc: Exception) -> Response:
     """A lock not obtained in time or a lost connection is a 503 to retry, never a 500: the
-    pool's pre-ping replaces dead connections, so the next request finds the database."""
+    pool replaces connections the server closed (app.core.db), so the next request finds
+    the database."""
     assert isinstance(exc, DBAPIError)
     if isinstance(exc, OperationalError) and _is_lock_wait(exc):
         error: ProblemError = DatabaseBusy(
