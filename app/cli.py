@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,17 @@ cli = typer.Typer(help="Sanggar: the backend of a creative community.", no_args_
 console = Console()
 
 
+class EventLoop(StrEnum):
+    """uvicorn's event loops. A process whose requests are mostly CPU (one core, Python)
+    is saturated long before its connections are: under uvloop some connections then
+    waited over two seconds while others were served in milliseconds (p99 at 64
+    connections 1.3-1.5 s, wrk timeouts; bench/ANALYSIS.md), under asyncio's loop every
+    request waits its turn (p99 0.07-0.34 s) for the same throughput."""
+
+    ASYNCIO = "asyncio"
+    UVLOOP = "uvloop"
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -35,6 +47,9 @@ def serve(
         int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")
     ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    loop: Annotated[
+        EventLoop, typer.Option(help="The event loop: asyncio serves requests in arrival order.")
+    ] = EventLoop.ASYNCIO,
 ) -> None:
     """Serve the API with uvicorn."""
     uvicorn.run(
@@ -43,6 +58,7 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
+        loop=loop.value,
         log_config=None,  # our structured logging (app.core.logging) handles uvicorn's loggers
         proxy_headers=True,
         server_header=False,  # no "Server: uvicorn": nothing to fingerprint

@@ -93,3 +93,14 @@ def test_create_admin_refuses_a_taken_handle(database: str) -> None:
     )
     assert again.exit_code == 1
     assert "handle is taken" in again.output
+
+
+def test_serve_uses_the_asyncio_loop_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    # asyncio's loop serves a saturated process's requests in arrival order; uvloop left some
+    # waiting seconds (measured in bench/ANALYSIS.md), so it is a choice, not the default.
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: calls.append(kwargs))
+    assert runner.invoke(cli, ["serve", "--port", "8123"]).exit_code == 0
+    assert runner.invoke(cli, ["serve", "--loop", "uvloop"]).exit_code == 0
+    assert runner.invoke(cli, ["serve", "--loop", "tokio"]).exit_code != 0
+    assert [(call["loop"], call["port"]) for call in calls] == [("asyncio", 8123), ("uvloop", 8000)]
