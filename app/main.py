@@ -21,6 +21,7 @@ from app import __doc__ as app_doc
 from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
 from app.api import include_api
 from app.auth.cache import PrincipalCache
+from app.auth.usage import TokenUses
 from app.core import periodic
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, read_only
@@ -178,10 +179,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     bootstrap = asyncio.create_task(_bootstrap_admin_until_done(app), name="bootstrap-admin")
     # Usually done at once; waiting a moment keeps the admin there before the first request.
     await asyncio.wait([bootstrap], timeout=10)
-    jobs = periodic.start(app.state.engine, app.state.settings)
+    token_uses: periodic.Job = app.state.token_uses.job()
+    jobs = periodic.start(
+        app.state.engine, app.state.settings, [*periodic.JOBS.values(), token_uses]
+    )
     _freeze_startup_objects()
     yield
     await periodic.stop([*jobs, bootstrap])
+    # The tokens' last uses this process has not written yet (app.auth.usage).
+    await to_thread.run_sync(periodic.run_logged, app.state.engine, token_uses)
     app.state.engine.dispose()
 
 
@@ -205,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_engine = read_only(engine)
     app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.principal_cache.watch(engine)
+    app.state.token_uses = TokenUses()
 
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)

@@ -21,6 +21,8 @@ from sqlmodel import Session
 from app.auth import service
 from app.auth.cache import PrincipalCache, Remembered
 from app.auth.exceptions import InsufficientScope, RoleRequired
+from app.auth.usage import TokenUses
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import SAFE_METHODS, SessionDep, read_only, sqlite_reads_only
 from app.core.deps import SettingsDep
@@ -101,7 +103,7 @@ async def optional_principal(
     A token seen in the last seconds is answered from the process's memory, on the event
     loop (app.auth.cache); any other is looked up, on SQLite on the event loop too (one
     indexed read: app.core.db) and outside a write's transaction, elsewhere in a worker
-    thread."""
+    thread. A personal access token's use is noted, not written (app.auth.usage)."""
     if token is None:
         return None
     cache: PrincipalCache = request.app.state.principal_cache
@@ -127,38 +129,21 @@ async def _look_up(
     since = cache.generation
     sqlite_read_only = sqlite_reads_only(session)
     if sqlite_read_only is True:
-        resolved = await _look_up_on_sqlite(session, settings, token)
+        resolved = service.resolve_token(session, settings, token=token)
     elif sqlite_read_only is False:
         # A write on SQLite: its transaction takes the database's one write lock at its
         # first statement, and would hold it from here across the hop to the handler.
         # The lookup reads outside it, as a cache hit would have read it before.
         with Session(request.app.state.read_engine) as reader:
-            resolved = await _look_up_on_sqlite(reader, settings, token)
+            resolved = service.resolve_token(reader, settings, token=token)
     else:
-        resolved = await run_in_threadpool(_resolve_and_record_use, session, settings, token)
+        resolved = await run_in_threadpool(service.resolve_token, session, settings, token=token)
     if resolved is None:
         raise Unauthorized("The access token is invalid, expired or revoked.")
+    if resolved.use_unrecorded and resolved.token_id is not None:
+        uses: TokenUses = request.app.state.token_uses
+        uses.note(resolved.token_id, utcnow())  # written in a batch (app.auth.usage)
     cache.remember(token, resolved, since=since)
-    return resolved
-
-
-async def _look_up_on_sqlite(
-    reader: Session, settings: Settings, token: str
-) -> service.ResolvedToken | None:
-    """On the event loop (one indexed read of a database that never makes a reader wait);
-    the last-used stamp, a write that may wait for the write lock, in a worker thread."""
-    resolved = service.resolve_token(reader, settings, token=token)
-    if resolved is not None and resolved.use_unrecorded:
-        await run_in_threadpool(service.record_use, reader, resolved)
-    return resolved
-
-
-def _resolve_and_record_use(
-    session: Session, settings: Settings, token: str
-) -> service.ResolvedToken | None:
-    resolved = service.resolve_token(session, settings, token=token)
-    if resolved is not None:
-        service.record_use(session, resolved)
     return resolved
 
 

@@ -7,12 +7,10 @@ from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 from sqlmodel import Session, col, select
 
-from app.auth.cache import KEEPS_PRINCIPALS
 from app.auth.exceptions import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -22,7 +20,7 @@ from app.auth.exceptions import (
 from app.auth.schemas import RegisterRequest, TokenResponse
 from app.core.clock import utcnow
 from app.core.config import RegistrationMode, Settings
-from app.core.db import READ_ONLY_OPTION, rows_affected
+from app.core.db import rows_affected
 from app.core.security import (
     PAT_PREFIX,
     create_access_token,
@@ -216,7 +214,7 @@ def resolve_token(session: Session, settings: Settings, *, token: str) -> Resolv
 
     Only reads (one indexed join), so that it may run on the event loop on SQLite
     (app.auth.dependencies); the member comes detached, in no Session. A personal access
-    token's use still to be recorded is `ResolvedToken.use_unrecorded` (`record_use`)."""
+    token's use still to be recorded is `ResolvedToken.use_unrecorded` (app.auth.usage)."""
     if token.startswith(PAT_PREFIX):
         return _resolve_personal_token(session, token)
     claims = decode_access_token(settings, token)
@@ -266,32 +264,3 @@ def _detached_member(row: sa.Row[Any, *tuple[Any, ...]]) -> Member:
         values[key] = mapping[name]
     make_transient_to_detached(member)
     return member
-
-
-def record_use(session: Session, resolved: ResolvedToken) -> None:
-    """Stamp a personal access token's `last_used_at`, if `resolve_token` found it stale."""
-    if resolved.use_unrecorded and resolved.token_id is not None:
-        _touch_personal_token(session, token_id=resolved.token_id, now=utcnow())
-
-
-def _touch_personal_token(session: Session, *, token_id: int, now: datetime) -> None:
-    statement = (
-        sa.update(PersonalAccessToken)
-        .where(col(PersonalAccessToken.id) == token_id)
-        .values(last_used_at=now)
-        # The stamp changes nobody's rights: remembered principals stay (app.auth.cache).
-        .execution_options(**{KEEPS_PRINCIPALS: True})
-    )
-    bind = cast(Engine, session.get_bind())
-    if not bind.get_execution_options().get(READ_ONLY_OPTION, False):
-        session.execute(statement)
-        return
-    # A read request records the use in its own short transaction, so that it stays a
-    # read (on SQLite it would otherwise need the write lock).
-    try:
-        with bind.connect() as connection:
-            connection.execute(statement)
-            connection.commit()
-    except (sa.exc.OperationalError, sa.exc.TimeoutError) as error:  # best effort: never fail
-        # a request over it (a lock held too long, or the pool out of connections)
-        log.warning("token_last_used_not_recorded", token_id=token_id, error=str(error))

@@ -56,14 +56,19 @@ def run_once(engine: Engine, job: Job) -> None:
         session.commit()
 
 
+def run_logged(engine: Engine, job: Job) -> None:
+    """`run_once`, a failure logged rather than raised (the next run will try again)."""
+    try:
+        run_once(engine, job)
+    except Exception:
+        log.exception("periodic_job_failed", job=job.name)
+
+
 async def _repeat(engine: Engine, job: Job, seconds: float) -> None:
     while True:
         await asyncio.sleep(seconds)
-        try:
-            # Not abandoned on cancel: shutdown waits for a running job to finish.
-            await anyio.to_thread.run_sync(run_once, engine, job)
-        except Exception:
-            log.exception("periodic_job_failed", job=job.name)
+        # Not abandoned on cancel: shutdown waits for a running job to finish.
+        await anyio.to_thread.run_sync(run_logged, engine, job)
 
 
 def start(

@@ -197,7 +197,9 @@ class PersonalTokenPublic(BaseModel):
     token_hint: str = Field(description="The last characters of the secret.")
     created_at: datetime
     expires_at: datetime | None
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When the token was last used, to the minute; recorded within seconds."
+    )
 
 
 class PersonalTokenCreated(PersonalTokenPublic):
