@@ -97,6 +97,14 @@ def _is_admin(viewer: Member | None) -> bool:
     return viewer is not None and viewer.role == Role.ADMIN
 
 
+# Plain rows, not ORM objects, and built once: this runs for every page of the directory.
+_TAGS_OF_MEMBERS = (
+    sa.select(MemberTag.member_id, MemberTag.kind, MemberTag.value)  # type: ignore[call-overload]
+    .where(col(MemberTag.member_id).in_(sa.bindparam("member_ids", expanding=True)))
+    .order_by(col(MemberTag.member_id), col(MemberTag.kind), col(MemberTag.position))
+)
+
+
 def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
     """Disciplines and skills of many members in one query (no query per member)."""
     tags: dict[int, dict[str, list[str]]] = defaultdict(
@@ -105,12 +113,7 @@ def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str
     ids = list(member_ids)
     if not ids:
         return tags
-    # Plain rows, not ORM objects: this runs for every page of the directory.
-    rows = session.execute(
-        sa.select(MemberTag.member_id, MemberTag.kind, MemberTag.value)  # type: ignore[call-overload]
-        .where(col(MemberTag.member_id).in_(ids))
-        .order_by(col(MemberTag.member_id), col(MemberTag.kind), col(MemberTag.position))
-    )
+    rows = session.execute(_TAGS_OF_MEMBERS, {"member_ids": ids})
     for member_id, kind, value in rows:
         tags[member_id][kind].append(value)
     return tags

@@ -18,23 +18,29 @@ from app.members.schemas import MentoringProfile, MentoringProfileUpdate
 from app.mentoring.exceptions import CapacityBelowActive
 from app.models import MentorProfile, MentorTopic
 
+# Built once: it runs for every page of the member directory.
+_LISTED_PROFILES = (
+    sa.select(  # type: ignore[call-overload]
+        MentorProfile.member_id,
+        MentorProfile.is_open,
+        MentorProfile.capacity,
+        MentorTopic.value,
+    )
+    .outerjoin(MentorTopic, col(MentorTopic.member_id) == col(MentorProfile.member_id))
+    .where(
+        col(MentorProfile.member_id).in_(sa.bindparam("member_ids", expanding=True)),
+        col(MentorProfile.is_listed).is_(True),
+    )
+    .order_by(col(MentorProfile.member_id), col(MentorTopic.position))
+)
+
 
 def load(session: Session, member_ids: Iterable[int]) -> dict[int, MentoringProfile]:
     """The listed mentor profiles of these members, topics included, in one query."""
     ids = list(member_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        sa.select(  # type: ignore[call-overload]
-            MentorProfile.member_id,
-            MentorProfile.is_open,
-            MentorProfile.capacity,
-            MentorTopic.value,
-        )
-        .outerjoin(MentorTopic, col(MentorTopic.member_id) == col(MentorProfile.member_id))
-        .where(col(MentorProfile.member_id).in_(ids), col(MentorProfile.is_listed).is_(True))
-        .order_by(col(MentorProfile.member_id), col(MentorTopic.position))
-    )
+    rows = session.execute(_LISTED_PROFILES, {"member_ids": ids})
     profiles: dict[int, MentoringProfile] = {}
     for member_id, is_open, capacity, topic in rows:
         profile = profiles.setdefault(
