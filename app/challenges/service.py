@@ -66,9 +66,15 @@ def check_visible(
     return challenge
 
 
+# Built once: every request under /challenges/{id}/ reads its challenge first, and
+# Session.get builds its statement anew each time (a sixth of a page of works).
+_CHALLENGE_BY_ID = select(Challenge).where(col(Challenge.id) == sa.bindparam("challenge_id"))
+
+
 def get_visible(session: Session, *, challenge_id: int, viewer: Member | None) -> Challenge:
     """The challenge, or 404: drafts exist only for organizers."""
-    return check_visible(session.get(Challenge, challenge_id), challenge_id, viewer)
+    found = session.exec(_CHALLENGE_BY_ID, params={"challenge_id": challenge_id}).first()
+    return check_visible(found, challenge_id, viewer)
 
 
 def lock(
