@@ -20,6 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from app import __doc__ as app_doc
 from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
 from app.api import include_api
+from app.auth.broadcast import PrincipalBroadcast
 from app.auth.cache import PrincipalCache
 from app.auth.usage import TokenUses
 from app.core import periodic
@@ -183,9 +184,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs = periodic.start(
         app.state.engine, app.state.settings, [*periodic.JOBS.values(), token_uses]
     )
+    broadcast: PrincipalBroadcast | None = app.state.principal_broadcast
+    if broadcast is not None:
+        broadcast.start()
     _freeze_startup_objects()
     yield
     await periodic.stop([*jobs, bootstrap])
+    if broadcast is not None:
+        await to_thread.run_sync(broadcast.stop)
     # The tokens' last uses this process has not written yet (app.auth.usage).
     await to_thread.run_sync(periodic.run_logged, app.state.engine, token_uses)
     app.state.engine.dispose()
@@ -209,8 +215,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = read_only(engine)
-    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+    app.state.principal_cache = PrincipalCache(
+        settings.auth_cache_seconds, shared_seconds=settings.auth_cache_shared_seconds
+    )
     app.state.principal_cache.watch(engine)
+    app.state.principal_broadcast = (
+        PrincipalBroadcast(app.state.principal_cache, settings.redis_url)
+        if settings.redis_url and settings.auth_cache_seconds > 0
+        else None
+    )
     app.state.token_uses = TokenUses()
 
     install_error_handlers(app)

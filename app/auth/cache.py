@@ -11,9 +11,11 @@ transaction exactly as after a lookup.
 What a process changes itself it forgets at once: a committed transaction that updated or
 deleted members, personal access tokens or log-ins (a role change, a deactivation, a
 revoked token or log-in) empties this process's cache; one that changed only some members'
-rows (points, the feed's watermark) forgets those members. Another
-process learns of it within the cache's seconds: that is the delay after which a revoked
-token or a deactivated member stops working everywhere (README, Security).
+rows (points, the feed's watermark) forgets those members. Another process learns of it
+within the cache's seconds: that is the delay after which a revoked token or a deactivated
+member stops working everywhere (README, Security). With Redis, every process is told at
+once (app.auth.broadcast), and while it hears the others it remembers for
+`SANGGAR_AUTH_CACHE_SHARED_SECONDS` (default 300) instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,18 +54,38 @@ _CHANGED = "sanggar_principals_changed"  # True: anyone's; a set: these members'
 MAX_ENTRIES = 10_000
 
 
-@dataclass(frozen=True)
+# A personal access token answered from memory notes its use this often (app.auth.usage;
+# `last_used_at` is kept to the minute).
+NOTE_USE_EVERY_SECONDS = 60.0
+
+
+@dataclass(slots=True)
 class Remembered:
     member: Member  # detached, never attached to a Session: only read, by merge()
     scopes: frozenset[str]
     session_id: int | None
     token_id: int | None
     deadline: float  # time.monotonic()
+    # When a hit should note the token's use again (time.monotonic(); set by hits, racily:
+    # two requests noting the same use is harmless).
+    note_use_at: float
+
+    def use_to_note(self, now: float) -> int | None:
+        """The personal access token's id if its use is due to be noted again, else None."""
+        if self.token_id is None or now < self.note_use_at:
+            return None
+        self.note_use_at = now + NOTE_USE_EVERY_SECONDS
+        return self.token_id
 
 
 class PrincipalCache:
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, shared_seconds: float | None = None) -> None:
         self.seconds = seconds
+        # The lifetime while every other process's changes are heard (app.auth.broadcast).
+        self.shared_seconds = seconds if shared_seconds is None else shared_seconds
+        self.hearing = False
+        # Told what a commit here changed, once it is committed (app.auth.broadcast).
+        self.announce: Callable[[bool | set[int]], None] | None = None
         self._entries: dict[str, Remembered] = {}
         self._tokens_of: dict[int, set[str]] = {}
         # Lookups remember from worker threads while commits forget: one at a time (reads
@@ -80,7 +103,7 @@ class PrincipalCache:
 
     def remember(self, token: str, resolved: ResolvedToken, *, since: int) -> None:
         """Keep a lookup's answer, unless a change committed since the lookup began."""
-        lifetime = self.seconds
+        lifetime = self.lifetime()
         if resolved.expires_at is not None:
             lifetime = min(lifetime, (resolved.expires_at - utcnow()).total_seconds())
         if lifetime <= 0:
@@ -92,6 +115,8 @@ class PrincipalCache:
             resolved.session_id,
             resolved.token_id,
             time.monotonic() + lifetime,
+            # The lookup noted a use it found unstamped; else one was stamped within the minute.
+            note_use_at=time.monotonic() + NOTE_USE_EVERY_SECONDS,
         )
         with self._lock:
             if since != self.generation:
@@ -100,6 +125,20 @@ class PrincipalCache:
                 self._forget_everyone()
             self._entries[token] = remembered
             self._tokens_of.setdefault(member.id, set()).add(token)  # type: ignore[arg-type]
+
+    def lifetime(self) -> float:
+        if self.seconds <= 0:  # off
+            return 0
+        return self.shared_seconds if self.hearing else self.seconds
+
+    def hears_others(self, hearing: bool) -> None:
+        """Whether every other process's changes reach this one now. Either way what is
+        remembered is forgotten: on losing them, entries kept for the longer lifetime; on
+        hearing them again, what changed while they were not heard."""
+        if not hearing:
+            self.hearing = False
+        self.clear()
+        self.hearing = hearing
 
     def clear(self) -> None:
         self.forget(True)
@@ -157,5 +196,9 @@ class PrincipalCache:
 
         @event.listens_for(engine, "checkin")
         def _forget_after_commit(_dbapi_connection: Any, record: Any) -> None:
-            if record is not None:
-                self.forget(record.info.pop(_CHANGED, False))
+            if record is None:
+                return
+            changed = record.info.pop(_CHANGED, False)
+            self.forget(changed)
+            if changed and self.announce is not None:
+                self.announce(changed)  # now that every process would read the new rows

@@ -7,6 +7,7 @@ flow, and personal access tokens (`sgr_pat_…`) for integrators. Both resolve t
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
@@ -107,9 +108,15 @@ async def optional_principal(
     if token is None:
         return None
     cache: PrincipalCache = request.app.state.principal_cache
-    found: Remembered | service.ResolvedToken | None = cache.get(token)
-    if found is None:
+    remembered = cache.get(token)
+    found: Remembered | service.ResolvedToken
+    if remembered is None:
         found = await _look_up(request, session, settings, token)
+    else:
+        found = remembered
+        if (token_id := remembered.use_to_note(time.monotonic())) is not None:
+            uses: TokenUses = request.app.state.token_uses
+            uses.note(token_id, utcnow())
     # A copy of the member in this request's Session, as if it had loaded it: the
     # remembered one is shared by requests and never attached to any Session.
     principal = Principal(

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from app.auth import cache
 from app.auth.usage import TokenUses
 from app.core.clock import utcnow
 from app.members import service as members
@@ -130,3 +131,24 @@ def test_a_use_stamped_within_the_minute_is_not_noted_again(
     with Session(engine) as session:
         app.state.token_uses.write(session)
     assert (writes, _last_used(engine, token_id)) == ([], stamped)
+
+
+@pytest.mark.parametrize("note_every", [60, 0])
+def test_a_token_answered_from_memory_notes_its_use_once_a_minute(
+    client: TestClient,
+    app: FastAPI,
+    engine: Engine,
+    writes: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    note_every: float,
+) -> None:
+    monkeypatch.setattr(cache, "NOTE_USE_EVERY_SECONDS", note_every)
+    headers = {"Authorization": f"Bearer {_token(app)[1]}"}
+    assert client.get(ME, headers=headers).status_code == 200  # looked up: noted
+    with Session(engine) as session:
+        app.state.token_uses.write(session)
+    writes.clear()
+    assert client.get(ME, headers=headers).status_code == 200  # answered from memory
+    with Session(engine) as session:
+        app.state.token_uses.write(session)
+    assert len(writes) == (1 if note_every == 0 else 0)
