@@ -28,7 +28,9 @@ from app.auth.cache import PrincipalCache
 
 log = structlog.get_logger("sanggar.auth.broadcast")
 
-CHANNEL = "sanggar:principals"
+# Pub/sub channels are one namespace for the whole Redis server, whatever database the
+# URL chooses: the database number in the name keeps two deployments on one Redis apart.
+CHANNEL = "sanggar:{db}:principals"
 # How long a Redis call may take, and the wait before trying a lost connection again.
 REDIS_TIMEOUT_SECONDS = 2.0
 RETRY_SECONDS = 1.0
@@ -50,14 +52,16 @@ def decode(message: bytes | str) -> tuple[str, bool | set[int]]:
 
 
 class PrincipalBroadcast:
-    def __init__(self, cache: PrincipalCache, redis_url: str, *, channel: str = CHANNEL) -> None:
+    def __init__(self, cache: PrincipalCache, redis_url: str) -> None:
         self.cache = cache
-        self.channel = channel
         self.sender = uuid.uuid4().hex  # this process: it skips its own messages
         self._client = redis.Redis.from_url(
             redis_url,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        self.channel = CHANNEL.format(
+            db=self._client.connection_pool.connection_kwargs.get("db") or 0
         )
         self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._stopping = threading.Event()

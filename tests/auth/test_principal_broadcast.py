@@ -136,3 +136,12 @@ def test_no_redis_no_broadcast(database_url: str) -> None:
     assert app.state.principal_broadcast is None
     assert app.state.principal_cache.lifetime() == app.state.settings.auth_cache_seconds
     app.state.engine.dispose()
+
+
+def test_each_redis_database_has_its_own_channel() -> None:
+    cache = PrincipalCache(10)
+    channels = {
+        PrincipalBroadcast(cache, url).channel
+        for url in ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0", "redis://h:1/15")
+    }
+    assert channels == {"sanggar:0:principals", "sanggar:15:principals"}
