@@ -11,7 +11,9 @@ subscription drops and again when it is back (what was published meanwhile is lo
 pub/sub keeps nothing).
 
 Publishing happens in a thread of its own, after the commit, so a slow or absent Redis
-never holds up a request; messages wait in order until Redis takes them.
+never holds up a request; messages wait in order until Redis takes them. A message can only
+make a process forget (and so look up again): whoever can write to Redis can cost queries,
+never grant access.
 """
 
 from __future__ import annotations
