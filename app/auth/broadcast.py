@@ -115,7 +115,8 @@ class PrincipalBroadcast:
             self._stopping.wait(RETRY_SECONDS)
 
     def _hear_until_stopped(self) -> None:
-        with self._client.pubsub() as subscription:  # type: ignore[no-untyped-call]
+        # pubsub() is untyped before redis-py 8.2 and typed from it: either passes mypy.
+        with self._client.pubsub() as subscription:  # type: ignore[no-untyped-call,unused-ignore]
             subscription.subscribe(self.channel)
             while not self._stopping.is_set():
                 message = subscription.get_message(timeout=RETRY_SECONDS)
