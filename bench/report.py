@@ -146,6 +146,19 @@ def _workers(results: list[Measurement]) -> list[str]:
     return lines
 
 
+def _floor(rows: list[str] | None) -> list[str]:
+    if not rows:
+        return []
+    return [
+        "What the stack itself costs per request on this machine, measured in-process "
+        "(`python -m bench.profile floor`: no sockets, no uvicorn, one request at a time, best "
+        "of three alternating rounds of 2,000, the smaller set) beside Sanggar's GET submission:",
+        "",
+        *rows,
+        "",
+    ]
+
+
 def write_report(
     results: list[Measurement],
     info: dict[str, str],
@@ -154,6 +167,7 @@ def write_report(
     rounds: int,
     connections: int,
     plans: dict[str, list[str]],
+    floors: dict[str, list[str]],
     target: Path | None,
 ) -> str:
     sizes = ", ".join(
@@ -195,6 +209,7 @@ def write_report(
             "",
             *_flatness(results, database),
             "",
+            *_floor(floors.get(database)),
         ]
     lines += ["## Several processes (PostgreSQL + Redis)", "", *_workers(results), ""]
     analysis = ROOT / "bench" / "ANALYSIS.md"

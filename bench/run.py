@@ -157,6 +157,7 @@ def scenarios(s: seed.Seeded, deep_cursor: str | None) -> list[Scenario]:
 
 
 PLANS: dict[str, list[str]] = {}
+FLOORS: dict[str, list[str]] = {}
 
 
 def plan_requests(s: seed.Seeded) -> list[tuple[str, str, dict[str, str]]]:
@@ -300,6 +301,14 @@ def seed_database(url: str, size: seed.Size) -> tuple[seed.Seeded, float]:
     return seeded, time.perf_counter() - started
 
 
+def floor(url: str, tokens: Path, work_id: int) -> list[str]:
+    """What reference apps cost per request in-process on this database (bench.profile)."""
+    command = [sys.executable, "-m", "bench.profile", "floor", url, str(tokens), str(work_id)]
+    print("  measuring the floor in-process …", flush=True)
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if line.startswith("|")]
+
+
 def deep_cursor(base: str, token: str, pages: int) -> str | None:
     """The cursor of page `pages`, found by walking the member list as a client would."""
     cursor: str | None = None
@@ -341,6 +350,8 @@ def measure_set(database: str, size_name: str, workdir: Path, bare: str) -> list
     tokens.write_text("\n".join(seeded.tokens) + "\n")
     if size_name != "small":
         PLANS[database] = plans.capture(url, plan_requests(seeded))
+    if size_name == SIZES[0]:
+        FLOORS[database] = floor(url, tokens, seeded.closed_work_id)
     redis = database == "postgresql" and redis_available()
     results: list[Measurement] = []
     try:
@@ -475,6 +486,7 @@ def main() -> None:
         rounds=ROUNDS,
         connections=CONNECTIONS,
         plans=PLANS,
+        floors=FLOORS,
         target=Path(target) if target else None,
     )
     print(text)
