@@ -140,6 +140,20 @@ async def _request(app: Any, scope: dict[str, Any], body: bytes) -> int:
     return statuses[0]
 
 
+async def _per_request(
+    one: Callable[[int], Awaitable[int]], n: int
+) -> tuple[float, float, Counter[int]]:
+    """CPU and wall µs per request over `one(i)` for n requests, after a warm-up."""
+    for i in range(50):  # warm-up: compiled statements, caches, the first connections
+        await one(i)
+    statuses: Counter[int] = Counter()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(n):
+        statuses[await one(50 + i)] += 1
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return cpu / n * 1e6, wall / n * 1e6, statuses
+
+
 async def _cost(args: argparse.Namespace) -> None:
     from app.main import create_app
 
@@ -151,21 +165,15 @@ async def _cost(args: argparse.Namespace) -> None:
         return _request(app, _scope(args.method, args.path, tokens[i % len(tokens)], body), body)
 
     async with app.router.lifespan_context(app):
-        for i in range(50):  # warm-up: compiled statements, caches, the first connections
-            await one(i)
-        statuses: Counter[int] = Counter()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for i in range(args.n):
-            statuses[await one(50 + i)] += 1
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        cpu, wall, statuses = await _per_request(one, args.n)
     mode = "inline" if args.inline else "worker threads"
     print(
-        f"{args.method} {args.path} ({mode}): {cpu / args.n * 1e6:.0f} µs CPU, "
-        f"{wall / args.n * 1e6:.0f} µs wall per request; statuses {dict(statuses)}"
+        f"{args.method} {args.path} ({mode}): {cpu:.0f} µs CPU, "
+        f"{wall:.0f} µs wall per request; statuses {dict(statuses)}"
     )
 
 
-def _reference_apps(url: str) -> dict[str, Any]:
+def _reference_apps(url: str) -> tuple[Any, Any, Any]:
     """FastAPI apps a Sanggar request can be compared with, reading the same database."""
     import sqlalchemy as sa
     from fastapi import Depends, FastAPI, HTTPException
@@ -203,18 +211,14 @@ def _reference_apps(url: str) -> dict[str, Any]:
             raise HTTPException(404)
         return found
 
-    return {"hello": hello, "core": core, "tutorial": tutorial}
+    return hello, core, tutorial
 
 
-async def _per_request(app: Any, scope: dict[str, Any], n: int) -> tuple[float, Counter[int]]:
-    """CPU µs per request over n requests, after a warm-up."""
-    for _ in range(50):
-        await _request(app, scope, b"")
-    statuses: Counter[int] = Counter()
-    cpu = time.process_time()
-    for _ in range(n):
-        statuses[await _request(app, scope, b"")] += 1
-    return (time.process_time() - cpu) / n * 1e6, statuses
+def _same_request(app: Any, scope: dict[str, Any]) -> Callable[[int], Awaitable[int]]:
+    def one(_i: int) -> Awaitable[int]:
+        return _request(app, scope, b"")
+
+    return one
 
 
 async def _floor(args: argparse.Namespace) -> None:
@@ -223,15 +227,11 @@ async def _floor(args: argparse.Namespace) -> None:
     sanggar = create_app()
     token = Path(args.tokens).read_text().split()[0]
     work = f"/api/v1/submissions/{args.submission_id}"
-    others = _reference_apps(args.url)
+    hello_app, core, tutorial = _reference_apps(args.url)
     cases = [
-        ("bare FastAPI `async def`, constant JSON (the ceiling's app)", others["hello"], work),
-        ("FastAPI `async def`, one SQLAlchemy Core SELECT by id, no auth", others["core"], work),
-        (
-            "FastAPI `def`, yield-session, SQLModel `session.get` (the tutorial's)",
-            others["tutorial"],
-            work,
-        ),
+        ("bare FastAPI `async def`, constant JSON (the ceiling's app)", hello_app, work),
+        ("FastAPI `async def`, one SQLAlchemy Core SELECT by id, no auth", core, work),
+        ("FastAPI `def`, yield-session, SQLModel `session.get` (the tutorial's)", tutorial, work),
         ("Sanggar /healthz (middleware, routing, no database)", sanggar, "/healthz"),
         ("Sanggar GET submission, token remembered", sanggar, work),
     ]
@@ -239,7 +239,8 @@ async def _floor(args: argparse.Namespace) -> None:
     async with sanggar.router.lifespan_context(sanggar):
         for _ in range(args.rounds):  # alternately: the machine's speed drifts within minutes
             for label, app, path in cases:
-                cost, statuses = await _per_request(app, _scope("GET", path, token, b""), args.n)
+                same = _same_request(app, _scope("GET", path, token, b""))
+                cost, _, statuses = await _per_request(same, args.n)
                 if set(statuses) != {200}:
                     raise SystemExit(f"{label}: statuses {dict(statuses)}")
                 best[label] = min(cost, best.get(label, cost))

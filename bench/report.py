@@ -151,8 +151,8 @@ def _floor(rows: list[str] | None) -> list[str]:
         return []
     return [
         "What the stack itself costs per request on this machine, measured in-process "
-        "(`python -m bench.profile floor`: no sockets, no uvicorn, one request at a time, best "
-        "of three alternating rounds of 2,000, the smaller set) beside Sanggar's GET submission:",
+        "(`python -m bench.profile floor`: no sockets, no uvicorn, one request at a time, the "
+        "best of alternating rounds, the smaller set) beside Sanggar's GET submission:",
         "",
         *rows,
         "",
