@@ -16,7 +16,7 @@ from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.types import PositiveInt, ScheduleTime, Text, Title
+from app.core.types import Flag, PositiveInt, ScheduleTime, Text, Title
 from app.models import Discipline
 from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
 
@@ -94,7 +94,7 @@ class ChallengeCreate(BaseModel):
     winners_count: PerMember = Field(
         default=3, description="Works ranked this high or better win (ties share the win)."
     )
-    published: bool = Field(description="Drafts are visible to organizers only.")
+    published: Flag = Field(description="Drafts are visible to organizers only.")
     repeat: ChallengeRepeat | None = None
 
     @field_validator("submissions_close_at", "voting_close_at")
@@ -151,7 +151,7 @@ class ChallengeUpdate(PatchBody):
     max_submissions_per_member: PerMember | None = None
     votes_per_member: PerMember | None = None
     winners_count: PerMember | None = None
-    published: bool | None = None
+    published: Flag | None = None
 
     not_nullable = _NOT_NULLABLE
 

@@ -14,7 +14,7 @@ from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.types import NonBlankText, PositiveInt, Text, Title
+from app.core.types import Flag, NonBlankText, PositiveInt, Text, Title
 from app.models import CaseStatus, IdeaStatus, ReportTarget
 
 # Text bounds: titles 200; thread, post, comment and announcement bodies 10,000; ideas and
@@ -82,8 +82,8 @@ class ThreadUpdate(PatchBody):
     title: ConversationTitle | None = None
     body: Body | None = None
     category: Category | None = Field(default=None, description="Null clears it.")
-    pinned: bool | None = None
-    locked: bool | None = None
+    pinned: Flag | None = None
+    locked: Flag | None = None
 
     not_nullable = frozenset({"title", "body", "pinned", "locked"})
 
@@ -333,7 +333,7 @@ class AnnouncementCreate(BaseModel):
 
     title: ConversationTitle
     body: Body
-    pinned: bool = False
+    pinned: Flag = False
 
 
 class AnnouncementUpdate(PatchBody):
@@ -341,7 +341,7 @@ class AnnouncementUpdate(PatchBody):
 
     title: ConversationTitle | None = None
     body: Body | None = None
-    pinned: bool | None = None
+    pinned: Flag | None = None
 
     not_nullable = frozenset({"title", "body", "pinned"})
 
@@ -413,7 +413,7 @@ class ReportUpdate(BaseModel):
     )
 
     status: ReportDecision
-    hide_target: bool | None = Field(
+    hide_target: Flag | None = Field(
         default=None,
         description="True hides the target from members (organizers still see it); false "
         "shows it again; left out, its visibility does not change.",

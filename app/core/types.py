@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     HttpUrl,
+    Strict,
     StringConstraints,
     TypeAdapter,
 )
@@ -121,6 +122,10 @@ def _date_text(value: object) -> object:
         return value
     raise ValueError("must be an RFC 3339 date such as 2026-12-01")
 
+
+# A body's boolean is JSON `true` or `false`: pydantic would also take 0, 1 and 0.0, which
+# the published `"type": "boolean"` refuses (schemathesis found it). Not for query strings.
+Flag = Annotated[bool, Strict()]
 
 # A calendar day written as RFC 3339 (`2026-12-01`), not a number.
 CalendarDate = Annotated[date, BeforeValidator(_date_text)]

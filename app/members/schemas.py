@@ -8,7 +8,7 @@ from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.types import Line, Text, Title, UTCTimestamp, WebUrl
+from app.core.types import Flag, Line, Text, Title, UTCTimestamp, WebUrl
 from app.models import Discipline, Role
 
 Skill = Annotated[Title, StringConstraints(max_length=50)]
@@ -58,7 +58,7 @@ class MentoringProfileUpdate(BaseModel):
         },
     )
 
-    open: bool
+    open: Flag
     topics: Annotated[list[Skill], Field(min_length=1, max_length=20)]
     capacity: int = Field(
         ge=1, le=50, description="At least the number of mentorships under way now."
@@ -125,7 +125,7 @@ class MemberUpdate(PatchBody):
     skills: Annotated[list[Skill], Field(max_length=20)] | None = None
     links: Annotated[list[WebUrl], Field(max_length=10)] | None = None
     avatar_url: WebUrl | None = None
-    open_for_commissions: bool | None = None
+    open_for_commissions: Flag | None = None
     mentoring: MentoringProfileUpdate | None = Field(
         default=None, description="Open or change the mentor profile; null closes it."
     )
@@ -141,7 +141,7 @@ class MemberAdminUpdate(PatchBody):
     )
 
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: Flag | None = None
 
     not_nullable = frozenset({"role", "is_active"})
 

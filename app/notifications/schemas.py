@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.pagination import Page
-from app.core.types import PositiveInt
+from app.core.types import Flag, PositiveInt
 
 
 class NotificationPublic(BaseModel):
@@ -56,7 +56,7 @@ class MarkRead(BaseModel):
     )
 
     ids: Annotated[list[PositiveInt], Field(min_length=1, max_length=100)] | None = None
-    all: bool | None = None
+    all: Flag | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> MarkRead:

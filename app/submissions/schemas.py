@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.types import Text, Title, WebUrl
+from app.core.types import Flag, Text, Title, WebUrl
 from app.models import License
 
 WorkTitle = Annotated[Title, StringConstraints(max_length=200)]
@@ -45,7 +45,7 @@ class SubmissionCreate(BaseModel):
     content: WorkContent = ""
     media_urls: MediaUrls = []
     license: License = Field(default=License.ALL_RIGHTS_RESERVED, description=LICENSE_DESCRIPTION)
-    anthology_consent: bool = Field(default=False, description=CONSENT_DESCRIPTION)
+    anthology_consent: Flag = Field(default=False, description=CONSENT_DESCRIPTION)
 
 
 # Fields that may be left out of a PATCH but never set to null.
@@ -70,7 +70,7 @@ class SubmissionUpdate(PatchBody):
     content: WorkContent | None = None
     media_urls: MediaUrls | None = None
     license: License | None = Field(default=None, description=LICENSE_DESCRIPTION)
-    anthology_consent: bool | None = Field(default=None, description=CONSENT_DESCRIPTION)
+    anthology_consent: Flag | None = Field(default=None, description=CONSENT_DESCRIPTION)
 
     not_nullable = _NOT_NULLABLE
 

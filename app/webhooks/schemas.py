@@ -14,7 +14,7 @@ from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.types import Line, WebUrl
+from app.core.types import Flag, Line, WebUrl
 from app.models import DeliveryStatus
 from app.webhooks.payloads import EVENT_TYPES
 
@@ -71,7 +71,7 @@ class WebhookCreate(BaseModel):
     url: WebUrl = Field(description="A public http(s) URL that receives POSTed events.")
     events: EventTypes
     secret: Secret | None = None
-    active: bool = True
+    active: Flag = True
 
 
 class WebhookUpdate(PatchBody):
@@ -86,7 +86,7 @@ class WebhookUpdate(PatchBody):
     url: WebUrl | None = None
     events: EventTypes | None = None
     secret: Secret | None = Field(default=None, description="A new signing secret (rotation).")
-    active: bool | None = None
+    active: Flag | None = None
 
     not_nullable = frozenset({"url", "events", "secret", "active"})
 
