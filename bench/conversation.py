@@ -143,7 +143,7 @@ average. One-off probes timing each SQL statement at 1k and 100k members found t
 the SQLite POST's statements take about 0.3 ms at both sizes, and on PostgreSQL the caught-up
 reads' statements (member, newest announcement, the page, the count) 0.6 to 1.2 ms at 1k and
 0.6 to 0.8 ms at 100k; the rest is the in-process HTTP stack (authentication, logging,
-serialization), which issue 12's benchmarks profile.
+serialization), which `make bench` and `python -m bench.profile` profile (bench/ANALYSIS.md).
 """
 
 

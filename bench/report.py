@@ -1,6 +1,7 @@
 """bench/REPORT.md from bench.run's measurements: ratios to the same-round ceiling, spreads,
-targets (issue 12's "Done when") checked per scenario, and the hand-written analysis kept in
-bench/ANALYSIS.md (profiles, plans) appended as is."""
+the targets below (throughput as a ratio to the ceiling, p99 at one connection) checked per
+scenario, and the hand-written analysis kept in bench/ANALYSIS.md (profiles, plans) appended
+as is."""
 
 from __future__ import annotations
 
