@@ -16,9 +16,10 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.challenges import service
-from app.challenges.schemas import ChallengeCreate, ChallengeRepeat, ChallengeUpdate
+from app.challenges.schemas import ChallengeCreate, ChallengeUpdate
 from app.challenges.sweep import sweep
 from app.core.clock import utcnow
+from app.core.recurrence import Frequency, Repeat
 from app.models import Discipline, License, Member, Role
 from app.submissions import service as submissions
 from app.submissions.schemas import Moderation, ModerationAction, SubmissionCreate
@@ -33,7 +34,7 @@ class Plan:
     phase: str  # draft, upcoming, open, voting or closed
     entries: int = 0
     voters: int = 0
-    repeat: ChallengeRepeat | None = None
+    repeat: Repeat | None = None
 
 
 PLANS = [
@@ -47,7 +48,7 @@ PLANS = [
         "Folk tales retold",
         Discipline.ILLUSTRATION,
         "upcoming",
-        repeat=ChallengeRepeat(frequency="monthly", count=3),
+        repeat=Repeat(frequency=Frequency.MONTHLY, count=3),
     ),
     Plan("One minute of your street", "Everyday sounds", Discipline.VIDEO, "draft"),
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -12,10 +12,10 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
+from app.core.recurrence import Repeat
 from app.core.types import Flag, PositiveInt, ScheduleTime, Text, Title
 from app.models import Discipline
 from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
@@ -35,22 +35,6 @@ class ChallengePhase(StrEnum):
     OPEN = "open"
     VOTING = "voting"
     CLOSED = "closed"
-
-
-RepeatFrequency = TypeAliasType("RepeatFrequency", Literal["weekly", "monthly"])
-
-
-class ChallengeRepeat(BaseModel):
-    """Makes a series: `count` challenges, `interval` weeks or months apart."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"frequency": "weekly", "interval": 1, "count": 4}]},
-    )
-
-    frequency: RepeatFrequency
-    interval: int = Field(default=1, ge=1, le=12, description="Every n weeks or months.")
-    count: int = Field(ge=2, le=52, description="Challenges in the series, the first included.")
 
 
 _CHALLENGE_INPUT: dict[str, Any] = {
@@ -95,7 +79,7 @@ class ChallengeCreate(BaseModel):
         default=3, description="Works ranked this high or better win (ties share the win)."
     )
     published: Flag = Field(description="Drafts are visible to organizers only.")
-    repeat: ChallengeRepeat | None = None
+    repeat: Repeat | None = None
 
     @field_validator("submissions_close_at", "voting_close_at")
     @classmethod

@@ -15,9 +15,8 @@ Rows of one challenge are always locked after the challenge row, so nothing dead
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,11 +37,11 @@ from app.challenges.schemas import (
     ChallengeFilters,
     ChallengePhase,
     ChallengePublic,
-    ChallengeRepeat,
     ChallengeUpdate,
 )
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, desc, paginate
+from app.core.recurrence import series_starts
 from app.models import ROLE_RANK, Challenge, Member, Role, VoteBudget
 
 # Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
@@ -172,25 +171,11 @@ def list_challenges(
 # --- creating: single challenges and series ------------------------------------------------
 
 
-def _add_months(moment: datetime, months: int) -> datetime:
-    """The same day of the month `months` later, clamped to the month's last day."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
-
-
-def series_openings(opens_at: datetime, repeat: ChallengeRepeat | None) -> list[datetime]:
-    """Opening times of a series. Only the opening is stepped (weeks, or calendar months);
-    each challenge keeps the first one's durations, so its dates stay in order."""
-    if repeat is None:
-        return [opens_at]
-    if repeat.frequency == "weekly":
-        return [opens_at + timedelta(weeks=k * repeat.interval) for k in range(repeat.count)]
-    return [_add_months(opens_at, k * repeat.interval) for k in range(repeat.count)]
-
-
 def create_challenge(session: Session, *, organizer: Member, data: ChallengeCreate) -> Challenge:
-    """Creates the challenge, or every challenge of a series; returns the first."""
+    """Creates the challenge, or every challenge of a series; returns the first.
+
+    Only the opening is stepped (on the UTC clock: a challenge has no time zone); each
+    challenge keeps the first one's durations, so its dates stay in order."""
     fields = data.model_dump(exclude={"repeat", *DATE_FIELDS})
     submitting = data.submissions_close_at - data.submissions_open_at
     voting = data.voting_close_at - data.submissions_close_at
@@ -202,7 +187,7 @@ def create_challenge(session: Session, *, organizer: Member, data: ChallengeCrea
             voting_close_at=opens + submitting + voting,
             created_by_id=organizer.id,
         )
-        for opens in series_openings(data.submissions_open_at, data.repeat)
+        for opens in series_starts(data.submissions_open_at, data.repeat, zone=UTC)
     ]
     session.add_all(challenges)
     session.flush()

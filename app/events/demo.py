@@ -16,8 +16,9 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.recurrence import Frequency, Repeat
 from app.events import service
-from app.events.schemas import EventCreate, EventUpdate, Frequency, Repeat, RsvpChoice
+from app.events.schemas import EventCreate, EventUpdate, RsvpChoice
 from app.models import Event, EventKind, EventStatus, Member, Role
 
 

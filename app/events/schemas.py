@@ -19,6 +19,7 @@ from pydantic import (
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
+from app.core.recurrence import Repeat
 from app.core.types import Line, PositiveInt, ScheduleTime, Text, Title, WebUrl
 from app.models import EventKind, EventStatus, RsvpStatus
 
@@ -51,11 +52,6 @@ Capacity = Annotated[
 ]
 
 
-class Frequency(StrEnum):
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
-
-
 class EditScope(StrEnum):
     THIS = "this"
     FOLLOWING = "following"
@@ -65,21 +61,6 @@ class RsvpChoice(StrEnum):
     GOING = "going"
     INTERESTED = "interested"
     NOT_GOING = "not_going"
-
-
-class Repeat(BaseModel):
-    """Makes a series: `count` occurrences, `interval` weeks or months apart (wall clock)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"frequency": "weekly", "interval": 1, "count": 8}]},
-    )
-
-    frequency: Frequency
-    interval: int = Field(
-        default=1, ge=1, le=12, description="Every n weeks or months (3 months = quarterly)."
-    )
-    count: int = Field(ge=2, le=52, description="Occurrences in the series, the first included.")
 
 
 _EVENT_INPUT_EXAMPLE: dict[str, Any] = {

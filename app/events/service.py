@@ -12,10 +12,9 @@ the event before any RSVP row, so they cannot deadlock.
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,7 @@ from app.core import events as domain_events
 from app.core.clock import utcnow
 from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, SortKey, asc, paginate
+from app.core.recurrence import from_wall_clock, series_starts, to_wall_clock
 from app.core.security import FEED_PREFIX, hash_secret, new_secret
 from app.events.exceptions import (
     CannotUnpublish,
@@ -50,8 +50,6 @@ from app.events.schemas import (
     EventMember,
     EventPublic,
     EventUpdate,
-    Frequency,
-    Repeat,
     RsvpChoice,
     RsvpPublic,
 )
@@ -201,35 +199,6 @@ def list_events(
 # --- creating: single events and series ----------------------------------------------------
 
 
-def _local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    return local.replace(tzinfo=zone).astimezone(UTC)
-
-
-def _add_months(local: datetime, months: int, *, day: int) -> datetime:
-    """The same day of the month `months` later, clamped to the month's last day."""
-    index = local.month - 1 + months
-    year, month = local.year + index // 12, index % 12 + 1
-    return local.replace(year=year, month=month, day=min(day, monthrange(year, month)[1]))
-
-
-def occurrence_starts(starts_at: datetime, timezone: str, repeat: Repeat | None) -> list[datetime]:
-    """Start times of a series, stepped on the event's wall clock: a weekly 19:00 event
-    stays at 19:00 local time across daylight-saving changes."""
-    if repeat is None:
-        return [starts_at]
-    zone = ZoneInfo(timezone)
-    local = starts_at.astimezone(zone).replace(tzinfo=None)
-    starts = []
-    for k in range(repeat.count):
-        steps = k * repeat.interval
-        if repeat.frequency == Frequency.WEEKLY:
-            shifted = local + timedelta(weeks=steps)
-        else:
-            shifted = _add_months(local, steps, day=local.day)
-        starts.append(_local_to_utc(shifted, zone))
-    return starts
-
-
 def create_event(session: Session, *, organizer: Member, data: EventCreate) -> Event:
     """Creates the event, or every occurrence of a series; returns the first."""
     fields = data.model_dump(exclude={"repeat", "starts_at", "ends_at"})
@@ -242,7 +211,7 @@ def create_event(session: Session, *, organizer: Member, data: EventCreate) -> E
             ends_at=start + duration,
             created_by_id=organizer.id,
         )
-        for start in occurrence_starts(data.starts_at, data.timezone, data.repeat)
+        for start in series_starts(data.starts_at, data.repeat, zone=ZoneInfo(data.timezone))
     ]
     session.add_all(occurrences)
     session.flush()
@@ -296,14 +265,13 @@ class _Retime:
         zone = ZoneInfo(sent.get("timezone", target.timezone))
         new_start = sent.get("starts_at", target.starts_at)
         new_end = sent.get("ends_at", target.ends_at)
-        old_local = target.starts_at.astimezone(zone).replace(tzinfo=None)
-        new_local = new_start.astimezone(zone).replace(tzinfo=None)
+        old_local = to_wall_clock(target.starts_at, zone)
+        new_local = to_wall_clock(new_start, zone)
         return cls(shift=new_local - old_local, duration=new_end - new_start)
 
     def times(self, event: Event, timezone: str) -> tuple[datetime, datetime]:
         zone = ZoneInfo(timezone)
-        local = event.starts_at.astimezone(zone).replace(tzinfo=None) + self.shift
-        start = _local_to_utc(local, zone)
+        start = from_wall_clock(to_wall_clock(event.starts_at, zone) + self.shift, zone)
         return start, start + self.duration
 
 

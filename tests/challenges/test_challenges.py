@@ -173,6 +173,21 @@ def test_a_monthly_series_keeps_the_day_clamped_to_the_month(
     assert all(c["submissions_open_at"] < c["submissions_close_at"] for c in series)
 
 
+def test_a_series_is_stepped_on_the_utc_clock(client: TestClient, app: FastAPI) -> None:
+    # A challenge has no time zone: given in Berlin summer time, its series keeps the UTC
+    # hour when Berlin's clocks go back on 26 October 2031.
+    body: dict[str, Any] = {
+        "submissions_open_at": "2031-10-16T19:00:00+02:00",
+        "submissions_close_at": "2031-10-17T19:00:00+02:00",
+        "voting_close_at": "2031-10-18T19:00:00+02:00",
+        "repeat": {"frequency": "weekly", "count": 3},
+    }
+    first = create_challenge(client, organizer(app), "open", **body)
+    series = client.get(CHALLENGES, params={"series_id": first["id"]}).json()["items"]
+    opens = sorted(c["submissions_open_at"] for c in series)
+    assert opens == ["2031-10-16T17:00:00Z", "2031-10-23T17:00:00Z", "2031-10-30T17:00:00Z"]
+
+
 def test_edits_need_a_current_etag(client: TestClient, app: FastAPI) -> None:
     headers = organizer(app)
     challenge = create_challenge(client, headers)

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.events.schemas import Frequency, Repeat
-from app.events.service import occurrence_starts
+from app.core.recurrence import Frequency, Repeat, series_starts
 from tests.events.helpers import (
     EVENTS,
     create_event,
@@ -27,8 +26,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def test_weekly_series_keeps_the_local_hour_across_daylight_saving() -> None:
     first = datetime(2026, 10, 15, 19, tzinfo=BERLIN)  # summer time; winter from Oct 25
-    starts = occurrence_starts(
-        first.astimezone(UTC), "Europe/Berlin", Repeat(frequency=Frequency.WEEKLY, count=4)
+    starts = series_starts(
+        first.astimezone(UTC), Repeat(frequency=Frequency.WEEKLY, count=4), zone=BERLIN
     )
     local = [s.astimezone(BERLIN) for s in starts]
     assert [(t.day, t.hour) for t in local] == [(15, 19), (22, 19), (29, 19), (5, 19)]
@@ -37,14 +36,14 @@ def test_weekly_series_keeps_the_local_hour_across_daylight_saving() -> None:
 
 def test_monthly_series_clamps_to_the_end_of_short_months() -> None:
     first = datetime(2027, 1, 31, 10, tzinfo=UTC)
-    starts = occurrence_starts(first, "UTC", Repeat(frequency=Frequency.MONTHLY, count=4))
+    starts = series_starts(first, Repeat(frequency=Frequency.MONTHLY, count=4))
     assert [(s.month, s.day) for s in starts] == [(1, 31), (2, 28), (3, 31), (4, 30)]
 
 
 def test_quarterly_is_monthly_with_interval_three() -> None:
     first = datetime(2027, 1, 15, 10, tzinfo=UTC)
     repeat = Repeat(frequency=Frequency.MONTHLY, interval=3, count=4)
-    assert [s.month for s in occurrence_starts(first, "UTC", repeat)] == [1, 4, 7, 10]
+    assert [s.month for s in series_starts(first, repeat)] == [1, 4, 7, 10]
 
 
 def _series(client: TestClient, headers: dict[str, str], **overrides: Any) -> list[dict[str, Any]]:
