@@ -1,5 +1,6 @@
-"""The challenge bot in the README's "Automate" section announces each newly opened challenge
-once, read with a personal access token from a live server, to a chat webhook."""
+"""The challenge bot in the API guide (docs/API.md, "A bot in thirty lines") announces each
+newly opened challenge once, read with a personal access token from a live server, to a chat
+webhook."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from tests.factories import member_with_headers
 from tests.webhooks.conftest import Receiver
 
 
-def readme_bot() -> Callable[..., int]:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    match = re.search(r"<!-- challenge-bot -->\n```python\n(.*?)```", readme, re.DOTALL)
-    assert match, "the README's challenge bot snippet is missing"
-    namespace: dict[str, Any] = {"__name__": "readme_bot"}  # not __main__: nothing runs
+def guide_bot() -> Callable[..., int]:
+    guide = (PROJECT_ROOT / "docs" / "API.md").read_text()
+    match = re.search(r"<!-- challenge-bot -->\n```python\n(.*?)```", guide, re.DOTALL)
+    assert match, "the API guide's challenge bot snippet is missing"
+    namespace: dict[str, Any] = {"__name__": "guide_bot"}  # not __main__: nothing runs
     exec(match.group(1), namespace)
     announce: Callable[..., int] = namespace["announce_new_challenges"]
     return announce
@@ -44,10 +45,10 @@ def _messages(receiver: Receiver) -> list[str]:
     return [body["text"] for body in bodies]
 
 
-def test_the_readme_bot_announces_each_open_challenge_once(
+def test_the_guide_bot_announces_each_open_challenge_once(
     app: FastAPI, client: TestClient, live: str, receiver: Receiver, tmp_path: Path
 ) -> None:
-    announce, token, seen = readme_bot(), _read_token(app, client), tmp_path / "announced.json"
+    announce, token, seen = guide_bot(), _read_token(app, client), tmp_path / "announced.json"
     headers = organizer(app)
     create_challenge(client, headers, "open", title="Weekly photo challenge #48")
     create_challenge(client, headers, "upcoming", title="Not open yet")

@@ -1,4 +1,5 @@
-"""The receiver in the README verifies what the dispatcher signs, and refuses replays."""
+"""The receiver in the API guide (docs/API.md) verifies what the dispatcher signs, and
+refuses replays."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from app.core.migrations import PROJECT_ROOT
 from app.webhooks import signing
 
 
-def readme_verify() -> Callable[..., bool]:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    match = re.search(r"<!-- webhook-receiver -->\n```python\n(.*?)```", readme, re.DOTALL)
-    assert match, "the README's receiver snippet is missing"
+def guide_verify() -> Callable[..., bool]:
+    guide = (PROJECT_ROOT / "docs" / "API.md").read_text()
+    match = re.search(r"<!-- webhook-receiver -->\n```python\n(.*?)```", guide, re.DOTALL)
+    assert match, "the API guide's receiver snippet is missing"
     namespace: dict[str, Any] = {}
     exec(match.group(1), namespace)
     verify: Callable[..., bool] = namespace["verify"]
     return verify
 
 
-def test_the_readme_receiver_accepts_a_fresh_signature_and_refuses_tampering() -> None:
-    verify = readme_verify()
+def test_the_guide_receiver_accepts_a_fresh_signature_and_refuses_tampering() -> None:
+    verify = guide_verify()
     body = b'{"id":812,"type":"ping","created_at":"2026-12-01T09:30:00Z","data":{}}'
     header = signing.signature("whsec_abc", int(time.time()), body)
     assert verify("whsec_abc", header, body)
@@ -30,8 +31,8 @@ def test_the_readme_receiver_accepts_a_fresh_signature_and_refuses_tampering() -
     assert not verify("whsec_other", header, body)
 
 
-def test_the_readme_receiver_refuses_a_replay_after_five_minutes() -> None:
-    verify = readme_verify()
+def test_the_guide_receiver_refuses_a_replay_after_five_minutes() -> None:
+    verify = guide_verify()
     body = b"{}"
     assert not verify(
         "whsec_abc", signing.signature("whsec_abc", int(time.time()) - 301, body), body
