@@ -13,7 +13,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import app.models  # noqa: F401  (registers every table on the metadata)
 from alembic import context
 from app.core.config import get_settings
-from app.models.base import UTCDateTime
+from app.core.tables import UTCDateTime
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):

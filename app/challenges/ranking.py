@@ -13,8 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.core.tables import UTCDateTime
 from app.models import Challenge, Submission
-from app.models.base import UTCDateTime
 
 NO_SYNC = {"synchronize_session": False}
 

@@ -21,8 +21,8 @@ from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Unprocessable
 from app.core.http import JSON_MEDIA_TYPE, etag_of, render
+from app.core.idempotency_keys import IdempotencyKey
 from app.core.openapi import declares
-from app.models.idempotency import IdempotencyKey
 
 KEY_LIFETIME = timedelta(hours=24)
 REPLAY_HEADER = "Idempotent-Replayed"

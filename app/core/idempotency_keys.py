@@ -1,3 +1,6 @@
+"""The table behind `Idempotency-Key` (see app.core.idempotency): infrastructure, not domain,
+so it lives in core beside the mechanism that uses it rather than among the models."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
-from app.models.base import AUTOINCREMENT, UTCDateTime
+from app.core.tables import AUTOINCREMENT, UTCDateTime
 
 
 class IdempotencyKey(SQLModel, table=True):

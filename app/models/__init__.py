@@ -1,5 +1,7 @@
 """Every table, imported in one place: the registry Alembic and the tests need."""
 
+# Infrastructure's own table lives in core (core imports no models); registered here too.
+from app.core.idempotency_keys import IdempotencyKey
 from app.models.anthology import Anthology, AnthologyEntry, AnthologyStatus
 from app.models.audit import AuditEntry
 from app.models.auth import AuthSession, Invitation, PersonalAccessToken, RefreshToken
@@ -33,7 +35,6 @@ from app.models.event import (
     EventStatus,
     RsvpStatus,
 )
-from app.models.idempotency import IdempotencyKey
 from app.models.inquiry import Inquiry
 from app.models.member import ROLE_RANK, Discipline, Member, MemberTag, Role, TagKind
 from app.models.mentoring import MentorProfile, Mentorship, MentorshipStatus, MentorTopic

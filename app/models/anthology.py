@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import AUTOINCREMENT, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, created_at_field, timestamp_field
 
 
 class AnthologyStatus(StrEnum):

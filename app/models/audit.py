@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import AUTOINCREMENT, created_at_field
+from app.core.tables import AUTOINCREMENT, created_at_field
 
 # The database itself refuses UPDATE and DELETE, so not even a bug (or a hand with a SQL
 # prompt through the app's own role) can rewrite history. The migration creates the same

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
 
 
 class AuthSession(SQLModel, table=True):

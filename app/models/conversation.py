@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
 
 
 class IdeaStatus(StrEnum):

@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import AUTOINCREMENT, UTCDateTime, created_at_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field
 
 
 class EventKind(StrEnum):

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import AUTOINCREMENT, created_at_field
+from app.core.tables import AUTOINCREMENT, created_at_field
 
 
 class Inquiry(SQLModel, table=True):
