@@ -59,6 +59,7 @@ from app.models import (
 @dataclass(frozen=True)
 class Chosen:
     """An entry with its work, the work's author and challenge."""
+    is_organizer,
 
     entry: AnthologyEntry
     work: Submission
@@ -98,7 +99,7 @@ def _check_visible(
     anthology: Anthology | None, anthology_id: int, viewer: Member | None
 ) -> Anthology:
     visible = anthology is not None and (
-        anthology.status == AnthologyStatus.PUBLISHED or challenges.is_organizer(viewer)
+        anthology.status == AnthologyStatus.PUBLISHED or is_organizer(viewer)
     )
     if anthology is None or not visible:
         raise AnthologyNotFound(f"Anthology {anthology_id} does not exist.")
@@ -110,7 +111,7 @@ def list_anthologies(
 ) -> tuple[list[Anthology], str | None]:
     """Newest first: published ones for everyone, drafts too for organizers."""
     statement = select(Anthology)
-    if not challenges.is_organizer(viewer):
+    if not is_organizer(viewer):
         statement = statement.where(Anthology.status == AnthologyStatus.PUBLISHED)
     return paginate(session, statement, keys=[desc(Anthology.id)], params=params)
 
@@ -198,7 +199,7 @@ def present(
     rows = chosen(session, [_id(anthology)])[_id(anthology)]
     inside = included(rows, now)
     excluded: list[ExcludedWork] = []
-    if challenges.is_organizer(viewer):
+    if is_organizer(viewer):
         for row in rows:
             reason = exclusion(row.work, row.challenge, now)
             if reason is not None:

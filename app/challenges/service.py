@@ -42,7 +42,7 @@ from app.challenges.schemas import (
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, desc, paginate
 from app.core.recurrence import series_starts
-from app.models import ROLE_RANK, Challenge, Member, Role, VoteBudget
+from app.models import Challenge, Member, VoteBudget, is_organizer
 
 # Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
 NO_SYNC = {"synchronize_session": False}
@@ -50,10 +50,6 @@ DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 
 
 # --- who sees what -------------------------------------------------------------------------
-
-
-def is_organizer(member: Member | None) -> bool:
-    return member is not None and ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role.ORGANIZER]
 
 
 def check_visible(

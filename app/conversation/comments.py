@@ -19,7 +19,7 @@ from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected
 from app.core.pagination import PageParams, asc, paginate
-from app.models import Comment, Member, Submission
+from app.models import Comment, Member, Submission, is_organizer
 from app.submissions import service as submissions
 from app.submissions.exceptions import SubmissionNotFound
 
@@ -59,7 +59,7 @@ def create_comment(
 
 
 def _comment_or_404(comment: Comment | None, comment_id: int, viewer: Member | None) -> Comment:
-    if comment is None or (comment.hidden_at is not None and not policies.is_organizer(viewer)):
+    if comment is None or (comment.hidden_at is not None and not is_organizer(viewer)):
         raise CommentNotFound(f"Comment {comment_id} does not exist.")
     return comment
 
@@ -101,7 +101,7 @@ def delete_comment(session: Session, *, comment_id: int, actor: Member) -> None:
     """The author deletes (organizers too, as moderation); it keeps its place, without
     body. Deleting it again changes nothing."""
     comment = get_comment(session, comment_id=comment_id, viewer=actor)
-    if not policies.is_organizer(actor):
+    if not is_organizer(actor):
         policies.require_author(comment, actor, what="comment")
     deleted = session.execute(
         sa.update(Comment)

@@ -20,14 +20,14 @@ from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, desc, paginate
-from app.models import Idea, IdeaStatus, IdeaUpvote, Member
+from app.models import Idea, IdeaStatus, IdeaUpvote, Member, is_organizer
 
 NO_SYNC = {"synchronize_session": False}
 ANSWER_FIELDS = frozenset({"status", "response"})
 
 
 def _idea_or_404(idea: Idea | None, idea_id: int, viewer: Member) -> Idea:
-    if idea is None or (idea.hidden_at is not None and not policies.is_organizer(viewer)):
+    if idea is None or (idea.hidden_at is not None and not is_organizer(viewer)):
         raise IdeaNotFound(f"Idea {idea_id} does not exist.")
     return idea
 
@@ -62,7 +62,7 @@ def update_idea(session: Session, *, idea: Idea, changes: IdeaUpdate, actor: Mem
     """Organizers answer (`status`, `response`); the proposer edits while it is `new`. A
     changed status is announced (`idea.status_changed`) and the proposer notified."""
     sent = changes.model_dump(exclude_unset=True)
-    if ANSWER_FIELDS & sent.keys() and not policies.is_organizer(actor):
+    if ANSWER_FIELDS & sent.keys() and not is_organizer(actor):
         raise OrganizerOnlyFields("Only organizers set an idea's status and response.")
     if sent.keys() - ANSWER_FIELDS:
         policies.require_author(idea, actor, what="idea")

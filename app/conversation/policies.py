@@ -10,11 +10,7 @@ from sqlmodel import Session, col
 
 from app.conversation.exceptions import NotAuthor
 from app.conversation.schemas import Author
-from app.models import ROLE_RANK, Member, Role
-
-
-def is_organizer(member: Member | None) -> bool:
-    return member is not None and ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role.ORGANIZER]
+from app.models import Member, is_organizer
 
 
 def require_author(row: Any, member: Member, *, what: str) -> None:

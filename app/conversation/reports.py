@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.conversation import comments, ideas, policies, threads
+from app.conversation import comments, ideas, threads
 from app.conversation.exceptions import AlreadyReported, ReportNotFound, ReportTargetNotFound
 from app.conversation.schemas import (
     REPORTS_SHOWN,
@@ -49,6 +49,7 @@ from app.models import (
     ReportTarget,
     Submission,
     Thread,
+    is_organizer,
 )
 from app.submissions import service as submissions
 
@@ -155,7 +156,7 @@ def get_case(session: Session, *, case_id: int, viewer: Member, lock: bool = Fal
             populate_existing=True
         )
     case = session.exec(statement).first()
-    if case is not None and not policies.is_organizer(viewer):
+    if case is not None and not is_organizer(viewer):
         reported = session.exec(
             select(Report.id).where(Report.case_id == case_id, Report.reporter_id == viewer.id)
         ).first()
@@ -246,7 +247,7 @@ def _entries(
     ranked = sa.select(  # type: ignore[call-overload]
         Report.case_id, Report.reporter_id, Report.reason, Report.created_at, rank.label("rank")
     ).where(col(Report.case_id).in_(case_ids))
-    if not policies.is_organizer(viewer):
+    if not is_organizer(viewer):
         ranked = ranked.where(col(Report.reporter_id) == viewer.id)
     latest = ranked.subquery()
     rows = session.execute(
@@ -265,7 +266,7 @@ def present_cases(
     session: Session, cases: Sequence[ReportCase], *, viewer: Member
 ) -> list[ReportPublic]:
     entries = _entries(session, [c.id for c in cases if c.id is not None], viewer=viewer)
-    organizer = policies.is_organizer(viewer)
+    organizer = is_organizer(viewer)
     return [
         ReportPublic(
             id=case.id,  # type: ignore[arg-type]

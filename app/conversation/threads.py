@@ -36,7 +36,7 @@ from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected
 from app.core.pagination import PageParams, asc, desc, paginate
-from app.models import Member, Post, Thread
+from app.models import Member, Post, Thread, is_organizer
 
 # Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
 NO_SYNC = {"synchronize_session": False}
@@ -47,7 +47,7 @@ MODERATION_FIELDS = frozenset({"pinned", "locked"})
 
 
 def _thread_or_404(thread: Thread | None, thread_id: int, viewer: Member | None) -> Thread:
-    if thread is None or (thread.hidden_at is not None and not policies.is_organizer(viewer)):
+    if thread is None or (thread.hidden_at is not None and not is_organizer(viewer)):
         raise ThreadNotFound(f"Thread {thread_id} does not exist.")
     return thread
 
@@ -88,7 +88,7 @@ def update_thread(
 ) -> Thread:
     """Authors edit the content; organizers pin and lock (a member sending those: 403)."""
     sent = changes.model_dump(exclude_unset=True)
-    if MODERATION_FIELDS & sent.keys() and not policies.is_organizer(actor):
+    if MODERATION_FIELDS & sent.keys() and not is_organizer(actor):
         raise OrganizerOnlyFields("Only organizers pin or lock threads.")
     if sent.keys() - MODERATION_FIELDS:
         policies.require_author(thread, actor, what="thread")
@@ -103,7 +103,7 @@ def update_thread(
 
 def delete_thread(session: Session, *, thread: Thread, actor: Member) -> None:
     """The author (or an organizer) deletes the thread with its posts."""
-    if not policies.is_organizer(actor):
+    if not is_organizer(actor):
         policies.require_author(thread, actor, what="thread")
     session.execute(sa.delete(Thread).where(col(Thread.id) == thread.id))
     session.expunge(thread)
@@ -171,7 +171,7 @@ def create_post(session: Session, *, thread_id: int, author: Member, data: PostC
 
 
 def _post_or_404(post: Post | None, post_id: int, viewer: Member) -> Post:
-    if post is None or (post.hidden_at is not None and not policies.is_organizer(viewer)):
+    if post is None or (post.hidden_at is not None and not is_organizer(viewer)):
         raise PostNotFound(f"Post {post_id} does not exist.")
     return post
 
@@ -217,7 +217,7 @@ def delete_post(session: Session, *, post_id: int, actor: Member) -> None:
     """The author deletes (organizers too, as moderation); the post keeps its place as a
     placeholder. Deleting it again changes nothing."""
     post, thread = get_post(session, post_id=post_id, viewer=actor)
-    if not policies.is_organizer(actor):
+    if not is_organizer(actor):
         policies.require_author(post, actor, what="post")
     # The thread first, as replies and thread deletions lock it: never a lock-order cycle.
     lock_thread(session, thread_id=thread.id, viewer=actor)  # type: ignore[arg-type]

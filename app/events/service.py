@@ -55,15 +55,14 @@ from app.events.schemas import (
 )
 from app.members.exceptions import MemberNotFound
 from app.models import (
-    ROLE_RANK,
     CalendarFeedToken,
     Event,
     EventCheckIn,
     EventRsvp,
     EventStatus,
     Member,
-    Role,
     RsvpStatus,
+    is_organizer,
 )
 
 # Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
@@ -75,10 +74,6 @@ PUBLIC_RSVP_STATUSES = (RsvpStatus.GOING, RsvpStatus.INTERESTED)
 
 
 # --- who sees what -------------------------------------------------------------------------
-
-
-def is_organizer(member: Member | None) -> bool:
-    return member is not None and ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role.ORGANIZER]
 
 
 def _visible_to(statement: Any, viewer: Member | None) -> Any:

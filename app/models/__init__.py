@@ -36,7 +36,16 @@ from app.models.event import (
     RsvpStatus,
 )
 from app.models.inquiry import Inquiry
-from app.models.member import ROLE_RANK, Discipline, Member, MemberTag, Role, TagKind
+from app.models.member import (
+    ROLE_RANK,
+    Discipline,
+    Member,
+    MemberTag,
+    Role,
+    TagKind,
+    has_role,
+    is_organizer,
+)
 from app.models.mentoring import MentorProfile, Mentorship, MentorshipStatus, MentorTopic
 from app.models.notification import Notification
 from app.models.project import (
@@ -136,4 +145,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookSubscription",
+    "has_role",
+    "is_organizer",
 ]

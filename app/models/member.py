@@ -63,6 +63,16 @@ class Member(SQLModel, table=True):
     announcements_seen_id: int = Field(default=0)
 
 
+def has_role(member: Member | None, minimum: Role) -> bool:
+    """Whether the member's role ranks at `minimum` or above (mentors rank as members)."""
+    return member is not None and ROLE_RANK[Role(member.role)] >= ROLE_RANK[minimum]
+
+
+def is_organizer(member: Member | None) -> bool:
+    """Organizers and admins: they see drafts and hidden rows, and moderate every feature."""
+    return has_role(member, Role.ORGANIZER)
+
+
 class TagKind(StrEnum):
     DISCIPLINE = "discipline"
     SKILL = "skill"

@@ -6,19 +6,14 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.models import (
-    ROLE_RANK,
     Member,
     MembershipStatus,
     Project,
     ProjectMember,
     ProjectRole,
-    Role,
+    is_organizer,
 )
 from app.projects.exceptions import NotProjectCoordinator, NotProjectMember
-
-
-def is_organizer(member: Member) -> bool:
-    return ROLE_RANK[Role(member.role)] >= ROLE_RANK[Role.ORGANIZER]
 
 
 def membership(

@@ -40,6 +40,7 @@ from app.submissions.exceptions import (
 )
 from app.submissions.schemas import (
     WORK_FIELDS,
+    is_organizer,
     Moderation,
     ModerationAction,
     SubmissionAuthor,
@@ -218,7 +219,7 @@ def _as_seen(
 ) -> SubmissionPublic:
     """Tallies stay hidden until the challenge closes (organizers see them), so nobody
     votes by them; the private note is the author's."""
-    organizer = challenges.is_organizer(viewer)
+    organizer = is_organizer(viewer)
     return to_public(
         submission,
         author,
@@ -250,7 +251,7 @@ def list_submissions(
     statement = select(Submission).where(Submission.challenge_id == challenge.id)
     if viewer is None:
         statement = statement.where(col(Submission.disqualified).is_(False))
-    if not challenges.is_organizer(viewer):  # hidden after a report: organizers only
+    if not is_organizer(viewer):  # hidden after a report: organizers only
         statement = statement.where(col(Submission.hidden_at).is_(None))
     return paginate(session, statement, keys=[asc(Submission.id)], params=params)
 
