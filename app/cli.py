@@ -111,7 +111,7 @@ def create_admin(
 @cli.command("seed-demo")
 def seed_demo(
     members_count: Annotated[
-        # One member per discipline at least (app.demo.SMALLEST_COMMUNITY).
+        # One member per discipline at least (app.demo.community.SMALLEST_COMMUNITY).
         int, typer.Option("--members", min=len(Discipline), help="How many members.")
     ] = 60,
     seed: Annotated[
@@ -120,7 +120,7 @@ def seed_demo(
 ) -> None:
     """Fill the database with a realistic demo community (once: a second run adds nothing)."""
     import app.wiring  # noqa: F401 - demo data gets the same notifications as requests
-    from app.demo import seed_community  # the demo's imports, only for this command
+    from app.demo.community import seed_community  # the demo's imports, only for this command
 
     settings = get_settings()
     engine = create_db_engine(settings)

@@ -9,8 +9,8 @@ from rich.progress import Progress
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.anthologies import demo
-from app.demo import seed_community
+from app.demo import anthologies as demo
+from app.demo.community import seed_community
 from app.models import Anthology, AnthologyEntry
 from tests.anthologies.helpers import ANTHOLOGIES
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app.challenges.schemas import ChallengePhase
 from app.challenges.service import phase_of
 from app.core import clock
-from app.demo import SeedSummary, seed_community
+from app.demo.community import SeedSummary, seed_community
 from app.models import Challenge, Discipline, Member, MemberTag, Mentorship, Role, TagKind
 from tests.conftest import _empty_tables
 from tests.factories import auth_headers

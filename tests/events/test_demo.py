@@ -7,7 +7,7 @@ from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from app.demo import seed_community
+from app.demo.community import seed_community
 from app.models import Event, EventCheckIn, EventRsvp, EventStatus, RsvpStatus
 
 

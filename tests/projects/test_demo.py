@@ -9,7 +9,7 @@ from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.demo import seed_community
+from app.demo.community import seed_community
 from app.models import (
     MembershipStatus,
     MentorProfile,

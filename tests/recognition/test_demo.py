@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.demo import seed_community
+from app.demo.community import seed_community
 from app.models import Activity, Badge, Member, MemberPoints, Role
 from tests.factories import auth_headers
 

@@ -11,7 +11,7 @@ leaderboard and the badges' counts agree), as conversation the demo has no rows 
 (comments, posts, threads, ideas) and past event attendance. Those sources get negative ids:
 real rows' ids are positive, so a demo history entry can never block a real contribution's
 points. Join dates are moved back before each member's first contribution. Deterministic
-for a seed; `seed-demo` runs once per database (see app/demo.py).
+for a seed; `seed-demo` runs once per database (see app.demo.community).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A realistic demo community for `sanggar seed-demo`; each feature adds its part here.
+"""A realistic demo community for `sanggar seed-demo`; each feature adds its part beside it.
 
 Members come first (every role; every discipline and several cities once there are nine of
 them), then each feature plays out its part through its own services, one progress bar per
@@ -18,18 +18,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from app.anthologies import demo as anthologies_demo
-from app.challenges import demo as challenges_demo
-from app.conversation import demo as conversation_demo
 from app.core.config import Settings
-from app.events import demo as events_demo
+from app.demo import anthologies as anthologies_demo
+from app.demo import challenges as challenges_demo
+from app.demo import conversation as conversation_demo
+from app.demo import events as events_demo
+from app.demo import mentoring as mentoring_demo
+from app.demo import projects as projects_demo
+from app.demo import recognition as recognition_demo
 from app.members import service as members
 from app.members.exceptions import HandleTaken
 from app.members.schemas import MemberUpdate
-from app.mentoring import demo as mentoring_demo
 from app.models import Discipline, Member, Role
-from app.projects import demo as projects_demo
-from app.recognition import demo as recognition_demo
 
 DEMO_PASSWORD = "sanggar-demo"  # noqa: S105 - every demo account; say so in the README, never in production
 
