@@ -53,13 +53,13 @@ from app.models import (
     License,
     Member,
     Submission,
+    is_organizer,
 )
 
 
 @dataclass(frozen=True)
 class Chosen:
     """An entry with its work, the work's author and challenge."""
-    is_organizer,
 
     entry: AnthologyEntry
     work: Submission

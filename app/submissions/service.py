@@ -31,6 +31,7 @@ from app.models import (
     Submission,
     Vote,
     VoteBudget,
+    is_organizer,
 )
 from app.submissions.exceptions import (
     NotSubmissionAuthor,
@@ -40,7 +41,6 @@ from app.submissions.exceptions import (
 )
 from app.submissions.schemas import (
     WORK_FIELDS,
-    is_organizer,
     Moderation,
     ModerationAction,
     SubmissionAuthor,
