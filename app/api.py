@@ -22,6 +22,7 @@ from app.mentoring.router import routers as mentoring_routers
 from app.notifications.router import router as notifications_router
 from app.projects.router import router as projects_router
 from app.recognition.router import routers as recognition_routers
+from app.results.router import router as results_router
 from app.showcase.router import router as showcase_router
 from app.submissions.router import routers as submissions_routers
 from app.votes.router import routers as votes_routers
@@ -37,6 +38,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     notifications_router,
     *events_routers,
     challenges_router,
+    results_router,  # /challenges/{challenge_id}/results, where it was among challenges
     *submissions_routers,
     *votes_routers,
     showcase_router,

@@ -36,7 +36,7 @@ from app.anthologies.schemas import (
     ExcludedWork,
     ExclusionReason,
 )
-from app.challenges import ranking, results
+from app.challenges import ranking
 from app.challenges import service as challenges
 from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
@@ -416,7 +416,7 @@ def share_card_text(session: Session, *, submission_id: int, settings: Settings)
     closed = challenges.phase_of(challenge, utcnow()) == ChallengePhase.CLOSED
     if not closed or work.disqualified or not author.is_active:
         raise missing
-    rank = results.ranks(session, challenge, [work])[0]
+    rank = ranking.ranks(session, challenge, [work])[0]
     winner = rank <= challenge.winners_count
     if not (winner or work.featured):
         raise missing

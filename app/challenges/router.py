@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
-from app.challenges import results, service
+from app.challenges import service
 from app.challenges.dependencies import VisibleChallenge
 from app.challenges.schemas import (
     ChallengeCreate,
@@ -13,7 +13,6 @@ from app.challenges.schemas import (
     ChallengePage,
     ChallengePublic,
     ChallengeUpdate,
-    ResultPage,
 )
 from app.core.db import SessionDep, quick_read
 from app.core.http import (
@@ -99,25 +98,3 @@ def challenges_delete(
     challenge = service.lock(session, challenge_id=challenge_id, viewer=organizer, exclusive=True)
     service.delete_challenge(session, challenge=challenge)
     return Response(status_code=204)
-
-
-@router.get(
-    "/{challenge_id}/results",
-    response_model=ResultPage,
-    summary="Get a challenge's results",
-    responses=CONDITIONAL_GET_RESPONSES | problems(409),
-)
-def challenges_results(
-    request: Request,
-    session: SessionDep,
-    viewer: OptionalMember,
-    challenge: VisibleChallenge,
-    page: PageParamsDep,
-) -> Response:
-    """The ranking once closed (409 before): ties share a rank, disqualified works left out.
-    Anonymous responses are cached for a few seconds (`Cache-Control`); revalidate with
-    the ETag."""
-    items, next_cursor = results.results_page(
-        session, challenge=challenge, params=page, viewer=viewer
-    )
-    return json_response(request, ResultPage(items=items, next_cursor=next_cursor))

@@ -18,7 +18,6 @@ from app.core.patching import PatchBody
 from app.core.recurrence import Repeat
 from app.core.types import Flag, PositiveInt, ScheduleTime, Text, Title
 from app.models import Discipline
-from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
 
 ChallengeTime = ScheduleTime
 ChallengeTitle = Annotated[Title, StringConstraints(max_length=200)]
@@ -194,24 +193,3 @@ class ChallengeFilters(BaseModel):
     )
     discipline: Discipline | None = None
     series_id: PositiveInt | None = Field(default=None, description="The challenges of a series.")
-
-
-class ResultItem(BaseModel):
-    """A work's place in the final ranking."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"rank": 1, "votes": 14, "winner": True, "submission": SUBMISSION_EXAMPLE}]
-        }
-    )
-
-    rank: int = Field(description="Standard competition ranking: ties share a rank (1, 2, 2, 4).")
-    votes: int
-    winner: bool = Field(
-        description="`rank <= winners_count`: a tie at the cut-off shares the win."
-    )
-    submission: SubmissionPublic
-
-
-class ResultPage(Page[ResultItem]):
-    pass
