@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -58,3 +59,20 @@ def created_at_field() -> Any:
 
 def timestamp_field(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """The SQL of a CHECK constraint: the column holds one of the enum's values."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: HasId) -> int:
+    """The id of a row read back or flushed, which always has one: the column is typed
+    optional only because a row has none until it is inserted."""
+    assert row.id is not None
+    return row.id

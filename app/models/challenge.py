@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, one_of, timestamp_field
 from app.models.member import Discipline
 
 
@@ -23,10 +23,6 @@ class License(StrEnum):
     CC_BY_NC_ND = "CC-BY-NC-ND-4.0"
 
 
-def _known(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Challenge(SQLModel, table=True):
     """A creative challenge. Its phase is never stored: it follows the clock and the dates.
 
@@ -39,7 +35,7 @@ class Challenge(SQLModel, table=True):
 
     __tablename__ = "challenges"
     __table_args__ = (
-        sa.CheckConstraint(_known("discipline", Discipline), name="discipline_known"),
+        sa.CheckConstraint(one_of("discipline", Discipline), name="discipline_known"),
         sa.CheckConstraint(
             "submissions_open_at < submissions_close_at AND submissions_close_at < voting_close_at",
             name="dates_in_order",

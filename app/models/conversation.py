@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, one_of, timestamp_field
 
 
 class IdeaStatus(StrEnum):
@@ -41,10 +41,6 @@ class CaseStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
-
-
-def _known(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 def _author_field() -> Any:
@@ -116,7 +112,7 @@ class Idea(SQLModel, table=True):
 
     __tablename__ = "ideas"
     __table_args__ = (
-        sa.CheckConstraint(_known("status", IdeaStatus), name="status_known"),
+        sa.CheckConstraint(one_of("status", IdeaStatus), name="status_known"),
         sa.CheckConstraint("upvote_count >= 0", name="upvote_count_not_negative"),
         sa.Index("ix_ideas_upvote_count_id", "upvote_count", "id"),
         sa.Index("ix_ideas_status_upvote_count_id", "status", "upvote_count", "id"),
@@ -172,8 +168,8 @@ class ReportCase(SQLModel, table=True):
     __tablename__ = "report_cases"
     __table_args__ = (
         sa.UniqueConstraint("target_type", "target_id"),
-        sa.CheckConstraint(_known("target_type", ReportTarget), name="target_type_known"),
-        sa.CheckConstraint(_known("status", CaseStatus), name="status_known"),
+        sa.CheckConstraint(one_of("target_type", ReportTarget), name="target_type_known"),
+        sa.CheckConstraint(one_of("status", CaseStatus), name="status_known"),
         sa.CheckConstraint("report_count >= 0", name="report_count_not_negative"),
         sa.Index("ix_report_cases_status_id", "status", "id"),
         AUTOINCREMENT,

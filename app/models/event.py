@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, one_of
 
 
 class EventKind(StrEnum):
@@ -32,10 +32,6 @@ class RsvpStatus(StrEnum):
     NOT_GOING = "not_going"
 
 
-def _known(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Event(SQLModel, table=True):
     """One occurrence. A series is the events sharing `series_id` (the first one's id).
 
@@ -46,8 +42,8 @@ class Event(SQLModel, table=True):
 
     __tablename__ = "events"
     __table_args__ = (
-        sa.CheckConstraint(_known("kind", EventKind), name="kind_known"),
-        sa.CheckConstraint(_known("status", EventStatus), name="status_known"),
+        sa.CheckConstraint(one_of("kind", EventKind), name="kind_known"),
+        sa.CheckConstraint(one_of("status", EventStatus), name="status_known"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("capacity IS NULL OR capacity >= 1", name="capacity_positive"),
         sa.CheckConstraint(
@@ -98,7 +94,7 @@ class EventRsvp(SQLModel, table=True):
         sa.Index("ix_event_rsvps_event_id_status_id", "event_id", "status", "id"),
         # A member's calendar feed: the events they are going to.
         sa.Index("ix_event_rsvps_member_id_status", "member_id", "status"),
-        sa.CheckConstraint(_known("status", RsvpStatus), name="status_known"),
+        sa.CheckConstraint(one_of("status", RsvpStatus), name="status_known"),
         sa.CheckConstraint(
             "(status = 'waitlisted') = (waitlist_ticket IS NOT NULL)",
             name="ticket_only_when_waitlisted",

@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, created_at_field, one_of, timestamp_field
 
 
 class ProjectKind(StrEnum):
@@ -40,10 +40,6 @@ class TaskStatus(StrEnum):
     DONE = "done"
 
 
-def _known(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Project(SQLModel, table=True):
     """A collaborative project.
 
@@ -57,8 +53,8 @@ class Project(SQLModel, table=True):
 
     __tablename__ = "projects"
     __table_args__ = (
-        sa.CheckConstraint(_known("kind", ProjectKind), name="kind_known"),
-        sa.CheckConstraint(_known("status", ProjectStatus), name="status_known"),
+        sa.CheckConstraint(one_of("kind", ProjectKind), name="kind_known"),
+        sa.CheckConstraint(one_of("status", ProjectStatus), name="status_known"),
         sa.CheckConstraint("coordinator_count >= 1", name="has_coordinator"),
         sa.CheckConstraint("member_count >= coordinator_count", name="coordinators_are_members"),
         # The list is newest first, optionally by status or kind: keyset pages walk these.
@@ -105,8 +101,8 @@ class ProjectMember(SQLModel, table=True):
 
     __tablename__ = "project_members"
     __table_args__ = (
-        sa.CheckConstraint(_known("role", ProjectRole), name="role_known"),
-        sa.CheckConstraint(_known("status", MembershipStatus), name="status_known"),
+        sa.CheckConstraint(one_of("role", ProjectRole), name="role_known"),
+        sa.CheckConstraint(one_of("status", MembershipStatus), name="status_known"),
         sa.CheckConstraint(
             "(status = 'active') = (joined_at IS NOT NULL)", name="joined_when_active"
         ),
@@ -128,7 +124,7 @@ class ProjectTask(SQLModel, table=True):
 
     __tablename__ = "project_tasks"
     __table_args__ = (
-        sa.CheckConstraint(_known("status", TaskStatus), name="status_known"),
+        sa.CheckConstraint(one_of("status", TaskStatus), name="status_known"),
         sa.Index("ix_project_tasks_project_id_id", "project_id", "id"),
         sa.Index("ix_project_tasks_project_id_status_id", "project_id", "status", "id"),
         sa.Index("ix_project_tasks_project_id_assignee_id", "project_id", "assignee_id"),

@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, one_of
 
 
 class ContributionKind(StrEnum):
@@ -36,10 +36,6 @@ class BadgeKind(StrEnum):
     AWARD = "award"
 
 
-def _known(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Activity(SQLModel, table=True):
     """One contribution of one member, recorded once whatever retries the event.
 
@@ -52,7 +48,7 @@ class Activity(SQLModel, table=True):
     __tablename__ = "activities"
     __table_args__ = (
         sa.UniqueConstraint("kind", "source_id", "member_id"),
-        sa.CheckConstraint(_known("kind", ContributionKind), name="kind_known"),
+        sa.CheckConstraint(one_of("kind", ContributionKind), name="kind_known"),
         # Both covering (kind and week_start included): analytics read a window of
         # activities, per member or as a whole, from an index alone.
         sa.Index(
@@ -88,7 +84,7 @@ class MemberPoints(SQLModel, table=True):
 
     __tablename__ = "member_points"
     __table_args__ = (
-        sa.CheckConstraint(_known("period_kind", PeriodKind), name="period_kind_known"),
+        sa.CheckConstraint(one_of("period_kind", PeriodKind), name="period_kind_known"),
         sa.Index(
             "ix_member_points_period_kind_period_start_points_member_id",
             "period_kind",
@@ -113,7 +109,7 @@ class Badge(SQLModel, table=True):
     __tablename__ = "badges"
     __table_args__ = (
         sa.UniqueConstraint("member_id", "code"),
-        sa.CheckConstraint(_known("kind", BadgeKind), name="kind_known"),
+        sa.CheckConstraint(one_of("kind", BadgeKind), name="kind_known"),
         sa.CheckConstraint("(kind = 'award') = (code IS NULL)", name="code_for_automatic"),
         sa.Index("ix_badges_member_id_id", "member_id", "id"),
         sa.Index("ix_badges_code", "code"),
