@@ -31,7 +31,7 @@ from tests.factories import auth_headers, make_member
 
 # Fuzzing examples per operation and caller; the examples and coverage phases add their own
 # (each example declared in the contract, and the boundary values of every parameter). The
-# figures in the README's "Security and reliability" section come from these numbers.
+# figures in docs/OPERATIONS.md's "Security" section come from these numbers.
 EXAMPLES_PER_OPERATION = 40
 STATEFUL_SCENARIOS = 100
 STATEFUL_STEPS = 10

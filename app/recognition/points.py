@@ -1,4 +1,5 @@
-"""What each contribution is worth. The README's points table mirrors this one."""
+"""What each contribution is worth. The points tables in docs/FEATURES.md and docs/API.md
+mirror this one."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`Sanggar-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 
 The timestamp is signed with the body so a captured request cannot be replayed later: a
-receiver refuses signatures older than its replay window (the README shows a receiver).
+receiver refuses signatures older than its replay window (docs/API.md shows a receiver).
 """
 
 from __future__ import annotations
