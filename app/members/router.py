@@ -17,12 +17,13 @@ from app.core.http import (
     CONDITIONAL_WRITE_RESPONSES,
     json_response,
     require_current,
+    FirstSteps,
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
-from app.members import service
+from app.members import first_steps, service
 from app.members.schemas import (
     MemberAdminUpdate,
     MemberFilters,
@@ -87,6 +88,16 @@ def members_update_me(
     require_current(request, service.present(session, member, viewer=member))
     member = service.update_profile(session, member=member, changes=changes)
     return json_response(request, service.present(session, member, viewer=member))
+
+
+@router.get("/me/first-steps", response_model=FirstSteps, summary="My first steps")
+@quick_read()
+def members_first_steps(session: SessionDep, member: CurrentMember) -> FirstSteps:
+    """The newcomer's checklist, every step in order, each `done` once the member did it:
+    `complete_profile` (a bio and a discipline), `join_event` (an RSVP going),
+    `give_feedback` (a comment on someone else's work), `cast_vote`, `first_submission`,
+    `find_mentor` (a mentorship requested)."""
+    return first_steps.first_steps(session, member_id=member.id)  # type: ignore[arg-type]
 
 
 @router.get(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -227,3 +228,49 @@ class PersonalTokenCreated(PersonalTokenPublic):
 
 class PersonalTokenPage(Page[PersonalTokenPublic]):
     pass
+
+
+class FirstStepKey(StrEnum):
+    """The first things a newcomer can do, in the order they are offered."""
+
+    COMPLETE_PROFILE = "complete_profile"
+    JOIN_EVENT = "join_event"
+    GIVE_FEEDBACK = "give_feedback"
+    CAST_VOTE = "cast_vote"
+    FIRST_SUBMISSION = "first_submission"
+    FIND_MENTOR = "find_mentor"
+
+
+class FirstStep(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"key": "join_event", "title": "Join an event", "done": False}]
+        }
+    )
+
+    key: FirstStepKey
+    title: str = Field(description="What to do, for a checklist.")
+    done: bool = Field(description="Whether the member has done it.")
+
+
+class FirstSteps(BaseModel):
+    """The newcomer's checklist: always every step, in a fixed order (not paginated)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "key": "complete_profile",
+                            "title": "Complete your profile: a bio and your disciplines",
+                            "done": True,
+                        },
+                        {"key": "join_event", "title": "Join an event", "done": False},
+                    ]
+                }
+            ]
+        }
+    )
+
+    items: list[FirstStep]

@@ -21,6 +21,8 @@ def welcome_newcomer(session: Session, event: DomainEvent) -> None:
         body="A few first steps: complete your profile (bio and disciplines), join an event, "
         "give feedback on someone's work, cast a vote in a challenge, submit your first work, "
         "or find a mentor.",
+        # Where a client finds the same steps as a checklist that ticks itself off.
+        first_steps_url="/api/v1/members/me/first-steps",
     )
     notify_role(
         session,

@@ -54,6 +54,7 @@ REQUESTS: dict[str, Req] = {
     "members_list": R(),
     "members_get_me": R(),
     "members_update_me": R(body={"bio": "Printmaker."}),
+    "members_first_steps": R(),
     "members_list_tokens": R(),
     "members_create_token": R(body={"name": "cli", "scopes": ["read"]}),
     "members_get_token": R(token_id="token"),

@@ -33,6 +33,7 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "members_list": (401, OK, OK, OK, OK),
     "members_get_me": (401, OK, OK, OK, OK),
     "members_update_me": (401, OK, OK, OK, OK),
+    "members_first_steps": (401, OK, OK, OK, OK),
     "members_list_tokens": (401, OK, OK, OK, OK),
     "members_create_token": (401, OK, OK, OK, OK),
     "members_get_token": (401, OK, 404, 404, 404),
