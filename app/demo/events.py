@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.core.recurrence import Frequency, Repeat
-from app.events import service
+from app.events import check_ins, rsvps, series
 from app.events.schemas import EventCreate, EventUpdate, RsvpChoice
 from app.models import Event, EventKind, EventStatus, Member, Role
 
@@ -162,7 +162,7 @@ def _create(session: Session, organizer: Member, plan: Plan, now: datetime) -> E
         status=plan.status,
         repeat=plan.repeat,
     )
-    return service.create_event(session, organizer=organizer, data=data)
+    return series.create_event(session, organizer=organizer, data=data)
 
 
 def _occurrences(session: Session, first: Event) -> list[Event]:
@@ -188,10 +188,10 @@ def _answer(
     for member in rng.sample(crowd, k=min(count, len(crowd))):
         assert member.id is not None
         choice = rng.choices(list(RsvpChoice), weights=[6, 3, 1])[0]
-        rsvp = service.set_rsvp(session, event_id=event.id, member=member, choice=choice, now=as_of)
+        rsvp = rsvps.set_rsvp(session, event_id=event.id, member=member, choice=choice, now=as_of)
         if rsvp.status == "going" and event.ends_at < now and rng.random() < 0.8:
             arrived = event.starts_at + timedelta(minutes=rng.randint(0, 20))
-            service.check_in(
+            check_ins.check_in(
                 session, event_id=event.id, member_id=member.id, organizer=organizer, now=arrived
             )
 
@@ -225,7 +225,7 @@ def seed_events(session: Session, rng: random.Random, *, progress: Progress) -> 
                 )
             if plan.cancel:
                 cancel = EventUpdate(status=EventStatus.CANCELLED)
-                service.update_events(
+                series.update_events(
                     session, target=event, occurrences=[event], changes=cancel, actor=organizer
                 )
         progress.advance(task)

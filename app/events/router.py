@@ -19,7 +19,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
-from app.events import calendar, service
+from app.events import access, calendar, check_ins, feeds, presenters, rsvps, series
 from app.events.schemas import (
     CalendarFilters,
     CalendarToken,
@@ -74,8 +74,8 @@ def events_create(
     session: SessionDep, organizer: OrganizerMember, data: EventCreate, creation: CreationDep
 ) -> Response:
     """Organizers create an event, or with `repeat` a series (its first occurrence returned)."""
-    event = service.create_event(session, organizer=organizer, data=data)
-    public = service.present(session, event, viewer=organizer)
+    event = series.create_event(session, organizer=organizer, data=data)
+    public = presenters.present(session, event, viewer=organizer)
     return creation.created(public, location=f"/api/v1/events/{event.id}")
 
 
@@ -87,9 +87,9 @@ def events_list(
     filters: Annotated[EventFilters, Query()],
 ) -> EventPage:
     """Published and cancelled events (organizers also see drafts), ordered by start time."""
-    events, next_cursor = service.list_events(session, filters=filters, params=page, viewer=viewer)
+    events, next_cursor = series.list_events(session, filters=filters, params=page, viewer=viewer)
     return EventPage(
-        items=service.present_many(session, events, viewer=viewer), next_cursor=next_cursor
+        items=presenters.present_many(session, events, viewer=viewer), next_cursor=next_cursor
     )
 
 
@@ -103,7 +103,7 @@ def events_calendar(
     request: Request, session: SessionDep, filters: Annotated[CalendarFilters, Query()]
 ) -> Response:
     """iCalendar feed of published and cancelled events that have not ended (the next 500)."""
-    events = service.feed_events(session, filters=filters)
+    events = feeds.feed_events(session, filters=filters)
     body = calendar.build(events, name="Sanggar events")
     return calendar.response(request, body, filename="sanggar-events.ics")
 
@@ -119,8 +119,8 @@ def events_event_calendar(
     request: Request, session: SessionDep, viewer: OptionalMember, event_id: IdPath
 ) -> Response:
     """The event as an iCalendar file, to add it to a calendar app."""
-    event = service.get_visible(session, event_id=event_id, viewer=viewer)
-    online = [event_id] if service.sees_online_url(session, event, viewer=viewer) else []
+    event = access.get_visible(session, event_id=event_id, viewer=viewer)
+    online = [event_id] if presenters.sees_online_url(session, event, viewer=viewer) else []
     body = calendar.build([event], name=event.title, online_ids=online)
     return calendar.response(request, body, filename=f"event-{event_id}.ics")
 
@@ -135,8 +135,8 @@ def events_get(
     request: Request, session: SessionDep, viewer: OptionalMember, event_id: IdPath
 ) -> Response:
     """One event with its seats; drafts are visible to organizers only."""
-    event = service.get_visible(session, event_id=event_id, viewer=viewer)
-    return json_response(request, service.present(session, event, viewer=viewer))
+    event = access.get_visible(session, event_id=event_id, viewer=viewer)
+    return json_response(request, presenters.present(session, event, viewer=viewer))
 
 
 @events_router.patch(
@@ -155,14 +155,14 @@ def events_update(
 ) -> Response:
     """Organizers edit; send `If-Match`. Capacity below the going count is a 409, raising it
     promotes from the waitlist; `status: cancelled` notifies everyone going."""
-    target, occurrences = service.lock_for_edit(
+    target, occurrences = series.lock_for_edit(
         session, event_id=event_id, viewer=organizer, scope=scope
     )
-    require_current(request, service.present(session, target, viewer=organizer))
-    event = service.update_events(
+    require_current(request, presenters.present(session, target, viewer=organizer))
+    event = series.update_events(
         session, target=target, occurrences=occurrences, changes=changes, actor=organizer
     )
-    return json_response(request, service.present(session, event, viewer=organizer))
+    return json_response(request, presenters.present(session, event, viewer=organizer))
 
 
 @events_router.delete(
@@ -178,10 +178,8 @@ def events_delete(
     scope: ScopeQuery = EditScope.THIS,
 ) -> Response:
     """Removes the event with its RSVPs and check-ins; to tell attendees, cancel it instead."""
-    _, occurrences = service.lock_for_edit(
-        session, event_id=event_id, viewer=organizer, scope=scope
-    )
-    service.delete_events(session, occurrences=occurrences)
+    _, occurrences = series.lock_for_edit(session, event_id=event_id, viewer=organizer, scope=scope)
+    series.delete_events(session, occurrences=occurrences)
     return Response(status_code=204)
 
 
@@ -193,8 +191,8 @@ def events_delete(
 )
 def events_get_rsvp(session: SessionDep, member: CurrentMember, event_id: IdPath) -> RsvpPublic:
     """The caller's answer to the event, with their place on the waitlist."""
-    rsvp = service.get_rsvp(session, event_id=event_id, member=member)
-    return service.present_rsvps(session, [rsvp], known=[member])[0]
+    rsvp = rsvps.get_rsvp(session, event_id=event_id, member=member)
+    return presenters.present_rsvps(session, [rsvp], known=[member])[0]
 
 
 @events_router.put(
@@ -207,10 +205,10 @@ def events_rsvp(
     session: SessionDep, member: CurrentMember, event_id: IdPath, data: RsvpUpdate
 ) -> Response:
     """`going` takes a seat, or a place on the waitlist when the event is full (`waitlisted`)."""
-    rsvp = service.set_rsvp(session, event_id=event_id, member=member, choice=data.status)
+    rsvp = rsvps.set_rsvp(session, event_id=event_id, member=member, choice=data.status)
     # Rendered here, not by FastAPI: its validation would queue for a worker thread while
     # this transaction still holds the event's row lock (see README, "Architecture").
-    public = service.present_rsvps(session, [rsvp], known=[member])[0]
+    public = presenters.present_rsvps(session, [rsvp], known=[member])[0]
     return Response(render(public), media_type=JSON_MEDIA_TYPE)
 
 
@@ -222,7 +220,7 @@ def events_rsvp(
 )
 def events_cancel_rsvp(session: SessionDep, member: CurrentMember, event_id: IdPath) -> Response:
     """Gives up the caller's seat (the first on the waitlist gets it) or place in line."""
-    service.delete_rsvp(session, event_id=event_id, member=member)
+    rsvps.delete_rsvp(session, event_id=event_id, member=member)
     return Response(status_code=204)
 
 
@@ -240,10 +238,10 @@ def events_list_rsvps(
     status: Annotated[RsvpStatus | None, Query(description="Only this answer.")] = None,
 ) -> RsvpPage:
     """Members see who is going or interested; organizers also the waitlist (in line order)."""
-    rsvps, next_cursor = service.list_rsvps(
+    answers, next_cursor = rsvps.list_rsvps(
         session, event_id=event_id, status=status, params=page, viewer=member
     )
-    return RsvpPage(items=service.present_rsvps(session, rsvps), next_cursor=next_cursor)
+    return RsvpPage(items=presenters.present_rsvps(session, answers), next_cursor=next_cursor)
 
 
 @events_router.post(
@@ -262,10 +260,10 @@ def events_check_in(
     creation: CreationDep,
 ) -> Response:
     """Organizers mark attendance: 201 the first time, 200 with the same check-in after."""
-    check_in, created = service.check_in(
+    check_in, created = check_ins.check_in(
         session, event_id=event_id, member_id=data.member_id, organizer=organizer
     )
-    public = service.present_check_ins(session, [check_in])[0]
+    public = presenters.present_check_ins(session, [check_in])[0]
     if not created:
         return json_response(request, public)
     return creation.created(
@@ -283,10 +281,11 @@ def events_list_check_ins(
     session: SessionDep, organizer: OrganizerMember, event_id: IdPath, page: PageParamsDep
 ) -> CheckInPage:
     """Who attended, in check-in order (organizers)."""
-    check_ins, next_cursor = service.list_check_ins(
+    attended, next_cursor = check_ins.list_check_ins(
         session, event_id=event_id, params=page, viewer=organizer
     )
-    return CheckInPage(items=service.present_check_ins(session, check_ins), next_cursor=next_cursor)
+    items = presenters.present_check_ins(session, attended)
+    return CheckInPage(items=items, next_cursor=next_cursor)
 
 
 @events_router.get(
@@ -299,9 +298,9 @@ def events_get_check_in(
     session: SessionDep, organizer: OrganizerMember, event_id: IdPath, member_id: IdPath
 ) -> CheckInPublic:
     """Whether and when the member was checked in (organizers)."""
-    service.get_visible(session, event_id=event_id, viewer=organizer)
-    check_in = service.get_check_in(session, event_id=event_id, member_id=member_id)
-    return service.present_check_ins(session, [check_in])[0]
+    access.get_visible(session, event_id=event_id, viewer=organizer)
+    check_in = check_ins.get_check_in(session, event_id=event_id, member_id=member_id)
+    return presenters.present_check_ins(session, [check_in])[0]
 
 
 @feed_router.get(
@@ -312,8 +311,8 @@ def events_get_check_in(
 )
 def events_member_calendar(request: Request, session: SessionDep, token: FeedToken) -> Response:
     """The events the token's member is going to, for a calendar app (no headers needed)."""
-    member = service.member_for_feed_token(session, token=token)
-    events = service.member_feed_events(session, member=member)
+    member = feeds.member_for_feed_token(session, token=token)
+    events = feeds.member_feed_events(session, member=member)
     # They are going to all of these, so the online links are theirs to see.
     online = {event.id for event in events if event.id is not None}
     body = calendar.build(events, name="My Sanggar events", online_ids=online)
@@ -334,7 +333,7 @@ def events_create_calendar_token(
     creation: CreationDep,
 ) -> Response:
     """A new read-only feed URL for calendar apps; the previous one stops working."""
-    token = service.issue_feed_token(session, member=member)
+    token = feeds.issue_feed_token(session, member=member)
     base = settings.public_base_url or str(request.base_url)
     url = f"{base.rstrip('/')}/api/v1/members/me/calendar.ics?token={token}"
     # Location names the feed without its secret, which belongs in the body only.
@@ -346,7 +345,7 @@ def events_create_calendar_token(
 @feed_router.delete("/calendar-token", status_code=204, summary="Revoke my calendar feed token")
 def events_revoke_calendar_token(session: SessionDep, member: CurrentMember) -> Response:
     """The feed URL stops working at once."""
-    service.revoke_feed_token(session, member=member)
+    feeds.revoke_feed_token(session, member=member)
     return Response(status_code=204)
 
 

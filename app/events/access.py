@@ -1,0 +1,58 @@
+"""Who sees which event, and the row locks a write to events takes first.
+
+Drafts exist only for organizers: to anyone else they are a 404, in lookups and lists alike.
+Events are always locked in id order, one order everywhere, so two writers that lock events
+of the same series cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.events.exceptions import EventCancelled, EventNotFound, EventNotPublished
+from app.models import Event, EventStatus, Member, is_organizer
+
+
+def visible_to(statement: Any, viewer: Member | None) -> Any:
+    if is_organizer(viewer):
+        return statement
+    return statement.where(col(Event.status) != EventStatus.DRAFT)
+
+
+def check_visible(event: Event | None, event_id: int, viewer: Member | None) -> Event:
+    if event is None or (event.status == EventStatus.DRAFT and not is_organizer(viewer)):
+        raise EventNotFound(f"Event {event_id} does not exist.")
+    return event
+
+
+def get_visible(session: Session, *, event_id: int, viewer: Member | None) -> Event:
+    """The event, or 404: drafts exist only for organizers."""
+    return check_visible(session.get(Event, event_id), event_id, viewer)
+
+
+def lock_events(session: Session, condition: sa.ColumnElement[bool]) -> list[Event]:
+    """Locks the matching events in id order (one order everywhere: no deadlocks)."""
+    statement = (
+        select(Event)
+        .where(condition)
+        .order_by(col(Event.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(statement))
+
+
+def lock_event(session: Session, *, event_id: int, viewer: Member | None) -> Event:
+    locked = lock_events(session, col(Event.id) == event_id)
+    return check_visible(locked[0] if locked else None, event_id, viewer)
+
+
+def ensure_published(event: Event, *, what: str) -> None:
+    if event.status == EventStatus.DRAFT:
+        raise EventNotPublished(f"{what} open once the event is published.")
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled(f"Event {event.id} is cancelled.")
+

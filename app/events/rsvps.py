@@ -1,0 +1,236 @@
+"""RSVPs: a seat while there is one, else a place on a first-come, first-served waitlist.
+
+How capacity holds under concurrency: a seat is taken only by one conditional
+`UPDATE events SET going_count = going_count + n WHERE … going_count + n <= capacity`, whose
+row count says whether the seat was won, and a CHECK constraint on the row makes
+overbooking impossible whatever the code does. The waitlist needs read-decide-write steps
+(who is first in line, whether a seat just came free), so every change to an event's RSVPs
+first locks the event row (`SELECT … FOR UPDATE`; PostgreSQL is READ COMMITTED, while SQLite
+already serialises writers): RSVPs of one event are decided one at a time, always locking
+the event before any RSVP row, so they cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.core import domain_events
+from app.core.clock import utcnow
+from app.core.db import rows_affected, upsert_insert
+from app.core.pagination import PageParams, SortKey, asc, paginate
+from app.core.tables import id_of
+from app.events.access import ensure_published, get_visible, lock_event
+from app.events.exceptions import EventEnded, RsvpListRestricted, RsvpNotFound
+from app.events.schemas import RsvpChoice
+from app.models import Event, EventRsvp, EventStatus, Member, RsvpStatus, is_organizer
+
+# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
+_NO_SYNC = {"synchronize_session": False}
+# What members other than organizers may see in an event's RSVP list.
+PUBLIC_RSVP_STATUSES = (RsvpStatus.GOING, RsvpStatus.INTERESTED)
+
+
+def _lock_for_rsvp(session: Session, *, event_id: int, member: Member, now: datetime) -> Event:
+    event = lock_event(session, event_id=event_id, viewer=member)
+    ensure_published(event, what="RSVPs")
+    if event.ends_at <= now:
+        raise EventEnded(f"Event {event_id} has ended.")
+    return event
+
+
+def _rsvp_row(session: Session, *, event_id: int, member_id: int, now: datetime) -> EventRsvp:
+    """The member's RSVP, created as `not_going` (no seat, no ticket) if absent; the unique
+    (event_id, member_id) constraint keeps it one row per member."""
+    insert = upsert_insert(session, EventRsvp).values(
+        event_id=event_id,
+        member_id=member_id,
+        status=RsvpStatus.NOT_GOING,
+        created_at=now,
+        updated_at=now,
+    )
+    session.execute(insert.on_conflict_do_nothing(index_elements=["event_id", "member_id"]))
+    statement = select(EventRsvp).where(
+        EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
+    )
+    return session.exec(statement.execution_options(populate_existing=True)).one()
+
+
+def _take_seats(session: Session, *, event_id: int, seats: int, from_waitlist: bool) -> bool:
+    """The one place seats are taken: a conditional UPDATE; True when they were free."""
+    values: dict[str, Any] = {"going_count": col(Event.going_count) + seats}
+    if from_waitlist:
+        values["waitlist_count"] = col(Event.waitlist_count) - seats
+    statement = (
+        sa.update(Event)
+        .where(
+            col(Event.id) == event_id,
+            sa.or_(
+                col(Event.capacity).is_(None),
+                col(Event.going_count) + seats <= col(Event.capacity),
+            ),
+        )
+        .values(values)
+    )
+    return rows_affected(session.execute(statement, execution_options=_NO_SYNC)) == 1
+
+
+def _adjust_counts(session: Session, *, event_id: int, **deltas: int) -> None:
+    values = {name: getattr(Event, name) + delta for name, delta in deltas.items()}
+    statement = sa.update(Event).where(col(Event.id) == event_id).values(values)
+    session.execute(statement, execution_options=_NO_SYNC)
+
+
+def _next_ticket(session: Session, *, event_id: int) -> int:
+    statement = (
+        sa.update(Event)
+        .where(col(Event.id) == event_id)
+        .values(
+            waitlist_seq=col(Event.waitlist_seq) + 1,
+            waitlist_count=col(Event.waitlist_count) + 1,
+        )
+        .returning(col(Event.waitlist_seq))
+    )
+    ticket: int = session.execute(statement, execution_options=_NO_SYNC).scalar_one()
+    return ticket
+
+
+def _join(session: Session, *, event: Event, rsvp: EventRsvp) -> None:
+    if _take_seats(session, event_id=id_of(event), seats=1, from_waitlist=False):
+        rsvp.status, rsvp.waitlist_ticket = RsvpStatus.GOING, None
+        return
+    # Status and ticket change together: the row's CHECK wants a ticket exactly when waiting.
+    ticket = _next_ticket(session, event_id=id_of(event))
+    rsvp.status, rsvp.waitlist_ticket = RsvpStatus.WAITLISTED, ticket
+
+
+def _vacate(session: Session, *, event: Event, rsvp: EventRsvp, now: datetime) -> None:
+    """Gives up the member's seat (promoting the next in line) or place on the waitlist."""
+    was = rsvp.status
+    if was not in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
+        return
+    rsvp.status, rsvp.waitlist_ticket = RsvpStatus.NOT_GOING, None
+    if was == RsvpStatus.GOING:
+        _adjust_counts(session, event_id=id_of(event), going_count=-1)
+        session.flush()
+        promote_waitlisted(session, event, now=now)
+    else:
+        _adjust_counts(session, event_id=id_of(event), waitlist_count=-1)
+
+
+def _next_in_line(session: Session, event: Event) -> list[EventRsvp]:
+    """The waitlisted RSVPs that fit in the seats free now, first come first."""
+    capacity, going, waiting = session.execute(
+        select(Event.capacity, Event.going_count, Event.waitlist_count).where(Event.id == event.id)
+    ).one()
+    free = waiting if capacity is None else min(capacity - going, waiting)
+    if free <= 0:
+        return []
+    statement = (
+        select(EventRsvp)
+        .where(EventRsvp.event_id == event.id, EventRsvp.status == RsvpStatus.WAITLISTED)
+        .order_by(col(EventRsvp.waitlist_ticket))
+        .limit(free)
+    )
+    return list(session.exec(statement))
+
+
+def promote_waitlisted(session: Session, event: Event, *, now: datetime) -> None:
+    """Moves the first in line into every free seat and tells them (a domain event each).
+
+    Only for a published event that has not ended: a cancelled event keeps its queue in
+    case it is published again. The caller holds the event's lock.
+    """
+    if event.status != EventStatus.PUBLISHED or event.ends_at <= now:
+        return
+    promoted = _next_in_line(session, event)
+    seats = len(promoted)
+    event_id = id_of(event)
+    if not seats or not _take_seats(session, event_id=event_id, seats=seats, from_waitlist=True):
+        return  # nobody waiting, or (unreachable under the lock) the database refused
+    for rsvp in promoted:
+        rsvp.status, rsvp.waitlist_ticket, rsvp.updated_at = RsvpStatus.GOING, None, now
+    session.flush()
+    for rsvp in promoted:
+        domain_events.publish(
+            session,
+            domain_events.EventWaitlistPromoted(event_id=id_of(event), member_id=rsvp.member_id),
+        )
+
+
+def set_rsvp(
+    session: Session,
+    *,
+    event_id: int,
+    member: Member,
+    choice: RsvpChoice,
+    now: datetime | None = None,
+) -> EventRsvp:
+    """Sets the member's answer. `going` takes a seat or joins the waitlist; a member
+    already going or waitlisted keeps their seat or place."""
+    now = now or utcnow()
+    event = _lock_for_rsvp(session, event_id=event_id, member=member, now=now)
+    rsvp = _rsvp_row(session, event_id=event_id, member_id=id_of(member), now=now)
+    was = rsvp.status
+    if choice == RsvpChoice.GOING:
+        if was not in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
+            _join(session, event=event, rsvp=rsvp)
+    else:
+        _vacate(session, event=event, rsvp=rsvp, now=now)
+        rsvp.status = choice
+    if rsvp.status != was:
+        rsvp.updated_at = now
+    session.flush()
+    return rsvp
+
+
+def delete_rsvp(
+    session: Session, *, event_id: int, member: Member, now: datetime | None = None
+) -> None:
+    """Withdraws the member's RSVP (nothing to do if there is none)."""
+    now = now or utcnow()
+    event = _lock_for_rsvp(session, event_id=event_id, member=member, now=now)
+    rsvp = session.exec(
+        select(EventRsvp).where(EventRsvp.event_id == event_id, EventRsvp.member_id == member.id)
+    ).first()
+    if rsvp is None:
+        return
+    _vacate(session, event=event, rsvp=rsvp, now=now)
+    session.delete(rsvp)
+    session.flush()
+
+
+def get_rsvp(session: Session, *, event_id: int, member: Member) -> EventRsvp:
+    get_visible(session, event_id=event_id, viewer=member)
+    rsvp = session.exec(
+        select(EventRsvp).where(EventRsvp.event_id == event_id, EventRsvp.member_id == member.id)
+    ).first()
+    if rsvp is None:
+        raise RsvpNotFound(f"You have not answered event {event_id}.")
+    return rsvp
+
+
+def list_rsvps(
+    session: Session,
+    *,
+    event_id: int,
+    status: RsvpStatus | None,
+    params: PageParams,
+    viewer: Member,
+) -> tuple[list[EventRsvp], str | None]:
+    """Organizers see every answer; other members see who is going or interested."""
+    get_visible(session, event_id=event_id, viewer=viewer)
+    statement = select(EventRsvp).where(EventRsvp.event_id == event_id)
+    if not is_organizer(viewer):
+        if status is not None and status not in PUBLIC_RSVP_STATUSES:
+            raise RsvpListRestricted("Only organizers see the waitlist and who is not going.")
+        statement = statement.where(col(EventRsvp.status).in_(PUBLIC_RSVP_STATUSES))
+    keys: list[SortKey] = [asc(EventRsvp.id)]
+    if status is not None:
+        statement = statement.where(EventRsvp.status == status)
+    if status == RsvpStatus.WAITLISTED:
+        keys = [asc(EventRsvp.waitlist_ticket), asc(EventRsvp.id)]  # the queue's order
+    return paginate(session, statement, keys=keys, params=params)
