@@ -105,3 +105,33 @@ def test_swagger_authorize_uses_the_password_flow(contract: dict[str, Any]) -> N
     schemes = contract["components"]["securitySchemes"]
     assert schemes["OAuth2Password"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
     assert schemes["PersonalAccessToken"]["scheme"] == "bearer"
+
+
+# Responses with `items` that are not lists: a single resource whose items are its parts
+# (an anthology's works, in book order), and a fixed checklist of six steps in a fixed order.
+NOT_LISTS = {
+    "anthologies_get": "a book's works are one resource, never paged",
+    "members_first_steps": "a fixed checklist, always whole",
+}
+
+
+def test_every_list_is_a_cursor_page_of_one_to_a_hundred(contract: dict[str, Any]) -> None:
+    """A generated client pages every list with one helper: `{items, next_cursor}`, with
+    `limit` 1-100 and `cursor`; catalogues included."""
+    components = contract["components"]["schemas"]
+    lists = []
+    for path, method, operation in _operations(contract):
+        content = operation["responses"].get("200", {}).get("content", {})
+        ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+        properties = components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+        if method != "get" or "items" not in properties:
+            continue
+        if operation["operationId"] in NOT_LISTS:
+            continue
+        lists.append(operation["operationId"])
+        assert "next_cursor" in properties, f"{method} {path}: no next_cursor"
+        parameters = {p["name"]: p for p in operation.get("parameters", [])}
+        assert "cursor" in parameters, f"{method} {path}: no cursor"
+        limit = parameters.get("limit", {}).get("schema", {})
+        assert (limit.get("minimum"), limit.get("maximum")) == (1, 100), f"{method} {path}"
+    assert {"badges_list", "mentors_suggestions", "members_list"} <= set(lists)

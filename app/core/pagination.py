@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -88,14 +88,19 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(dumps(plain)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+def _decode_values(cursor: str, length: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeEncodeError) as error:
         raise InvalidCursor("The cursor is not one this API issued.") from error
-    if not isinstance(values, list) or len(values) != len(keys):
+    if not isinstance(values, list) or len(values) != length:
         raise InvalidCursor("The cursor is not one this API issued.")
+    return values
+
+
+def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+    values = _decode_values(cursor, len(keys))
     return [_coerce(value, key) for value, key in zip(values, keys, strict=True)]
 
 
@@ -143,12 +148,56 @@ def paginate(
     params: PageParams,
 ) -> tuple[list[Any], str | None]:
     """Run one page of `statement`; returns its rows and the cursor of the next page."""
-    if params.cursor is not None:
-        statement = statement.where(_after(keys, decode_cursor(params.cursor, keys)))
-    order = [key.column.desc() if key.descending else key.column.asc() for key in keys]
-    rows = list(session.scalars(statement.order_by(*order).limit(params.limit + 1)))
+    statement = _page_statement(statement, keys=keys, params=params)
+    rows = list(session.scalars(statement))
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
     last = rows[-1]
     return rows, encode_cursor([getattr(last, key.name) for key in keys])
+
+
+def paginate_rows(
+    session: Session,
+    statement: sa.Select[Any],
+    *,
+    keys: Sequence[SortKey],
+    params: PageParams,
+) -> tuple[list[sa.Row[Any]], str | None]:
+    """`paginate` for a statement of several columns ordered by computed ones (a ranking):
+    each key is a labelled column of the statement, read back from the last row by name."""
+    statement = _page_statement(statement, keys=keys, params=params)
+    rows = list(session.execute(statement))
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]._mapping
+    return rows, encode_cursor([last[key.name] for key in keys])
+
+
+def _page_statement(
+    statement: sa.Select[Any], *, keys: Sequence[SortKey], params: PageParams
+) -> sa.Select[Any]:
+    """The rows after the cursor, in the keys' order, one more than a page (is there more?)."""
+    if params.cursor is not None:
+        statement = statement.where(_after(keys, decode_cursor(params.cursor, keys)))
+    order = [key.column.desc() if key.descending else key.column.asc() for key in keys]
+    return statement.order_by(*order).limit(params.limit + 1)
+
+
+def paginate_catalogue(
+    items: Sequence[T], *, key: Callable[[T], str], params: PageParams
+) -> tuple[list[T], str | None]:
+    """One page of a fixed list the code defines (a catalogue), in its order. The cursor is
+    the key of the last item served, as for a table, so a client pages it like any list."""
+    start = 0
+    if params.cursor is not None:
+        (last,) = _decode_values(params.cursor, 1)
+        keys = [key(item) for item in items]
+        if last not in keys:
+            raise InvalidCursor("The cursor is not one this API issued.")
+        start = keys.index(last) + 1
+    page = list(items[start : start + params.limit])
+    if start + params.limit >= len(items):
+        return page, None
+    return page, encode_cursor([key(page[-1])])

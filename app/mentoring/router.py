@@ -31,8 +31,6 @@ from app.mentoring.schemas import (
 mentors_router = ResourceRouter(prefix="/mentors", tags=["mentors"])
 mentorships_router = ResourceRouter(prefix="/mentorships", tags=["mentorships"])
 
-SuggestionLimit = Annotated[int, Query(ge=1, le=50, description="How many suggestions (1–50).")]
-
 
 @mentors_router.get("", response_model=MentorPage, summary="List mentors")
 def mentors_list(
@@ -51,12 +49,12 @@ def mentors_list(
     "/suggestions", response_model=MentorSuggestionList, summary="Suggest mentors for me"
 )
 def mentors_suggestions(
-    session: SessionDep, member: CurrentMember, limit: SuggestionLimit = 10
+    session: SessionDep, member: CurrentMember, page: PageParamsDep
 ) -> MentorSuggestionList:
     """Open mentors with a free spot, ranked for the caller: most topics matching their
     disciplines and skills, then most spots left, then same city, then member id."""
-    items = service.suggest_mentors(session, member=member, limit=limit)
-    return MentorSuggestionList(items=items)
+    items, next_cursor = service.suggest_mentors(session, member=member, params=page)
+    return MentorSuggestionList(items=items, next_cursor=next_cursor)
 
 
 @mentorships_router.post(

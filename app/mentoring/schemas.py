@@ -76,12 +76,12 @@ class MentorSuggestion(BaseModel):
     same_city: bool = Field(description="Whether the mentor lives in the caller's city.")
 
 
-class MentorSuggestionList(BaseModel):
-    """A ranked shortlist (not paginated): the best matches first."""
+class MentorSuggestionList(Page[MentorSuggestion]):
+    """The ranking, best matches first, paged like every list."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_SUGGESTION_EXAMPLE]}]})
-
-    items: list[MentorSuggestion]
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_SUGGESTION_EXAMPLE], "next_cursor": None}]}
+    )
 
 
 class MentorshipCreate(BaseModel):

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected
-from app.core.pagination import PageParams, asc, desc, paginate
+from app.core.pagination import PageParams, SortKey, asc, desc, paginate, paginate_rows
 from app.members import service as members
 from app.members.schemas import MemberPublic
 from app.mentoring.exceptions import (
@@ -118,8 +118,10 @@ def _public_members(
     return {public.id: public for public in members.present_many(session, rows, viewer=viewer)}
 
 
-def suggest_mentors(session: Session, *, member: Member, limit: int) -> list[MentorSuggestion]:
-    """Mentors for the caller, best first. The order, in full:
+def suggest_mentors(
+    session: Session, *, member: Member, params: PageParams
+) -> tuple[list[MentorSuggestion], str | None]:
+    """Mentors for the caller, best first, a keyset page at a time. The order, in full:
 
     1. how many of the mentor's topics match the caller's disciplines or skills (any case),
        most first;
@@ -132,44 +134,46 @@ def suggest_mentors(session: Session, *, member: Member, limit: int) -> list[Men
     """
     tags = members.load_tags(session, [_id(member)])[_id(member)]
     keys = {value.lower() for value in (*tags[TagKind.DISCIPLINE], *tags[TagKind.SKILL])}
-    ranked = list(session.execute(_ranking(member, keys=keys, limit=limit)))
+    statement, order = _ranking(member, keys=keys)
+    ranked, next_cursor = paginate_rows(session, statement, keys=order, params=params)
     public = _public_members(session, (row[0].member_id for row in ranked), viewer=member)
     suggestions = []
-    for profile, spots_left, in_city in ranked:
-        mentor = public[profile.member_id]
+    for row in ranked:
+        mentor = public[row[0].member_id]
         topics = mentor.mentoring.topics if mentor.mentoring else []
         matched = [topic for topic in topics if topic.lower() in keys]
         suggestions.append(
             MentorSuggestion(
-                member=mentor, spots_left=spots_left, matched_topics=matched, same_city=in_city
+                member=mentor,
+                spots_left=row.spots,
+                matched_topics=matched,
+                same_city=row.same_city,
             )
         )
-    return suggestions
+    return suggestions, next_cursor
 
 
-def _ranking(member: Member, *, keys: set[str], limit: int) -> Any:
-    """(profile, spots left, same city) of the best `limit` mentors, in ranking order."""
+def _ranking(member: Member, *, keys: set[str]) -> tuple[Any, list[SortKey]]:
+    """(profile, matching topics, spots left, same city, mentor id) of the mentors the caller
+    may ask, and the ranking's order. A criterion that cannot tell mentors apart (no
+    disciplines or skills, no city) is a constant, so every page's cursor has the same keys."""
+    matching = (_matching_topics(keys) if keys else sa.literal_column("0", sa.Integer)).label(
+        "matching"
+    )
     spots = _SPOTS_LEFT.label("spots")
     same_city = (
         sa.func.coalesce(col(Member.city_key) == member.city_key, sa.false())
         if member.city_key is not None
         else sa.false()
     ).label("same_city")
-    # Criteria that cannot tell mentors apart (no disciplines or skills, no city) are left
-    # out rather than sorted on a constant.
-    order: list[Any] = [_matching_topics(keys).desc()] if keys else []
-    order.append(spots.desc())
-    if member.city_key is not None:
-        order.append(same_city.desc())
-    order.append(col(MentorProfile.member_id))
-    return (
+    mentor_id: sa.Label[int] = col(MentorProfile.member_id).label("mentor_id")
+    statement = (
         _listed_mentors()
-        .add_columns(spots, same_city)
+        .add_columns(matching, spots, same_city, mentor_id)
         .where(col(MentorProfile.member_id) != member.id, _SPOTS_LEFT > 0)
         .where(~_has_open_mentorship(mentee_id=_id(member)))
-        .order_by(*order)
-        .limit(limit)
     )
+    return statement, [desc(matching), desc(spots), desc(same_city), asc(mentor_id)]
 
 
 def _matching_topics(keys: set[str]) -> sa.ColumnElement[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from app.models import Badge, BadgeKind, Member, PeriodKind
@@ -54,7 +55,9 @@ def badge(row: Badge) -> BadgePublic:
     )
 
 
-def catalogue(holders: dict[str, int], awards: int) -> BadgeCatalogue:
+def catalogue(
+    rules: Sequence[badges.Rule], next_cursor: str | None, *, holders: dict[str, int], awards: int
+) -> BadgeCatalogue:
     return BadgeCatalogue(
         items=[
             BadgeRule(
@@ -63,7 +66,8 @@ def catalogue(holders: dict[str, int], awards: int) -> BadgeCatalogue:
                 description=rule.description,
                 holders=holders.get(rule.code, 0),
             )
-            for rule in badges.CATALOGUE
+            for rule in rules
         ],
+        next_cursor=next_cursor,
         awards_granted=awards,
     )

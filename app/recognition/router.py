@@ -9,7 +9,7 @@ from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
 from app.core.openapi import problems
-from app.core.pagination import PageParamsDep
+from app.core.pagination import PageParamsDep, paginate_catalogue
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.members import service as members
@@ -45,9 +45,11 @@ def leaderboard_list(
 
 
 @badges_router.get("", response_model=BadgeCatalogue, summary="The badge catalogue")
-def badges_list(session: SessionDep, _member: CurrentMember) -> BadgeCatalogue:
-    """Every badge members can earn, with how many active members hold each."""
-    return presenters.catalogue(*badges.holders(session))
+def badges_list(session: SessionDep, _member: CurrentMember, page: PageParamsDep) -> BadgeCatalogue:
+    """The badges members can earn, in a fixed order, with how many active members hold each."""
+    rules, next_cursor = paginate_catalogue(badges.CATALOGUE, key=lambda r: r.code, params=page)
+    holders, awards = badges.holders(session)
+    return presenters.catalogue(rules, next_cursor, holders=holders, awards=awards)
 
 
 @members_router.get(

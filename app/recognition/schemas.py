@@ -162,8 +162,8 @@ class BadgeRule(BaseModel):
     holders: int = Field(description="Active members holding this badge.")
 
 
-class BadgeCatalogue(BaseModel):
-    """Every automatic badge (a fixed list, so not paginated) and how many hold each."""
+class BadgeCatalogue(Page[BadgeRule]):
+    """The automatic badges, in a fixed order, and how many hold each; paged like every list."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -177,11 +177,11 @@ class BadgeCatalogue(BaseModel):
                             "holders": 42,
                         }
                     ],
+                    "next_cursor": None,
                     "awards_granted": 3,
                 }
             ]
         }
     )
 
-    items: list[BadgeRule]
     awards_granted: int = Field(description="Organizer awards held by active members.")

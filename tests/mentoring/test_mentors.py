@@ -116,6 +116,42 @@ def test_suggestions_put_a_topic_matching_mentor_with_spots_first(
         client.get(f"{MENTORS}/suggestions", params={"limit": 0}, headers=headers).status_code
         == 422
     )
+    assert response.json()["next_cursor"] is None
+    # The ranking pages like every list, a page at a time, in the same order.
+    paged = _pages(client, headers, f"{MENTORS}/suggestions", limit=1)
+    assert paged == [busy_expert.id, roomy.id, neighbour.id, unrelated.id]
+
+
+def _pages(client: TestClient, headers: dict[str, str], path: str, *, limit: int) -> list[int]:
+    ids: list[int] = []
+    params: dict[str, object] = {"limit": limit}
+    while True:
+        response = client.get(path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= limit
+        ids += [item["member"]["id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            return ids
+        params["cursor"] = page["next_cursor"]
+
+
+def test_suggestions_take_up_to_a_hundred_and_page_on_both_tie_breaks(
+    client: TestClient, app: FastAPI
+) -> None:
+    _, headers = member_with_headers(app, city="Solo", skills=["ink"])
+    mentors = [
+        make_mentor(app, topics=["ink"] if n % 2 else ["clay"], capacity=1 + n % 3, city=city)
+        for n, city in enumerate(["Solo", "Medan", "solo", "Bali", "Solo", "Medan", "Bali"])
+    ]
+    whole = client.get(f"{MENTORS}/suggestions", params={"limit": 100}, headers=headers)
+    assert whole.status_code == 200, whole.text
+    ranked = [item["member"]["id"] for item in whole.json()["items"]]
+    assert sorted(ranked) == sorted(m.id for m in mentors)
+    for limit in (1, 2, 3):
+        assert _pages(client, headers, f"{MENTORS}/suggestions", limit=limit) == ranked
+    too_many = client.get(f"{MENTORS}/suggestions", params={"limit": 101}, headers=headers)
+    assert too_many.status_code == 422
 
 
 def test_same_city_breaks_a_tie_of_topics_and_spots(client: TestClient, app: FastAPI) -> None:

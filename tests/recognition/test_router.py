@@ -164,8 +164,30 @@ def test_the_catalogue_lists_every_badge_with_its_holders(
     assert len(holders) == 7
     assert holders["ten_comments"] == 1
     assert holders["first_submission"] == 0
+    assert body["next_cursor"] is None
     assert body["awards_granted"] == 2
     assert client.get("/api/v1/badges").status_code == 401
+
+def test_the_catalogue_is_paged_like_every_list(app: FastAPI, client: TestClient) -> None:
+    headers = auth_headers(app, make_member(app))
+    codes: list[str] = []
+    params: dict[str, Any] = {"limit": 3}
+    while True:
+        response = client.get("/api/v1/badges", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= 3 and "awards_granted" in page
+        codes += [item["code"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    whole = client.get("/api/v1/badges", params={"limit": 100}, headers=headers).json()
+    assert codes == [item["code"] for item in whole["items"]] and len(codes) == 7
+    for bad in ({"limit": 0}, {"limit": 101}):
+        assert client.get("/api/v1/badges", params=bad, headers=headers).status_code == 422
+    forged = client.get("/api/v1/badges", params={"cursor": "WyJub3BlIl0"}, headers=headers)
+    assert (forged.status_code, forged.json()["code"]) == (400, "invalid_cursor")
+
 
 
 def _award(client: TestClient, app: FastAPI, organizer: Member, member: Member, **body: Any) -> Any:
