@@ -20,7 +20,6 @@ from app.core.http import (
     CONDITIONAL_WRITE_RESPONSES,
     etag_of,
     json_response,
-    render,
     require_current,
 )
 from app.core.openapi import problems
@@ -72,9 +71,10 @@ def anthologies_create(
     session: SessionDep, organizer: OrganizerMember, data: AnthologyCreate, creation: CreationDep
 ) -> Response:
     """Organizers choose works, or the winners of closed challenges (`challenge_ids`);
-    works without their author's consent, disqualified or unknown are listed in `excluded`."""
-    anthology, not_found = service.create_anthology(session, organizer=organizer, data=data)
-    public = service.present(session, anthology, viewer=organizer, not_found=not_found)
+    works without their author's consent or disqualified are listed in `excluded`. Naming a
+    work that does not exist is a 422 that lists the unknown ids."""
+    anthology = service.create_anthology(session, organizer=organizer, data=data)
+    public = service.present(session, anthology, viewer=organizer)
     return creation.created(public, location=f"/api/v1/anthologies/{anthology.id}")
 
 
@@ -133,14 +133,10 @@ def anthologies_update(
 ) -> Response:
     """Organizers edit, reorder or replace the works and publish; send `If-Match`."""
     require_current(request, service.present(session, anthology, viewer=organizer))
-    anthology, not_found = service.update_anthology(
+    anthology = service.update_anthology(
         session, anthology=anthology, changes=changes, actor=organizer
     )
-    public = service.present(session, anthology, viewer=organizer, not_found=not_found)
-    # The ETag names the stored version (what a GET returns), without this write's
-    # `not_found` report, so it can be sent back as `If-Match`.
-    current = etag_of(render(service.present(session, anthology, viewer=organizer)))
-    return json_response(request, public, headers={"ETag": current})
+    return json_response(request, service.present(session, anthology, viewer=organizer))
 
 
 @router.delete(

@@ -23,7 +23,6 @@ SOURCES = ("submission_ids", "entries", "challenge_ids")
 class ExclusionReason(StrEnum):
     """Why a chosen work is not in the book."""
 
-    NOT_FOUND = "not_found"
     NO_CONSENT = "no_consent"
     DISQUALIFIED = "disqualified"
     CHALLENGE_NOT_CLOSED = "challenge_not_closed"
@@ -223,6 +222,7 @@ class AnthologyPublic(AnthologySummary):
             "examples": [
                 {
                     **_SUMMARY_EXAMPLE,
+                    "submission_ids": [41, 17],
                     "items": [_ITEM_EXAMPLE],
                     "excluded": [{"submission_id": 17, "reason": "no_consent"}],
                 }
@@ -230,6 +230,10 @@ class AnthologyPublic(AnthologySummary):
         }
     )
 
+    submission_ids: list[int] = Field(
+        description="The works chosen, in book order, as `submission_ids` is sent (organizers; "
+        "others see the works in the book): what a client sends back to keep or reorder them."
+    )
     items: list[AnthologyItem] = Field(description="The works in the book, in order.")
     excluded: list[ExcludedWork] = Field(
         description="Chosen works left out and why (organizers only; empty for others). A "

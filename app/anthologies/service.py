@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from app.anthologies import epub
 from app.anthologies.card import CardText
-from app.anthologies.exceptions import AnthologyNotFound, ShareCardNotFound
+from app.anthologies.exceptions import AnthologyNotFound, ShareCardNotFound, UnknownWorks
 from app.anthologies.schemas import (
     AnthologyAuthor,
     AnthologyChallenge,
@@ -191,25 +191,28 @@ def present(
     anthology: Anthology,
     *,
     viewer: Member | None,
-    not_found: Sequence[int] = (),
 ) -> AnthologyPublic:
-    """The anthology with its works in order; organizers also see what was left out
-    (`not_found`: ids a write asked for that do not exist)."""
+    """The anthology with its works in order; organizers also see what was left out, and
+    every chosen work in `submission_ids` (others: the works in the book)."""
     now = utcnow()
     rows = chosen(session, [_id(anthology)])[_id(anthology)]
     inside = included(rows, now)
     excluded: list[ExcludedWork] = []
+    shown = inside
     if is_organizer(viewer):
+        shown = rows
         for row in rows:
             reason = exclusion(row.work, row.challenge, now)
             if reason is not None:
                 excluded.append(ExcludedWork(submission_id=row.entry.submission_id, reason=reason))
-        excluded += [
-            ExcludedWork(submission_id=i, reason=ExclusionReason.NOT_FOUND) for i in not_found
-        ]
     items = [_item(row, position) for position, row in enumerate(inside, start=1)]
     return AnthologyPublic.model_validate(
-        {**_summary_fields(anthology, len(items)), "items": items, "excluded": excluded}
+        {
+            **_summary_fields(anthology, len(items)),
+            "submission_ids": [row.entry.submission_id for row in shown],
+            "items": items,
+            "excluded": excluded,
+        }
     )
 
 
@@ -230,10 +233,10 @@ def _item(row: Chosen, position: int) -> AnthologyItem:
 # --- writing -------------------------------------------------------------------------------
 
 
-def create_anthology(
-    session: Session, *, organizer: Member, data: AnthologyCreate
-) -> tuple[Anthology, list[int]]:
-    """The anthology and the ids asked for that do not exist (reported as `not_found`)."""
+def create_anthology(session: Session, *, organizer: Member, data: AnthologyCreate) -> Anthology:
+    """The new anthology; 422 (and nothing written) when it names works that do not exist."""
+    wanted = _wanted(session, data, organizer=organizer) or []
+    _require_existing(session, data, wanted=wanted)
     now = utcnow()
     published = data.status == AnthologyStatus.PUBLISHED
     anthology = Anthology(
@@ -248,25 +251,25 @@ def create_anthology(
     )
     session.add(anthology)
     session.flush()
-    wanted = _wanted(session, data, organizer=organizer) or []
-    not_found = _replace_entries(session, anthology=anthology, wanted=wanted)
+    _replace_entries(session, anthology=anthology, wanted=wanted)
     events.publish(session, "anthology.created", actor_id=organizer.id, anthology_id=anthology.id)
     if published:
         events.publish(
             session, "anthology.published", actor_id=organizer.id, anthology_id=anthology.id
         )
-    return anthology, not_found
+    return anthology
 
 
 def update_anthology(
     session: Session, *, anthology: Anthology, changes: AnthologyUpdate, actor: Member
-) -> tuple[Anthology, list[int]]:
-    """Applies the changes to a locked anthology; the first publication is announced."""
+) -> Anthology:
+    """Applies the changes to a locked anthology; the first publication is announced. 422
+    (and nothing changed) when the works named include some that do not exist."""
     now = utcnow()
-    not_found: list[int] = []
     wanted = _wanted(session, changes, organizer=actor)
     if wanted is not None:
-        not_found = _replace_entries(session, anthology=anthology, wanted=wanted)
+        _require_existing(session, changes, wanted=wanted)
+        _replace_entries(session, anthology=anthology, wanted=wanted)
     for field in ("title", "description", "status"):
         if field in changes.model_fields_set:
             setattr(anthology, field, getattr(changes, field))
@@ -282,7 +285,7 @@ def update_anthology(
     events.publish(session, "anthology.updated", actor_id=actor.id, anthology_id=anthology.id)
     if first_publication:  # the row is locked: one request publishes it first
         events.publish(session, "anthology.published", actor_id=actor.id, anthology_id=anthology.id)
-    return anthology, not_found
+    return anthology
 
 
 def delete_anthology(session: Session, *, anthology: Anthology, actor: Member) -> None:
@@ -331,22 +334,36 @@ def winners(session: Session, challenge_ids: Sequence[int], *, organizer: Member
     return found
 
 
-def _replace_entries(
-    session: Session, *, anthology: Anthology, wanted: list[tuple[int, str]]
-) -> list[int]:
-    """Replaces the anthology's entries with the existing works of `wanted`, in order;
-    returns the ids that do not exist."""
+def _require_existing(
+    session: Session, data: AnthologyCreate | AnthologyUpdate, *, wanted: list[tuple[int, str]]
+) -> None:
+    """422 naming every work asked for that does not exist (a challenge's winners always
+    do); `excluded` is for works that exist but may not be printed."""
     ids = [submission_id for submission_id, _ in wanted]
     existing = (
         set(session.exec(select(Submission.id).where(col(Submission.id).in_(ids))))
         if ids
         else set()
     )
+    unknown = {i: _where_named(data, index) for index, i in enumerate(ids) if i not in existing}
+    if unknown:
+        raise UnknownWorks(unknown)
+
+
+def _where_named(data: AnthologyCreate | AnthologyUpdate, index: int) -> list[str | int]:
+    if data.entries is not None:
+        return ["body", "entries", index, "submission_id"]
+    return ["body", "submission_ids", index]
+
+
+def _replace_entries(
+    session: Session, *, anthology: Anthology, wanted: list[tuple[int, str]]
+) -> None:
+    """Replaces the anthology's entries with `wanted` (works that exist), in order."""
     session.execute(
         sa.delete(AnthologyEntry).where(col(AnthologyEntry.anthology_id) == anthology.id)
     )
-    kept = [(i, note) for i, note in wanted if i in existing]
-    for position, (submission_id, note) in enumerate(kept):
+    for position, (submission_id, note) in enumerate(wanted):
         session.add(
             AnthologyEntry(
                 anthology_id=_id(anthology),
@@ -356,7 +373,6 @@ def _replace_entries(
             )
         )
     session.flush()
-    return [i for i in ids if i not in existing]
 
 
 # --- the book and the share card -----------------------------------------------------------

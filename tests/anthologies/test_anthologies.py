@@ -36,11 +36,11 @@ def test_members_cannot_create_anthologies(client: TestClient, app: FastAPI) -> 
 def test_works_without_consent_are_left_out_and_reported(client: TestClient, app: FastAPI) -> None:
     headers = organizer(app)
     _, works, _ = closed_challenge(client, app, headers, [2, 1, 0], consents=[True, False, True])
-    ids = [works[0]["id"], works[1]["id"], 999_999, works[2]["id"]]
+    ids = [works[0]["id"], works[1]["id"], works[2]["id"]]
     body = create(client, headers, submission_ids=ids)
     assert [item["submission_id"] for item in body["items"]] == [works[0]["id"], works[2]["id"]]
     assert [item["position"] for item in body["items"]] == [1, 2]
-    assert _excluded(body) == {works[1]["id"]: "no_consent", 999_999: "not_found"}
+    assert _excluded(body) == {works[1]["id"]: "no_consent"}
     assert body["work_count"] == 2
     item = body["items"][0]
     assert item["license"] == "CC-BY-4.0"
@@ -193,12 +193,62 @@ def test_patch_honours_if_match(client: TestClient, app: FastAPI) -> None:
     assert first.status_code == 200
     stale = client.patch(url, json={"title": "Two"}, headers={**headers, "If-Match": etag})
     assert stale.status_code == 412
-    # A write's ETag names the stored version, even when it reported unknown works.
-    reported = client.patch(url, json={"submission_ids": [999_999]}, headers=headers)
-    assert _excluded(reported.json()) == {999_999: "not_found"}
-    assert reported.headers["ETag"] == client.get(url, headers=headers).headers["ETag"]
-    fresh = {**headers, "If-Match": reported.headers["ETag"]}
+    # A write's ETag names the stored version, what a GET returns.
+    written = client.patch(url, json={"description": "New."}, headers=headers)
+    assert written.headers["ETag"] == client.get(url, headers=headers).headers["ETag"]
+    fresh = {**headers, "If-Match": written.headers["ETag"]}
     assert client.patch(url, json={"title": "Three"}, headers=fresh).status_code == 200
+
+def test_the_chosen_works_come_back_in_order(client: TestClient, app: FastAPI) -> None:
+    headers = organizer(app)
+    _, member = member_with_headers(app)
+    _, works, _ = closed_challenge(client, app, headers, [2, 1, 0], consents=[True, False, True])
+    ids = [works[1]["id"], works[2]["id"], works[0]["id"]]
+    body = create(client, headers, submission_ids=ids, status="published")
+    # Organizers get back what they chose, left-out works included, so a client can send
+    # the list back reordered; others see the works in the book.
+    assert body["submission_ids"] == ids
+    url = f"{ANTHOLOGIES}/{body['id']}"
+    assert client.get(url, headers=headers).json()["submission_ids"] == ids
+    assert client.get(url, headers=member).json()["submission_ids"] == [ids[1], ids[2]]
+    entries = [{"submission_id": ids[2]}, {"submission_id": ids[0], "editor_note": "Last."}]
+    patched = client.patch(url, json={"entries": entries}, headers=headers).json()
+    assert patched["submission_ids"] == [ids[2], ids[0]]
+
+
+def test_unknown_works_are_refused_and_nothing_changes(client: TestClient, app: FastAPI) -> None:
+    headers = organizer(app)
+    _, works, _ = closed_challenge(client, app, headers, [1, 0])
+    known = [w["id"] for w in works]
+    before = client.get(ANTHOLOGIES, headers=headers).json()["items"]
+    refused = client.post(
+        ANTHOLOGIES,
+        json={"title": "Nope", "submission_ids": [known[0], 999_998, known[1], 999_999]},
+        headers=headers,
+    )
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["code"] == "unknown_submissions"
+    assert "999998" in problem["detail"] and "999999" in problem["detail"]
+    assert [e["loc"] for e in problem["errors"]] == [
+        ["body", "submission_ids", 1],
+        ["body", "submission_ids", 3],
+    ]
+    assert client.get(ANTHOLOGIES, headers=headers).json()["items"] == before
+
+    body = create(client, headers, submission_ids=known)
+    url = f"{ANTHOLOGIES}/{body['id']}"
+    etag = client.get(url, headers=headers).headers["ETag"]
+    entries = [{"submission_id": 999_999}, {"submission_id": known[0]}]
+    for change in ({"submission_ids": [999_999]}, {"entries": entries, "title": "Renamed"}):
+        response = client.patch(url, json=change, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "unknown_submissions"
+    assert response.json()["errors"][0]["loc"] == ["body", "entries", 0, "submission_id"]
+    after = client.get(url, headers=headers)
+    assert after.headers["ETag"] == etag
+    assert after.json()["submission_ids"] == known and after.json()["title"] == "Cerita Kota"
+
 
 
 def test_members_cannot_edit_or_delete(client: TestClient, app: FastAPI) -> None:
