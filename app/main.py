@@ -41,6 +41,7 @@ from app.core.ratelimit import Limiter, RateLimitMiddleware
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
+from app.problems.router import router as problems_router
 from app.webhooks.docs import webhook_docs
 
 log = structlog.get_logger("sanggar")
@@ -117,6 +118,10 @@ TAGS = [
         "description": "The append-only log of privileged actions (admins).",
     },
     {"name": "ops", "description": "Health, readiness and metrics."},
+    {
+        "name": "problems",
+        "description": "What each error `code` means: where a problem's `type` URI points.",
+    },
 ]
 
 
@@ -230,6 +235,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(IdempotentReplay, replay_handler)
     include_api(app)
     app.include_router(ops_router)
+    app.include_router(problems_router)
     install_openapi(app)
 
     # Added innermost first: the request-context middleware wraps everything else.

@@ -18,12 +18,16 @@ from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.routing import compile_path
+from starlette.types import Scope
 
 from app.core.jsonutil import dumps
+from app.core.problem_catalogue import CATALOGUE
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://sanggar.dev/problems/"
+# Where `GET /problems/{code}` describes each code; a problem's `type` is this URL.
+PROBLEM_PATH = "/problems/"
 
 
 class ValidationIssue(BaseModel):
@@ -53,17 +57,20 @@ class Problem(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "type": "https://sanggar.dev/problems/not_found",
-                    "title": "Not Found",
+                    "type": "http://127.0.0.1:8000/problems/member_not_found",
+                    "title": "Member not found",
                     "status": 404,
                     "detail": "Member 42 does not exist.",
-                    "code": "not_found",
+                    "code": "member_not_found",
                 }
             ]
         }
     )
 
-    type: str = Field(description="A URI naming the kind of problem.")
+    type: str = Field(
+        description="A URL naming the kind of problem, where `GET` describes it "
+        "(`/problems/{code}`, HTML for a browser, JSON otherwise)."
+    )
     title: str
     status: int
     detail: str
@@ -77,8 +84,8 @@ class ValidationProblem(Problem):
         json_schema_extra={
             "examples": [
                 {
-                    "type": "https://sanggar.dev/problems/validation_failed",
-                    "title": "Unprocessable Content",
+                    "type": "http://127.0.0.1:8000/problems/validation_failed",
+                    "title": "Invalid input",
                     "status": 422,
                     "detail": "1 field is invalid.",
                     "code": "validation_failed",
@@ -111,13 +118,15 @@ class ProblemError(Exception):
         super().__init__(self.detail)
 
     def to_problem(self) -> Problem:
-        return Problem(
-            type=PROBLEM_TYPE_BASE + self.code,
-            title=HTTPStatus(self.status).phrase,
-            status=self.status,
-            detail=self.detail,
-            code=self.code,
-        )
+        return make_problem(self.code, self.status, self.detail)
+
+
+def make_problem(code: str, status: int, detail: str) -> Problem:
+    """The problem of a code, titled from the catalogue; its `type` is made absolute when it
+    is answered (`problem_response`), where the request's URL is known."""
+    known = CATALOGUE.get(code)
+    title = known.title if known is not None else HTTPStatus(status).phrase
+    return Problem(type=PROBLEM_PATH + code, title=title, status=status, detail=detail, code=code)
 
 
 class BadRequest(ProblemError):
@@ -177,9 +186,20 @@ class TooManyRequests(ProblemError):
     code = "rate_limited"
 
 
-def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+def public_base_url(scope: Scope) -> str:
+    """SANGGAR_PUBLIC_BASE_URL when set, else the URL the request reached the service at."""
+    settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+    configured: str | None = getattr(settings, "public_base_url", None)
+    return (configured or str(HTTPConnection(scope).base_url)).rstrip("/")
+
+
+def problem_response(
+    problem: Problem, *, scope: Scope, headers: dict[str, str] | None = None
+) -> Response:
+    body = problem.model_dump()
+    body["type"] = public_base_url(scope) + PROBLEM_PATH + problem.code
     return Response(
-        content=dumps(problem.model_dump()),
+        content=dumps(body),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
@@ -196,9 +216,9 @@ def _starlette_code(status: int) -> str:
     }.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_"))
 
 
-async def _handle_problem(_request: Request, exc: Exception) -> Response:
+async def _handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.to_problem(), exc.headers)
+    return problem_response(exc.to_problem(), scope=request.scope, headers=exc.headers)
 
 
 def _specificity(path_format: str) -> tuple[int, int]:
@@ -240,35 +260,25 @@ def _methods_of_path(request: Request) -> set[str] | None:
     return None
 
 
-def _method_not_allowed(methods: set[str]) -> Response:
-    problem = Problem(
-        type=PROBLEM_TYPE_BASE + "method_not_allowed",
-        title=HTTPStatus(405).phrase,
-        status=405,
-        detail=HTTPStatus(405).phrase,
-        code="method_not_allowed",
-    )
-    return problem_response(problem, {"Allow": ", ".join(sorted(methods))})
+def _method_not_allowed(request: Request, methods: set[str]) -> Response:
+    problem = make_problem("method_not_allowed", 405, HTTPStatus(405).phrase)
+    headers = {"Allow": ", ".join(sorted(methods))}
+    return problem_response(problem, scope=request.scope, headers=headers)
 
 
 async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     if status == 405 and (methods := _methods_of_path(request)):
-        return _method_not_allowed(methods)
+        return _method_not_allowed(request, methods)
     headers = dict(exc.headers or {})
     code = _starlette_code(status)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 413:
         detail = "The request body is larger than the server accepts."
-    problem = Problem(
-        type=PROBLEM_TYPE_BASE + code,
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        code=code,
+    return problem_response(
+        make_problem(code, status, detail), scope=request.scope, headers=headers
     )
-    return problem_response(problem, headers)
 
 
 def _issue(error: dict[str, Any]) -> ValidationIssue:
@@ -282,23 +292,17 @@ async def _handle_validation_error(request: Request, exc: Exception) -> Response
     # but the URL names the calendar file, which has no PATCH: that is a 405, not a 422.
     methods = _methods_of_path(request)
     if methods is not None and request.method not in methods:
-        return _method_not_allowed(methods)
+        return _method_not_allowed(request, methods)
     errors = list(exc.errors())
     # Unparseable JSON is malformed (400), not a field that failed validation (422).
     if any(error["type"] == "json_invalid" for error in errors):
         problem = BadRequest("The request body is not valid JSON.").to_problem()
-        return problem_response(problem)
+        return problem_response(problem, scope=request.scope)
     issues = [_issue(error) for error in errors]
     noun = "field is" if len(issues) == 1 else "fields are"
-    problem = ValidationProblem(
-        type=PROBLEM_TYPE_BASE + "validation_failed",
-        title=HTTPStatus(422).phrase,
-        status=422,
-        detail=f"{len(issues)} {noun} invalid.",
-        code="validation_failed",
-        errors=issues,
-    )
-    return problem_response(problem)
+    base = make_problem("validation_failed", 422, f"{len(issues)} {noun} invalid.")
+    problem = ValidationProblem(**base.model_dump(), errors=issues)
+    return problem_response(problem, scope=request.scope)
 
 
 class PayloadTooLarge(ProblemError):
@@ -306,14 +310,14 @@ class PayloadTooLarge(ProblemError):
     code = "body_too_large"
 
 
-def body_too_large_response() -> Response:
+def body_too_large_response(scope: Scope) -> Response:
     problem = PayloadTooLarge("The request body is larger than the server accepts.").to_problem()
-    return problem_response(problem)
+    return problem_response(problem, scope=scope)
 
 
-def internal_error_response() -> Response:
+def internal_error_response(scope: Scope) -> Response:
     problem = ProblemError("An unexpected error occurred; it has been logged.").to_problem()
-    return problem_response(problem)
+    return problem_response(problem, scope=scope)
 
 
 class DatabaseBusy(ProblemError):
@@ -337,7 +341,7 @@ def _is_unavailable(error: DBAPIError) -> bool:
     return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
 
 
-async def _handle_database_error(_request: Request, exc: Exception) -> Response:
+async def _handle_database_error(request: Request, exc: Exception) -> Response:
     """A lock not obtained in time or a lost connection is a 503 to retry, never a 500: the
     pool replaces connections the server closed (app.core.db), so the next request finds
     the database."""
@@ -354,7 +358,7 @@ async def _handle_database_error(_request: Request, exc: Exception) -> Response:
         )
     else:
         raise exc
-    return problem_response(error.to_problem(), error.headers)
+    return problem_response(error.to_problem(), scope=request.scope, headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -94,7 +94,7 @@ class RequestContextMiddleware:
             access_log.exception("unhandled_error", path=scope["path"])
             if response_started:
                 raise
-            await internal_error_response()(scope, receive, send_with_request_id)
+            await internal_error_response(scope)(scope, receive, send_with_request_id)
         finally:
             self._record(scope, status, time.perf_counter() - started)
 
@@ -181,7 +181,7 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await body_too_large_response()(scope, receive, send)
+        await body_too_large_response(scope)(scope, receive, send)
 
 
 class AdmissionMiddleware:

@@ -174,4 +174,5 @@ class RateLimitMiddleware:
             f"Too many requests; retry in {retry_after} seconds.",
             headers={"Retry-After": str(retry_after)},
         )
-        await problem_response(error.to_problem(), error.headers)(scope, receive, send)
+        response = problem_response(error.to_problem(), scope=scope, headers=error.headers)
+        await response(scope, receive, send)

@@ -50,12 +50,13 @@ def ops_readyz(request: Request) -> Response | Readiness:
         with request.app.state.read_engine.connect() as connection:
             revision = current_revision(connection)
     except SQLAlchemyError:
-        return problem_response(NotReady("The database cannot be reached.").to_problem())
+        error = NotReady("The database cannot be reached.")
+        return problem_response(error.to_problem(), scope=request.scope)
     if revision is None or revision != head_revision():
         error = NotReady(
             f"The database is at revision {revision}, the code needs {head_revision()}."
         )
-        return problem_response(error.to_problem())
+        return problem_response(error.to_problem(), scope=request.scope)
     return Readiness(status="ready", revision=revision)
 
 

@@ -193,5 +193,7 @@ REQUESTS: dict[str, Req] = {
     "ops_healthz": R(),
     "ops_readyz": R(),
     "ops_metrics": R(),
+    "problems_list": R(),
+    "problems_get": R(code="member"),
     "audit_list": R(),
 }

@@ -164,6 +164,9 @@ POLICY: dict[str, tuple[int | str, ...]] = {
     "ops_healthz": (OK, OK, OK, OK, OK),
     "ops_readyz": (OK, OK, OK, OK, OK),
     "ops_metrics": (OK, OK, OK, OK, OK),
+    "problems_list": (OK, OK, OK, OK, OK),
+    # The world has ids, not codes: a number is no code, to anyone.
+    "problems_get": (404, 404, 404, 404, 404),
     "audit_list": (401, 403, 403, 403, OK),
 }
 

@@ -1,0 +1,656 @@
+"""Every problem `code` the API can answer with: its status, title and what it means.
+
+One catalogue for both ends of an error: a problem's `title` is read here, and
+`GET /problems/{code}` (where each problem's `type` URI points) describes the code from
+here. tests/core/test_problem_catalogue.py fails when an error class's code is missing, so
+a new error is described when it is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    code: str
+    status: int
+    title: str
+    description: str
+
+
+_TYPES = (
+    # --- the framework and the conventions every endpoint shares ---------------------------
+    ProblemType(
+        "bad_request",
+        400,
+        "Bad request",
+        "The request is malformed: its body is not valid JSON, or a value cannot be read at "
+        "all. Fix the request; repeating it unchanged gives the same answer.",
+    ),
+    ProblemType(
+        "invalid_cursor",
+        400,
+        "Invalid cursor",
+        "The `cursor` is not one this API issued. Pass back a page's `next_cursor` exactly "
+        "as received, to the same list with the same filters.",
+    ),
+    ProblemType(
+        "unauthorized",
+        401,
+        "Credentials missing or invalid",
+        "The request has no credentials, or its bearer token is invalid, expired or revoked. "
+        "Log in (`POST /api/v1/auth/token`) or refresh the access token; "
+        "`WWW-Authenticate` says which.",
+    ),
+    ProblemType(
+        "forbidden",
+        403,
+        "Not allowed",
+        "The caller is authenticated but may not do this.",
+    ),
+    ProblemType(
+        "not_found",
+        404,
+        "Not found",
+        "Nothing is at this URL, or it is not visible to the caller. Things a caller may not "
+        "know exist are also answered 404.",
+    ),
+    ProblemType(
+        "method_not_allowed",
+        405,
+        "Method not allowed",
+        "The path exists but does not answer this method; the `Allow` header lists those it does.",
+    ),
+    ProblemType(
+        "conflict",
+        409,
+        "Conflict",
+        "The request conflicts with the current state of the resource.",
+    ),
+    ProblemType(
+        "precondition_failed",
+        412,
+        "Precondition failed",
+        "A precondition of the request does not hold.",
+    ),
+    ProblemType(
+        "etag_mismatch",
+        412,
+        "Stale version",
+        "`If-Match` names a version that is no longer current: someone changed the resource "
+        "since it was read. Read it again (its `ETag`), reapply the change and retry; "
+        "nothing was changed.",
+    ),
+    ProblemType(
+        "body_too_large",
+        413,
+        "Request body too large",
+        "The request body is larger than the server accepts (1 MiB for JSON; media uploads "
+        "have their own limits).",
+    ),
+    ProblemType(
+        "validation_failed",
+        422,
+        "Invalid input",
+        "The request is well-formed but some values are invalid; `errors` lists each one "
+        "with where it is (`loc`) and why (`msg`, `type`).",
+    ),
+    ProblemType(
+        "idempotency_key_reused",
+        422,
+        "Idempotency key reused",
+        "This `Idempotency-Key` was already used with another request body. Use a new key "
+        "for a new request; a retry must repeat the first body exactly.",
+    ),
+    ProblemType(
+        "idempotency_key_in_use",
+        409,
+        "Request with this idempotency key in progress",
+        "A request with the same `Idempotency-Key` is still being processed. Retry in a "
+        "moment to get its response.",
+    ),
+    ProblemType(
+        "rate_limited",
+        429,
+        "Too many requests",
+        "The caller sent more requests than its budget allows. Wait the `Retry-After` "
+        "seconds before sending more.",
+    ),
+    ProblemType(
+        "internal_error",
+        500,
+        "Internal error",
+        "An unexpected error on the server's side; it was logged with the request's "
+        "`X-Request-ID`, which is what to quote when reporting it.",
+    ),
+    ProblemType(
+        "database_busy",
+        503,
+        "Busy",
+        "A lock could not be had in time during a burst of writes; nothing was changed. "
+        "Retry after `Retry-After` seconds.",
+    ),
+    ProblemType(
+        "database_unavailable",
+        503,
+        "Database unavailable",
+        "The database cannot be reached right now; nothing was changed. Retry after "
+        "`Retry-After` seconds.",
+    ),
+    ProblemType(
+        "not_ready",
+        503,
+        "Not ready",
+        "The service cannot serve yet: its database is unreachable or not migrated to the "
+        "code's revision (`GET /readyz`).",
+    ),
+    # --- logging in and access -------------------------------------------------------------
+    ProblemType(
+        "invalid_credentials",
+        401,
+        "Wrong email, handle or password",
+        "The log-in does not match an active member. Too many failures in a row are rate limited.",
+    ),
+    ProblemType(
+        "invalid_refresh_token",
+        401,
+        "Invalid refresh token",
+        "The refresh token is unknown, expired or its log-in was ended. Log in again.",
+    ),
+    ProblemType(
+        "refresh_token_reused",
+        401,
+        "Refresh token reused",
+        "A refresh token that was already exchanged came back, so someone may hold a copy: "
+        "the whole log-in is revoked. Log in again.",
+    ),
+    ProblemType(
+        "invitation_required",
+        403,
+        "Invitation required",
+        "This community admits new members by invitation only; register with a valid "
+        "invitation token.",
+    ),
+    ProblemType(
+        "insufficient_scope",
+        403,
+        "Token scope too narrow",
+        "A personal access token with scope `read` may only read; this needs `write`. Some "
+        "operations (managing tokens) need a log-in, not a personal access token.",
+    ),
+    ProblemType(
+        "role_required",
+        403,
+        "Role required",
+        "This is for organizers or admins only.",
+    ),
+    # --- members ---------------------------------------------------------------------------
+    ProblemType(
+        "member_not_found",
+        404,
+        "Member not found",
+        "No active member has this id (deactivated members are visible to admins only).",
+    ),
+    ProblemType(
+        "handle_taken",
+        409,
+        "Handle taken",
+        "Another member has this handle (handles are compared without case). Choose another.",
+    ),
+    ProblemType(
+        "email_taken",
+        409,
+        "Email taken",
+        "Another member registered with this email address.",
+    ),
+    ProblemType(
+        "last_admin",
+        409,
+        "Last admin",
+        "The community's last active admin cannot be demoted or deactivated; make another "
+        "member admin first.",
+    ),
+    ProblemType(
+        "token_not_found",
+        404,
+        "Token not found",
+        "The caller has no personal access token with this id.",
+    ),
+    ProblemType(
+        "invitation_not_found",
+        404,
+        "Invitation not found",
+        "No invitation has this id.",
+    ),
+    # --- events ----------------------------------------------------------------------------
+    ProblemType(
+        "event_not_found",
+        404,
+        "Event not found",
+        "No event has this id, or it is a draft only organizers see.",
+    ),
+    ProblemType(
+        "rsvp_not_found",
+        404,
+        "RSVP not found",
+        "The member has not answered this event.",
+    ),
+    ProblemType(
+        "check_in_not_found",
+        404,
+        "Check-in not found",
+        "The member was not checked in at this event.",
+    ),
+    ProblemType(
+        "event_not_published",
+        409,
+        "Event not published",
+        "The event is still a draft: members can answer it once it is published.",
+    ),
+    ProblemType(
+        "event_cancelled",
+        409,
+        "Event cancelled",
+        "The event was cancelled; it takes no more answers or check-ins.",
+    ),
+    ProblemType(
+        "event_ended",
+        409,
+        "Event ended",
+        "The event is over; it takes no more answers.",
+    ),
+    ProblemType(
+        "capacity_below_going",
+        409,
+        "Capacity below attendance",
+        "The new capacity is smaller than the number of members already going.",
+    ),
+    ProblemType(
+        "cannot_unpublish",
+        409,
+        "Cannot unpublish",
+        "It cannot go back to draft: an event once published or cancelled, and a challenge "
+        "once it has opened, stay public because members may already have acted on them.",
+    ),
+    ProblemType(
+        "rsvp_list_restricted",
+        403,
+        "Attendee list restricted",
+        "Only organizers see the waitlist and who is not going.",
+    ),
+    ProblemType(
+        "ends_before_start",
+        422,
+        "Ends before it starts",
+        "An event's `ends_at` must be after its `starts_at`.",
+    ),
+    ProblemType(
+        "invalid_feed_token",
+        401,
+        "Invalid calendar feed token",
+        "The calendar feed URL's token is unknown or was replaced by a newer one; get a new "
+        "feed URL.",
+    ),
+    # --- challenges, works and votes -------------------------------------------------------
+    ProblemType(
+        "challenge_not_found",
+        404,
+        "Challenge not found",
+        "No challenge has this id, or it is a draft only organizers see.",
+    ),
+    ProblemType(
+        "challenge_not_open",
+        409,
+        "Challenge not open",
+        "The challenge does not take works now: submissions have not opened yet or have closed.",
+    ),
+    ProblemType(
+        "challenge_not_voting",
+        409,
+        "Challenge not in voting",
+        "Votes are cast and withdrawn only while the challenge's voting is open.",
+    ),
+    ProblemType(
+        "challenge_not_closed",
+        409,
+        "Challenge not closed",
+        "This needs a closed challenge (its voting is over).",
+    ),
+    ProblemType(
+        "dates_out_of_order",
+        422,
+        "Dates out of order",
+        "A challenge opens, then closes to submissions, then closes its voting, in that order.",
+    ),
+    ProblemType(
+        "submission_not_found",
+        404,
+        "Work not found",
+        "No work has this id, or it is not visible to the caller.",
+    ),
+    ProblemType(
+        "submission_limit_reached",
+        409,
+        "Submission limit reached",
+        "The member already entered as many works as this challenge allows.",
+    ),
+    ProblemType(
+        "not_submission_author",
+        403,
+        "Not the work's author",
+        "Only the work's author may change or withdraw it.",
+    ),
+    ProblemType(
+        "login_required",
+        401,
+        "Log in to see the works",
+        "A challenge's works are public once it is closed; members see them earlier, so "
+        "logging in is the way to them now.",
+    ),
+    ProblemType(
+        "own_submission",
+        403,
+        "Own work",
+        "Members cannot vote for their own work.",
+    ),
+    ProblemType(
+        "submission_disqualified",
+        409,
+        "Work disqualified",
+        "The work was disqualified by the organizers and takes no votes.",
+    ),
+    ProblemType(
+        "vote_budget_exhausted",
+        409,
+        "No votes left",
+        "The member has cast every vote this challenge allows; withdraw one to vote for "
+        "another work.",
+    ),
+    ProblemType(
+        "vote_not_found",
+        404,
+        "Vote not found",
+        "The member has not voted for this work.",
+    ),
+    # --- projects and mentoring ------------------------------------------------------------
+    ProblemType(
+        "project_not_found",
+        404,
+        "Project not found",
+        "No project has this id, or it is not visible to the caller.",
+    ),
+    ProblemType(
+        "project_member_not_found",
+        404,
+        "Project member not found",
+        "The member is not in this project.",
+    ),
+    ProblemType(
+        "task_not_found",
+        404,
+        "Task not found",
+        "The project has no task with this id.",
+    ),
+    ProblemType(
+        "project_update_not_found",
+        404,
+        "Project update not found",
+        "The project has no progress update with this id.",
+    ),
+    ProblemType(
+        "not_project_member",
+        403,
+        "Not a project member",
+        "Only the project's members may do this.",
+    ),
+    ProblemType(
+        "not_project_coordinator",
+        403,
+        "Not a project coordinator",
+        "Only the project's coordinators may do this.",
+    ),
+    ProblemType(
+        "not_task_owner",
+        403,
+        "Not the task's owner",
+        "Only the task's author or the project's coordinators may do this.",
+    ),
+    ProblemType(
+        "last_coordinator",
+        409,
+        "Last coordinator",
+        "A project keeps at least one coordinator; make another member coordinator first.",
+    ),
+    ProblemType(
+        "already_project_member",
+        409,
+        "Already a project member",
+        "The member is already in this project.",
+    ),
+    ProblemType(
+        "join_request_pending",
+        409,
+        "Join request pending",
+        "The member already asked to join this project; the coordinators have not answered yet.",
+    ),
+    ProblemType(
+        "project_not_open",
+        409,
+        "Project not open",
+        "The project does not take new members now.",
+    ),
+    ProblemType(
+        "assignee_not_project_member",
+        422,
+        "Assignee not a project member",
+        "A task can be assigned only to a member of its project.",
+    ),
+    ProblemType(
+        "mentor_not_found",
+        404,
+        "Mentor not found",
+        "No active member has this id to ask for mentoring.",
+    ),
+    ProblemType(
+        "mentorship_not_found",
+        404,
+        "Mentorship not found",
+        "No mentorship of the caller has this id.",
+    ),
+    ProblemType(
+        "mentor_not_open",
+        409,
+        "Mentor not taking mentees",
+        "The mentor's profile is closed to new requests.",
+    ),
+    ProblemType(
+        "mentorship_already_open",
+        409,
+        "Mentorship already open",
+        "The caller already has a pending or accepted mentorship with this mentor.",
+    ),
+    ProblemType(
+        "mentor_at_capacity",
+        409,
+        "Mentor at capacity",
+        "The mentor has as many mentees as their capacity allows.",
+    ),
+    ProblemType(
+        "invalid_transition",
+        409,
+        "Invalid status change",
+        "A mentorship goes from pending to accepted or declined, and from accepted to "
+        "completed or declined; this change is not one of those.",
+    ),
+    ProblemType(
+        "not_mentor",
+        403,
+        "Not the mentor",
+        "Only the mentorship's mentor may answer it.",
+    ),
+    ProblemType(
+        "cannot_mentor_self",
+        422,
+        "Cannot mentor oneself",
+        "A member cannot ask themselves for mentoring.",
+    ),
+    ProblemType(
+        "capacity_below_active",
+        422,
+        "Capacity below active mentorships",
+        "A mentor's capacity cannot be less than their mentorships under way.",
+    ),
+    ProblemType(
+        "not_open_for_commissions",
+        409,
+        "Not open for commissions",
+        "The member does not take commission inquiries now.",
+    ),
+    ProblemType(
+        "inquiry_not_found",
+        404,
+        "Inquiry not found",
+        "No inquiry sent or received by the caller has this id.",
+    ),
+    # --- conversation ----------------------------------------------------------------------
+    ProblemType(
+        "thread_not_found",
+        404,
+        "Thread not found",
+        "No thread has this id, or it was hidden by moderation.",
+    ),
+    ProblemType(
+        "post_not_found",
+        404,
+        "Post not found",
+        "No post has this id, or it was hidden by moderation.",
+    ),
+    ProblemType(
+        "comment_not_found",
+        404,
+        "Comment not found",
+        "No comment has this id, or it was hidden by moderation.",
+    ),
+    ProblemType(
+        "idea_not_found",
+        404,
+        "Idea not found",
+        "No idea has this id, or it was hidden by moderation.",
+    ),
+    ProblemType(
+        "announcement_not_found",
+        404,
+        "Announcement not found",
+        "No announcement has this id.",
+    ),
+    ProblemType(
+        "report_not_found",
+        404,
+        "Report not found",
+        "No report has this id.",
+    ),
+    ProblemType(
+        "report_target_not_found",
+        404,
+        "Reported content not found",
+        "The content being reported does not exist or is not visible to the caller.",
+    ),
+    ProblemType(
+        "not_author",
+        403,
+        "Not the author",
+        "Only the author (or an organizer, as moderation) may change or delete this.",
+    ),
+    ProblemType(
+        "organizer_only_fields",
+        403,
+        "Organizer-only fields",
+        "A member sent a field only organizers set (`pinned`, `locked`, an idea's `status`).",
+    ),
+    ProblemType(
+        "thread_locked",
+        409,
+        "Thread locked",
+        "The thread was locked by the organizers and takes no new posts.",
+    ),
+    ProblemType(
+        "already_deleted",
+        409,
+        "Already deleted",
+        "This was already deleted.",
+    ),
+    ProblemType(
+        "idea_no_longer_new",
+        409,
+        "Idea no longer new",
+        "The organizers already responded to this idea, so its author can no longer edit it.",
+    ),
+    ProblemType(
+        "already_reported",
+        409,
+        "Already reported",
+        "The caller already has an open report on this content.",
+    ),
+    # --- recognition, anthologies, analytics, webhooks -------------------------------------
+    ProblemType(
+        "badge_not_found",
+        404,
+        "Badge not found",
+        "The member has no badge with this id.",
+    ),
+    ProblemType(
+        "anthology_not_found",
+        404,
+        "Anthology not found",
+        "No anthology has this id, or it is a draft only organizers see.",
+    ),
+    ProblemType(
+        "share_card_not_found",
+        404,
+        "No share card",
+        "Only winning or featured works of closed challenges have a share card.",
+    ),
+    ProblemType(
+        "unknown_submissions",
+        422,
+        "Unknown works",
+        "An anthology named works that do not exist; `errors` points at each unknown id. "
+        "Nothing was written. Works that exist but may not be printed (no consent, "
+        "disqualified, challenge still running) are accepted and listed in `excluded`.",
+    ),
+    ProblemType(
+        "range_invalid",
+        422,
+        "Invalid date range",
+        "`to` must not be before `from`, and a range covers at most the number of days "
+        "`detail` names.",
+    ),
+    ProblemType(
+        "webhook_not_found",
+        404,
+        "Webhook not found",
+        "No webhook has this id.",
+    ),
+    ProblemType(
+        "webhook_delivery_not_found",
+        404,
+        "Webhook delivery not found",
+        "The webhook has no delivery with this id.",
+    ),
+    ProblemType(
+        "webhook_inactive",
+        409,
+        "Webhook inactive",
+        "The webhook is inactive; set `active: true` before pinging or redelivering.",
+    ),
+    ProblemType(
+        "webhook_url_not_allowed",
+        422,
+        "Webhook URL not allowed",
+        "A webhook's URL must be a public https address, never one on a private or local network.",
+    ),
+)
+
+CATALOGUE: dict[str, ProblemType] = {problem.code: problem for problem in _TYPES}
+assert len(CATALOGUE) == len(_TYPES), "a code is described twice"

@@ -1,0 +1,1 @@
+"""The problem catalogue served: where each error's `type` URI points."""
