@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from app.core import domain_events
 from app.core.config import Settings
 from app.core.db import read_only
 from app.core.migrations import upgrade
@@ -154,6 +155,13 @@ def queries(engine: Engine) -> Iterator[QueryCounter]:
     sa.event.listen(engine, "before_cursor_execute", counter.record)
     yield counter
     sa.event.remove(engine, "before_cursor_execute", counter.record)
+
+
+@pytest.fixture
+def published() -> Iterator[list[domain_events.DomainEvent]]:
+    """Every domain event published during the test, in the order published."""
+    with domain_events.recording() as seen:
+        yield seen
 
 
 def _free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import ModuleType
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import service as auth
-from app.core import events
+from app.core import domain_events
 from app.core.config import Settings
 from app.members import service as members
 from app.members.schemas import MemberUpdate
@@ -122,20 +122,25 @@ def make_project(app: FastAPI, coordinator: Member, **fields: Any) -> Project:
 
 
 def publish_only_to(
-    engine: Engine,
-    subscribers: ModuleType,
-    event_type: str,
-    *,
-    actor_id: int | None = None,
-    **data: Any,
+    engine: Engine, subscribers: ModuleType, event: domain_events.DomainEvent
 ) -> None:
     """Hands a made-up domain event to one feature's subscribers only, in a committed
     transaction: the other features' subscribers would look for rows the test never made
     (tests/test_wiring.py sends the real requests)."""
-    event = events.DomainEvent(type=event_type, data=data, actor_id=actor_id)
-    heard = [s for s in events.subscribers_of(event_type) if s.__module__ == subscribers.__name__]
-    assert heard, f"{subscribers.__name__} does not subscribe to {event_type}"
+    heard = [
+        s for s in domain_events.subscribers_of(type(event)) if s.__module__ == subscribers.__name__
+    ]
+    assert heard, f"{subscribers.__name__} does not subscribe to {type(event).__name__}"
     with Session(engine) as session:
         for subscriber in heard:
             subscriber(session, event)
         session.commit()
+
+
+def data_of(event: domain_events.DomainEvent) -> dict[str, Any]:
+    """What the event says, without who caused it and when."""
+    return {
+        f.name: getattr(event, f.name)
+        for f in fields(event)
+        if f.name not in ("actor_id", "occurred_at")
+    }

@@ -40,9 +40,15 @@ from app.challenges import ranking
 from app.challenges import service as challenges
 from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
-from app.core import events
 from app.core.clock import utcnow
 from app.core.config import Settings
+from app.core.domain_events import (
+    AnthologyCreated,
+    AnthologyDeleted,
+    AnthologyPublished,
+    AnthologyUpdated,
+    publish,
+)
 from app.core.errors import Unprocessable
 from app.core.pagination import PageParams, desc, paginate
 from app.models import (
@@ -252,11 +258,9 @@ def create_anthology(session: Session, *, organizer: Member, data: AnthologyCrea
     session.add(anthology)
     session.flush()
     _replace_entries(session, anthology=anthology, wanted=wanted)
-    events.publish(session, "anthology.created", actor_id=organizer.id, anthology_id=anthology.id)
+    publish(session, AnthologyCreated(actor_id=organizer.id, anthology_id=_id(anthology)))
     if published:
-        events.publish(
-            session, "anthology.published", actor_id=organizer.id, anthology_id=anthology.id
-        )
+        publish(session, AnthologyPublished(actor_id=organizer.id, anthology_id=_id(anthology)))
     return anthology
 
 
@@ -282,16 +286,16 @@ def update_anthology(
         anthology.updated_at = now
     session.add(anthology)
     session.flush()
-    events.publish(session, "anthology.updated", actor_id=actor.id, anthology_id=anthology.id)
+    publish(session, AnthologyUpdated(actor_id=actor.id, anthology_id=_id(anthology)))
     if first_publication:  # the row is locked: one request publishes it first
-        events.publish(session, "anthology.published", actor_id=actor.id, anthology_id=anthology.id)
+        publish(session, AnthologyPublished(actor_id=actor.id, anthology_id=_id(anthology)))
     return anthology
 
 
 def delete_anthology(session: Session, *, anthology: Anthology, actor: Member) -> None:
     """Deletes the anthology and its entries (the works themselves stay)."""
     session.execute(sa.delete(Anthology).where(col(Anthology.id) == anthology.id))
-    events.publish(session, "anthology.deleted", actor_id=actor.id, anthology_id=anthology.id)
+    publish(session, AnthologyDeleted(actor_id=actor.id, anthology_id=_id(anthology)))
 
 
 def _wanted(

@@ -19,7 +19,13 @@ from sqlmodel import Session, col, select
 
 from app.challenges.schemas import ChallengePhase
 from app.core.clock import utcnow
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import (
+    ChallengeClosed,
+    ChallengeOpened,
+    ChallengePhaseReached,
+    ChallengeVotingStarted,
+    subscribe,
+)
 from app.models import (
     Challenge,
     ChallengeParticipant,
@@ -58,14 +64,14 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _challenge(session: Session, event: DomainEvent) -> Challenge:
-    challenge = session.get(Challenge, event.data["challenge_id"])
+def _challenge(session: Session, event: ChallengePhaseReached) -> Challenge:
+    challenge = session.get(Challenge, event.challenge_id)
     assert challenge is not None
     return challenge
 
 
-def _is_current(event: DomainEvent, phase: ChallengePhase) -> bool:
-    return bool(event.data.get("phase") == phase)
+def _is_current(event: ChallengePhaseReached, phase: ChallengePhase) -> bool:
+    return event.phase == phase
 
 
 def _interested_in(discipline: str) -> sa.ColumnElement[bool]:
@@ -102,8 +108,8 @@ def _voter(challenge_id: int) -> sa.ColumnElement[bool]:
     )
 
 
-@subscribe("challenge.opened")
-def announce_opened(session: Session, event: DomainEvent) -> None:
+@subscribe(ChallengeOpened)
+def announce_opened(session: Session, event: ChallengeOpened) -> None:
     if not _is_current(event, ChallengePhase.OPEN):
         return
     challenge = _challenge(session, event)
@@ -121,8 +127,8 @@ def announce_opened(session: Session, event: DomainEvent) -> None:
     )
 
 
-@subscribe("challenge.voting_started")
-def announce_voting(session: Session, event: DomainEvent) -> None:
+@subscribe(ChallengeVotingStarted)
+def announce_voting(session: Session, event: ChallengeVotingStarted) -> None:
     if not _is_current(event, ChallengePhase.VOTING):
         return
     challenge = _challenge(session, event)
@@ -137,8 +143,8 @@ def announce_voting(session: Session, event: DomainEvent) -> None:
     )
 
 
-@subscribe("challenge.closed")
-def announce_results(session: Session, event: DomainEvent) -> None:
+@subscribe(ChallengeClosed)
+def announce_results(session: Session, event: ChallengeClosed) -> None:
     if not _is_current(event, ChallengePhase.CLOSED):
         return
     challenge = _challenge(session, event)

@@ -18,16 +18,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.challenges import ranking
 from app.challenges.service import phase_of
-from app.core import events, periodic
+from app.core import periodic
 from app.core.clock import utcnow
 from app.core.db import rows_affected
+from app.core.domain_events import (
+    ChallengeClosed,
+    ChallengeOpened,
+    ChallengePhaseReached,
+    ChallengeVotingStarted,
+    publish,
+)
 from app.models import Challenge
 
 
@@ -35,16 +41,16 @@ from app.models import Challenge
 class Crossing:
     marker: str
     due: str  # the date column whose passing is the crossing
-    event_type: str | None  # None: the ranking, which announces nothing itself
+    announces: type[ChallengePhaseReached] | None  # None: the ranking, which announces nothing
 
 
 # In the order they happen, so one sweep catching up on a long downtime still announces
 # a challenge's crossings in order, and ranks it before announcing it closed.
 CROSSINGS = (
-    Crossing("opened_announced_at", "submissions_open_at", "challenge.opened"),
-    Crossing("voting_announced_at", "submissions_close_at", "challenge.voting_started"),
+    Crossing("opened_announced_at", "submissions_open_at", ChallengeOpened),
+    Crossing("voting_announced_at", "submissions_close_at", ChallengeVotingStarted),
     Crossing("ranked_at", "voting_close_at", None),
-    Crossing("closed_announced_at", "voting_close_at", "challenge.closed"),
+    Crossing("closed_announced_at", "voting_close_at", ChallengeClosed),
 )
 
 
@@ -73,33 +79,41 @@ def _claim(session: Session, challenge_id: int, crossing: Crossing, now: datetim
     return rows_affected(session.execute(statement, execution_options=ranking.NO_SYNC)) == 1
 
 
-def sweep(session: Session, *, now: datetime | None = None) -> list[tuple[str, int]]:
+def sweep(
+    session: Session, *, now: datetime | None = None
+) -> list[tuple[type[ChallengePhaseReached], int]]:
     """Announces (and ranks) every crossing due at `now`; returns the events published.
 
     Challenges are claimed in id order, so concurrent sweeps wait for each other instead
     of deadlocking. The caller commits.
     """
     now = now or utcnow()
-    published: list[tuple[str, int]] = []
+    published: list[tuple[type[ChallengePhaseReached], int]] = []
     for challenge_id in _due_ids(session, now):
         for crossing in CROSSINGS:
             if not _claim(session, challenge_id, crossing, now):
                 continue
             challenge = session.get(Challenge, challenge_id, populate_existing=True)
             assert challenge is not None  # locked by the claim
-            if crossing.event_type is None:
+            if crossing.announces is None:
                 ranking.apply_winners(session, challenge)
                 continue
-            _announce(session, challenge, crossing.event_type, now=now)
-            published.append((crossing.event_type, challenge_id))
+            _announce(session, challenge, crossing.announces, now=now)
+            published.append((crossing.announces, challenge_id))
     return published
 
 
-def _announce(session: Session, challenge: Challenge, event_type: str, *, now: datetime) -> None:
+def _announce(
+    session: Session,
+    challenge: Challenge,
+    kind: type[ChallengePhaseReached],
+    *,
+    now: datetime,
+) -> None:
     # `phase` tells subscribers whether the crossing is still current: after a long
     # downtime "opened" may be announced for a challenge that is already voting.
-    data: dict[str, Any] = {"challenge_id": challenge.id, "phase": phase_of(challenge, now)}
-    events.publish(session, event_type, **data)
+    assert challenge.id is not None  # locked by the claim
+    publish(session, kind(challenge_id=challenge.id, phase=phase_of(challenge, now)))
 
 
 @periodic.job("challenge_phases", every=lambda settings: settings.challenge_sweep_seconds)

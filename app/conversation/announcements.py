@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from app.conversation import policies
 from app.conversation.exceptions import AnnouncementNotFound
 from app.conversation.schemas import AnnouncementCreate, AnnouncementPublic, AnnouncementUpdate
-from app.core import events
 from app.core.clock import utcnow
+from app.core.domain_events import AnnouncementPublished, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Announcement, Member
 
@@ -30,13 +30,15 @@ def create_announcement(
     )
     session.add(announcement)
     session.flush()
-    events.publish(
+    assert announcement.id is not None  # flushed
+    publish(
         session,
-        "announcement.published",
-        actor_id=author.id,
-        announcement_id=announcement.id,
-        title=announcement.title,
-        pinned=announcement.pinned,
+        AnnouncementPublished(
+            actor_id=author.id,
+            announcement_id=announcement.id,
+            title=announcement.title,
+            pinned=announcement.pinned,
+        ),
     )
     return announcement
 

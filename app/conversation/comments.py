@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 from app.conversation import policies
 from app.conversation.exceptions import AlreadyDeleted, CommentNotFound
 from app.conversation.schemas import CommentCreate, CommentPublic, CommentUpdate
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected
+from app.core.domain_events import CommentCreated, CommentDeleted, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Comment, Member, Submission, is_organizer
 from app.submissions import service as submissions
@@ -47,13 +47,15 @@ def create_comment(
     )
     session.add(comment)
     session.flush()
-    events.publish(
+    assert comment.id is not None  # flushed
+    publish(
         session,
-        "comment.created",
-        actor_id=author.id,
-        comment_id=comment.id,
-        submission_id=submission_id,
-        submission_author_id=submission.member_id,
+        CommentCreated(
+            actor_id=author.id,
+            comment_id=comment.id,
+            submission_id=submission_id,
+            submission_author_id=submission.member_id,
+        ),
     )
     return comment
 
@@ -110,7 +112,7 @@ def delete_comment(session: Session, *, comment_id: int, actor: Member) -> None:
         execution_options=NO_SYNC,
     )
     if rows_affected(deleted):
-        events.publish(session, "comment.deleted", actor_id=actor.id, comment_id=comment_id)
+        publish(session, CommentDeleted(actor_id=actor.id, comment_id=comment_id))
 
 
 def list_comments(

@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from app.conversation import policies
 from app.conversation.exceptions import IdeaNoLongerNew, IdeaNotFound, OrganizerOnlyFields
 from app.conversation.schemas import IdeaCreate, IdeaFilters, IdeaPublic, IdeaSort, IdeaUpdate
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected, upsert_insert
+from app.core.domain_events import IdeaCreated, IdeaStatusChanged, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Idea, IdeaStatus, IdeaUpvote, Member, is_organizer
 
@@ -54,7 +54,8 @@ def create_idea(session: Session, *, author: Member, data: IdeaCreate) -> Idea:
     idea = Idea(author_id=author.id, **data.model_dump(), created_at=now, updated_at=now)
     session.add(idea)
     session.flush()
-    events.publish(session, "idea.created", actor_id=author.id, idea_id=idea.id, title=idea.title)
+    assert idea.id is not None  # flushed
+    publish(session, IdeaCreated(actor_id=author.id, idea_id=idea.id, title=idea.title))
     return idea
 
 
@@ -79,13 +80,15 @@ def update_idea(session: Session, *, idea: Idea, changes: IdeaUpdate, actor: Mem
     session.add(idea)
     session.flush()
     if idea.status != previous:
-        events.publish(
+        assert idea.id is not None  # read back
+        publish(
             session,
-            "idea.status_changed",
-            actor_id=actor.id,
-            idea_id=idea.id,
-            status=idea.status,
-            proposer_id=idea.author_id,
+            IdeaStatusChanged(
+                actor_id=actor.id,
+                idea_id=idea.id,
+                status=idea.status,
+                proposer_id=idea.author_id,
+            ),
         )
     return idea
 

@@ -32,9 +32,9 @@ from app.conversation.schemas import (
     ReportPublic,
     ReportUpdate,
 )
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected, upsert_insert
+from app.core.domain_events import ContentHidden, ReportOpened, publish
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, desc, paginate
 from app.members import service as members
@@ -137,13 +137,15 @@ def file_report(session: Session, *, reporter: Member, data: ReportCreate) -> Re
     )
     session.refresh(case)
     if opens:
-        events.publish(
+        assert case.id is not None  # flushed
+        publish(
             session,
-            "report.opened",
-            actor_id=reporter.id,
-            case_id=case.id,
-            target_type=case.target_type,
-            target_id=case.target_id,
+            ReportOpened(
+                actor_id=reporter.id,
+                case_id=case.id,
+                target_type=case.target_type,
+                target_id=case.target_id,
+            ),
         )
     return case
 
@@ -213,12 +215,11 @@ def _set_hidden(
     )
     case.target_hidden_at = now if hidden else None
     if hidden and rows_affected(changed):
-        events.publish(
+        publish(
             session,
-            "content.hidden",
-            actor_id=actor.id,
-            target_type=case.target_type,
-            target_id=case.target_id,
+            ContentHidden(
+                actor_id=actor.id, target_type=case.target_type, target_id=case.target_id
+            ),
         )
 
 

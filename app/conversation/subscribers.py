@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import (
+    CommentCreated,
+    IdeaStatusChanged,
+    PostCreated,
+    ReportOpened,
+    subscribe,
+)
 from app.models import Comment, Idea, Member, Post, Role, Submission, Thread
 from app.notifications.service import notify, notify_role
 
@@ -16,13 +22,13 @@ def _name(session: Session, member_id: int | None) -> str:
     return f"{member.display_name} (@{member.handle})" if member else "Someone"
 
 
-@subscribe("comment.created")
-def tell_author_of_feedback(session: Session, event: DomainEvent) -> None:
-    author_id = event.data["submission_author_id"]
+@subscribe(CommentCreated)
+def tell_author_of_feedback(session: Session, event: CommentCreated) -> None:
+    author_id = event.submission_author_id
     if author_id == event.actor_id:
         return  # answering feedback under one's own work
-    submission = session.get(Submission, event.data["submission_id"])
-    comment = session.get(Comment, event.data["comment_id"])
+    submission = session.get(Submission, event.submission_id)
+    comment = session.get(Comment, event.comment_id)
     assert submission is not None and comment is not None
     notify(
         session,
@@ -35,10 +41,10 @@ def tell_author_of_feedback(session: Session, event: DomainEvent) -> None:
     )
 
 
-@subscribe("post.created")
-def tell_thread_author_of_reply(session: Session, event: DomainEvent) -> None:
-    thread = session.get(Thread, event.data["thread_id"])
-    post = session.get(Post, event.data["post_id"])
+@subscribe(PostCreated)
+def tell_thread_author_of_reply(session: Session, event: PostCreated) -> None:
+    thread = session.get(Thread, event.thread_id)
+    post = session.get(Post, event.post_id)
     assert thread is not None and post is not None
     if thread.author_id is None or thread.author_id == event.actor_id:
         return
@@ -53,14 +59,14 @@ def tell_thread_author_of_reply(session: Session, event: DomainEvent) -> None:
     )
 
 
-@subscribe("idea.status_changed")
-def tell_proposer_of_answer(session: Session, event: DomainEvent) -> None:
-    proposer_id = event.data["proposer_id"]
+@subscribe(IdeaStatusChanged)
+def tell_proposer_of_answer(session: Session, event: IdeaStatusChanged) -> None:
+    proposer_id = event.proposer_id
     if proposer_id is None or proposer_id == event.actor_id:
         return
-    idea = session.get(Idea, event.data["idea_id"])
+    idea = session.get(Idea, event.idea_id)
     assert idea is not None
-    status = event.data["status"].replace("_", " ")
+    status = event.status.replace("_", " ")
     notify(
         session,
         member_id=proposer_id,
@@ -68,20 +74,20 @@ def tell_proposer_of_answer(session: Session, event: DomainEvent) -> None:
         title=f"Your idea “{idea.title}” is now {status}",
         body=idea.response or "",
         idea_id=idea.id,
-        status=event.data["status"],
+        status=event.status,
     )
 
 
-@subscribe("report.opened")
-def tell_organizers_of_report(session: Session, event: DomainEvent) -> None:
-    target = f"{event.data['target_type']} {event.data['target_id']}"
+@subscribe(ReportOpened)
+def tell_organizers_of_report(session: Session, event: ReportOpened) -> None:
+    target = f"{event.target_type} {event.target_id}"
     notify_role(
         session,
         roles=(Role.ORGANIZER, Role.ADMIN),
         type="report.opened",
         title=f"New report: {target}",
         body="A member reported it; review it in the reports.",
-        case_id=event.data["case_id"],
-        target_type=event.data["target_type"],
-        target_id=event.data["target_id"],
+        case_id=event.case_id,
+        target_type=event.target_type,
+        target_id=event.target_id,
     )

@@ -32,9 +32,9 @@ from app.conversation.schemas import (
     ThreadPublic,
     ThreadUpdate,
 )
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected
+from app.core.domain_events import PostCreated, PostDeleted, ThreadCreated, publish
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.models import Member, Post, Thread, is_organizer
 
@@ -79,7 +79,8 @@ def create_thread(session: Session, *, author: Member, data: ThreadCreate) -> Th
     )
     session.add(thread)
     session.flush()
-    events.publish(session, "thread.created", actor_id=author.id, thread_id=thread.id)
+    assert thread.id is not None  # flushed
+    publish(session, ThreadCreated(actor_id=author.id, thread_id=thread.id))
     return thread
 
 
@@ -164,9 +165,8 @@ def create_post(session: Session, *, thread_id: int, author: Member, data: PostC
     )
     session.add(post)
     session.flush()
-    events.publish(
-        session, "post.created", actor_id=author.id, post_id=post.id, thread_id=thread_id
-    )
+    assert post.id is not None  # flushed
+    publish(session, PostCreated(actor_id=author.id, post_id=post.id, thread_id=thread_id))
     return post
 
 
@@ -235,7 +235,7 @@ def delete_post(session: Session, *, post_id: int, actor: Member) -> None:
         .values(post_count=col(Thread.post_count) - 1),
         execution_options=NO_SYNC,
     )
-    events.publish(session, "post.deleted", actor_id=actor.id, post_id=post_id)
+    publish(session, PostDeleted(actor_id=actor.id, post_id=post_id))
 
 
 def list_posts(

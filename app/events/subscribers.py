@@ -6,7 +6,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import (
+    EventCancelled,
+    EventWaitlistPromoted,
+    subscribe,
+)
 from app.models import Event, EventRsvp, RsvpStatus
 from app.notifications.service import notify
 
@@ -17,18 +21,18 @@ def _when(event: Event) -> str:
     return f"{local:%A %d %B %Y, %H:%M} ({event.timezone})"
 
 
-def _event(session: Session, domain_event: DomainEvent) -> Event:
-    event = session.get(Event, domain_event.data["event_id"])
+def _event(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
     assert event is not None
     return event
 
 
-@subscribe("event.waitlist_promoted")
-def tell_promoted_member(session: Session, domain_event: DomainEvent) -> None:
-    event = _event(session, domain_event)
+@subscribe(EventWaitlistPromoted)
+def tell_promoted_member(session: Session, domain_event: EventWaitlistPromoted) -> None:
+    event = _event(session, domain_event.event_id)
     notify(
         session,
-        member_id=domain_event.data["member_id"],
+        member_id=domain_event.member_id,
         type="event.waitlist_promoted",
         title=f"A spot opened up: you're going to {event.title}",
         body=f"You moved up from the waitlist. See you on {_when(event)}; if you can't make "
@@ -37,10 +41,10 @@ def tell_promoted_member(session: Session, domain_event: DomainEvent) -> None:
     )
 
 
-@subscribe("event.cancelled")
-def tell_attendees_event_cancelled(session: Session, domain_event: DomainEvent) -> None:
+@subscribe(EventCancelled)
+def tell_attendees_event_cancelled(session: Session, domain_event: EventCancelled) -> None:
     """Everyone going or waiting is told, except the organizer who cancelled."""
-    event = _event(session, domain_event)
+    event = _event(session, domain_event.event_id)
     member_ids = session.exec(
         select(EventRsvp.member_id).where(
             EventRsvp.event_id == event.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.core import events
+from app.core.domain_events import InquiryReceived, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.inquiries.exceptions import InquiryNotFound, NotOpenForCommissions
 from app.inquiries.schemas import InquiryCreate
@@ -28,12 +28,10 @@ def create_inquiry(
     )
     session.add(inquiry)
     session.flush()
-    events.publish(
+    assert inquiry.id is not None  # flushed
+    publish(
         session,
-        "inquiry.received",
-        actor_id=inquiry.sender_id,
-        inquiry_id=inquiry.id,
-        member_id=member_id,
+        InquiryReceived(actor_id=inquiry.sender_id, inquiry_id=inquiry.id, member_id=member_id),
     )
     return inquiry
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import InquiryReceived, subscribe
 from app.models import Inquiry
 from app.notifications.service import notify
 
@@ -14,9 +14,9 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@subscribe("inquiry.received")
-def tell_creator(session: Session, event: DomainEvent) -> None:
-    inquiry = session.get(Inquiry, event.data["inquiry_id"])
+@subscribe(InquiryReceived)
+def tell_creator(session: Session, event: InquiryReceived) -> None:
+    inquiry = session.get(Inquiry, event.inquiry_id)
     assert inquiry is not None
     notify(
         session,

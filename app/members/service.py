@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.core import events
 from app.core.config import Settings
 from app.core.db import rows_affected
+from app.core.domain_events import MemberJoined, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.core.security import PAT_PREFIX, hash_password, hash_secret, new_secret
 from app.members.exceptions import EmailTaken, HandleTaken, LastAdmin, MemberNotFound, TokenNotFound
@@ -55,7 +55,8 @@ def create_member(
     except IntegrityError as error:
         _raise_if_taken(session, email=member.email, handle_key=member.handle_key)
         raise HandleTaken("This handle or email is already registered.") from error
-    events.publish(session, "member.joined", actor_id=member.id, member_id=member.id)
+    assert member.id is not None  # flushed by the savepoint
+    publish(session, MemberJoined(actor_id=member.id, member_id=member.id))
     return member
 
 

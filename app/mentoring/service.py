@@ -19,9 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected
+from app.core.domain_events import (
+    MentorshipAccepted,
+    MentorshipChanged,
+    MentorshipCompleted,
+    MentorshipDeclined,
+    MentorshipRequested,
+    publish,
+)
 from app.core.pagination import PageParams, SortKey, asc, desc, paginate, paginate_rows
 from app.members import service as members
 from app.members.schemas import MemberPublic
@@ -227,7 +234,7 @@ def request_mentorship(session: Session, *, mentee: Member, data: MentorshipCrea
         raise MentorshipAlreadyOpen(
             "You already have a pending or accepted mentorship with this mentor."
         ) from error
-    _announce(session, mentorship, "mentorship.requested", actor_id=_id(mentee))
+    _announce(session, mentorship, MentorshipRequested, actor_id=_id(mentee))
     return mentorship
 
 
@@ -295,7 +302,7 @@ def answer(
         mentorship.ended_at = now
     session.add(mentorship)
     session.flush()
-    _announce(session, mentorship, f"mentorship.{status.value}", actor_id=mentorship.mentor_id)
+    _announce(session, mentorship, _ANSWERS[status], actor_id=mentorship.mentor_id)
     return mentorship
 
 
@@ -324,14 +331,29 @@ def _free_spot(session: Session, *, mentor_id: int) -> None:
     session.execute(statement, execution_options=_NO_SYNC)
 
 
-def _announce(session: Session, mentorship: Mentorship, event_type: str, *, actor_id: int) -> None:
-    events.publish(
+# What each status a mentorship moves to announces.
+_ANSWERS: dict[MentorshipStatus, type[MentorshipChanged]] = {
+    MentorshipStatus.ACCEPTED: MentorshipAccepted,
+    MentorshipStatus.DECLINED: MentorshipDeclined,
+    MentorshipStatus.COMPLETED: MentorshipCompleted,
+}
+
+
+def _announce(
+    session: Session,
+    mentorship: Mentorship,
+    kind: type[MentorshipChanged],
+    *,
+    actor_id: int,
+) -> None:
+    publish(
         session,
-        event_type,
-        actor_id=actor_id,
-        mentorship_id=mentorship.id,
-        mentor_id=mentorship.mentor_id,
-        mentee_id=mentorship.mentee_id,
+        kind(
+            actor_id=actor_id,
+            mentorship_id=_id(mentorship),
+            mentor_id=mentorship.mentor_id,
+            mentee_id=mentorship.mentee_id,
+        ),
     )
 
 

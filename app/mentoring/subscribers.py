@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import (
+    MentorshipAccepted,
+    MentorshipChanged,
+    MentorshipCompleted,
+    MentorshipDeclined,
+    MentorshipRequested,
+    subscribe,
+)
 from app.models import Member, Mentorship
 from app.notifications.service import notify
 
@@ -15,37 +22,45 @@ def _name(session: Session, member_id: int) -> str:
     return f"{member.display_name} (@{member.handle})"
 
 
-@subscribe("mentorship.requested")
-def tell_mentor_of_request(session: Session, event: DomainEvent) -> None:
-    mentorship = session.get(Mentorship, event.data["mentorship_id"])
+@subscribe(MentorshipRequested)
+def tell_mentor_of_request(session: Session, event: MentorshipRequested) -> None:
+    mentorship = session.get(Mentorship, event.mentorship_id)
     assert mentorship is not None
     notify(
         session,
-        member_id=event.data["mentor_id"],
+        member_id=event.mentor_id,
         type="mentorship.requested",
-        title=f"{_name(session, event.data['mentee_id'])} asks you for mentoring",
+        title=f"{_name(session, event.mentee_id)} asks you for mentoring",
         body=f"Their goal: {mentorship.goal[:1500]}",
-        mentorship_id=event.data["mentorship_id"],
+        mentorship_id=event.mentorship_id,
     )
 
 
-@subscribe("mentorship.accepted", "mentorship.declined", "mentorship.completed")
-def tell_mentee_of_answer(session: Session, event: DomainEvent) -> None:
-    mentorship = session.get(Mentorship, event.data["mentorship_id"])
+# The notification type each answer is sent as.
+_ANSWERS: dict[type[MentorshipChanged], str] = {
+    MentorshipAccepted: "mentorship.accepted",
+    MentorshipDeclined: "mentorship.declined",
+    MentorshipCompleted: "mentorship.completed",
+}
+
+
+@subscribe(*_ANSWERS)
+def tell_mentee_of_answer(session: Session, event: MentorshipChanged) -> None:
+    mentorship = session.get(Mentorship, event.mentorship_id)
     assert mentorship is not None
-    mentor = _name(session, event.data["mentor_id"])
+    mentor = _name(session, event.mentor_id)
     ended = mentorship.answered_at is not None and mentorship.ended_at is not None
     titles = {
-        "mentorship.accepted": f"{mentor} accepted your mentorship request",
-        "mentorship.declined": f"{mentor} ended your mentorship"
+        MentorshipAccepted: f"{mentor} accepted your mentorship request",
+        MentorshipDeclined: f"{mentor} ended your mentorship"
         if ended
         else f"{mentor} declined your mentorship request",
-        "mentorship.completed": f"Your mentorship with {mentor} is complete",
+        MentorshipCompleted: f"Your mentorship with {mentor} is complete",
     }
     notify(
         session,
-        member_id=event.data["mentee_id"],
-        type=event.type,
-        title=titles[event.type],
-        mentorship_id=event.data["mentorship_id"],
+        member_id=event.mentee_id,
+        type=_ANSWERS[type(event)],
+        title=titles[type(event)],
+        mentorship_id=event.mentorship_id,
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import MemberJoined, subscribe
 from app.models import Member, Role
 from app.notifications.service import notify, notify_role
 
 
-@subscribe("member.joined")
-def welcome_newcomer(session: Session, event: DomainEvent) -> None:
-    member = session.get(Member, event.data["member_id"])
+@subscribe(MemberJoined)
+def welcome_newcomer(session: Session, event: MemberJoined) -> None:
+    member = session.get(Member, event.member_id)
     assert member is not None and member.id is not None
     notify(
         session,

@@ -23,9 +23,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import rows_affected
+from app.core.domain_events import (
+    ProjectCompleted,
+    ProjectCreated,
+    ProjectJoinApproved,
+    ProjectJoinDeclined,
+    ProjectJoinRequested,
+    ProjectMemberAdded,
+    ProjectMemberRemoved,
+    ProjectMembershipChanged,
+    ProjectUpdatePosted,
+    TaskCompleted,
+    publish,
+)
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.members.exceptions import MemberNotFound
 from app.models import (
@@ -128,7 +140,7 @@ def create_project(session: Session, *, creator: Member, data: ProjectCreate) ->
         )
     )
     _replace_skills(session, project_id=_id(project), values=data.looking_for)
-    events.publish(session, "project.created", actor_id=creator.id, project_id=project.id)
+    publish(session, ProjectCreated(actor_id=creator.id, project_id=_id(project)))
     if project.status == ProjectStatus.COMPLETED:
         _complete_once(session, project, actor=creator, now=now)
     return project
@@ -183,12 +195,9 @@ def _complete_once(session: Session, project: Project, *, actor: Member, now: da
         )
         .order_by(col(ProjectMember.member_id))
     ).all()
-    events.publish(
+    publish(
         session,
-        "project.completed",
-        actor_id=actor.id,
-        project_id=project.id,
-        member_ids=list(member_ids),
+        ProjectCompleted(actor_id=actor.id, project_id=_id(project), member_ids=tuple(member_ids)),
     )
 
 
@@ -401,7 +410,7 @@ def request_to_join(session: Session, *, project: Project, member: Member) -> Pr
     )
     session.add(row)
     session.flush()
-    _announce(session, "project.join_requested", row, actor=member)
+    _announce(session, ProjectJoinRequested, row, actor=member)
     return row
 
 
@@ -425,7 +434,7 @@ def add_member(
     )
     session.add(row)
     session.flush()
-    _announce(session, "project.member_added", row, actor=actor)
+    _announce(session, ProjectMemberAdded, row, actor=actor)
     return row
 
 
@@ -452,7 +461,7 @@ def change_membership(
     session.add(row)
     session.flush()
     if approving:
-        _announce(session, "project.join_approved", row, actor=actor)
+        _announce(session, ProjectJoinApproved, row, actor=actor)
     return row
 
 
@@ -494,18 +503,25 @@ def remove_membership(
             execution_options=_NO_SYNC,
         )
     if row.member_id != actor.id:
-        kind = "project.member_removed" if was_active else "project.join_declined"
+        kind = ProjectMemberRemoved if was_active else ProjectJoinDeclined
         _announce(session, kind, row, actor=actor)
 
 
-def _announce(session: Session, event_type: str, row: ProjectMember, *, actor: Member) -> None:
-    events.publish(
+def _announce(
+    session: Session,
+    kind: type[ProjectMembershipChanged],
+    row: ProjectMember,
+    *,
+    actor: Member,
+) -> None:
+    publish(
         session,
-        event_type,
-        actor_id=actor.id,
-        project_id=row.project_id,
-        member_id=row.member_id,
-        role=row.role,
+        kind(
+            actor_id=actor.id,
+            project_id=row.project_id,
+            member_id=row.member_id,
+            role=row.role,
+        ),
     )
 
 
@@ -607,14 +623,15 @@ def _complete_task_once(
     )
     if rows_affected(marked) == 0:
         return  # done before: reopening and finishing again is not a new contribution
-    events.publish(
+    publish(
         session,
-        "task.completed",
-        actor_id=actor.id,
-        project_id=task.project_id,
-        task_id=task.id,
-        # Who the contribution is for: the assignee, else whoever finished it.
-        member_id=task.assignee_id or actor.id,
+        TaskCompleted(
+            actor_id=actor.id,
+            project_id=task.project_id,
+            task_id=_id(task),
+            # Who the contribution is for: the assignee, else whoever finished it.
+            member_id=task.assignee_id or _id(actor),
+        ),
     )
 
 
@@ -640,12 +657,9 @@ def post_update(
     )
     session.add(update)
     session.flush()
-    events.publish(
+    publish(
         session,
-        "project.update_posted",
-        actor_id=author.id,
-        project_id=project.id,
-        update_id=update.id,
+        ProjectUpdatePosted(actor_id=author.id, project_id=_id(project), update_id=_id(update)),
     )
     return update
 

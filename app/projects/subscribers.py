@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import (
+    ProjectJoinApproved,
+    ProjectJoinDeclined,
+    ProjectJoinRequested,
+    ProjectMemberAdded,
+    ProjectMemberRemoved,
+    ProjectMembershipChanged,
+    subscribe,
+)
 from app.models import Member, MembershipStatus, Project, ProjectMember, ProjectRole
 from app.notifications.service import notify
 
 
-def _project(session: Session, event: DomainEvent) -> Project:
-    project = session.get(Project, event.data["project_id"])
+def _project(session: Session, event: ProjectMembershipChanged) -> Project:
+    project = session.get(Project, event.project_id)
     assert project is not None
     return project
 
 
-@subscribe("project.join_requested")
-def tell_coordinators_of_request(session: Session, event: DomainEvent) -> None:
+@subscribe(ProjectJoinRequested)
+def tell_coordinators_of_request(session: Session, event: ProjectJoinRequested) -> None:
     project = _project(session, event)
-    requester = session.get(Member, event.data["member_id"])
+    requester = session.get(Member, event.member_id)
     assert requester is not None
     coordinator_ids = session.exec(
         select(ProjectMember.member_id).where(
@@ -43,11 +51,25 @@ def tell_coordinators_of_request(session: Session, event: DomainEvent) -> None:
         )
 
 
-_TO_MEMBER = {
-    "project.join_approved": ("You're in: {title}", "Your request to join was approved."),
-    "project.join_declined": ("Not this time: {title}", "Your request to join was declined."),
-    "project.member_added": ("You were added to {title}", "A coordinator added you as {role}."),
-    "project.member_removed": (
+# Each answer's notification: type, title and body.
+_TO_MEMBER: dict[type[ProjectMembershipChanged], tuple[str, str, str]] = {
+    ProjectJoinApproved: (
+        "project.join_approved",
+        "You're in: {title}",
+        "Your request to join was approved.",
+    ),
+    ProjectJoinDeclined: (
+        "project.join_declined",
+        "Not this time: {title}",
+        "Your request to join was declined.",
+    ),
+    ProjectMemberAdded: (
+        "project.member_added",
+        "You were added to {title}",
+        "A coordinator added you as {role}.",
+    ),
+    ProjectMemberRemoved: (
+        "project.member_removed",
         "Removed from {title}",
         "A coordinator removed you from the project.",
     ),
@@ -55,14 +77,14 @@ _TO_MEMBER = {
 
 
 @subscribe(*_TO_MEMBER)
-def tell_member_of_answer(session: Session, event: DomainEvent) -> None:
+def tell_member_of_answer(session: Session, event: ProjectMembershipChanged) -> None:
     project = _project(session, event)
-    title, body = _TO_MEMBER[event.type]
+    kind, title, body = _TO_MEMBER[type(event)]
     notify(
         session,
-        member_id=event.data["member_id"],
-        type=event.type,
+        member_id=event.member_id,
+        type=kind,
         title=title.format(title=project.title)[:200],
-        body=body.format(role=event.data["role"]),
+        body=body.format(role=event.role),
         project_id=project.id,
     )

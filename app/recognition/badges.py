@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import upsert_insert
+from app.core.domain_events import BadgeAwarded, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Badge, BadgeKind, Challenge, Member, Submission
 from app.recognition.exceptions import BadgeNotFound
@@ -119,15 +119,16 @@ def _announce(
     actor_id: int | None = None,
 ) -> None:
     kind = BadgeKind.AUTOMATIC if code is not None else BadgeKind.AWARD
-    events.publish(
+    publish(
         session,
-        "badge.awarded",
-        actor_id=actor_id,
-        member_id=member_id,
-        badge_id=badge_id,
-        kind=kind.value,
-        code=code,
-        title=title,
+        BadgeAwarded(
+            actor_id=actor_id,
+            member_id=member_id,
+            badge_id=badge_id,
+            kind=kind.value,
+            code=code,
+            title=title,
+        ),
     )
 
 

@@ -12,7 +12,27 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import (
+    BadgeAwarded,
+    ChallengeClosed,
+    CommentCreated,
+    CommentDeleted,
+    DomainEvent,
+    EventAttended,
+    IdeaCreated,
+    MentorshipCompleted,
+    PostCreated,
+    PostDeleted,
+    ProjectCompleted,
+    ProjectUpdatePosted,
+    SubmissionCreated,
+    SubmissionWithdrawn,
+    TaskCompleted,
+    ThreadCreated,
+    VoteCast,
+    VoteWithdrawn,
+    subscribe,
+)
 from app.models import Challenge, ContributionKind, Event, Project, Submission
 from app.notifications.service import notify
 from app.recognition import badges, service
@@ -24,12 +44,12 @@ def _day(at: datetime) -> str:
     return f"{at:%Y-%m-%d}"
 
 
-def _record(event: DomainEvent, session: Session, kind: Kind, source: str, member: int) -> bool:
+def _record(event: DomainEvent, session: Session, kind: Kind, source: int, member: int) -> bool:
     recorded = service.record(
         session,
         member_id=member,
         kind=kind,
-        source_id=event.data[source],
+        source_id=source,
         occurred_at=event.occurred_at,
     )
     return recorded is not None
@@ -38,12 +58,12 @@ def _record(event: DomainEvent, session: Session, kind: Kind, source: str, membe
 # --- challenges ----------------------------------------------------------------------------
 
 
-@subscribe("submission.created")
-def submission_created(session: Session, event: DomainEvent) -> None:
-    submission = session.get(Submission, event.data["submission_id"])
+@subscribe(SubmissionCreated)
+def submission_created(session: Session, event: SubmissionCreated) -> None:
+    submission = session.get(Submission, event.submission_id)
     if submission is None:  # withdrawn before a retried event came back
         return
-    _record(event, session, Kind.SUBMISSION, "submission_id", submission.member_id)
+    _record(event, session, Kind.SUBMISSION, event.submission_id, submission.member_id)
     at = event.occurred_at
     badges.award(
         session,
@@ -74,30 +94,27 @@ def _check_streak(session: Session, submission: Submission, *, at: datetime) -> 
     )
 
 
-@subscribe("submission.withdrawn")
-def submission_withdrawn(session: Session, event: DomainEvent) -> None:
-    service.retract(session, kind=Kind.SUBMISSION, source_id=event.data["submission_id"])
+@subscribe(SubmissionWithdrawn)
+def submission_withdrawn(session: Session, event: SubmissionWithdrawn) -> None:
+    service.retract(session, kind=Kind.SUBMISSION, source_id=event.submission_id)
 
 
-@subscribe("vote.cast")
-def vote_cast(session: Session, event: DomainEvent) -> None:
+@subscribe(VoteCast)
+def vote_cast(session: Session, event: VoteCast) -> None:
     # A member votes once per work: the work identifies the vote.
-    _record(event, session, Kind.VOTE, "submission_id", event.data["member_id"])
+    _record(event, session, Kind.VOTE, event.submission_id, event.member_id)
 
 
-@subscribe("vote.withdrawn")
-def vote_withdrawn(session: Session, event: DomainEvent) -> None:
+@subscribe(VoteWithdrawn)
+def vote_withdrawn(session: Session, event: VoteWithdrawn) -> None:
     service.retract(
-        session,
-        kind=Kind.VOTE,
-        source_id=event.data["submission_id"],
-        member_id=event.data["member_id"],
+        session, kind=Kind.VOTE, source_id=event.submission_id, member_id=event.member_id
     )
 
 
-@subscribe("challenge.closed")
-def challenge_closed(session: Session, event: DomainEvent) -> None:
-    challenge = session.get(Challenge, event.data["challenge_id"])
+@subscribe(ChallengeClosed)
+def challenge_closed(session: Session, event: ChallengeClosed) -> None:
+    challenge = session.get(Challenge, event.challenge_id)
     if challenge is None:
         return
     winners = session.exec(
@@ -111,7 +128,7 @@ def challenge_closed(session: Session, event: DomainEvent) -> None:
         if work.member_id in seen:  # a member with two winning works wins the challenge once
             continue
         seen.add(work.member_id)
-        _record(event, session, Kind.CHALLENGE_WIN, "challenge_id", work.member_id)
+        _record(event, session, Kind.CHALLENGE_WIN, event.challenge_id, work.member_id)
         badges.award(
             session,
             member_id=work.member_id,
@@ -124,11 +141,11 @@ def challenge_closed(session: Session, event: DomainEvent) -> None:
 # --- conversation (comments, posts, threads, ideas) ----------------------------------------
 
 
-@subscribe("comment.created")
-def comment_created(session: Session, event: DomainEvent) -> None:
+@subscribe(CommentCreated)
+def comment_created(session: Session, event: CommentCreated) -> None:
     if event.actor_id is None:
         return
-    _record(event, session, Kind.COMMENT, "comment_id", event.actor_id)
+    _record(event, session, Kind.COMMENT, event.comment_id, event.actor_id)
     given = service.count_of(session, member_id=event.actor_id, kind=Kind.COMMENT)
     if given >= badges.COMMENTS_NEEDED:
         at = event.occurred_at
@@ -141,45 +158,45 @@ def comment_created(session: Session, event: DomainEvent) -> None:
         )
 
 
-@subscribe("comment.deleted")
-def comment_deleted(session: Session, event: DomainEvent) -> None:
-    service.retract(session, kind=Kind.COMMENT, source_id=event.data["comment_id"])
+@subscribe(CommentDeleted)
+def comment_deleted(session: Session, event: CommentDeleted) -> None:
+    service.retract(session, kind=Kind.COMMENT, source_id=event.comment_id)
 
 
-@subscribe("post.created")
-def post_created(session: Session, event: DomainEvent) -> None:
+@subscribe(PostCreated)
+def post_created(session: Session, event: PostCreated) -> None:
     if event.actor_id is not None:
-        _record(event, session, Kind.POST, "post_id", event.actor_id)
+        _record(event, session, Kind.POST, event.post_id, event.actor_id)
 
 
-@subscribe("post.deleted")
-def post_deleted(session: Session, event: DomainEvent) -> None:
-    service.retract(session, kind=Kind.POST, source_id=event.data["post_id"])
+@subscribe(PostDeleted)
+def post_deleted(session: Session, event: PostDeleted) -> None:
+    service.retract(session, kind=Kind.POST, source_id=event.post_id)
 
 
-@subscribe("thread.created")
-def thread_created(session: Session, event: DomainEvent) -> None:
+@subscribe(ThreadCreated)
+def thread_created(session: Session, event: ThreadCreated) -> None:
     if event.actor_id is not None:
-        _record(event, session, Kind.THREAD, "thread_id", event.actor_id)
+        _record(event, session, Kind.THREAD, event.thread_id, event.actor_id)
 
 
-@subscribe("idea.created")
-def idea_created(session: Session, event: DomainEvent) -> None:
+@subscribe(IdeaCreated)
+def idea_created(session: Session, event: IdeaCreated) -> None:
     if event.actor_id is not None:
-        _record(event, session, Kind.IDEA, "idea_id", event.actor_id)
+        _record(event, session, Kind.IDEA, event.idea_id, event.actor_id)
 
 
 # --- events, projects, mentoring -----------------------------------------------------------
 
 
-@subscribe("event.attended")
-def event_attended(session: Session, event: DomainEvent) -> None:
-    member_id = event.data["member_id"]
-    _record(event, session, Kind.EVENT_ATTENDED, "event_id", member_id)
+@subscribe(EventAttended)
+def event_attended(session: Session, event: EventAttended) -> None:
+    member_id = event.member_id
+    _record(event, session, Kind.EVENT_ATTENDED, event.event_id, member_id)
     attended = service.count_of(session, member_id=member_id, kind=Kind.EVENT_ATTENDED)
     if attended < badges.EVENTS_NEEDED:
         return
-    happening = session.get(Event, event.data["event_id"])
+    happening = session.get(Event, event.event_id)
     title = happening.title if happening is not None else "an event"
     at = event.occurred_at
     badges.award(
@@ -191,23 +208,23 @@ def event_attended(session: Session, event: DomainEvent) -> None:
     )
 
 
-@subscribe("task.completed")
-def task_completed(session: Session, event: DomainEvent) -> None:
-    _record(event, session, Kind.TASK_DONE, "task_id", event.data["member_id"])
+@subscribe(TaskCompleted)
+def task_completed(session: Session, event: TaskCompleted) -> None:
+    _record(event, session, Kind.TASK_DONE, event.task_id, event.member_id)
 
 
-@subscribe("project.update_posted")
-def project_update_posted(session: Session, event: DomainEvent) -> None:
+@subscribe(ProjectUpdatePosted)
+def project_update_posted(session: Session, event: ProjectUpdatePosted) -> None:
     if event.actor_id is not None:
-        _record(event, session, Kind.PROJECT_UPDATE, "update_id", event.actor_id)
+        _record(event, session, Kind.PROJECT_UPDATE, event.update_id, event.actor_id)
 
 
-@subscribe("project.completed")
-def project_completed(session: Session, event: DomainEvent) -> None:
-    project = session.get(Project, event.data["project_id"])
+@subscribe(ProjectCompleted)
+def project_completed(session: Session, event: ProjectCompleted) -> None:
+    project = session.get(Project, event.project_id)
     title = project.title if project is not None else "a project"
     at = event.occurred_at
-    for member_id in event.data["member_ids"]:
+    for member_id in event.member_ids:
         badges.award(
             session,
             member_id=member_id,
@@ -217,14 +234,11 @@ def project_completed(session: Session, event: DomainEvent) -> None:
         )
 
 
-@subscribe("mentorship.completed")
-def mentorship_completed(session: Session, event: DomainEvent) -> None:
+@subscribe(MentorshipCompleted)
+def mentorship_completed(session: Session, event: MentorshipCompleted) -> None:
     at = event.occurred_at
-    for role, member_id in (
-        ("mentor", event.data["mentor_id"]),
-        ("mentee", event.data["mentee_id"]),
-    ):
-        _record(event, session, Kind.MENTORSHIP_COMPLETED, "mentorship_id", member_id)
+    for role, member_id in (("mentor", event.mentor_id), ("mentee", event.mentee_id)):
+        _record(event, session, Kind.MENTORSHIP_COMPLETED, event.mentorship_id, member_id)
         badges.award(
             session,
             member_id=member_id,
@@ -237,14 +251,14 @@ def mentorship_completed(session: Session, event: DomainEvent) -> None:
 # --- telling the member --------------------------------------------------------------------
 
 
-@subscribe("badge.awarded")
-def tell_member_of_badge(session: Session, event: DomainEvent) -> None:
-    award = event.data["kind"] == "award"
+@subscribe(BadgeAwarded)
+def tell_member_of_badge(session: Session, event: BadgeAwarded) -> None:
+    award = event.kind == "award"
     notify(
         session,
-        member_id=event.data["member_id"],
+        member_id=event.member_id,
         type="badge.awarded",
-        title=f"{'Award' if award else 'Badge'}: {event.data['title']}",
+        title=f"{'Award' if award else 'Badge'}: {event.title}",
         body="See it on your profile's badges.",
-        badge_id=event.data["badge_id"],
+        badge_id=event.badge_id,
     )

@@ -19,9 +19,18 @@ from app.challenges import ranking
 from app.challenges import service as challenges
 from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import upsert_insert
+from app.core.domain_events import (
+    SubmissionCreated,
+    SubmissionDisqualified,
+    SubmissionFeatured,
+    SubmissionModerated,
+    SubmissionReinstated,
+    SubmissionUnfeatured,
+    SubmissionWithdrawn,
+    publish,
+)
 from app.core.pagination import PageParams, asc, paginate
 from app.models import (
     Challenge,
@@ -50,12 +59,28 @@ from app.submissions.schemas import (
 )
 
 NO_SYNC = challenges.NO_SYNC
-# What each moderation action sets, and the domain event it publishes when it changes it.
-MODERATION: dict[ModerationAction, tuple[str, bool, str]] = {
-    ModerationAction.DISQUALIFY: ("disqualified", True, "submission.disqualified"),
-    ModerationAction.REINSTATE: ("disqualified", False, "submission.reinstated"),
-    ModerationAction.FEATURE: ("featured", True, "submission.featured"),
-    ModerationAction.UNFEATURE: ("featured", False, "submission.unfeatured"),
+# What each moderation action sets, the audit log's action and the domain event it publishes
+# when it changes it.
+MODERATION: dict[ModerationAction, tuple[str, bool, str, type[SubmissionModerated]]] = {
+    ModerationAction.DISQUALIFY: (
+        "disqualified",
+        True,
+        "submission.disqualified",
+        SubmissionDisqualified,
+    ),
+    ModerationAction.REINSTATE: (
+        "disqualified",
+        False,
+        "submission.reinstated",
+        SubmissionReinstated,
+    ),
+    ModerationAction.FEATURE: ("featured", True, "submission.featured", SubmissionFeatured),
+    ModerationAction.UNFEATURE: (
+        "featured",
+        False,
+        "submission.unfeatured",
+        SubmissionUnfeatured,
+    ),
 }
 
 
@@ -298,15 +323,15 @@ def create_submission(
     )
     session.add(submission)
     session.flush()
+    assert submission.id is not None  # flushed
     challenges.adjust_counts(
         session, challenge_id=challenge_id, submission_count=1, participant_count=int(first)
     )
-    events.publish(
+    publish(
         session,
-        "submission.created",
-        actor_id=member.id,
-        challenge_id=challenge_id,
-        submission_id=submission.id,
+        SubmissionCreated(
+            actor_id=member.id, challenge_id=challenge_id, submission_id=submission.id
+        ),
     )
     return submission, challenge
 
@@ -353,12 +378,11 @@ def withdraw(session: Session, *, submission_id: int, member: Member) -> None:
         participant_count=-int(left == 0),
     )
     session.expunge(submission)
-    events.publish(
+    publish(
         session,
-        "submission.withdrawn",
-        actor_id=member.id,
-        challenge_id=challenge.id,
-        submission_id=submission_id,
+        SubmissionWithdrawn(
+            actor_id=member.id, challenge_id=submission.challenge_id, submission_id=submission_id
+        ),
     )
 
 
@@ -393,14 +417,14 @@ def moderate(
         session, challenge_id=found.challenge_id, viewer=organizer, exclusive=True
     )
     submission = _lock_submission(session, submission_id)
-    field, value, event_type = MODERATION[data.action]
+    field, value, action, moderated = MODERATION[data.action]
     if getattr(submission, field) == value:
         return submission, challenge
     now = utcnow()
     audit.record(
         session,
         actor=organizer,
-        action=event_type,
+        action=action,
         target_type="submission",
         target_id=submission_id,
         changes=audit.diff(
@@ -416,13 +440,14 @@ def moderate(
     closed = challenges.phase_of(challenge, now) == ChallengePhase.CLOSED
     ranking.refresh(session, challenge, closed=closed, now=now)
     session.refresh(submission)
-    events.publish(
+    publish(
         session,
-        event_type,
-        actor_id=organizer.id,
-        challenge_id=challenge.id,
-        submission_id=submission_id,
-        member_id=submission.member_id,
-        reason=data.reason,
+        moderated(
+            actor_id=organizer.id,
+            challenge_id=submission.challenge_id,
+            submission_id=submission_id,
+            member_id=submission.member_id,
+            reason=data.reason,
+        ),
     )
     return submission, challenge

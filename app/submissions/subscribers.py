@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import (
+    SubmissionDisqualified,
+    SubmissionFeatured,
+    SubmissionModerated,
+    SubmissionReinstated,
+    subscribe,
+)
 from app.models import Challenge, Submission
 from app.notifications.service import notify
 
-MESSAGES = {
-    "submission.featured": (
+# Each moderation's notification: type, title and body (unfeaturing is not announced).
+MESSAGES: dict[type[SubmissionModerated], tuple[str, str, str]] = {
+    SubmissionFeatured: (
+        "submission.featured",
         "Your work “{work}” is featured",
         "The organizers featured it in {challenge}; it joins the public showcase once the "
         "challenge closes.",
     ),
-    "submission.disqualified": (
+    SubmissionDisqualified: (
+        "submission.disqualified",
         "Your work “{work}” was disqualified",
         "It is no longer part of {challenge} and will not be ranked.",
     ),
-    "submission.reinstated": (
+    SubmissionReinstated: (
+        "submission.reinstated",
         "Your work “{work}” is back in the challenge",
         "The organizers reinstated it in {challenge}.",
     ),
@@ -31,16 +41,16 @@ def clip(text: str, limit: int) -> str:
 
 
 @subscribe(*MESSAGES)
-def tell_author(session: Session, event: DomainEvent) -> None:
-    submission = session.get(Submission, event.data["submission_id"])
-    challenge = session.get(Challenge, event.data["challenge_id"])
+def tell_author(session: Session, event: SubmissionModerated) -> None:
+    submission = session.get(Submission, event.submission_id)
+    challenge = session.get(Challenge, event.challenge_id)
     assert submission is not None and challenge is not None
-    title, body = MESSAGES[event.type]
-    reason = event.data.get("reason")
+    kind, title, body = MESSAGES[type(event)]
+    reason = event.reason
     notify(
         session,
         member_id=submission.member_id,
-        type=event.type,
+        type=kind,
         title=clip(title.format(work=submission.title), 200),
         body=body.format(challenge=challenge.title) + (f" Note: {reason}" if reason else ""),
         challenge_id=challenge.id,

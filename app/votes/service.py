@@ -29,9 +29,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.challenges import service as challenges
-from app.core import events
 from app.core.clock import utcnow
 from app.core.db import holds_write_lock, rows_affected, upsert_insert
+from app.core.domain_events import VoteCast, VoteWithdrawn, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Challenge, Member, Submission, Vote, VoteBudget
 from app.submissions import service as submissions
@@ -86,9 +86,7 @@ def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePu
     if session.execute(insert.returning(col(Vote.id))).first() is not None:
         used = _spend(session, challenge=challenge, member_id=member.id)  # type: ignore[arg-type]
         _tally(session, submission_id=submission_id, delta=1)
-        _publish(
-            session, "vote.cast", challenge=challenge, submission_id=submission_id, member=member
-        )
+        _publish(session, VoteCast, challenge=challenge, submission_id=submission_id, member=member)
         return _cast(challenge, submission_id=submission_id, created_at=now, used=used)
     # Cast before: the answer describes that vote.
     created_at = session.exec(
@@ -133,7 +131,7 @@ def withdraw_vote(session: Session, *, submission_id: int, member: Member) -> No
     session.execute(refund, execution_options=NO_SYNC)
     _tally(session, submission_id=submission_id, delta=-1)
     _publish(
-        session, "vote.withdrawn", challenge=challenge, submission_id=submission_id, member=member
+        session, VoteWithdrawn, challenge=challenge, submission_id=submission_id, member=member
     )
 
 
@@ -176,16 +174,23 @@ def _tally(session: Session, *, submission_id: int, delta: int) -> None:
 
 
 def _publish(
-    session: Session, event_type: str, *, challenge: Challenge, submission_id: int, member: Member
+    session: Session,
+    kind: type[VoteCast | VoteWithdrawn],
+    *,
+    challenge: Challenge,
+    submission_id: int,
+    member: Member,
 ) -> None:
     # Voting is a contribution: recognition subscribes to these.
-    events.publish(
+    assert challenge.id is not None and member.id is not None  # rows read back
+    publish(
         session,
-        event_type,
-        actor_id=member.id,
-        challenge_id=challenge.id,
-        submission_id=submission_id,
-        member_id=member.id,
+        kind(
+            actor_id=member.id,
+            challenge_id=challenge.id,
+            submission_id=submission_id,
+            member_id=member.id,
+        ),
     )
 
 

@@ -31,10 +31,11 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session, col
 
-from app.core import events, periodic
+from app.core import periodic
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
 from app.core.db import rows_affected
+from app.core.domain_events import WebhookDisabled, publish
 from app.core.jsonutil import dumps
 from app.models import (
     DeliveryStatus,
@@ -229,7 +230,7 @@ def _count_failure(session: Session, settings: Settings, *, claimed: Claimed) ->
     )
     if rows_affected(disabled) == 1:
         log.warning("webhook_disabled", webhook_id=claimed.webhook_id, url=claimed.url)
-        events.publish(session, "webhook.disabled", webhook_id=claimed.webhook_id, reason=reason)
+        publish(session, WebhookDisabled(webhook_id=claimed.webhook_id, reason=reason))
 
 
 def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PER_RUN) -> int:

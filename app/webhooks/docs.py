@@ -33,7 +33,7 @@ def _camel(event_type: str) -> str:
     return "".join(part.capitalize() for part in event_type.replace("_", ".").split("."))
 
 
-def _payload_model(entry: PayloadType) -> type[BaseModel]:
+def _payload_model(entry: PayloadType[Any]) -> type[BaseModel]:
     examples = entry.model.model_json_schema().get("examples", [{}])
     example = {
         "id": 812,

@@ -11,13 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from app.challenges.schemas import ChallengePhase
-from app.core.events import DomainEvent
+from app.core.domain_events import (
+    AnnouncementPublished,
+    BadgeAwarded,
+    ChallengeClosed,
+    ChallengeOpened,
+    ChallengePhaseReached,
+    ChallengeVotingStarted,
+    DomainEvent,
+    EventCancelled,
+    EventPublished,
+    EventStatusChanged,
+    IdeaCreated,
+    MemberJoined,
+    ProjectCompleted,
+    ProjectCreated,
+    SubmissionCreated,
+)
 from app.models import Challenge, Event, Member, Project, Submission
 
 PING = "ping"
@@ -199,66 +215,67 @@ class PingData(BaseModel):
     message: str
 
 
-Builder = Callable[[Session, DomainEvent], BaseModel | None]
+E = TypeVar("E", bound=DomainEvent)
 
 
 @dataclass(frozen=True)
-class PayloadType:
-    name: str
+class PayloadType(Generic[E]):
+    name: str  # the webhook type receivers subscribe to
+    event: type[E] | None  # the domain event it announces (None: ping, sent on request)
     summary: str
     model: type[BaseModel]
-    build: Builder
+    build: Callable[[Session, E], BaseModel | None]
 
 
-def _member_joined(session: Session, event: DomainEvent) -> BaseModel | None:
-    member = session.get(Member, event.data["member_id"])
+def _member_joined(session: Session, event: MemberJoined) -> BaseModel | None:
+    member = session.get(Member, event.member_id)
     if member is None:
         return None
     return MemberJoinedData.model_validate({**member.model_dump(), "member_id": member.id})
 
 
-def _event(session: Session, event: DomainEvent) -> BaseModel | None:
-    row = session.get(Event, event.data["event_id"])
+def _event(session: Session, event: EventStatusChanged) -> BaseModel | None:
+    row = session.get(Event, event.event_id)
     if row is None:
         return None
     return EventData.model_validate({**row.model_dump(), "event_id": row.id})
 
 
-def _challenge(session: Session, event: DomainEvent) -> BaseModel | None:
-    challenge = session.get(Challenge, event.data["challenge_id"])
+def _challenge(session: Session, event: ChallengePhaseReached) -> BaseModel | None:
+    challenge = session.get(Challenge, event.challenge_id)
     if challenge is None:
         return None
     return ChallengeData.model_validate(
-        {**challenge.model_dump(), "challenge_id": challenge.id, "phase": event.data["phase"]}
+        {**challenge.model_dump(), "challenge_id": challenge.id, "phase": event.phase}
     )
 
 
-def _submission_created(session: Session, event: DomainEvent) -> BaseModel | None:
-    submission = session.get(Submission, event.data["submission_id"])
-    challenge = session.get(Challenge, event.data["challenge_id"])
+def _submission_created(session: Session, event: SubmissionCreated) -> BaseModel | None:
+    submission = session.get(Submission, event.submission_id)
+    challenge = session.get(Challenge, event.challenge_id)
     if submission is None or challenge is None:
         return None
     return SubmissionCreatedData(
-        submission_id=event.data["submission_id"],
-        challenge_id=event.data["challenge_id"],
+        submission_id=event.submission_id,
+        challenge_id=event.challenge_id,
         member_id=submission.member_id,
         title=submission.title,
         challenge_title=challenge.title,
     )
 
 
-def _project(session: Session, event: DomainEvent) -> Project | None:
-    return session.get(Project, event.data["project_id"])
+def _project(session: Session, event: ProjectCreated | ProjectCompleted) -> Project | None:
+    return session.get(Project, event.project_id)
 
 
-def _project_created(session: Session, event: DomainEvent) -> BaseModel | None:
+def _project_created(session: Session, event: ProjectCreated) -> BaseModel | None:
     project = _project(session, event)
     if project is None:
         return None
     return ProjectCreatedData.model_validate({**project.model_dump(), "project_id": project.id})
 
 
-def _project_completed(session: Session, event: DomainEvent) -> BaseModel | None:
+def _project_completed(session: Session, event: ProjectCompleted) -> BaseModel | None:
     project = _project(session, event)
     if project is None:
         return None
@@ -266,55 +283,95 @@ def _project_completed(session: Session, event: DomainEvent) -> BaseModel | None
         {
             **project.model_dump(),
             "project_id": project.id,
-            "member_ids": event.data.get("member_ids", []),
+            "member_ids": list(event.member_ids),
         }
     )
 
 
-def _from_event(model: type[BaseModel]) -> Builder:
-    """Types whose domain event already carries everything the payload says."""
+def _from_event(model: type[BaseModel]) -> Callable[[Session, DomainEvent], BaseModel]:
+    """Types whose domain event already carries everything the payload says (its fields
+    of the same names)."""
 
     def build(_session: Session, event: DomainEvent) -> BaseModel:
-        return model.model_validate({**event.data, "actor_id": event.actor_id})
+        return model.model_validate(event, from_attributes=True)
 
     return build
 
 
-def _entries(*entries: PayloadType) -> dict[str, PayloadType]:
+def _entries(*entries: PayloadType[Any]) -> dict[str, PayloadType[Any]]:
     return {entry.name: entry for entry in entries}
 
 
-PAYLOADS: dict[str, PayloadType] = _entries(
-    PayloadType("member.joined", "A member joined the community", MemberJoinedData, _member_joined),
-    PayloadType("event.published", "An event was published", EventData, _event),
-    PayloadType("event.cancelled", "An event was cancelled", EventData, _event),
+# Each webhook type (the public contract's name) and the domain event it announces.
+PAYLOADS: dict[str, PayloadType[Any]] = _entries(
     PayloadType(
-        "challenge.opened", "A challenge opened for submissions", ChallengeData, _challenge
+        "member.joined",
+        MemberJoined,
+        "A member joined the community",
+        MemberJoinedData,
+        _member_joined,
+    ),
+    PayloadType("event.published", EventPublished, "An event was published", EventData, _event),
+    PayloadType("event.cancelled", EventCancelled, "An event was cancelled", EventData, _event),
+    PayloadType(
+        "challenge.opened",
+        ChallengeOpened,
+        "A challenge opened for submissions",
+        ChallengeData,
+        _challenge,
     ),
     PayloadType(
-        "challenge.voting_started", "Voting started in a challenge", ChallengeData, _challenge
+        "challenge.voting_started",
+        ChallengeVotingStarted,
+        "Voting started in a challenge",
+        ChallengeData,
+        _challenge,
     ),
     PayloadType(
-        "challenge.closed", "A challenge closed: results are out", ChallengeData, _challenge
+        "challenge.closed",
+        ChallengeClosed,
+        "A challenge closed: results are out",
+        ChallengeData,
+        _challenge,
     ),
     PayloadType(
-        "submission.created", "A work was entered", SubmissionCreatedData, _submission_created
+        "submission.created",
+        SubmissionCreated,
+        "A work was entered",
+        SubmissionCreatedData,
+        _submission_created,
     ),
-    PayloadType("project.created", "A project was proposed", ProjectCreatedData, _project_created),
     PayloadType(
-        "project.completed", "A project was completed", ProjectCompletedData, _project_completed
+        "project.created",
+        ProjectCreated,
+        "A project was proposed",
+        ProjectCreatedData,
+        _project_created,
+    ),
+    PayloadType(
+        "project.completed",
+        ProjectCompleted,
+        "A project was completed",
+        ProjectCompletedData,
+        _project_completed,
     ),
     PayloadType(
         "announcement.published",
+        AnnouncementPublished,
         "An announcement was posted",
         AnnouncementPublishedData,
         _from_event(AnnouncementPublishedData),
     ),
     PayloadType(
-        "idea.created", "An idea was proposed", IdeaCreatedData, _from_event(IdeaCreatedData)
+        "idea.created",
+        IdeaCreated,
+        "An idea was proposed",
+        IdeaCreatedData,
+        _from_event(IdeaCreatedData),
     ),
     PayloadType(
         "badge.awarded",
+        BadgeAwarded,
         "A member earned a badge or award",
         BadgeAwardedData,
         _from_event(BadgeAwardedData),
@@ -322,6 +379,10 @@ PAYLOADS: dict[str, PayloadType] = _entries(
 )
 # Subscribable event types, in DESIGN.md's order. `ping` is sent only by the ping operation.
 EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
-PING_PAYLOAD = PayloadType(
-    PING, "A test delivery from the ping operation", PingData, _from_event(PingData)
+# The payload of each domain event that is a webhook type.
+BY_EVENT: dict[type[DomainEvent], PayloadType[Any]] = {
+    entry.event: entry for entry in PAYLOADS.values() if entry.event is not None
+}
+PING_PAYLOAD: PayloadType[DomainEvent] = PayloadType(
+    PING, None, "A test delivery from the ping operation", PingData, _from_event(PingData)
 )

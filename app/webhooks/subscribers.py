@@ -6,40 +6,42 @@ webhooks there are) are written on the caller's session: they are committed exac
 the change is. Nothing is sent here; the dispatcher sends what is due (app/webhooks/dispatcher).
 A type nobody subscribes to costs one indexed query.
 
-`webhook.disabled` (published by the dispatcher) notifies the admins.
+`WebhookDisabled` (published by the dispatcher) notifies the admins. Which domain event is
+which webhook type is `app.webhooks.payloads.PAYLOADS`.
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.events import DomainEvent, subscribe
+from app.core.domain_events import DomainEvent, WebhookDisabled, subscribe
 from app.models import Role, Webhook
 from app.notifications import service as notifications
 from app.webhooks import service
-from app.webhooks.payloads import EVENT_TYPES, PAYLOADS
+from app.webhooks.payloads import BY_EVENT
 
 
-@subscribe(*EVENT_TYPES)
+@subscribe(*BY_EVENT)
 def record_deliveries(session: Session, event: DomainEvent) -> None:
-    if not service.has_subscribers(session, event_type=event.type):
+    payload = BY_EVENT[type(event)]
+    if not service.has_subscribers(session, event_type=payload.name):
         return
-    data = PAYLOADS[event.type].build(session, event)
+    data = payload.build(session, event)
     if data is None:  # the resource is gone already: there is nothing to tell
         return
-    service.enqueue(session, event_type=event.type, data=data.model_dump(mode="json"))
+    service.enqueue(session, event_type=payload.name, data=data.model_dump(mode="json"))
 
 
-@subscribe("webhook.disabled")
-def notify_admins_of_disabled_webhook(session: Session, event: DomainEvent) -> None:
+@subscribe(WebhookDisabled)
+def notify_admins_of_disabled_webhook(session: Session, event: WebhookDisabled) -> None:
     """Every admin hears that an integration stopped receiving events, and why."""
-    webhook = session.get(Webhook, event.data["webhook_id"])
-    url = webhook.url if webhook is not None else f"webhook {event.data['webhook_id']}"
+    webhook = session.get(Webhook, event.webhook_id)
+    url = webhook.url if webhook is not None else f"webhook {event.webhook_id}"
     notifications.notify_role(
         session,
         roles=[Role.ADMIN],
         type="webhook.disabled",
         title="A webhook was disabled: it keeps failing",
-        body=f"{url}: {event.data['reason']} Fix the receiver, then set it active again.",
-        webhook_id=event.data["webhook_id"],
+        body=f"{url}: {event.reason} Fix the receiver, then set it active again.",
+        webhook_id=event.webhook_id,
     )

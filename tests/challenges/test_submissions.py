@@ -8,7 +8,7 @@ import httpx2 as httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.events import DomainEvent
+from app.core.domain_events import DomainEvent, SubmissionCreated
 from tests.challenges.helpers import (
     CHALLENGES,
     SUBMISSIONS,
@@ -43,8 +43,8 @@ def test_a_member_enters_a_work_while_open(
         [],
     )
     assert work["vote_count"] is None
-    created = [e for e in published if e.type == "submission.created"]
-    assert [e.data["submission_id"] for e in created] == [work["id"]]
+    created = [e for e in published if isinstance(e, SubmissionCreated)]
+    assert [e.submission_id for e in created] == [work["id"]]
 
 
 def test_a_second_work_past_the_limit_conflicts(client: TestClient, app: FastAPI) -> None:

@@ -14,7 +14,13 @@ from sqlmodel import Session
 from app.challenges.sweep import sweep
 from app.core import periodic
 from app.core.clock import utcnow
-from app.core.events import DomainEvent
+from app.core.domain_events import (
+    ChallengeClosed,
+    ChallengeOpened,
+    ChallengePhaseReached,
+    ChallengeVotingStarted,
+    DomainEvent,
+)
 from app.models import Role
 from tests.challenges.helpers import (
     create_challenge,
@@ -26,21 +32,24 @@ from tests.challenges.helpers import (
 )
 from tests.factories import auth_headers, make_member, member_with_headers
 
-PHASE_EVENTS = ("challenge.opened", "challenge.voting_started", "challenge.closed")
+PHASE_EVENTS = (ChallengeOpened, ChallengeVotingStarted, ChallengeClosed)
+Announced = list[tuple[type[ChallengePhaseReached], int]]
 
 
-def run_sweep(engine: Engine, now: datetime | None = None) -> list[tuple[str, int]]:
+def run_sweep(engine: Engine, now: datetime | None = None) -> Announced:
     with Session(engine) as session:
         announced = sweep(session, now=now)
         session.commit()
     return announced
 
 
-def _announced(published: list[DomainEvent], challenge_id: int) -> list[str]:
+def _announced(
+    published: list[DomainEvent], challenge_id: int
+) -> list[type[ChallengePhaseReached]]:
     return [
-        e.type
+        type(e)
         for e in published
-        if e.type in PHASE_EVENTS and e.data["challenge_id"] == challenge_id
+        if isinstance(e, ChallengePhaseReached) and e.challenge_id == challenge_id
     ]
 
 
@@ -50,9 +59,9 @@ def test_each_crossing_is_announced_once_even_when_swept_twice(
     headers = organizer(app)
     challenge = create_challenge(client, headers, "upcoming")
     assert run_sweep(engine) == []
-    for phase, event_type in zip(("open", "voting", "closed"), PHASE_EVENTS, strict=True):
+    for phase, announced in zip(("open", "voting", "closed"), PHASE_EVENTS, strict=True):
         move_to(client, headers, challenge["id"], phase)
-        assert run_sweep(engine) == [(event_type, challenge["id"])]
+        assert run_sweep(engine) == [(announced, challenge["id"])]
         assert run_sweep(engine) == []
     assert _announced(published, challenge["id"]) == list(PHASE_EVENTS)
 
@@ -62,12 +71,12 @@ def test_a_sweep_at_a_given_time_announces_what_is_due_then(
 ) -> None:
     challenge = create_challenge(client, organizer(app), "upcoming")  # opens in a day
     assert run_sweep(engine, now=utcnow() + timedelta(hours=36)) == [
-        ("challenge.opened", challenge["id"])
+        (ChallengeOpened, challenge["id"])
     ]
     # Three days on, both later crossings are due: announced in order, in one sweep.
     assert run_sweep(engine, now=utcnow() + timedelta(days=4)) == [
-        ("challenge.voting_started", challenge["id"]),
-        ("challenge.closed", challenge["id"]),
+        (ChallengeVotingStarted, challenge["id"]),
+        (ChallengeClosed, challenge["id"]),
     ]
 
 
@@ -78,8 +87,8 @@ def test_concurrent_sweeps_announce_each_crossing_once(
     ids = [create_challenge(client, headers, "closed")["id"] for _ in range(5)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: run_sweep(engine), range(4)))
-    announced = sorted(a for result in results for a in result)
-    assert announced == sorted((t, i) for t in PHASE_EVENTS for i in ids)
+    announced = sorted((t.__name__, i) for result in results for t, i in result)
+    assert announced == sorted((t.__name__, i) for t in PHASE_EVENTS for i in ids)
     for challenge_id in ids:
         assert _announced(published, challenge_id) == list(PHASE_EVENTS)
 
@@ -89,7 +98,7 @@ def test_dates_moved_back_are_not_announced_again(
 ) -> None:
     headers = organizer(app)
     challenge = create_challenge(client, headers, "open")
-    assert run_sweep(engine) == [("challenge.opened", challenge["id"])]
+    assert run_sweep(engine) == [(ChallengeOpened, challenge["id"])]
     move_to(client, headers, challenge["id"], "upcoming")
     assert run_sweep(engine) == []
     move_to(client, headers, challenge["id"], "open")
@@ -108,7 +117,7 @@ def test_drafts_are_announced_once_published(
     )
     assert run_sweep(engine) == []
     client.patch(f"/api/v1/challenges/{draft['id']}", json={"published": True}, headers=headers)
-    assert run_sweep(engine) == [("challenge.opened", draft["id"])]
+    assert run_sweep(engine) == [(ChallengeOpened, draft["id"])]
 
 
 def test_opening_notifies_members_of_the_discipline_and_those_with_none(
@@ -174,5 +183,5 @@ def test_the_sweep_is_a_registered_periodic_job(
     job = periodic.JOBS["challenge_phases"]
     assert job.every(app.state.settings) == app.state.settings.challenge_sweep_seconds
     periodic.run_once(engine, job)
-    assert _announced(published, challenge["id"]) == ["challenge.opened"]
+    assert _announced(published, challenge["id"]) == [ChallengeOpened]
     assert run_sweep(engine) == []  # committed: nothing is left to announce

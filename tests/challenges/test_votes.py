@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.core.events import DomainEvent
+from app.core.domain_events import DomainEvent, VoteCast, VoteWithdrawn
 from app.models import VoteBudget
 from tests.challenges.helpers import (
     CHALLENGES,
@@ -66,7 +66,7 @@ def test_a_vote_is_counted_and_spends_the_budget(
     assert _tally(client, headers, work["id"]) == 1
     mine = client.get(f"{CHALLENGES}/{challenge['id']}/votes/me", headers=voter).json()
     assert mine == {"submission_ids": [work["id"]], "remaining": 2}
-    assert [e.type for e in published if e.type.startswith("vote.")] == ["vote.cast"]
+    assert [type(e) for e in published if isinstance(e, VoteCast | VoteWithdrawn)] == [VoteCast]
 
 
 def test_voting_outside_the_voting_phase_conflicts(client: TestClient, app: FastAPI) -> None:
@@ -112,7 +112,7 @@ def test_the_same_vote_twice_counts_once(
     assert first == second
     assert first["remaining"] == 2
     assert _tally(client, headers, work["id"]) == 1
-    assert [e.type for e in published].count("vote.cast") == 1
+    assert [type(e) for e in published].count(VoteCast) == 1
 
 
 def test_withdrawing_refunds_the_vote(client: TestClient, app: FastAPI) -> None:

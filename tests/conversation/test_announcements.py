@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from app.core.events import DomainEvent
+from app.core.domain_events import AnnouncementPublished, DomainEvent
 from app.models import Notification, Role
 from tests.conversation.helpers import API, created, ids, notifications
-from tests.factories import QueryCounter, member_with_headers
+from tests.factories import QueryCounter, data_of, member_with_headers
 
 
 def announce(client: TestClient, staff: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def test_organizers_announce_members_read(
     ]
     assert client.get(f"{API}/announcements/{first['id']}", headers=member).json() == first
     assert client.get(f"{API}/announcements").status_code == 401
-    events = [(e.actor_id, dict(e.data)) for e in published if e.type == "announcement.published"]
+    events = [(e.actor_id, data_of(e)) for e in published if isinstance(e, AnnouncementPublished)]
     assert events[1] == (
         organizer.id,
         {"announcement_id": pinned["id"], "title": "Pinned", "pinned": True},

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.events import DomainEvent
+from app.core.domain_events import CommentCreated, CommentDeleted, DomainEvent
 from app.models import Role
 from tests.conversation.helpers import API, comment, ids, notifications, work
-from tests.factories import QueryCounter, member_with_headers
+from tests.factories import QueryCounter, data_of, member_with_headers
 
 
 def test_members_comment_and_the_author_is_notified(
@@ -28,8 +28,8 @@ def test_members_comment_and_the_author_is_notified(
     feed = [n for n in notifications(client, author_headers) if n["type"] == "comment.created"]
     assert len(feed) == 1 and "Budi Santoso" in feed[0]["title"]
     assert feed[0]["data"] == {"submission_id": submission["id"], "comment_id": created["id"]}
-    events = [e for e in published if e.type == "comment.created"]
-    assert [(e.actor_id, dict(e.data)) for e in events] == [
+    events = [e for e in published if isinstance(e, CommentCreated)]
+    assert [(e.actor_id, data_of(e)) for e in events] == [
         (
             critic.id,
             {
@@ -79,7 +79,7 @@ def test_deleted_comments_keep_their_place(
         (first["id"], True, None, None),
         (second["id"], True, None, None),
     ]
-    assert [dict(e.data) for e in published if e.type == "comment.deleted"] == [
+    assert [data_of(e) for e in published if isinstance(e, CommentDeleted)] == [
         {"comment_id": first["id"]},
         {"comment_id": second["id"]},
     ]

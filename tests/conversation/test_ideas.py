@@ -8,10 +8,10 @@ import httpx2 as httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.events import DomainEvent
+from app.core.domain_events import DomainEvent, IdeaCreated, IdeaStatusChanged
 from app.models import Role
 from tests.conversation.helpers import API, ids, notifications, propose
-from tests.factories import QueryCounter, auth_headers, make_member, member_with_headers
+from tests.factories import QueryCounter, auth_headers, data_of, make_member, member_with_headers
 
 
 def test_members_propose_ideas(
@@ -28,7 +28,7 @@ def test_members_propose_ideas(
     assert (idea["status"], idea["upvote_count"], idea["upvoted"]) == ("new", 0, False)
     assert (idea["response"], idea["author"]["id"]) == (None, proposer.id)
     assert client.get(response.headers["location"], headers=headers).json() == idea
-    assert [dict(e.data) for e in published if e.type == "idea.created"] == [
+    assert [data_of(e) for e in published if isinstance(e, IdeaCreated)] == [
         {"idea_id": idea["id"], "title": "A print swap"}
     ]
     for body in ({"title": "x" * 201, "body": "ok"}, {"title": "ok", "body": "x" * 5001}):
@@ -87,7 +87,7 @@ def test_organizers_answer_and_the_proposer_hears(
         "Yes, in January!",
     )
     assert answered.json()["responded_at"] is not None
-    changed = [(e.actor_id, dict(e.data)) for e in published if e.type == "idea.status_changed"]
+    changed = [(e.actor_id, data_of(e)) for e in published if isinstance(e, IdeaStatusChanged)]
     assert changed == [
         (organizer.id, {"idea_id": idea["id"], "status": "planned", "proposer_id": proposer.id})
     ]
@@ -95,7 +95,7 @@ def test_organizers_answer_and_the_proposer_hears(
     assert len(feed) == 1 and feed[0]["body"] == "Yes, in January!"
     # Only a new status is news.
     client.patch(url, json={"response": "Yes, on 12 January!"}, headers=staff)
-    assert len([e for e in published if e.type == "idea.status_changed"]) == 1
+    assert len([e for e in published if isinstance(e, IdeaStatusChanged)]) == 1
 
 
 def test_the_proposer_edits_only_while_new(client: TestClient, app: FastAPI) -> None:

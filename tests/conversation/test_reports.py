@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.events import DomainEvent
+from app.core.domain_events import ContentHidden, DomainEvent, ReportOpened
 from app.models import Role
 from tests.challenges.helpers import CHALLENGES
 from tests.conversation.helpers import (
@@ -22,7 +22,7 @@ from tests.conversation.helpers import (
     start_thread,
     work,
 )
-from tests.factories import QueryCounter, member_with_headers
+from tests.factories import QueryCounter, data_of, member_with_headers
 
 Headers = dict[str, str]
 
@@ -60,7 +60,7 @@ def test_reports_of_one_target_are_grouped(
         (first.id, "Off topic."),
         (second.id, "Spam."),
     ]
-    opened = [dict(e.data) for e in published if e.type == "report.opened"]
+    opened = [data_of(e) for e in published if isinstance(e, ReportOpened)]
     assert opened == [{"case_id": filed["id"], "target_type": "post", "target_id": post["id"]}]
     assert [n["type"] for n in notifications(client, staff)].count("report.opened") == 1
 
@@ -108,7 +108,7 @@ def test_a_new_report_reopens_a_decided_case(
     reopened = created(report(client, two, "idea", idea["id"]))
     assert (reopened["status"], reopened["report_count"]) == ("open", 2)
     assert reopened["note"] is None  # the organizers' note is theirs
-    assert len([e for e in published if e.type == "report.opened"]) == 2
+    assert len([e for e in published if isinstance(e, ReportOpened)]) == 2
 
 
 def test_hiding_a_thread_takes_it_out_of_member_lists(
@@ -128,7 +128,7 @@ def test_hiding_a_thread_takes_it_out_of_member_lists(
         (hidden["id"], True),
         (kept["id"], False),
     ]
-    assert [dict(e.data) for e in published if e.type == "content.hidden"] == [
+    assert [data_of(e) for e in published if isinstance(e, ContentHidden)] == [
         {"target_type": "thread", "target_id": hidden["id"]}
     ]
     shown = _decide(client, staff, case["id"], status="resolved", hide_target=False)

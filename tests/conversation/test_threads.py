@@ -8,10 +8,10 @@ import httpx2 as httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.events import DomainEvent
+from app.core.domain_events import DomainEvent, PostCreated, PostDeleted, ThreadCreated
 from app.models import Role
 from tests.conversation.helpers import API, ids, notifications, reply, start_thread
-from tests.factories import QueryCounter, auth_headers, make_member, member_with_headers
+from tests.factories import QueryCounter, auth_headers, data_of, make_member, member_with_headers
 
 
 def test_members_start_threads_and_read_them(
@@ -31,10 +31,8 @@ def test_members_start_threads_and_read_them(
     assert (thread["post_count"], thread["pinned"], thread["locked"]) == (0, False, False)
     assert client.get(response.headers["location"], headers=reader).json() == thread
     assert ids(client.get(f"{API}/threads", headers=reader)) == [thread["id"]]
-    created = [e for e in published if e.type == "thread.created"]
-    assert [(e.actor_id, dict(e.data)) for e in created] == [
-        (author.id, {"thread_id": thread["id"]})
-    ]
+    created = [e for e in published if isinstance(e, ThreadCreated)]
+    assert [(e.actor_id, data_of(e)) for e in created] == [(author.id, {"thread_id": thread["id"]})]
 
 
 def test_anonymous_visitors_do_not_read_threads(client: TestClient, app: FastAPI) -> None:
@@ -133,7 +131,7 @@ def test_posts_in_order_and_the_list_by_latest_activity(
     rest = client.get(f"{API}/threads", params={"cursor": page["next_cursor"]}, headers=author)
     assert ids(rest) == [third["id"]]
     assert client.get(f"{API}/threads/{first['id']}", headers=author).json()["post_count"] == 2
-    created = [dict(e.data) for e in published if e.type == "post.created"]
+    created = [data_of(e) for e in published if isinstance(e, PostCreated)]
     assert created[0] == {"post_id": posts[0].json()["id"], "thread_id": first["id"]}
     # The thread's author hears of replies.
     assert [n["type"] for n in notifications(client, author)].count("post.created") == 2
@@ -174,7 +172,7 @@ def test_deleted_posts_keep_their_place(
     assert client.get(f"{API}/threads/{thread['id']}", headers=other).json()["post_count"] == 1
     edit = client.patch(f"{API}/posts/{mine['id']}", json={"body": "Back"}, headers=author)
     assert (edit.status_code, edit.json()["code"]) == (409, "already_deleted")
-    deleted = [dict(e.data) for e in published if e.type == "post.deleted"]
+    deleted = [data_of(e) for e in published if isinstance(e, PostDeleted)]
     assert deleted == [{"post_id": mine["id"]}, {"post_id": theirs["id"]}]
 
 

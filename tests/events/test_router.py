@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.core.domain_events import (
+    DomainEvent,
+    EventAttended,
+    EventCancelled,
+    EventPublished,
+    EventStatusChanged,
+)
 from app.models import Role
 from tests.events.helpers import (
     EVENTS,
@@ -264,22 +270,22 @@ def test_status_cannot_go_back_to_draft(client: TestClient, app: FastAPI) -> Non
 
 
 def test_publishing_and_cancelling_publish_domain_events(
-    client: TestClient, app: FastAPI, published: list[tuple[str, dict[str, Any]]]
+    client: TestClient, app: FastAPI, published: list[DomainEvent]
 ) -> None:
     organizer = organizer_headers(app)
     event = create_event(client, organizer, status="draft")
     path = f"{EVENTS}/{event['id']}"
-    assert published == []
+    assert [e for e in published if isinstance(e, EventStatusChanged)] == []
     client.patch(path, json={"status": "published"}, headers=organizer)
     client.patch(path, json={"status": "cancelled"}, headers=organizer)
-    assert [(kind, data["event_id"]) for kind, data in published] == [
-        ("event.published", event["id"]),
-        ("event.cancelled", event["id"]),
+    assert [e for e in published if isinstance(e, EventStatusChanged)] == [
+        EventPublished(actor_id=event["created_by_id"], event_id=event["id"]),
+        EventCancelled(actor_id=event["created_by_id"], event_id=event["id"]),
     ]
 
 
 def test_check_in_is_201_then_200_with_the_same_check_in(
-    client: TestClient, app: FastAPI, published: list[tuple[str, dict[str, Any]]]
+    client: TestClient, app: FastAPI, published: list[DomainEvent]
 ) -> None:
     organizer = organizer_headers(app)
     event = create_event(client, organizer)
@@ -293,8 +299,10 @@ def test_check_in_is_201_then_200_with_the_same_check_in(
     again = client.post(path, json={"member_id": member.id}, headers=organizer)
     assert again.status_code == 200
     assert again.json() == body
-    attended = [data for kind, data in published if kind == "event.attended"]
-    assert attended == [{"actor_id": member.id, "event_id": event["id"], "member_id": member.id}]
+    attended = [e for e in published if isinstance(e, EventAttended)]
+    assert [(e.actor_id, e.event_id, e.member_id) for e in attended] == [
+        (member.id, event["id"], member.id)
+    ]
     assert client.get(f"{path}/{member.id}", headers=organizer).json() == body
     listed = client.get(path, headers=organizer).json()["items"]
     assert [c["member_id"] for c in listed] == [member.id]

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.core.domain_events import DomainEvent, MentorshipCompleted
 from tests.factories import (
     QueryCounter,
     auth_headers,
@@ -25,7 +26,7 @@ from tests.mentoring.helpers import (
     request_mentorship,
 )
 
-Events = list[tuple[str, dict[str, Any]]]
+Events = list[DomainEvent]
 
 
 def _spots_left(client: TestClient, headers: dict[str, str], mentor_id: int | None) -> int:
@@ -175,13 +176,9 @@ def test_accepting_takes_a_spot_and_completing_frees_it(
     # (A first completed mentorship also earns the mentee a badge, announced after it.)
     told = [kind for kind in notification_types(client, mentee_headers) if kind != "badge.awarded"]
     assert told[0] == "mentorship.completed"
-    assert [data for kind, data in published if kind == "mentorship.completed"] == [
-        {
-            "actor_id": mentor.id,
-            "mentorship_id": first["id"],
-            "mentor_id": mentor.id,
-            "mentee_id": mentee.id,
-        }
+    completions = [e for e in published if isinstance(e, MentorshipCompleted)]
+    assert [(e.actor_id, e.mentorship_id, e.mentor_id, e.mentee_id) for e in completions] == [
+        (mentor.id, first["id"], mentor.id, mentee.id)
     ]
     assert _spots_left(client, mentee_headers, mentor.id) == 1
     assert answer(client, second["id"], mentor_headers, "accepted")["status"] == "accepted"

@@ -8,11 +8,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.core.domain_events import DomainEvent, ProjectCompleted, ProjectCreated
 from app.models import Role
 from tests.factories import QueryCounter, make_member, make_project, member_with_headers
 from tests.projects.helpers import PROJECTS, add_member, create_project, members_path
 
-Events = list[tuple[str, dict[str, Any]]]
+Events = list[DomainEvent]
 
 
 def test_creator_becomes_the_coordinator(
@@ -34,7 +35,7 @@ def test_creator_becomes_the_coordinator(
     assert project["coordinator_ids"] == [creator.id]
     assert project["my_membership"] == {"role": "coordinator", "status": "active"}
     assert project["completed_at"] is None
-    assert ("project.created", {"actor_id": creator.id, "project_id": project["id"]}) in published
+    assert ProjectCreated(actor_id=creator.id, project_id=project["id"]) in published
 
 
 def test_projects_are_for_members_only(client: TestClient, app: FastAPI) -> None:
@@ -218,15 +219,15 @@ def test_completion_is_announced_once_with_the_active_members(
     assert done.json()["completed_at"] is not None
     for status in ("completed", "active", "completed"):
         assert client.patch(path, json={"status": status}, headers=headers).status_code == 200
-    completions = [data for kind, data in published if kind == "project.completed"]
+    completions = [e for e in published if isinstance(e, ProjectCompleted)]
     assert completions == [
-        {
-            "actor_id": coordinator.id,
-            "project_id": project["id"],
-            "member_ids": sorted([coordinator.id, contributor.id]),  # type: ignore[type-var]
-        }
+        ProjectCompleted(
+            actor_id=coordinator.id,
+            project_id=project["id"],
+            member_ids=tuple(sorted(m.id for m in (coordinator, contributor) if m.id is not None)),
+        )
     ]
-    assert requester.id not in completions[0]["member_ids"]
+    assert requester.id not in completions[0].member_ids
     assert client.get(path, headers=headers).json()["completed_at"] == done.json()["completed_at"]
 
 
@@ -235,8 +236,8 @@ def test_a_project_created_completed_is_announced(
 ) -> None:
     _, headers = member_with_headers(app)
     project = create_project(client, headers, status="completed")
-    assert [kind for kind, _ in published if kind.startswith("project.")] == [
-        "project.created",
-        "project.completed",
+    assert [type(e) for e in published if isinstance(e, ProjectCreated | ProjectCompleted)] == [
+        ProjectCreated,
+        ProjectCompleted,
     ]
     assert project["completed_at"] is not None

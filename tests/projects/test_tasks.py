@@ -8,11 +8,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.core.domain_events import DomainEvent, TaskCompleted
 from app.models import Role
 from tests.factories import QueryCounter, make_member, member_with_headers
 from tests.projects.helpers import add_member, create_project, members_path, tasks_path
 
-Events = list[tuple[str, dict[str, Any]]]
+Events = list[DomainEvent]
 
 
 def _board(client: TestClient, app: FastAPI) -> tuple[dict[str, Any], dict[str, str], int]:
@@ -106,10 +107,10 @@ def test_completing_a_task_counts_once(client: TestClient, app: FastAPI, publish
     assert done["completed_at"] is not None
     for status in ("done", "doing", "done"):
         assert client.patch(path, json={"status": status}, headers=owner).status_code == 200
-    completions = [data for kind, data in published if kind == "task.completed"]
+    completions = [e for e in published if isinstance(e, TaskCompleted)]
     assert len(completions) == 1
-    assert completions[0]["task_id"] == task["id"]
-    assert completions[0]["member_id"] == contributor_id  # the contribution is the assignee's
+    assert completions[0].task_id == task["id"]
+    assert completions[0].member_id == contributor_id  # the contribution is the assignee's
     assert client.get(path, headers=owner).json()["completed_at"] == done["completed_at"]
 
 
@@ -119,8 +120,8 @@ def test_a_task_created_done_counts_for_its_author(
     owner_member, owner = member_with_headers(app)
     project = create_project(client, owner)
     client.post(tasks_path(project["id"]), json={"title": "Cover", "status": "done"}, headers=owner)
-    completions = [data for kind, data in published if kind == "task.completed"]
-    assert [c["member_id"] for c in completions] == [owner_member.id]
+    completions = [e for e in published if isinstance(e, TaskCompleted)]
+    assert [c.member_id for c in completions] == [owner_member.id]
 
 
 def test_task_edits_honour_if_match(client: TestClient, app: FastAPI) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.core.domain_events import DomainEvent, ProjectUpdatePosted
 from app.models import Role
 from tests.factories import QueryCounter, member_with_headers
 from tests.projects.helpers import PROJECTS, create_project, members_path
 
-Events = list[tuple[str, dict[str, Any]]]
+Events = list[DomainEvent]
 
 
 def _updates(project_id: int) -> str:
@@ -37,12 +36,10 @@ def test_members_post_updates_everyone_reads_them(
     assert untitled.json()["title"] is None
     listed = client.get(_updates(project["id"]), headers=reader).json()["items"]
     assert [u["id"] for u in listed] == [untitled.json()["id"], update["id"]]  # newest first
-    posted = [data for kind, data in published if kind == "project.update_posted"]
-    assert posted[0] == {
-        "actor_id": author.id,
-        "project_id": project["id"],
-        "update_id": update["id"],
-    }
+    posted = [e for e in published if isinstance(e, ProjectUpdatePosted)]
+    assert posted[0] == ProjectUpdatePosted(
+        actor_id=author.id, project_id=project["id"], update_id=update["id"]
+    )
 
 
 def test_only_active_members_post_updates(client: TestClient, app: FastAPI) -> None:

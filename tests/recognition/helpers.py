@@ -4,47 +4,44 @@ activities recorded at chosen times (for periods and analytics)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
-from app.core import events
-from app.core.events import DomainEvent, Subscriber
+from app.core import domain_events
+from app.core.domain_events import DomainEvent, Subscriber
 from app.models import Activity, Badge, ContributionKind, Member
 from app.recognition import service, subscribers
 from tests.factories import publish_only_to
 
 _sources = iter(range(1_000_000, 2_000_000))
+E = TypeVar("E", bound=DomainEvent)
 
 
-def publish(app: FastAPI, event_type: str, *, actor_id: int | None = None, **data: Any) -> None:
+def id_of(member: Member) -> int:
+    assert member.id is not None
+    return member.id
+
+
+def publish(app: FastAPI, event: DomainEvent) -> None:
     """Publishes a domain event in its own committed transaction, as a request would."""
     with Session(app.state.engine) as session:
-        events.publish(session, event_type, actor_id=actor_id, **data)
+        domain_events.publish(session, event)
         session.commit()
 
 
-def publish_to_recognition(
-    app: FastAPI, event_type: str, *, actor_id: int | None = None, **data: Any
-) -> None:
+def publish_to_recognition(app: FastAPI, event: DomainEvent) -> None:
     """An event of the conversation features, heard by recognition's subscribers only."""
-    publish_only_to(app.state.engine, subscribers, event_type, actor_id=actor_id, **data)
+    publish_only_to(app.state.engine, subscribers, event)
 
 
-def deliver(
-    app: FastAPI,
-    subscriber: Subscriber,
-    event_type: str,
-    *,
-    actor_id: int | None = None,
-    **data: Any,
-) -> None:
+def deliver(app: FastAPI, subscriber: Subscriber[E], event: E) -> None:
     """Hands an event to one recognition subscriber only (the other features' subscribers
     would look for rows these tests do not create)."""
     with Session(app.state.engine) as session:
-        subscriber(session, DomainEvent(type=event_type, data=data, actor_id=actor_id))
+        subscriber(session, event)
         session.commit()
 
 

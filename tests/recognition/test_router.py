@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.clock import utcnow
+from app.core.domain_events import CommentCreated, PostCreated
 from app.models import ContributionKind, Member, Role
 from tests.factories import QueryCounter, auth_headers, make_member, member_with_headers
-from tests.recognition.helpers import publish_to_recognition, record
+from tests.recognition.helpers import id_of, publish_to_recognition, record
 
 LEADERBOARD = "/api/v1/leaderboard"
 Kind = ContributionKind
@@ -149,24 +150,23 @@ def test_the_catalogue_lists_every_badge_with_its_holders(
     for member in (a, b):
         _award(client, app, organizer, member)
     for n, member in enumerate((a, b, a)):
-        publish_to_recognition(app, "post.created", actor_id=member.id, post_id=n, thread_id=1)
+        publish_to_recognition(app, PostCreated(actor_id=member.id, post_id=n, thread_id=1))
     for n in range(10):
         publish_to_recognition(
             app,
-            "comment.created",
-            actor_id=a.id,
-            comment_id=n,
-            submission_id=1,
-            submission_author_id=b.id,
+            CommentCreated(
+                actor_id=a.id, comment_id=n, submission_id=1, submission_author_id=id_of(b)
+            ),
         )
     body = client.get("/api/v1/badges", headers=auth_headers(app, a)).json()
     holders = {item["code"]: item["holders"] for item in body["items"]}
     assert len(holders) == 7
     assert holders["ten_comments"] == 1
     assert holders["first_submission"] == 0
-    assert body["next_cursor"] is None
     assert body["awards_granted"] == 2
+    assert body["next_cursor"] is None
     assert client.get("/api/v1/badges").status_code == 401
+
 
 def test_the_catalogue_is_paged_like_every_list(app: FastAPI, client: TestClient) -> None:
     headers = auth_headers(app, make_member(app))
@@ -187,7 +187,6 @@ def test_the_catalogue_is_paged_like_every_list(app: FastAPI, client: TestClient
         assert client.get("/api/v1/badges", params=bad, headers=headers).status_code == 422
     forged = client.get("/api/v1/badges", params={"cursor": "WyJub3BlIl0"}, headers=headers)
     assert (forged.status_code, forged.json()["code"]) == (400, "invalid_cursor")
-
 
 
 def _award(client: TestClient, app: FastAPI, organizer: Member, member: Member, **body: Any) -> Any:

@@ -10,8 +10,26 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.core import events
-from app.core.events import DomainEvent
+from app.core import domain_events
+from app.core.domain_events import (
+    BadgeAwarded,
+    ChallengeClosed,
+    CommentCreated,
+    CommentDeleted,
+    EventAttended,
+    IdeaCreated,
+    MentorshipCompleted,
+    PostCreated,
+    PostDeleted,
+    ProjectCompleted,
+    ProjectUpdatePosted,
+    SubmissionCreated,
+    SubmissionWithdrawn,
+    TaskCompleted,
+    ThreadCreated,
+    VoteCast,
+    VoteWithdrawn,
+)
 from app.models import (
     Challenge,
     ContributionKind,
@@ -27,6 +45,7 @@ from tests.recognition.helpers import (
     activities,
     badge_codes,
     deliver,
+    id_of,
     points_of,
     publish,
     publish_to_recognition,
@@ -34,20 +53,18 @@ from tests.recognition.helpers import (
 
 
 @pytest.fixture
-def awarded() -> Iterator[list[DomainEvent]]:
-    seen: list[DomainEvent] = []
+def awarded() -> Iterator[list[BadgeAwarded]]:
+    seen: list[BadgeAwarded] = []
 
-    def record(_session: Session, event: DomainEvent) -> None:
-        if event.type == "badge.awarded":
-            seen.append(event)
+    def record(_session: Session, event: BadgeAwarded) -> None:
+        seen.append(event)
 
-    events.subscribe("badge.awarded")(record)
-    yield seen
-    events._subscribers["badge.awarded"].remove(record)
+    with domain_events.subscribed(record, BadgeAwarded):
+        yield seen
 
 
 def test_a_submission_earns_points_and_the_first_submission_badge_once_even_if_retried(
-    app: FastAPI, client: TestClient, session: Session, awarded: list[DomainEvent]
+    app: FastAPI, client: TestClient, session: Session, awarded: list[BadgeAwarded]
 ) -> None:
     challenge = create_challenge(client, organizer(app))
     author, headers = member_with_headers(app)
@@ -56,10 +73,9 @@ def test_a_submission_earns_points_and_the_first_submission_badge_once_even_if_r
     # The same domain event delivered again changes nothing.
     publish(
         app,
-        "submission.created",
-        actor_id=author.id,
-        challenge_id=challenge["id"],
-        submission_id=work["id"],
+        SubmissionCreated(
+            actor_id=author.id, challenge_id=challenge["id"], submission_id=work["id"]
+        ),
     )
 
     assert [(a.kind, a.source_id, a.points) for a in activities(session, author.id)] == [
@@ -70,9 +86,8 @@ def test_a_submission_earns_points_and_the_first_submission_badge_once_even_if_r
     assert len(awarded) == 1
     event = awarded[0]
     assert event.actor_id is None
-    assert set(event.data) == {"member_id", "badge_id", "kind", "code", "title"}
-    assert event.data["member_id"] == author.id
-    assert (event.data["kind"], event.data["code"]) == ("automatic", "first_submission")
+    assert event.member_id == author.id
+    assert (event.kind, event.code) == ("automatic", "first_submission")
     badges = client.get(f"/api/v1/members/{author.id}/badges").json()["items"]
     assert badges[0]["reason"].startswith("first submission: 'Hujan di Bandung', 20")
     notes = session.exec(select(Notification.type).where(Notification.member_id == author.id)).all()
@@ -88,10 +103,9 @@ def test_withdrawing_a_work_takes_its_points_back_once_and_keeps_the_badge(
     assert client.delete(f"/api/v1/submissions/{work['id']}", headers=headers).status_code == 204
     publish(
         app,
-        "submission.withdrawn",
-        actor_id=author.id,
-        challenge_id=challenge["id"],
-        submission_id=work["id"],
+        SubmissionWithdrawn(
+            actor_id=author.id, challenge_id=challenge["id"], submission_id=work["id"]
+        ),
     )
 
     assert activities(session, author.id) == []
@@ -112,20 +126,14 @@ def test_votes_count_once_per_work_and_a_withdrawal_takes_only_that_voters_point
     for voter in (first, second, first):
         publish(
             app,
-            "vote.cast",
-            actor_id=voter.id,
-            challenge_id=1,
-            submission_id=77,
-            member_id=voter.id,
+            VoteCast(actor_id=voter.id, challenge_id=1, submission_id=77, member_id=id_of(voter)),
         )
     for _ in range(2):
         publish(
             app,
-            "vote.withdrawn",
-            actor_id=first.id,
-            challenge_id=1,
-            submission_id=77,
-            member_id=first.id,
+            VoteWithdrawn(
+                actor_id=first.id, challenge_id=1, submission_id=77, member_id=id_of(first)
+            ),
         )
 
     assert (points_of(session, first.id), points_of(session, second.id)) == (0, 1)
@@ -133,47 +141,46 @@ def test_votes_count_once_per_work_and_a_withdrawal_takes_only_that_voters_point
 
 
 def test_ten_comments_earn_the_badge_once_and_a_deleted_comment_loses_its_points(
-    app: FastAPI, session: Session, awarded: list[DomainEvent]
+    app: FastAPI, session: Session, awarded: list[BadgeAwarded]
 ) -> None:
     commenter = make_member(app)
     for comment_id in [*range(1, 11), 10, 11]:
         publish_to_recognition(
             app,
-            "comment.created",
-            actor_id=commenter.id,
-            comment_id=comment_id,
-            submission_id=5,
-            submission_author_id=99,
+            CommentCreated(
+                actor_id=commenter.id,
+                comment_id=comment_id,
+                submission_id=5,
+                submission_author_id=99,
+            ),
         )
     assert points_of(session, commenter.id) == 11 * 2
     assert badge_codes(session, commenter.id) == ["ten_comments"]
     assert len(awarded) == 1
 
-    publish_to_recognition(app, "comment.deleted", comment_id=3)
-    publish_to_recognition(app, "comment.deleted", comment_id=3)
+    publish_to_recognition(app, CommentDeleted(comment_id=3))
+    publish_to_recognition(app, CommentDeleted(comment_id=3))
     assert points_of(session, commenter.id) == 10 * 2
     assert badge_codes(session, commenter.id) == ["ten_comments"]
 
 
 def test_posts_threads_and_ideas_earn_their_points(app: FastAPI, session: Session) -> None:
     writer = make_member(app)
-    publish_to_recognition(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
-    publish_to_recognition(app, "post.created", actor_id=writer.id, post_id=1, thread_id=1)
-    publish_to_recognition(app, "thread.created", actor_id=writer.id, thread_id=1)
-    publish_to_recognition(
-        app, "idea.created", actor_id=writer.id, idea_id=1, title="A zine library"
-    )
+    publish_to_recognition(app, PostCreated(actor_id=writer.id, post_id=1, thread_id=1))
+    publish_to_recognition(app, PostCreated(actor_id=writer.id, post_id=1, thread_id=1))
+    publish_to_recognition(app, ThreadCreated(actor_id=writer.id, thread_id=1))
+    publish_to_recognition(app, IdeaCreated(actor_id=writer.id, idea_id=1, title="A zine library"))
     assert points_of(session, writer.id) == 2 + 2 + 3
-    publish_to_recognition(app, "post.deleted", post_id=1)
+    publish_to_recognition(app, PostDeleted(post_id=1))
     assert sorted(a.kind for a in activities(session, writer.id)) == ["idea", "thread"]
 
 
 def test_the_fifth_event_attended_earns_the_badge(app: FastAPI, session: Session) -> None:
     member = make_member(app)
     for event_id in [1, 2, 3, 4, 4]:
-        publish(app, "event.attended", actor_id=member.id, event_id=event_id, member_id=member.id)
+        publish(app, EventAttended(actor_id=member.id, event_id=event_id, member_id=id_of(member)))
     assert badge_codes(session, member.id) == []
-    publish(app, "event.attended", actor_id=member.id, event_id=5, member_id=member.id)
+    publish(app, EventAttended(actor_id=member.id, event_id=5, member_id=id_of(member)))
     assert badge_codes(session, member.id) == ["five_events_attended"]
     assert points_of(session, member.id) == 5 * 5
 
@@ -184,36 +191,34 @@ def test_project_and_mentoring_contributions(app: FastAPI, session: Session) -> 
         deliver(
             app,
             subscribers.mentorship_completed,
-            "mentorship.completed",
-            actor_id=mentor.id,
-            mentorship_id=8,
-            mentor_id=mentor.id,
-            mentee_id=mentee.id,
+            MentorshipCompleted(
+                actor_id=mentor.id,
+                mentorship_id=8,
+                mentor_id=id_of(mentor),
+                mentee_id=id_of(mentee),
+            ),
         )
         deliver(
             app,
             subscribers.task_completed,
-            "task.completed",
-            actor_id=mentor.id,
-            project_id=1,
-            task_id=4,
-            member_id=helper.id,
+            TaskCompleted(actor_id=mentor.id, project_id=1, task_id=4, member_id=id_of(helper)),
         )
         deliver(
             app,
             subscribers.project_update_posted,
-            "project.update_posted",
-            actor_id=helper.id,
-            project_id=1,
-            update_id=6,
+            ProjectUpdatePosted(actor_id=helper.id, project_id=1, update_id=6),
         )
         deliver(
             app,
             subscribers.project_completed,
-            "project.completed",
-            actor_id=mentor.id,
-            project_id=1,
-            member_ids=[helper.id, mentee.id],
+            ProjectCompleted(
+                actor_id=mentor.id,
+                project_id=1,
+                member_ids=(
+                    id_of(helper),
+                    id_of(mentee),
+                ),
+            ),
         )
     assert (points_of(session, mentor.id), points_of(session, mentee.id)) == (15, 15)
     assert points_of(session, helper.id) == 3 + 2
@@ -241,7 +246,7 @@ def test_challenge_winners_earn_the_win_once_even_with_two_winning_works(
         )
         writer.commit()
     for _ in range(2):
-        publish(app, "challenge.closed", challenge_id=challenge["id"], phase="closed")
+        publish(app, ChallengeClosed(challenge_id=challenge["id"], phase="closed"))
 
     assert points_of(session, winner.id) == 2 * 10 + 50
     assert points_of(session, other.id) == 10
@@ -267,12 +272,10 @@ def _enter(app: FastAPI, member_id: int, challenge_id: int) -> None:
         )
         writer.add(work)
         writer.flush()
-        events.publish(
+        assert work.id is not None
+        domain_events.publish(
             writer,
-            "submission.created",
-            actor_id=member_id,
-            challenge_id=challenge_id,
-            submission_id=work.id,
+            SubmissionCreated(actor_id=member_id, challenge_id=challenge_id, submission_id=work.id),
         )
         writer.commit()
 

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.challenges.sweep import sweep
-from app.core import events
+from app.core import domain_events
 from app.core.config import Settings
+from app.core.domain_events import AnnouncementPublished, BadgeAwarded, DomainEvent, IdeaCreated
 from app.models import Member, WebhookDelivery, WebhookEvent
 from app.webhooks import subscribers as webhook_subscribers
 from app.webhooks.payloads import EVENT_TYPES, PAYLOADS, PING_PAYLOAD
@@ -126,23 +127,41 @@ def test_challenge_phases_and_submissions(
 
 
 @pytest.mark.parametrize(
-    ("event_type", "data", "actor_id"),
+    ("event_type", "event", "data", "actor_id"),
     [
-        ("announcement.published", {"announcement_id": 3, "title": "Call", "pinned": True}, 2),
-        ("idea.created", {"idea_id": 19, "title": "A zine swap"}, 31),
+        (
+            "announcement.published",
+            AnnouncementPublished(actor_id=2, announcement_id=3, title="Call", pinned=True),
+            {"announcement_id": 3, "title": "Call", "pinned": True},
+            2,
+        ),
+        (
+            "idea.created",
+            IdeaCreated(actor_id=31, idea_id=19, title="A zine swap"),
+            {"idea_id": 19, "title": "A zine swap"},
+            31,
+        ),
         (
             "badge.awarded",
+            BadgeAwarded(
+                actor_id=2, member_id=31, badge_id=55, kind="award", code=None, title="MVP"
+            ),
             {"member_id": 31, "badge_id": 55, "kind": "award", "code": None, "title": "MVP"},
             2,
         ),
     ],
 )
 def test_payloads_of_announcements_ideas_and_badges_carry_their_domain_data(
-    engine: Engine, subscribed: int, event_type: str, data: dict[str, Any], actor_id: int
+    engine: Engine,
+    subscribed: int,
+    event_type: str,
+    event: DomainEvent,
+    data: dict[str, Any],
+    actor_id: int,
 ) -> None:
     """Only the webhook subscriber hears these made-up events (the others would look for
     the rows); tests/test_wiring.py sends the real requests."""
-    publish_only_to(engine, webhook_subscribers, event_type, actor_id=actor_id, **data)
+    publish_only_to(engine, webhook_subscribers, event)
 
     assert payloads(engine, event_type) == [{**data, "actor_id": actor_id}]
 
@@ -160,7 +179,7 @@ def test_one_event_is_shared_by_every_subscribed_active_webhook(
         session.commit()
 
     with Session(engine) as session:
-        events.publish(session, "idea.created", actor_id=1, idea_id=1, title="Zines")
+        domain_events.publish(session, IdeaCreated(actor_id=1, idea_id=1, title="Zines"))
         session.commit()
 
     with Session(engine) as session:
@@ -173,7 +192,7 @@ def test_a_rolled_back_change_leaves_no_delivery(
     app: FastAPI, engine: Engine, subscribed: int
 ) -> None:
     with Session(engine) as session:
-        events.publish(session, "idea.created", actor_id=1, idea_id=1, title="Zines")
+        domain_events.publish(session, IdeaCreated(actor_id=1, idea_id=1, title="Zines"))
         session.rollback()
     with Session(engine) as session:
         assert session.exec(select(WebhookDelivery)).all() == []
