@@ -51,6 +51,7 @@ from app.core.domain_events import (
 )
 from app.core.errors import Unprocessable
 from app.core.pagination import PageParams, desc, paginate
+from app.core.tables import id_of
 from app.models import (
     Anthology,
     AnthologyEntry,
@@ -71,11 +72,6 @@ class Chosen:
     work: Submission
     author: Member
     challenge: Challenge
-
-
-def _id(row: Anthology | Member) -> int:
-    assert row.id is not None  # rows read back or flushed always have one
-    return row.id
 
 
 def epub_url(anthology_id: int) -> str:
@@ -169,13 +165,13 @@ def _summary_fields(anthology: Anthology, work_count: int) -> dict[str, object]:
     return {
         **anthology.model_dump(exclude={"book_uuid"}),
         "work_count": work_count,
-        "epub_url": epub_url(_id(anthology)),
+        "epub_url": epub_url(id_of(anthology)),
     }
 
 
 def present_summaries(session: Session, anthologies: Sequence[Anthology]) -> list[AnthologySummary]:
     """A page of anthologies with the number of works in each book: one grouped query."""
-    ids = [_id(a) for a in anthologies]
+    ids = [id_of(a) for a in anthologies]
     counts: dict[int, int] = {}
     if ids:
         statement = (
@@ -187,7 +183,7 @@ def present_summaries(session: Session, anthologies: Sequence[Anthology]) -> lis
         )
         counts = {int(row[0]): int(row[1]) for row in session.execute(statement)}
     return [
-        AnthologySummary.model_validate(_summary_fields(a, counts.get(_id(a), 0)))
+        AnthologySummary.model_validate(_summary_fields(a, counts.get(id_of(a), 0)))
         for a in anthologies
     ]
 
@@ -201,7 +197,7 @@ def present(
     """The anthology with its works in order; organizers also see what was left out, and
     every chosen work in `submission_ids` (others: the works in the book)."""
     now = utcnow()
-    rows = chosen(session, [_id(anthology)])[_id(anthology)]
+    rows = chosen(session, [id_of(anthology)])[id_of(anthology)]
     inside = included(rows, now)
     excluded: list[ExcludedWork] = []
     shown = inside
@@ -230,7 +226,7 @@ def _item(row: Chosen, position: int) -> AnthologyItem:
         license=License(row.work.license),
         editor_note=row.entry.editor_note,
         author=AnthologyAuthor(
-            id=_id(row.author), handle=row.author.handle, display_name=row.author.display_name
+            id=id_of(row.author), handle=row.author.handle, display_name=row.author.display_name
         ),
         challenge=AnthologyChallenge(id=row.challenge.id, title=row.challenge.title),  # type: ignore[arg-type]
     )
@@ -258,9 +254,9 @@ def create_anthology(session: Session, *, organizer: Member, data: AnthologyCrea
     session.add(anthology)
     session.flush()
     _replace_entries(session, anthology=anthology, wanted=wanted)
-    publish(session, AnthologyCreated(actor_id=organizer.id, anthology_id=_id(anthology)))
+    publish(session, AnthologyCreated(actor_id=organizer.id, anthology_id=id_of(anthology)))
     if published:
-        publish(session, AnthologyPublished(actor_id=organizer.id, anthology_id=_id(anthology)))
+        publish(session, AnthologyPublished(actor_id=organizer.id, anthology_id=id_of(anthology)))
     return anthology
 
 
@@ -286,16 +282,16 @@ def update_anthology(
         anthology.updated_at = now
     session.add(anthology)
     session.flush()
-    publish(session, AnthologyUpdated(actor_id=actor.id, anthology_id=_id(anthology)))
+    publish(session, AnthologyUpdated(actor_id=actor.id, anthology_id=id_of(anthology)))
     if first_publication:  # the row is locked: one request publishes it first
-        publish(session, AnthologyPublished(actor_id=actor.id, anthology_id=_id(anthology)))
+        publish(session, AnthologyPublished(actor_id=actor.id, anthology_id=id_of(anthology)))
     return anthology
 
 
 def delete_anthology(session: Session, *, anthology: Anthology, actor: Member) -> None:
     """Deletes the anthology and its entries (the works themselves stay)."""
     session.execute(sa.delete(Anthology).where(col(Anthology.id) == anthology.id))
-    publish(session, AnthologyDeleted(actor_id=actor.id, anthology_id=_id(anthology)))
+    publish(session, AnthologyDeleted(actor_id=actor.id, anthology_id=id_of(anthology)))
 
 
 def _wanted(
@@ -370,7 +366,7 @@ def _replace_entries(
     for position, (submission_id, note) in enumerate(wanted):
         session.add(
             AnthologyEntry(
-                anthology_id=_id(anthology),
+                anthology_id=id_of(anthology),
                 submission_id=submission_id,
                 position=position,
                 editor_note=note,
@@ -386,7 +382,7 @@ def book(session: Session, *, anthology: Anthology, settings: Settings) -> epub.
     """The anthology's book: consent and standing are checked again now, so a work whose
     author withdrew consent is not printed."""
     now = utcnow()
-    inside = included(chosen(session, [_id(anthology)])[_id(anthology)], now)
+    inside = included(chosen(session, [id_of(anthology)])[id_of(anthology)], now)
     dates = [anthology.updated_at, *(row.work.updated_at for row in inside)]
     return epub.Book(
         identifier=f"urn:uuid:{anthology.book_uuid}",

@@ -25,6 +25,7 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.tables import id_of
 from app.models import ContributionKind, Member, MemberPoints, PeriodKind, Role
 from app.recognition import badges, service
 
@@ -97,7 +98,7 @@ def _earn_badges(
         reason = f"ten comments on members' works, the tenth on {tenth:%Y-%m-%d}"
         badges.award(
             session,
-            member_id=_id(member),
+            member_id=id_of(member),
             code=badges.TEN_COMMENTS,
             reason=reason,
             at=tenth,
@@ -107,16 +108,11 @@ def _earn_badges(
         reason = f"five events attended, the fifth on {fifth:%Y-%m-%d}"
         badges.award(
             session,
-            member_id=_id(member),
+            member_id=id_of(member),
             code=badges.FIVE_EVENTS,
             reason=reason,
             at=fifth,
         )
-
-
-def _id(member: Member) -> int:
-    assert member.id is not None
-    return member.id
 
 
 def _award_last_month(session: Session, now: datetime) -> None:

@@ -39,6 +39,7 @@ from app.core.domain_events import (
     publish,
 )
 from app.core.pagination import PageParams, asc, desc, paginate
+from app.core.tables import id_of
 from app.members.exceptions import MemberNotFound
 from app.models import (
     Member,
@@ -88,11 +89,6 @@ _NO_SYNC = {"synchronize_session": False}
 _OPEN_STATUSES = (ProjectStatus.PROPOSED, ProjectStatus.ACTIVE)
 
 
-def _id(row: Project | ProjectTask | Member | ProgressUpdate) -> int:
-    assert row.id is not None  # rows read back or flushed always have one
-    return row.id
-
-
 # --- projects ------------------------------------------------------------------------------
 
 
@@ -131,16 +127,16 @@ def create_project(session: Session, *, creator: Member, data: ProjectCreate) ->
     session.flush()
     session.add(
         ProjectMember(
-            project_id=_id(project),
-            member_id=_id(creator),
+            project_id=id_of(project),
+            member_id=id_of(creator),
             role=ProjectRole.COORDINATOR,
             status=MembershipStatus.ACTIVE,
             created_at=now,
             joined_at=now,
         )
     )
-    _replace_skills(session, project_id=_id(project), values=data.looking_for)
-    publish(session, ProjectCreated(actor_id=creator.id, project_id=_id(project)))
+    _replace_skills(session, project_id=id_of(project), values=data.looking_for)
+    publish(session, ProjectCreated(actor_id=creator.id, project_id=id_of(project)))
     if project.status == ProjectStatus.COMPLETED:
         _complete_once(session, project, actor=creator, now=now)
     return project
@@ -165,7 +161,7 @@ def update_project(
     now = utcnow()
     sent = changes.model_dump(exclude_unset=True)
     if "looking_for" in sent:
-        _replace_skills(session, project_id=_id(project), values=sent.pop("looking_for"))
+        _replace_skills(session, project_id=id_of(project), values=sent.pop("looking_for"))
     for field, value in sent.items():
         setattr(project, field, value)
     if changes.model_fields_set:
@@ -197,7 +193,9 @@ def _complete_once(session: Session, project: Project, *, actor: Member, now: da
     ).all()
     publish(
         session,
-        ProjectCompleted(actor_id=actor.id, project_id=_id(project), member_ids=tuple(member_ids)),
+        ProjectCompleted(
+            actor_id=actor.id, project_id=id_of(project), member_ids=tuple(member_ids)
+        ),
     )
 
 
@@ -230,7 +228,7 @@ def present_projects(
     session: Session, projects: Sequence[Project], *, viewer: Member
 ) -> list[ProjectPublic]:
     """Projects with skills, coordinators and the viewer's membership, in two queries."""
-    ids = [_id(p) for p in projects]
+    ids = [id_of(p) for p in projects]
     skills: dict[int, list[str]] = defaultdict(list)
     coordinators: dict[int, list[int]] = defaultdict(list)
     mine: dict[int, MyMembership] = {}
@@ -241,7 +239,7 @@ def present_projects(
             .order_by(col(ProjectSkill.project_id), col(ProjectSkill.position))
         ):
             skills[project_id].append(value)
-        for row in session.exec(_coordinators_and_viewer(ids, viewer_id=_id(viewer))):
+        for row in session.exec(_coordinators_and_viewer(ids, viewer_id=id_of(viewer))):
             if row.member_id == viewer.id:
                 mine[row.project_id] = MyMembership(role=row.role, status=row.status)
             if row.role == ProjectRole.COORDINATOR and row.status == MembershipStatus.ACTIVE:
@@ -334,7 +332,7 @@ def get_membership(
     session: Session, *, project: Project, member_id: int, viewer: Member
 ) -> ProjectMember:
     """A membership the viewer may see: a pending request only by managers and its author."""
-    row = policies.membership(session, project_id=_id(project), member_id=member_id)
+    row = policies.membership(session, project_id=id_of(project), member_id=member_id)
     visible = row is not None and (
         row.status == MembershipStatus.ACTIVE
         or member_id == viewer.id
@@ -377,7 +375,7 @@ def present_memberships(
 def _refuse_existing(session: Session, *, project: Project, member_id: int) -> None:
     """The caller holds the project's lock, so nobody can slip a row in after this check;
     the primary key (project_id, member_id) backs it up in the database."""
-    row = policies.membership(session, project_id=_id(project), member_id=member_id)
+    row = policies.membership(session, project_id=id_of(project), member_id=member_id)
     if row is None:
         return
     if row.status == MembershipStatus.PENDING:
@@ -401,10 +399,10 @@ def request_to_join(session: Session, *, project: Project, member: Member) -> Pr
     """A `pending` request; the project's coordinators are notified."""
     if project.status not in _OPEN_STATUSES:
         raise ProjectNotOpen(f"Project {project.id} is {project.status}; it takes no new members.")
-    _refuse_existing(session, project=project, member_id=_id(member))
+    _refuse_existing(session, project=project, member_id=id_of(member))
     row = ProjectMember(
-        project_id=_id(project),
-        member_id=_id(member),
+        project_id=id_of(project),
+        member_id=id_of(member),
         role=ProjectRole.CONTRIBUTOR,
         status=MembershipStatus.PENDING,
     )
@@ -422,10 +420,12 @@ def add_member(
     if target is None or not target.is_active:
         raise MemberNotFound(f"Member {member_id} does not exist.")
     _refuse_existing(session, project=project, member_id=member_id)
-    _change_counts(session, project_id=_id(project), members=1, coordinators=_is_coordinator(role))
+    _change_counts(
+        session, project_id=id_of(project), members=1, coordinators=_is_coordinator(role)
+    )
     now = utcnow()
     row = ProjectMember(
-        project_id=_id(project),
+        project_id=id_of(project),
         member_id=member_id,
         role=role,
         status=MembershipStatus.ACTIVE,
@@ -452,11 +452,11 @@ def change_membership(
     approving = changes.status == MembershipStatus.ACTIVE and row.status == MembershipStatus.PENDING
     if approving:
         coordinators = _is_coordinator(role)
-        _change_counts(session, project_id=_id(project), members=1, coordinators=coordinators)
+        _change_counts(session, project_id=id_of(project), members=1, coordinators=coordinators)
         row.status, row.joined_at = MembershipStatus.ACTIVE, utcnow()
     elif row.status == MembershipStatus.ACTIVE:
         coordinators = _is_coordinator(role) - _is_coordinator(row.role)
-        _change_counts(session, project_id=_id(project), members=0, coordinators=coordinators)
+        _change_counts(session, project_id=id_of(project), members=0, coordinators=coordinators)
     row.role = role
     session.add(row)
     session.flush()
@@ -471,7 +471,7 @@ def membership_for_removal(
     """Anyone may leave (or withdraw their request); only managers remove or decline others."""
     if member_id != actor.id:
         policies.require_manager(session, project=project, member=actor)
-    row = policies.membership(session, project_id=_id(project), member_id=member_id)
+    row = policies.membership(session, project_id=id_of(project), member_id=member_id)
     if row is None:
         raise ProjectMemberNotFound(f"Member {member_id} is not in project {project.id}.")
     return row
@@ -489,7 +489,7 @@ def remove_membership(
     was_active = row.status == MembershipStatus.ACTIVE
     if was_active:
         coordinators = -_is_coordinator(row.role)
-        _change_counts(session, project_id=_id(project), members=-1, coordinators=coordinators)
+        _change_counts(session, project_id=id_of(project), members=-1, coordinators=coordinators)
     session.delete(row)
     session.flush()
     if was_active:
@@ -516,12 +516,7 @@ def _announce(
 ) -> None:
     publish(
         session,
-        kind(
-            actor_id=actor.id,
-            project_id=row.project_id,
-            member_id=row.member_id,
-            role=row.role,
-        ),
+        kind(actor_id=actor.id, project_id=row.project_id, member_id=row.member_id, role=row.role),
     )
 
 
@@ -549,19 +544,19 @@ def get_task(session: Session, *, project: Project, task_id: int) -> ProjectTask
 def _check_assignee(session: Session, *, project: Project, assignee_id: int | None) -> None:
     if assignee_id is None:
         return
-    if not policies.is_active_member(session, project_id=_id(project), member_id=assignee_id):
+    if not policies.is_active_member(session, project_id=id_of(project), member_id=assignee_id):
         raise AssigneeNotProjectMember(assignee_id)
 
 
 def create_task(
     session: Session, *, project: Project, actor: Member, data: ProjectTaskCreate
 ) -> ProjectTask:
-    policies.require_active_member(session, project_id=_id(project), member_id=_id(actor))
+    policies.require_active_member(session, project_id=id_of(project), member_id=id_of(actor))
     _check_assignee(session, project=project, assignee_id=data.assignee_id)
     now = utcnow()
     task = ProjectTask(
         **data.model_dump(),
-        project_id=_id(project),
+        project_id=id_of(project),
         created_by_id=actor.id,
         created_at=now,
         updated_at=now,
@@ -582,7 +577,7 @@ def lock_task_for_edit(
     assignee_id: int | None = None,
 ) -> ProjectTask:
     """The task, locked, after the memberships the edit relies on (see the module doc)."""
-    policies.require_active_member(session, project_id=_id(project), member_id=_id(actor))
+    policies.require_active_member(session, project_id=id_of(project), member_id=id_of(actor))
     _check_assignee(session, project=project, assignee_id=assignee_id)
     statement = (
         select(ProjectTask)
@@ -628,9 +623,9 @@ def _complete_task_once(
         TaskCompleted(
             actor_id=actor.id,
             project_id=task.project_id,
-            task_id=_id(task),
+            task_id=id_of(task),
             # Who the contribution is for: the assignee, else whoever finished it.
-            member_id=task.assignee_id or _id(actor),
+            member_id=task.assignee_id or id_of(actor),
         ),
     )
 
@@ -651,15 +646,15 @@ def delete_task(session: Session, *, project: Project, task: ProjectTask, actor:
 def post_update(
     session: Session, *, project: Project, author: Member, data: ProgressUpdateCreate
 ) -> ProgressUpdate:
-    policies.require_active_member(session, project_id=_id(project), member_id=_id(author))
+    policies.require_active_member(session, project_id=id_of(project), member_id=id_of(author))
     update = ProgressUpdate(
-        project_id=_id(project), author_id=author.id, title=data.title, body=data.body
+        project_id=id_of(project), author_id=author.id, title=data.title, body=data.body
     )
     session.add(update)
     session.flush()
     publish(
         session,
-        ProjectUpdatePosted(actor_id=author.id, project_id=_id(project), update_id=_id(update)),
+        ProjectUpdatePosted(actor_id=author.id, project_id=id_of(project), update_id=id_of(update)),
     )
     return update
 

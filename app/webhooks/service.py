@@ -17,6 +17,7 @@ from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.pagination import PageParams, desc, paginate
+from app.core.tables import id_of
 from app.models import (
     DeliveryStatus,
     Member,
@@ -73,7 +74,7 @@ def create_webhook(
     )
     session.add(webhook)
     session.flush()
-    _subscribe(session, webhook_id=_id(webhook), event_types=data.events)
+    _subscribe(session, webhook_id=id_of(webhook), event_types=data.events)
     after = {"url": data.url, "active": data.active, "events": sorted(data.events)}
     _audit(session, creator, "webhook.created", webhook, audit.diff({}, after))
     return webhook, secret
@@ -87,7 +88,7 @@ def _audit(
         actor=actor,
         action=action,
         target_type="webhook",
-        target_id=_id(webhook),
+        target_id=id_of(webhook),
         changes=changes,
     )
 
@@ -131,7 +132,7 @@ def update_webhook(
     if "url" in sent:
         check_url(sent["url"], settings)
     if "events" in sent:
-        _subscribe(session, webhook_id=_id(webhook), event_types=sent.pop("events"))
+        _subscribe(session, webhook_id=id_of(webhook), event_types=sent.pop("events"))
     if sent.get("active") and not webhook.active:
         webhook.disabled_reason, webhook.consecutive_failures = None, 0
     for field, value in sent.items():
@@ -157,7 +158,7 @@ def delete_webhook(session: Session, *, webhook: Webhook, actor: Member) -> None
 
 def present_webhooks(session: Session, webhooks: Sequence[Webhook]) -> list[WebhookPublic]:
     """Many webhooks with their event types, in one query for the whole page."""
-    ids = [_id(w) for w in webhooks]
+    ids = [id_of(w) for w in webhooks]
     events: dict[int, list[str]] = defaultdict(list)
     if ids:
         rows = session.execute(
@@ -169,7 +170,7 @@ def present_webhooks(session: Session, webhooks: Sequence[Webhook]) -> list[Webh
             events[webhook_id].append(event_type)
     return [
         WebhookPublic.model_validate(
-            {**w.model_dump(), "events": events[_id(w)], "secret_hint": "…" + w.secret[-4:]}
+            {**w.model_dump(), "events": events[id_of(w)], "secret_hint": "…" + w.secret[-4:]}
         )
         for w in webhooks
     ]
@@ -208,7 +209,7 @@ def enqueue(
         )
     else:
         targets = sa.select(col(Webhook.id)).where(col(Webhook.id) == webhook_id)
-    _insert_deliveries(session, targets, event_id=_id(event))
+    _insert_deliveries(session, targets, event_id=id_of(event))
     return event
 
 
@@ -236,9 +237,9 @@ def _require_active(webhook: Webhook) -> None:
 def ping(session: Session, *, webhook: Webhook) -> WebhookDelivery:
     """A `ping` delivery to this webhook alone, due now."""
     _require_active(webhook)
-    data = PingData(webhook_id=_id(webhook), message="Hello from Sanggar.")
-    event = enqueue(session, event_type=PING, data=data.model_dump(), webhook_id=_id(webhook))
-    return _latest_delivery(session, webhook_id=_id(webhook), event_id=_id(event))
+    data = PingData(webhook_id=id_of(webhook), message="Hello from Sanggar.")
+    event = enqueue(session, event_type=PING, data=data.model_dump(), webhook_id=id_of(webhook))
+    return _latest_delivery(session, webhook_id=id_of(webhook), event_id=id_of(event))
 
 
 def redeliver(session: Session, *, webhook: Webhook, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -246,7 +247,7 @@ def redeliver(session: Session, *, webhook: Webhook, delivery: WebhookDelivery) 
     _require_active(webhook)
     targets = sa.select(col(Webhook.id)).where(col(Webhook.id) == webhook.id)
     _insert_deliveries(session, targets, event_id=delivery.event_id)
-    return _latest_delivery(session, webhook_id=_id(webhook), event_id=delivery.event_id)
+    return _latest_delivery(session, webhook_id=id_of(webhook), event_id=delivery.event_id)
 
 
 def _latest_delivery(session: Session, *, webhook_id: int, event_id: int) -> WebhookDelivery:
@@ -291,19 +292,14 @@ def present_deliveries(
     attempts: dict[int, list[AttemptPublic]] = defaultdict(list)
     rows = session.exec(
         select(WebhookAttempt)
-        .where(col(WebhookAttempt.delivery_id).in_([_id(d) for d in deliveries]))
+        .where(col(WebhookAttempt.delivery_id).in_([id_of(d) for d in deliveries]))
         .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.id))
     )
     for attempt in rows:
         attempts[attempt.delivery_id].append(AttemptPublic.model_validate(attempt.model_dump()))
     return [
         DeliveryPublic.model_validate(
-            {**d.model_dump(), "event_type": types[d.event_id], "attempts": attempts[_id(d)]}
+            {**d.model_dump(), "event_type": types[d.event_id], "attempts": attempts[id_of(d)]}
         )
         for d in deliveries
     ]
-
-
-def _id(row: Webhook | WebhookEvent | WebhookDelivery) -> int:
-    assert row.id is not None  # flushed
-    return row.id
