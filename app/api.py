@@ -19,6 +19,7 @@ from app.inquiries.router import router as inquiries_router
 from app.invitations.router import router as invitations_router
 from app.members.router import router as members_router
 from app.mentoring.router import routers as mentoring_routers
+from app.mentors.router import router as mentors_router
 from app.notifications.router import router as notifications_router
 from app.projects.router import router as projects_router
 from app.recognition.router import routers as recognition_routers
@@ -44,6 +45,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     showcase_router,
     inquiries_router,
     projects_router,
+    mentors_router,
     *mentoring_routers,
     *conversation_routers,
     webhooks_router,

@@ -13,10 +13,10 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.members import service as members
-from app.members.schemas import MemberUpdate, MentoringProfileUpdate
+from app.members.schemas import MemberUpdate
 from app.mentoring import service
 from app.mentoring.exceptions import MentorAtCapacity
-from app.mentoring.schemas import MentorshipCreate
+from app.mentoring.schemas import MentoringProfileUpdate, MentorshipCreate
 from app.models import Member, MentorshipStatus, Role, TagKind
 
 GOALS = [

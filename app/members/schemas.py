@@ -10,6 +10,7 @@ from typing_extensions import TypeAliasType
 from app.core.pagination import Page
 from app.core.patching import PatchBody
 from app.core.types import Flag, Line, Text, Title, UTCTimestamp, WebUrl
+from app.mentoring.schemas import MentoringProfile, MentoringProfileUpdate
 from app.models import Discipline, Role
 
 Skill = Annotated[Title, StringConstraints(max_length=50)]
@@ -33,37 +34,6 @@ _MEMBER_EXAMPLE: dict[str, Any] = {
     "email": None,
     "mentoring": {"open": True, "topics": ["illustration", "risograph"], "capacity": 3},
 }
-
-
-class MentoringProfile(BaseModel):
-    """A member's offer to mentor: whether they take new mentees, on what, and how many."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"open": True, "topics": ["illustration", "risograph"], "capacity": 3}]
-        }
-    )
-
-    open: bool = Field(description="Whether the mentor takes new mentorship requests.")
-    topics: list[str]
-    capacity: int = Field(description="How many mentorships the mentor runs at once.")
-
-
-class MentoringProfileUpdate(BaseModel):
-    """The whole mentor profile; sending it replaces the previous one."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"open": True, "topics": ["illustration", "risograph"], "capacity": 3}]
-        },
-    )
-
-    open: Flag
-    topics: Annotated[list[Skill], Field(min_length=1, max_length=20)]
-    capacity: int = Field(
-        ge=1, le=50, description="At least the number of mentorships under way now."
-    )
 
 
 class MemberPublic(BaseModel):

@@ -22,10 +22,10 @@ from app.members.schemas import (
     MemberFilters,
     MemberPublic,
     MemberUpdate,
-    MentoringProfile,
     PersonalTokenCreate,
 )
 from app.mentoring import profiles as mentor_profiles
+from app.mentoring.schemas import MentoringProfile
 from app.models import ROLE_RANK, Member, MemberTag, PersonalAccessToken, Role, TagKind
 
 

@@ -14,8 +14,8 @@ from sqlmodel import Session, col
 
 from app.core.clock import utcnow
 from app.core.db import rows_affected
-from app.members.schemas import MentoringProfile, MentoringProfileUpdate
 from app.mentoring.exceptions import CapacityBelowActive
+from app.mentoring.schemas import MentoringProfile, MentoringProfileUpdate
 from app.models import MentorProfile, MentorTopic
 
 # Built once: it runs for every page of the member directory.

@@ -18,43 +18,14 @@ from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.mentoring import service
 from app.mentoring.schemas import (
-    MentorFilters,
-    MentorPage,
     MentorshipCreate,
     MentorshipFilters,
     MentorshipPage,
     MentorshipPublic,
     MentorshipUpdate,
-    MentorSuggestionList,
 )
 
-mentors_router = ResourceRouter(prefix="/mentors", tags=["mentors"])
 mentorships_router = ResourceRouter(prefix="/mentorships", tags=["mentorships"])
-
-
-@mentors_router.get("", response_model=MentorPage, summary="List mentors")
-def mentors_list(
-    session: SessionDep,
-    member: CurrentMember,
-    page: PageParamsDep,
-    filters: Annotated[MentorFilters, Query()],
-) -> MentorPage:
-    """Members whose mentor profile is open, by member id; filter by topic or free spots."""
-    profiles, next_cursor = service.list_mentors(session, filters=filters, params=page)
-    items = service.present_mentors(session, profiles, viewer=member)
-    return MentorPage(items=items, next_cursor=next_cursor)
-
-
-@mentors_router.get(
-    "/suggestions", response_model=MentorSuggestionList, summary="Suggest mentors for me"
-)
-def mentors_suggestions(
-    session: SessionDep, member: CurrentMember, page: PageParamsDep
-) -> MentorSuggestionList:
-    """Open mentors with a free spot, ranked for the caller: most topics matching their
-    disciplines and skills, then most spots left, then same city, then member id."""
-    items, next_cursor = service.suggest_mentors(session, member=member, params=page)
-    return MentorSuggestionList(items=items, next_cursor=next_cursor)
 
 
 @mentorships_router.post(
@@ -124,4 +95,4 @@ def mentorships_update(
 
 
 # Included one by one by app.api: a router inside a router costs a second match per request.
-routers = (mentors_router, mentorships_router)
+routers = (mentorships_router,)

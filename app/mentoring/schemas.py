@@ -1,86 +1,49 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
-from app.core.types import NonBlankText, PositiveInt
-from app.members.schemas import MemberPublic, Skill
+from app.core.types import Flag, NonBlankText, PositiveInt, Title
 from app.models import MentorshipStatus
 
 Goal = Annotated[NonBlankText, StringConstraints(max_length=2000)]
 
-_MEMBER: dict[str, Any] = {
-    "id": 7,
-    "handle": "rina_draws",
-    "display_name": "Rina Wijaya",
-    "bio": "Illustrator from Bandung; ink, risograph and picture books.",
-    "city": "Bandung",
-    "disciplines": ["illustration"],
-    "skills": ["risograph"],
-    "links": [],
-    "avatar_url": None,
-    "role": "mentor",
-    "joined_at": "2025-03-01T09:30:00Z",
-    "points": 420,
-    "open_for_commissions": False,
-    "is_active": True,
-    "email": None,
-    "mentoring": {"open": True, "topics": ["illustration", "risograph"], "capacity": 3},
-}
+# A topic a mentor offers: shaped like a member's skill, which suggestions match it against.
+Topic = Annotated[Title, StringConstraints(max_length=50)]
 
 
-class MentorPublic(BaseModel):
-    """A member with an open mentor profile (in `member.mentoring`) and their free spots."""
+class MentoringProfile(BaseModel):
+    """A member's offer to mentor: whether they take new mentees, on what, and how many."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"member": _MEMBER, "spots_left": 2}]}
+        json_schema_extra={
+            "examples": [{"open": True, "topics": ["illustration", "risograph"], "capacity": 3}]
+        }
     )
 
-    member: MemberPublic
-    spots_left: int = Field(description="Capacity minus the mentorships under way.")
+    open: bool = Field(description="Whether the mentor takes new mentorship requests.")
+    topics: list[str]
+    capacity: int = Field(description="How many mentorships the mentor runs at once.")
 
 
-class MentorPage(Page[MentorPublic]):
-    pass
-
-
-class MentorFilters(BaseModel):
-    topic: Skill | None = Field(default=None, description="Mentors offering this topic (any case).")
-    available: bool | None = Field(
-        default=None, description="`true`: only mentors with a spot left."
-    )
-
-
-_SUGGESTION_EXAMPLE: dict[str, Any] = {
-    "member": _MEMBER,
-    "spots_left": 2,
-    "matched_topics": ["illustration"],
-    "same_city": True,
-}
-
-
-class MentorSuggestion(BaseModel):
-    """A mentor suggested for the caller, with why."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [_SUGGESTION_EXAMPLE]})
-
-    member: MemberPublic
-    spots_left: int
-    matched_topics: list[str] = Field(
-        description="The mentor's topics that match the caller's disciplines or skills."
-    )
-    same_city: bool = Field(description="Whether the mentor lives in the caller's city.")
-
-
-class MentorSuggestionList(Page[MentorSuggestion]):
-    """The ranking, best matches first, paged like every list."""
+class MentoringProfileUpdate(BaseModel):
+    """The whole mentor profile; sending it replaces the previous one."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [_SUGGESTION_EXAMPLE], "next_cursor": None}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"open": True, "topics": ["illustration", "risograph"], "capacity": 3}]
+        },
+    )
+
+    open: Flag
+    topics: Annotated[list[Topic], Field(min_length=1, max_length=20)]
+    capacity: int = Field(
+        ge=1, le=50, description="At least the number of mentorships under way now."
     )
 
 
