@@ -18,18 +18,22 @@ from app.webhooks import dispatcher as webhook_dispatcher
 from app.webhooks import retention as webhook_retention
 from app.webhooks import subscribers as webhook_subscribers
 
-# Subscribers register themselves on import; naming them here makes the wiring explicit.
+# Subscribers register themselves on import, and the subscribers of one event run in the
+# order they registered: the order of the imports above, listed here (a test holds the two
+# together). It shows in the order of rows, not in what they say: recognition runs before
+# webhooks, so the badge a first work earns is delivered before the work's
+# `submission.created`, and a member's feed has the badge after the news that earned it.
 SUBSCRIBERS = (
-    notification_subscribers,
-    event_subscribers,
     challenge_subscribers,
-    submission_subscribers,
-    inquiry_subscribers,
-    project_subscribers,
-    mentoring_subscribers,
     conversation_subscribers,
-    webhook_subscribers,
+    event_subscribers,
+    inquiry_subscribers,
+    mentoring_subscribers,
+    notification_subscribers,
+    project_subscribers,
     recognition_subscribers,
+    submission_subscribers,
+    webhook_subscribers,
 )
 # Periodic jobs register themselves on import too (see app.core.periodic).
 JOBS = (challenge_sweep, webhook_dispatcher, webhook_retention)

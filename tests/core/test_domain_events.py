@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 import app
-import app.wiring
+from app import wiring  # registers every subscriber
 from app.core import domain_events
 from app.core.domain_events import DomainEvent
 from app.models import Member, Notification, Role
@@ -160,6 +160,22 @@ def test_side_effects_roll_back_with_their_cause(engine: Engine) -> None:
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Member)).one() == 0
         assert session.exec(select(func.count()).select_from(Notification)).one() == 0
+
+
+def test_subscribers_run_in_the_order_the_wiring_lists_them() -> None:
+    """The subscribers of one event run in registration order: app.wiring's."""
+    registered: list[str] = []
+    for _, subscriber in domain_events.subscriptions():
+        module = subscriber.__module__
+        if module.startswith("app.") and module not in registered:
+            registered.append(module)
+    assert registered == [module.__name__ for module in wiring.SUBSCRIBERS]
+    in_order = [s.__module__ for s in domain_events.subscribers_of(domain_events.ChallengeClosed)]
+    assert in_order == [
+        "app.challenges.subscribers",
+        "app.recognition.subscribers",
+        "app.webhooks.subscribers",
+    ]
 
 
 # --- the catalogue's rules -----------------------------------------------------------------
