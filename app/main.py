@@ -20,9 +20,6 @@ from starlette.middleware.cors import CORSMiddleware
 from app import __doc__ as app_doc
 from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
 from app.api import include_api
-from app.auth.broadcast import PrincipalBroadcast
-from app.auth.cache import PrincipalCache
-from app.auth.usage import TokenUses
 from app.core import periodic
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, read_only
@@ -41,6 +38,9 @@ from app.core.ratelimit import Limiter, RateLimitMiddleware
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
+from app.principal.broadcast import PrincipalBroadcast
+from app.principal.cache import PrincipalCache
+from app.principal.usage import TokenUses
 from app.problems.router import router as problems_router
 from app.webhooks.docs import webhook_docs
 
@@ -197,7 +197,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await periodic.stop([*jobs, bootstrap])
     if broadcast is not None:
         await to_thread.run_sync(broadcast.stop)
-    # The tokens' last uses this process has not written yet (app.auth.usage).
+    # The tokens' last uses this process has not written yet (app.principal.usage).
     await to_thread.run_sync(periodic.run_logged, app.state.engine, token_uses)
     app.state.engine.dispose()
 

@@ -45,7 +45,7 @@ PARTS: list[tuple[str, tuple[str, str], tuple[str, str] | None]] = [
         ("fastapi/dependencies/utils.py", "solve_dependencies"),
         None,
     ),
-    ("token → member lookup (one SELECT)", ("app/auth/service.py", "resolve_token"), None),
+    ("token → member lookup (one SELECT)", ("app/principal/tokens.py", "resolve_token"), None),
     ("handler and its commit (one worker-thread call)", ("app/core/db.py", "run"), None),
     ("response validation and JSON (FastAPI)", ("fastapi/routing.py", "serialize_response"), None),
     ("SQLAlchemy and the driver, anywhere in the request", ("sqlalchemy/", ""), None),

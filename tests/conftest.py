@@ -134,6 +134,9 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     # from `database_url`) leaves it empty for the next.
     if {"engine", "client", "app", "database_url"} & set(request.fixturenames):
         _empty_tables(request.getfixturevalue("engine"))
+        # Emptied behind the app's back, as another process would: ids start again, so a
+        # token of the next test could be one the app still remembers (app.principal.cache).
+        request.getfixturevalue("app").state.principal_cache.clear()
 
 
 @pytest.fixture

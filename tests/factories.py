@@ -25,7 +25,7 @@ PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
 
 
-# The statement that resolves a Bearer token (app.auth.service.resolve_token).
+# The statement that resolves a Bearer token (app.principal.tokens.resolve_token).
 TOKEN_LOOKUP = re.compile(r"FROM members JOIN (personal_access_tokens|auth_sessions) ON")
 
 
@@ -37,7 +37,7 @@ class QueryCounter:
         if statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
             return
         if TOKEN_LOOKUP.search(statement):
-            return  # one per request at most, and remembered for the next (app.auth.cache)
+            return  # one per request at most, and remembered for the next (app.principal.cache)
         self.statements.append(statement)
 
     def reset(self) -> None:

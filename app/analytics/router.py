@@ -12,12 +12,12 @@ from app.analytics.schemas import (
     SilentMember,
     SilentMemberPage,
 )
-from app.auth.dependencies import OrganizerMember
 from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import CalendarDate
+from app.principal.dependencies import OrganizerMember
 from app.recognition.presenters import summary
 
 router = ResourceRouter(prefix="/analytics", tags=["analytics"])

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.anthologies import service
-from app.auth.dependencies import OptionalMember, OrganizerMember
 from app.core.db import SessionDep
 from app.core.openapi import declares
 from app.core.types import IdPath
 from app.models import Anthology
+from app.principal.dependencies import OptionalMember, OrganizerMember
 
 
 @declares(404)

@@ -12,7 +12,6 @@ from app.anthologies.schemas import (
     AnthologyPublic,
     AnthologyUpdate,
 )
-from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import (
@@ -26,6 +25,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
+from app.principal.dependencies import CreationDep, OptionalMember, OrganizerMember
 
 router = ResourceRouter(prefix="/anthologies", tags=["anthologies"])
 # The share card is a view of a work, so it lives under /submissions.

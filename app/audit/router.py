@@ -6,10 +6,10 @@ from fastapi import Query
 
 from app.audit import service
 from app.audit.schemas import AuditFilters, AuditPage
-from app.auth.dependencies import AdminMember
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
+from app.principal.dependencies import AdminMember
 
 router = ResourceRouter(prefix="/audit-log", tags=["audit"])
 

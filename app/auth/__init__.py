@@ -1,1 +1,1 @@
-"""Registration, log-in, token refresh and the principal behind every request."""
+"""Registration, log-in, token refresh and log-out (the principal is app.principal's)."""

@@ -20,11 +20,3 @@ class RefreshTokenReused(Unauthorized):
 
 class InvitationRequired(Forbidden):
     code = "invitation_required"
-
-
-class InsufficientScope(Forbidden):
-    code = "insufficient_scope"
-
-
-class RoleRequired(Forbidden):
-    code = "role_required"

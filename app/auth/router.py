@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Form, Response
 
 from app.auth import service
-from app.auth.dependencies import CreationDep, LoginAttemptAllowed
+from app.auth.attempts import LoginAttemptAllowed
 from app.auth.schemas import RefreshRequest, RegisterRequest, TokenForm, TokenResponse
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
@@ -13,6 +13,7 @@ from app.core.openapi import problems
 from app.core.routing import ResourceRouter
 from app.members import service as members
 from app.members.schemas import MemberPublic
+from app.principal.dependencies import CreationDep
 
 router = ResourceRouter(prefix="/auth", tags=["auth"])
 

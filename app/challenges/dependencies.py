@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.dependencies import OptionalMember
 from app.challenges import service
 from app.core.db import SessionDep, quickly
 from app.core.openapi import declares
 from app.core.types import IdPath
 from app.models import Challenge
+from app.principal.dependencies import OptionalMember
 
 
 @declares(404)

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import CreationDep, OptionalMember, OrganizerMember
 from app.challenges import service
 from app.challenges.dependencies import VisibleChallenge
 from app.challenges.schemas import (
@@ -25,6 +24,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
+from app.principal.dependencies import CreationDep, OptionalMember, OrganizerMember
 
 router = ResourceRouter(prefix="/challenges", tags=["challenges"])
 

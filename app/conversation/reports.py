@@ -51,6 +51,7 @@ from app.models import (
     Thread,
     is_organizer,
 )
+from app.principal.changes import principals_changed
 from app.submissions import service as submissions
 
 NO_SYNC = {"synchronize_session": False}
@@ -214,6 +215,8 @@ def _set_hidden(
         statement.values(hidden_at=now if hidden else None), execution_options=NO_SYNC
     )
     case.target_hidden_at = now if hidden else None
+    if table is Member:  # a member's row changed: their remembered principal is stale
+        principals_changed(session, member_ids=[case.target_id])
     if hidden and rows_affected(changed):
         publish(
             session,

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.conversation import announcements, comments, ideas, reports, threads
 from app.conversation.schemas import (
     AnnouncementCreate,
@@ -49,6 +48,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
+from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 
 threads_router = ResourceRouter(prefix="/threads", tags=["threads"])
 posts_router = ResourceRouter(prefix="/posts", tags=["posts"])

@@ -51,11 +51,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
-    # Seconds a process remembers who a Bearer token is (app.auth.cache); a revoked token or
+    # Seconds a process remembers who a Bearer token is (app.principal.cache); a revoked token or
     # a deactivated member stops working in other processes within this time. 0: off.
     auth_cache_seconds: float = Field(default=10, ge=0, le=300)
     # The same while the process hears every other's changes through Redis at once
-    # (app.auth.broadcast; with `redis_url` only).
+    # (app.principal.broadcast; with `redis_url` only).
     auth_cache_shared_seconds: float = Field(default=300, ge=0, le=3600)
     registration: RegistrationMode = RegistrationMode.OPEN
     invitation_days: int = Field(default=7, ge=1, le=365)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import select
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
@@ -41,6 +43,7 @@ def create_db_engine(settings: Settings) -> Engine:
         max_overflow=settings.database_max_overflow,
     )
     event.listen(engine, "checkout", _refuse_a_closed_connection)
+    _listeners(engine)  # before any engine is made from it, so that they share its listeners
     return engine
 
 
@@ -88,6 +91,7 @@ def _create_sqlite_engine(settings: Settings) -> Engine:
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    _listeners(engine)  # before any engine is made from it, so that they share its listeners
     return engine
 
 
@@ -150,11 +154,73 @@ def end_transaction(session: Session, error: BaseException | None) -> None:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
+# --- what a commit tells the rest of the process ------------------------------------------
+#
+# Some of what a process keeps in memory is derived from rows (who a token belongs to:
+# app.principal). A service that changes such rows says so on its Session
+# (`tell_after_commit`); the listeners of the Session's engine (`listen_after_commit`) hear
+# it once the database has committed, so that a lookup after them reads the new rows, and
+# never when the transaction rolls back. Core knows no listener: each registers its own.
+
+_NOTES = "sanggar_after_commit"  # in Session.info: topic -> items noted
+_LISTENERS = "sanggar_after_commit_listeners"  # an engine's execution option: topic -> listeners
+
+AfterCommitListener = Callable[[frozenset[Hashable]], None]
+
+
+def listen_after_commit(engine: Engine, topic: str, listener: AfterCommitListener) -> None:
+    """Calls `listener(items)` after every committed transaction of a Session on `engine`
+    (or on an engine made from it with `execution_options`, such as `read_only(engine)`)
+    that noted `items` under `topic` (all its notes at once, each item once)."""
+    _listeners(engine).setdefault(topic, []).append(listener)
+
+
+def _listeners(engine: Engine) -> dict[str, list[AfterCommitListener]]:
+    """The engine's listeners, kept in an execution option: the engines made from it with
+    `execution_options()` inherit the same dict, and `Engine.dispose()` keeps it."""
+    found: dict[str, list[AfterCommitListener]] | None = engine.get_execution_options().get(
+        _LISTENERS
+    )
+    if found is None:
+        found = {}
+        engine.update_execution_options(**{_LISTENERS: found})
+    return found
+
+
+def tell_after_commit(session: Session, topic: str, items: Iterable[Hashable]) -> None:
+    """Leaves `items` under `topic` for the listeners of the Session's engine, told once its
+    transaction has committed. A rollback drops them, but a savepoint's does not: being told
+    of a change that did not happen only costs a listener a second look."""
+    if not session.in_transaction():
+        session.begin()  # as a statement would: the notes end with the transaction
+    notes: dict[str, set[Hashable]] = session.info.setdefault(_NOTES, {})
+    notes.setdefault(topic, set()).update(items)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _tell_listeners(session: OrmSession) -> None:
+    if session.in_nested_transaction():  # a savepoint released: not committed yet
+        return
+    notes: dict[str, set[Hashable]] | None = session.info.pop(_NOTES, None)
+    if not notes:
+        return
+    listeners = session.get_bind().get_execution_options().get(_LISTENERS, {})
+    for topic, items in notes.items():
+        for listener in listeners.get(topic, ()):
+            listener(frozenset(items))
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _drop_notes_of_a_rollback(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost: a commit has told its notes already
+        session.info.pop(_NOTES, None)
+
+
 # --- reads that run on the event loop ------------------------------------------------------
 #
 # A hop to a worker thread is a hand-off through a queue, a thread wake-up and a turn of the
-# event loop: 0.3-0.9 ms of CPU per request on this project's 2-core VMs (context switches),
-# more than a read of one row or one keyset page costs (bench/REPORT.md). On SQLite a read
+# event loop: more CPU (context switches) than a read of one row or one keyset page costs
+# (the figures: bench/ANALYSIS.md, "Figures behind code comments"). On SQLite a read
 # never waits (WAL: readers take no lock a writer holds), so such a read is plain CPU work,
 # as cheap on the event loop as anywhere; it runs there. PostgreSQL answers over a socket,
 # and a read may wait (a migration's lock): there every request keeps its worker thread.
@@ -224,6 +290,14 @@ class UnitOfWorkRoute(APIRoute):
     exactly as `get_session` would end it; `get_session` then finds nothing left to do. The
     handler's signature (and so its parameters, dependencies and OpenAPI) is unchanged but
     for one hidden dependency on the request's Session (the one every dependency shares).
+
+    It also means no handler waits for a worker thread while its transaction holds a row
+    lock: the lock is taken and released (by the commit) within the one hop, and FastAPI
+    validates and serializes the returned model afterwards, on the event loop (it does so
+    inline for an async handler, which this one is). With more writers on one row than
+    threads, a lock holder that needed a second hop would wait for a thread held by the
+    writers waiting for its lock (tests/core/test_row_lock_writers.py). A handler therefore
+    returns its model, and never needs to render its own answer.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from app.core.clock import utcnow
 from app.core.tables import id_of
 from app.models import ContributionKind, Member, MemberPoints, PeriodKind, Role
+from app.principal.changes import principals_changed
 from app.recognition import badges, service
 
 HISTORY_DAYS = 150
@@ -182,3 +183,4 @@ def _move_join_date(
         sa.update(Member).where(col(Member.id) == member.id).values(joined_at=joined),
         execution_options={"synchronize_session": False},
     )
+    principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]

@@ -4,15 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
-    JSON_MEDIA_TYPE,
     json_response,
-    render,
     require_current,
 )
 from app.core.openapi import problems
@@ -37,6 +34,7 @@ from app.events.schemas import (
     RsvpUpdate,
 )
 from app.models import RsvpStatus
+from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 
 events_router = ResourceRouter(prefix="/events", tags=["events"])
 # The member's own feed lives under /members/me but belongs to events.
@@ -203,13 +201,10 @@ def events_get_rsvp(session: SessionDep, member: CurrentMember, event_id: IdPath
 )
 def events_rsvp(
     session: SessionDep, member: CurrentMember, event_id: IdPath, data: RsvpUpdate
-) -> Response:
+) -> RsvpPublic:
     """`going` takes a seat, or a place on the waitlist when the event is full (`waitlisted`)."""
     rsvp = rsvps.set_rsvp(session, event_id=event_id, member=member, choice=data.status)
-    # Rendered here, not by FastAPI: its validation would queue for a worker thread while
-    # this transaction still holds the event's row lock (see README, "Architecture").
-    public = presenters.present_rsvps(session, [rsvp], known=[member])[0]
-    return Response(render(public), media_type=JSON_MEDIA_TYPE)
+    return presenters.present_rsvps(session, [rsvp], known=[member])[0]
 
 
 @events_router.delete(

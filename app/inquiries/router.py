@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember
 from app.core.db import SessionDep
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
@@ -10,6 +9,7 @@ from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.inquiries import service
 from app.inquiries.schemas import InquiryCreate, InquiryPage, InquiryPublic
+from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember
 
 # Inquiries are addressed to members, so they live under /members with that tag.
 router = ResourceRouter(prefix="/members", tags=["members"])

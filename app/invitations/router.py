@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from app.auth.dependencies import CreationDep, OrganizerMember
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
@@ -12,6 +11,7 @@ from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.invitations import service
 from app.invitations.schemas import InvitationPage, InvitationPublic
+from app.principal.dependencies import CreationDep, OrganizerMember
 
 router = ResourceRouter(prefix="/invitations", tags=["invitations"])
 

@@ -4,20 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import (
-    AdminMember,
-    CreationDep,
-    CurrentMember,
-    InteractivePrincipal,
-    OptionalMember,
-)
 from app.core.db import SessionDep, quick_read
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
     json_response,
     require_current,
-    FirstSteps,
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
@@ -25,6 +17,7 @@ from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.members import first_steps, service
 from app.members.schemas import (
+    FirstSteps,
     MemberAdminUpdate,
     MemberFilters,
     MemberPage,
@@ -34,6 +27,13 @@ from app.members.schemas import (
     PersonalTokenCreated,
     PersonalTokenPage,
     PersonalTokenPublic,
+)
+from app.principal.dependencies import (
+    AdminMember,
+    CreationDep,
+    CurrentMember,
+    InteractivePrincipal,
+    OptionalMember,
 )
 
 router = ResourceRouter(prefix="/members", tags=["members"])

@@ -27,6 +27,7 @@ from app.members.schemas import (
 from app.mentoring import profiles as mentor_profiles
 from app.mentoring.schemas import MentoringProfile
 from app.models import ROLE_RANK, Member, MemberTag, PersonalAccessToken, Role, TagKind
+from app.principal.changes import principals_changed
 
 
 def create_member(
@@ -218,6 +219,7 @@ def update_profile(session: Session, *, member: Member, changes: MemberUpdate) -
         setattr(member, field, value)
     session.add(member)
     session.flush()
+    principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
     return member
 
 
@@ -275,6 +277,7 @@ def admin_update(
         setattr(member, field, value)
     session.add(member)
     session.flush()
+    principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
     _audit_admin_update(session, member=member, changed=audit.diff(before, sent), actor=actor)
     return member
 
@@ -335,6 +338,7 @@ def delete_token(session: Session, *, member: Member, token_id: int) -> None:
     )
     if deleted == 0:
         raise TokenNotFound(f"Token {token_id} does not exist.")
+    principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
     _audit_admin_token(session, member=member, action="token.deleted", token_id=token_id)
 
 

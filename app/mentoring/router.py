@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import CreationDep, CurrentMember
 from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -24,6 +23,7 @@ from app.mentoring.schemas import (
     MentorshipPublic,
     MentorshipUpdate,
 )
+from app.principal.dependencies import CreationDep, CurrentMember
 
 mentorships_router = ResourceRouter(prefix="/mentorships", tags=["mentorships"])
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.auth.dependencies import CurrentMember
 from app.core.db import SAFE_METHODS, SessionDep
 from app.models import Member
 from app.notifications import service
+from app.principal.dependencies import CurrentMember
 
 
 def caught_up_member(request: Request, session: SessionDep, member: CurrentMember) -> Member:

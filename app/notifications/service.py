@@ -6,11 +6,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.auth.cache import CHANGES_MEMBER
 from app.core.clock import utcnow
 from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Announcement, Member, Notification, Role
+from app.principal.changes import principals_changed
 
 ANNOUNCEMENT = "announcement.published"
 
@@ -127,9 +127,11 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
         session.execute(
             insert.on_conflict_do_nothing(index_elements=["member_id", "announcement_id"])
         )
-    session.execute(
+    moved = session.execute(
         sa.update(Member)
         .where(col(Member.id) == member.id, col(Member.announcements_seen_id) < upto)
         .values(announcements_seen_id=upto),
-        execution_options={"synchronize_session": False, CHANGES_MEMBER: member.id},
+        execution_options={"synchronize_session": False},
     )
+    if rows_affected(moved):  # the remembered member still has the old watermark
+        principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]

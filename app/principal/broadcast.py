@@ -1,6 +1,6 @@
 """Every app process hears at once what another changed about who a token is (Redis).
 
-Each process remembers token lookups (app.auth.cache) and forgets what its own commits
+Each process remembers token lookups (app.principal.cache) and forgets what its own commits
 change. With `SANGGAR_REDIS_URL` set, it also tells the others: after a commit that changed
 members, tokens or log-ins it publishes what to forget (everyone, or some members) on one
 Redis channel, and a thread of every process listens there and forgets the same. While a
@@ -26,7 +26,7 @@ import uuid
 import redis
 import structlog
 
-from app.auth.cache import PrincipalCache
+from app.principal.cache import PrincipalCache
 
 log = structlog.get_logger("sanggar.auth.broadcast")
 

@@ -1,60 +1,46 @@
 """Who a Bearer token belonged to a moment ago: the token lookup, remembered for seconds.
 
 Every authenticated request resolves its token to an active member (a join of the token,
-or the log-in, with the member): a fifth to a third of a quick read's CPU, and a hop to a
-worker thread. The answer changes rarely, so each process remembers it for
+or the log-in, with the member): a large share of a quick read's CPU (bench/ANALYSIS.md),
+and a hop to a worker thread. The answer changes rarely, so each process remembers it for
 `SANGGAR_AUTH_CACHE_SECONDS` (default 10; 0 turns the cache off), never past the token's
 own expiry. A hit costs no query and no thread: the remembered member is copied into the
 request's Session (`Session.merge(load=False)`), so handlers see an entity of their own
 transaction exactly as after a lookup.
 
-What a process changes itself it forgets at once: a committed transaction that updated or
-deleted members, personal access tokens or log-ins (a role change, a deactivation, a
-revoked token or log-in) empties this process's cache; one that changed only some members'
-rows (points, the feed's watermark) forgets those members. Another process learns of it
-within the cache's seconds: that is the delay after which a revoked token or a deactivated
-member stops working everywhere (README, Security). With Redis, every process is told at
-once (app.auth.broadcast), and while it hears the others it remembers for
-`SANGGAR_AUTH_CACHE_SHARED_SECONDS` (default 300) instead.
+What a process changes itself it forgets at once: a service that changes a member's role,
+activity, points or watermark, a token or a log-in says so on its Session
+(app.principal.changes.principals_changed), and once that transaction has committed the
+unit of work tells this cache (`watch`), which forgets those members' tokens (or every
+token). Another process learns of it within the cache's seconds: that is the delay after
+which a revoked token or a deactivated member stops working everywhere. With Redis, every
+process is told at once (app.principal.broadcast), and while it hears the others it
+remembers for `SANGGAR_AUTH_CACHE_SHARED_SECONDS` (default 300) instead.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.core.clock import utcnow
+from app.core.db import listen_after_commit
 from app.models import Member
+from app.principal import changes
 
 if TYPE_CHECKING:
-    from app.auth.service import ResolvedToken
-
-# A statement carrying this execution option does not change who a token is (the
-# `last_used_at` stamp of a personal access token).
-KEEPS_PRINCIPALS = "sanggar_keeps_principals"
-# A statement that changes one member's row only (points, the feed's watermark) names them
-# with this option, so that only that member's tokens are forgotten, not everyone's.
-CHANGES_MEMBER = "sanggar_changes_member"
-_CHANGES_PRINCIPALS = re.compile(
-    r"\s*((UPDATE|DELETE\s+FROM)\s+|TRUNCATE\b.*)"
-    r"\"?(members|personal_access_tokens|auth_sessions)\b",
-    re.I | re.S,
-)
-_CHANGED = "sanggar_principals_changed"  # True: anyone's; a set: these members'
+    from app.principal.tokens import ResolvedToken
 
 # Enough for every member active in a few seconds; past it the cache starts over.
 MAX_ENTRIES = 10_000
 
 
-# A personal access token answered from memory notes its use this often (app.auth.usage;
+# A personal access token answered from memory notes its use this often (app.principal.usage;
 # `last_used_at` is kept to the minute).
 NOTE_USE_EVERY_SECONDS = 60.0
 
@@ -81,10 +67,10 @@ class Remembered:
 class PrincipalCache:
     def __init__(self, seconds: float, *, shared_seconds: float | None = None) -> None:
         self.seconds = seconds
-        # The lifetime while every other process's changes are heard (app.auth.broadcast).
+        # The lifetime while every other process's changes are heard (app.principal.broadcast).
         self.shared_seconds = seconds if shared_seconds is None else shared_seconds
         self.hearing = False
-        # Told what a commit here changed, once it is committed (app.auth.broadcast).
+        # Told what a commit here changed, once it is committed (app.principal.broadcast).
         self.announce: Callable[[bool | set[int]], None] | None = None
         self._entries: dict[str, Remembered] = {}
         self._tokens_of: dict[int, set[str]] = {}
@@ -162,43 +148,17 @@ class PrincipalCache:
         self._tokens_of.clear()
 
     def watch(self, engine: Engine) -> None:
-        """Forget what a transaction on `engine` (or on an engine made from it with
-        `execution_options`: they share these events) changed: everyone when it updated or
-        deleted members, tokens or log-ins, or only the members its statements named with
-        `CHANGES_MEMBER`.
+        """Forget what each committed transaction on `engine` (or on an engine made from
+        it) said it changed (app.principal.changes), and tell the other processes.
 
-        Once as it commits and once more when its connection is back in the pool: the
-        `commit` event comes before the database has committed, so a lookup in between
-        could still read the old row; the second clear (and `since`) drops that too."""
+        Told after the database has committed: a lookup that begins later reads the new
+        rows, and one that read the old rows before remembers nothing (`since`)."""
+        listen_after_commit(engine, changes.TOPIC, self._committed)
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def _note_change(
-            connection: sa.Connection,
-            _cursor: Any,
-            statement: str,
-            _parameters: Any,
-            context: Any,
-            _executemany: bool,
-        ) -> None:
-            options = context.execution_options
-            if not _CHANGES_PRINCIPALS.match(statement) or options.get(KEEPS_PRINCIPALS, False):
-                return
-            changed = connection.info.get(_CHANGED, set())
-            member_id = options.get(CHANGES_MEMBER)
-            if member_id is None or changed is True:
-                connection.info[_CHANGED] = True
-            else:
-                connection.info[_CHANGED] = changed | {member_id}
-
-        @event.listens_for(engine, "commit")
-        def _forget_on_commit(connection: sa.Connection) -> None:
-            self.forget(connection.info.get(_CHANGED, False))
-
-        @event.listens_for(engine, "checkin")
-        def _forget_after_commit(_dbapi_connection: Any, record: Any) -> None:
-            if record is None:
-                return
-            changed = record.info.pop(_CHANGED, False)
-            self.forget(changed)
-            if changed and self.announce is not None:
-                self.announce(changed)  # now that every process would read the new rows
+    def _committed(self, items: frozenset[Hashable]) -> None:
+        changed: bool | set[int] = (
+            True if changes.EVERYONE in items else {m for m in items if isinstance(m, int)}
+        )
+        self.forget(changed)
+        if changed and self.announce is not None:
+            self.announce(changed)

@@ -2,37 +2,33 @@
 
 Two kinds of Bearer token are accepted: short-lived JWT access tokens from the password
 flow, and personal access tokens (`sgr_pat_…`) for integrators. Both resolve to a
-`Principal` in one query that also checks the member is active and the log-in not revoked.
+`Principal` in one query that also checks the member is active and the log-in not revoked
+(app.principal.tokens), remembered for seconds (app.principal.cache).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from limits import parse
-from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.auth import service
-from app.auth.cache import PrincipalCache, Remembered
-from app.auth.exceptions import InsufficientScope, RoleRequired
-from app.auth.usage import TokenUses
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.db import SAFE_METHODS, SessionDep, read_only, sqlite_reads_only
+from app.core.db import SAFE_METHODS, SessionDep, sqlite_reads_only
 from app.core.deps import SettingsDep
-from app.core.errors import TooManyRequests, Unauthorized
+from app.core.errors import Unauthorized
 from app.core.idempotency import Creation, creation_dependency
 from app.core.openapi import declares
-from app.core.ratelimit import Limiter, account_key
-from app.members import service as members
 from app.models import ROLE_RANK, Member, Role
+from app.principal import tokens
+from app.principal.cache import PrincipalCache, Remembered
+from app.principal.exceptions import InsufficientScope, RoleRequired
+from app.principal.usage import TokenUses
 
 oauth2_password = OAuth2PasswordBearer(
     tokenUrl="/api/v1/auth/token",
@@ -45,38 +41,6 @@ personal_access_token = HTTPBearer(
     description="A personal access token (`sgr_pat_…`) from `POST /api/v1/members/me/tokens`.",
     auto_error=False,
 )
-
-
-_limit = lru_cache(maxsize=8)(parse)
-
-
-@declares(429)
-async def login_attempt_allowed(request: Request, settings: SettingsDep) -> None:
-    """Counts a log-in attempt against the account typed, before any password is checked
-    and whether or not the account exists: the answer is the same for both."""
-    limiter: Limiter | None = request.app.state.rate_limiter
-    username = (await request.form()).get("username")  # parsed once, shared with the form
-    if limiter is None or not isinstance(username, str):
-        return  # limits are off, or the form is invalid and gets its 422
-    limit = _limit(settings.rate_limit_login_account)
-    account = await run_in_threadpool(_counted_account, request.app.state.engine, username)
-    retry = await limiter.retry_after(limit, "login-account", account)
-    if retry is not None:
-        raise TooManyRequests(
-            f"Too many log-in attempts for this account; retry in {retry} seconds.",
-            headers={"Retry-After": str(retry)},
-        )
-
-
-def _counted_account(engine: Engine, username: str) -> str:
-    """The account a log-in name belongs to, so that its email and its handle spend one
-    budget; a name of no account is counted by itself, and answered alike."""
-    with Session(read_only(engine)) as session:
-        member = members.find_by_login(session, username)
-    return f"member:{member.id}" if member is not None else account_key(username)
-
-
-LoginAttemptAllowed = Depends(login_attempt_allowed)
 
 
 @dataclass(frozen=True)
@@ -102,14 +66,14 @@ async def optional_principal(
     """The caller, or None when no credentials are sent. Bad credentials are a 401.
 
     A token seen in the last seconds is answered from the process's memory, on the event
-    loop (app.auth.cache); any other is looked up, on SQLite on the event loop too (one
+    loop (app.principal.cache); any other is looked up, on SQLite on the event loop too (one
     indexed read: app.core.db) and outside a write's transaction, elsewhere in a worker
-    thread. A personal access token's use is noted, not written (app.auth.usage)."""
+    thread. A personal access token's use is noted, not written (app.principal.usage)."""
     if token is None:
         return None
     cache: PrincipalCache = request.app.state.principal_cache
     remembered = cache.get(token)
-    found: Remembered | service.ResolvedToken
+    found: Remembered | tokens.ResolvedToken
     if remembered is None:
         found = await _look_up(request, session, settings, token)
     else:
@@ -131,25 +95,25 @@ async def optional_principal(
 
 async def _look_up(
     request: Request, session: Session, settings: Settings, token: str
-) -> service.ResolvedToken:
+) -> tokens.ResolvedToken:
     cache: PrincipalCache = request.app.state.principal_cache
     since = cache.generation
     sqlite_read_only = sqlite_reads_only(session)
     if sqlite_read_only is True:
-        resolved = service.resolve_token(session, settings, token=token)
+        resolved = tokens.resolve_token(session, settings, token=token)
     elif sqlite_read_only is False:
         # A write on SQLite: its transaction takes the database's one write lock at its
         # first statement, and would hold it from here across the hop to the handler.
         # The lookup reads outside it, as a cache hit would have read it before.
         with Session(request.app.state.read_engine) as reader:
-            resolved = service.resolve_token(reader, settings, token=token)
+            resolved = tokens.resolve_token(reader, settings, token=token)
     else:
-        resolved = await run_in_threadpool(service.resolve_token, session, settings, token=token)
+        resolved = await run_in_threadpool(tokens.resolve_token, session, settings, token=token)
     if resolved is None:
         raise Unauthorized("The access token is invalid, expired or revoked.")
     if resolved.use_unrecorded and resolved.token_id is not None:
         uses: TokenUses = request.app.state.token_uses
-        uses.note(resolved.token_id, utcnow())  # written in a batch (app.auth.usage)
+        uses.note(resolved.token_id, utcnow())  # written in a batch (app.principal.usage)
     cache.remember(token, resolved, since=since)
     return resolved
 

@@ -1,10 +1,10 @@
 """When each personal access token was last used: noted in memory, written in batches.
 
 A token's `last_used_at` answers "when did this integration last call us", to the minute
-(`service.LAST_USED_PRECISION`). Stamped by the request that used the token, it made a
+(`app.principal.tokens.LAST_USED_PRECISION`). Stamped by the request that used the token, it made a
 read a write: on SQLite a hop to a worker thread, the database's write lock and a commit
-for the first call of every token in a minute, which halved the throughput of a GET when
-many integrations called at once (bench/ANALYSIS.md). Each process notes the uses here
+for the first call of every token in a minute, which cost a GET much of its throughput when
+many integrations called at once (figures: bench/ANALYSIS.md). Each process notes the uses here
 instead, with no query, and a periodic job writes them every `WRITE_EVERY_SECONDS` in one
 statement; the app writes what is left when it shuts down. A stamp is therefore up to that
 late, and a process that crashes loses its last seconds of them: nothing anybody wrote.
@@ -19,7 +19,6 @@ from typing import cast
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.auth.cache import KEEPS_PRINCIPALS
 from app.core import periodic
 from app.models import PersonalAccessToken
 
@@ -37,8 +36,8 @@ _STAMP = (
         ),
     )
     .values(last_used_at=sa.bindparam("used_at"))
-    # The stamp changes nobody's rights: remembered principals stay (app.auth.cache).
-    .execution_options(**{KEEPS_PRINCIPALS: True})
+    # The stamp changes nobody's rights: it never calls app.principal.changes, so the
+    # remembered principals stay (app.principal.cache).
 )
 
 

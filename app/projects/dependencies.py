@@ -15,11 +15,11 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.dependencies import CurrentMember
 from app.core.db import SessionDep
 from app.core.openapi import declares
 from app.core.types import IdPath
 from app.models import Project
+from app.principal.dependencies import CurrentMember
 from app.projects import policies, service
 
 

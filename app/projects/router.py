@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import CreationDep, CurrentMember
 from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
@@ -17,6 +16,7 @@ from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.models import ProjectRole
+from app.principal.dependencies import CreationDep, CurrentMember
 from app.projects import service
 from app.projects.dependencies import (
     LockedProjectDep,

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.http import CONDITIONAL_GET_RESPONSES, json_response
@@ -13,6 +12,7 @@ from app.core.pagination import PageParamsDep, paginate_catalogue
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.members import service as members
+from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.recognition import badges, presenters, service
 from app.recognition.schemas import (
     AwardCreate,

@@ -23,7 +23,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.auth.cache import CHANGES_MEMBER
 from app.core.db import upsert_insert
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.models import (
@@ -35,6 +34,7 @@ from app.models import (
     PeriodKind,
     TagKind,
 )
+from app.principal.changes import principals_changed
 from app.recognition.points import POINTS
 
 NO_SYNC = {"synchronize_session": False}
@@ -145,6 +145,7 @@ def record_history(session: Session, entries: Sequence[PastContribution]) -> Non
         .values(points=members.c.points + sa.bindparam("delta")),
         [{"member": m, "delta": d} for m, d in per_member.items()],
     )
+    principals_changed(session, member_ids=per_member)
     insert = upsert_insert(session, _table(MemberPoints))
     session.execute(
         insert.on_conflict_do_update(
@@ -168,8 +169,9 @@ def _move_totals(session: Session, *, member_id: int, points: int, occurred_at: 
         sa.update(Member)
         .where(col(Member.id) == member_id)
         .values(points=col(Member.points) + points),
-        execution_options={**NO_SYNC, CHANGES_MEMBER: member_id},
+        execution_options=NO_SYNC,
     )
+    principals_changed(session, member_ids=[member_id])
     rows = [
         {
             "period_kind": kind,

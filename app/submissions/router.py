@@ -2,21 +2,19 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from app.auth.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.challenges.dependencies import VisibleChallenge
 from app.core.db import SessionDep, quick_read
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
-    JSON_MEDIA_TYPE,
     json_response,
-    render,
     require_current,
 )
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
+from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
 from app.submissions import service
 from app.submissions.schemas import (
     Moderation,
@@ -137,13 +135,12 @@ def submissions_moderate(
     organizer: OrganizerMember,
     submission_id: IdPath,
     data: Moderation,
-) -> Response:
+) -> SubmissionPublic:
     """Organizers disqualify, reinstate, feature or unfeature; the author is notified."""
     submission, challenge = service.moderate(
         session, submission_id=submission_id, organizer=organizer, data=data
     )
-    public = service.present(session, submission, challenge=challenge, viewer=organizer)
-    return Response(render(public), media_type=JSON_MEDIA_TYPE)
+    return service.present(session, submission, challenge=challenge, viewer=organizer)
 
 
 # Included one by one by app.api: a router inside a router costs a second match per request.

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from app.auth.dependencies import CurrentMember, OrganizerMember
 from app.challenges.dependencies import VisibleChallenge
 from app.core.db import SessionDep
-from app.core.http import JSON_MEDIA_TYPE, render
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
+from app.principal.dependencies import CurrentMember, OrganizerMember
 from app.votes import service
 from app.votes.schemas import MyVotes, VotePage, VotePublic
 
@@ -23,13 +22,12 @@ challenge_router = ResourceRouter(prefix="/challenges", tags=["challenges"])
     summary="Vote for a work",
     responses=problems(404, 409),
 )
-def submissions_vote(session: SessionDep, member: CurrentMember, submission_id: IdPath) -> Response:
+def submissions_vote(
+    session: SessionDep, member: CurrentMember, submission_id: IdPath
+) -> VotePublic:
     """While voting: one vote per work (repeating it changes nothing), never for your own
     work (403 `own_submission`), at most `votes_per_member` (409 `vote_budget_exhausted`)."""
-    cast = service.cast_vote(session, submission_id=submission_id, member=member)
-    # Rendered here, not by FastAPI: its response validation waits for a worker thread
-    # while this transaction still holds the work's row lock (see app.votes.service).
-    return Response(render(cast), media_type=JSON_MEDIA_TYPE)
+    return service.cast_vote(session, submission_id=submission_id, member=member)
 
 
 @submission_router.delete(

@@ -9,10 +9,11 @@ Each rule is the database's to keep, so it holds under concurrent requests:
 - the tally: `vote_count = vote_count + 1` on the work, in the same transaction.
 The challenge row is locked (shared) first, then the vote, the budget and the work are
 written, in that order everywhere, so concurrent votes queue instead of deadlocking. Once
-the work's row is locked nothing may wait for a worker thread until the commit (FastAPI
-validates a returned model in the shared thread pool before the session commits): with
-more voters on one work than threads, the lock holder would wait for a thread that every
-other voter holds while waiting for its lock. So the handler renders its own response.
+the work's row is locked nothing may wait for a worker thread until the commit: with more
+voters on one work than threads, the lock holder would wait for a thread that every other
+voter holds while waiting for its lock. The unit of work guarantees it for every handler
+(app.core.db.UnitOfWorkRoute: handler and commit in one worker-thread call, the response
+validated afterwards).
 
 Disqualified works take no new votes (409 `submission_disqualified`). Votes cast before a
 disqualification stay (and stay spent) until their voters withdraw them, which is allowed

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.dependencies import AdminMember
 from app.core.db import SessionDep
 from app.core.openapi import declares
 from app.core.types import IdPath
 from app.models import Webhook, WebhookDelivery
+from app.principal.dependencies import AdminMember
 from app.webhooks import service
 
 

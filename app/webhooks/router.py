@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.auth.dependencies import AdminMember, CreationDep
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import (
@@ -16,6 +15,7 @@ from app.core.http import (
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
+from app.principal.dependencies import AdminMember, CreationDep
 from app.webhooks import service
 from app.webhooks.dependencies import DeliveryDep, LockedWebhookDep, WebhookDep
 from app.webhooks.schemas import (

@@ -207,7 +207,7 @@ def test_personal_access_token_lifecycle(
     pat = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/members/me", headers=pat).json()["handle"] == "bot_owner"
     with Session(app.state.engine) as writer:
-        app.state.token_uses.write(writer)  # the periodic job's work (app.auth.usage)
+        app.state.token_uses.write(writer)  # the periodic job's work (app.principal.usage)
     listed = client.get("/api/v1/members/me/tokens", headers=headers).json()["items"]
     assert "token" not in listed[0]
     assert listed[0]["last_used_at"] is not None

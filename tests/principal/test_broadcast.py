@@ -1,5 +1,5 @@
 """What one process changes about who a token is reaches the others at once through Redis
-(app.auth.broadcast); while a process cannot hear them it remembers only briefly."""
+(app.principal.broadcast); while a process cannot hear them it remembers only briefly."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col
 
-from app.auth.broadcast import PrincipalBroadcast, decode, encode
-from app.auth.cache import PrincipalCache
-from app.auth.service import ResolvedToken
 from app.main import create_app
 from app.models import Member
+from app.principal.broadcast import PrincipalBroadcast, decode, encode
+from app.principal.cache import PrincipalCache
+from app.principal.changes import principals_changed
+from app.principal.tokens import ResolvedToken
 from tests.conftest import make_settings
 from tests.factories import auth_headers, make_member
 from tests.processes import Redis, redis_available, wait_until
@@ -79,6 +80,7 @@ def test_a_commit_in_one_process_stops_a_token_in_another_at_once(
                 session.execute(
                     sa.update(Member).where(col(Member.id) == member.id).values(is_active=False)
                 )
+                principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
                 session.commit()
             wait_until(
                 lambda: other.get(ME, headers=headers).status_code == 401,

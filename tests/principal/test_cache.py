@@ -1,43 +1,27 @@
-"""The remembered token lookup (app.auth.cache): what this process changes takes effect on
+"""The remembered token lookup (app.principal.cache): what this process changes takes effect on
 the next request; what another process changes, within `auth_cache_seconds`."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine
 
-from app.auth.cache import CHANGES_MEMBER, PrincipalCache
-from app.auth.service import ResolvedToken
 from app.core.clock import utcnow
 from app.main import create_app
 from app.models import Member, Role
+from app.principal.cache import PrincipalCache
+from app.principal.changes import principals_changed
+from app.principal.tokens import ResolvedToken
 from tests.conftest import make_settings
 from tests.factories import TOKEN_LOOKUP, auth_headers, make_member, tokens_for
 
 ME = "/api/v1/members/me"
-
-
-@pytest.fixture
-def lookups(engine: Engine) -> Iterator[list[str]]:
-    """The token lookups the app runs (the queries fixture leaves them out)."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if TOKEN_LOOKUP.search(statement):
-            seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _personal_token(client: TestClient, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
@@ -95,8 +79,8 @@ def test_points_earned_forget_only_their_member(
     with Session(app.state.engine) as session:  # the app's engine, as recognition does
         session.execute(
             sa.update(Member).where(col(Member.id) == earner.id).values(points=7),
-            execution_options={CHANGES_MEMBER: earner.id},
         )
+        principals_changed(session, member_ids=[earner.id])  # type: ignore[list-item]
         session.commit()
     assert client.get(ME, headers=as_other).status_code == 200
     assert len(lookups) == 2  # the other member is still remembered

@@ -1,4 +1,4 @@
-"""A personal access token's last use (app.auth.usage): noted by the request that used it,
+"""A personal access token's last use (app.principal.usage): noted by the request that used it,
 written in one statement by a periodic job and at shutdown, never by the request."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from app.auth import cache
-from app.auth.usage import TokenUses
 from app.core.clock import utcnow
 from app.members import service as members
 from app.members.schemas import PersonalTokenCreate
 from app.models import PersonalAccessToken
+from app.principal import cache
+from app.principal.usage import TokenUses
 from tests.factories import make_member
 
 ME = "/api/v1/members/me"

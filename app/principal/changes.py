@@ -1,0 +1,29 @@
+"""How a service says that its transaction changes who a token is.
+
+Each process remembers for seconds which member a Bearer token belongs to, with the
+member's row as it was read (app.principal.cache). A service that changes what that lookup
+reads calls `principals_changed` on its Session, in the same transaction: a member's role,
+activity, profile, points or feed watermark (that member), a personal access token or a
+log-in ended (the member it belonged to), or rows it cannot name (everyone). The unit of
+work tells the cache once the transaction has committed (app.core.db.listen_after_commit),
+and the cache tells the other processes (app.principal.broadcast); a rollback tells nobody.
+
+What never needs it: a new member, token or log-in (nothing remembered it yet), and the
+stamp of a token's last use (app.principal.usage), which changes nobody's rights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+
+from sqlmodel import Session
+
+from app.core.db import tell_after_commit
+
+TOPIC = "principals"
+EVERYONE: Hashable = None  # noted instead of member ids: forget every token
+
+
+def principals_changed(session: Session, *, member_ids: Iterable[int] | None = None) -> None:
+    """After this transaction commits, forget the tokens of these members (None: of all)."""
+    tell_after_commit(session, TOPIC, [EVERYONE] if member_ids is None else member_ids)
