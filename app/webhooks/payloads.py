@@ -377,7 +377,7 @@ PAYLOADS: dict[str, PayloadType[Any]] = _entries(
         _from_event(BadgeAwardedData),
     ),
 )
-# Subscribable event types, in DESIGN.md's order. `ping` is sent only by the ping operation.
+# Subscribable event types, in the contract's order. `ping` is sent only by the ping operation.
 EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
 # The payload of each domain event that is a webhook type.
 BY_EVENT: dict[type[DomainEvent], PayloadType[Any]] = {
