@@ -12,13 +12,10 @@ not sent as a notification: it would point members at a phase that is over.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.challenges.schemas import ChallengePhase
-from app.core.clock import utcnow
 from app.core.domain_events import (
     ChallengeClosed,
     ChallengeOpened,
@@ -31,37 +28,10 @@ from app.models import (
     ChallengeParticipant,
     Member,
     MemberTag,
-    Notification,
     TagKind,
     VoteBudget,
 )
-
-
-def notify_members(
-    session: Session,
-    recipients: sa.ColumnElement[bool],
-    *,
-    type: str,
-    title: str,
-    body: str,
-    **data: Any,
-) -> None:
-    """One notification for every active member matching `recipients`, in one statement."""
-    rows = sa.select(
-        col(Member.id),
-        sa.literal(type),
-        sa.literal(title),
-        sa.literal(body),
-        sa.literal(data, type_=sa.JSON),
-        sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
-    ).where(col(Member.is_active).is_(True), recipients)
-    columns = ["member_id", "type", "title", "body", "data", "created_at"]
-    session.execute(sa.insert(Notification).from_select(columns, rows))
-
-
-def clip(text: str, limit: int) -> str:
-    """Fits a title made from user input into its column (titles are up to 200 chars)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+from app.notifications.service import notify_members
 
 
 def _challenge(session: Session, event: ChallengePhaseReached) -> Challenge:
@@ -120,7 +90,7 @@ def announce_opened(session: Session, event: ChallengeOpened) -> None:
         session,
         audience,
         type="challenge.opened",
-        title=clip(f"New challenge: {challenge.title}", 200),
+        title=f"New challenge: {challenge.title}",
         body=f"Theme: {challenge.theme}. Submissions are open until "
         f"{challenge.submissions_close_at:%d %B %Y, %H:%M} UTC.",
         challenge_id=challenge.id,
@@ -136,7 +106,7 @@ def announce_voting(session: Session, event: ChallengeVotingStarted) -> None:
         session,
         _participant(challenge.id),  # type: ignore[arg-type]
         type="challenge.voting_started",
-        title=clip(f"Voting is open: {challenge.title}", 200),
+        title=f"Voting is open: {challenge.title}",
         body=f"Submissions are closed. Voting runs until "
         f"{challenge.voting_close_at:%d %B %Y, %H:%M} UTC; invite others to take a look.",
         challenge_id=challenge.id,
@@ -152,7 +122,7 @@ def announce_results(session: Session, event: ChallengeClosed) -> None:
         session,
         sa.or_(_participant(challenge.id), _voter(challenge.id)),  # type: ignore[arg-type]
         type="challenge.results",
-        title=clip(f"Results are out: {challenge.title}", 200),
+        title=f"Results are out: {challenge.title}",
         body="See the winners and how every work placed.",
         challenge_id=challenge.id,
     )

@@ -9,11 +9,6 @@ from app.models import Inquiry
 from app.notifications.service import notify
 
 
-def clip(text: str, limit: int) -> str:
-    """Fits text made from user input into its column."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 @subscribe(InquiryReceived)
 def tell_creator(session: Session, event: InquiryReceived) -> None:
     inquiry = session.get(Inquiry, event.inquiry_id)
@@ -22,7 +17,7 @@ def tell_creator(session: Session, event: InquiryReceived) -> None:
         session,
         member_id=inquiry.member_id,
         type="inquiry.received",
-        title=clip(f"New inquiry from {inquiry.name}", 200),
-        body=clip(f"{inquiry.name} <{inquiry.email}> wrote: {inquiry.message}", 2000),
+        title=f"New inquiry from {inquiry.name}",
+        body=f"{inquiry.name} <{inquiry.email}> wrote: {inquiry.message}",
         inquiry_id=inquiry.id,
     )

@@ -29,6 +29,28 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def notify_members(
+    session: Session,
+    recipients: sa.ColumnElement[bool],
+    *,
+    type: str,
+    title: str,
+    body: str = "",
+    **data: Any,
+) -> None:
+    """One INSERT … SELECT for every active member matching `recipients`, however many."""
+    rows = sa.select(
+        col(Member.id),
+        sa.literal(type),
+        sa.literal(_clip(title, 200)),
+        sa.literal(_clip(body, 2000)),
+        sa.literal(data, type_=sa.JSON),
+        sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
+    ).where(recipients, col(Member.is_active).is_(True))
+    columns = ["member_id", "type", "title", "body", "data", "created_at"]
+    session.execute(sa.insert(Notification).from_select(columns, rows))
+
+
 def notify_role(
     session: Session,
     *,
@@ -39,19 +61,11 @@ def notify_role(
     exclude_id: int | None = None,
     **data: Any,
 ) -> None:
-    """One INSERT … SELECT for every active member with these roles, however many there are."""
-    recipients = sa.select(
-        col(Member.id),
-        sa.literal(type),
-        sa.literal(_clip(title, 200)),
-        sa.literal(_clip(body, 2000)),
-        sa.literal(data, type_=sa.JSON),
-        sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
-    ).where(col(Member.role).in_(list(roles)), col(Member.is_active).is_(True))
+    """Every active member with these roles (but `exclude_id`), in one statement."""
+    recipients: sa.ColumnElement[bool] = col(Member.role).in_(list(roles))
     if exclude_id is not None:
-        recipients = recipients.where(col(Member.id) != exclude_id)
-    columns = ["member_id", "type", "title", "body", "data", "created_at"]
-    session.execute(sa.insert(Notification).from_select(columns, recipients))
+        recipients = sa.and_(recipients, col(Member.id) != exclude_id)
+    notify_members(session, recipients, type=type, title=title, body=body, **data)
 
 
 def list_notifications(

@@ -35,11 +35,6 @@ MESSAGES: dict[type[SubmissionModerated], tuple[str, str, str]] = {
 }
 
 
-def clip(text: str, limit: int) -> str:
-    """Fits a title made from user input into its column (titles are up to 200 chars)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 @subscribe(*MESSAGES)
 def tell_author(session: Session, event: SubmissionModerated) -> None:
     submission = session.get(Submission, event.submission_id)
@@ -51,7 +46,7 @@ def tell_author(session: Session, event: SubmissionModerated) -> None:
         session,
         member_id=submission.member_id,
         type=kind,
-        title=clip(title.format(work=submission.title), 200),
+        title=title.format(work=submission.title),
         body=body.format(challenge=challenge.title) + (f" Note: {reason}" if reason else ""),
         challenge_id=challenge.id,
         submission_id=submission.id,
