@@ -76,7 +76,7 @@ def test_problem_types_name_the_public_base_url(database_url: str) -> None:
 
 def test_the_codes_are_listed_a_page_at_a_time(client: TestClient) -> None:
     codes: list[str] = []
-    params: dict[str, object] = {"limit": 40}
+    params: dict[str, str | int] = {"limit": 40}
     while True:
         page = client.get("/problems", params=params).json()
         codes += [item["code"] for item in page["items"]]
