@@ -3,6 +3,7 @@ points at nothing that person does not have (files outside the repository, issue
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,39 @@ def test_nothing_points_outside_the_repository() -> None:
     assert not found, "references a cloner cannot follow:\n" + "\n".join(found)
 
 
+GUIDE = ROOT / "docs" / "API.md"
+# `GET /members/{member_id}`, `GET|PATCH /members/me`, `GET /members/me/inquiries[/{inquiry_id}]`:
+# an operation as the guide writes it, the path under /api/v1 unless it says otherwise.
+GUIDE_OPERATION = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE)(?:\|[A-Z]+)*\s+(/[^\s`?]*)")
+OUTSIDE_API = ("/api/", "/healthz", "/readyz", "/metrics", "/problems")
+
+
+def _shape(path: str) -> str:
+    """`/members/{member_id}` and `/members/{id}` are one path: parameters are unnamed."""
+    return re.sub(r"\{[^}]+\}", "{}", path.rstrip(".,;:)"))
+
+
+def _guide_paths(text: str) -> set[str]:
+    paths: set[str] = set()
+    for written in GUIDE_OPERATION.findall(text):
+        path = written if written.startswith(OUTSIDE_API) else "/api/v1" + written
+        # `[/{inquiry_id}]` is optional: the guide names both paths at once.
+        paths |= {re.sub(r"\[.*?\]", "", path), path.replace("[", "").replace("]", "")}
+    return {_shape(path) for path in paths}
+
+
+def test_the_api_guide_covers_every_path_and_invents_none() -> None:
+    contract = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    served = {_shape(path): path for path in contract["paths"]}
+    written = _guide_paths(GUIDE.read_text())
+    assert not sorted(set(served) - written), "paths docs/API.md does not describe: " + ", ".join(
+        served[shape] for shape in sorted(set(served) - written)
+    )
+    assert not sorted(written - set(served)), "docs/API.md describes paths the API lacks: " + (
+        ", ".join(sorted(written - set(served)))
+    )
+
+
 def test_the_checks_notice_what_they_look_for(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text("# Set up: two commands\n\n[here](#set-up-two-commands) [gone](#gone)\n")
@@ -94,3 +128,11 @@ def test_the_checks_notice_what_they_look_for(tmp_path: Path) -> None:
     assert OUTSIDE_REFERENCE.search("The contract is ../" + "shared" + "/DESIGN.md")
     assert OUTSIDE_REFERENCE.search("as issue " + "12 asked")
     assert not OUTSIDE_REFERENCE.search("a shared secret key")
+    assert _guide_paths("`GET|PATCH /members/{id}`, `GET /healthz`") == {
+        "/api/v1/members/{}",
+        "/healthz",
+    }
+    assert _guide_paths("`GET /members/me/inquiries[/{inquiry_id}]`") == {
+        "/api/v1/members/me/inquiries",
+        "/api/v1/members/me/inquiries/{}",
+    }
