@@ -125,19 +125,10 @@ def list_comments(
 
 
 def present_comments(session: Session, comments: Sequence[Comment]) -> list[CommentPublic]:
-    people = policies.authors(session, (c.author_id for c in comments if c.deleted_at is None))
+    shown = policies.shown_fields(session, comments)
     return [
-        CommentPublic(
-            id=comment.id,  # type: ignore[arg-type]
-            submission_id=comment.submission_id,
-            author=None if comment.deleted_at else people.get(comment.author_id or 0),
-            body=None if comment.deleted_at else comment.body,
-            created_at=comment.created_at,
-            updated_at=comment.updated_at,
-            deleted=comment.deleted_at is not None,
-            hidden=comment.hidden_at is not None,
-        )
-        for comment in comments
+        CommentPublic(**fields, submission_id=comment.submission_id)
+        for comment, fields in zip(comments, shown, strict=True)
     ]
 
 

@@ -1,8 +1,9 @@
-"""Who may do what in conversations, and whose names a page shows."""
+"""Who may do what in conversations, whose names a page shows, and what a deleted comment or
+post still shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from sqlmodel import Session, col
 
 from app.conversation.exceptions import NotAuthor
 from app.conversation.schemas import Author
-from app.models import Member, is_organizer
+from app.models import Comment, Member, Post, is_organizer
 
 
 def require_author(row: Any, member: Member, *, what: str) -> None:
@@ -36,3 +37,23 @@ def authors(session: Session, member_ids: Iterable[int | None]) -> dict[int, Aut
         )
     )
     return {row.id: Author.model_validate(row, from_attributes=True) for row in rows}
+
+
+def shown_fields(
+    session: Session, rows: Sequence[Comment] | Sequence[Post]
+) -> list[dict[str, Any]]:
+    """What each comment or post shows, its authors' names read in one query: a deleted one
+    keeps its place in the conversation, but neither its author nor its words."""
+    people = authors(session, (row.author_id for row in rows if row.deleted_at is None))
+    return [
+        {
+            "id": row.id,
+            "author": None if row.deleted_at else people.get(row.author_id or 0),
+            "body": None if row.deleted_at else row.body,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "deleted": row.deleted_at is not None,
+            "hidden": row.hidden_at is not None,
+        }
+        for row in rows
+    ]

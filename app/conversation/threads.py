@@ -247,19 +247,10 @@ def list_posts(
 
 
 def present_posts(session: Session, posts: Sequence[Post]) -> list[PostPublic]:
-    people = policies.authors(session, (p.author_id for p in posts if p.deleted_at is None))
+    shown = policies.shown_fields(session, posts)
     return [
-        PostPublic(
-            id=post.id,  # type: ignore[arg-type]
-            thread_id=post.thread_id,
-            author=None if post.deleted_at else people.get(post.author_id or 0),
-            body=None if post.deleted_at else post.body,
-            created_at=post.created_at,
-            updated_at=post.updated_at,
-            deleted=post.deleted_at is not None,
-            hidden=post.hidden_at is not None,
-        )
-        for post in posts
+        PostPublic(**fields, thread_id=post.thread_id)
+        for post, fields in zip(posts, shown, strict=True)
     ]
 
 
