@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from app.auth import service as auth
 from app.models import AuthSession, Member, Role
+from app.principal.changes import principals_changed
 from bench.challenges import (
     REPEATS,
     ROOT,
@@ -96,6 +97,7 @@ def make_organizer(engine: Engine) -> None:
         member = session.exec(select(Member).where(Member.handle_key == "m1")).one()
         member.role = Role.ORGANIZER
         session.add(member)
+        principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
         session.commit()
 
 
