@@ -15,10 +15,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.core.db import NO_SYNC
 from app.core.tables import UTCDateTime
 from app.models import Challenge, Submission
-
-NO_SYNC = {"synchronize_session": False}
 
 
 def refresh(session: Session, challenge: Challenge, *, closed: bool, now: datetime) -> None:

@@ -40,12 +40,11 @@ from app.challenges.schemas import (
     ChallengeUpdate,
 )
 from app.core.clock import utcnow
+from app.core.db import NO_SYNC
 from app.core.pagination import PageParams, desc, paginate
 from app.core.recurrence import series_starts
 from app.models import Challenge, Member, VoteBudget, is_organizer
 
-# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
-NO_SYNC = {"synchronize_session": False}
 DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 
 

@@ -26,7 +26,7 @@ from app.challenges import ranking
 from app.challenges.service import phase_of
 from app.core import periodic
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import (
     ChallengeClosed,
     ChallengeOpened,
@@ -76,7 +76,7 @@ def _claim(session: Session, challenge_id: int, crossing: Crossing, now: datetim
         )
         .values({crossing.marker: now})
     )
-    return rows_affected(session.execute(statement, execution_options=ranking.NO_SYNC)) == 1
+    return rows_affected(session.execute(statement, execution_options=NO_SYNC)) == 1
 
 
 def sweep(

@@ -16,14 +16,12 @@ from app.conversation import policies
 from app.conversation.exceptions import AlreadyDeleted, CommentNotFound
 from app.conversation.schemas import CommentCreate, CommentPublic, CommentUpdate
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import CommentCreated, CommentDeleted, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Comment, Member, Submission, is_organizer
 from app.submissions import service as submissions
 from app.submissions.exceptions import SubmissionNotFound
-
-NO_SYNC = {"synchronize_session": False}
 
 
 def visible_submission(

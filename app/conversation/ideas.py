@@ -17,12 +17,11 @@ from app.conversation import policies
 from app.conversation.exceptions import IdeaNoLongerNew, IdeaNotFound, OrganizerOnlyFields
 from app.conversation.schemas import IdeaCreate, IdeaFilters, IdeaPublic, IdeaSort, IdeaUpdate
 from app.core.clock import utcnow
-from app.core.db import rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import IdeaCreated, IdeaStatusChanged, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Idea, IdeaStatus, IdeaUpvote, Member, is_organizer
 
-NO_SYNC = {"synchronize_session": False}
 ANSWER_FIELDS = frozenset({"status", "response"})
 
 

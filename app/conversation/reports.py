@@ -33,7 +33,7 @@ from app.conversation.schemas import (
     ReportUpdate,
 )
 from app.core.clock import utcnow
-from app.core.db import rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import ContentHidden, ReportOpened, publish
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, desc, paginate
@@ -54,7 +54,6 @@ from app.models import (
 from app.principal.changes import principals_changed
 from app.submissions import service as submissions
 
-NO_SYNC = {"synchronize_session": False}
 TABLES: dict[ReportTarget, Any] = {
     ReportTarget.SUBMISSION: Submission,
     ReportTarget.COMMENT: Comment,

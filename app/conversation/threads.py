@@ -33,13 +33,11 @@ from app.conversation.schemas import (
     ThreadUpdate,
 )
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import PostCreated, PostDeleted, ThreadCreated, publish
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.models import Member, Post, Thread, is_organizer
 
-# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
-NO_SYNC = {"synchronize_session": False}
 MODERATION_FIELDS = frozenset({"pinned", "locked"})
 
 

@@ -340,6 +340,11 @@ def _in_one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
     return in_one_hop
 
 
+# For UPDATEs and DELETEs that change counters in SQL: the ORM must not try to mirror those
+# changes in the objects it holds in memory.
+NO_SYNC = {"synchronize_session": False}
+
+
 def rows_affected(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (the decider of every conditional write)."""
     return cast(CursorResult[Any], result).rowcount

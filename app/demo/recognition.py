@@ -25,6 +25,7 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.db import NO_SYNC
 from app.core.tables import id_of
 from app.models import ContributionKind, Member, MemberPoints, PeriodKind, Role
 from app.principal.changes import principals_changed
@@ -181,6 +182,6 @@ def _move_join_date(
         joined = now - timedelta(days=rng.randint(40, 400))
     session.execute(
         sa.update(Member).where(col(Member.id) == member.id).values(joined_at=joined),
-        execution_options={"synchronize_session": False},
+        execution_options=NO_SYNC,
     )
     principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]

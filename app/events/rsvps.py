@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.core import domain_events
 from app.core.clock import utcnow
-from app.core.db import rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.pagination import PageParams, SortKey, asc, paginate
 from app.core.tables import id_of
 from app.events.access import ensure_published, get_visible, lock_event
@@ -28,8 +28,6 @@ from app.events.exceptions import EventEnded, RsvpListRestricted, RsvpNotFound
 from app.events.schemas import RsvpChoice
 from app.models import Event, EventRsvp, EventStatus, Member, RsvpStatus, is_organizer
 
-# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
-_NO_SYNC = {"synchronize_session": False}
 # What members other than organizers may see in an event's RSVP list.
 PUBLIC_RSVP_STATUSES = (RsvpStatus.GOING, RsvpStatus.INTERESTED)
 
@@ -75,13 +73,13 @@ def _take_seats(session: Session, *, event_id: int, seats: int, from_waitlist: b
         )
         .values(values)
     )
-    return rows_affected(session.execute(statement, execution_options=_NO_SYNC)) == 1
+    return rows_affected(session.execute(statement, execution_options=NO_SYNC)) == 1
 
 
 def _adjust_counts(session: Session, *, event_id: int, **deltas: int) -> None:
     values = {name: getattr(Event, name) + delta for name, delta in deltas.items()}
     statement = sa.update(Event).where(col(Event.id) == event_id).values(values)
-    session.execute(statement, execution_options=_NO_SYNC)
+    session.execute(statement, execution_options=NO_SYNC)
 
 
 def _next_ticket(session: Session, *, event_id: int) -> int:
@@ -94,7 +92,7 @@ def _next_ticket(session: Session, *, event_id: int) -> int:
         )
         .returning(col(Event.waitlist_seq))
     )
-    ticket: int = session.execute(statement, execution_options=_NO_SYNC).scalar_one()
+    ticket: int = session.execute(statement, execution_options=NO_SYNC).scalar_one()
     return ticket
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import (
     MentorshipAccepted,
     MentorshipChanged,
@@ -48,9 +48,6 @@ from app.mentoring.schemas import (
     MentorshipPublic,
 )
 from app.models import Member, MentorProfile, Mentorship, MentorshipStatus
-
-# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
-_NO_SYNC = {"synchronize_session": False}
 
 # (from, to) → what happens to the mentor's spots.
 TAKES_SPOT, FREES_SPOT, KEEPS_SPOTS = 1, -1, 0
@@ -169,7 +166,7 @@ def _take_spot(session: Session, *, mentor_id: int) -> None:
         )
         .values(active_count=col(MentorProfile.active_count) + 1)
     )
-    if rows_affected(session.execute(statement, execution_options=_NO_SYNC)) == 0:
+    if rows_affected(session.execute(statement, execution_options=NO_SYNC)) == 0:
         raise MentorAtCapacity(
             "Every spot is taken; complete or end a mentorship first, or raise your capacity."
         )
@@ -181,7 +178,7 @@ def _free_spot(session: Session, *, mentor_id: int) -> None:
         .where(col(MentorProfile.member_id) == mentor_id, col(MentorProfile.active_count) > 0)
         .values(active_count=col(MentorProfile.active_count) - 1)
     )
-    session.execute(statement, execution_options=_NO_SYNC)
+    session.execute(statement, execution_options=NO_SYNC)
 
 
 # What each status a mentorship moves to announces.

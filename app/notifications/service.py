@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.core.db import rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Announcement, Member, Notification, Role
 from app.principal.changes import principals_changed
@@ -145,7 +145,7 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
         sa.update(Member)
         .where(col(Member.id) == member.id, col(Member.announcements_seen_id) < upto)
         .values(announcements_seen_id=upto),
-        execution_options={"synchronize_session": False},
+        execution_options=NO_SYNC,
     )
     if rows_affected(moved):  # the remembered member still has the old watermark
         principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import (
     ProjectCompleted,
     ProjectCreated,
@@ -83,8 +83,6 @@ from app.projects.schemas import (
     ProjectUpdate,
 )
 
-# Counters are changed in SQL; the ORM must not try to mirror those changes in memory.
-_NO_SYNC = {"synchronize_session": False}
 # Join requests are for projects still under way.
 _OPEN_STATUSES = (ProjectStatus.PROPOSED, ProjectStatus.ACTIVE)
 
@@ -178,7 +176,7 @@ def _complete_once(session: Session, project: Project, *, actor: Member, now: da
         sa.update(Project)
         .where(col(Project.id) == project.id, col(Project.completed_at).is_(None))
         .values(completed_at=now),
-        execution_options=_NO_SYNC,
+        execution_options=NO_SYNC,
     )
     if rows_affected(marked) == 0:
         return  # completed before: its contributions were counted then
@@ -293,7 +291,7 @@ def _change_counts(session: Session, *, project_id: int, members: int, coordinat
         statement = statement.where(col(Project.coordinator_count) > -coordinators)
     if not values:
         return
-    changed = session.execute(statement.values(values), execution_options=_NO_SYNC)
+    changed = session.execute(statement.values(values), execution_options=NO_SYNC)
     if rows_affected(changed) == 0:
         raise LastCoordinator(
             f"Project {project_id} needs a coordinator; make someone else coordinator first."
@@ -500,7 +498,7 @@ def remove_membership(
                 col(ProjectTask.assignee_id) == row.member_id,
             )
             .values(assignee_id=None, updated_at=utcnow()),
-            execution_options=_NO_SYNC,
+            execution_options=NO_SYNC,
         )
     if row.member_id != actor.id:
         kind = ProjectMemberRemoved if was_active else ProjectJoinDeclined
@@ -614,7 +612,7 @@ def _complete_task_once(
         sa.update(ProjectTask)
         .where(col(ProjectTask.id) == task.id, col(ProjectTask.completed_at).is_(None))
         .values(completed_at=now),
-        execution_options=_NO_SYNC,
+        execution_options=NO_SYNC,
     )
     if rows_affected(marked) == 0:
         return  # done before: reopening and finishing again is not a new contribution

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.core.db import upsert_insert
+from app.core.db import NO_SYNC, upsert_insert
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.models import (
     Activity,
@@ -37,7 +37,6 @@ from app.models import (
 from app.principal.changes import principals_changed
 from app.recognition.points import POINTS
 
-NO_SYNC = {"synchronize_session": False}
 ALL_TIME_START = date(1970, 1, 1)
 
 

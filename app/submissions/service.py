@@ -20,7 +20,7 @@ from app.challenges import service as challenges
 from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
 from app.core.clock import utcnow
-from app.core.db import upsert_insert
+from app.core.db import NO_SYNC, upsert_insert
 from app.core.domain_events import (
     SubmissionCreated,
     SubmissionDisqualified,
@@ -58,7 +58,6 @@ from app.submissions.schemas import (
     SubmissionUpdate,
 )
 
-NO_SYNC = challenges.NO_SYNC
 # What each moderation action sets, the audit log's action and the domain event it publishes
 # when it changes it.
 MODERATION: dict[ModerationAction, tuple[str, bool, str, type[SubmissionModerated]]] = {

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from app.challenges import service as challenges
 from app.core.clock import utcnow
-from app.core.db import holds_write_lock, rows_affected, upsert_insert
+from app.core.db import NO_SYNC, holds_write_lock, rows_affected, upsert_insert
 from app.core.domain_events import VoteCast, VoteWithdrawn, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Challenge, Member, Submission, Vote, VoteBudget
@@ -44,8 +44,6 @@ from app.votes.exceptions import (
     VoteNotFound,
 )
 from app.votes.schemas import MyVotes, VotePublic, Voter, VoteRecord
-
-NO_SYNC = challenges.NO_SYNC
 
 
 def _lock_for_voting(
