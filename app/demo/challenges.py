@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from rich.progress import Progress
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.challenges import service
 from app.challenges.schemas import ChallengeCreate, ChallengeUpdate
 from app.challenges.sweep import sweep
 from app.core.clock import utcnow
 from app.core.recurrence import Frequency, Repeat
-from app.models import Discipline, License, Member, Role
+from app.demo import roster
+from app.models import Discipline, License, Member
 from app.submissions import service as submissions
 from app.submissions.schemas import Moderation, ModerationAction, SubmissionCreate
 from app.votes import service as votes
@@ -76,14 +77,8 @@ def _dates(phase: str) -> dict[str, object]:
 
 
 def seed_challenges(session: Session, rng: random.Random, *, progress: Progress) -> None:
-    organizer = session.exec(select(Member).where(Member.handle_key == "demo_organizer")).one()
-    people = list(
-        session.exec(
-            select(Member)
-            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
-            .order_by(col(Member.id))
-        )
-    )
+    organizer = roster.organizer(session)
+    people = roster.crowd(session)
     task = progress.add_task("Challenges", total=len(PLANS) + 1)
     for plan in PLANS:
         _seed_challenge(session, rng, plan, organizer=organizer, people=people)

@@ -24,7 +24,8 @@ from app.conversation.schemas import (
     ThreadCreate,
     ThreadUpdate,
 )
-from app.models import IdeaStatus, Member, Role, Submission
+from app.demo import roster
+from app.models import IdeaStatus, Member, Submission
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,8 @@ def _seed_ideas(
 
 def seed_conversation(session: Session, rng: random.Random, *, progress: Progress) -> int:
     """Creates the demo threads, comments, ideas and announcements; returns the threads."""
-    organizer = session.exec(select(Member).where(Member.handle_key == "demo_organizer")).one()
-    crowd = list(
-        session.exec(
-            select(Member)
-            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
-            .order_by(col(Member.id))
-        )
-    )
+    organizer = roster.organizer(session)
+    crowd = roster.crowd(session)
     task = progress.add_task("Conversations", total=4)
     if crowd:
         _seed_threads(session, rng, organizer, crowd)

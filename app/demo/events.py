@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.core.recurrence import Frequency, Repeat
+from app.demo import roster
 from app.events import check_ins, rsvps, series
 from app.events.schemas import EventCreate, EventUpdate, RsvpChoice
-from app.models import Event, EventKind, EventStatus, Member, Role
+from app.models import Event, EventKind, EventStatus, Member
 
 
 @dataclass(frozen=True)
@@ -198,15 +199,8 @@ def _answer(
 
 def seed_events(session: Session, rng: random.Random, *, progress: Progress) -> int:
     """Creates the demo calendar; returns how many events (occurrences) it made."""
-    organizer = session.exec(select(Member).where(Member.handle_key == "demo_organizer")).one()
-    # In id order: the seed picks from the same list on every database.
-    crowd = list(
-        session.exec(
-            select(Member)
-            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
-            .order_by(col(Member.id))
-        )
-    )
+    organizer = roster.organizer(session)
+    crowd = roster.crowd(session)
     now = utcnow()
     task = progress.add_task("Events", total=len(PLANS))
     made = 0

@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 
 from rich.progress import Progress
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from app.demo import roster
 from app.members import service as members
 from app.members.schemas import MemberUpdate
 from app.mentoring import service
@@ -69,13 +70,7 @@ def _play_out(session: Session, rng: random.Random, mentor: Member, mentee: Memb
 
 def seed_mentoring(session: Session, rng: random.Random, *, progress: Progress) -> int:
     """Opens mentor profiles and plays out mentorships; returns how many were requested."""
-    crowd = list(
-        session.exec(
-            select(Member)
-            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
-            .order_by(col(Member.id))
-        )
-    )
+    crowd = roster.crowd(session)
     mentors = _open_profiles(session, rng, crowd)
     open_mentors = [m for m in mentors if service.is_open(session, mentor_id=m.id)]  # type: ignore[arg-type]
     mentees = [m for m in crowd if m not in mentors]

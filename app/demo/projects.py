@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rich.progress import Progress
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.core.clock import utcnow
-from app.models import Member, ProjectKind, ProjectRole, ProjectStatus, Role, TaskStatus
+from app.demo import roster
+from app.models import Member, ProjectKind, ProjectRole, ProjectStatus, TaskStatus
 from app.projects import service
 from app.projects.schemas import (
     ProgressUpdateCreate,
@@ -146,13 +147,7 @@ def _status(status: TaskStatus) -> ProjectTaskUpdate:
 
 def seed_projects(session: Session, rng: random.Random, *, progress: Progress) -> int:
     """Creates the demo projects; returns how many."""
-    crowd = list(
-        session.exec(
-            select(Member)
-            .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
-            .order_by(col(Member.id))
-        )
-    )
+    crowd = roster.crowd(session)
     task = progress.add_task("Projects", total=len(PLANS))
     for plan in PLANS:
         _seed_project(session, rng, plan, crowd)

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC
 from app.core.tables import id_of
+from app.demo import roster
 from app.models import ContributionKind, Member, MemberPoints, PeriodKind, Role
 from app.principal.changes import principals_changed
 from app.recognition import badges, service
@@ -60,11 +61,7 @@ def seed_history(
     """
     now = utcnow()
     quiet_ids = {m.id for m in quiet}
-    crowd = session.exec(
-        select(Member)
-        .where(col(Member.role).in_([Role.MEMBER, Role.MENTOR]))
-        .order_by(col(Member.id))
-    )
+    crowd = roster.crowd(session)
     cast = [
         (m, "regular" if rng.random() < 0.7 else "fading") for m in crowd if m.id not in quiet_ids
     ]
