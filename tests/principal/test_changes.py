@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from app.core.clock import utcnow
 from app.core.db import end_transaction
 from app.core.errors import Conflict
-from app.models import ContributionKind, Member, Role
+from app.models import ContributionKind, Member, PersonalAccessToken, Role
 from app.principal.changes import principals_changed
 from app.recognition import service as recognition
 from app.recognition.points import POINTS
@@ -170,3 +170,22 @@ def test_a_request_that_fails_forgets_nothing(
         seen = len(lookups)
         assert client.get(ME, headers=headers).status_code == 200
         assert len(lookups) == seen + looked_up
+
+
+def test_writing_a_token_s_last_use_forgets_nobody(
+    client: TestClient, app: FastAPI, lookups: list[str]
+) -> None:
+    """The stamp changes nobody's rights: after the job writes it the token is still
+    answered from memory."""
+    session = auth_headers(app, make_member(app))
+    body = {"name": "bot", "scopes": ["read"]}
+    created = client.post("/api/v1/members/me/tokens", json=body, headers=session).json()
+    token = {"Authorization": f"Bearer {created['token']}"}
+    _remembered(client, token, lookups)
+    with Session(app.state.engine) as writer:
+        app.state.token_uses.write(writer)  # the periodic job's work
+        stamp = writer.get(PersonalAccessToken, created["id"])
+        assert stamp is not None and stamp.last_used_at is not None
+    seen = len(lookups)
+    assert client.get(ME, headers=token).status_code == 200
+    assert len(lookups) == seen
