@@ -18,6 +18,7 @@ from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
     etag_of,
+    holds_current,
     json_response,
     require_current,
 )
@@ -46,16 +47,9 @@ CARD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _matches(request: Request, etag: str) -> bool:
-    tags = {
-        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
-    }
-    return etag in tags or "*" in tags
-
-
 def _binary(request: Request, body: bytes, *, media_type: str, headers: dict[str, str]) -> Response:
     etag = etag_of(body)
-    if _matches(request, etag):
+    if holds_current(request, etag):
         return Response(status_code=304, headers={"ETag": etag, **headers})
     return Response(body, media_type=media_type, headers={"ETag": etag, **headers})
 
@@ -164,7 +158,7 @@ def submissions_card(
     text = service.share_card_text(session, submission_id=submission_id, settings=settings)
     headers = {"Cache-Control": f"public, max-age={CARD_MAX_AGE}"}
     etag = etag_of(repr((card.CARD_VERSION, text)).encode())
-    if _matches(request, etag):
+    if holds_current(request, etag):
         return Response(status_code=304, headers={"ETag": etag, **headers})
     return Response(
         card.share_card(text), media_type=CARD_MEDIA_TYPE, headers={"ETag": etag, **headers}

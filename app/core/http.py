@@ -39,6 +39,12 @@ def _weakly_matches(header: str, etag: str) -> bool:
     return any(tag == "*" or tag.removeprefix("W/") == etag for tag in _tags(header))
 
 
+def holds_current(request: Request, etag: str) -> bool:
+    """Whether the caller's `If-None-Match` names this version (or `*`): a 304 will do."""
+    if_none_match = request.headers.get("if-none-match")
+    return if_none_match is not None and _weakly_matches(if_none_match, etag)
+
+
 def json_response(
     request: Request,
     model: BaseModel,
@@ -50,8 +56,7 @@ def json_response(
     body = render(model)
     etag = etag_of(body)
     all_headers = {"ETag": etag, **(headers or {})}
-    if_none_match = request.headers.get("if-none-match")
-    if status_code == 200 and if_none_match and _weakly_matches(if_none_match, etag):
+    if status_code == 200 and holds_current(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(body, status_code=status_code, media_type=JSON_MEDIA_TYPE, headers=all_headers)
 

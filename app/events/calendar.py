@@ -16,7 +16,7 @@ from fastapi import Request, Response
 from icalendar import Calendar, Component
 from icalendar import Event as VEvent
 
-from app.core.http import etag_of
+from app.core.http import etag_of, holds_current
 from app.models import Event, EventStatus
 
 PRODID = "-//Sanggar//Events//EN"
@@ -100,10 +100,7 @@ def build(events: Sequence[Event], *, name: str, online_ids: Collection[int] = (
 def response(request: Request, body: bytes, *, filename: str) -> Response:
     """`text/calendar` with an ETag, and a 304 to a calendar app that has this version."""
     etag = etag_of(body)
-    tags = {
-        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
-    }
-    if etag in tags or "*" in tags:
+    if holds_current(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     headers = {"ETag": etag, "Content-Disposition": f'inline; filename="{filename}"'}
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
