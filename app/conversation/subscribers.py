@@ -13,13 +13,8 @@ from app.core.domain_events import (
     ReportOpened,
     subscribe,
 )
-from app.models import Comment, Idea, Member, Post, Role, Submission, Thread
-from app.notifications.service import notify, notify_role
-
-
-def _name(session: Session, member_id: int | None) -> str:
-    member = session.get(Member, member_id) if member_id is not None else None
-    return f"{member.display_name} (@{member.handle})" if member else "Someone"
+from app.models import Comment, Idea, Post, Role, Submission, Thread
+from app.notifications.service import name_of, notify, notify_role
 
 
 @subscribe(CommentCreated)
@@ -34,7 +29,7 @@ def tell_author_of_feedback(session: Session, event: CommentCreated) -> None:
         session,
         member_id=author_id,
         type="comment.created",
-        title=f"{_name(session, event.actor_id)} commented on “{submission.title}”",
+        title=f"{name_of(session, event.actor_id)} commented on “{submission.title}”",
         body=comment.body,
         submission_id=submission.id,
         comment_id=comment.id,
@@ -52,7 +47,7 @@ def tell_thread_author_of_reply(session: Session, event: PostCreated) -> None:
         session,
         member_id=thread.author_id,
         type="post.created",
-        title=f"{_name(session, event.actor_id)} replied to “{thread.title}”",
+        title=f"{name_of(session, event.actor_id)} replied to “{thread.title}”",
         body=post.body,
         thread_id=thread.id,
         post_id=post.id,

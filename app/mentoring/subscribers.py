@@ -12,14 +12,8 @@ from app.core.domain_events import (
     MentorshipRequested,
     subscribe,
 )
-from app.models import Member, Mentorship
-from app.notifications.service import notify
-
-
-def _name(session: Session, member_id: int) -> str:
-    member = session.get(Member, member_id)
-    assert member is not None
-    return f"{member.display_name} (@{member.handle})"
+from app.models import Mentorship
+from app.notifications.service import name_of, notify
 
 
 @subscribe(MentorshipRequested)
@@ -30,7 +24,7 @@ def tell_mentor_of_request(session: Session, event: MentorshipRequested) -> None
         session,
         member_id=event.mentor_id,
         type="mentorship.requested",
-        title=f"{_name(session, event.mentee_id)} asks you for mentoring",
+        title=f"{name_of(session, event.mentee_id)} asks you for mentoring",
         body=f"Their goal: {mentorship.goal[:1500]}",
         mentorship_id=event.mentorship_id,
     )
@@ -48,7 +42,7 @@ _ANSWERS: dict[type[MentorshipChanged], str] = {
 def tell_mentee_of_answer(session: Session, event: MentorshipChanged) -> None:
     mentorship = session.get(Mentorship, event.mentorship_id)
     assert mentorship is not None
-    mentor = _name(session, event.mentor_id)
+    mentor = name_of(session, event.mentor_id)
     ended = mentorship.answered_at is not None and mentorship.ended_at is not None
     titles = {
         MentorshipAccepted: f"{mentor} accepted your mentorship request",

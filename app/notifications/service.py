@@ -29,6 +29,12 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def name_of(session: Session, member_id: int | None) -> str:
+    """How a notification names a member: `Rina Wijaya (@rina_draws)`; `Someone` if gone."""
+    member = session.get(Member, member_id) if member_id is not None else None
+    return f"{member.display_name} (@{member.handle})" if member else "Someone"
+
+
 def notify_members(
     session: Session,
     recipients: sa.ColumnElement[bool],
