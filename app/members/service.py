@@ -26,7 +26,7 @@ from app.members.schemas import (
 )
 from app.mentoring import profiles as mentor_profiles
 from app.mentoring.schemas import MentoringProfile
-from app.models import ROLE_RANK, Member, MemberTag, PersonalAccessToken, Role, TagKind
+from app.models import Member, MemberTag, PersonalAccessToken, Role, TagKind, is_organizer
 from app.principal.changes import principals_changed
 
 
@@ -172,7 +172,7 @@ def list_members(
     statement = select(Member)
     if not _is_admin(viewer):
         statement = statement.where(col(Member.is_active).is_(True))
-    if ROLE_RANK[Role(viewer.role)] < ROLE_RANK[Role.ORGANIZER]:
+    if not is_organizer(viewer):
         # Hidden by an organizer after a report: out of the directory except for organizers.
         statement = statement.where(col(Member.hidden_at).is_(None))
     if filters.q:

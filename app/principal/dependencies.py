@@ -24,7 +24,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import Unauthorized
 from app.core.idempotency import Creation, creation_dependency
 from app.core.openapi import declares
-from app.models import ROLE_RANK, Member, Role
+from app.models import Member, Role, has_role
 from app.principal import tokens
 from app.principal.cache import PrincipalCache, Remembered
 from app.principal.exceptions import InsufficientScope, RoleRequired
@@ -146,7 +146,7 @@ async def optional_member(
 def require_role(minimum: Role) -> Any:
     @declares(403)
     async def check(member: Annotated[Member, Depends(current_member)]) -> Member:
-        if ROLE_RANK[Role(member.role)] < ROLE_RANK[minimum]:
+        if not has_role(member, minimum):
             raise RoleRequired(f"Only {minimum.value}s and above may do this.")
         return member
 
