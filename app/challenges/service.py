@@ -42,7 +42,7 @@ from app.challenges.schemas import (
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC
 from app.core.pagination import PageParams, desc, paginate
-from app.core.recurrence import series_starts
+from app.core.recurrence import save_series, series_starts
 from app.models import Challenge, Member, VoteBudget, is_organizer
 
 DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
@@ -184,12 +184,7 @@ def create_challenge(session: Session, *, organizer: Member, data: ChallengeCrea
         )
         for opens in series_starts(data.submissions_open_at, data.repeat, zone=UTC)
     ]
-    session.add_all(challenges)
-    session.flush()
-    if data.repeat is not None:
-        for challenge in challenges:
-            challenge.series_id = challenges[0].id
-        session.flush()
+    save_series(session, challenges, data.repeat)
     return challenges[0]
 
 

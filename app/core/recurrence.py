@@ -6,7 +6,7 @@ Asia/Jakarta or Europe/Berlin stays at 19:00 local time, across a daylight-savin
 too (its UTC time moves by an hour instead). A monthly series keeps the first date's day of
 the month, clamped to the last day of a shorter month (the 31st gives 28 February, 31 March,
 30 April): every step is counted from the first date, so one short month does not pull the
-later ones back.
+later ones back. Every occurrence of a series carries the first one's id as its `series_id`.
 
 Which wall clock:
 - an event's series uses the event's own `timezone`;
@@ -19,10 +19,13 @@ Which wall clock:
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
 
 class Frequency(StrEnum):
@@ -76,3 +79,19 @@ def _step(local: datetime, repeat: Repeat, k: int) -> datetime:
     if repeat.frequency == Frequency.WEEKLY:
         return local + timedelta(weeks=steps)
     return add_months(local, steps)
+
+
+class Occurrence(Protocol):
+    id: int | None
+    series_id: int | None
+
+
+def save_series(session: Session, occurrences: Sequence[Occurrence], repeat: Repeat | None) -> None:
+    """Inserts the occurrences; those of a series all carry the first one's id as their
+    `series_id` (a single row, made without `repeat`, has none)."""
+    session.add_all(occurrences)
+    session.flush()
+    if repeat is not None:
+        for occurrence in occurrences:
+            occurrence.series_id = occurrences[0].id
+        session.flush()

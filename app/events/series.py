@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from app.core import domain_events
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, asc, paginate
-from app.core.recurrence import from_wall_clock, series_starts, to_wall_clock
+from app.core.recurrence import from_wall_clock, save_series, series_starts, to_wall_clock
 from app.core.tables import id_of
 from app.events.access import check_visible, get_visible, lock_event, lock_events, visible_to
 from app.events.exceptions import CannotUnpublish, CapacityBelowGoing, EndsBeforeStart
@@ -62,12 +62,7 @@ def create_event(session: Session, *, organizer: Member, data: EventCreate) -> E
         )
         for start in series_starts(data.starts_at, data.repeat, zone=ZoneInfo(data.timezone))
     ]
-    session.add_all(occurrences)
-    session.flush()
-    if data.repeat is not None:
-        for occurrence in occurrences:
-            occurrence.series_id = occurrences[0].id
-        session.flush()
+    save_series(session, occurrences, data.repeat)
     if data.status == EventStatus.PUBLISHED:
         for occurrence in occurrences:
             _announce(session, occurrence, domain_events.EventPublished, actor=organizer)
@@ -209,4 +204,3 @@ def delete_events(session: Session, *, occurrences: Sequence[Event]) -> None:
     """Deletes outright, with RSVPs and check-ins; cancel instead to tell who was going."""
     ids = [event.id for event in occurrences]
     session.execute(sa.delete(Event).where(col(Event.id).in_(ids)))
-
