@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.conversation import policies
 from app.conversation.exceptions import AlreadyDeleted, CommentNotFound
 from app.conversation.schemas import CommentCreate, CommentPublic, CommentUpdate
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import CommentCreated, CommentDeleted, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Comment, Member, Submission, is_organizer
@@ -103,13 +101,7 @@ def delete_comment(session: Session, *, comment_id: int, actor: Member) -> None:
     comment = get_comment(session, comment_id=comment_id, viewer=actor)
     if not is_organizer(actor):
         policies.require_author(comment, actor, what="comment")
-    deleted = session.execute(
-        sa.update(Comment)
-        .where(col(Comment.id) == comment_id, col(Comment.deleted_at).is_(None))
-        .values(deleted_at=utcnow(), body=""),
-        execution_options=NO_SYNC,
-    )
-    if rows_affected(deleted):
+    if policies.delete_in_place(session, Comment, comment_id):
         publish(session, CommentDeleted(actor_id=actor.id, comment_id=comment_id))
 
 

@@ -1,5 +1,5 @@
-"""Who may do what in conversations, whose names a page shows, and what a deleted comment or
-post still shows."""
+"""Who may do what in conversations, whose names a page shows, and how a comment or a post is
+deleted in place and shown afterwards."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlmodel import Session, col
 
 from app.conversation.exceptions import NotAuthor
 from app.conversation.schemas import Author
+from app.core.clock import utcnow
+from app.core.db import NO_SYNC, rows_affected
 from app.models import Comment, Member, Post, is_organizer
 
 
@@ -57,3 +59,15 @@ def shown_fields(
         }
         for row in rows
     ]
+
+
+def delete_in_place(session: Session, model: type[Comment] | type[Post], row_id: int) -> bool:
+    """Deletes a comment or post where it stands (its words gone, its place kept); False
+    when it was deleted already, so that deleting again changes nothing."""
+    deleted = session.execute(
+        sa.update(model)
+        .where(col(model.id) == row_id, col(model.deleted_at).is_(None))
+        .values(deleted_at=utcnow(), body=""),
+        execution_options=NO_SYNC,
+    )
+    return rows_affected(deleted) > 0

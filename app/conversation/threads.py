@@ -219,13 +219,7 @@ def delete_post(session: Session, *, post_id: int, actor: Member) -> None:
         policies.require_author(post, actor, what="post")
     # The thread first, as replies and thread deletions lock it: never a lock-order cycle.
     lock_thread(session, thread_id=thread.id, viewer=actor)  # type: ignore[arg-type]
-    deleted = session.execute(
-        sa.update(Post)
-        .where(col(Post.id) == post_id, col(Post.deleted_at).is_(None))
-        .values(deleted_at=utcnow(), body=""),
-        execution_options=NO_SYNC,
-    )
-    if rows_affected(deleted) == 0:
+    if not policies.delete_in_place(session, Post, post_id):
         return
     session.execute(
         sa.update(Thread)
