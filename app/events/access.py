@@ -55,4 +55,3 @@ def ensure_published(event: Event, *, what: str) -> None:
         raise EventNotPublished(f"{what} open once the event is published.")
     if event.status == EventStatus.CANCELLED:
         raise EventCancelled(f"Event {event.id} is cancelled.")
-

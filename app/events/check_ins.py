@@ -65,4 +65,3 @@ def list_check_ins(
     statement = select(EventCheckIn).where(EventCheckIn.event_id == event_id)
     keys = [asc(EventCheckIn.checked_in_at), asc(EventCheckIn.member_id)]
     return paginate(session, statement, keys=keys, params=params)
-

@@ -80,4 +80,3 @@ def member_for_feed_token(session: Session, *, token: str) -> Member:
     if member is None:
         raise InvalidFeedToken()
     return member
-

@@ -127,4 +127,3 @@ def present_check_ins(session: Session, check_ins: Sequence[EventCheckIn]) -> li
         )
         for c in check_ins
     ]
-
