@@ -17,6 +17,7 @@ from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.pagination import PageParams, desc, paginate
+from app.core.security import new_secret
 from app.core.tables import id_of
 from app.models import (
     DeliveryStatus,
@@ -62,7 +63,7 @@ def create_webhook(
 ) -> tuple[Webhook, str]:
     """The new webhook and its secret (generated unless given), the only time it is shown."""
     check_url(data.url, settings)
-    secret = data.secret or signing.new_secret()
+    secret = data.secret or new_secret(signing.SECRET_PREFIX)
     now = utcnow()
     webhook = Webhook(
         url=data.url,

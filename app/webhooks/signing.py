@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import time
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 REPLAY_WINDOW_SECONDS = 300
-
-
-def new_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
