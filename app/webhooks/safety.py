@@ -1,8 +1,13 @@
 """Where a webhook may point: never into the app's own network (server-side request forgery).
 
 A URL is refused when its host resolves to any private, loopback, link-local, multicast,
-reserved or unspecified address (IPv4-mapped IPv6 addresses are judged as the IPv4 address
-they carry). The check runs at registration (422) and again before every send, and the
+reserved or unspecified address. An IPv6 address that carries an IPv4 address is judged by the
+IPv4 address it carries, because that is where the packets end up: IPv4-mapped, IPv4-compatible
+and IPv4-translated addresses, 6to4 (2002::/16) and the NAT64 well-known prefix (64:ff9b::/96),
+and Teredo (2001::/32), whose server and client addresses must both be public.
+The local-use NAT64 prefix (64:ff9b:1::/48) is always refused: where it carries the IPv4
+address depends on the network's own translator, and a public receiver is never behind one. The
+check runs at registration (422) and again before every send, and the
 sender then connects to the very address that was checked, so a DNS answer that changes in
 between (DNS rebinding) cannot redirect a delivery. `SANGGAR_WEBHOOKS_ALLOW_PRIVATE=true`
 lifts the rule, for receivers on a closed network and for tests.
@@ -36,9 +41,38 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(info[4][0]) for info in infos]
 
 
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_LOW_32_BITS = 0xFFFF_FFFF
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (none for a plain IPv6 address)."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        server, client = address.teredo  # the client address comes back un-XOR-ed
+        return [server, client]
+    low = ipaddress.IPv4Address(int(address) & _LOW_32_BITS)
+    high = int(address) >> 32
+    if high == 0 or high == 0xFFFF_0000 or address in _NAT64_WELL_KNOWN:
+        return [low]  # IPv4-compatible ::/96, IPv4-translated ::ffff:0:0:0/96, NAT64
+    return []
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL_USE:
+            return False
+        carried = embedded_ipv4(address)
+        if carried:
+            return all(_is_public_address(ipv4) for ipv4 in carried)
+    return _is_public_address(address)
+
+
+def _is_public_address(address: IPAddress) -> bool:
     return address.is_global and not (
         address.is_private
         or address.is_loopback

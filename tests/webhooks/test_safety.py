@@ -27,6 +27,37 @@ REFUSED = [
     "http://[::ffff:127.0.0.1]:8000/",
     "http://0.0.0.0/",
     "https://[fd00::1]/",
+    "http://[2002:7f00:1::]/",  # 6to4 around 127.0.0.1
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 around 169.254.169.254
+]
+
+# Every IPv6 form that carries an IPv4 address, around a public and a private one: the carried
+# address decides (Teredo carries two, its client XOR-ed with ones).
+EMBEDDED_IPV4 = [
+    # (form, address, public)
+    ("IPv4-mapped", "::ffff:8.8.8.8", True),
+    ("IPv4-mapped", "::ffff:127.0.0.1", False),
+    ("IPv4-compatible", "::8.8.8.8", True),
+    ("IPv4-compatible", "::127.0.0.1", False),
+    ("IPv4-compatible", "::10.0.0.1", False),
+    ("IPv4-translated", "::ffff:0:8.8.8.8", True),
+    ("IPv4-translated", "::ffff:0:127.0.0.1", False),
+    ("6to4", "2002:808:808::1", True),
+    ("6to4", "2002:7f00:1::", False),
+    ("6to4", "2002:a9fe:a9fe::1", False),
+    ("6to4", "2002:c0a8:101::1", False),
+    ("NAT64", "64:ff9b::8.8.8.8", True),
+    ("NAT64", "64:ff9b::127.0.0.1", False),
+    ("NAT64", "64:ff9b::192.168.1.1", False),
+    ("NAT64 local use", "64:ff9b:1::8.8.8.8", False),
+    ("NAT64 local use", "64:ff9b:1:7f00:1::", False),
+    ("Teredo, both public", "2001:0:4136:e378:8000:63bf:f7f7:f7f7", True),
+    ("Teredo, client 127.0.0.1", "2001:0:4136:e378:8000:63bf:80ff:fffe", False),
+    ("Teredo, client 10.0.0.1", "2001:0:4136:e378:8000:63bf:f5ff:fffe", False),
+    ("Teredo, server 127.0.0.1", "2001:0:7f00:1:8000:63bf:f7f7:f7f7", False),
+    ("plain IPv6", "2606:2800:220:1:248:1893:25c8:1946", True),
+    ("loopback", "::1", False),
+    ("unspecified", "::", False),
 ]
 
 
@@ -82,6 +113,25 @@ def test_non_public_addresses_are_not_public(address: str) -> None:
 @pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])
 def test_public_addresses_are_public(address: str) -> None:
     assert safety.is_public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize(("form", "address", "public"), EMBEDDED_IPV4)
+def test_an_address_carrying_ipv4_is_judged_by_the_ipv4_it_carries(
+    form: str, address: str, public: bool
+) -> None:
+    assert safety.is_public(ipaddress.ip_address(address)) is public, form
+
+
+@pytest.mark.parametrize(("form", "address", "public"), EMBEDDED_IPV4)
+def test_a_url_with_an_address_carrying_ipv4_is_checked_like_the_address(
+    form: str, address: str, public: bool
+) -> None:
+    url = f"http://[{address}]:8080/hook"
+    if public:
+        assert safety.public_target(url).address == ipaddress.ip_address(address), form
+    else:
+        with pytest.raises(safety.UnsafeUrl, match="webhooks may only call public addresses"):
+            safety.public_target(url)
 
 
 def test_a_host_resolving_to_any_private_address_is_refused(
