@@ -39,9 +39,17 @@ _TYPES = (
         "unauthorized",
         401,
         "Credentials missing or invalid",
-        "The request has no credentials, or its bearer token is invalid, expired or revoked. "
-        "Log in (`POST /api/v1/auth/token`) or refresh the access token; "
-        "`WWW-Authenticate` says which.",
+        "The request has no credentials, or its bearer token is forged, malformed or revoked, "
+        "or its member deactivated. Log in again (`POST /api/v1/auth/token`); an access "
+        "token that merely expired is `token_expired` instead.",
+    ),
+    ProblemType(
+        "token_expired",
+        401,
+        "Access token expired",
+        "The access token was valid but its minutes are up. Exchange the refresh token at "
+        "`POST /api/v1/auth/refresh` for a new pair and repeat the request; "
+        '`WWW-Authenticate` carries `error_description="The access token expired"`.',
     ),
     ProblemType(
         "forbidden",

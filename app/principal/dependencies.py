@@ -27,7 +27,7 @@ from app.core.openapi import declares
 from app.models import Member, Role, has_role
 from app.principal import tokens
 from app.principal.cache import PrincipalCache, Remembered
-from app.principal.exceptions import InsufficientScope, RoleRequired
+from app.principal.exceptions import InsufficientScope, RoleRequired, TokenExpired
 from app.principal.usage import TokenUses
 
 oauth2_password = OAuth2PasswordBearer(
@@ -110,7 +110,9 @@ async def _look_up(
     else:
         resolved = await run_in_threadpool(tokens.resolve_token, session, settings, token=token)
     if resolved is None:
-        raise Unauthorized("The access token is invalid, expired or revoked.")
+        if tokens.access_token_expired(settings, token):
+            raise TokenExpired
+        raise Unauthorized("The access token is invalid or revoked; log in again.")
     if resolved.use_unrecorded and resolved.token_id is not None:
         uses: TokenUses = request.app.state.token_uses
         uses.note(resolved.token_id, utcnow())  # written in a batch (app.principal.usage)

@@ -192,8 +192,10 @@ def test_forged_tokens_are_refused(client: TestClient, app: FastAPI) -> None:
             _claims(member.id, session_id), "another-key-" + "y" * 64, algorithm="HS256"
         ),
         "no exp": jwt.encode(no_exp, key, algorithm="HS256"),
-        "expired": jwt.encode(
-            _claims(member.id, session_id, exp=int(time.time()) - 5), key, algorithm="HS256"
+        "expired and forged": jwt.encode(
+            _claims(member.id, session_id, exp=int(time.time()) - 5),
+            "another-key-" + "y" * 64,
+            algorithm="HS256",
         ),
         "other algorithm": jwt.encode(_claims(member.id, session_id), key, algorithm="HS512"),
         "garbage": "not.a.token",
@@ -206,6 +208,26 @@ def test_forged_tokens_are_refused(client: TestClient, app: FastAPI) -> None:
         "/api/v1/members/me", headers={"Authorization": f"Bearer {real['access_token']}"}
     )
     assert ok.status_code == 200
+
+
+def test_expired_access_token_is_token_expired_with_a_description(
+    client: TestClient, app: FastAPI
+) -> None:
+    member = make_member(app)
+    real = tokens_for(app, member)
+    session_id = jwt.decode(real["access_token"], options={"verify_signature": False})["sid"]
+    expired = jwt.encode(
+        _claims(member.id, session_id, exp=int(time.time()) - 5),
+        app.state.settings.signing_key(),
+        algorithm="HS256",
+    )
+    response = client.get("/api/v1/members/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_expired"
+    assert "/api/v1/auth/refresh" in response.json()["detail"]
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer error="invalid_token", error_description="')
+    assert "expired" in challenge
 
 
 def test_deactivated_member_cannot_log_in_and_tokens_stop(client: TestClient, app: FastAPI) -> None:
