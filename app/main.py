@@ -22,6 +22,7 @@ from app import wiring  # noqa: F401 - registers every domain-event subscriber a
 from app.api import include_api
 from app.core import periodic
 from app.core.config import Settings, get_settings
+from app.core.cors import RefuseStrangerPreflights
 from app.core.db import create_db_engine, read_only
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_handler
@@ -35,6 +36,7 @@ from app.core.middleware import (
 from app.core.openapi import api_routes, install_openapi
 from app.core.publiccache import PublicCacheMiddleware
 from app.core.ratelimit import Limiter, RateLimitMiddleware
+from app.core.redoc import router as redoc_router
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
@@ -213,8 +215,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         webhooks=webhook_docs,
+        redoc_url=None,  # app.core.redoc serves it, without its outside logo
         generate_unique_id_function=operation_id,
-        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        # Starlette answers `/path/` with a 307 to an absolute URL built from the Host header
+        # (an open redirect for whoever forges it); such a path is a 404 with a hint instead.
+        redirect_slashes=False,
+        swagger_ui_parameters={
+            "persistAuthorization": True,
+            "displayRequestDuration": True,
+            # Off: the validator badge is an image from validator.swagger.io.
+            "validatorUrl": None,
+        },
     )
     engine = create_db_engine(settings)
     app.state.settings = settings
@@ -236,6 +247,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_api(app)
     app.include_router(ops_router)
     app.include_router(problems_router)
+    app.include_router(redoc_router)
     install_openapi(app)
 
     # Added innermost first: the request-context middleware wraps everything else.
@@ -259,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotent-Replayed",
             ],
         )
+    app.add_middleware(RefuseStrangerPreflights, allowed_origins=settings.cors_origins)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.public_cache_seconds > 0:
         app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
@@ -269,7 +282,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates = {id(route.original_route): route.path_format for route in api_routes(app)}
     app.add_middleware(RequestContextMiddleware, route_templates=templates)
     # Outermost, so that every answer gets the headers: 413s, 429s and 500s included.
-    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts_max_age=settings.hsts_max_age,
+        public_base_url=settings.public_base_url,
+    )
     return app
 
 

@@ -260,6 +260,17 @@ def _methods_of_path(request: Request) -> set[str] | None:
     return None
 
 
+def _path_without_trailing_slash(request: Request) -> str | None:
+    """The path without its trailing slashes, when that path exists (the hint of a 404)."""
+    path = request.scope["path"]
+    trimmed = path.rstrip("/")
+    if trimmed == path or not trimmed:
+        return None
+    if any(pattern.fullmatch(trimmed) for pattern, _ in _path_templates(request.app)):
+        return trimmed
+    return None
+
+
 def _method_not_allowed(request: Request, methods: set[str]) -> Response:
     problem = make_problem("method_not_allowed", 405, HTTPStatus(405).phrase)
     headers = {"Allow": ", ".join(sorted(methods))}
@@ -276,6 +287,8 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 413:
         detail = "The request body is larger than the server accepts."
+    if status == 404 and (without_slash := _path_without_trailing_slash(request)):
+        detail = f"Paths have no trailing slash: try {without_slash}."
     return problem_response(
         make_problem(code, status, detail), scope=request.scope, headers=headers
     )
