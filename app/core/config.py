@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     webhook_disable_after_failures: int = Field(default=5, ge=1, le=1000)
     webhook_connect_timeout_seconds: float = Field(default=3, gt=0, le=60)
     webhook_read_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # How long a process owns the deliveries it claimed: when it dies without a graceful
+    # shutdown, they are sent again (by any process) this long after the claim. Keep it
+    # longer than connect + 2 × read timeout, or a slow send is sent twice.
+    webhook_lease_seconds: float = Field(default=300, ge=1, le=86_400)
     # Finished deliveries (and their attempts) stay in the log this long (app/webhooks/retention).
     webhook_retention_days: int = Field(default=30, ge=1, le=3650)
     # Private, loopback and link-local targets are refused unless this is set (a closed

@@ -9,11 +9,17 @@ Every app process runs every job, so a job must be safe to run at the same momen
 several processes: it claims its work with a conditional UPDATE (`… WHERE claimed_at IS
 NULL`) whose row count decides who does it. The first run comes one interval after
 start-up, so short-lived processes (tests, CLI commands) never race the work they do.
+
+A job that claims work for a while (a lease) says how to hand it back: its `release` runs
+once when the process shuts down gracefully (its task is cancelled), after the job's last
+run, so another process takes the work at once instead of when the lease expires. A long
+run checks `stopping()` and ends early.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -34,19 +40,30 @@ class Job:
     name: str
     run: JobFunction
     every: Callable[[Settings], float]  # seconds between runs, read from the settings
+    # Hands back the work this process claimed and did not finish (run at shutdown).
+    release: JobFunction | None = None
 
 
 JOBS: dict[str, Job] = {}
+# Set while the process shuts down: a job's long run ends after the piece it is doing.
+_stopping = threading.Event()
 
 
-def job(name: str, *, every: Callable[[Settings], float]) -> Callable[[JobFunction], JobFunction]:
+def job(
+    name: str, *, every: Callable[[Settings], float], release: JobFunction | None = None
+) -> Callable[[JobFunction], JobFunction]:
     """Register the decorated function as a periodic job (registered on import)."""
 
     def register(function: JobFunction) -> JobFunction:
-        JOBS[name] = Job(name=name, run=function, every=every)
+        JOBS[name] = Job(name=name, run=function, every=every, release=release)
         return function
 
     return register
+
+
+def stopping() -> bool:
+    """True once the process is shutting down gracefully."""
+    return _stopping.is_set()
 
 
 def run_once(engine: Engine, job: Job) -> None:
@@ -65,10 +82,16 @@ def run_logged(engine: Engine, job: Job) -> None:
 
 
 async def _repeat(engine: Engine, job: Job, seconds: float) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        # Not abandoned on cancel: shutdown waits for a running job to finish.
-        await anyio.to_thread.run_sync(run_logged, engine, job)
+    try:
+        while True:
+            await asyncio.sleep(seconds)
+            # Not abandoned on cancel: shutdown waits for a running job to finish.
+            await anyio.to_thread.run_sync(run_logged, engine, job)
+    finally:  # cancelled: the process shuts down
+        if job.release is not None:
+            # A failure is logged: the work is then taken when its lease expires.
+            release = Job(f"{job.name}:release", job.release, job.every)
+            await anyio.to_thread.run_sync(run_logged, engine, release)
 
 
 def start(
@@ -85,7 +108,12 @@ def start(
 
 
 async def stop(tasks: Iterable[asyncio.Task[None]]) -> None:
+    """Cancels the tasks, waiting for a job's running run, which `stopping()` cuts short."""
+    _stopping.set()
     pending = list(tasks)
     for task in pending:
         task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    try:
+        await asyncio.gather(*pending, return_exceptions=True)
+    finally:  # stopped: work done afterwards (a test, a next app in the process) runs whole
+        _stopping.clear()

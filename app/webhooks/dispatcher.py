@@ -15,13 +15,18 @@ Every app process runs this every `SANGGAR_WEBHOOK_DISPATCH_SECONDS`. One run:
 
 A process killed after a commit that wrote a delivery and before sending it loses nothing:
 the delivery is pending and unleased, and the next run of any process sends it. A process
-killed while sending leaves a lease that expires after LEASE, then the delivery is sent again:
-delivery is at least once, and receivers de-duplicate on the payload `id`.
+killed while sending leaves a lease that expires after the lease time, then the delivery is
+sent again: delivery is at least once, and receivers de-duplicate on the payload `id`.
+
+A graceful shutdown leaves no lease behind: the run in progress ends after its batch (whose
+sends are finished and recorded), and whatever this process still holds unrecorded (a record
+that failed) is handed back, due at once, for another process (`release_held`).
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,11 +53,15 @@ from app.webhooks import sender
 
 log = structlog.get_logger("sanggar.webhooks")
 
-# Longer than any one send can take (connect + read timeouts, capped body), so a lease
-# expires only when its holder died.
+# The default lease (SANGGAR_WEBHOOK_LEASE_SECONDS): longer than any one send can take
+# (connect + read timeouts, capped body), so a lease expires only when its holder died.
 LEASE = timedelta(minutes=5)
 BATCH = 8  # deliveries claimed, and sent concurrently, at a time
 MAX_PER_RUN = 200  # a run stops after this many attempts; the next run goes on
+
+# The lease tokens this process claimed and has not recorded every delivery of.
+_held: set[str] = set()
+_held_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -92,9 +101,13 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def claim(session: Session, *, now: datetime, limit: int = BATCH) -> list[Claimed]:
+def claim(
+    session: Session, *, now: datetime, limit: int = BATCH, lease: timedelta = LEASE
+) -> list[Claimed]:
     """Leases up to `limit` due deliveries of active webhooks to this caller, and commits."""
     token = secrets.token_hex(16)
+    with _held_lock:  # before the commit: a shutdown in between still hands them back
+        _held.add(token)
     candidates = (
         sa.select(col(WebhookDelivery.id))
         .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
@@ -106,7 +119,7 @@ def claim(session: Session, *, now: datetime, limit: int = BATCH) -> list[Claime
     session.execute(
         sa.update(WebhookDelivery)
         .where(col(WebhookDelivery.id).in_(candidates.scalar_subquery()), _due(now))
-        .values(leased_until=now + LEASE, lease_token=token)
+        .values(leased_until=now + lease, lease_token=token)
     )
     session.commit()
     rows = session.execute(
@@ -127,7 +140,37 @@ def claim(session: Session, *, now: datetime, limit: int = BATCH) -> list[Claime
         .order_by(col(WebhookDelivery.id))
     ).all()
     session.commit()
+    if not rows:
+        _let_go(token)
     return [Claimed(token, *row) for row in rows]
+
+
+def _let_go(token: str) -> None:
+    with _held_lock:
+        _held.discard(token)
+
+
+def release_held(session: Session) -> int:
+    """Hands back the pending deliveries this process still holds a lease on: unleased (they
+    were due when claimed), so another process sends them at once. Returns how many. The
+    caller commits."""
+    with _held_lock:
+        tokens = sorted(_held)
+        _held.clear()
+    if not tokens:
+        return 0
+    released = session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.lease_token).in_(tokens),
+            col(WebhookDelivery.status) == DeliveryStatus.PENDING.value,
+        )
+        .values(leased_until=None, lease_token=None)
+    )
+    count = rows_affected(released)
+    if count:
+        log.info("webhook_leases_released", deliveries=count)
+    return count
 
 
 def attempt(claimed: Claimed, settings: Settings) -> sender.Outcome:
@@ -240,9 +283,11 @@ def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PE
     sends, and each attempt is recorded in a transaction of its own.
     """
     made = 0
+    lease = timedelta(seconds=settings.webhook_lease_seconds)
     with ThreadPoolExecutor(max_workers=BATCH, thread_name_prefix="webhook-send") as pool:
-        while made < max_attempts:
-            batch = claim(session, now=utcnow(), limit=min(BATCH, max_attempts - made))
+        while made < max_attempts and not periodic.stopping():
+            limit = min(BATCH, max_attempts - made)
+            batch = claim(session, now=utcnow(), limit=limit, lease=lease)
             if not batch:
                 break
             at = utcnow()
@@ -254,11 +299,20 @@ def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PE
                 except sa.exc.IntegrityError:  # the webhook was deleted while we sent
                     session.rollback()
                     log.info("webhook_deleted_while_sending", delivery_id=claimed.delivery_id)
+            _let_go(batch[0].lease_token)  # every one recorded (a failure raised past this)
             made += len(batch)
     return made
 
 
-@periodic.job("webhook_deliveries", every=lambda settings: settings.webhook_dispatch_seconds)
+def _release_at_shutdown(session: Session) -> None:
+    release_held(session)
+
+
+@periodic.job(
+    "webhook_deliveries",
+    every=lambda settings: settings.webhook_dispatch_seconds,
+    release=_release_at_shutdown,
+)
 def dispatch_due(session: Session) -> None:
     # A served process's settings are get_settings() (app.main builds the app from them).
     dispatch(session, get_settings())

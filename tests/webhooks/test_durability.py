@@ -16,12 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.core.migrations import upgrade
+from app.main import create_app
 from app.models import Member, Role, WebhookAttempt, WebhookDelivery
 from app.webhooks import dispatcher, service, signing
 from app.webhooks.schemas import WebhookCreate
@@ -172,3 +175,27 @@ def test_two_dispatchers_send_each_attempt_once(
     assert {r.status for r in rows} == {"succeeded"}
     assert all(r.attempt_count == 1 for r in rows)
     assert len(attempts) == 60
+
+
+def test_a_graceful_shutdown_hands_its_claims_to_another_process_at_once(
+    app: FastAPI, database_url: str, dispatch_settings: Settings, admin: Member
+) -> None:
+    """A process that stops while it holds leases (claimed, not yet recorded) releases them
+    as it shuts down: another process claims them at once, not a lease later."""
+    events = ["idea.created"]
+    make_webhook(app, dispatch_settings, admin, url="http://127.0.0.1:9/hook", events=events)
+    with Session(app.state.engine) as session:
+        for n in range(3):
+            service.enqueue(session, event_type="idea.created", data={"idea_id": n})
+        session.commit()
+    # Its periodic jobs run (so its shutdown is the real one) but never come round in the test.
+    leaving = create_app(
+        make_settings(database_url, periodic_jobs_enabled=True, webhook_dispatch_seconds=3600)
+    )
+    with TestClient(leaving), Session(leaving.state.engine) as session:
+        held = dispatcher.claim(session, now=utcnow())
+        assert len(held) == 3
+        assert dispatcher.claim(session, now=utcnow()) == []  # leased: nobody else takes them
+    with Session(app.state.engine) as session:
+        taken = dispatcher.claim(session, now=utcnow())
+    assert sorted(c.delivery_id for c in taken) == sorted(c.delivery_id for c in held)
