@@ -45,7 +45,9 @@ HEADERS = {
     429: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
     503: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
 }
-LOCAL_SERVER = {"url": "http://127.0.0.1:8000", "description": "A local `make run`."}
+# Relative: Swagger UI, ReDoc and generators resolve it against the address the contract was
+# read from, so the docs work on any host, port or proxy without configuration.
+THIS_SERVER = {"url": "/", "description": "The server this contract was read from."}
 # What `encode_cursor([41])` gives: a real cursor, so a page's example reads as a real page.
 EXAMPLE_CURSOR = "WzQxXQ"
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -121,10 +123,11 @@ def _fix_operation(operation: dict[str, Any], statuses: set[int]) -> None:
 
 
 def servers(public_base_url: str | None) -> list[dict[str, str]]:
-    """The deployment's public URL first when it is set (Swagger UI calls the first one)."""
+    """The deployment's public URL first when it is set (Swagger UI calls the first one);
+    the relative server always, for whoever reaches the docs at another address."""
     if public_base_url is None:
-        return [LOCAL_SERVER]
-    return [{"url": public_base_url, "description": "This community's API."}, LOCAL_SERVER]
+        return [THIS_SERVER]
+    return [{"url": public_base_url, "description": "This community's API."}, THIS_SERVER]
 
 
 def _restore_example_nulls(app: FastAPI, components: dict[str, Any]) -> None:

@@ -65,6 +65,16 @@ _TYPES = (
         "know exist are also answered 404.",
     ),
     ProblemType(
+        "cors_origin_not_allowed",
+        403,
+        "CORS not enabled for this origin",
+        "A browser asked (a CORS preflight) whether a page on another origin may call the API, "
+        "and that origin is not one the operator allows. Add the exact origin (scheme, host "
+        "and port, like `http://localhost:5173`) to `SANGGAR_CORS_ORIGINS` (comma-separated) "
+        "and restart the server; `*` is refused. Same-origin pages and non-browser clients "
+        "need no CORS.",
+    ),
+    ProblemType(
         "method_not_allowed",
         405,
         "Method not allowed",

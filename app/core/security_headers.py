@@ -8,6 +8,8 @@ sheets advise, as pure ASGI middleware.
   this origin and one inline bootstrap script each. That script is allowed by its SHA-256
   hash, computed from the page as served (it embeds the spec URL and UI parameters), so no
   `'unsafe-inline'` is ever granted to scripts. Styles may be inline: both UIs inject them.
+  They may connect to their own origin and to the configured public URL (the contract's first
+  server when one is set), nothing else: the docs load nothing from outside.
 - `Cache-Control: no-store` on every answer that did not set its own: answers to
   authenticated requests and errors carry private data or are useless to cache. Public,
   cacheable answers (share cards, published books) set `Cache-Control: public, …` themselves,
@@ -22,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 _DOCS_CSP = (
     "default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'{connect}; "
+    "worker-src 'self' blob:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 BASELINE = {
@@ -43,13 +47,21 @@ _LEAKY = ("server", "x-powered-by")
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
-def docs_csp(html: bytes) -> str:
-    """The policy for an HTML page: its inline scripts allowed by hash, nothing else inline."""
+def docs_csp(html: bytes, *, connect_to: str | None = None) -> str:
+    """The policy for an HTML page: its inline scripts allowed by hash, nothing else inline;
+    `connect_to` is one more origin its scripts may call (the configured public URL)."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in _INLINE_SCRIPT.findall(html)
     )
-    return _DOCS_CSP.format(hashes=hashes).replace("  ", " ")
+    connect = f" {origin_of(connect_to)}" if connect_to else ""
+    return _DOCS_CSP.format(hashes=hashes, connect=connect).replace("  ", " ")
+
+
+def origin_of(url: str) -> str:
+    """`https://api.example.org` of `https://api.example.org/sanggar/`."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_authenticated(scope: Scope) -> bool:
@@ -57,11 +69,15 @@ def _is_authenticated(scope: Scope) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the headers above; `hsts_max_age=0` turns HSTS off."""
+    """Adds the headers above; `hsts_max_age=0` turns HSTS off; `public_base_url` (when set)
+    is an origin the documentation pages may call."""
 
-    def __init__(self, app: ASGIApp, *, hsts_max_age: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts_max_age: int, public_base_url: str | None = None
+    ) -> None:
         self.app = app
         self.hsts_max_age = hsts_max_age
+        self.public_base_url = public_base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,7 +102,9 @@ class SecurityHeadersMiddleware:
                 html_body += message.get("body", b"")
                 if message.get("more_body", False):
                     return
-                MutableHeaders(scope=html_start)["Content-Security-Policy"] = docs_csp(html_body)
+                MutableHeaders(scope=html_start)["Content-Security-Policy"] = docs_csp(
+                    html_body, connect_to=self.public_base_url
+                )
                 await send(html_start)
                 message = {"type": "http.response.body", "body": html_body}
             await send(message)

@@ -101,7 +101,6 @@ def live_sanggar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSangg
         **os.environ,
         "SANGGAR_DATABASE_URL": f"sqlite:///{home / 'sanggar.db'}",
         "SANGGAR_SECRET_KEY": "live-contract-test-key-" + "x" * 40,
-        "SANGGAR_PUBLIC_BASE_URL": url,  # Swagger UI's "Try it out" calls the first server
         "SANGGAR_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
         "SANGGAR_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
         "SANGGAR_RATE_LIMIT_ENABLED": "false",

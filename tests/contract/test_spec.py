@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from app.core.openapi import LOCAL_SERVER, build_openapi
+from app.core.openapi import THIS_SERVER, build_openapi
 from tests.conftest import make_settings
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -137,13 +137,16 @@ def test_a_union_of_models_names_its_discriminator(contract: dict[str, Any]) -> 
                 assert "discriminator" in node, f"{pointer}: a {keyword} without discriminator"
 
 
-def test_servers_start_with_the_public_url_and_offer_the_local_one(app: FastAPI) -> None:
-    assert app.openapi()["servers"] == [LOCAL_SERVER]
+def test_servers_are_relative_and_start_with_the_public_url_only_when_one_is_set(
+    app: FastAPI,
+) -> None:
+    # Relative: the docs call whatever address they were opened at (any host, port, proxy).
+    assert app.openapi()["servers"] == [THIS_SERVER] == [{"url": "/", **THIS_SERVER}]
     public = FastAPI()
     public.state.settings = make_settings("sqlite://", public_base_url="https://api.sanggar.id")
     public.router = app.router
     urls = [server["url"] for server in build_openapi(public)["servers"]]
-    assert urls == ["https://api.sanggar.id", "http://127.0.0.1:8000"]
+    assert urls == ["https://api.sanggar.id", "/"]
 
 
 def test_security_schemes_offer_the_jwt_log_in_and_personal_tokens(

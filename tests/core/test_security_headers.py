@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from app.core.security_headers import API_CSP, docs_csp
 from app.main import create_app
@@ -119,8 +120,7 @@ def test_cors_answers_allowed_origins_only_and_never_with_credentials(
     stranger = cors_client.options(
         "/api/v1/members/me", headers={"Origin": "https://evil.example", **preflight}
     )
-    assert stranger.status_code == 400
-    assert "access-control-allow-origin" not in stranger.headers
+    _assert_cors_refused(stranger, "https://evil.example")
 
     simple = cors_client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in simple.headers
@@ -133,6 +133,23 @@ def test_cors_answers_allowed_origins_only_and_never_with_credentials(
 def test_cors_is_off_without_configured_origins(client: TestClient) -> None:
     response = client.get("/healthz", headers={"Origin": ALLOWED})
     assert "access-control-allow-origin" not in response.headers
+    preflight = client.options(
+        "/api/v1/auth/token",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
+    )
+    _assert_cors_refused(preflight, "http://localhost:5173")
+
+
+def _assert_cors_refused(response: Response, origin: str) -> None:
+    """A preflight from an origin not allowed: a 403 that says so and how to allow it, not a
+    405 that reads as a routing bug."""
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "access-control-allow-origin" not in response.headers
+    problem = response.json()
+    assert problem["code"] == "cors_origin_not_allowed"
+    assert origin in problem["detail"] and "SANGGAR_CORS_ORIGINS" in problem["detail"]
+    _assert_baseline(response.headers)
 
 
 def test_wildcard_or_path_origins_are_refused_in_settings(database_url: str) -> None:
@@ -156,3 +173,21 @@ def test_public_cacheable_answers_keep_their_cache_headers(
     signed_in = client.get(url, headers=headers)
     assert signed_in.status_code == 200
     assert signed_in.headers["cache-control"] == "no-store"
+
+
+def test_docs_pages_may_call_the_configured_public_url_and_nothing_else(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url, public_base_url="https://api.example.org/sanggar/")
+    with TestClient(create_app(settings)) as client:
+        policy = client.get("/docs").headers["content-security-policy"]
+    assert "connect-src 'self' https://api.example.org;" in policy
+
+
+def test_redoc_is_served_without_its_outside_logo(client: TestClient) -> None:
+    page = client.get("/redoc").text
+    assert 'src="/redoc.offline.js"' in page
+    bundle = client.get("/redoc.offline.js")
+    assert bundle.status_code == 200
+    assert bundle.headers["content-type"].startswith("text/javascript")
+    assert b"cdn.redoc.ly" not in bundle.content and b"Redoc" in bundle.content
