@@ -60,7 +60,9 @@ def serve(
         reload=reload,
         loop=loop.value,
         log_config=None,  # our structured logging (app.core.logging) handles uvicorn's loggers
-        proxy_headers=True,
+        # Forwarded headers are the app's to believe, and only from SANGGAR_TRUSTED_PROXIES
+        # (app.main); uvicorn's own default believed anyone connecting from 127.0.0.1.
+        proxy_headers=False,
         server_header=False,  # no "Server: uvicorn": nothing to fingerprint
     )
 

@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __doc__ as app_doc
 from app import wiring  # noqa: F401 - registers every domain-event subscriber and periodic job
@@ -287,6 +288,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hsts_max_age=settings.hsts_max_age,
         public_base_url=settings.public_base_url,
     )
+    if settings.trusted_proxies:
+        # Before everything else reads the client address: limits, logs, the https check.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from enum import StrEnum
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # Seconds after a refresh token is exchanged in which presenting it again answers the same
+    # successor instead of revoking the log-in: two browser tabs refreshing at once both keep
+    # it. Past them a second exchange is reuse (a copy exists) and revokes it. 0: no grace.
+    refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
     # Seconds a process remembers who a Bearer token is (app.principal.cache); a revoked token or
     # a deactivated member stops working in other processes within this time. 0: off.
     auth_cache_seconds: float = Field(default=10, ge=0, le=300)
@@ -71,6 +76,10 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (CORS); none by default. Credentials (cookies)
     # are never allowed: the API authenticates with bearer tokens, sent explicitly.
     cors_origins: Annotated[list[str], NoDecode] = []
+    # The reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed; none by default, so nobody on the host can pick the client address the
+    # per-address limits count (a forged X-Forwarded-For from 127.0.0.1 was believed before).
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     # Strict-Transport-Security max-age on answers served over https; 0 turns it off.
     hsts_max_age: int = Field(default=63_072_000, ge=0)
     max_body_bytes: int = 1_048_576
@@ -81,6 +90,9 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_default: str = "300/minute"
     rate_limit_auth: str = "10/minute"
+    # Token refreshes per client address: an SPA refreshes every few minutes from each tab,
+    # and a developer reloads it all day; the strict budget above stays on log-in and sign-up.
+    rate_limit_refresh: str = "60/minute"
     # Log-in attempts per account (the email or handle typed), from any number of addresses:
     # a password guesser spread over many addresses still gets this few tries.
     rate_limit_login_account: str = "10/15minutes"
@@ -130,6 +142,24 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _named_proxies(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an address or network like 10.0.0.5 or 10.0.0.0/24: "
+                    "name the proxies whose forwarded headers are believed"
+                ) from None
+        return proxies
 
     @field_validator("cors_origins")
     @classmethod

@@ -262,7 +262,7 @@ def _methods_of_path(request: Request) -> set[str] | None:
 
 def _path_without_trailing_slash(request: Request) -> str | None:
     """The path without its trailing slashes, when that path exists (the hint of a 404)."""
-    path = request.scope["path"]
+    path: str = request.scope["path"]
     trimmed = path.rstrip("/")
     if trimmed == path or not trimmed:
         return None
