@@ -16,7 +16,7 @@ from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
-from app.core.types import CalendarDate
+from app.core.types import ScheduleDate
 from app.principal.dependencies import OrganizerMember
 from app.recognition.presenters import summary
 
@@ -27,8 +27,10 @@ router = ResourceRouter(prefix="/analytics", tags=["analytics"])
 def analytics_engagement(
     session: SessionDep,
     _organizer: OrganizerMember,
-    from_: Annotated[CalendarDate, Query(alias="from", description="First day (UTC), inclusive.")],
-    to: Annotated[CalendarDate, Query(description="Last day (UTC), inclusive; at most 366 days.")],
+    # Bounded years, as for anything scheduled: a day near datetime's limits overflowed the
+    # range's end (the day after `to`) into a 500.
+    from_: Annotated[ScheduleDate, Query(alias="from", description="First day (UTC), inclusive.")],
+    to: Annotated[ScheduleDate, Query(description="Last day (UTC), inclusive; at most 366 days.")],
 ) -> EngagementReport:
     """Members, participation and contributions between two dates, week by week (organizers)."""
     return service.engagement(session, start=from_, end=to)

@@ -13,6 +13,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.core.config import Settings
+from app.core.types import LATEST_YEAR, MAX_INT
 
 JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "sanggar"
@@ -77,12 +78,38 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
             options={"require": ["exp", "iat", "sub", "sid", "aud"]},
         )
         return AccessClaims(
-            member_id=int(claims["sub"]),
-            session_id=int(claims["sid"]),
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            member_id=_claimed_id(claims["sub"], as_text=True),
+            session_id=_claimed_id(claims["sid"], as_text=False),
+            expires_at=_claimed_expiry(claims["exp"]),
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+
+
+# A correctly signed token may still carry values no token of ours has (a leaked key, a
+# bug, another service sharing the key): each claim is taken only in the form and range we
+# issue it, so an id past the id columns or an expiry past what a datetime holds is a 401,
+# never an overflow in a query or a conversion (a 500).
+_LATEST_EXPIRY = int(datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp())
+
+
+def _claimed_id(value: object, *, as_text: bool) -> int:
+    """`sub` is the member id as decimal text, `sid` the session id as a JSON integer."""
+    if as_text:
+        if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+            raise ValueError("the id is not decimal text")
+        if len(value) > len(str(MAX_INT)):
+            raise ValueError("the id is out of range")
+        value = int(value)
+    if type(value) is not int or not 1 <= value <= MAX_INT:
+        raise ValueError("the id is not an integer in range")
+    return value
+
+
+def _claimed_expiry(value: object) -> datetime:
+    if type(value) is not int or not 0 < value < _LATEST_EXPIRY:
+        raise ValueError("the expiry is not an integer in range")
+    return datetime.fromtimestamp(value, UTC)
 
 
 def new_secret(prefix: str = "") -> str:
