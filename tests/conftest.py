@@ -28,8 +28,10 @@ from app.core.db import read_only
 from app.core.migrations import upgrade
 from app.main import create_app
 from app.models import audit
+from app.principal.changes import PRINCIPALS_UNCHANGED
 from app.webhooks import safety
 from tests.factories import QueryCounter
+from tests.principal_guard import GUARD
 
 PG_URL = os.environ.get("SANGGAR_TEST_DATABASE_URL")
 
@@ -97,6 +99,8 @@ def engine(app: FastAPI) -> Engine:
 def _empty_tables(engine: Engine) -> None:
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as connection:
+        # Emptied behind the app's back: the caller clears the principal cache itself.
+        connection.execution_options(**{PRINCIPALS_UNCHANGED: True})
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -110,6 +114,21 @@ def _empty_tables(engine: Engine) -> None:
         connection.execute(sa.text("DELETE FROM sqlite_sequence"))
         for statement in audit.SQLITE_TRIGGERS:
             connection.exec_driver_sql(statement)
+
+
+GUARD.install()
+
+
+@pytest.fixture(autouse=True)
+def _principals_noted() -> Iterator[None]:
+    """Fails a test in which a committed transaction updated or deleted rows of members,
+    personal access tokens or log-ins without `principals_changed` (tests/principal_guard.py):
+    the token cache would have kept serving what it changed."""
+    GUARD.violations.clear()
+    yield
+    found, GUARD.violations[:] = list(GUARD.violations), []
+    if found:
+        pytest.fail("\n\n".join(found), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from app.core.config import Settings
 from app.members import service as members
 from app.members.schemas import MemberUpdate
 from app.models import AuthSession, Member, Project, Role
+from app.principal.changes import principals_changed
 from app.projects import service as projects
 from app.projects.schemas import ProjectCreate
 
@@ -73,7 +74,9 @@ def make_member(
         )
         if profile:
             members.update_profile(session, member=member, changes=MemberUpdate(**profile))
-        member.is_active = is_active
+        if not is_active:  # noted as an admin's deactivation is (app.members.service)
+            member.is_active = False
+            principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
         session.add(member)
         session.commit()
         return member

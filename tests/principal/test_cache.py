@@ -20,6 +20,7 @@ from app.principal.changes import principals_changed
 from app.principal.tokens import ResolvedToken
 from tests.conftest import make_settings
 from tests.factories import TOKEN_LOOKUP, auth_headers, make_member, tokens_for
+from tests.principal_guard import GUARD
 
 ME = "/api/v1/members/me"
 
@@ -96,10 +97,12 @@ def test_another_process_s_change_applies_within_the_cache_seconds(database_url:
             member = make_member(app)
             headers = auth_headers(app, member)
             assert client.get(ME, headers=headers).status_code == 200
-            with other_process.begin() as connection:
+            # Another process tells nobody here: the tests' guard sees it go unnoted.
+            with GUARD.watching() as unnoted, other_process.begin() as connection:
                 connection.execute(
                     sa.update(Member).where(col(Member.id) == member.id).values(is_active=False)
                 )
+            assert len(unnoted) == 1
             assert client.get(ME, headers=headers).status_code == 200  # remembered…
             time.sleep(0.6)
             assert client.get(ME, headers=headers).status_code == 401  # …for half a second

@@ -19,6 +19,7 @@ from app.members import service as members
 from app.members.schemas import PersonalTokenCreate
 from app.models import PersonalAccessToken
 from app.principal import cache
+from app.principal.changes import PRINCIPALS_UNCHANGED
 from app.principal.usage import TokenUses
 from tests.factories import make_member
 
@@ -33,6 +34,8 @@ def _token(app: FastAPI, *, last_used_at: datetime | None = None) -> tuple[int, 
             session, member=member, data=PersonalTokenCreate(name="bot", scopes=["read"])
         )
         token.last_used_at = last_used_at
+        # A stamp, as app.principal.usage writes it: it changes nobody's principal.
+        session.connection().execution_options(**{PRINCIPALS_UNCHANGED: True})
         session.commit()
         assert token.id is not None
         return token.id, secret

@@ -1,0 +1,230 @@
+"""The tests' guard: a committed change to what a token lookup reads was noted for the cache.
+
+Each process remembers who a Bearer token belongs to (app.principal.cache), and forgets it
+only when a service calls `principals_changed` in the transaction that changed it
+(app.principal.changes). A write that forgets the call leaves a deactivated member, a
+revoked token or an ended log-in working for minutes, and no request-level test would
+notice. This guard listens on every engine (the app's, its read-only engines, the periodic
+jobs', a test app's own) and, per database transaction, keeps each UPDATE or DELETE of
+`members`, `personal_access_tokens` or `auth_sessions` (read from the compiled statement
+object, never from SQL text); when that transaction commits, the Session that ran it must
+have noted principals (app.core.db.tell_after_commit under `changes.TOPIC`). Else the write
+is reported, with the code that issued it, and the test fails at its teardown.
+
+Not checked: INSERTs (nothing remembered a new row yet), statements that changed no row,
+text SQL (`sa.text`, `exec_driver_sql`: the tests' own clean-up), writes rolled back (with
+their savepoint or transaction), and statements or connections marked with the execution
+option `app.principal.changes.PRINCIPALS_UNCHANGED` (the stamp of a token's last use).
+"""
+
+from __future__ import annotations
+
+import traceback
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, ExecutionContext
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
+
+from app.core import db
+from app.principal import changes
+
+WATCHED_TABLES = frozenset({"members", "personal_access_tokens", "auth_sessions"})
+RULE = (
+    "a transaction that updates or deletes rows of members, personal_access_tokens or "
+    "auth_sessions must call app.principal.changes.principals_changed(session, member_ids=...) "
+    "before it commits (or mark a write that changes nobody's principal with the execution "
+    "option PRINCIPALS_UNCHANGED)"
+)
+_ROOT = Path(__file__).resolve().parent.parent
+_APP = _ROOT / "app"
+_TESTS = _ROOT / "tests"
+_HERE = Path(__file__).resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """An UPDATE or DELETE of a watched table, and the code that issued it."""
+
+    verb: str
+    table: str
+    sql: str
+    issued_by: tuple[str, ...]
+
+    def describe(self) -> str:
+        sql = " ".join(self.sql.split())
+        if len(sql) > 300:
+            sql = sql[:300] + "…"
+        where = "\n      ".join(self.issued_by) or "(no app or test frame)"
+        return f"{self.verb} {self.table}: {sql}\n    issued by:\n      {where}"
+
+
+class Guard:
+    """Listens on every engine and Session; `violations` collects what it reports."""
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+        # Per connection (a Session's connection lives for one transaction): the watched
+        # writes not yet committed, the savepoints' marks in that list, and its Session.
+        self._writes: weakref.WeakKeyDictionary[Connection, list[Write]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._savepoints: weakref.WeakKeyDictionary[Connection, list[int]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._owners: weakref.WeakKeyDictionary[Connection, weakref.ref[OrmSession]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._installed = False
+
+    # --- listening ------------------------------------------------------------------------
+
+    def install(self) -> None:
+        if self._installed:
+            return
+        event.listen(Engine, "after_cursor_execute", self._on_execute)
+        event.listen(Engine, "commit", self._on_commit)
+        event.listen(Engine, "rollback", self._on_rollback)
+        event.listen(Engine, "savepoint", self._on_savepoint)
+        event.listen(Engine, "rollback_savepoint", self._on_rollback_savepoint)
+        event.listen(Engine, "release_savepoint", self._on_release_savepoint)
+        event.listen(OrmSession, "after_begin", self._on_session_begin)
+        self._installed = True
+
+    def uninstall(self) -> None:
+        if not self._installed:
+            return
+        event.remove(Engine, "after_cursor_execute", self._on_execute)
+        event.remove(Engine, "commit", self._on_commit)
+        event.remove(Engine, "rollback", self._on_rollback)
+        event.remove(Engine, "savepoint", self._on_savepoint)
+        event.remove(Engine, "rollback_savepoint", self._on_rollback_savepoint)
+        event.remove(Engine, "release_savepoint", self._on_release_savepoint)
+        event.remove(OrmSession, "after_begin", self._on_session_begin)
+        self._installed = False
+
+    def _on_session_begin(
+        self, session: OrmSession, _transaction: SessionTransaction, connection: Connection
+    ) -> None:
+        self._owners[connection] = weakref.ref(session)
+
+    def _on_execute(
+        self,
+        connection: Connection,
+        cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
+        write = watched_write(statement, context)
+        # A statement that changed no row changed nobody (a conditional UPDATE that lost a
+        # race). With RETURNING, SQLite counts rows only once they are fetched: kept.
+        if write is not None and (cursor.rowcount != 0 or cursor.description is not None):
+            self._writes.setdefault(connection, []).append(write)
+
+    # Savepoints nest (the event is told no name when SQLAlchemy makes one up): a stack of
+    # where each began in the connection's list of writes.
+    def _on_savepoint(self, connection: Connection, _name: str | None) -> None:
+        marks = self._savepoints.setdefault(connection, [])
+        marks.append(len(self._writes.get(connection, ())))
+
+    def _on_release_savepoint(self, connection: Connection, _name: str, _context: Any) -> None:
+        marks = self._savepoints.get(connection)
+        if marks:
+            marks.pop()
+
+    def _on_rollback_savepoint(self, connection: Connection, _name: str, _context: Any) -> None:
+        marks = self._savepoints.get(connection)
+        writes = self._writes.get(connection)
+        if marks:
+            mark = marks.pop()
+            if writes is not None:
+                del writes[mark:]
+
+    def _on_rollback(self, connection: Connection) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            self._on_commit(connection)  # each statement committed as it ran (read_only on PG)
+            return
+        self._forget(connection)
+
+    def _on_commit(self, connection: Connection) -> None:
+        writes = self._writes.get(connection)
+        owner_ref = self._owners.get(connection)
+        owner = owner_ref() if owner_ref is not None else None
+        self._forget(connection)
+        if not writes:
+            return
+        if owner is not None and noted_principals(owner):
+            return
+        self.report(writes, in_session=owner is not None)
+
+    def _forget(self, connection: Connection) -> None:
+        self._writes.pop(connection, None)
+        self._savepoints.pop(connection, None)
+
+    # --- reporting ------------------------------------------------------------------------
+
+    def report(self, writes: list[Write], *, in_session: bool) -> None:
+        where = "a Session" if in_session else "a Connection with no Session (nothing to note on)"
+        lines = "\n  ".join(write.describe() for write in writes)
+        self.violations.append(
+            f"committed in {where} without principals_changed:\n  {lines}\n  rule: {RULE}"
+        )
+
+    @contextmanager
+    def watching(self) -> Iterator[list[str]]:
+        """What the guard reports inside the block, kept apart from the test's own."""
+        outer, self.violations = self.violations, []
+        try:
+            yield self.violations
+        finally:
+            self.violations = outer
+
+
+def watched_write(statement: str, context: ExecutionContext | None) -> Write | None:
+    """The UPDATE or DELETE of a watched table that this execution runs, if any."""
+    compiled = getattr(context, "compiled", None)
+    if context is None or compiled is None:
+        return None  # exec_driver_sql: text the guard does not parse
+    dml = compiled.statement
+    if not isinstance(dml, sa.Update | sa.Delete):
+        return None  # SELECT, INSERT, DDL, sa.text(...)
+    table = getattr(dml.table, "name", None)
+    if table not in WATCHED_TABLES:
+        return None
+    if context.execution_options.get(changes.PRINCIPALS_UNCHANGED, False):
+        return None
+    verb = "UPDATE" if isinstance(dml, sa.Update) else "DELETE"
+    return Write(verb, str(table), statement, _issued_by())
+
+
+def _issued_by() -> tuple[str, ...]:
+    """The innermost frames of the app (and of the test) that led to the statement."""
+    frames: list[str] = []
+    for frame in reversed(traceback.extract_stack()):
+        path = Path(frame.filename).resolve()
+        if path == _HERE:
+            continue
+        if path.is_relative_to(_APP) or path.is_relative_to(_TESTS):
+            frames.append(f"{path.relative_to(_ROOT)}:{frame.lineno} in {frame.name}")
+            if len(frames) == 6:
+                break
+    return tuple(frames)
+
+
+def noted_principals(session: OrmSession) -> bool:
+    """Whether the Session's transaction has said that principals changed."""
+    # Where tell_after_commit leaves its notes (app.core.db), until the commit tells them.
+    notes: dict[str, set[Any]] = session.info.get(db._NOTES, {})
+    return changes.TOPIC in notes  # even with no member ids: the service looked
+
+
+GUARD = Guard()
