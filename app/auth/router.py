@@ -6,6 +6,7 @@ from fastapi import Form, Response
 
 from app.auth import service
 from app.auth.attempts import LoginAttemptAllowed
+from app.auth.dependencies import FormBody
 from app.auth.schemas import RefreshRequest, RegisterRequest, TokenForm, TokenResponse
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
@@ -39,7 +40,7 @@ def auth_register(
     response_model=TokenResponse,
     summary="Log in",
     responses=problems(401),
-    dependencies=[LoginAttemptAllowed],
+    dependencies=[FormBody, LoginAttemptAllowed],
 )
 def auth_token(
     session: SessionDep, settings: SettingsDep, form: Annotated[TokenForm, Form()]

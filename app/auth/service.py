@@ -5,6 +5,9 @@ is renewed and ends."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -99,10 +102,16 @@ def login(session: Session, settings: Settings, *, username: str, password: str)
 
 
 def issue_tokens(
-    session: Session, settings: Settings, *, member_id: int, session_id: int
+    session: Session,
+    settings: Settings,
+    *,
+    member_id: int,
+    session_id: int,
+    refresh_token: str | None = None,
 ) -> TokenResponse:
+    """A new pair for the log-in, its refresh token stored (random unless one is given)."""
     now = utcnow()
-    refresh_token = new_secret()
+    refresh_token = refresh_token or new_secret()
     session.add(
         RefreshToken(
             session_id=session_id,
@@ -111,6 +120,13 @@ def issue_tokens(
         )
     )
     session.flush()
+    return _pair(settings, member_id=member_id, session_id=session_id, refresh_token=refresh_token)
+
+
+def _pair(
+    settings: Settings, *, member_id: int, session_id: int, refresh_token: str
+) -> TokenResponse:
+    now = utcnow()
     return TokenResponse(
         access_token=create_access_token(
             settings, member_id=member_id, session_id=session_id, now=now
@@ -121,8 +137,24 @@ def issue_tokens(
     )
 
 
+def successor_secret(settings: Settings, refresh_token: str) -> str:
+    """The refresh token that replaces this one, derived from it with the server's key.
+
+    Only hashes are stored, so a token once issued cannot be read back; derived, the
+    successor can be computed again when the same token comes back within the grace window
+    (`refresh_reuse_grace_seconds`), and both callers hold the same pair. Knowing a token
+    without the key tells nothing about its successor."""
+    digest = hmac.new(
+        settings.signing_key().encode(),
+        b"sanggar refresh successor\x00" + refresh_token.encode(),
+        hashlib.sha256,
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 def refresh(session: Session, settings: Settings, *, refresh_token: str) -> TokenResponse:
-    """Exchanges a refresh token for a new pair; a token used twice revokes its whole chain."""
+    """Exchanges a refresh token for a new pair. The same token again within the grace
+    window gets the same successor (concurrent tabs); after it, the whole chain is revoked."""
     now = utcnow()
     found = session.exec(
         select(RefreshToken, AuthSession, Member)
@@ -143,11 +175,39 @@ def refresh(session: Session, settings: Settings, *, refresh_token: str) -> Toke
             .values(used_at=now)
         )
     )
-    if exchanged != 1:
-        _revoke_session(session, session_id=auth_session.id)  # type: ignore[arg-type]
-        log.warning("refresh_token_reused", member_id=member.id, session_id=auth_session.id)
-        raise RefreshTokenReused("This refresh token was already used; the log-in is revoked.")
-    return issue_tokens(session, settings, member_id=member.id, session_id=auth_session.id)  # type: ignore[arg-type]
+    member_id: int = member.id  # type: ignore[assignment]
+    session_id: int = auth_session.id  # type: ignore[assignment]
+    successor = successor_secret(settings, refresh_token)
+    if exchanged == 1:
+        return issue_tokens(
+            session, settings, member_id=member_id, session_id=session_id, refresh_token=successor
+        )
+    if _within_grace(session, settings, token_id=token.id, successor=successor):  # type: ignore[arg-type]
+        # The access token is minted again: as valid as the first, for the same log-in.
+        return _pair(settings, member_id=member_id, session_id=session_id, refresh_token=successor)
+    _revoke_session(session, session_id=session_id)
+    log.warning("refresh_token_reused", member_id=member_id, session_id=session_id)
+    raise RefreshTokenReused(
+        "This refresh token was already exchanged and its grace window has passed; the "
+        "log-in is revoked. Log in again."
+    )
+
+
+def _within_grace(session: Session, settings: Settings, *, token_id: int, successor: str) -> bool:
+    """Whether the token was exchanged moments ago for `successor`, which still exists.
+
+    Read afresh: on PostgreSQL the losing exchange waited for the winner's commit and now
+    sees its stamp and its successor (on SQLite the write lock ordered them already)."""
+    used_at = session.exec(
+        select(RefreshToken.used_at).where(col(RefreshToken.id) == token_id)
+    ).one()
+    grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
+    if used_at is None or utcnow() - used_at > grace:
+        return False
+    stored = session.exec(
+        select(RefreshToken.id).where(RefreshToken.token_hash == hash_secret(successor))
+    ).first()
+    return stored is not None
 
 
 def logout(session: Session, *, refresh_token: str) -> None:

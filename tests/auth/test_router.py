@@ -4,14 +4,19 @@ import base64
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx2 as httpx
 import jwt
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col
 
-from app.models import Role
+from app.core.clock import utcnow
+from app.core.security import hash_secret
+from app.models import RefreshToken, Role
 from tests.factories import PASSWORD, auth_headers, make_member, tokens_for
 
 REGISTER = {
@@ -107,6 +112,30 @@ def test_wrong_password_is_401_with_www_authenticate(client: TestClient) -> None
     assert response.json()["code"] == "invalid_credentials"
 
 
+def _exchanged_seconds_ago(app: FastAPI, refresh_token: str, seconds: int) -> None:
+    """Moves a token's exchange into the past, as if its grace window had run."""
+    with Session(app.state.engine) as session:
+        session.execute(
+            sa.update(RefreshToken)
+            .where(col(RefreshToken.token_hash) == hash_secret(refresh_token))
+            .values(used_at=utcnow() - timedelta(seconds=seconds))
+        )
+        session.commit()
+
+
+def test_json_sent_to_the_log_in_form_is_told_a_form_is_expected(
+    client: TestClient, app: FastAPI
+) -> None:
+    make_member(app, handle="formal")
+    response = client.post("/api/v1/auth/token", json={"username": "formal", "password": PASSWORD})
+    assert response.status_code == 422
+    problem = response.json()
+    assert "application/x-www-form-urlencoded" in problem["detail"]
+    assert problem["errors"][0]["loc"] == ["header", "content-type"]
+    as_form = client.post("/api/v1/auth/token", data={"username": "formal", "password": PASSWORD})
+    assert as_form.status_code == 200
+
+
 def test_refresh_rotates_and_reuse_revokes_the_chain(client: TestClient, app: FastAPI) -> None:
     member = make_member(app)
     first = tokens_for(app, member)
@@ -115,6 +144,7 @@ def test_refresh_rotates_and_reuse_revokes_the_chain(client: TestClient, app: Fa
     pair = second.json()
     assert pair["refresh_token"] != first["refresh_token"]
 
+    _exchanged_seconds_ago(app, first["refresh_token"], 31)  # the default grace is 30 s
     reused = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reused.status_code == 401
     assert reused.json()["code"] == "refresh_token_reused"
@@ -128,10 +158,58 @@ def test_refresh_rotates_and_reuse_revokes_the_chain(client: TestClient, app: Fa
     assert me.status_code == 401
 
 
+def test_the_same_token_again_within_the_grace_window_gets_the_same_pair(
+    client: TestClient, app: FastAPI
+) -> None:
+    member = make_member(app)
+    first = tokens_for(app, member)
+    body = {"refresh_token": first["refresh_token"]}
+    tab_one = client.post("/api/v1/auth/refresh", json=body)
+    tab_two = client.post("/api/v1/auth/refresh", json=body)
+    assert tab_one.status_code == tab_two.status_code == 200, tab_two.text
+    assert tab_two.json()["refresh_token"] == tab_one.json()["refresh_token"]
+    for answer in (tab_one, tab_two):  # both access tokens work: the log-in lives on
+        headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        assert client.get("/api/v1/members/me", headers=headers).status_code == 200
+    # The shared successor rotates as usual.
+    successor = {"refresh_token": tab_one.json()["refresh_token"]}
+    assert client.post("/api/v1/auth/refresh", json=successor).status_code == 200
+
+
+def test_no_grace_for_a_log_in_that_was_ended(client: TestClient, app: FastAPI) -> None:
+    member = make_member(app)
+    first = tokens_for(app, member)
+    body = {"refresh_token": first["refresh_token"]}
+    pair = client.post("/api/v1/auth/refresh", json=body).json()
+    client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    again = client.post("/api/v1/auth/refresh", json=body)
+    assert again.status_code == 401
+    assert again.json()["code"] == "invalid_refresh_token"
+
+
+def test_a_grace_of_zero_makes_every_second_exchange_a_reuse(database_url: str) -> None:
+    from app.main import create_app
+    from tests.conftest import _empty_tables, make_settings
+
+    app = create_app(make_settings(database_url, refresh_reuse_grace_seconds=0))
+    try:
+        with TestClient(app) as client:
+            first = tokens_for(app, make_member(app))
+            body = {"refresh_token": first["refresh_token"]}
+            assert client.post("/api/v1/auth/refresh", json=body).status_code == 200
+            _exchanged_seconds_ago(app, first["refresh_token"], 1)
+            reused = client.post("/api/v1/auth/refresh", json=body)
+            assert reused.json()["code"] == "refresh_token_reused"
+    finally:
+        _empty_tables(app.state.engine)
+        app.state.engine.dispose()
+
+
 def test_reuse_does_not_touch_other_log_ins(client: TestClient, app: FastAPI) -> None:
     member = make_member(app)
     phone, laptop = tokens_for(app, member), tokens_for(app, member)
     client.post("/api/v1/auth/refresh", json={"refresh_token": phone["refresh_token"]})
+    _exchanged_seconds_ago(app, phone["refresh_token"], 60)
     client.post("/api/v1/auth/refresh", json={"refresh_token": phone["refresh_token"]})
     assert (
         client.post(
@@ -272,20 +350,26 @@ def test_invite_mode_requires_a_valid_unused_code(database_url: str) -> None:
         app.state.engine.dispose()
 
 
-def test_concurrent_refreshes_of_one_token_let_exactly_one_through(live: str, app: FastAPI) -> None:
+def test_concurrent_refreshes_of_one_token_all_get_the_same_pair(live: str, app: FastAPI) -> None:
+    """Tabs refreshing at once: one exchange wins, the others wait for it (a row lock on
+    PostgreSQL, the write lock on SQLite) and answer its successor; nobody is logged out."""
     member = make_member(app)
     pair = tokens_for(app, member)
 
-    def refresh(_: int) -> int:
+    def refresh(_: int) -> httpx.Response:
         with httpx.Client(base_url=live, timeout=30) as http:
-            return http.post(
-                "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
-            ).status_code
+            return http.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(refresh, range(8)))
-    assert statuses.count(200) <= 1
-    assert statuses.count(200) + statuses.count(401) == 8
+        answers = list(pool.map(refresh, range(8)))
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    assert len({a.json()["refresh_token"] for a in answers}) == 1
+    with httpx.Client(base_url=live, timeout=30) as http:
+        for answer in answers:
+            headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+            assert http.get("/api/v1/members/me", headers=headers).status_code == 200
+        successor = {"refresh_token": answers[0].json()["refresh_token"]}
+        assert http.post("/api/v1/auth/refresh", json=successor).status_code == 200
 
 
 def test_concurrent_registrations_of_one_handle_create_one_member(live: str) -> None:
