@@ -9,11 +9,13 @@ flow, and personal access tokens (`sgr_pat_…`) for integrators. Both resolve t
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -89,8 +91,37 @@ async def optional_principal(
         session_id=found.session_id,
         token_id=found.token_id,
     )
+    if principal.via_personal_token and _log_in_only(request):
+        # Before the scope: a read token asking to mint one must not be told to get `write`.
+        raise InsufficientScope(LOG_IN_ONLY)
     _check_scope(principal, request.method)
     return principal
+
+
+LOG_IN_ONLY = (
+    "No personal access token may list, create, show or revoke tokens, whatever its "
+    "scopes: log in with your password (POST /api/v1/auth/token) and use that access token."
+)
+
+
+def _log_in_only(request: Request) -> bool:
+    """Whether the route answers only a logged-in session (it depends on
+    `interactive_principal`); worked out once per route."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return False
+    known: bool | None = getattr(route, "log_in_only", None)
+    if known is None:
+        known = any(d.call is interactive_principal for d in _dependants(dependant))
+        route.log_in_only = known  # type: ignore[union-attr]
+    return known
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _dependants(sub)
 
 
 async def _look_up(
@@ -162,7 +193,7 @@ async def interactive_principal(
 ) -> Principal:
     """A logged-in session: personal access tokens may not mint or list tokens."""
     if principal.via_personal_token:
-        raise InsufficientScope("Manage tokens from a logged-in session, not with a token.")
+        raise InsufficientScope(LOG_IN_ONLY)
     return principal
 
 
