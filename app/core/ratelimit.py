@@ -2,9 +2,12 @@
 
 Limits are counted by the `limits` library in memory, or in Redis when
 `SANGGAR_REDIS_URL` is set so that every app process shares one count. Auth endpoints have
-a stricter limit of their own, and so has posting (threads, replies, comments, ideas,
-announcements, reports), per member. Log-ins are also counted per account (the submitted
-email or handle, whether or not such an account exists, so a 429 tells nothing about it).
+a stricter limit of their own (token refresh a looser one, sized for browser apps that
+refresh from every tab), and so has posting (threads, replies, comments, ideas,
+announcements, reports, projects, project updates, works entered in challenges), per
+member: every creation that notifies people, calls webhooks or earns points. Log-ins are
+also counted per account (the submitted email or handle, whether or not such an account
+exists, so a 429 tells nothing about it).
 
 If Redis cannot be reached, counting falls back to this process's memory (a warning is
 logged once per outage) and Redis is tried again every `rate_limit_redis_retry_seconds`: an
@@ -47,6 +50,7 @@ class Rule:
 def build_rules(settings: Settings) -> list[Rule]:
     """The first matching rule applies; the last one matches every API path."""
     return [
+        Rule("refresh", re.compile(r"^/api/v1/auth/refresh$"), parse(settings.rate_limit_refresh)),
         Rule("auth", re.compile(r"^/api/v1/auth/"), parse(settings.rate_limit_auth)),
         Rule(
             "inquiries",
@@ -57,7 +61,8 @@ def build_rules(settings: Settings) -> list[Rule]:
             "posting",
             re.compile(
                 r"^/api/v1/(threads|threads/[^/]+/posts|submissions/[^/]+/comments|ideas"
-                r"|announcements|reports)$"
+                r"|announcements|reports|projects|projects/[^/]+/updates"
+                r"|challenges/[^/]+/submissions)$"
             ),
             parse(settings.rate_limit_posting),
             methods=frozenset({"POST"}),

@@ -112,10 +112,12 @@ def _seed_project(session: Session, rng: random.Random, plan: Plan, crowd: list[
         title=plan.title,
         summary=plan.summary,
         kind=plan.kind,
-        status=ProjectStatus.PROPOSED if plan.status == ProjectStatus.COMPLETED else plan.status,
         looking_for=plan.looking_for,
     )
     project = service.create_project(session, creator=creator, data=data)
+    if plan.status not in (ProjectStatus.PROPOSED, ProjectStatus.COMPLETED):
+        moved = ProjectUpdate(status=plan.status)
+        service.update_project(session, project=project, changes=moved, actor=creator)
     for index, member in enumerate(members):
         assert member.id is not None
         role = ProjectRole.COORDINATOR if index == 0 else ProjectRole.CONTRIBUTOR

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -36,8 +37,22 @@ _PROJECT_INPUT_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _starts_proposed(value: object) -> object:
+    if value not in (ProjectStatus.PROPOSED, ProjectStatus.PROPOSED.value):
+        raise ValueError(
+            "A project starts proposed; move it on (active, completed, archived) with "
+            "PATCH /api/v1/projects/{project_id} once it exists."
+        )
+    return value
+
+
+# Completion is a transition, with who may make it and what it earns (a badge, the
+# `project.completed` webhook): a project created completed skipped both.
+InitialProjectStatus = Annotated[Literal[ProjectStatus.PROPOSED], BeforeValidator(_starts_proposed)]
+
+
 class ProjectCreate(BaseModel):
-    """A new project; the creator becomes its first coordinator."""
+    """A new project, `proposed`; the creator becomes its first coordinator."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [_PROJECT_INPUT_EXAMPLE]}
@@ -46,7 +61,10 @@ class ProjectCreate(BaseModel):
     title: ProjectTitle
     summary: Summary = ""
     kind: ProjectKind
-    status: ProjectStatus = ProjectStatus.PROPOSED
+    status: InitialProjectStatus = Field(
+        default=ProjectStatus.PROPOSED,
+        description="Always `proposed`: later states are reached with `PATCH`.",
+    )
     looking_for: LookingFor = Field(
         default_factory=list, description="Skills the project needs (any case)."
     )

@@ -135,8 +135,6 @@ def create_project(session: Session, *, creator: Member, data: ProjectCreate) ->
     )
     _replace_skills(session, project_id=id_of(project), values=data.looking_for)
     publish(session, ProjectCreated(actor_id=creator.id, project_id=id_of(project)))
-    if project.status == ProjectStatus.COMPLETED:
-        _complete_once(session, project, actor=creator, now=now)
     return project
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.core.domain_events import DomainEvent, SubmissionCreated
+from app.main import create_app
 from tests.challenges.helpers import (
     CHALLENGES,
     SUBMISSIONS,
@@ -20,6 +21,7 @@ from tests.challenges.helpers import (
     submit,
     works,
 )
+from tests.conftest import make_settings
 from tests.factories import QueryCounter, member_with_headers
 
 
@@ -265,3 +267,20 @@ def test_list_queries_do_not_grow_with_the_page(
         return queries.count
 
     assert count(2) == count(8)
+
+
+def test_entering_works_spends_the_posting_budget(database_url: str, engine: object) -> None:
+    """A work entered calls the `submission.created` webhook and earns points: posting."""
+    limited = create_app(
+        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="2/minute")
+    )
+    with TestClient(limited) as client:
+        challenge = create_challenge(client, organizer(limited), max_submissions_per_member=5)
+        _, headers = member_with_headers(limited)
+        submit(client, challenge["id"], headers)
+        submit(client, challenge["id"], headers, title="Pasar sore")
+        path = f"/api/v1/challenges/{challenge['id']}/submissions"
+        body = {"title": "Pasar malam", "media_urls": ["https://img.example.com/3.jpg"]}
+        response = client.post(path, json=body, headers=headers)
+        assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
+    limited.state.engine.dispose()

@@ -20,10 +20,19 @@ def project_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def create_project(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
+def create_project(
+    client: TestClient, headers: dict[str, str], *, status: str = "proposed", **overrides: Any
+) -> dict[str, Any]:
+    """A new project, moved on to `status` with a PATCH as a coordinator would: a project
+    can only be created `proposed`."""
     response = client.post(PROJECTS, json=project_body(**overrides), headers=headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
+    if status != created["status"]:
+        path = f"{PROJECTS}/{created['id']}"
+        response = client.patch(path, json={"status": status}, headers=headers)
+        assert response.status_code == 200, response.text
+        created = response.json()
     return created
 
 

@@ -9,8 +9,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.core.domain_events import DomainEvent, ProjectCompleted, ProjectCreated
+from app.main import create_app
 from app.models import Role
-from tests.factories import QueryCounter, make_member, make_project, member_with_headers
+from tests.conftest import make_settings
+from tests.factories import (
+    QueryCounter,
+    auth_headers,
+    make_member,
+    make_project,
+    member_with_headers,
+)
 from tests.projects.helpers import PROJECTS, add_member, create_project, members_path
 
 Events = list[DomainEvent]
@@ -231,13 +239,52 @@ def test_completion_is_announced_once_with_the_active_members(
     assert client.get(path, headers=headers).json()["completed_at"] == done.json()["completed_at"]
 
 
-def test_a_project_created_completed_is_announced(
-    client: TestClient, app: FastAPI, published: Events
+@pytest.mark.parametrize("status", ["completed", "active", "archived"])
+def test_a_project_cannot_be_created_past_its_first_state(
+    client: TestClient, app: FastAPI, published: Events, status: str
+) -> None:
+    """Created `completed`, a project earned its badge, a notification and the
+    `project.completed` webhook without the transition that decides who may complete it."""
+    _, headers = member_with_headers(app)
+    response = client.post(
+        PROJECTS, json={"title": "instant", "kind": "other", "status": status}, headers=headers
+    )
+    assert response.status_code == 422, response.text
+    [issue] = response.json()["errors"]
+    assert issue["loc"] == ["body", "status"]
+    assert "A project starts proposed" in issue["msg"]
+    assert [e for e in published if isinstance(e, ProjectCreated | ProjectCompleted)] == []
+    assert client.get(PROJECTS, headers=headers).json()["items"] == []
+
+
+def test_a_project_created_proposed_explicitly_is_accepted(
+    client: TestClient, app: FastAPI
 ) -> None:
     _, headers = member_with_headers(app)
-    project = create_project(client, headers, status="completed")
-    assert [type(e) for e in published if isinstance(e, ProjectCreated | ProjectCompleted)] == [
-        ProjectCreated,
-        ProjectCompleted,
-    ]
-    assert project["completed_at"] is not None
+    body = {"title": "Zine", "kind": "publication", "status": "proposed"}
+    response = client.post(PROJECTS, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "proposed"
+
+
+def test_creating_projects_and_their_updates_spends_the_posting_budget(
+    database_url: str, engine: object
+) -> None:
+    """Each creation fans out (the `project.created` webhook, notifications, points): it is
+    posting, with posting's budget per member."""
+    app = create_app(
+        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="3/minute")
+    )
+    with TestClient(app) as client:
+        one, two = auth_headers(app, make_member(app)), auth_headers(app, make_member(app))
+        body = {"title": "Zine", "kind": "publication"}
+        first = client.post(PROJECTS, json=body, headers=one)
+        assert first.status_code == 201
+        update = {"body": "Started."}
+        path = f"{PROJECTS}/{first.json()['id']}/updates"
+        assert client.post(path, json=update, headers=one).status_code == 201
+        assert client.post(PROJECTS, json=body, headers=one).status_code == 201
+        limited = client.post(PROJECTS, json=body, headers=one)
+        assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+        assert client.post(PROJECTS, json=body, headers=two).status_code == 201
+    app.state.engine.dispose()
