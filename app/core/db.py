@@ -19,7 +19,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
-from app.core.errors import ProblemError
+from app.core.errors import CommitOutcomeUnknown, ProblemError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
@@ -146,9 +146,24 @@ def end_transaction(session: Session, error: BaseException | None) -> None:
         session.rollback()
         return
     try:
-        session.commit()
+        session.flush()  # a statement that fails here has not committed anything
+        _commit(session)
     except BaseException:
         session.rollback()
+        raise
+
+
+def _commit(session: Session) -> None:
+    """COMMIT, told apart from what comes before it: a connection lost while the COMMIT
+    was on its way leaves its outcome unknown (the server may have committed and died
+    before answering), and a client that retries without its Idempotency-Key may create
+    twice. Such a failure is `CommitOutcomeUnknown`, not the `database_unavailable` that
+    promises nothing was changed."""
+    try:
+        session.commit()
+    except exc.DBAPIError as error:
+        if error.connection_invalidated:
+            raise CommitOutcomeUnknown from error
         raise
 
 

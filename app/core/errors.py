@@ -349,6 +349,21 @@ class DatabaseUnavailable(ProblemError):
     code = "database_unavailable"
 
 
+class CommitOutcomeUnknown(ProblemError):
+    """The connection was lost during COMMIT: the change may or may not have been saved."""
+
+    status = 503
+    code = "commit_outcome_unknown"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The connection to the database was lost while the change was being saved: it "
+            "may or may not have been saved. Retry with the same Idempotency-Key, or read it "
+            "back before retrying.",
+            headers={"Retry-After": "1"},
+        )
+
+
 def _is_unavailable(error: DBAPIError) -> bool:
     """The connection failed (server restarting, network cut), not the statement."""
     return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)

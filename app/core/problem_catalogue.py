@@ -157,6 +157,16 @@ _TYPES = (
         "`Retry-After` seconds.",
     ),
     ProblemType(
+        "commit_outcome_unknown",
+        503,
+        "Outcome unknown",
+        "The connection to the database was lost while the change was being committed: it "
+        "may or may not have been saved. Retry with the same `Idempotency-Key` (a create "
+        "that was saved then answers its first response, one that was not is made now); "
+        "without a key, read the resource back before retrying, or the retry may create it "
+        "twice.",
+    ),
+    ProblemType(
         "not_ready",
         503,
         "Not ready",
