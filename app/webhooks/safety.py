@@ -107,6 +107,8 @@ def public_target(url: str) -> Target:
     if refused:
         raise UnsafeUrl(
             f"The host {host!r} resolves to {refused[0]}, a private, loopback or link-local "
-            "address; webhooks may only call public addresses."
+            "address; webhooks may only call public addresses unless the server runs with "
+            "SANGGAR_WEBHOOKS_ALLOW_PRIVATE=true (a closed network, or a receiver on your "
+            "own machine while developing)."
         )
     return Target(host=host, port=port, address=addresses[0])

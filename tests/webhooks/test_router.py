@@ -113,6 +113,7 @@ def test_edits_honour_if_match_and_replace_the_subscriptions(
     assert stale.status_code == 412
     private = client.patch(path, json={"url": "http://127.0.0.1:8000/"}, headers=headers)
     assert private.status_code == 422
+    assert "SANGGAR_WEBHOOKS_ALLOW_PRIVATE=true" in private.json()["detail"]  # how to allow it
     assert client.patch(path, json={"url": None}, headers=headers).status_code == 422
     assert client.get(path, headers=headers).json()["url"] == URL
 
