@@ -29,6 +29,8 @@ SANGGAR = str(Path(sys.executable).with_name("sanggar"))
 # Debian's chromium; set CHROMIUM to use another build (never one a tool downloads).
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ADMIN_EMAIL = "admin@example.com"
+# Known to the tests, which sign tokens the server must take as its own (an expired one).
+SECRET_KEY = "live-contract-test-key-" + "x" * 40
 
 
 # These tests bring their own SQLite-backed server or read only the contract, so the
@@ -100,7 +102,7 @@ def live_sanggar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSangg
     env = {
         **os.environ,
         "SANGGAR_DATABASE_URL": f"sqlite:///{home / 'sanggar.db'}",
-        "SANGGAR_SECRET_KEY": "live-contract-test-key-" + "x" * 40,
+        "SANGGAR_SECRET_KEY": SECRET_KEY,
         "SANGGAR_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
         "SANGGAR_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
         "SANGGAR_RATE_LIMIT_ENABLED": "false",

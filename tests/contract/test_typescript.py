@@ -1,6 +1,6 @@
-"""A TypeScript SPA client, written against the types openapi-typescript generates from the
-app's contract, type-checks with `tsc --strict`; and stops type-checking when the contract
-breaks it."""
+"""The TypeScript client (clients/typescript: the package, its example and its tests), written
+against the types openapi-typescript generates from the app's contract, type-checks with
+`tsc --strict`; and stops type-checking when the contract breaks it."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _generate_types(project: Path, spec: dict[str, Any], *, into: Path, scratch:
     spec_file = scratch / "openapi.json"
     spec_file.write_text(json.dumps(spec))
     generator = str(project / "node_modules" / ".bin" / "openapi-typescript")
-    run([generator, str(spec_file), "-o", str(into / "src" / "schema.d.ts")], cwd=project)
+    run([generator, str(spec_file), "-o", str(into / "src" / "schema.ts")], cwd=project)
 
 
 def _tsc(project: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -38,10 +38,13 @@ def _tsc(project: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _copy_of_the_client(project: Path, into: Path) -> Path:
-    """The client and its tsconfig in a scratch dir, using the installed packages."""
-    (into / "src").mkdir(parents=True)
-    shutil.copy(project / "tsconfig.json", into)
-    shutil.copy(project / "src" / "client.ts", into / "src")
+    """The client, its example, its tests and its configuration in a scratch dir, using the
+    installed packages (the generated schema is left behind: the caller generates one)."""
+    into.mkdir(parents=True)
+    for config in ("package.json", "tsconfig.json"):
+        shutil.copy(project / config, into)
+    for folder in ("src", "examples", "test"):
+        shutil.copytree(project / folder, into / folder, ignore=shutil.ignore_patterns("schema.ts"))
     (into / "node_modules").symlink_to(project / "node_modules")
     return into
 

@@ -1,118 +1,167 @@
-// A small SPA-style client for Sanggar, typed only by what openapi-typescript generates from
-// the contract (src/schema.d.ts). The test suite type-checks it with `tsc --strict`: a renamed
-// field, a removed operation or a field turned optional breaks the build here first.
-import createClient from "openapi-fetch";
-import type { components, paths } from "./schema";
+// The Sanggar client: openapi-fetch typed by the contract (src/schema.ts, generated), with what
+// every app otherwise writes itself: log-in, one refresh for many expired calls, problems as
+// thrown errors, idempotency keys on creates and an iterator over cursor pages.
+import createClient, { type Client } from "openapi-fetch";
+import { eachItem, type ItemOf, type PagedPath, type PageParams } from "./pages.js";
+import { SanggarError } from "./problem.js";
+import type { components, paths } from "./schema.js";
 
-type Schemas = components["schemas"];
-export type Member = Schemas["MemberPublic"];
-export type Challenge = Schemas["ChallengePublic"];
-export type ChallengePhase = Schemas["ChallengePhase"];
-export type Submission = Schemas["SubmissionPublic"];
-export type NewSubmission = Schemas["SubmissionCreate"];
-export type Vote = Schemas["VotePublic"];
-export type Result = Schemas["ResultItem"];
-export type ShowcaseItem = Schemas["ShowcaseItem"];
-export type Problem = Schemas["Problem"];
+export type TokenPair = components["schemas"]["TokenResponse"];
 
-/** A problem+json answer, thrown so the UI can show `detail` and branch on `code`. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: Problem,
-  ) {
-    super(problem.detail ?? problem.title);
-  }
+/** Where the log-in is kept: memory by default; an SPA may keep it in storage. */
+export interface TokenStore {
+  load(): TokenPair | null;
+  save(tokens: TokenPair | null): void;
 }
 
-function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (result.data !== undefined) {
-    return result.data;
-  }
-  throw new ApiError(result.response.status, result.error as Problem);
+export function memoryTokenStore(initial: TokenPair | null = null): TokenStore {
+  let tokens = initial;
+  return {
+    load: () => tokens,
+    save: (next) => {
+      tokens = next;
+    },
+  };
 }
 
-export function sanggar(baseUrl: string, accessToken?: string) {
-  const api = createClient<paths>({
-    baseUrl,
-    headers: accessToken ? { Authorization: `Bearer ${accessToken}` } : {},
-  });
+export interface SanggarOptions {
+  /** The server, without `/api/v1`: `https://sanggar.example.org`. */
+  baseUrl: string;
+  tokens?: TokenStore;
+  /** A personal access token (`sgr_pat_…`) for scripts and bots: sent as is, never refreshed. */
+  personalAccessToken?: string;
+  /** The fetch that reaches the server (a wrapper that logs or counts, in tests). */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Called when the log-in is over (a refresh refused, a revoked token): show the log-in page. */
+  onLoggedOut?: (problem: SanggarError) => void;
+}
+
+export interface Sanggar {
+  /** openapi-fetch, typed by the contract. Answers of 400 or more throw a SanggarError. */
+  readonly api: Client<paths>;
+  /** The password grant (a form body, as OAuth2 asks); keeps the pair in the token store. */
+  logIn(username: string, password: string): Promise<TokenPair>;
+  /** Revokes this log-in on the server and forgets it here. */
+  logOut(): Promise<void>;
+  /** A new pair for the stored refresh token; concurrent callers share one request. */
+  refresh(): Promise<TokenPair>;
+  /** Every item of a list, following `next_cursor`: `for await (const c of sanggar.each(…))`. */
+  each<P extends PagedPath>(path: P, params?: PageParams<P>): AsyncGenerator<ItemOf<P>, void, undefined>;
+}
+
+/** The data of a call that did not throw (only 2xx and 304 answers get this far). */
+export async function ok<T>(call: Promise<{ data?: T; response: Response }>): Promise<T> {
+  return (await call).data as T;
+}
+
+const isRefreshable = (error: SanggarError): boolean => error.code === "token_expired";
+
+export function createSanggarClient(options: SanggarOptions): Sanggar {
+  const store = options.tokens ?? memoryTokenStore();
+  const baseFetch = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  // Log-in, refresh and log-out go out bare: no token, no retry, problems thrown by us.
+  const bare = createClient<paths>({ baseUrl: options.baseUrl, fetch: baseFetch });
+  let refreshing: Promise<TokenPair> | null = null;
+
+  function loggedOut(problem: SanggarError): SanggarError {
+    store.save(null);
+    options.onLoggedOut?.(problem);
+    return problem;
+  }
+
+  async function refreshNow(): Promise<TokenPair> {
+    const refreshToken = store.load()?.refresh_token;
+    if (refreshToken === undefined) {
+      throw loggedOut(new SanggarError(401, { code: "unauthorized", detail: "Not logged in." }));
+    }
+    const { data, error, response } = await bare.POST("/api/v1/auth/refresh", {
+      body: { refresh_token: refreshToken },
+    });
+    if (data === undefined) {
+      throw loggedOut(SanggarError.of(response, error));
+    }
+    store.save(data);
+    return data;
+  }
+
+  function refresh(): Promise<TokenPair> {
+    // Single flight: every caller that finds the token expired waits for the same request, so
+    // N parallel calls cost one rotation (and never present a rotated refresh token again).
+    refreshing ??= refreshNow().finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  }
+
+  /** The token to retry with after `used` was found expired: a newer one, or a refresh. */
+  async function tokenAfter(used: string): Promise<string> {
+    const current = store.load()?.access_token;
+    if (current !== undefined && current !== used) {
+      return current; // another call refreshed while this one was in flight
+    }
+    return (await refresh()).access_token;
+  }
+
+  function authorized(request: Request, token: string | undefined): Request {
+    const headers = new Headers(request.headers);
+    if (token !== undefined) {
+      headers.set("Authorization", `Bearer ${token}`);
+    }
+    return new Request(request, { headers });
+  }
+
+  async function send(request: Request): Promise<Response> {
+    if (request.method === "POST" && !request.headers.has("Idempotency-Key")) {
+      // One key per intended creation: the retry below (and a caller's own retry of the same
+      // Request) cannot create twice. POSTs that create nothing ignore the header.
+      request = authorized(request, undefined);
+      request.headers.set("Idempotency-Key", crypto.randomUUID());
+    }
+    const used = options.personalAccessToken ?? store.load()?.access_token;
+    const spare = request.clone(); // the body, kept for a retry after refreshing
+    let response = await baseFetch(authorized(request, used));
+    if (response.status === 401 && used !== undefined && options.personalAccessToken === undefined) {
+      const problem = await SanggarError.from(response.clone());
+      if (!isRefreshable(problem)) {
+        throw loggedOut(problem); // revoked, forged, or the member deactivated: log in again
+      }
+      response = await baseFetch(authorized(spare, await tokenAfter(used)));
+    }
+    if (response.status >= 400) {
+      throw await SanggarError.from(response);
+    }
+    return response;
+  }
+
+  const api = createClient<paths>({ baseUrl: options.baseUrl, fetch: send });
 
   return {
-    /** Logs in with the password grant; keep `access_token` for the next calls. */
-    async logIn(username: string, password: string): Promise<string> {
-      const token = unwrap(
-        await api.POST("/api/v1/auth/token", {
-          body: { username, password, grant_type: "password" },
-          bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
-          headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        }),
-      );
-      return token.access_token;
+    api,
+    async logIn(username, password) {
+      const { data, error, response } = await bare.POST("/api/v1/auth/token", {
+        body: { username, password, grant_type: "password" },
+        bodySerializer: (form) => new URLSearchParams(form as Record<string, string>),
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      });
+      if (data === undefined) {
+        throw SanggarError.of(response, error);
+      }
+      store.save(data);
+      return data;
     },
-
-    /** Who is logged in, for the header: "Rina Wijaya (@rina_draws)". */
-    async whoAmI(): Promise<string> {
-      const me: Member = unwrap(await api.GET("/api/v1/members/me", {}));
-      return `${me.display_name} (@${me.handle})`;
+    async logOut() {
+      const refreshToken = store.load()?.refresh_token;
+      store.save(null);
+      if (refreshToken !== undefined) {
+        const { error, response } = await bare.POST("/api/v1/auth/logout", {
+          body: { refresh_token: refreshToken },
+        });
+        if (!response.ok) {
+          throw SanggarError.of(response, error);
+        }
+      }
     },
-
-    /** One page of challenges in a phase, and the cursor of the next page (null: last). */
-    async listChallenges(
-      phase: ChallengePhase,
-      cursor?: string,
-    ): Promise<{ challenges: Challenge[]; next: string | null }> {
-      const page = unwrap(
-        await api.GET("/api/v1/challenges", {
-          params: { query: { phase, limit: 20, ...(cursor ? { cursor } : {}) } },
-        }),
-      );
-      return { challenges: page.items, next: page.next_cursor };
-    },
-
-    /** What a challenge card shows: open until when, and how busy it is. */
-    describe(challenge: Challenge): string {
-      const closes = new Date(challenge.submissions_close_at).toLocaleDateString();
-      return `${challenge.title} — “${challenge.theme}”, ${challenge.submission_count} works, until ${closes}`;
-    },
-
-    async submit(challengeId: number, work: NewSubmission): Promise<Submission> {
-      return unwrap(
-        await api.POST("/api/v1/challenges/{challenge_id}/submissions", {
-          params: { path: { challenge_id: challengeId } },
-          body: work,
-        }),
-      );
-    },
-
-    /** Votes for a work; `remaining` is what is left of the caller's budget. */
-    async vote(submissionId: number): Promise<number> {
-      const vote: Vote = unwrap(
-        await api.PUT("/api/v1/submissions/{submission_id}/vote", {
-          params: { path: { submission_id: submissionId } },
-        }),
-      );
-      return vote.remaining;
-    },
-
-    /** The podium: winners first, with their authors. */
-    async results(challengeId: number): Promise<{ rank: number; title: string; by: string }[]> {
-      const page = unwrap(
-        await api.GET("/api/v1/challenges/{challenge_id}/results", {
-          params: { path: { challenge_id: challengeId } },
-        }),
-      );
-      return page.items
-        .filter((item: Result) => item.winner)
-        .map((item: Result) => ({
-          rank: item.rank,
-          title: item.submission.title,
-          by: item.submission.author.display_name,
-        }));
-    },
-
-    async showcase(): Promise<ShowcaseItem[]> {
-      return unwrap(await api.GET("/api/v1/showcase", {})).items;
-    },
+    refresh,
+    each: (path, params) => eachItem(api, path, params),
   };
 }
