@@ -9,7 +9,9 @@ jobs', a test app's own) and, per database transaction, keeps each UPDATE or DEL
 `members`, `personal_access_tokens` or `auth_sessions` (read from the compiled statement
 object, never from SQL text); when that transaction commits, the Session that ran it must
 have noted principals (app.core.db.tell_after_commit under `changes.TOPIC`). Else the write
-is reported, with the code that issued it, and the test fails at its teardown.
+is reported, with the code that issued it, and the test fails at its teardown. Rows that
+the ORM flushes are known by member, so there the note must also name those members (or
+everyone); a Core statement's rows are not known, any note will do.
 
 Not checked: INSERTs (nothing remembered a new row yet), statements that changed no row,
 text SQL (`sa.text`, `exec_driver_sql`: the tests' own clean-up), writes rolled back (with
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 
 from app.core import db
+from app.models import AuthSession, Member, PersonalAccessToken
 from app.principal import changes
 
 WATCHED_TABLES = frozenset({"members", "personal_access_tokens", "auth_sessions"})
@@ -47,6 +50,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 _APP = _ROOT / "app"
 _TESTS = _ROOT / "tests"
 _HERE = Path(__file__).resolve()
+_FLUSHED = "principal_guard_flushed"  # in Session.info: the members whose rows a flush changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,8 @@ class Guard:
         event.listen(Engine, "rollback_savepoint", self._on_rollback_savepoint)
         event.listen(Engine, "release_savepoint", self._on_release_savepoint)
         event.listen(OrmSession, "after_begin", self._on_session_begin)
+        event.listen(OrmSession, "before_flush", self._on_flush)
+        event.listen(OrmSession, "after_transaction_end", self._on_transaction_end)
         self._installed = True
 
     def uninstall(self) -> None:
@@ -108,12 +114,30 @@ class Guard:
         event.remove(Engine, "rollback_savepoint", self._on_rollback_savepoint)
         event.remove(Engine, "release_savepoint", self._on_release_savepoint)
         event.remove(OrmSession, "after_begin", self._on_session_begin)
+        event.remove(OrmSession, "before_flush", self._on_flush)
+        event.remove(OrmSession, "after_transaction_end", self._on_transaction_end)
         self._installed = False
 
     def _on_session_begin(
         self, session: OrmSession, _transaction: SessionTransaction, connection: Connection
     ) -> None:
         self._owners[connection] = weakref.ref(session)
+
+    def _on_transaction_end(self, session: OrmSession, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(_FLUSHED, None)
+
+    def _on_flush(self, session: OrmSession, _context: Any, _instances: Any) -> None:
+        """The members whose rows (or tokens, or log-ins) this flush changes: the note must
+        name them (or everyone)."""
+        members: set[int] = session.info.setdefault(_FLUSHED, set())
+        for row in (*session.dirty, *session.deleted):
+            if row in session.dirty and not session.is_modified(row):
+                continue
+            if isinstance(row, Member) and row.id is not None:
+                members.add(row.id)
+            elif isinstance(row, PersonalAccessToken | AuthSession):
+                members.add(row.member_id)
 
     def _on_execute(
         self,
@@ -162,9 +186,15 @@ class Guard:
         self._forget(connection)
         if not writes:
             return
-        if owner is not None and noted_principals(owner):
+        if owner is None or not noted_principals(owner):
+            self.report(writes, in_session=owner is not None)
             return
-        self.report(writes, in_session=owner is not None)
+        noted = _noted(owner)
+        unnamed = sorted(owner.info.get(_FLUSHED, set()) - noted)
+        if changes.EVERYONE not in noted and unnamed:
+            self.report(
+                writes, in_session=True, why=f"noted members {sorted(noted)}, not {unnamed}"
+            )
 
     def _forget(self, connection: Connection) -> None:
         self._writes.pop(connection, None)
@@ -172,12 +202,11 @@ class Guard:
 
     # --- reporting ------------------------------------------------------------------------
 
-    def report(self, writes: list[Write], *, in_session: bool) -> None:
+    def report(self, writes: list[Write], *, in_session: bool, why: str = "") -> None:
         where = "a Session" if in_session else "a Connection with no Session (nothing to note on)"
+        what = f"with principals_changed that {why}" if why else "without principals_changed"
         lines = "\n  ".join(write.describe() for write in writes)
-        self.violations.append(
-            f"committed in {where} without principals_changed:\n  {lines}\n  rule: {RULE}"
-        )
+        self.violations.append(f"committed in {where} {what}:\n  {lines}\n  rule: {RULE}")
 
     @contextmanager
     def watching(self) -> Iterator[list[str]]:
@@ -225,6 +254,12 @@ def noted_principals(session: OrmSession) -> bool:
     # Where tell_after_commit leaves its notes (app.core.db), until the commit tells them.
     notes: dict[str, set[Any]] = session.info.get(db._NOTES, {})
     return changes.TOPIC in notes  # even with no member ids: the service looked
+
+
+def _noted(session: OrmSession) -> set[Any]:
+    """The member ids (or EVERYONE) the Session's transaction noted."""
+    notes: dict[str, set[Any]] = session.info.get(db._NOTES, {})
+    return notes.get(changes.TOPIC, set())
 
 
 GUARD = Guard()

@@ -48,6 +48,22 @@ def test_a_role_change_without_the_call_is_reported_with_the_code_that_made_it(
     assert found == []
 
 
+def test_a_note_that_names_another_member_is_reported(app: FastAPI, engine: Engine) -> None:
+    member_id, other_id = make_member(app).id, make_member(app).id
+    assert member_id is not None and other_id is not None
+    with GUARD.watching() as found, Session(engine) as session:
+        _promote(session, member_id, note=False)
+        principals_changed(session, member_ids=[other_id])
+        session.commit()
+    assert len(found) == 1
+    assert f"noted members [{other_id}], not [{member_id}]" in found[0]
+    with GUARD.watching() as found, Session(engine) as session:
+        _promote(session, member_id, note=False)
+        principals_changed(session)  # everyone
+        session.commit()
+    assert found == []
+
+
 def test_core_updates_and_deletes_of_tokens_and_log_ins_are_seen(
     app: FastAPI, engine: Engine
 ) -> None:
