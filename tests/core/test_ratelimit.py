@@ -50,6 +50,20 @@ def test_auth_is_limited_per_client_with_retry_after(database_url: str) -> None:
     app.state.engine.dispose()
 
 
+def test_refresh_has_its_own_budget_and_log_in_stays_strict(database_url: str) -> None:
+    app = _app(database_url, rate_limit_refresh="5/minute")
+    with TestClient(app) as client:
+        refreshes = [
+            client.post("/api/v1/auth/refresh", json={"refresh_token": "unknown"}).status_code
+            for _ in range(6)
+        ]
+        # More refreshes than the strict auth budget (3) pass, up to the refresh budget (5).
+        assert refreshes == [401, 401, 401, 401, 401, 429]
+        # Refreshing spent nothing of the log-in budget, which stays strict.
+        assert [_login(client) for _ in range(4)] == [401, 401, 401, 429]
+    app.state.engine.dispose()
+
+
 def test_members_are_limited_per_member_not_per_address(database_url: str) -> None:
     app = _app(database_url, rate_limit_default="2/minute")
     with TestClient(app) as client:
