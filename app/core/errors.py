@@ -294,9 +294,24 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     )
 
 
+# A length limit on a text type with validators of its own (`Annotated[Title,
+# StringConstraints(max_length=200)]`) is checked by pydantic after them, as on any value:
+# "Value should have at most 200 items after validation". Of a string, it says characters.
+_TEXT_LENGTH = {
+    "too_long": ("string_too_long", "String should have at most {} characters"),
+    "too_short": ("string_too_short", "String should have at least {} characters"),
+}
+
+
 def _issue(error: dict[str, Any]) -> ValidationIssue:
     message = str(error.get("msg", "Invalid value"))
-    return ValidationIssue(loc=list(error.get("loc", ())), msg=message, type=str(error["type"]))
+    kind = str(error["type"])
+    context = error.get("ctx") or {}
+    if kind in _TEXT_LENGTH and isinstance(error.get("input"), str):
+        limit = context.get("max_length" if kind == "too_long" else "min_length")
+        kind, template = _TEXT_LENGTH[kind]
+        message = template.format(limit)
+    return ValidationIssue(loc=list(error.get("loc", ())), msg=message, type=kind)
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:

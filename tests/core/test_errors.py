@@ -151,3 +151,17 @@ def test_a_lock_wait_that_times_out_is_a_retryable_503(database_url: str) -> Non
         # The cancelled statement's connection is only released when collected; collect it
         # here, inside this test's warning filter.
         gc.collect()
+
+
+def test_a_string_over_its_limit_is_told_in_characters(client: TestClient, app: FastAPI) -> None:
+    _, headers = member_with_headers(app)
+    response = client.post(
+        "/api/v1/threads", json={"title": "t" * 201, "body": "Hello."}, headers=headers
+    )
+    assert response.status_code == 422
+    issue = response.json()["errors"][0]
+    assert issue["loc"] == ["body", "title"]
+    assert issue["msg"] == "String should have at most 200 characters"
+    assert issue["type"] == "string_too_long"
+    blank = client.post("/api/v1/threads", json={"title": "", "body": "Hello."}, headers=headers)
+    assert "items" not in blank.json()["errors"][0]["msg"]
