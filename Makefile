@@ -35,12 +35,12 @@ openapi: install
 	$(BIN)/sanggar openapi
 
 fmt: install
-	$(BIN)/ruff format app tests alembic bench
-	$(BIN)/ruff check --fix app tests alembic bench
+	$(BIN)/ruff format app tests alembic bench clients/python
+	$(BIN)/ruff check --fix app tests alembic bench clients/python
 
 lint: install
-	$(BIN)/ruff format --check app tests alembic bench
-	$(BIN)/ruff check app tests alembic bench
+	$(BIN)/ruff format --check app tests alembic bench clients/python
+	$(BIN)/ruff check app tests alembic bench clients/python
 
 typecheck: install
 	$(BIN)/mypy app tests bench
