@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
+from app.core.uuids import uuid7
 
 
 class DeliveryStatus(StrEnum):
@@ -61,10 +62,14 @@ class WebhookEvent(SQLModel, table=True):
     __table_args__ = (
         # The retention sweep's walk over old events (app/webhooks/retention).
         sa.Index("ix_webhook_events_created_at", "created_at"),
+        sa.UniqueConstraint("public_id"),
         AUTOINCREMENT,
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The payload's `id`, which receivers de-duplicate on: unique for ever (app.core.uuids),
+    # where the integer id is issued again by a database restored from a backup.
+    public_id: str = Field(default_factory=uuid7, max_length=36)
     type: str = Field(max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = created_at_field()
@@ -93,10 +98,13 @@ class WebhookDelivery(SQLModel, table=True):
         ),
         # The delivery log of a webhook, newest first.
         sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+        sa.UniqueConstraint("public_id"),
         AUTOINCREMENT,
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Sent as `Sanggar-Delivery`: unique for ever, like the event's public_id.
+    public_id: str = Field(default_factory=uuid7, max_length=36)
     webhook_id: int = Field(foreign_key="webhooks.id", ondelete="CASCADE")
     event_id: int = Field(foreign_key="webhook_events.id", index=True, ondelete="CASCADE")
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)

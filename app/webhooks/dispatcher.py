@@ -68,11 +68,12 @@ _held_lock = threading.Lock()
 class Claimed:
     lease_token: str
     delivery_id: int
+    delivery_public_id: str  # sent as Sanggar-Delivery
     webhook_id: int
     attempt_count: int
     url: str
     secret: str
-    event_id: int
+    event_public_id: str  # the payload's `id`
     event_type: str
     event_created_at: datetime
     data: dict[str, Any]
@@ -83,7 +84,7 @@ def body_of(claimed: Claimed) -> bytes:
     created_at = claimed.event_created_at.isoformat().replace("+00:00", "Z")
     return dumps(
         {
-            "id": claimed.event_id,
+            "id": claimed.event_public_id,
             "type": claimed.event_type,
             "created_at": created_at,
             "data": claimed.data,
@@ -125,11 +126,12 @@ def claim(
     rows = session.execute(
         sa.select(
             WebhookDelivery.id,  # type: ignore[call-overload]
+            WebhookDelivery.public_id,
             WebhookDelivery.webhook_id,
             WebhookDelivery.attempt_count,
             Webhook.url,
             Webhook.secret,
-            WebhookEvent.id,
+            WebhookEvent.public_id,
             WebhookEvent.type,
             WebhookEvent.created_at,
             WebhookEvent.data,
@@ -180,7 +182,7 @@ def attempt(claimed: Claimed, settings: Settings) -> sender.Outcome:
         secret=claimed.secret,
         body=body,
         event_type=claimed.event_type,
-        delivery_id=claimed.delivery_id,
+        delivery_id=claimed.delivery_public_id,
         timestamp=int(utcnow().timestamp()),
     )
     try:

@@ -16,16 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.webhooks.payloads import PAYLOADS, PING_PAYLOAD, PayloadType
 
 HEADERS = """
-Headers: `Sanggar-Event` (the type), `Sanggar-Delivery` (the delivery id),
+Headers: `Sanggar-Event` (the type), `Sanggar-Delivery` (the delivery's UUID),
 `Sanggar-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` over the exact
 body bytes, `User-Agent: Sanggar-Webhooks/1`. Answer any 2xx within 10 seconds; anything
 else (or no answer) is retried with exponential back-off. Delivery is at least once:
-de-duplicate on `id`, which every webhook and redelivery of the event shares.
+de-duplicate on `id`, a UUID that every webhook and redelivery of the event shares and
+no other event ever has (not even after the server is restored from a backup).
 """
 
 
 class WebhookPayload(BaseModel):
-    id: int = Field(description="The event's id: the same in every delivery of this event.")
+    id: str = Field(
+        description="The event's UUID: the same in every delivery of this event, never another "
+        "event's. De-duplicate on it."
+    )
     created_at: datetime
 
 
@@ -36,7 +40,7 @@ def _camel(event_type: str) -> str:
 def _payload_model(entry: PayloadType[Any]) -> type[BaseModel]:
     examples = entry.model.model_json_schema().get("examples", [{}])
     example = {
-        "id": 812,
+        "id": "0193a5f2-6c3e-7a10-8c5d-1e2f3a4b5c6d",
         "type": entry.name,
         "created_at": "2026-12-01T09:30:00Z",
         "data": examples[0],

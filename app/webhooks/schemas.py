@@ -162,8 +162,9 @@ class DeliveryPublic(BaseModel):
             "examples": [
                 {
                     "id": 120,
+                    "public_id": "0193a5f2-6c41-7d2e-9b8a-3f1c2d4e5a60",
                     "webhook_id": 4,
-                    "event_id": 812,
+                    "event_id": "0193a5f2-6c3e-7a10-8c5d-1e2f3a4b5c6d",
                     "event_type": "challenge.opened",
                     "status": "pending",
                     "attempts": [
@@ -183,10 +184,15 @@ class DeliveryPublic(BaseModel):
         }
     )
 
-    id: int = Field(description="Sent as `Sanggar-Delivery`.")
+    id: int = Field(description="The delivery's number in this log (the redeliver path's).")
+    public_id: str = Field(
+        description="Sent as `Sanggar-Delivery`: a UUID, unique for ever (a new one per "
+        "redelivery)."
+    )
     webhook_id: int
-    event_id: int = Field(
-        description="The payload's `id`, the same for every webhook and redelivery of the event."
+    event_id: str = Field(
+        description="The payload's `id`, a UUID unique for ever: the same for every webhook "
+        "and redelivery of the event, never reused (not even after a restore)."
     )
     event_type: str
     status: DeliveryStatus

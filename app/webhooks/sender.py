@@ -34,13 +34,13 @@ class Outcome:
 
 
 def headers_for(
-    *, secret: str, body: bytes, event_type: str, delivery_id: int, timestamp: int
+    *, secret: str, body: bytes, event_type: str, delivery_id: str, timestamp: int
 ) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "Sanggar-Event": event_type,
-        "Sanggar-Delivery": str(delivery_id),
+        "Sanggar-Delivery": delivery_id,
         "Sanggar-Signature": signing.signature(secret, timestamp, body),
     }
 

@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.core.pagination import PageParams, desc, paginate
 from app.core.security import new_secret
 from app.core.tables import id_of
+from app.core.uuids import uuid7
 from app.models import (
     DeliveryStatus,
     Member,
@@ -197,7 +198,7 @@ def enqueue(
     session: Session, *, event_type: str, data: dict[str, Any], webhook_id: int | None = None
 ) -> WebhookEvent:
     """The payload and one pending delivery per active webhook subscribed to its type (or
-    for `webhook_id` alone), due now, written in one INSERT … SELECT."""
+    for `webhook_id` alone), due now."""
     now = utcnow()
     event = WebhookEvent(type=event_type, data=data, created_at=now)
     session.add(event)
@@ -215,17 +216,25 @@ def enqueue(
 
 
 def _insert_deliveries(session: Session, targets: sa.Select[Any], *, event_id: int) -> None:
-    now_type = WebhookDelivery.__table__.c.created_at.type  # type: ignore[attr-defined]
+    """A delivery per webhook id `targets` selects, in one multi-row INSERT: each gets a
+    public id of its own (made here; SQL has no portable UUIDv7)."""
+    webhook_ids = session.execute(targets).scalars().all()
+    if not webhook_ids:
+        return
     now = utcnow()
-    rows = targets.add_columns(
-        sa.literal(event_id),
-        sa.literal(DeliveryStatus.PENDING.value),
-        sa.literal(0),
-        sa.literal(now, type_=now_type),
-        sa.literal(now, type_=now_type),
-    )
-    columns = ["webhook_id", "event_id", "status", "attempt_count", "next_attempt_at", "created_at"]
-    session.execute(sa.insert(WebhookDelivery).from_select(columns, rows))
+    rows = [
+        {
+            "webhook_id": webhook_id,
+            "event_id": event_id,
+            "public_id": uuid7(),
+            "status": DeliveryStatus.PENDING.value,
+            "attempt_count": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for webhook_id in webhook_ids
+    ]
+    session.execute(sa.insert(WebhookDelivery), rows)
 
 
 def _require_active(webhook: Webhook) -> None:
@@ -283,13 +292,14 @@ def present_deliveries(
     if not deliveries:
         return []
     event_ids = {d.event_id for d in deliveries}
-    types: dict[int, str] = dict(
-        session.execute(
-            sa.select(WebhookEvent.id, WebhookEvent.type).where(  # type: ignore[call-overload]
+    events: dict[int, tuple[str, str]] = {
+        event_id: (public_id, event_type)
+        for event_id, public_id, event_type in session.execute(
+            sa.select(WebhookEvent.id, WebhookEvent.public_id, WebhookEvent.type).where(  # type: ignore[call-overload]
                 col(WebhookEvent.id).in_(event_ids)
             )
-        ).all()
-    )
+        )
+    }
     attempts: dict[int, list[AttemptPublic]] = defaultdict(list)
     rows = session.exec(
         select(WebhookAttempt)
@@ -300,7 +310,12 @@ def present_deliveries(
         attempts[attempt.delivery_id].append(AttemptPublic.model_validate(attempt.model_dump()))
     return [
         DeliveryPublic.model_validate(
-            {**d.model_dump(), "event_type": types[d.event_id], "attempts": attempts[id_of(d)]}
+            {
+                **d.model_dump(),
+                "event_id": events[d.event_id][0],
+                "event_type": events[d.event_id][1],
+                "attempts": attempts[id_of(d)],
+            }
         )
         for d in deliveries
     ]

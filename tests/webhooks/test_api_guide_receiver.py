@@ -3,8 +3,10 @@ refuses replays."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -38,3 +40,15 @@ def test_the_guide_receiver_refuses_a_replay_after_five_minutes() -> None:
         "whsec_abc", signing.signature("whsec_abc", int(time.time()) - 301, body), body
     )
     assert verify("whsec_abc", signing.signature("whsec_abc", int(time.time()) - 200, body), body)
+
+
+def test_the_guides_worked_example_is_what_the_server_signs() -> None:
+    """The example body (an event `id` is a UUID) and its header, as the guide prints them."""
+    guide = (PROJECT_ROOT / "docs" / "API.md").read_text()
+    match = re.search(
+        r"exact body.*?```\n(.*?)\n```.*?```\n(Sanggar-Signature: .*?)\n```", guide, re.S
+    )
+    assert match, "the API guide's worked example is missing"
+    body, header = match.group(1).encode(), match.group(2).removeprefix("Sanggar-Signature: ")
+    assert json.loads(body)["id"] == str(uuid.UUID(json.loads(body)["id"]))
+    assert signing.signature("whsec_example", 1796117401, body) == header

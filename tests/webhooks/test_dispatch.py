@@ -21,6 +21,7 @@ from app.models import (
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
+    WebhookEvent,
 )
 from app.webhooks import dispatcher, service, signing
 from tests.conftest import make_settings
@@ -31,6 +32,13 @@ from tests.webhooks.conftest import SECRET, Receiver, make_webhook
 def dispatch(engine: Engine, settings: Settings) -> int:
     with Session(engine, expire_on_commit=False) as session:
         return dispatcher.dispatch(session, settings)
+
+
+def event_public_id(engine: Engine, delivery: WebhookDelivery) -> str:
+    with Session(engine) as session:
+        event = session.get(WebhookEvent, delivery.event_id)
+        assert event is not None
+        return event.public_id
 
 
 def deliveries(engine: Engine) -> list[WebhookDelivery]:
@@ -67,13 +75,13 @@ def test_a_delivery_is_signed_and_verifies(
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["User-Agent"] == "Sanggar-Webhooks/1"
     assert request.headers["Sanggar-Event"] == "member.joined"
-    assert request.headers["Sanggar-Delivery"] == str(delivery.id)
+    assert request.headers["Sanggar-Delivery"] == delivery.public_id
     assert signing.verify(SECRET, request.headers["Sanggar-Signature"], request.body)
     assert not signing.verify(
         "another-secret-entirely", request.headers["Sanggar-Signature"], request.body
     )
     payload = json.loads(request.body)
-    assert payload["id"] == delivery.event_id
+    assert payload["id"] == event_public_id(engine, delivery)
     assert payload["type"] == "member.joined"
     assert payload["created_at"].endswith("Z")
     assert payload["data"]["member_id"] == newcomer.id
@@ -116,7 +124,7 @@ def test_a_500_is_retried_after_the_base_delay_and_both_attempts_are_logged(
     assert [a.status_code for a in attempts(engine, delivery.id)] == [500, 200]
     first, second = receiver.requests
     assert first.body == second.body  # the same event, the same bytes
-    assert json.loads(first.body)["id"] == delivery.event_id
+    assert json.loads(first.body)["id"] == event_public_id(engine, delivery)
 
 
 def test_the_back_off_doubles(dispatch_settings: Settings) -> None:
@@ -236,9 +244,10 @@ def test_a_redelivery_sends_the_same_event_id_again(
     dispatch(engine, dispatch_settings)
 
     first, second = receiver.requests
-    assert json.loads(first.body)["id"] == json.loads(second.body)["id"] == original.event_id
-    assert first.headers["Sanggar-Delivery"] == str(original.id)
-    assert second.headers["Sanggar-Delivery"] == str(again.id)
+    event_id = event_public_id(engine, original)
+    assert json.loads(first.body)["id"] == json.loads(second.body)["id"] == event_id
+    assert first.headers["Sanggar-Delivery"] == original.public_id
+    assert second.headers["Sanggar-Delivery"] == again.public_id != original.public_id
     assert [d.status for d in deliveries(engine)] == ["succeeded", "succeeded"]
 
 
@@ -311,3 +320,39 @@ def test_a_response_dribbled_past_the_deadline_is_cut_short(
     [attempt] = attempts(engine, deliveries(engine)[0].id)
     assert attempt.status_code == 200 and attempt.error == "response body too slow"
     assert 0 < len(attempt.response_body) < 60
+
+
+def _forget_webhook_events_as_a_restore_would(engine: Engine) -> None:
+    """The events and deliveries written since a backup are gone, and their integer ids
+    are issued again: what restoring that backup does."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                sa.text("TRUNCATE webhook_events, webhook_deliveries RESTART IDENTITY CASCADE")
+            )
+            return
+        for table in ("webhook_attempts", "webhook_deliveries", "webhook_events"):
+            connection.execute(sa.text(f"DELETE FROM {table}"))
+            connection.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": table})
+
+
+def test_ids_a_receiver_sees_are_never_reused_after_a_restore(
+    app: FastAPI, engine: Engine, receiver: Receiver, dispatch_settings: Settings, admin: Member
+) -> None:
+    """A receiver de-duplicating on the payload's `id` (or on Sanggar-Delivery) must not
+    drop an event because a restored database issued its integer ids again."""
+    make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
+    make_member(app, handle="before")
+    dispatch(engine, dispatch_settings)
+    [sent_before] = deliveries(engine)
+    _forget_webhook_events_as_a_restore_would(engine)
+    make_member(app, handle="after")
+    dispatch(engine, dispatch_settings)
+    [sent_after] = deliveries(engine)
+
+    assert sent_after.id == sent_before.id  # the integer id came back
+    first, second = receiver.requests
+    assert json.loads(first.body)["data"]["handle"] == "before"
+    assert json.loads(second.body)["data"]["handle"] == "after"
+    assert json.loads(first.body)["id"] != json.loads(second.body)["id"]
+    assert first.headers["Sanggar-Delivery"] != second.headers["Sanggar-Delivery"]
