@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import rows_affected
 from app.core.domain_events import MemberJoined, publish
@@ -26,7 +27,16 @@ from app.members.schemas import (
 )
 from app.mentoring import profiles as mentor_profiles
 from app.mentoring.schemas import MentoringProfile
-from app.models import Member, MemberTag, PersonalAccessToken, Role, TagKind, is_organizer
+from app.models import (
+    AuthSession,
+    CalendarFeedToken,
+    Member,
+    MemberTag,
+    PersonalAccessToken,
+    Role,
+    TagKind,
+    is_organizer,
+)
 from app.principal.changes import principals_changed
 
 
@@ -273,13 +283,30 @@ def admin_update(
     )
     if loses_admin:
         _ensure_another_admin(session, member_id=member.id)  # type: ignore[arg-type]
+    changed = audit.diff(before, sent)
     for field, value in sent.items():
         setattr(member, field, value)
     session.add(member)
     session.flush()
+    if "is_active" in changed:
+        _end_credentials(session, member_id=member.id)  # type: ignore[arg-type]
     principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
-    _audit_admin_update(session, member=member, changed=audit.diff(before, sent), actor=actor)
+    _audit_admin_update(session, member=member, changed=changed, actor=actor)
     return member
+
+
+def _end_credentials(session: Session, *, member_id: int) -> None:
+    """Ends every log-in (and with it every access and refresh token issued for it) and
+    deletes every personal access and calendar-feed token, for good: a reactivated member
+    starts with none. Done on reactivation too, so a log-in that raced the deactivation
+    (it read the member still active) does not come back with the member."""
+    session.execute(
+        sa.update(AuthSession)
+        .where(col(AuthSession.member_id) == member_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    for table in (PersonalAccessToken, CalendarFeedToken):
+        session.execute(sa.delete(table).where(col(table.member_id) == member_id))
 
 
 def _ensure_another_admin(session: Session, *, member_id: int) -> None:
