@@ -4,10 +4,10 @@ Limits are counted by the `limits` library in memory, or in Redis when
 `SANGGAR_REDIS_URL` is set so that every app process shares one count. Auth endpoints have
 a stricter limit of their own (token refresh a looser one, sized for browser apps that
 refresh from every tab), and so has posting (threads, replies, comments, ideas,
-announcements, reports, projects, project updates, works entered in challenges), per
-member: every creation that notifies people, calls webhooks or earns points. Log-ins are
-also counted per account (the submitted email or handle, whether or not such an account
-exists, so a 429 tells nothing about it).
+announcements, reports, projects, project updates and tasks, works entered in challenges),
+per member: every creation that notifies people, calls webhooks or earns points (a task
+created done earns its points). Log-ins are also counted per account (the submitted email
+or handle, whether or not such an account exists, so a 429 tells nothing about it).
 
 If Redis cannot be reached, counting falls back to this process's memory (a warning is
 logged once per outage) and Redis is tried again every `rate_limit_redis_retry_seconds`: an
@@ -61,7 +61,7 @@ def build_rules(settings: Settings) -> list[Rule]:
             "posting",
             re.compile(
                 r"^/api/v1/(threads|threads/[^/]+/posts|submissions/[^/]+/comments|ideas"
-                r"|announcements|reports|projects|projects/[^/]+/updates"
+                r"|announcements|reports|projects|projects/[^/]+/(updates|tasks)"
                 r"|challenges/[^/]+/submissions)$"
             ),
             parse(settings.rate_limit_posting),
@@ -81,6 +81,10 @@ def build_redis_storage(redis_url: str) -> Storage:
     )
 
 
+class SharedCountUnavailable(Exception):
+    """Redis is not configured or not answering: nothing counts for every process here."""
+
+
 class Limiter:
     """Counts hits in Redis when configured and reachable, else in this process's memory."""
 
@@ -96,15 +100,23 @@ class Limiter:
 
     async def retry_after(self, limit: RateLimitItem, *identifiers: str) -> int | None:
         """Counts one hit; None when it is within the limit, else the seconds to wait."""
-        if self.shared is not None and self._redis_worth_trying():
-            try:
-                retry = await _hit(self.shared, limit, identifiers)
-            except Exception as error:  # any failure of the store, whatever its library
-                self._redis_failed(error)
-            else:
-                self._redis_answered()
-                return retry
-        return await _hit(self.memory, limit, identifiers)
+        try:
+            return await self.shared_retry_after(limit, *identifiers)
+        except SharedCountUnavailable:
+            return await _hit(self.memory, limit, identifiers)
+
+    async def shared_retry_after(self, limit: RateLimitItem, *identifiers: str) -> int | None:
+        """As `retry_after`, counted in Redis only: `SharedCountUnavailable` when Redis is not
+        configured or not answering, for a caller that has a shared count of its own."""
+        if self.shared is None or not self._redis_worth_trying():
+            raise SharedCountUnavailable
+        try:
+            retry = await _hit(self.shared, limit, identifiers)
+        except Exception as error:  # any failure of the store, whatever its library
+            self._redis_failed(error)
+            raise SharedCountUnavailable from error
+        self._redis_answered()
+        return retry
 
     def _redis_worth_trying(self) -> bool:
         down_since = self.redis_down_since

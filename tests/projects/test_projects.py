@@ -267,22 +267,24 @@ def test_a_project_created_proposed_explicitly_is_accepted(
     assert response.json()["status"] == "proposed"
 
 
-def test_creating_projects_and_their_updates_spends_the_posting_budget(
+def test_creating_projects_their_updates_and_tasks_spends_the_posting_budget(
     database_url: str, engine: object
 ) -> None:
-    """Each creation fans out (the `project.created` webhook, notifications, points): it is
-    posting, with posting's budget per member."""
+    """Each creation fans out (the `project.created` webhook, notifications) or earns points
+    (an update; a task created done): it is posting, with posting's budget per member."""
     app = create_app(
-        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="3/minute")
+        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="4/minute")
     )
     with TestClient(app) as client:
         one, two = auth_headers(app, make_member(app)), auth_headers(app, make_member(app))
         body = {"title": "Zine", "kind": "publication"}
         first = client.post(PROJECTS, json=body, headers=one)
         assert first.status_code == 201
+        project = f"{PROJECTS}/{first.json()['id']}"
         update = {"body": "Started."}
-        path = f"{PROJECTS}/{first.json()['id']}/updates"
-        assert client.post(path, json=update, headers=one).status_code == 201
+        assert client.post(f"{project}/updates", json=update, headers=one).status_code == 201
+        task = {"title": "Cover", "status": "done"}
+        assert client.post(f"{project}/tasks", json=task, headers=one).status_code == 201
         assert client.post(PROJECTS, json=body, headers=one).status_code == 201
         limited = client.post(PROJECTS, json=body, headers=one)
         assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
