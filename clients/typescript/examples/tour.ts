@@ -5,7 +5,7 @@
 // usage (after `npm run build`, from a compiled copy: see README.md):
 //   SANGGAR_URL=http://127.0.0.1:8000 SANGGAR_USERNAME=demo_admin SANGGAR_PASSWORD=sanggar-demo \
 //     node build/examples/tour.js
-import { createSanggarClient, ok, SanggarError } from "@sanggar/client";
+import { createSanggarClient, newIdempotencyKey, ok, SanggarError } from "@sanggar/client";
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 
   // Keep the key with what you mean to create: a retry after a timeout sends the same one,
   // and the server answers the first response again (Idempotent-Replayed: true).
-  const key = crypto.randomUUID();
+  const key = newIdempotencyKey();
   const create = () =>
     sanggar.api.POST("/api/v1/threads", {
       params: { header: { "Idempotency-Key": key } },

@@ -56,6 +56,25 @@ export async function ok<T>(call: Promise<{ data?: T; response: Response }>): Pr
 
 const isRefreshable = (error: SanggarError): boolean => error.code === "token_expired";
 
+function withHeader(request: Request, name: string, value: string): Request {
+  const headers = new Headers(request.headers);
+  headers.set(name, value);
+  return new Request(request, { headers });
+}
+
+/** A random (version 4) UUID. Browsers offer `crypto.randomUUID` only on https and localhost;
+ * a development server reached by its LAN address still gets keys. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === "function") {
+    return crypto.randomUUID();
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export function createSanggarClient(options: SanggarOptions): Sanggar {
   const store = options.tokens ?? memoryTokenStore();
   const baseFetch = options.fetch ?? ((request: Request) => globalThis.fetch(request));
@@ -103,19 +122,14 @@ export function createSanggarClient(options: SanggarOptions): Sanggar {
   }
 
   function authorized(request: Request, token: string | undefined): Request {
-    const headers = new Headers(request.headers);
-    if (token !== undefined) {
-      headers.set("Authorization", `Bearer ${token}`);
-    }
-    return new Request(request, { headers });
+    return token === undefined ? request : withHeader(request, "Authorization", `Bearer ${token}`);
   }
 
   async function send(request: Request): Promise<Response> {
     if (request.method === "POST" && !request.headers.has("Idempotency-Key")) {
       // One key per intended creation: the retry below (and a caller's own retry of the same
       // Request) cannot create twice. POSTs that create nothing ignore the header.
-      request = authorized(request, undefined);
-      request.headers.set("Idempotency-Key", crypto.randomUUID());
+      request = withHeader(request, "Idempotency-Key", newIdempotencyKey());
     }
     const used = options.personalAccessToken ?? store.load()?.access_token;
     const spare = request.clone(); // the body, kept for a retry after refreshing

@@ -1,6 +1,7 @@
 export {
   createSanggarClient,
   memoryTokenStore,
+  newIdempotencyKey,
   ok,
   type Sanggar,
   type SanggarOptions,

@@ -2,7 +2,13 @@
 // cannot be made to do on cue (several calls expiring at once, a refresh that is slow).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createSanggarClient, memoryTokenStore, SanggarError, type TokenPair } from "@sanggar/client";
+import {
+  createSanggarClient,
+  memoryTokenStore,
+  newIdempotencyKey,
+  SanggarError,
+  type TokenPair,
+} from "@sanggar/client";
 
 const BASE = "http://sanggar.test";
 
@@ -151,4 +157,21 @@ test("each() follows next_cursor and keeps the other query parameters", async ()
     asked.map((url) => url.search),
     ["?phase=open&limit=2", "?phase=open&limit=2&cursor=2", "?phase=open&limit=2&cursor=4"],
   );
+});
+
+test("idempotency keys are version 4 UUIDs, also where crypto.randomUUID is missing", () => {
+  const uuid4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  assert.match(newIdempotencyKey(), uuid4);
+  // Browsers on plain http (a LAN address) have getRandomValues but not randomUUID.
+  Object.defineProperty(crypto, "randomUUID", { value: undefined, configurable: true });
+  try {
+    const keys = new Set(Array.from({ length: 50 }, () => newIdempotencyKey()));
+    assert.equal(keys.size, 50);
+    for (const key of keys) {
+      assert.match(key, uuid4);
+    }
+  } finally {
+    delete (crypto as { randomUUID?: unknown }).randomUUID;
+  }
+  assert.equal(typeof crypto.randomUUID, "function");
 });
