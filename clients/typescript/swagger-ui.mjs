@@ -7,13 +7,21 @@
 // - every Content-Security-Policy violation is reported in `violations` (a request the page
 //   tried but its CSP stopped never reaches the network, so `left` alone would miss it).
 //
-// usage: node swagger-ui.mjs <base url> <username> <password> <screenshot.png>
+// usage: node swagger-ui.mjs <base url> <username> <password> <screenshot.png> [<host name>]
+// With a host name (say sanggar.test), Chromium resolves it to 127.0.0.1 and the pages are
+// opened under it, as behind a proxy with a real name: that host counts as this machine.
 // prints one JSON line:
 // {"oas": "...", "status": "...", "body": "...", "redoc": "...", "left": [...], "violations": [...]}
 import { chromium } from "playwright-core";
 
-const [baseUrl, username, password, screenshot] = process.argv.slice(2);
+const [givenUrl, username, password, screenshot, hostName] = process.argv.slice(2);
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const served = new URL(givenUrl);
+if (hostName) {
+  served.hostname = hostName;
+  LOOPBACK.add(hostName);
+}
+const baseUrl = served.origin;
 const left = new Set();
 const violations = [];
 
@@ -24,7 +32,13 @@ const isLocal = (href) => {
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    ...(hostName ? [`--host-resolver-rules=MAP ${hostName} 127.0.0.1`] : []),
+  ],
 });
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });

@@ -2,14 +2,18 @@
 on `localhost` (not the 127.0.0.1 the server was started with) and a free, non-default port.
 On /docs it logs in with Authorize (password flow), runs members_get_me with "Try it out" and
 reads the answer on the page; then it renders /redoc. Any request that leaves the machine
-(images and fonts included) and any Content-Security-Policy violation fails the test. The
-screenshot is kept in test-artifacts/ (gitignored)."""
+(images and fonts included) and any Content-Security-Policy violation fails the test. Then
+the same under a real-looking name (sanggar.test, which Chromium resolves to 127.0.0.1), as
+behind a proxy with a name of its own. The screenshots are kept in test-artifacts/
+(gitignored)."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+
+import pytest
 
 from app.core.migrations import PROJECT_ROOT
 from tests.contract.conftest import CHROMIUM, LiveSanggar, once, require, run
@@ -19,16 +23,18 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 pytestmark = once
 
 
-def test_swagger_ui_and_redoc_work_on_localhost_at_any_port_offline(
-    npm_project: Path, live_sanggar: LiveSanggar
+@pytest.mark.parametrize("host", ["localhost", "sanggar.test"])
+def test_swagger_ui_and_redoc_work_at_any_address_offline(
+    npm_project: Path, live_sanggar: LiveSanggar, host: str
 ) -> None:
     chromium = require(CHROMIUM, install="apt-get install chromium")
     node = require("node", install="apt-get install nodejs")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "swagger-ui-members-get-me.png"
+    screenshot = ARTIFACTS / f"swagger-ui-members-get-me-{host}.png"
     screenshot.unlink(missing_ok=True)
-    served_at = live_sanggar.url.replace("://127.0.0.1:", "://localhost:")
+    served_at = live_sanggar.url.replace("://127.0.0.1:", f"://{host}:")
     assert served_at != live_sanggar.url and not served_at.endswith(":8000")
+    name = [host] if host != "localhost" else []  # localhost resolves by itself
     result = run(
         [
             node,
@@ -37,6 +43,7 @@ def test_swagger_ui_and_redoc_work_on_localhost_at_any_port_offline(
             "admin",
             live_sanggar.admin_password,
             str(screenshot),
+            *name,
         ],
         cwd=npm_project,
         timeout=180,
