@@ -13,7 +13,7 @@ from app.core.deps import SettingsDep
 from app.core.openapi import problems
 from app.core.routing import ResourceRouter
 from app.members import service as members
-from app.members.schemas import MemberPublic
+from app.members.schemas import MemberPublic, with_own_profile_example
 from app.principal.dependencies import CreationDep
 
 router = ResourceRouter(prefix="/auth", tags=["auth"])
@@ -24,7 +24,7 @@ router = ResourceRouter(prefix="/auth", tags=["auth"])
     status_code=201,
     response_model=MemberPublic,
     summary="Register",
-    responses=problems(403, 409),
+    responses=with_own_profile_example(problems(403, 409), status=201, new=True),
 )
 def auth_register(
     session: SessionDep, settings: SettingsDep, data: RegisterRequest, creation: CreationDep

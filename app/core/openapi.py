@@ -196,11 +196,24 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation = path_item.get(method.lower())
             if operation is not None:
                 _fix_operation(operation, _statuses_of(route))
+                _restore_operation_examples(operation, route.original_route.responses)
                 if "security" in operation and not _requires_credentials(route):
                     # Credentials are optional here (they only change what is shown):
                     # the empty requirement says anonymous calls are allowed too.
                     operation["security"].append({})
     return schema
+
+
+def _restore_operation_examples(
+    operation: dict[str, Any], declared: dict[int | str, dict[str, Any]]
+) -> None:
+    """A route's own response example (`responses={200: {"content": …}}`), nulls and all:
+    get_openapi dropped its None values, as it does the models' (`_restore_example_nulls`)."""
+    for status, response in declared.items():
+        for media_type, content in response.get("content", {}).items():
+            if "example" in content:
+                answer = operation["responses"][str(status)]["content"][media_type]
+                answer["example"] = content["example"]
 
 
 def _requires_credentials(route: Any) -> bool:

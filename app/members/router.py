@@ -27,6 +27,7 @@ from app.members.schemas import (
     PersonalTokenCreated,
     PersonalTokenPage,
     PersonalTokenPublic,
+    with_own_profile_example,
 )
 from app.principal.dependencies import (
     AdminMember,
@@ -66,7 +67,7 @@ def members_list(
     "/me",
     response_model=MemberPublic,
     summary="Get my profile",
-    responses=CONDITIONAL_GET_RESPONSES,
+    responses=with_own_profile_example(CONDITIONAL_GET_RESPONSES),
 )
 @quick_read()
 def members_get_me(request: Request, session: SessionDep, member: CurrentMember) -> Response:
@@ -78,7 +79,7 @@ def members_get_me(request: Request, session: SessionDep, member: CurrentMember)
     "/me",
     response_model=MemberPublic,
     summary="Update my profile",
-    responses=CONDITIONAL_WRITE_RESPONSES | problems(412),
+    responses=with_own_profile_example(CONDITIONAL_WRITE_RESPONSES | problems(412)),
 )
 def members_update_me(
     request: Request, session: SessionDep, member: CurrentMember, changes: MemberUpdate

@@ -36,6 +36,35 @@ _MEMBER_EXAMPLE: dict[str, Any] = {
 }
 
 
+# The caller's own profile carries the email (and so does an admin's view).
+_OWN_PROFILE_EXAMPLE = {**_MEMBER_EXAMPLE, "email": "rina@example.com"}
+
+
+# A profile just registered: nothing filled in yet but what registration asks.
+_NEW_PROFILE_EXAMPLE = {
+    **_OWN_PROFILE_EXAMPLE,
+    "bio": "",
+    "city": None,
+    "disciplines": [],
+    "skills": [],
+    "links": [],
+    "points": 0,
+    "open_for_commissions": False,
+    "mentoring": None,
+}
+
+
+def with_own_profile_example(
+    responses: dict[int | str, dict[str, Any]], status: int = 200, *, new: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of an operation that answers the caller's own profile: its example shows
+    the email the answer really carries, where MemberPublic's (anyone's profile) has null;
+    `new`: as registration answers it, before anything else is filled in."""
+    example = _NEW_PROFILE_EXAMPLE if new else _OWN_PROFILE_EXAMPLE
+    content = {"content": {"application/json": {"example": example}}}
+    return {**responses, status: {**responses.get(status, {}), **content}}
+
+
 class MemberPublic(BaseModel):
     """A member's profile. `email` is null unless the caller is that member or an admin."""
 
