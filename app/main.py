@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 
 import structlog
 from anyio import to_thread
@@ -41,6 +41,7 @@ from app.core.redoc import router as redoc_router
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.members import service as members
 from app.ops.router import router as ops_router
+from app.ops.serving import serving
 from app.principal.broadcast import PrincipalBroadcast
 from app.principal.cache import PrincipalCache
 from app.principal.usage import TokenUses
@@ -183,6 +184,9 @@ def _freeze_startup_objects() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Held while serving, so `sanggar restore` refuses to replace a SQLite database under us.
+    served = ExitStack()
+    served.enter_context(serving(app.state.settings.database_url))
     # The worker threads this event loop may use: one per request admitted, and the jobs'.
     to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     bootstrap = asyncio.create_task(_bootstrap_admin_until_done(app), name="bootstrap-admin")
@@ -203,6 +207,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The tokens' last uses this process has not written yet (app.principal.usage).
     await to_thread.run_sync(periodic.run_logged, app.state.engine, token_uses)
     app.state.engine.dispose()
+    served.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

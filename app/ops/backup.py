@@ -13,6 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from app.ops import serving
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 
@@ -38,7 +40,16 @@ def restore(database_url: str, path: Path) -> None:
     if not path.is_file():
         raise BackupError(f"{path} does not exist or is not a file.")
     if make_url(database_url).get_backend_name() == "sqlite":
-        _restore_sqlite(path, _sqlite_file(database_url))
+        target = _sqlite_file(database_url)
+        try:
+            with serving.exclusively(database_url):
+                _restore_sqlite(path, target)
+        except serving.DatabaseInUse as in_use:
+            raise BackupError(
+                f"An app process is serving {target} (it holds {in_use}). Stop every "
+                "`sanggar serve` process of this database first, then restore, then start "
+                "them again: a process would go on with caches and state of the old data."
+            ) from None
     else:
         _require_magic(
             path, PG_DUMP_MAGIC, "a pg_dump custom-format archive (sanggar backup on PostgreSQL)"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from tests.conftest import PG_URL
-from tests.processes import SANGGAR, server_env
+from tests.processes import SANGGAR, server_env, servers
 
 
 def _sanggar(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -101,3 +101,20 @@ def test_backup_on_postgresql_says_when_pg_dump_is_missing(tmp_path: Path) -> No
     env = {**server_env("postgresql+psycopg://postgres@127.0.0.1:1/none"), "PATH": str(tmp_path)}
     result = _sanggar(env, "backup", str(tmp_path / "x.backup"), cwd=tmp_path)
     assert result.returncode == 1 and "pg_dump is not installed" in result.stdout
+
+
+def test_restoring_sqlite_under_a_running_app_is_refused(tmp_path: Path) -> None:
+    """A served SQLite database is not replaced (the app would go on with caches of the old
+    data, mid-transaction): restore says to stop the app, and works once it is stopped."""
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    env = server_env(url)
+    assert _sanggar(env, "migrate", cwd=tmp_path).returncode == 0
+    archive = tmp_path / "served.backup"
+    assert _sanggar(env, "backup", str(archive), cwd=tmp_path).returncode == 0
+    with servers(env, tmp_path):
+        refused = _sanggar(env, "restore", str(archive), cwd=tmp_path)
+        assert refused.returncode == 1, refused.stdout
+        assert "Stop every `sanggar serve` process" in refused.stdout
+    # Stopped (the lock goes with the process), the same restore goes through.
+    restored = _sanggar(env, "restore", str(archive), cwd=tmp_path)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
