@@ -130,6 +130,14 @@ def _coerce(value: Any, key: SortKey) -> Any:
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
     """Rows strictly after `values` in the order of `keys` (mixed directions allowed)."""
+    if len(keys) > 1 and _one_direction(keys) and not any(isinstance(v, bool) for v in values):
+        # A row value, `(a, b) < (x, y)`: both databases read it as one range of an index on
+        # (…, a, b), so a deep page costs what the first does; the OR below may scan.
+        columns = sa.tuple_(*(key.column for key in keys))
+        bound = sa.tuple_(
+            *(sa.literal(v, type_=k.column.type) for k, v in zip(keys, values, strict=True))
+        )
+        return columns < bound if keys[0].descending else columns > bound
     alternatives = []
     # SQLAlchemy compares booleans only with = and !=, unless they are bound parameters.
     values = [sa.literal(v) if isinstance(v, bool) else v for v in values]
@@ -138,6 +146,10 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[b
         beyond = key.column < values[index] if key.descending else key.column > values[index]
         alternatives.append(sa.and_(*equal_prefix, beyond))
     return sa.or_(*alternatives)
+
+
+def _one_direction(keys: Sequence[SortKey]) -> bool:
+    return len({key.descending for key in keys}) == 1
 
 
 def paginate(

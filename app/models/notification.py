@@ -12,9 +12,10 @@ from app.core.tables import AUTOINCREMENT, created_at_field, timestamp_field
 class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
     __table_args__ = (
-        # The feed walks a member's notifications newest first; the unread count filters on
-        # read_at. Both stay index-only per member however large the table grows.
-        sa.Index("ix_notifications_member_id_id", "member_id", "id"),
+        # The feed walks a member's notifications newest first (by time, then id); the unread
+        # count filters on read_at. Both stay one index range per member however large the
+        # table grows.
+        sa.Index("ix_notifications_member_id_created_at_id", "member_id", "created_at", "id"),
         sa.Index("ix_notifications_member_id_read_at", "member_id", "read_at"),
         # An announcement lands once in a member's feed, however many reads race to copy it.
         sa.UniqueConstraint("member_id", "announcement_id"),

@@ -80,7 +80,10 @@ def list_notifications(
     statement = select(Notification).where(Notification.member_id == member.id)
     if unread_only:
         statement = statement.where(col(Notification.read_at).is_(None))
-    return paginate(session, statement, keys=[desc(Notification.id)], params=params)
+    # By time, not id: an announcement copied into the feed at the member's first look
+    # carries the announcement's time, so it sorts among what happened then.
+    keys = [desc(Notification.created_at), desc(Notification.id)]
+    return paginate(session, statement, keys=keys, params=params)
 
 
 def unread_count(session: Session, *, member: Member) -> int:
@@ -121,7 +124,7 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
     Concurrent catch-ups of one member meet at the unique (member_id, announcement_id)
     and insert each announcement once; the watermark only moves forward."""
     announcements = session.execute(
-        sa.select(Announcement.id, Announcement.title, Announcement.body)  # type: ignore[call-overload]
+        sa.select(Announcement.id, Announcement.title, Announcement.body, Announcement.created_at)  # type: ignore[call-overload]
         .where(
             col(Announcement.id) > member.announcements_seen_id,
             col(Announcement.id) <= upto,
@@ -130,7 +133,6 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
         .order_by(col(Announcement.id))
     ).all()
     if announcements:
-        now = utcnow()
         rows = [
             {
                 "member_id": member.id,
@@ -138,10 +140,11 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
                 "title": _clip(title, 200),
                 "body": _clip(body, 2000),
                 "data": {"announcement_id": announcement_id},
-                "created_at": now,
+                # When it was announced, not when this member first looked.
+                "created_at": announced_at,
                 "announcement_id": announcement_id,
             }
-            for announcement_id, title, body in announcements
+            for announcement_id, title, body, announced_at in announcements
         ]
         insert = upsert_insert(session, Notification).values(rows)
         session.execute(

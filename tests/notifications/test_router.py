@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import col
 
-from app.models import Role
+from app.core.clock import utcnow
+from app.models import Announcement, Member, Role
+from app.principal.changes import principals_changed
 from tests.factories import QueryCounter, auth_headers, make_member, member_with_headers
 
 
@@ -111,3 +118,58 @@ def test_feed_query_count_stays_flat_as_pages_grow(
         assert len(response.json()["items"]) == limit
         counts[limit] = queries.count
     assert counts[2] == counts[30], counts
+
+
+def _walk_feed(client: TestClient, headers: dict[str, str], limit: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/notifications", params=params, headers=headers).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_an_announcement_carries_its_own_time_and_sorts_by_it(
+    client: TestClient, app: FastAPI
+) -> None:
+    """Announced an hour ago, first seen now: it sorts below what happened in between."""
+    from sqlmodel import Session
+
+    from app.notifications.service import notify
+
+    _, staff = member_with_headers(app, role=Role.ORGANIZER)
+    member, headers = member_with_headers(app)
+    assert member.id is not None
+    announced = client.post(
+        "/api/v1/announcements", json={"title": "Old news", "body": "."}, headers=staff
+    ).json()
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with Session(app.state.engine) as session:
+        session.execute(
+            sa.update(Announcement)
+            .where(col(Announcement.id) == announced["id"])
+            .values(created_at=an_hour_ago)
+        )
+        session.execute(
+            sa.update(Member)
+            .where(col(Member.id) == member.id)
+            .values(joined_at=an_hour_ago - timedelta(hours=1))
+        )
+        principals_changed(session, member_ids=[member.id])
+        for n in range(3):
+            notify(session, member_id=member.id, type="test.later", title=f"Later {n}")
+        session.commit()
+
+    feed = _walk_feed(client, headers, limit=100)  # the first look copies the announcement
+    titles = [n["title"] for n in feed]
+    assert titles.index("Old news") > max(titles.index(f"Later {n}") for n in range(3)), titles
+    copied = next(n for n in feed if n["type"] == "announcement.published")
+    assert abs(datetime.fromisoformat(copied["created_at"]) - an_hour_ago) < timedelta(seconds=1)
+    # Walking the feed a page at a time gives the same order, each notification once.
+    stamps = [datetime.fromisoformat(n["created_at"]) for n in feed]
+    assert stamps == sorted(stamps, reverse=True)
+    assert [n["id"] for n in _walk_feed(client, headers, limit=1)] == [n["id"] for n in feed]
+    assert [n["id"] for n in _walk_feed(client, headers, limit=2)] == [n["id"] for n in feed]
