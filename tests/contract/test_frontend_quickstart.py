@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ GUIDE = PROJECT_ROOT / "docs" / "frontend-quickstart.md"
 DOC_URL = "http://localhost:8000"
 DEMO_PASSWORD = "sanggar-demo"
 TYPES = "sanggar.d.ts"  # the guide imports "./sanggar"
+PACKAGE_SECTION = "## 9. Or let `@sanggar/client` do all of the above"
 
 # Not in the guide: signs an expired copy of the access token with the test server's key
 # (WebCrypto, as in a browser), then three calls find it expired at once.
@@ -78,8 +80,12 @@ TSCONFIG = {
 }
 
 
-def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", GUIDE.read_text(), re.DOTALL)
+def _blocks(language: str, *, package: bool | None = None) -> list[str]:
+    """The guide's blocks in one language: those of sections 1–8 (`package=False`), those of
+    the @sanggar/client section (`package=True`), or all."""
+    plain, _, with_package = GUIDE.read_text().partition(PACKAGE_SECTION)
+    text = {None: plain + with_package, False: plain, True: with_package}[package]
+    return re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
 
 
 def _demo_log_ins() -> dict[str, str]:
@@ -141,11 +147,22 @@ def test_the_guides_cors_line_lets_the_dev_origin_in(demo_server: Server) -> Non
 
 
 def _module(url: str) -> str:
-    blocks = _blocks("ts")
+    blocks = _blocks("ts", package=False)
     assert len(blocks) >= 5, "the guide's TypeScript blocks are missing"
     source = "\n".join(blocks)
     assert DOC_URL in source
     return source.replace(DOC_URL, url) + HARNESS
+
+
+def _project(directory: Path, npm_project: Path, source: str) -> None:
+    """An app's project: the npm packages the repository's client installs, ESM, tsc."""
+    modules = directory / "node_modules"
+    modules.mkdir()
+    for package in (npm_project / "node_modules").iterdir():
+        (modules / package.name).symlink_to(package)
+    (directory / "package.json").write_text('{"type": "module"}')
+    tsconfig = {**TSCONFIG, "files": [source]}
+    (directory / "tsconfig.json").write_text(json.dumps(tsconfig))
 
 
 def test_the_guides_typescript_runs_against_a_live_server(
@@ -153,9 +170,7 @@ def test_the_guides_typescript_runs_against_a_live_server(
 ) -> None:
     node = require("node", install="apt-get install nodejs")
     bin_dir = npm_project / "node_modules" / ".bin"
-    (tmp_path / "node_modules").symlink_to(npm_project / "node_modules")
-    (tmp_path / "package.json").write_text('{"type": "module"}')
-    (tmp_path / "tsconfig.json").write_text(json.dumps(TSCONFIG))
+    _project(tmp_path, npm_project, "quickstart.ts")
     (tmp_path / "quickstart.ts").write_text(_module(demo_server.url))
     # As the guide says: types from the running server's contract.
     run(
@@ -195,3 +210,36 @@ def test_the_readme_names_a_member_log_in_the_port_and_cors_and_links_the_guide(
     assert "sanggar serve --port" in readme
     assert f"SANGGAR_CORS_ORIGINS={_cors_origin()}" in readme
     assert "(docs/frontend-quickstart.md)" in readme
+
+
+def test_the_guides_package_section_packs_installs_and_runs(
+    npm_project: Path, demo_server: Server, tmp_path: Path
+) -> None:
+    npm = require("npm", install="apt-get install npm")
+    node = require("node", install="apt-get install nodejs")
+    [commands] = _blocks("sh", package=True)
+    pack, install = commands.splitlines()
+    assert pack.startswith("(cd clients/typescript && npm ci && npm pack)")
+    tarball_name = install.split("/")[-1]
+    # `npm pack` as the guide says (npm ci: the npm_project fixture), then what `npm install`
+    # of the tarball does, without the registry: unpack it into node_modules/@sanggar/client.
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    run([npm, "pack", "--pack-destination", str(packed)], cwd=npm_project, timeout=300)
+    assert [path.name for path in packed.iterdir()] == [tarball_name]
+    app = tmp_path / "app"
+    app.mkdir()
+    _project(app, npm_project, "package.ts")
+    client = app / "node_modules" / "@sanggar" / "client"
+    (app / "node_modules" / "@sanggar").mkdir(exist_ok=True)
+    with tarfile.open(packed / tarball_name) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    (tmp_path / "unpacked" / "package").rename(client)
+
+    [source] = _blocks("ts", package=True)
+    assert DOC_URL in source
+    (app / "package.ts").write_text(source.replace(DOC_URL, demo_server.url))
+    run([str(npm_project / "node_modules" / ".bin" / "tsc"), "-p", "."], cwd=app)
+    lines = run([node, "out/package.js"], cwd=app, timeout=120).stdout.splitlines()
+    assert lines[0].startswith("@indra_lestari1 sees ") and lines[0].endswith(" open challenges")
+    assert lines[1] == "404 challenge_not_found"
