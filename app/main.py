@@ -277,7 +277,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotent-Replayed",
             ],
         )
-    app.add_middleware(RefuseStrangerPreflights, allowed_origins=settings.cors_origins)
+    app.add_middleware(
+        RefuseStrangerPreflights,
+        allowed_origins=settings.cors_origins,
+        allowed_methods=CORS_METHODS,
+        allowed_headers=CORS_HEADERS,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.public_cache_seconds > 0:
         app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)

@@ -75,6 +75,14 @@ _TYPES = (
         "need no CORS.",
     ),
     ProblemType(
+        "cors_request_not_allowed",
+        403,
+        "Method or header not allowed from a browser",
+        "A page on an allowed origin asked (a CORS preflight) to send a method or a request "
+        "header the API does not take from browsers. The `detail` names what was asked and "
+        "what is allowed: leave the other headers out (an SDK's tracing header, say).",
+    ),
+    ProblemType(
         "method_not_allowed",
         405,
         "Method not allowed",

@@ -124,6 +124,17 @@ def test_cors_answers_allowed_origins_only_and_never_with_credentials(
     )
     _assert_cors_refused(stranger, "https://evil.example")
 
+    for asked, named in (
+        ({"Access-Control-Request-Headers": "authorization,traceparent"}, "traceparent"),
+        ({"Access-Control-Request-Method": "TRACE"}, "TRACE"),
+    ):
+        odd = cors_client.options(
+            "/api/v1/members/me", headers={"Origin": ALLOWED, **preflight, **asked}
+        )
+        assert odd.status_code == 403, odd.text
+        assert odd.json()["code"] == "cors_request_not_allowed"
+        assert named in odd.json()["detail"] and "Idempotency-Key" in odd.json()["detail"]
+
     simple = cors_client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in simple.headers
     exposed = cors_client.get("/healthz", headers={"Origin": ALLOWED})
