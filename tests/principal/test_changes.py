@@ -4,6 +4,8 @@ and a transaction that rolls back makes the cache forget nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -12,7 +14,8 @@ from sqlmodel import Session, col
 from app.core.clock import utcnow
 from app.core.db import end_transaction
 from app.core.errors import Conflict
-from app.models import ContributionKind, Member, PersonalAccessToken, Role
+from app.core.security import hash_secret
+from app.models import ContributionKind, Member, PersonalAccessToken, RefreshToken, Role
 from app.principal.changes import principals_changed
 from app.recognition import service as recognition
 from app.recognition.points import POINTS
@@ -107,6 +110,13 @@ def test_a_reused_refresh_token_stops_the_log_in_s_access_tokens_at_once(
     _remembered(client, headers, lookups)
     body = {"refresh_token": pair["refresh_token"]}
     assert client.post("/api/v1/auth/refresh", json=body).status_code == 200
+    with Session(app.state.engine) as session:  # the grace window for a second exchange ends
+        session.execute(
+            sa.update(RefreshToken)
+            .where(col(RefreshToken.token_hash) == hash_secret(pair["refresh_token"]))
+            .values(used_at=utcnow() - timedelta(minutes=5))
+        )
+        session.commit()
     assert client.post("/api/v1/auth/refresh", json=body).status_code == 401  # reused: revoked
     assert client.get(ME, headers=headers).status_code == 401
 
