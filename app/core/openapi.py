@@ -24,7 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DESCRIPTIONS = {
     400: "Malformed request (unparseable JSON, an invalid cursor).",
-    401: "Missing, invalid or expired credentials.",
+    401: "Missing, invalid or expired credentials (`token_expired`: refresh, then retry).",
     403: "Authenticated, but not allowed to do this.",
     404: "Not found, or not visible to the caller.",
     409: "Conflicts with the current state of the resource.",
@@ -38,7 +38,8 @@ DESCRIPTIONS = {
 HEADERS = {
     401: {
         "WWW-Authenticate": {
-            "description": "The auth scheme: Bearer.",
+            "description": "The auth scheme: Bearer, with `error`; an expired access token "
+            'adds `error_description="The access token expired"`.',
             "schema": {"type": "string"},
         }
     },
