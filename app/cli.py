@@ -21,6 +21,7 @@ from app.core.config import get_settings
 from app.core.db import create_db_engine
 from app.core.errors import ProblemError
 from app.core.migrations import upgrade
+from app.core.server import BoundedHttpToolsProtocol
 from app.members import service as members
 from app.models import Discipline, Role
 
@@ -64,6 +65,9 @@ def serve(
         # (app.main); uvicorn's own default believed anyone connecting from 127.0.0.1.
         proxy_headers=False,
         server_header=False,  # no "Server: uvicorn": nothing to fingerprint
+        # httptools, with bounds on the request line's and headers' size and time
+        # (SANGGAR_MAX_URL_BYTES, _MAX_HEADER_BYTES, _HEADER_TIMEOUT_SECONDS).
+        http=BoundedHttpToolsProtocol,
     )
 
 

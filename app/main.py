@@ -31,6 +31,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import (
     AdmissionMiddleware,
     BodyLimitMiddleware,
+    BodyTimeoutMiddleware,
     RequestContextMiddleware,
     SerializedWritesMiddleware,
 )
@@ -284,6 +285,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed_headers=CORS_HEADERS,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds)
     if settings.public_cache_seconds > 0:
         app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
     # Shared by the middleware and the per-account log-in limit (None: limits are off).

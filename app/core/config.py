@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age on answers served over https; 0 turns it off.
     hsts_max_age: int = Field(default=63_072_000, ge=0)
     max_body_bytes: int = 1_048_576
+    # What a client may take to send a request, and how much it may send before its body
+    # (app.core.server, app.core.middleware.BodyTimeoutMiddleware): a slow or endless
+    # client must not hold a connection, or the memory of its headers, for ever.
+    max_url_bytes: int = Field(default=8192, ge=256, le=65536)
+    max_header_bytes: int = Field(default=32768, ge=1024, le=1_048_576)
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     # Anonymous GETs of the showcase and of closed results are answered from an in-process
     # cache for this long (app.core.publiccache); 0 turns the cache off.
     public_cache_seconds: float = Field(default=5, ge=0, le=3600)

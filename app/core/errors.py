@@ -343,6 +343,27 @@ def body_too_large_response(scope: Scope) -> Response:
     return problem_response(problem, scope=scope)
 
 
+class RequestTimeout(ProblemError):
+    status = 408
+    code = "request_timeout"
+
+
+class UriTooLong(ProblemError):
+    status = 414
+    code = "uri_too_long"
+
+
+class HeadersTooLarge(ProblemError):
+    status = 431
+    code = "headers_too_large"
+
+
+def body_too_slow_response(scope: Scope, seconds: float) -> Response:
+    detail = f"The request's body did not arrive within {seconds:g} seconds."
+    problem = RequestTimeout(detail).to_problem()
+    return problem_response(problem, scope=scope, headers={"Connection": "close"})
+
+
 def internal_error_response(scope: Scope) -> Response:
     problem = ProblemError("An unexpected error occurred; it has been logged.").to_problem()
     return problem_response(problem, scope=scope)

@@ -19,7 +19,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import SAFE_METHODS
-from app.core.errors import body_too_large_response, internal_error_response
+from app.core.errors import (
+    body_too_large_response,
+    body_too_slow_response,
+    internal_error_response,
+)
 
 REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -182,6 +186,64 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await body_too_large_response(scope)(scope, receive, send)
+
+
+class _BodyTooSlow(Exception):
+    """Raised from `receive` to stop the app waiting for a body that does not come."""
+
+
+class BodyTimeoutMiddleware:
+    """Answers 408 `request_timeout` when a request's body has not arrived within `seconds`
+    of the app's first read of it.
+
+    uvicorn waits for a body as long as the client likes: a client that stalls, or sends a
+    byte now and then, would hold its connection, and on a write its place in the queue of
+    SerializedWritesMiddleware, for ever. Only the body is timed: once it is complete, the app
+    may wait on `receive` (for a disconnect) as long as it likes. As with the body limit,
+    whatever the app was about to answer a body it could not read is replaced by the 408.
+    """
+
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline: float | None = None
+        complete = timed_out = refused = False
+
+        async def timed_receive() -> Message:
+            nonlocal deadline, complete, timed_out
+            if complete:
+                return await receive()
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.seconds
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                timed_out = True
+                raise _BodyTooSlow from None
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal refused
+            if not timed_out:
+                await send(message)
+            elif not refused:
+                refused = True
+                await self._refuse(scope, receive, send)
+
+        try:
+            await self.app(scope, timed_receive, guarded_send)
+        except _BodyTooSlow:
+            if not refused:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await body_too_slow_response(scope, self.seconds)(scope, receive, send)
 
 
 class AdmissionMiddleware:

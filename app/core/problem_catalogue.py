@@ -137,6 +137,29 @@ _TYPES = (
         "moment to get its response.",
     ),
     ProblemType(
+        "request_timeout",
+        408,
+        "Request too slow",
+        "The request's line and headers, or its body, did not arrive in the time the server "
+        "allows (`SANGGAR_HEADER_TIMEOUT_SECONDS`, `SANGGAR_BODY_TIMEOUT_SECONDS`); the "
+        "connection is closed. Send the request again, all at once.",
+    ),
+    ProblemType(
+        "uri_too_long",
+        414,
+        "Request target too long",
+        "The request's path and query are longer than the server accepts "
+        "(`SANGGAR_MAX_URL_BYTES`, 8 KiB by default); the connection is closed. Send long "
+        "data in a body.",
+    ),
+    ProblemType(
+        "headers_too_large",
+        431,
+        "Request headers too large",
+        "The request's headers together are larger than the server accepts "
+        "(`SANGGAR_MAX_HEADER_BYTES`, 32 KiB by default); the connection is closed.",
+    ),
+    ProblemType(
         "rate_limited",
         429,
         "Too many requests",
