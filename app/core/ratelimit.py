@@ -12,6 +12,8 @@ or handle, whether or not such an account exists, so a 429 tells nothing about i
 If Redis cannot be reached, counting falls back to this process's memory (a warning is
 logged once per outage) and Redis is tried again every `rate_limit_redis_retry_seconds`: an
 outage of the limiter must not become an outage of the community, nor switch the limits off.
+The log-in budget per account is the exception: it guards passwords, so without Redis it is
+counted in the database every process shares (`shared_retry_after`, app.auth.attempts).
 """
 
 from __future__ import annotations

@@ -4,7 +4,13 @@
 from app.core.idempotency_keys import IdempotencyKey
 from app.models.anthology import Anthology, AnthologyEntry, AnthologyStatus
 from app.models.audit import AuditEntry
-from app.models.auth import AuthSession, Invitation, PersonalAccessToken, RefreshToken
+from app.models.auth import (
+    AuthSession,
+    Invitation,
+    LoginAttempt,
+    PersonalAccessToken,
+    RefreshToken,
+)
 from app.models.challenge import (
     Challenge,
     ChallengeParticipant,
@@ -108,6 +114,7 @@ __all__ = [
     "Inquiry",
     "Invitation",
     "License",
+    "LoginAttempt",
     "Member",
     "MemberPoints",
     "MemberTag",

@@ -33,6 +33,22 @@ class RefreshToken(SQLModel, table=True):
     used_at: datetime | None = timestamp_field()
 
 
+class LoginAttempt(SQLModel, table=True):
+    """One log-in attempt against an account, kept while it counts towards the account's
+    budget: the budget is counted here, shared by every process, whenever Redis is not
+    there to count it (app.auth.attempts)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        sa.Index("ix_login_attempts_account_attempted_at", "account", "attempted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # As app.core.ratelimit counts it: "member:<id>", or a hash of a name of no account.
+    account: str = Field(max_length=64)
+    attempted_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
 class PersonalAccessToken(SQLModel, table=True):
     __tablename__ = "personal_access_tokens"
     __table_args__ = (AUTOINCREMENT,)
