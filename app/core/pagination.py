@@ -11,7 +11,7 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -117,7 +117,10 @@ def _coerce(value: Any, key: SortKey) -> Any:
         except ValueError as error:
             raise InvalidCursor("The cursor is not one this API issued.") from error
         if parsed.tzinfo is not None:
-            return parsed
+            try:  # a forged offset near datetime's limits must not overflow in the query
+                return parsed.astimezone(UTC)
+            except OverflowError as error:
+                raise InvalidCursor("The cursor is not one this API issued.") from error
     if python_type is bool and isinstance(value, bool):  # e.g. pinned-first lists
         return value
     if python_type is int and isinstance(value, int) and not isinstance(value, bool):
