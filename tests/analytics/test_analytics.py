@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from app.core.clock import utcnow
 from app.models import ContributionKind, Event, EventCheckIn, EventRsvp, Member, Role
+from app.principal.changes import PRINCIPALS_UNCHANGED
 from tests.factories import QueryCounter, auth_headers, make_member
 from tests.recognition.helpers import record
 
@@ -29,8 +30,12 @@ def at(text: str) -> datetime:
 def _member(app: FastAPI, joined: datetime, **kwargs: Any) -> Member:
     member = make_member(app, **kwargs)
     with Session(app.state.engine) as session:
+        # Back-dating a join changes nobody's access: no principal to forget.
         session.execute(
-            sa.update(Member).where(col(Member.id) == member.id).values(joined_at=joined)
+            sa.update(Member)
+            .where(col(Member.id) == member.id)
+            .values(joined_at=joined)
+            .execution_options(**{PRINCIPALS_UNCHANGED: True})
         )
         session.commit()
     member.joined_at = joined
