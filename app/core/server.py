@@ -141,6 +141,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             f"content-type: {PROBLEM_MEDIA_TYPE}\r\n"
             f"content-length: {len(content)}\r\n"
             "cache-control: no-store\r\n"
+            # Answered before the app, so without its security headers but this one.
+            "x-content-type-options: nosniff\r\n"
             "connection: close\r\n\r\n"
         )
         self.transport.write(head.encode("ascii") + content)
