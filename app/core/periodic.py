@@ -81,12 +81,23 @@ def run_logged(engine: Engine, job: Job) -> None:
         log.exception("periodic_job_failed", job=job.name)
 
 
+async def _run_to_the_end(engine: Engine, job: Job) -> None:
+    """One run in a worker thread, which a cancel does not stop: shutdown waits for it (a
+    cancelled `to_thread.run_sync` returns at once and leaves its thread running, so a
+    release would hand back work that thread is still doing: a webhook sent twice)."""
+    run = asyncio.ensure_future(anyio.to_thread.run_sync(run_logged, engine, job))
+    try:
+        await asyncio.shield(run)
+    except asyncio.CancelledError:
+        await run  # `stopping()` is set: a long run ends after the piece it is doing
+        raise
+
+
 async def _repeat(engine: Engine, job: Job, seconds: float) -> None:
     try:
         while True:
             await asyncio.sleep(seconds)
-            # Not abandoned on cancel: shutdown waits for a running job to finish.
-            await anyio.to_thread.run_sync(run_logged, engine, job)
+            await _run_to_the_end(engine, job)
     finally:  # cancelled: the process shuts down
         if job.release is not None:
             # A failure is logged: the work is then taken when its lease expires.

@@ -68,6 +68,36 @@ def test_the_first_run_waits_one_interval(engine: Engine, enabled: Settings) -> 
     assert runs == []
 
 
+def test_a_stop_waits_for_the_running_job_then_releases_what_it_claimed(
+    engine: Engine, enabled: Settings
+) -> None:
+    """The run in progress ends (told by `stopping()`) before its job's release hands back
+    what it claimed: released under a run still working, a webhook would be sent twice."""
+    events: list[str] = []
+    running = threading.Event()
+
+    def working(_session: Session) -> None:
+        running.set()
+        while not periodic.stopping():
+            threading.Event().wait(0.01)
+        threading.Event().wait(0.2)  # finishing the piece it is doing
+        events.append("run ended")
+
+    def release(_session: Session) -> None:
+        events.append("released")
+
+    job = periodic.Job("claims", working, lambda _settings: 0.01, release=release)
+
+    async def scenario() -> None:
+        tasks = periodic.start(engine, enabled, [job])
+        await asyncio.to_thread(running.wait, 10)
+        await periodic.stop(tasks)
+
+    asyncio.run(scenario())
+    assert events == ["run ended", "released"]
+    assert not periodic.stopping()  # a next app in this process runs whole
+
+
 @pytest.mark.parametrize("name", ["challenge_phases"])
 def test_features_register_their_jobs(name: str) -> None:
     import app.main  # noqa: F401  (the app names its jobs, which registers them)

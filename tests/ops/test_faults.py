@@ -1,18 +1,28 @@
 """Faults, each against a real `sanggar serve` process on PostgreSQL: the database restarts
-under load, a worker is killed mid-transaction, the database is unreachable at start."""
+under load, a worker is killed mid-transaction, the database is unreachable at start, and one
+of two servers delivering webhooks is stopped or killed (webhooks received twice and lost are
+counted and printed)."""
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
 
 from app.core.migrations import upgrade
+from app.models import Role
+from app.webhooks import dispatcher
 from tests.conftest import is_postgres
 from tests.factories import auth_headers, make_member
 from tests.processes import (
@@ -224,3 +234,159 @@ def test_an_unreachable_database_at_start_is_not_ready_but_alive(tmp_path: Path)
         assert (login.status_code, login.json()["code"]) == (503, "database_unavailable")
         assert server.process.poll() is None
         assert "bootstrap_admin_deferred" in server.log()
+
+
+class CountingReceiver:
+    """A webhook receiver that counts each payload `id` it gets, answering 200 after a pause
+    (so a server stopped or killed under load has sends in flight)."""
+
+    def __init__(self, pause: float = 0.2) -> None:
+        self.pause = pause
+        self.received: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                time.sleep(receiver.pause)
+                with receiver.lock:
+                    receiver.received[json.loads(body)["id"]] += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,))
+
+    def __enter__(self) -> CountingReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+    def count(self) -> int:
+        with self.lock:
+            return sum(self.received.values())
+
+    def tally(self, acknowledged: set[str]) -> tuple[int, int]:
+        """(events received more than once, acknowledged events never received)."""
+        with self.lock:
+            twice = sum(1 for times in self.received.values() if times > 1)
+            return twice, len(acknowledged - set(self.received))
+
+
+class Pings:
+    """An admin queueing `ping` events on one server or another until told to stop; every
+    201 is an acknowledged event whose payload `id` must reach the receiver."""
+
+    def __init__(self, targets: list[Server], headers: dict[str, str], webhook_id: int) -> None:
+        self.targets, self.headers, self.webhook_id = list(targets), headers, webhook_id
+        self.acknowledged: set[str] = set()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        n = 0
+        while not self.stopping.is_set():
+            n += 1
+            server = self.targets[n % len(self.targets)]
+            url = f"{server.url}/api/v1/webhooks/{self.webhook_id}/ping"
+            try:
+                response = http.post(url, headers=self.headers)
+            except httpx.HTTPError:  # a server going away: not acknowledged, not counted
+                continue
+            if response.status_code == 201:
+                self.acknowledged.add(response.json()["event_id"])
+
+    def __enter__(self) -> Pings:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+
+def _dispatching_env(database_url: str) -> dict[str, str]:
+    return server_env(
+        database_url,
+        rate_limit_enabled="false",
+        periodic_jobs_enabled="true",
+        webhook_dispatch_seconds="0.2",
+        webhooks_allow_private="true",
+        # A lease short enough to see a killed process's claims sent again in the test.
+        webhook_lease_seconds="3",
+    )
+
+
+def _deliver_under_a_fault(
+    app: FastAPI, database_url: str, tmp_path: Path, *, fault: str
+) -> tuple[int, int, int]:
+    """Two dispatching servers, pings queued on both; one of them is stopped (`sigterm`) or
+    killed (`sigkill`) mid-way, the other carries on. Returns (acknowledged, received twice,
+    lost) once everything acknowledged has arrived or the wait is over."""
+    admin = make_member(app, role=Role.ADMIN)
+    headers = auth_headers(app, admin)
+    with (
+        CountingReceiver() as receiver,
+        servers(_dispatching_env(database_url), tmp_path, 2) as (
+            leaving,
+            staying,
+        ),
+    ):
+        hook = {"url": receiver.url, "events": ["idea.created"]}
+        created = http.post(staying.url + "/api/v1/webhooks", json=hook, headers=headers)
+        assert created.status_code == 201, created.text
+        with Pings([leaving, staying], headers, created.json()["id"]) as pings:
+            wait_until(lambda: receiver.count() >= 30, what="deliveries before the fault")
+            if fault == "sigkill":
+                leaving.kill()
+            else:
+                leaving.stop()  # SIGTERM: uvicorn's graceful shutdown, then the lifespan's
+            pings.targets = [staying]
+            settled = receiver.count()
+            wait_until(lambda: receiver.count() >= settled + 20, what="deliveries after it")
+        acknowledged = set(pings.acknowledged)
+
+        def all_arrived() -> bool:
+            return receiver.tally(acknowledged)[1] == 0
+
+        with suppress(TimeoutError):  # a lost delivery is reported below, not as a timeout
+            wait_until(all_arrived, what="every acknowledged event", seconds=30)
+        twice, lost = receiver.tally(acknowledged)
+    print(
+        f"\n[webhooks, {fault}] acknowledged {len(acknowledged)}, "
+        f"received twice {twice}, lost {lost}"
+    )
+    return len(acknowledged), twice, lost
+
+
+@needs_postgres
+def test_a_graceful_stop_under_load_sends_every_event_once(
+    app: FastAPI, database_url: str, engine: object, tmp_path: Path
+) -> None:
+    """SIGTERM: the stopping server finishes the batch it is sending and records it (its
+    shutdown waits for the running job), then hands back any lease it still holds."""
+    acknowledged, twice, lost = _deliver_under_a_fault(app, database_url, tmp_path, fault="sigterm")
+    assert acknowledged > 0
+    assert (twice, lost) == (0, 0)
+
+
+@needs_postgres
+def test_a_killed_server_loses_no_event_and_repeats_at_most_its_batch(
+    app: FastAPI, database_url: str, engine: object, tmp_path: Path
+) -> None:
+    """SIGKILL gives no chance to hand claims back: what the killed process was sending (one
+    batch at most) may arrive again after the lease; nothing acknowledged is lost."""
+    acknowledged, twice, lost = _deliver_under_a_fault(app, database_url, tmp_path, fault="sigkill")
+    assert acknowledged > 0
+    assert lost == 0
+    assert twice <= dispatcher.BATCH
