@@ -18,7 +18,9 @@ the delivery is pending and unleased, and the next run of any process sends it. 
 killed while sending leaves a lease that expires after the lease time, then the delivery is
 sent again: delivery is at least once, and receivers de-duplicate on the payload `id`.
 
-A graceful shutdown leaves no lease behind: the run in progress ends after its batch (whose
+An attempt whose record fails (the database went away after the send) is kept in memory and
+recorded by the next run, while the lease is still ours, instead of being sent again when the
+lease expires. A graceful shutdown leaves no lease behind: the run in progress ends after its batch (whose
 sends are finished and recorded), and whatever this process still holds unrecorded (a record
 that failed) is handed back, due at once, for another process (`release_held`).
 """
@@ -284,7 +286,7 @@ def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PE
     Unlike a service this commits, several times: a claim must be committed before its
     sends, and each attempt is recorded in a transaction of its own.
     """
-    made = 0
+    made = record_unrecorded(session, settings)
     lease = timedelta(seconds=settings.webhook_lease_seconds)
     with ThreadPoolExecutor(max_workers=BATCH, thread_name_prefix="webhook-send") as pool:
         while made < max_attempts and not periodic.stopping():
@@ -294,19 +296,52 @@ def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PE
                 break
             at = utcnow()
             outcomes = list(pool.map(lambda c: attempt(c, settings), batch))
-            for claimed, outcome in zip(batch, outcomes, strict=True):
-                try:
-                    record(session, settings, claimed=claimed, outcome=outcome, at=at)
-                    session.commit()
-                except sa.exc.IntegrityError:  # the webhook was deleted while we sent
-                    session.rollback()
-                    log.info("webhook_deleted_while_sending", delivery_id=claimed.delivery_id)
-            _let_go(batch[0].lease_token)  # every one recorded (a failure raised past this)
+            _record_all(
+                session, settings, [(c, o, at) for c, o in zip(batch, outcomes, strict=True)]
+            )
             made += len(batch)
     return made
 
 
+Sent = tuple[Claimed, sender.Outcome, datetime]
+# Attempts made whose record failed (the database went away after the send): recorded by
+# the next run, while we still hold their lease, instead of being sent again after it.
+_unrecorded: list[Sent] = []
+
+
+def _record_all(session: Session, settings: Settings, sent: list[Sent]) -> None:
+    """Records each attempt in a transaction of its own. When the database fails, what is
+    left is kept for the next run (and the error raised, to be logged)."""
+    for index, (claimed, outcome, at) in enumerate(sent):
+        try:
+            record(session, settings, claimed=claimed, outcome=outcome, at=at)
+            session.commit()
+        except sa.exc.IntegrityError:  # the webhook was deleted while we sent
+            session.rollback()
+            log.info("webhook_deleted_while_sending", delivery_id=claimed.delivery_id)
+        except sa.exc.DBAPIError:
+            with _held_lock:
+                _unrecorded.extend(sent[index:])
+            session.rollback()
+            raise
+    for token in {claimed.lease_token for claimed, _, _ in sent}:
+        _let_go(token)  # every one recorded
+
+
+def record_unrecorded(session: Session, settings: Settings) -> int:
+    """Records the attempts a failed database kept us from recording; returns how many."""
+    with _held_lock:
+        pending, _unrecorded[:] = list(_unrecorded), []
+    if pending:
+        log.info("webhook_attempts_recorded_late", attempts=len(pending))
+        _record_all(session, settings, pending)
+    return len(pending)
+
+
 def _release_at_shutdown(session: Session) -> None:
+    # What was sent is recorded first if the database is back: handed back unrecorded, it
+    # would be sent again.
+    record_unrecorded(session, get_settings())
     release_held(session)
 
 

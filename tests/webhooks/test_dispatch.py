@@ -356,3 +356,35 @@ def test_ids_a_receiver_sees_are_never_reused_after_a_restore(
     assert json.loads(second.body)["data"]["handle"] == "after"
     assert json.loads(first.body)["id"] != json.loads(second.body)["id"]
     assert first.headers["Sanggar-Delivery"] != second.headers["Sanggar-Delivery"]
+
+
+def test_an_attempt_the_database_failed_to_record_is_recorded_later_not_sent_again(
+    app: FastAPI,
+    engine: Engine,
+    receiver: Receiver,
+    dispatch_settings: Settings,
+    admin: Member,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database restarts between a send and its record: the next run records it while
+    the lease is still ours, instead of the delivery going out again when the lease ends."""
+    make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
+    make_member(app)
+    real_record = dispatcher.record
+
+    def database_gone(*_args: object, **_kwargs: object) -> None:
+        raise sa.exc.OperationalError("UPDATE webhook_deliveries", {}, Exception("gone"))
+
+    monkeypatch.setattr(dispatcher, "record", database_gone)
+    with pytest.raises(sa.exc.OperationalError):
+        dispatch(engine, dispatch_settings)
+    assert len(receiver.requests) == 1
+    monkeypatch.setattr(dispatcher, "record", real_record)
+
+    dispatch(engine, dispatch_settings)  # the database is back
+
+    [delivery] = deliveries(engine)
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempt_count == 1
+    with Session(engine) as session:
+        assert dispatcher.claim(session, now=utcnow() + dispatcher.LEASE * 2) == []
+    assert len(receiver.requests) == 1
