@@ -126,6 +126,10 @@ def test_the_guide_names_a_demo_log_in_for_every_role(demo_server: Server) -> No
         bearer = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
         me = http.get(f"{demo_server.url}/api/v1/members/me", headers=bearer).json()
         assert (me["handle"], me["role"]) == (username, role)
+    # "sent as JSON, the log-in is a 422 whose `detail` says a form is expected"
+    as_json = http.post(f"{demo_server.url}/api/v1/auth/token", json=form)
+    assert as_json.status_code == 422
+    assert "application/x-www-form-urlencoded" in as_json.json()["detail"]
 
 
 def test_the_guides_cors_line_lets_the_dev_origin_in(demo_server: Server) -> None:
