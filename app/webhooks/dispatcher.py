@@ -2,8 +2,9 @@
 
 Every app process runs this every `SANGGAR_WEBHOOK_DISPATCH_SECONDS`. One run:
 
-1. claim: one `UPDATE webhook_deliveries SET leased_until = now + LEASE, lease_token = :t
-   WHERE id IN (SELECT … due, unleased … LIMIT n FOR UPDATE SKIP LOCKED) AND <due, unleased>`,
+1. claim: one `WITH candidates AS (SELECT … due, unleased … LIMIT n FOR UPDATE SKIP LOCKED)
+   UPDATE webhook_deliveries SET leased_until = now + LEASE, lease_token = :t
+   WHERE id IN (SELECT id FROM candidates) AND <due, unleased>`,
    committed at once. On PostgreSQL the subquery skips rows another dispatcher is claiming,
    and the repeated WHERE is re-checked against the row as committed by a concurrent claim,
    so a row goes to one claimant only; on SQLite every write transaction is BEGIN IMMEDIATE,
@@ -20,9 +21,9 @@ sent again: delivery is at least once, and receivers de-duplicate on the payload
 
 An attempt whose record fails (the database went away after the send) is kept in memory and
 recorded by the next run, while the lease is still ours, instead of being sent again when the
-lease expires. A graceful shutdown leaves no lease behind: the run in progress ends after its batch (whose
-sends are finished and recorded), and whatever this process still holds unrecorded (a record
-that failed) is handed back, due at once, for another process (`release_held`).
+lease expires. A graceful shutdown leaves no lease behind: the run in progress ends after its
+batch (whose sends are finished and recorded), and whatever this process still holds
+unrecorded is handed back, due at once, for another process (`release_held`).
 """
 
 from __future__ import annotations
@@ -118,10 +119,14 @@ def claim(
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
+        # A CTE, evaluated once: as a subquery of the UPDATE, PostgreSQL may run it again
+        # when it re-checks a row a concurrent claim changed, and each run skips other
+        # rows, so one claim took 28 deliveries with a limit of 8.
+        .cte("candidates")
     )
     session.execute(
         sa.update(WebhookDelivery)
-        .where(col(WebhookDelivery.id).in_(candidates.scalar_subquery()), _due(now))
+        .where(col(WebhookDelivery.id).in_(sa.select(candidates.c.id)), _due(now))
         .values(leased_until=now + lease, lease_token=token)
     )
     session.commit()

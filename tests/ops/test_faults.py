@@ -323,11 +323,21 @@ def _dispatching_env(database_url: str, **settings: str) -> dict[str, str]:
             "periodic_jobs_enabled": "true",
             "webhook_dispatch_seconds": "0.2",
             "webhooks_allow_private": "true",
-            # A lease short enough to see a killed process's claims sent again in the test.
-            "webhook_lease_seconds": "3",
+            # A lease short enough to see a killed process's claims sent again in the test,
+            # long enough for any send and record on a busy machine.
+            "webhook_lease_seconds": "10",
             **settings,
         },
     )
+
+
+def _unfinished(database_url: str) -> int:
+    """Deliveries not yet recorded as sent: each one is sent (again) later."""
+    with psycopg.connect(_plain(database_url)) as check:
+        row = check.execute(
+            "SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _deliver_under_a_fault(
@@ -359,11 +369,13 @@ def _deliver_under_a_fault(
             wait_until(lambda: receiver.count() >= settled + 20, what="deliveries after it")
         acknowledged = set(pings.acknowledged)
 
-        def all_arrived() -> bool:
-            return receiver.tally(acknowledged)[1] == 0
+        def all_sent() -> bool:
+            """Every acknowledged event arrived and every delivery is recorded as sent, so
+            whatever was to be sent again (after a lease) has been."""
+            return receiver.tally(acknowledged)[1] == 0 and _unfinished(database_url) == 0
 
         with suppress(TimeoutError):  # a lost delivery is reported below, not as a timeout
-            wait_until(all_arrived, what="every acknowledged event", seconds=30)
+            wait_until(all_sent, what="every acknowledged event", seconds=60)
         twice, lost = receiver.tally(acknowledged)
     print(
         f"\n[webhooks, {fault}] acknowledged {len(acknowledged)}, "
@@ -425,22 +437,14 @@ def test_a_database_restart_while_delivering_webhooks_repeats_and_loses_nothing(
             wait_until(lambda: receiver.count() >= settled + 30, what="deliveries after it")
         acknowledged = set(pings.acknowledged)
 
-        def unfinished() -> int:
-            """Deliveries not yet recorded as sent: each one is sent (again) later."""
-            with psycopg.connect(_plain(cluster.url)) as check:
-                row = check.execute(
-                    "SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'"
-                ).fetchone()
-            return int(row[0]) if row else 0
-
         with suppress(TimeoutError):
             wait_until(
-                lambda: receiver.tally(acknowledged)[1] == 0 and unfinished() == 0,
+                lambda: receiver.tally(acknowledged)[1] == 0 and _unfinished(cluster.url) == 0,
                 what="every event sent and recorded",
                 seconds=30,
             )
         twice, lost = receiver.tally(acknowledged)
-        to_repeat = unfinished()
+        to_repeat = _unfinished(cluster.url)
         recorded_late = (first.log() + second.log()).count("webhook_attempts_recorded_late")
     print(
         f"\n[webhooks, database restart] acknowledged {len(acknowledged)}, received twice "
