@@ -19,16 +19,10 @@ from app.principal.cache import PrincipalCache
 from app.principal.changes import principals_changed
 from app.principal.tokens import ResolvedToken
 from tests.conftest import make_settings
-from tests.factories import TOKEN_LOOKUP, auth_headers, make_member, tokens_for
+from tests.factories import TOKEN_LOOKUP, auth_headers, make_member
 from tests.principal_guard import GUARD
 
 ME = "/api/v1/members/me"
-
-
-def _personal_token(client: TestClient, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
-    body = {"name": "bot", "scopes": ["read", "write"]}
-    created = client.post("/api/v1/members/me/tokens", json=body, headers=headers).json()
-    return created["id"], {"Authorization": f"Bearer {created['token']}"}
 
 
 def test_a_token_seen_moments_ago_is_not_looked_up_again(
@@ -53,21 +47,6 @@ def test_what_this_process_changes_applies_to_the_next_request(
     assert demoted.status_code == 200
     assert client.post("/api/v1/invitations", headers=as_organizer).status_code == 403
     assert client.get(ME, headers=as_organizer).json()["role"] == "member"
-
-
-def test_a_revoked_token_or_log_in_stops_at_once(client: TestClient, app: FastAPI) -> None:
-    member = make_member(app)
-    pair = tokens_for(app, member)
-    session = {"Authorization": f"Bearer {pair['access_token']}"}
-    token_id, pat = _personal_token(client, session)
-    assert client.get(ME, headers=pat).status_code == 200
-    assert (
-        client.delete(f"/api/v1/members/me/tokens/{token_id}", headers=session).status_code == 204
-    )
-    assert client.get(ME, headers=pat).status_code == 401
-    logout = client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
-    assert logout.status_code == 204
-    assert client.get(ME, headers=session).status_code == 401
 
 
 def test_points_earned_forget_only_their_member(
