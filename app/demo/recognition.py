@@ -90,28 +90,27 @@ def _earn_badges(
     session: Session, member: Member, history: list[tuple[datetime, ContributionKind]]
 ) -> None:
     """The badges the history earns, as the subscribers would have awarded them then."""
-    comments = [at for at, kind in history if kind == ContributionKind.COMMENT]
-    attended = [at for at, kind in history if kind == ContributionKind.EVENT_ATTENDED]
-    if len(comments) >= badges.COMMENTS_NEEDED:
-        tenth = comments[badges.COMMENTS_NEEDED - 1]
-        reason = f"ten comments on members' works, the tenth on {tenth:%Y-%m-%d}"
-        badges.award(
-            session,
-            member_id=id_of(member),
-            code=badges.TEN_COMMENTS,
-            reason=reason,
-            at=tenth,
-        )
-    if len(attended) >= badges.EVENTS_NEEDED:
-        fifth = attended[badges.EVENTS_NEEDED - 1]
-        reason = f"five events attended, the fifth on {fifth:%Y-%m-%d}"
-        badges.award(
-            session,
-            member_id=id_of(member),
-            code=badges.FIVE_EVENTS,
-            reason=reason,
-            at=fifth,
-        )
+    rules = [
+        (
+            ContributionKind.COMMENT,
+            badges.COMMENTS_NEEDED,
+            badges.TEN_COMMENTS,
+            "ten comments on members' works, the tenth on {:%Y-%m-%d}",
+        ),
+        (
+            ContributionKind.EVENT_ATTENDED,
+            badges.EVENTS_NEEDED,
+            badges.FIVE_EVENTS,
+            "five events attended, the fifth on {:%Y-%m-%d}",
+        ),
+    ]
+    for counted, needed, code, reason in rules:
+        times = [at for at, kind in history if kind == counted]
+        if len(times) >= needed:
+            at = times[needed - 1]
+            badges.award(
+                session, member_id=id_of(member), code=code, reason=reason.format(at), at=at
+            )
 
 
 def _award_last_month(session: Session, now: datetime) -> None:
