@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import jwt
 from pwdlib import PasswordHash
@@ -67,16 +69,22 @@ def create_access_token(
     return jwt.encode(claims, settings.signing_key(), algorithm=JWT_ALGORITHM)
 
 
+def _signed_claims(settings: Settings, token: str, *, verify_exp: bool = True) -> dict[str, Any]:
+    """The claims of a complete token signed by us; `jwt.PyJWTError` for any other."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        settings.signing_key(),
+        algorithms=[JWT_ALGORITHM],  # pinned: "none" and key-confusion attacks fail here
+        audience=JWT_AUDIENCE,
+        options={"require": ["exp", "iat", "sub", "sid", "aud"], "verify_exp": verify_exp},
+    )
+    return claims
+
+
 def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
     """The token's claims, or None for anything not signed by us, expired, or incomplete."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.signing_key(),
-            algorithms=[JWT_ALGORITHM],  # pinned: "none" and key-confusion attacks fail here
-            audience=JWT_AUDIENCE,
-            options={"require": ["exp", "iat", "sub", "sid", "aud"]},
-        )
+        claims = _signed_claims(settings, token)
         return AccessClaims(
             member_id=_claimed_id(claims["sub"], as_text=True),
             session_id=_claimed_id(claims["sid"], as_text=False),
@@ -84,6 +92,16 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+
+
+def access_token_expired(settings: Settings, token: str) -> bool:
+    """Whether a refused token is one of ours, signed and complete, whose only fault is its
+    expiry: the client should refresh it, not log out (a forged one never "expired")."""
+    try:
+        expiry = _signed_claims(settings, token, verify_exp=False)["exp"]
+    except jwt.PyJWTError:
+        return False
+    return type(expiry) is int and expiry <= int(time.time())
 
 
 # A correctly signed token may still carry values no token of ours has (a leaked key, a

@@ -26,6 +26,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import Unauthorized
 from app.core.idempotency import Creation, creation_dependency
 from app.core.openapi import declares
+from app.core.security import access_token_expired
 from app.models import Member, Role, has_role
 from app.principal import tokens
 from app.principal.cache import PrincipalCache, Remembered
@@ -141,7 +142,7 @@ async def _look_up(
     else:
         resolved = await run_in_threadpool(tokens.resolve_token, session, settings, token=token)
     if resolved is None:
-        if tokens.access_token_expired(settings, token):
+        if access_token_expired(settings, token):
             raise TokenExpired
         raise Unauthorized("The access token is invalid or revoked; log in again.")
     if resolved.use_unrecorded and resolved.token_id is not None:

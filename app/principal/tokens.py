@@ -8,11 +8,9 @@ in one query that also checks the member is active and the log-in not revoked, t
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-import jwt
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
@@ -21,8 +19,6 @@ from sqlmodel import Session
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.security import (
-    JWT_ALGORITHM,
-    JWT_AUDIENCE,
     PAT_PREFIX,
     decode_access_token,
     hash_secret,
@@ -98,23 +94,6 @@ def resolve_token(session: Session, settings: Settings, *, token: str) -> Resolv
         expires_at=claims.expires_at,
         use_unrecorded=False,
     )
-
-
-def access_token_expired(settings: Settings, token: str) -> bool:
-    """Whether a refused token is one of ours, signed and complete, whose only fault is its
-    expiry: the client should refresh it, not log out (a forged one never "expired")."""
-    try:
-        claims = jwt.decode(
-            token,
-            settings.signing_key(),
-            algorithms=[JWT_ALGORITHM],
-            audience=JWT_AUDIENCE,
-            options={"require": ["exp", "iat", "sub", "sid", "aud"], "verify_exp": False},
-        )
-    except jwt.PyJWTError:
-        return False
-    expiry = claims["exp"]
-    return type(expiry) is int and expiry <= int(time.time())
 
 
 def _resolve_personal_token(session: Session, token: str) -> ResolvedToken | None:
