@@ -90,32 +90,31 @@ class Guard:
 
     # --- listening ------------------------------------------------------------------------
 
+    def _listeners(self) -> list[tuple[type[Engine] | type[OrmSession], str, Any]]:
+        return [
+            (Engine, "after_cursor_execute", self._on_execute),
+            (Engine, "commit", self._on_commit),
+            (Engine, "rollback", self._on_rollback),
+            (Engine, "savepoint", self._on_savepoint),
+            (Engine, "rollback_savepoint", self._on_rollback_savepoint),
+            (Engine, "release_savepoint", self._on_release_savepoint),
+            (OrmSession, "after_begin", self._on_session_begin),
+            (OrmSession, "before_flush", self._on_flush),
+            (OrmSession, "after_transaction_end", self._on_transaction_end),
+        ]
+
     def install(self) -> None:
         if self._installed:
             return
-        event.listen(Engine, "after_cursor_execute", self._on_execute)
-        event.listen(Engine, "commit", self._on_commit)
-        event.listen(Engine, "rollback", self._on_rollback)
-        event.listen(Engine, "savepoint", self._on_savepoint)
-        event.listen(Engine, "rollback_savepoint", self._on_rollback_savepoint)
-        event.listen(Engine, "release_savepoint", self._on_release_savepoint)
-        event.listen(OrmSession, "after_begin", self._on_session_begin)
-        event.listen(OrmSession, "before_flush", self._on_flush)
-        event.listen(OrmSession, "after_transaction_end", self._on_transaction_end)
+        for target, name, listener in self._listeners():
+            event.listen(target, name, listener)
         self._installed = True
 
     def uninstall(self) -> None:
         if not self._installed:
             return
-        event.remove(Engine, "after_cursor_execute", self._on_execute)
-        event.remove(Engine, "commit", self._on_commit)
-        event.remove(Engine, "rollback", self._on_rollback)
-        event.remove(Engine, "savepoint", self._on_savepoint)
-        event.remove(Engine, "rollback_savepoint", self._on_rollback_savepoint)
-        event.remove(Engine, "release_savepoint", self._on_release_savepoint)
-        event.remove(OrmSession, "after_begin", self._on_session_begin)
-        event.remove(OrmSession, "before_flush", self._on_flush)
-        event.remove(OrmSession, "after_transaction_end", self._on_transaction_end)
+        for target, name, listener in self._listeners():
+            event.remove(target, name, listener)
         self._installed = False
 
     def _on_session_begin(
