@@ -138,6 +138,30 @@ class Settings(BaseSettings):
     # network where the receivers live next to the app, or tests).
     webhooks_allow_private: bool = False
 
+    # Uploaded files (app/media): `file:<directory>` or `s3://bucket/prefix` (any
+    # S3-compatible store; the credentials below, else the standard AWS variables).
+    media_storage: str = Field(default="file:./var/media", pattern=r"^(file:.+|s3://[^/]+(/.*)?)$")
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # Largest upload per kind, in MiB, and the largest image in megapixels (checked from the
+    # header, before anything is decoded).
+    media_image_max_mb: int = Field(default=25, ge=1, le=4096)
+    media_image_max_megapixels: int = Field(default=50, ge=1, le=1000)
+    media_audio_max_mb: int = Field(default=50, ge=1, le=4096)
+    media_video_max_mb: int = Field(default=200, ge=1, le=4096)
+    media_document_max_mb: int = Field(default=50, ge=1, le=4096)
+    # What one member's uploads may take in all.
+    media_quota_mb: int = Field(default=1024, ge=1)
+    # How often every process looks for uploads to process and for media to remove.
+    media_process_seconds: float = Field(default=2, gt=0, le=3600)
+    media_janitor_seconds: float = Field(default=300, gt=0, le=86_400)
+    # Uploads never attached to anything are removed this long after they were made.
+    media_orphan_hours: float = Field(default=24, gt=0, le=24 * 365)
+    # How long the signed URL of a 307 to object storage stays valid.
+    media_signed_url_seconds: int = Field(default=300, ge=10, le=86_400)
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -42,6 +42,7 @@ from app.models.event import (
     RsvpStatus,
 )
 from app.models.inquiry import Inquiry
+from app.models.media import Media, MediaKind, MediaStatus, MediaUsage, SubmissionMedia
 from app.models.member import (
     ROLE_RANK,
     Discipline,
@@ -115,6 +116,10 @@ __all__ = [
     "Invitation",
     "License",
     "LoginAttempt",
+    "Media",
+    "MediaKind",
+    "MediaStatus",
+    "MediaUsage",
     "Member",
     "MemberPoints",
     "MemberTag",
@@ -142,6 +147,7 @@ __all__ = [
     "Role",
     "RsvpStatus",
     "Submission",
+    "SubmissionMedia",
     "TagKind",
     "TaskStatus",
     "Thread",

@@ -72,6 +72,16 @@ class Challenge(SQLModel, table=True):
     voting_announced_at: datetime | None = timestamp_field()
     closed_announced_at: datetime | None = timestamp_field()
     ranked_at: datetime | None = timestamp_field()
+    # An uploaded image shown with it (app/media); the upload stays in its owner's library.
+    cover_media_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer,
+            # media.owner_id refers to members: use_alter breaks the cycle on PostgreSQL.
+            sa.ForeignKey("media.id", ondelete="SET NULL", use_alter=True),
+            index=True,
+        ),
+    )
     created_by_id: int | None = Field(
         default=None, foreign_key="members.id", index=True, ondelete="SET NULL"
     )

@@ -77,6 +77,16 @@ class Event(SQLModel, table=True):
     waitlist_seq: int = Field(default=0)
     # iCalendar SEQUENCE: bumped on every edit so calendar apps replace their copy.
     sequence: int = Field(default=0)
+    # An uploaded image shown with it (app/media); the upload stays in its owner's library.
+    cover_media_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer,
+            # media.owner_id refers to members: use_alter breaks the cycle on PostgreSQL.
+            sa.ForeignKey("media.id", ondelete="SET NULL", use_alter=True),
+            index=True,
+        ),
+    )
     created_by_id: int | None = Field(
         default=None, foreign_key="members.id", index=True, ondelete="SET NULL"
     )

@@ -51,6 +51,16 @@ class Member(SQLModel, table=True):
     city_key: str | None = Field(default=None, max_length=80, index=True)
     links: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     avatar_url: str | None = Field(default=None, max_length=2048)
+    # An uploaded image shown with it (app/media); the upload stays in its owner's library.
+    avatar_media_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer,
+            # media.owner_id refers to members: use_alter breaks the cycle on PostgreSQL.
+            sa.ForeignKey("media.id", ondelete="SET NULL", use_alter=True),
+            index=True,
+        ),
+    )
     role: str = Field(default=Role.MEMBER, max_length=16, index=True)
     is_active: bool = Field(default=True)
     open_for_commissions: bool = Field(default=False)

@@ -70,6 +70,16 @@ class Project(SQLModel, table=True):
     status: str = Field(max_length=16)
     member_count: int = Field(default=1)
     coordinator_count: int = Field(default=1)
+    # An uploaded image shown with it (app/media); the upload stays in its owner's library.
+    cover_media_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer,
+            # media.owner_id refers to members: use_alter breaks the cycle on PostgreSQL.
+            sa.ForeignKey("media.id", ondelete="SET NULL", use_alter=True),
+            index=True,
+        ),
+    )
     created_by_id: int | None = Field(
         default=None, foreign_key="members.id", index=True, ondelete="SET NULL"
     )
