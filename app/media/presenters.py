@@ -1,0 +1,71 @@
+"""Media rows as the API shows them, one at a time or many in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from app.media.schemas import MediaOut, MediaVariant, MediaVariants
+from app.models import Media, MediaKind, MediaStatus
+
+VARIANT_NAMES = ("thumb", "medium", "large")
+
+
+def content_path(media_id: int, variant: str | None = None) -> str:
+    path = f"/api/v1/media/{media_id}/content"
+    return f"{path}?variant={variant}" if variant else path
+
+
+def _variants(media_id: int, stored: dict[str, Any] | None) -> MediaVariants | None:
+    if not stored:
+        return None
+    shown: dict[str, MediaVariant | None] = {}
+    for name in VARIANT_NAMES:
+        made = stored.get(name)
+        shown[name] = (
+            MediaVariant(
+                url=content_path(media_id, name),
+                width=made["width"],
+                height=made["height"],
+                content_type=made["content_type"],
+            )
+            if made
+            else None
+        )
+    return MediaVariants(**shown)
+
+
+def media_out(media: Media) -> MediaOut:
+    assert media.id is not None
+    ready_image = media.kind == MediaKind.IMAGE and media.status == MediaStatus.READY
+    return MediaOut(
+        id=media.id,
+        kind=MediaKind(media.kind),
+        content_type=media.content_type,
+        bytes=media.bytes,
+        sha256=media.sha256,
+        width=media.width,
+        height=media.height,
+        duration_s=media.duration_s,
+        blurhash=media.blurhash,
+        alt_text=media.alt_text,
+        status=MediaStatus(media.status),
+        failure_reason=media.failure_reason,
+        url=content_path(media.id),
+        variants=_variants(media.id, media.variants) if ready_image else None,
+        created_at=media.created_at,
+    )
+
+
+def media_by_id(session: Session, media_ids: Iterable[int]) -> dict[int, MediaOut]:
+    """The media of many ids in one query; deleted ones are left out."""
+    wanted = sorted(set(media_ids))
+    if not wanted:
+        return {}
+    rows = session.exec(
+        sa.select(Media).where(col(Media.id).in_(wanted), col(Media.deleted_at).is_(None))  # type: ignore[call-overload]
+    ).scalars()
+    return {row.id: media_out(row) for row in rows}
