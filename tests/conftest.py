@@ -7,8 +7,11 @@ concurrency get a live uvicorn server on the same app.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -59,6 +62,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+# Uploaded media of the apps tests make, never the repository's ./var/media.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="sanggar-test-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
@@ -73,6 +81,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "periodic_jobs_enabled": False,
         # A test reads right after it writes; tests/test_publiccache.py turns the cache on.
         "public_cache_seconds": 0,
+        "media_storage": f"file:{MEDIA_ROOT}",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
