@@ -1,8 +1,11 @@
 """Images drawn with Pillow and the bundled DejaVu Sans (Bitstream Vera licence, see
 fonts/LICENSE): the 1080×1080 share card of a winning or featured work, and a book cover.
+When the work has an image, the card shows it above the text, cropped to fill its band; a
+book's cover shows its first image work's.
 
-Drawing is deterministic (same text, same bytes): a card's ETag can be computed from its
-text alone, before anything is drawn.
+Drawing is deterministic (same text and picture, same bytes): a card's ETag can be computed
+from its text and the picture's storage key (a stored variant never changes) before anything
+is drawn.
 """
 
 from __future__ import annotations
@@ -12,17 +15,20 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 FONTS = Path(__file__).parent / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
 CARD_SIZE = 1080
 COVER_SIZE = (1200, 1800)
 # Bump when the drawing changes, so cached cards are fetched again.
-CARD_VERSION = "card-1"
+CARD_VERSION = "card-2"
 BACKGROUND, INK, MUTED = (28, 36, 58), (250, 247, 240), (178, 186, 204)
 GOLD, TEAL = (232, 182, 62), (86, 196, 180)
 MARGIN = 90
+# The band a work's picture fills on a card (the text goes below) and on a book cover.
+PICTURE_BAND = 540
+COVER_PICTURE_BAND = 1000
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class CardText:
     label: str
     community: str
     winner: bool
+    # The storage key of the work's picture (its medium variant), or None: drawn without.
+    picture: str | None = None
 
 
 @cache
@@ -109,8 +117,11 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def share_card(text: CardText) -> bytes:
-    """The 1080×1080 PNG card: the rank, the title, the author, the challenge."""
+def share_card(text: CardText, picture: Image.Image | None = None) -> bytes:
+    """The 1080×1080 PNG card: the rank, the title, the author, the challenge; with the
+    work's picture above them when there is one."""
+    if picture is not None:
+        return _picture_card(text, picture)
     image = Image.new("RGB", (CARD_SIZE, CARD_SIZE), BACKGROUND)
     draw = ImageDraw.Draw(image)
     accent = GOLD if text.winner else TEAL
@@ -141,6 +152,13 @@ def share_card(text: CardText) -> bytes:
     draw.text(
         (MARGIN, 840), _one_line(draw, text.challenge_title, small, width), font=small, fill=MUTED
     )
+    _footer(draw, text, accent, width)
+    return _png(image)
+
+
+def _footer(
+    draw: ImageDraw.ImageDraw, text: CardText, accent: tuple[int, int, int], width: int
+) -> None:
     draw.line((MARGIN, 930, CARD_SIZE - MARGIN, 930), fill=MUTED, width=2)
     community = _font(BOLD, 40)
     draw.text(
@@ -149,19 +167,62 @@ def share_card(text: CardText) -> bytes:
         font=community,
         fill=accent,
     )
+
+
+def fill_band(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The picture scaled to cover `size` and centre-cropped to it (no bars, no stretching)."""
+    return ImageOps.fit(picture.convert("RGB"), size, method=Image.Resampling.LANCZOS)
+
+
+def _picture_card(text: CardText, picture: Image.Image) -> bytes:
+    """The picture fills the top half; the label, title and author sit below it."""
+    image = Image.new("RGB", (CARD_SIZE, CARD_SIZE), BACKGROUND)
+    image.paste(fill_band(picture, (CARD_SIZE, PICTURE_BAND)), (0, 0))
+    draw = ImageDraw.Draw(image)
+    accent = GOLD if text.winner else TEAL
+    width = CARD_SIZE - 2 * MARGIN
+    draw.rectangle((0, PICTURE_BAND, CARD_SIZE, PICTURE_BAND + 16), fill=accent)
+    label_font = _font(BOLD, 40)
+    draw.text(
+        (MARGIN, 588),
+        _one_line(draw, text.label.upper(), label_font, width),
+        font=label_font,
+        fill=accent,
+    )
+    font, lines = fit(draw, text.title, path=BOLD, width=width, height=150, sizes=range(68, 35, -4))
+    y = 648
+    for line in lines:
+        draw.text((MARGIN, y), line, font=font, fill=INK)
+        y += int(font.size * 1.2)
+    byline = _font(REGULAR, 36)
+    draw.text(
+        (MARGIN, 818),
+        _one_line(draw, f"@{text.handle} · {text.challenge_title}", byline, width),
+        font=byline,
+        fill=MUTED,
+    )
+    _footer(draw, text, accent, width)
     return _png(image)
 
 
-def cover(title: str, publisher: str) -> bytes:
-    """A book cover: the title large on the community's colours, the publisher below."""
+def cover(title: str, publisher: str, picture: Image.Image | None = None) -> bytes:
+    """A book cover: the title large on the community's colours, the publisher below; with
+    a picture, the picture fills the top and the title sits under it. PNG without a
+    picture, JPEG with one (a photograph as PNG would weigh megabytes)."""
     width, height = COVER_SIZE
     image = Image.new("RGB", COVER_SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, width, 40), fill=GOLD)
-    draw.rectangle((0, height - 40, width, height), fill=GOLD)
     inner = width - 2 * MARGIN
-    font, lines = fit(draw, title, path=BOLD, width=inner, height=900, sizes=range(130, 59, -10))
-    y = 400
+    if picture is None:
+        draw.rectangle((0, 0, width, 40), fill=GOLD)
+        top, box, sizes = 400, 900, range(130, 59, -10)
+    else:
+        image.paste(fill_band(picture, (width, COVER_PICTURE_BAND)), (0, 0))
+        draw.rectangle((0, COVER_PICTURE_BAND, width, COVER_PICTURE_BAND + 24), fill=GOLD)
+        top, box, sizes = COVER_PICTURE_BAND + 90, 460, range(110, 47, -8)
+    draw.rectangle((0, height - 40, width, height), fill=GOLD)
+    font, lines = fit(draw, title, path=BOLD, width=inner, height=box, sizes=sizes)
+    y = top
     for line in lines:
         draw.text((MARGIN, y), line, font=font, fill=INK)
         y += int(font.size * 1.2)
@@ -169,4 +230,13 @@ def cover(title: str, publisher: str) -> bytes:
     draw.text(
         (MARGIN, height - 220), _one_line(draw, publisher, small, inner), font=small, fill=MUTED
     )
-    return _png(image)
+    if picture is None:
+        return _png(image)
+    return jpeg(image)
+
+
+def jpeg(image: Image.Image, *, quality: int = 85) -> bytes:
+    """JPEG bytes (baseline, no metadata): the same pixels always give the same bytes."""
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from app.anthologies import card, epub, service
+from app.anthologies import card, epub, pictures, service
 from app.anthologies.dependencies import AnthologyDep, LockedAnthologyDep
 from app.anthologies.schemas import (
     AnthologyCreate,
@@ -154,12 +154,16 @@ def submissions_card(
     request: Request, session: SessionDep, settings: SettingsDep, submission_id: IdPath
 ) -> Response:
     """A 1080×1080 PNG for social media, for winning and featured works of closed
-    challenges (else 404); public and cacheable."""
+    challenges (else 404); public and cacheable. A work with an image shows its first
+    image above the text."""
     text = service.share_card_text(session, submission_id=submission_id, settings=settings)
     headers = {"Cache-Control": f"public, max-age={CARD_MAX_AGE}"}
     etag = etag_of(repr((card.CARD_VERSION, text)).encode())
     if holds_current(request, etag):
         return Response(status_code=304, headers={"ETag": etag, **headers})
+    picture = pictures.load(settings, text.picture) if text.picture else None
     return Response(
-        card.share_card(text), media_type=CARD_MEDIA_TYPE, headers={"ETag": etag, **headers}
+        card.share_card(text, picture),
+        media_type=CARD_MEDIA_TYPE,
+        headers={"ETag": etag, **headers},
     )

@@ -22,7 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.anthologies import epub
+from app.anthologies import epub, pictures
 from app.anthologies.card import CardText
 from app.anthologies.exceptions import AnthologyNotFound, ShareCardNotFound, UnknownWorks
 from app.anthologies.schemas import (
@@ -436,6 +436,8 @@ def share_card_text(session: Session, *, submission_id: int, settings: Settings)
     winner = rank <= challenge.winners_count
     if not (winner or work.featured):
         raise missing
+    images = pictures.work_images(session, [submission_id]).get(submission_id, [])
+    keys = (pictures.picture_key(media) for media in images)
     return CardText(
         title=work.title,
         handle=author.handle,
@@ -443,4 +445,5 @@ def share_card_text(session: Session, *, submission_id: int, settings: Settings)
         label=f"{ordinal(rank)} place" if winner else "Featured",
         community=settings.community_name,
         winner=winner,
+        picture=next((key for key in keys if key is not None), None),
     )
