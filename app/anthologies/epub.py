@@ -1,5 +1,9 @@
 """The EPUB 3 book of an anthology: a cover, the table of contents (nav), one chapter per
-work with its author, licence and the editor's note, and a contributors page.
+work with its author, licence, the editor's note and its pictures, and a contributors page.
+
+Pictures are JPEG (the media's WebP variants are converted when the book is built: WebP is
+not a core media type of EPUB 3.2, which reading systems and epubcheck 4 hold to), each with
+its alt text. The cover shows the title and, when the book has pictures, its first one.
 
 The build is deterministic (fixed file dates in the zip, `dcterms:modified` from the data),
 so the same anthology gives the same bytes and its ETag is a hash of them. Every text that
@@ -18,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from ebooklib import epub
+from PIL import Image
 
 from app.anthologies import card
 
@@ -41,8 +46,20 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 p.byline, p.meta { font-style: italic; margin: 0.2em 0; }
 blockquote.note { border-left: 3px solid #999; margin: 1em 0; padding-left: 0.8em; }
 p { text-indent: 0; margin: 0 0 0.8em 0; }
+figure.picture { margin: 1em 0; text-align: center; }
+figure.picture img { max-width: 100%; height: auto; }
 """
 _BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class BookImage:
+    """A work's picture as the book carries it."""
+
+    jpeg: bytes
+    alt: str
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,7 @@ class BookWork:
     content: str
     media_urls: list[str]
     challenge_title: str
+    images: Sequence[BookImage] = ()
 
 
 @dataclass(frozen=True)
@@ -81,12 +99,26 @@ def paragraphs(text: str) -> str:
     )
 
 
+def _image_name(number: int, index: int) -> str:
+    return f"images/work-{number:03d}-{index}.jpg"
+
+
+def _figures(work: BookWork, number: int) -> str:
+    return "\n".join(
+        f'<figure class="picture"><img src="{_image_name(number, index)}" '
+        f'alt="{_e(image.alt)}" width="{image.width}" height="{image.height}"/></figure>'
+        for index, image in enumerate(work.images, start=1)
+    )
+
+
 def _chapter(work: BookWork, number: int) -> epub.EpubHtml:
     body = [f"<h1>{_e(work.title)}</h1>"]
     body.append(f'<p class="byline">{_e(work.author_name)} (@{_e(work.author_handle)})</p>')
     body.append(f'<p class="meta">{_e(work.challenge_title)} · Licence: {_e(work.license)}</p>')
     if work.editor_note:
         body.append(f'<blockquote class="note">{paragraphs(work.editor_note)}</blockquote>')
+    if work.images:
+        body.append(_figures(work, number))
     if work.description:
         body.append(f"<div>{paragraphs(work.description)}</div>")
     body.append(paragraphs(work.content))
@@ -136,13 +168,23 @@ def build(book: Book) -> bytes:
     authors = {work.author_handle: work.author_name for work in reversed(book.works)}
     for number, handle in enumerate(dict.fromkeys(w.author_handle for w in book.works)):
         document.add_author(authors[handle], uid=f"author{number}")
-    document.set_cover("cover.png", card.cover(book.title, book.publisher), create_page=True)
+    _add_cover(document, book)
     style = epub.EpubItem(
         uid="style", file_name="style.css", media_type="text/css", content=STYLE.encode()
     )
     document.add_item(style)
     pages = [_title_page(book)]
     pages += [_chapter(work, n) for n, work in enumerate(book.works, start=1)]
+    for number, work in enumerate(book.works, start=1):
+        for index, image in enumerate(work.images, start=1):
+            document.add_item(
+                epub.EpubImage(
+                    uid=f"image{number}_{index}",
+                    file_name=_image_name(number, index),
+                    media_type="image/jpeg",
+                    content=image.jpeg,
+                )
+            )
     pages.append(_contributors(book))
     for page in pages:
         page.add_item(style)
@@ -154,6 +196,17 @@ def build(book: Book) -> bytes:
     out = io.BytesIO()
     epub.write_epub(out, document, {"mtime": book.modified, "raise_exceptions": True})
     return _fixed_dates(out.getvalue(), book.modified)
+
+
+def _add_cover(document: epub.EpubBook, book: Book) -> None:
+    """The cover (`properties="cover-image"`): the title over the first picture, if any."""
+    first = next((work.images[0] for work in book.works if work.images), None)
+    if first is None:
+        document.set_cover("cover.png", card.cover(book.title, book.publisher), create_page=True)
+        return
+    with Image.open(io.BytesIO(first.jpeg)) as picture:
+        cover = card.cover(book.title, book.publisher, picture)
+    document.set_cover("cover.jpg", cover, create_page=True)
 
 
 def _fixed_dates(data: bytes, moment: datetime) -> bytes:

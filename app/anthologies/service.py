@@ -22,7 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.anthologies import epub, pictures
+from app.anthologies import card, epub, pictures
 from app.anthologies.card import CardText
 from app.anthologies.exceptions import AnthologyNotFound, ShareCardNotFound, UnknownWorks
 from app.anthologies.schemas import (
@@ -58,6 +58,7 @@ from app.models import (
     AnthologyStatus,
     Challenge,
     License,
+    Media,
     Member,
     Submission,
     is_organizer,
@@ -384,6 +385,7 @@ def book(session: Session, *, anthology: Anthology, settings: Settings) -> epub.
     now = utcnow()
     inside = included(chosen(session, [id_of(anthology)])[id_of(anthology)], now)
     dates = [anthology.updated_at, *(row.work.updated_at for row in inside)]
+    images = pictures.work_images(session, [row.entry.submission_id for row in inside])
     return epub.Book(
         identifier=f"urn:uuid:{anthology.book_uuid}",
         title=anthology.title,
@@ -402,10 +404,31 @@ def book(session: Session, *, anthology: Anthology, settings: Settings) -> epub.
                 content=row.work.content,
                 media_urls=list(row.work.media_urls),
                 challenge_title=row.challenge.title,
+                images=_book_images(settings, images[row.entry.submission_id], row.work.title),
             )
             for row in inside
         ],
     )
+
+
+def _book_images(settings: Settings, media: Sequence[Media], title: str) -> list[epub.BookImage]:
+    """The work's pictures as JPEG for the book, each with its alt text (else the title);
+    one that cannot be read is left out."""
+    found: list[epub.BookImage] = []
+    for row in media:
+        key = pictures.picture_key(row)
+        picture = pictures.load(settings, key) if key else None
+        if picture is None:
+            continue
+        found.append(
+            epub.BookImage(
+                jpeg=card.jpeg(picture),
+                alt=row.alt_text or title,
+                width=picture.width,
+                height=picture.height,
+            )
+        )
+    return found
 
 
 def ordinal(rank: int) -> str:

@@ -4,7 +4,11 @@ anthology's items carry their media so an exhibition is drawn from one request."
 
 from __future__ import annotations
 
+import re
+import subprocess
+import zipfile
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,8 +20,9 @@ from sqlmodel import Session
 from app.anthologies import card
 from app.media.storage import open_storage
 from app.models import Media, MediaStatus
-from tests.anthologies.helpers import closed_challenge
+from tests.anthologies.helpers import ANTHOLOGIES, closed_challenge, create
 from tests.anthologies.media_helpers import attach_image, solid
+from tests.anthologies.test_epub import _epubcheck
 from tests.challenges.helpers import SUBMISSIONS, organizer
 
 RED = (210, 30, 40)
@@ -82,3 +87,77 @@ def test_a_picture_missing_from_the_storage_gives_the_plain_card(
         )
     image, _ = _card(client, work["id"])
     assert image.getpixel((540, 270)) == card.BACKGROUND
+
+
+def _image_book(
+    client: TestClient, app: FastAPI, engine: Engine
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A published anthology of three works: two with pictures (the first with two, one
+    with alt text), one without."""
+    settings = app.state.settings
+    headers = organizer(app)
+    _, works, _ = closed_challenge(client, app, headers, [0, 0, 0], discipline="photography")
+    attach_image(engine, settings, works[0]["id"], solid(RED), alt_text='Red <field> & "sky"')
+    attach_image(engine, settings, works[0]["id"], solid((20, 200, 30), (400, 900)))
+    attach_image(engine, settings, works[2]["id"], solid((30, 40, 220)))
+    entries = [
+        {"submission_id": w["id"], "editor_note": f"Curator: look at {w['title']}"} for w in works
+    ]
+    anthology = create(client, headers, title="Morning Light", entries=entries, status="published")
+    return anthology, works
+
+
+def _epub(client: TestClient, anthology_id: int) -> bytes:
+    response = client.get(f"{ANTHOLOGIES}/{anthology_id}.epub")
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def test_the_book_carries_the_pictures_with_alt_text_and_a_cover(
+    client: TestClient, app: FastAPI, engine: Engine
+) -> None:
+    anthology, _ = _image_book(client, app, engine)
+    data = _epub(client, anthology["id"])
+    assert _epub(client, anthology["id"]) == data  # still deterministic
+    with zipfile.ZipFile(BytesIO(data)) as book:
+        names = book.namelist()
+        pictures = sorted(n for n in names if n.startswith("EPUB/images/"))
+        assert pictures == [
+            "EPUB/images/work-001-1.jpg",
+            "EPUB/images/work-001-2.jpg",
+            "EPUB/images/work-003-1.jpg",
+        ]
+        first = Image.open(BytesIO(book.read(pictures[0])))
+        assert first.format == "JPEG" and first.size == (900, 600)
+        assert _close(first.convert("RGB").getpixel((450, 300)), RED)  # type: ignore[arg-type]
+        chapter = book.read("EPUB/work-001.xhtml").decode()
+        assert 'src="images/work-001-1.jpg"' in chapter
+        assert 'alt="Red &lt;field&gt; &amp; &quot;sky&quot;"' in chapter
+        assert 'alt="Story 0"' in chapter  # no alt text: the work's title
+        assert "Curator: look at Story 0" in chapter
+        assert "<img" not in book.read("EPUB/work-002.xhtml").decode()
+        opf = book.read("EPUB/content.opf").decode()
+        assert re.search(r'<item[^>]*href="cover.jpg"[^>]*properties="cover-image"', opf) or (
+            re.search(r'<item[^>]*properties="cover-image"[^>]*href="cover.jpg"', opf)
+        ), opf
+        assert 'href="images/work-001-1.jpg"' in opf and "image/webp" not in opf
+        cover = Image.open(BytesIO(book.read("EPUB/cover.jpg"))).convert("RGB")
+        assert cover.size == card.COVER_SIZE
+        assert _close(cover.getpixel((600, 500)), RED)  # type: ignore[arg-type]
+        assert "EPUB/cover.png" not in names
+
+
+def test_epubcheck_accepts_a_book_of_pictures(
+    client: TestClient, app: FastAPI, engine: Engine, tmp_path: Path
+) -> None:
+    command = _epubcheck()
+    anthology, _ = _image_book(client, app, engine)
+    path = tmp_path / "pictures.epub"
+    path.write_bytes(_epub(client, anthology["id"]))
+    result = subprocess.run(
+        [*command, str(path)], capture_output=True, text=True, timeout=300, check=False
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    assert "ERROR" not in report and "FATAL" not in report, report
+    assert "WARNING" not in report, report
