@@ -1,6 +1,7 @@
-"""The images of works, for their share cards and books: which ready images each work has
-(one query for any number of works) and the pixels of a variant, read from the media storage
-(the local file when there is one, else a temporary copy fetched from object storage).
+"""The images of works, for their share cards, books and galleries: each work's files as
+the API shows them and which ready images it has (one query for any number of works), and
+the pixels of a variant, read from the media storage (the local file when there is one, else
+a temporary copy fetched from object storage).
 
 A variant that cannot be read (missing from the storage, not an image) is logged and left
 out: the card or book is made without it rather than failing.
@@ -18,6 +19,8 @@ from PIL import Image
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
+from app.media.presenters import media_out
+from app.media.schemas import MediaOut
 from app.media.storage import open_storage
 from app.models import Media, MediaKind, MediaStatus, SubmissionMedia
 
@@ -45,6 +48,24 @@ def work_images(session: Session, submission_ids: Iterable[int]) -> dict[int, li
     )
     for submission_id, media in session.exec(statement):
         found[submission_id].append(media)
+    return found
+
+
+def media_of_works(session: Session, submission_ids: Iterable[int]) -> dict[int, list[MediaOut]]:
+    """Every file of each work (not deleted), in the author's order, as the API shows
+    them: one query for any number of works."""
+    ids = sorted(set(submission_ids))
+    found: dict[int, list[MediaOut]] = defaultdict(list)
+    if not ids:
+        return found
+    statement = (
+        select(SubmissionMedia.submission_id, Media)
+        .join(Media, col(Media.id) == col(SubmissionMedia.media_id))
+        .where(col(SubmissionMedia.submission_id).in_(ids), col(Media.deleted_at).is_(None))
+        .order_by(col(SubmissionMedia.submission_id), col(SubmissionMedia.position))
+    )
+    for submission_id, media in session.exec(statement):
+        found[submission_id].append(media_out(media))
     return found
 
 

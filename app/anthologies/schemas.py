@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from app.core.pagination import Page
 from app.core.patching import PatchBody
 from app.core.types import PositiveInt, Text, Title
+from app.media.schemas import MediaOut
 from app.models import AnthologyStatus, License
 
 MAX_WORKS = 200
@@ -143,30 +144,73 @@ class AnthologyChallenge(BaseModel):
     title: str
 
 
+_MEDIA_EXAMPLE: dict[str, Any] = {
+    "id": 77,
+    "kind": "image",
+    "content_type": "image/jpeg",
+    "bytes": 2483112,
+    "sha256": "9f2c4e1ad0b35e8c7f6a1b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f",
+    "width": 4000,
+    "height": 2667,
+    "duration_s": None,
+    "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+    "alt_text": "Fog lifting over the rice terraces at dawn.",
+    "status": "ready",
+    "failure_reason": None,
+    "url": "/api/v1/media/77/content",
+    "variants": {
+        "thumb": {
+            "url": "/api/v1/media/77/content?variant=thumb",
+            "width": 320,
+            "height": 213,
+            "content_type": "image/webp",
+        },
+        "medium": {
+            "url": "/api/v1/media/77/content?variant=medium",
+            "width": 1280,
+            "height": 853,
+            "content_type": "image/webp",
+        },
+        "large": {
+            "url": "/api/v1/media/77/content?variant=large",
+            "width": 2560,
+            "height": 1707,
+            "content_type": "image/webp",
+        },
+    },
+    "created_at": "2026-11-02T07:15:00Z",
+}
+_ITEM_EXAMPLE: dict[str, Any] = {
+    "submission_id": 41,
+    "position": 1,
+    "title": "Kabut di Jatiluwih",
+    "description": "Taken at six, before the farmers came.",
+    "license": "CC-BY-4.0",
+    "editor_note": "The jury's favourite: the light does the work.",
+    "author": {"id": 12, "handle": "rina_w", "display_name": "Rina Wijaya"},
+    "challenge": {"id": 3, "title": "Weekly photo #45: Morning light"},
+    "media": [_MEDIA_EXAMPLE],
+}
+
+
 class AnthologyItem(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "submission_id": 41,
-                    "position": 1,
-                    "title": "Hujan di Braga",
-                    "license": "CC-BY-4.0",
-                    "editor_note": "The jury's favourite.",
-                    "author": {"id": 12, "handle": "rina_w", "display_name": "Rina Wijaya"},
-                    "challenge": {"id": 3, "title": "Monthly writing challenge: Rain"},
-                }
-            ]
-        }
-    )
+    """A work in the book, with what a gallery shows: its files (an exhibition's pictures,
+    in the author's order) and the editor's note beside it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_ITEM_EXAMPLE]})
 
     submission_id: int
     position: int = Field(description="Place in the book, from 1.")
     title: str
+    description: str = Field(description="The author's words about the work.")
     license: License
-    editor_note: str
+    editor_note: str = Field(description="The editor's (curator's) note shown with the work.")
     author: AnthologyAuthor
     challenge: AnthologyChallenge
+    media: list[MediaOut] = Field(
+        description="The work's files in the author's order, with their variants: what a "
+        "gallery draws (use `variants.thumb`/`medium`/`large` and `blurhash`)."
+    )
 
 
 class ExcludedWork(BaseModel):
@@ -178,15 +222,6 @@ class ExcludedWork(BaseModel):
     reason: ExclusionReason
 
 
-_ITEM_EXAMPLE: dict[str, Any] = {
-    "submission_id": 41,
-    "position": 1,
-    "title": "Hujan di Braga",
-    "license": "CC-BY-4.0",
-    "editor_note": "The jury's favourite.",
-    "author": {"id": 12, "handle": "rina_w", "display_name": "Rina Wijaya"},
-    "challenge": {"id": 3, "title": "Monthly writing challenge: Rain"},
-}
 _SUMMARY_EXAMPLE: dict[str, Any] = {
     "id": 2,
     "title": "Cerita Kota 2026",

@@ -8,7 +8,8 @@ the entry (with its place and the editor's note) is kept for that. Organizers se
 left out, with the reason, in `excluded`.
 
 Works, their authors and challenges are loaded for any number of anthologies in one joined
-query; lists count the works in the book with one grouped query per page.
+query, the works' files in one more (so an anthology of images is a gallery a client draws
+from one request); lists count the works in the book with one grouped query per page.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from app.core.domain_events import (
 from app.core.errors import Unprocessable
 from app.core.pagination import PageParams, desc, paginate
 from app.core.tables import id_of
+from app.media.schemas import MediaOut
 from app.models import (
     Anthology,
     AnthologyEntry,
@@ -208,7 +210,11 @@ def present(
             reason = exclusion(row.work, row.challenge, now)
             if reason is not None:
                 excluded.append(ExcludedWork(submission_id=row.entry.submission_id, reason=reason))
-    items = [_item(row, position) for position, row in enumerate(inside, start=1)]
+    media = pictures.media_of_works(session, [row.entry.submission_id for row in inside])
+    items = [
+        _item(row, position, media[row.entry.submission_id])
+        for position, row in enumerate(inside, start=1)
+    ]
     return AnthologyPublic.model_validate(
         {
             **_summary_fields(anthology, len(items)),
@@ -219,13 +225,15 @@ def present(
     )
 
 
-def _item(row: Chosen, position: int) -> AnthologyItem:
+def _item(row: Chosen, position: int, media: list[MediaOut]) -> AnthologyItem:
     return AnthologyItem(
         submission_id=row.entry.submission_id,
         position=position,
         title=row.work.title,
+        description=row.work.description,
         license=License(row.work.license),
         editor_note=row.entry.editor_note,
+        media=media,
         author=AnthologyAuthor(
             id=id_of(row.author), handle=row.author.handle, display_name=row.author.display_name
         ),
@@ -309,8 +317,9 @@ def _wanted(
 
 
 def winners(session: Session, challenge_ids: Sequence[int], *, organizer: Member) -> list[int]:
-    """The winners of each closed challenge in results order (most votes first, ties by
-    earlier entry), from the tallies the results use: a tie at the cut-off shares the win."""
+    """The winners of each closed challenge in results order (most votes first, or for a
+    jury the highest score; ties by earlier entry), from the tallies the results use: a tie
+    at the cut-off shares the win."""
     found: list[int] = []
     now = utcnow()
     for index, challenge_id in enumerate(dict.fromkeys(challenge_ids)):
@@ -321,15 +330,17 @@ def winners(session: Session, challenge_ids: Sequence[int], *, organizer: Member
                 f"Challenge {challenge_id} does not exist.", loc=["body", "challenge_ids", index]
             ) from error
         challenges.require_closed(challenge, now)
+        challenge = challenges.ensure_ranked(session, challenge, viewer=organizer)
         threshold = ranking.winning_votes(session, challenge)
+        tally = ranking.key(challenge)  # votes, or the jury's final score
         statement = (
             select(Submission.id)
             .where(
                 Submission.challenge_id == challenge_id,
                 col(Submission.disqualified).is_(False),
-                col(Submission.vote_count) >= threshold,
+                tally >= threshold,
             )
-            .order_by(col(Submission.vote_count).desc(), col(Submission.id))
+            .order_by(tally.desc(), col(Submission.id))
         )
         found += [i for i in session.exec(statement) if i is not None and i not in found]
     return found
@@ -455,6 +466,8 @@ def share_card_text(session: Session, *, submission_id: int, settings: Settings)
     closed = challenges.phase_of(challenge, utcnow()) == ChallengePhase.CLOSED
     if not closed or work.disqualified or not author.is_active:
         raise missing
+    challenge = challenges.ensure_ranked(session, challenge, viewer=None)
+    work = session.get(Submission, work.id, populate_existing=True) or work
     rank = ranking.ranks(session, challenge, [work])[0]
     winner = rank <= challenge.winners_count
     if not (winner or work.featured):

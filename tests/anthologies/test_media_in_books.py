@@ -24,6 +24,7 @@ from tests.anthologies.helpers import ANTHOLOGIES, closed_challenge, create
 from tests.anthologies.media_helpers import attach_image, solid
 from tests.anthologies.test_epub import _epubcheck
 from tests.challenges.helpers import SUBMISSIONS, organizer
+from tests.factories import QueryCounter
 
 RED = (210, 30, 40)
 
@@ -161,3 +162,48 @@ def test_epubcheck_accepts_a_book_of_pictures(
     assert result.returncode == 0, report
     assert "ERROR" not in report and "FATAL" not in report, report
     assert "WARNING" not in report, report
+
+
+def test_an_anthology_of_pictures_is_a_gallery_in_one_request(
+    client: TestClient, app: FastAPI, engine: Engine
+) -> None:
+    anthology, works = _image_book(client, app, engine)
+    # Anonymous, as a visitor to the exhibition.
+    response = client.get(f"{ANTHOLOGIES}/{anthology['id']}")
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [item["submission_id"] for item in items] == [w["id"] for w in works]
+    first, plain, last = items
+    assert first["editor_note"] == "Curator: look at Story 0"
+    assert [m["alt_text"] for m in first["media"]] == ['Red <field> & "sky"', None]
+    assert [(m["width"], m["height"]) for m in first["media"]] == [(900, 600), (400, 900)]
+    picture = first["media"][0]
+    assert picture["kind"] == "image" and picture["status"] == "ready"
+    assert picture["url"] == f"/api/v1/media/{picture['id']}/content"
+    medium = picture["variants"]["medium"]
+    assert medium["url"] == f"/api/v1/media/{picture['id']}/content?variant=medium"
+    assert (medium["width"], medium["height"]) == (900, 600)  # never upscaled
+    assert plain["media"] == []
+    assert len(last["media"]) == 1
+    assert "description" in first
+
+
+def test_a_gallery_page_takes_the_same_queries_for_any_number_of_works(
+    client: TestClient, app: FastAPI, engine: Engine, queries: QueryCounter
+) -> None:
+    settings = app.state.settings
+    headers = organizer(app)
+    _, works, _ = closed_challenge(client, app, headers, [0] * 8, discipline="photography")
+    for n, work in enumerate(works):
+        for shade in range(1 + n % 3):
+            attach_image(engine, settings, work["id"], solid((n * 30, shade * 80, 100), (60, 40)))
+    small = create(client, headers, submission_ids=[w["id"] for w in works[:2]])
+    large = create(client, headers, submission_ids=[w["id"] for w in works])
+
+    def count(anthology: dict[str, Any]) -> int:
+        queries.reset()
+        body = client.get(f"{ANTHOLOGIES}/{anthology['id']}", headers=headers).json()
+        assert sum(len(item["media"]) for item in body["items"]) > 0
+        return queries.count
+
+    assert count(small) == count(large)
