@@ -18,18 +18,27 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from obstore.store import ClientConfig, S3Config, S3Store
+
     from app.core.config import Settings
 
 # Segments of letters, digits, `.`, `_`, `-`, never starting with `.` (so no `..`, and
 # nothing reaches the file back end's spool or its temporary files).
 _KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 _MAX_KEY_LENGTH = 512
-# Copies and uploads move through memory in pieces of this size, never whole.
+# Copies and downloads move through memory in pieces of this size, never whole.
 CHUNK_BYTES = 1024 * 1024
+# Uploads to S3 go in parts of this size, this many at once: what one upload holds in
+# memory is about their product, whatever the file's size (S3's smallest part is 5 MiB).
+S3_PART_BYTES = 8 * 1024 * 1024
+S3_PARTS_IN_FLIGHT = 2
+# Where the S3 back end spools uploads (a disk directory: set TMPDIR if /tmp is in memory).
+S3_SPOOL_DIR = "sanggar-spool"
 
 
 class StorageKeyMissing(Exception):
@@ -155,6 +164,80 @@ class FileStorage:
         return None
 
 
+class S3Storage:
+    """Objects in an S3-compatible bucket under a prefix, through obstore (imported only
+    when this back end is used). Files go up in parts and come down in chunks; clients are
+    sent to short-lived signed URLs instead of having the bytes pass through the app."""
+
+    def __init__(self, *, bucket: str, prefix: str, settings: Settings) -> None:
+        # Imported here, not at the top: a process storing files never loads it.
+        from obstore.store import S3Store
+
+        config: S3Config = {}
+        client: ClientConfig = {"timeout": "300s", "connect_timeout": "5s"}
+        endpoint = settings.s3_endpoint_url
+        if endpoint:
+            config["endpoint"] = endpoint
+            client["allow_http"] = endpoint.startswith("http://")
+        if settings.s3_region:
+            config["region"] = settings.s3_region
+        if settings.s3_access_key_id and settings.s3_secret_access_key:
+            config["access_key_id"] = settings.s3_access_key_id
+            config["secret_access_key"] = settings.s3_secret_access_key.get_secret_value()
+        # Anything not set here comes from the standard AWS environment variables.
+        self._store: S3Store = S3Store(
+            bucket, prefix=prefix or None, config=config, client_options=client
+        )
+        self.spool_dir = Path(tempfile.gettempdir()) / S3_SPOOL_DIR
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+
+    def put_file(self, key: str, source: Path, *, content_type: str) -> None:
+        import obstore
+
+        obstore.put(
+            self._store,
+            check_key(key),
+            source,
+            attributes={"Content-Type": content_type},
+            chunk_size=S3_PART_BYTES,
+            max_concurrency=S3_PARTS_IN_FLIGHT,
+        )
+        _unlink_quietly(source)  # consumed, as the file back end's rename does
+
+    def fetch_to(self, key: str, target: Path) -> None:
+        import obstore
+
+        try:
+            result = obstore.get(self._store, check_key(key))
+        except FileNotFoundError:  # obstore's NotFound is raised as Python's
+            raise StorageKeyMissing(key) from None
+        try:
+            with target.open("wb") as writer:
+                for chunk in result.stream(min_chunk_size=CHUNK_BYTES):
+                    writer.write(chunk)
+        except BaseException:
+            _unlink_quietly(target)
+            raise
+
+    def delete(self, keys: Sequence[str]) -> None:
+        import obstore
+
+        checked = [check_key(key) for key in keys]
+        if checked:
+            obstore.delete(self._store, checked)  # S3 answers success for absent keys
+
+    def local_path(self, key: str) -> Path | None:
+        check_key(key)
+        return None
+
+    def signed_url(self, key: str, *, expires_in: int, content_type: str) -> str | None:
+        """A presigned GET; the object answers with the Content-Type it was stored with."""
+        import obstore
+
+        del content_type  # put_file stored it on the object
+        return obstore.sign(self._store, "GET", check_key(key), timedelta(seconds=expires_in))
+
+
 _cache: dict[str, MediaStorage] = {}
 _cache_lock = threading.Lock()
 
@@ -188,5 +271,6 @@ def _build(settings: Settings) -> MediaStorage:
     if spec.startswith("file:"):
         return FileStorage(Path(spec.removeprefix("file:")))
     if spec.startswith("s3://"):
-        raise NotImplementedError("the S3 back end is not there yet")
+        bucket, _, prefix = spec.removeprefix("s3://").partition("/")
+        return S3Storage(bucket=bucket, prefix=prefix.strip("/"), settings=settings)
     raise ValueError(f"media_storage {spec!r} is neither file:<dir> nor s3://bucket/prefix")
