@@ -1,0 +1,428 @@
+"""Images made safe to serve: dimensions from the header, metadata gone, variants and a blurhash.
+
+Pure functions on files, no database: the processing job calls them off the request path.
+
+- `read_dimensions` reads the header only (Pillow opens lazily), so a 50,000 × 50,000 PNG
+  of a few KiB is refused before a byte of it is decoded. Pillow's own decompression-bomb
+  guard is on as well: `Image.MAX_IMAGE_PIXELS` is the configured limit and its warning is
+  an error.
+- `process_image` applies the EXIF orientation, then re-encodes the original without any
+  metadata: no EXIF (so no GPS), no XMP, no comments, no PNG text chunks. An embedded colour
+  profile is converted away (pixels to sRGB, profile dropped), since a profile is free-form
+  bytes too. JPEG and HEIC become JPEG (quality 88), PNG stays PNG, WebP stays WebP (lossy,
+  quality 90), GIF stays GIF. An animated GIF or WebP keeps its animation when all its
+  frames together have no more pixels than the megapixel limit (the encoder holds every
+  frame), else it becomes its first frame. Variants are WebP stills (the first frame), the
+  longest side min(target, the original's): never upscaled, and all three always made.
+- For JPEG the variants come from a second, reduced decode (`draft`: libjpeg's DCT scaling
+  decodes a 6000 × 4000 photo straight at 3000 × 2000), which is what makes a 24-megapixel
+  photo fit the time budget (bench/MEDIA.md has the numbers). Each variant is resized from
+  the next larger one, and each large image is released as soon as it is written.
+- `read_duration` reads audio and video lengths from their headers with mutagen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import blurhash  # type: ignore[import-untyped]
+import mutagen
+import pillow_heif
+from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4
+from mutagen.oggflac import OggFLAC
+from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
+from mutagen.oggtheora import OggTheora
+from mutagen.oggvorbis import OggVorbis
+from mutagen.wave import WAVE
+from PIL import Image, ImageCms, ImageOps, ImageSequence
+
+VARIANT_SIZES: dict[str, int] = {"thumb": 320, "medium": 1280, "large": 2560}
+
+JPEG_QUALITY = 88
+WEBP_QUALITY = 80  # variants
+WEBP_ORIGINAL_QUALITY = 90
+WEBP_METHOD = 4  # libwebp's effort, 0–6: Pillow's default (bench/MEDIA.md)
+BLURHASH_SIDE = 32  # the blurhash is computed on a thumbnail this big (it is a 4 × 3 blur)
+
+# Pillow's format names of the accepted images ("HEIF" is pillow-heif's).
+_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "HEIF")
+_OUTPUT_FORMAT = {"JPEG": "JPEG", "HEIF": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF"}
+_CONTENT_TYPE = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+# What the re-encoded original keeps of the decoder's `info`: how to draw it, nothing more.
+_KEPT_INFO = ("transparency", "duration", "loop", "background", "disposal")
+
+pillow_heif.register_heif_opener()
+
+
+class UnprocessableMedia(Exception):
+    """The file cannot be made into a served image; `reason` is shown to its owner."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ImageTooLarge(UnprocessableMedia):
+    def __init__(self, *, width: int, height: int, max_megapixels: int) -> None:
+        megapixels = width * height / 1_000_000
+        super().__init__(
+            f"The image is {width} × {height} pixels ({megapixels:,.1f} megapixels); "
+            f"at most {max_megapixels} megapixels are accepted."
+        )
+        self.width = width
+        self.height = height
+
+
+@dataclass(frozen=True)
+class VariantFile:
+    name: str
+    path: Path
+    width: int
+    height: int
+    bytes: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    original: Path
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+    blurhash: str
+    variants: tuple[VariantFile, ...]
+
+
+_UNREADABLE = "The image could not be read: the file is damaged, incomplete or not an image."
+
+
+def _guard(max_megapixels: int) -> None:
+    """Pillow's decompression-bomb guard at our limit, its warning an error (idempotent)."""
+    Image.MAX_IMAGE_PIXELS = max_megapixels * 1_000_000
+    # filterwarnings replaces an identical filter instead of adding a second one.
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+def read_dimensions(path: Path, *, max_megapixels: int) -> tuple[int, int]:
+    """(width, height) from the header only; never decodes pixels.
+
+    Raises ImageTooLarge over `max_megapixels`, UnprocessableMedia if it is not a readable
+    image of an accepted format.
+    """
+    _guard(max_megapixels)
+    try:
+        with Image.open(path, formats=_FORMATS) as image:
+            width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        width, height = _header_size(path)
+        raise ImageTooLarge(width=width, height=height, max_megapixels=max_megapixels) from None
+    except Exception as error:
+        raise UnprocessableMedia(_UNREADABLE) from error
+    if width < 1 or height < 1:
+        raise UnprocessableMedia(_UNREADABLE)
+    if width * height > max_megapixels * 1_000_000:
+        raise ImageTooLarge(width=width, height=height, max_megapixels=max_megapixels)
+    return width, height
+
+
+def _header_size(path: Path) -> tuple[int, int]:
+    """The size a header claims, read by the format's plugin without the bomb check.
+
+    Only after Pillow refused the image as a bomb, to say how big it claims to be.
+    """
+    with path.open("rb") as file:
+        prefix = file.read(16)
+        for format_id in _FORMATS:
+            factory, accept = Image.OPEN[format_id]
+            if accept is not None and not accept(prefix):
+                continue
+            file.seek(0)
+            try:
+                image = factory(file, str(path))
+            except Exception:  # noqa: S112 - another plugin may read it
+                continue
+            width, height = image.size
+            return int(width), int(height)
+    return 0, 0
+
+
+def process_image(source: Path, workdir: Path, *, max_megapixels: int) -> ProcessedImage:
+    """Re-encode `source` without metadata into `workdir/original`, make the WebP variants
+    (`workdir/<name>.webp`) and the blurhash.
+
+    Raises ImageTooLarge or UnprocessableMedia (with a reason for the owner).
+    """
+    read_dimensions(source, max_megapixels=max_megapixels)
+    try:
+        return _process(source, workdir, max_megapixels=max_megapixels)
+    except UnprocessableMedia:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise UnprocessableMedia(
+            f"The image is larger than {max_megapixels} megapixels once decoded."
+        ) from error
+    except MemoryError as error:
+        raise UnprocessableMedia("The image needs too much memory to process.") from error
+    except Exception as error:
+        # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, struct.error…
+        # for damaged files; none of them is worth a retry.
+        raise UnprocessableMedia(_UNREADABLE) from error
+
+
+def _process(source: Path, workdir: Path, *, max_megapixels: int) -> ProcessedImage:
+    workdir.mkdir(parents=True, exist_ok=True)
+    with Image.open(source, formats=_FORMATS) as opened:
+        source_format = opened.format or ""
+        output_format = _OUTPUT_FORMAT[source_format]
+        frames = getattr(opened, "n_frames", 1)
+        width, height = opened.size
+        animated = (
+            output_format in ("GIF", "WEBP")
+            and frames > 1
+            and _animation_fits(frames * width * height, max_megapixels=max_megapixels)
+        )
+        original = workdir / "original"
+        if animated:
+            first = _write_animation(opened, original, output_format)
+        else:
+            first = _upright(opened)
+            _write_still(first, original, output_format)
+        if source_format == "JPEG" and max(first.size) >= 2 * VARIANT_SIZES["large"]:
+            # The variants from a reduced decode (DCT scaling) instead of the full image.
+            first.close()
+            first = _draft_upright(source)
+    out_width, out_height = _size_of(original)
+    variants = _write_variants(first, workdir, original_size=(out_width, out_height))
+    digest, size = _sha256(original)
+    return ProcessedImage(
+        original=original,
+        content_type=_CONTENT_TYPE[output_format],
+        width=out_width,
+        height=out_height,
+        bytes=size,
+        sha256=digest,
+        blurhash=_blurhash(variants[0].path),
+        variants=variants,
+    )
+
+
+def _animation_fits(pixels: int, *, max_megapixels: int) -> bool:
+    """Whether all frames together are within the limit (the encoders hold every frame)."""
+    return pixels <= max_megapixels * 1_000_000
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The first frame, decoded, turned as its EXIF orientation says, in sRGB, info cleared."""
+    image.seek(0)
+    image.load()
+    upright = ImageOps.exif_transpose(image)
+    if upright is image:
+        upright = image.copy()
+    upright = _to_srgb(upright, image.info.get("icc_profile"))
+    upright.info = {key: image.info[key] for key in _KEPT_INFO if key in image.info}
+    return upright
+
+
+def _draft_upright(source: Path) -> Image.Image:
+    """A JPEG decoded at the smallest DCT scale that still covers the large variant."""
+    with Image.open(source, formats=("JPEG",)) as image:
+        width, height = image.size
+        scale = VARIANT_SIZES["large"] / max(width, height)
+        image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+        return _upright(image)
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Pixels converted from an embedded profile to sRGB; the profile is not kept."""
+    if image.mode == "CMYK":
+        image = image.convert("RGB")
+    if not icc or image.mode not in ("RGB", "RGBA"):
+        return image
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=image.mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # a damaged profile: the pixels as they are
+    return converted if converted is not None else image
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _write_still(image: Image.Image, path: Path, output_format: str) -> None:
+    if output_format == "JPEG":
+        _rgb(image).save(path, "JPEG", quality=JPEG_QUALITY, optimize=False)
+    elif output_format == "PNG":
+        kept = {"transparency": image.info["transparency"]} if "transparency" in image.info else {}
+        image.save(path, "PNG", **kept)
+    elif output_format == "WEBP":
+        _web(image).save(path, "WEBP", quality=WEBP_ORIGINAL_QUALITY, method=WEBP_METHOD)
+    else:
+        image.save(path, "GIF")
+
+
+def _write_animation(opened: Image.Image, path: Path, output_format: str) -> Image.Image:
+    """Every frame re-encoded with its timing and nothing else; returns the first, upright."""
+    timing = {key: opened.info[key] for key in ("loop", "duration") if key in opened.info}
+    # A list: the WebP encoder wants one, and both encoders hold every frame anyway (which is
+    # why animations are kept only within the megapixel budget).
+    first, *frames = [_bare(frame) for frame in ImageSequence.Iterator(opened)]
+    if output_format == "GIF":
+        first.save(path, "GIF", save_all=True, append_images=frames, **timing)
+    else:
+        first.save(
+            path,
+            "WEBP",
+            save_all=True,
+            append_images=frames,
+            quality=WEBP_ORIGINAL_QUALITY,
+            method=WEBP_METHOD,
+            **timing,
+        )
+    return _web(first)
+
+
+def _bare(frame: Image.Image) -> Image.Image:
+    """One animation frame as plain pixels with its timing, no metadata."""
+    copy = frame.convert("RGBA") if frame.mode not in ("RGB", "RGBA") else frame.copy()
+    copy.info = {key: frame.info[key] for key in ("duration",) if key in frame.info}
+    return copy
+
+
+def _size_of(path: Path) -> tuple[int, int]:
+    with Image.open(path) as written:
+        width, height = written.size
+    return int(width), int(height)
+
+
+def _write_variants(
+    image: Image.Image, workdir: Path, *, original_size: tuple[int, int]
+) -> tuple[VariantFile, ...]:
+    """thumb, medium, large, each resized from the next larger one; `image` is closed."""
+    current = _web(image)
+    if current is not image:
+        image.close()
+    made: dict[str, VariantFile] = {}
+    for name, target in sorted(VARIANT_SIZES.items(), key=lambda item: -item[1]):
+        # Each size from the original's, so rounding does not add up along the chain.
+        resized = _fit(current, _fitted(original_size, target))
+        path = workdir / f"{name}.webp"
+        resized.save(path, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+        if resized is not current:
+            current.close()
+        current = resized
+        made[name] = VariantFile(
+            name=name,
+            path=path,
+            width=resized.width,
+            height=resized.height,
+            bytes=path.stat().st_size,
+            content_type="image/webp",
+        )
+    current.close()
+    return tuple(made[name] for name in sorted(VARIANT_SIZES, key=VARIANT_SIZES.__getitem__))
+
+
+def _fitted(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """`size` scaled so its longest side is `side`, never larger than it is; aspect kept."""
+    width, height = size
+    if max(width, height) <= side:
+        return width, height
+    scale = side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.size == size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _web(image: Image.Image) -> Image.Image:
+    """RGB, or RGBA when the image has transparency: what WebP takes."""
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    """RGB for JPEG: transparency flattened on white."""
+    image = _web(image)
+    if image.mode == "RGBA":
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(image, mask=image.getchannel("A"))
+        return flat
+    return image
+
+
+def _blurhash(thumb: Path) -> str:
+    with Image.open(thumb) as image:
+        small = _rgb(image.copy())
+    small.thumbnail((BLURHASH_SIDE, BLURHASH_SIDE), Image.Resampling.BILINEAR)
+    width, height = small.size
+    data = small.tobytes()
+    rows = [
+        [tuple(data[(y * width + x) * 3 : (y * width + x) * 3 + 3]) for x in range(width)]
+        for y in range(height)
+    ]
+    components = (4, 3) if width >= height else (3, 4)
+    return str(blurhash.encode(rows, *components))
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+# --- audio and video ---------------------------------------------------------------------
+
+
+def _ogg(path: Path) -> Any:
+    return mutagen.File(path, options=[OggVorbis, OggOpus, OggFLAC, OggSpeex, OggTheora])
+
+
+_DURATION_READERS: dict[str, Callable[[Path], Any]] = {
+    "audio/mpeg": MP3,
+    "audio/ogg": _ogg,
+    "audio/wav": WAVE,
+    "audio/mp4": MP4,
+    "video/mp4": MP4,
+}
+
+
+def read_duration(path: Path, content_type: str) -> float | None:
+    """The length in seconds of an audio or video file, where its headers tell (else None).
+
+    WebM and anything mutagen cannot read answer None; this never raises for a damaged or
+    unknown file.
+    """
+    reader = _DURATION_READERS.get(content_type)
+    if reader is None:
+        return None
+    try:
+        parsed = reader(path)
+        length = float(parsed.info.length) if parsed is not None else 0.0
+    except Exception:
+        return None
+    if not math.isfinite(length) or length <= 0:
+        return None
+    return round(length, 3)
