@@ -58,7 +58,8 @@ class MediaStorage(Protocol):
     spool_dir: Path
 
     def put_file(self, key: str, source: Path, *, content_type: str) -> None:
-        """Stores the file under the key; may move or consume `source`."""
+        """Stores the file under the key. Once it returns `source` is gone (moved or
+        uploaded and removed); if it raises, `source` may remain: the caller removes it."""
 
     def fetch_to(self, key: str, target: Path) -> None:
         """Copies the object to a local file, streamed; StorageKeyMissing if absent."""

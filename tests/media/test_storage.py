@@ -246,11 +246,13 @@ def test_s3_signed_url_with_a_changed_key_or_signature_is_refused(s3_storage: S3
 
 def test_s3_signed_url_expires(s3_storage: S3Storage) -> None:
     s3_storage.put_file("s/original", _spooled(s3_storage, b"soon gone"), content_type="x/y")
-    url = s3_storage.signed_url("s/original", expires_in=1, content_type="x/y")
+    # The signature's time is in whole seconds (rounded down): a 3 s URL is good for at
+    # least 2 s after signing, and past its end 4.1 s after.
+    url = s3_storage.signed_url("s/original", expires_in=3, content_type="x/y")
     assert url is not None
     assert httpx.get(url).status_code == 200
 
-    time.sleep(2.1)  # the signature's time has whole seconds: 2 s is past any 1 s URL
+    time.sleep(4.1)
 
     answer = httpx.get(url)
     assert answer.status_code == 403
