@@ -17,6 +17,7 @@ from app.conversation.router import routers as conversation_routers
 from app.events.router import routers as events_routers
 from app.inquiries.router import router as inquiries_router
 from app.invitations.router import router as invitations_router
+from app.media.router import routers as media_routers
 from app.members.router import router as members_router
 from app.mentoring.router import routers as mentoring_routers
 from app.mentors.router import router as mentors_router
@@ -34,6 +35,7 @@ API_PREFIX = "/api/v1"
 # In this order: the first route whose path matches answers (/members/me before /members/{id}).
 API_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
+    *media_routers,  # /members/me/media before /members/{member_id}
     members_router,
     invitations_router,
     notifications_router,

@@ -40,6 +40,8 @@ from app.core.publiccache import PublicCacheMiddleware
 from app.core.ratelimit import Limiter, RateLimitMiddleware
 from app.core.redoc import router as redoc_router
 from app.core.security_headers import SecurityHeadersMiddleware
+from app.media.router import UPLOAD_PATH
+from app.media.uploading import upload_body_limit
 from app.members import service as members
 from app.ops.router import router as ops_router
 from app.ops.serving import serving
@@ -70,6 +72,11 @@ TAGS = [
         "description": "Profiles, the member directory and personal access tokens.",
     },
     {"name": "invitations", "description": "Invitation codes for invite-only registration."},
+    {
+        "name": "media",
+        "description": "Uploaded files (images, audio, video, PDF): uploads streamed to "
+        "storage, processing, variants, the bytes.",
+    },
     {"name": "notifications", "description": "The in-app notification feed."},
     {
         "name": "events",
@@ -259,9 +266,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the request-context middleware wraps everything else.
     # Admission inside the SQLite write queue: a writer waiting its turn holds no place.
-    app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
+    # Uploads are read as they arrive, never buffered first (app.media.uploading).
+    streamed = frozenset({UPLOAD_PATH})
+    app.add_middleware(
+        AdmissionMiddleware, limit=settings.max_concurrent_requests, streamed_paths=streamed
+    )
     if settings.is_sqlite:
-        app.add_middleware(SerializedWritesMiddleware)
+        app.add_middleware(SerializedWritesMiddleware, streamed_paths=streamed)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -284,8 +295,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed_methods=CORS_METHODS,
         allowed_headers=CORS_HEADERS,
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        streamed_limits={UPLOAD_PATH: upload_body_limit(settings)},
+    )
+    app.add_middleware(
+        BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds, streamed_paths=streamed
+    )
     if settings.public_cache_seconds > 0:
         app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
     # Shared by the middleware and the per-account log-in limit (None: limits are off).

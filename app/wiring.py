@@ -9,6 +9,9 @@ from app.challenges import sweep as challenge_sweep
 from app.conversation import subscribers as conversation_subscribers
 from app.events import subscribers as event_subscribers
 from app.inquiries import subscribers as inquiry_subscribers
+from app.media import janitor as media_janitor
+from app.media import processing as media_processing
+from app.media import subscribers as media_subscribers
 from app.mentoring import subscribers as mentoring_subscribers
 from app.notifications import subscribers as notification_subscribers
 from app.projects import subscribers as project_subscribers
@@ -28,6 +31,7 @@ SUBSCRIBERS = (
     conversation_subscribers,
     event_subscribers,
     inquiry_subscribers,
+    media_subscribers,
     mentoring_subscribers,
     notification_subscribers,
     project_subscribers,
@@ -36,6 +40,12 @@ SUBSCRIBERS = (
     webhook_subscribers,
 )
 # Periodic jobs register themselves on import too (see app.core.periodic).
-JOBS = (challenge_sweep, webhook_dispatcher, webhook_retention)
+JOBS = (
+    challenge_sweep,
+    media_janitor,
+    media_processing,
+    webhook_dispatcher,
+    webhook_retention,
+)
 
 __all__ = ["JOBS", "SUBSCRIBERS"]

@@ -444,3 +444,11 @@ class InquiryReceived(DomainEvent):
 class WebhookDisabled(DomainEvent):
     webhook_id: int
     reason: str
+
+
+# media: the processing job could not read an upload (the owner is told why).
+@dataclass(frozen=True, kw_only=True)
+class MediaProcessingFailed(DomainEvent):
+    media_id: int
+    owner_id: int
+    reason: str

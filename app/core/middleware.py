@@ -11,7 +11,8 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -123,6 +124,35 @@ class RequestContextMiddleware:
         )
 
 
+# Requests whose body the app reads as it arrives (media uploads, `POST` to one of the paths
+# given to the middlewares as `streamed_paths`): neither the admission nor the SQLite write
+# queue reads their body first, and neither holds them; the handler takes its turn for its
+# database writes itself (`write_turn`), once the body is in. Their body limit is their own.
+_WRITE_LOCK = "sanggar_write_lock"
+_ADMISSION = "sanggar_admission"
+
+
+def _is_streamed(scope: Scope, paths: frozenset[str]) -> bool:
+    return scope["method"] == "POST" and scope["path"] in paths
+
+
+@asynccontextmanager
+async def write_turn(scope: Scope) -> AsyncIterator[None]:
+    """For a streamed request's database writes: its turn in the SQLite write queue, then a
+    place among the requests admitted, as a buffered write request gets them before its
+    handler runs. Either is skipped when that middleware is not installed."""
+    state = scope.get("state", {})
+    lock: asyncio.Lock | None = state.get(_WRITE_LOCK)
+    places: asyncio.Semaphore | None = state.get(_ADMISSION)
+    async with lock or _nothing(), places or _nothing():
+        yield
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
 class _BodyTooLarge(Exception):
     """Raised from `receive` to stop the app reading a body past the limit."""
 
@@ -142,19 +172,26 @@ class BodyLimitMiddleware:
 
     A declared Content-Length over the limit is refused before the app runs. A chunked body
     is counted as it arrives; once it passes the limit, whatever the app was about to answer
-    (FastAPI turns a failed body read into a 400) is replaced by the 413.
+    (FastAPI turns a failed body read into a 400) is replaced by the 413. A streamed path
+    (`streamed_limits`: path -> bytes, for `POST`) has its own limit instead.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, streamed_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed_limits = dict(streamed_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.max_bytes
+        if scope["method"] == "POST":
+            max_bytes = self.streamed_limits.get(scope["path"], max_bytes)
         length = _content_length(scope)
-        if length is not None and length > self.max_bytes:
+        if length is not None and length > max_bytes:
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -165,7 +202,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     exceeded = True
                     raise _BodyTooLarge
             return message
@@ -201,11 +238,18 @@ class BodyTimeoutMiddleware:
     SerializedWritesMiddleware, for ever. Only the body is timed: once it is complete, the app
     may wait on `receive` (for a disconnect) as long as it likes. As with the body limit,
     whatever the app was about to answer a body it could not read is replaced by the 408.
+
+    A streamed path (a media upload of hundreds of MiB from a phone takes minutes) is timed
+    piece by piece instead: each read of its body must bring data within `seconds`, however
+    long the whole takes; its size limit bounds the whole.
     """
 
-    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, *, seconds: float, streamed_paths: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.seconds = seconds
+        self.streamed_paths = streamed_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -213,12 +257,15 @@ class BodyTimeoutMiddleware:
             return
         deadline: float | None = None
         complete = timed_out = refused = False
+        piecewise = _is_streamed(scope, self.streamed_paths)
 
         async def timed_receive() -> Message:
             nonlocal deadline, complete, timed_out
             if complete:
                 return await receive()
             loop = asyncio.get_running_loop()
+            if piecewise:
+                deadline = None
             deadline = deadline or loop.time() + self.seconds
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
@@ -256,12 +303,16 @@ class AdmissionMiddleware:
     connections for each (`Settings.worker_threads`, checked against the pool size), every
     request admitted can always finish. Fewer requests fighting for the GIL also serve more
     per second than many: a waiting request costs nothing here. The body is read before
-    admission so that a slow upload never holds a place.
+    admission so that a slow upload never holds a place; a streamed one is let through
+    unread, and takes its place for its writes (`write_turn`).
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limit: int, streamed_paths: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.streamed_paths = streamed_paths
         # One semaphore per event loop: tests run one app on several loops.
         self._places: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
@@ -271,12 +322,16 @@ class AdmissionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in SAFE_METHODS:
-            receive = _replaying(await _read_body(receive), receive)
         loop = asyncio.get_running_loop()
         places = self._places.get(loop)
         if places is None:
             places = self._places[loop] = asyncio.Semaphore(self.limit)
+        if _is_streamed(scope, self.streamed_paths):
+            scope.setdefault("state", {})[_ADMISSION] = places
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in SAFE_METHODS:
+            receive = _replaying(await _read_body(receive), receive)
         async with places:
             await self.app(scope, receive, send)
 
@@ -290,11 +345,13 @@ class SerializedWritesMiddleware:
     blocked waiting for the lock while its holder waits for a free thread to finish: a stall
     that ends in timeouts. Queuing writers here, before they take a thread, removes the stall
     and costs nothing SQLite would not serialise itself. The body is read first so that a slow
-    upload never holds the queue up. PostgreSQL needs none of this (row locks, `lock_timeout`).
+    upload never holds the queue up; a streamed one is let through unread, and takes its turn
+    for its writes (`write_turn`). PostgreSQL needs none of this (row locks, `lock_timeout`).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, streamed_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.streamed_paths = streamed_paths
         # One lock per event loop: tests run one app on several loops.
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -304,8 +361,12 @@ class SerializedWritesMiddleware:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        buffered = await _read_body(receive)
         lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        if _is_streamed(scope, self.streamed_paths):
+            scope.setdefault("state", {})[_WRITE_LOCK] = lock
+            await self.app(scope, receive, send)
+            return
+        buffered = await _read_body(receive)
         async with lock:
             await self.app(scope, _replaying(buffered, receive), send)
 

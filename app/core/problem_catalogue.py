@@ -709,6 +709,78 @@ _TYPES = (
         "Webhook URL not allowed",
         "A webhook's URL must be a public https address, never one on a private or local network.",
     ),
+    # --- media ----------------------------------------------------------------------------
+    ProblemType(
+        "unsupported_media_type",
+        415,
+        "Unsupported file type",
+        "The uploaded file's bytes are not one of the accepted types: JPEG, PNG, WebP, GIF, "
+        "HEIC/HEIF, MP3, OGG, WAV, M4A, MP4, WebM or PDF. The type is read from the bytes, "
+        "never from the file's name or the Content-Type the client sent; SVG is refused.",
+    ),
+    ProblemType(
+        "media_too_large",
+        413,
+        "File too large",
+        "The upload passes its kind's limit: images 25 MiB and 50 megapixels, audio 50 MiB, "
+        "video 200 MiB, PDF 50 MiB (by default). It was refused as soon as the limit was "
+        "passed; nothing was stored.",
+    ),
+    ProblemType(
+        "media_quota_exceeded",
+        409,
+        "Media quota exceeded",
+        "Keeping this upload would take your media past your quota (1 GiB by default). "
+        "Delete media you no longer need (`DELETE /api/v1/media/{media_id}`), then retry.",
+    ),
+    ProblemType(
+        "media_not_found",
+        404,
+        "Media not found",
+        "No media with this id is visible to you: it does not exist, was deleted, or is "
+        "someone else's upload not attached to anything you may see.",
+    ),
+    ProblemType(
+        "media_variant_not_found",
+        404,
+        "Variant not found",
+        "Only images have variants (`thumb`, `medium`, `large`); this media has none of that "
+        "name.",
+    ),
+    ProblemType(
+        "media_not_ready",
+        409,
+        "Media not ready",
+        "The image is still being processed (its metadata stripped, its variants made), or "
+        "processing failed. Poll `GET /api/v1/media/{media_id}` until `status` is `ready`.",
+    ),
+    ProblemType(
+        "media_in_use",
+        409,
+        "Media in use",
+        "The media is attached to a work, an avatar or a cover; detach it before deleting it.",
+    ),
+    ProblemType(
+        "media_unreadable",
+        422,
+        "File cannot be read",
+        "The file starts like an accepted type but cannot be read as one (cut short or "
+        "corrupt). Export it again and upload the new file.",
+    ),
+    ProblemType(
+        "malformed_upload",
+        400,
+        "Malformed upload",
+        "The multipart/form-data body cannot be read: it is malformed or ended before its "
+        "closing boundary (the client went away).",
+    ),
+    ProblemType(
+        "range_not_satisfiable",
+        416,
+        "Range not satisfiable",
+        "The `Range` asked for starts past the end of the file; `Content-Range` gives the "
+        "file's size.",
+    ),
 )
 
 CATALOGUE: dict[str, ProblemType] = {problem.code: problem for problem in _TYPES}

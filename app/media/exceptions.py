@@ -1,0 +1,57 @@
+"""The media feature's refusals: each a status and a code described in the problem catalogue."""
+
+from __future__ import annotations
+
+from app.core.errors import BadRequest, Conflict, NotFound, ProblemError, Unprocessable
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class MediaTooLarge(ProblemError):
+    status = 413
+    code = "media_too_large"
+
+
+class MediaQuotaExceeded(Conflict):
+    code = "media_quota_exceeded"
+
+
+class MediaNotFound(NotFound):
+    code = "media_not_found"
+
+
+class MediaNotReady(Conflict):
+    code = "media_not_ready"
+
+
+class MediaInUse(Conflict):
+    code = "media_in_use"
+
+
+class MediaVariantNotFound(NotFound):
+    code = "media_variant_not_found"
+
+
+class RangeNotSatisfiable(ProblemError):
+    status = 416
+    code = "range_not_satisfiable"
+
+
+class MalformedUpload(BadRequest):
+    code = "malformed_upload"
+
+
+class InvalidUpload(Unprocessable):
+    """A well-formed multipart body whose fields are wrong (no `file`, an unknown field)."""
+
+
+class MediaUnreadable(Unprocessable):
+    """Bytes that start like an accepted type but cannot be read as one."""
+
+    code = "media_unreadable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, loc=["body", "file"])
