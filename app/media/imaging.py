@@ -196,14 +196,18 @@ def _process(source: Path, workdir: Path, *, max_megapixels: int) -> ProcessedIm
         if animated:
             first = _write_animation(opened, original, output_format)
         else:
+            # No copy of the decoded pixels: `first` is `opened` unless turned or converted.
             first = _upright(opened)
+            if first is not opened:
+                opened.close()
             _write_still(first, original, output_format)
         if source_format == "JPEG" and max(first.size) >= 2 * VARIANT_SIZES["large"]:
-            # The variants from a reduced decode (DCT scaling) instead of the full image.
+            # The variants from a reduced decode (DCT scaling) instead of the full image,
+            # which is released first.
             first.close()
             first = _draft_upright(source)
-    out_width, out_height = _size_of(original)
-    variants = _write_variants(first, workdir, original_size=(out_width, out_height))
+        out_width, out_height = _size_of(original)
+        variants = _write_variants(first, workdir, original_size=(out_width, out_height))
     digest, size = _sha256(original)
     return ProcessedImage(
         original=original,
@@ -223,24 +227,34 @@ def _animation_fits(pixels: int, *, max_megapixels: int) -> bool:
 
 
 def _upright(image: Image.Image) -> Image.Image:
-    """The first frame, decoded, turned as its EXIF orientation says, in sRGB, info cleared."""
+    """The first frame, decoded, turned as its EXIF orientation says, in sRGB, info cleared.
+
+    `image` itself (turned in place, its `info` cleared) unless its colours had to be
+    converted: no copy of the pixels is made for nothing.
+    """
     image.seek(0)
     image.load()
-    upright = ImageOps.exif_transpose(image)
-    if upright is image:
-        upright = image.copy()
-    upright = _to_srgb(upright, image.info.get("icc_profile"))
-    upright.info = {key: image.info[key] for key in _KEPT_INFO if key in image.info}
-    return upright
+    kept: dict[str | tuple[int, int], Any] = {
+        key: image.info[key] for key in _KEPT_INFO if key in image.info
+    }
+    icc = image.info.get("icc_profile")
+    # In place: without it Pillow returns a copy even when there is nothing to turn.
+    ImageOps.exif_transpose(image, in_place=True)
+    converted = _to_srgb(image, icc)
+    converted.info = kept
+    return converted
 
 
 def _draft_upright(source: Path) -> Image.Image:
     """A JPEG decoded at the smallest DCT scale that still covers the large variant."""
-    with Image.open(source, formats=("JPEG",)) as image:
-        width, height = image.size
-        scale = VARIANT_SIZES["large"] / max(width, height)
-        image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
-        return _upright(image)
+    image = Image.open(source, formats=("JPEG",))
+    width, height = image.size
+    scale = VARIANT_SIZES["large"] / max(width, height)
+    image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+    upright = _upright(image)  # load() has closed the file
+    if upright is not image:
+        image.close()
+    return upright
 
 
 def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
