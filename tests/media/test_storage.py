@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,8 +52,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _spooled(storage: MediaStorage, data: bytes, name: str = "upload") -> Path:
-    path = storage.spool_dir / name
+def _spooled(storage: MediaStorage, data: bytes) -> Path:
+    # The S3 spool is the machine's, shared with other test runs: names must not collide.
+    path = storage.spool_dir / f"test-{uuid.uuid4().hex}"
     path.write_bytes(data)
     return path
 
@@ -60,7 +62,7 @@ def _spooled(storage: MediaStorage, data: bytes, name: str = "upload") -> Path:
 def test_large_file_round_trips_byte_for_byte(
     storage_backend: MediaStorage, tmp_path: Path
 ) -> None:
-    source = storage_backend.spool_dir / "big-upload"
+    source = storage_backend.spool_dir / f"test-{uuid.uuid4().hex}"
     expected = _random_file(source, 12 * MIB + 12345)  # more than two multipart parts
 
     storage_backend.put_file("a1b2/original", source, content_type="video/mp4")
@@ -301,7 +303,7 @@ def test_s3_storage_reaches_only_its_prefix(
 
 
 _MEMORY_PROBE = """
-import os, sys, threading
+import os, sys, threading, uuid
 from pathlib import Path
 from app.core.config import Settings
 from app.media.storage import open_storage
@@ -314,11 +316,13 @@ def resident():
 
 size, workdir = int(sys.argv[1]), Path(sys.argv[2])
 storage = open_storage(Settings(_env_file=None))
+tag = uuid.uuid4().hex  # the S3 spool is shared with other test runs
+warm, big = storage.spool_dir / f"warm-{tag}", storage.spool_dir / f"big-{tag}"
 # Everything loaded and connected once, on a small file, before the baseline.
-(storage.spool_dir / "warm").write_bytes(b"warm")
-storage.put_file("warm/original", storage.spool_dir / "warm", content_type="x/y")
+warm.write_bytes(b"warm")
+storage.put_file("warm/original", warm, content_type="x/y")
 storage.fetch_to("warm/original", workdir / "warm")
-with (storage.spool_dir / "big").open("wb") as out:
+with big.open("wb") as out:
     for _ in range(size // (1 << 20)):
         out.write(bytes(1 << 20))
 before = peak = resident()
@@ -331,7 +335,7 @@ def sample():
 
 sampler = threading.Thread(target=sample)
 sampler.start()
-storage.put_file("big/original", storage.spool_dir / "big", content_type="video/mp4")
+storage.put_file("big/original", big, content_type="video/mp4")
 storage.fetch_to("big/original", workdir / "big")
 done.set()
 sampler.join()
