@@ -154,6 +154,9 @@ def test_keys_that_could_escape_are_refused(
     with pytest.raises(InvalidStorageKey):
         storage_backend.signed_url(key, expires_in=60, content_type="x/y")
     assert not (tmp_path / "outside").exists()
+    # A refused put leaves the source to its caller.
+    assert source.read_bytes() == b"x"
+    source.unlink()
 
 
 @pytest.mark.parametrize(
