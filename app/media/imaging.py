@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -328,11 +329,17 @@ def _write_variants(
     if current is not image:
         image.close()
     made: dict[str, VariantFile] = {}
+    previous: Path | None = None
     for name, target in sorted(VARIANT_SIZES.items(), key=lambda item: -item[1]):
         # Each size from the original's, so rounding does not add up along the chain.
         resized = _fit(current, _fitted(original_size, target))
         path = workdir / f"{name}.webp"
-        resized.save(path, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+        if resized is current and previous is not None:
+            # The same size as the larger variant (a small image): the same bytes.
+            shutil.copyfile(previous, path)
+        else:
+            resized.save(path, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+        previous = path
         if resized is not current:
             current.close()
         current = resized
