@@ -17,6 +17,7 @@ from app.conversation.router import routers as conversation_routers
 from app.events.router import routers as events_routers
 from app.inquiries.router import router as inquiries_router
 from app.invitations.router import router as invitations_router
+from app.judging.router import routers as judging_routers
 from app.media.router import routers as media_routers
 from app.members.router import router as members_router
 from app.mentoring.router import routers as mentoring_routers
@@ -44,6 +45,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     results_router,  # /challenges/{challenge_id}/results, where it was among challenges
     *submissions_routers,
     *votes_routers,
+    *judging_routers,
     showcase_router,
     inquiries_router,
     projects_router,

@@ -23,6 +23,14 @@ class CannotUnpublish(Conflict):
     code = "cannot_unpublish"
 
 
+class JudgingLocked(Conflict):
+    code = "judging_locked"
+
+
+class UnknownJurors(Unprocessable):
+    code = "unknown_jurors"
+
+
 class DatesOutOfOrder(Unprocessable):
     code = "dates_out_of_order"
 

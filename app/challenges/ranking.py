@@ -5,6 +5,12 @@ votes, so `rank <= winners_count` holds exactly for the works with at least as m
 as the `winners_count`-th best: one indexed read finds that threshold, one UPDATE sets
 every work's flags. The rank of each work on a page of results comes from the same tallies
 (`ranks`). Nothing here ever scans votes.
+
+A judged challenge (jury or combined mode, app/challenges/judging.py) ranks by its final
+score instead: when it closes (and after any change that could move the winners) one read
+of every work's tallies and jury sums gives each score, written to `ranking_score` in one
+batched UPDATE; from then on it is read like the votes. `key(challenge)` is the column a
+challenge ranks by.
 """
 
 from __future__ import annotations
@@ -13,11 +19,25 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col
 
+from app.challenges import judging
 from app.core.db import NO_SYNC
 from app.core.tables import UTCDateTime
 from app.models import Challenge, Submission
+
+
+def key(challenge: Challenge) -> Mapped[int]:
+    """The tally a challenge's works are ranked by: votes, or the judged final score."""
+    if judging.setup_of(challenge).judged:
+        return col(Submission.ranking_score)
+    return col(Submission.vote_count)
+
+
+def value(challenge: Challenge, work: Submission) -> int:
+    """`key` read from a loaded work."""
+    return work.ranking_score if judging.setup_of(challenge).judged else work.vote_count
 
 
 def refresh(session: Session, challenge: Challenge, *, closed: bool, now: datetime) -> None:
@@ -35,23 +55,68 @@ def refresh(session: Session, challenge: Challenge, *, closed: bool, now: dateti
 
 def apply_winners(session: Session, challenge: Challenge) -> None:
     """Flags the winners from the tallies (disqualified works never win)."""
+    if judging.setup_of(challenge).judged:
+        score_works(session, challenge)
     threshold = winning_votes(session, challenge)
     eligible = col(Submission.disqualified).is_(False)
-    _apply(session, challenge, winner=sa.and_(eligible, col(Submission.vote_count) >= threshold))
+    _apply(session, challenge, winner=sa.and_(eligible, key(challenge) >= threshold))
 
 
 def winning_votes(session: Session, challenge: Challenge) -> int:
-    """The votes of the `winners_count`-th best eligible work (0 when there are fewer)."""
-    # An OFFSET of at most 99 (winners_count's bound) along the (challenge, votes) index.
+    """The tally (votes, or judged score) of the `winners_count`-th best eligible work (0
+    when there are fewer)."""
+    # An OFFSET of at most 99 (winners_count's bound) along the (challenge, tally) index.
     statement = (
-        select(Submission.vote_count)
-        .where(Submission.challenge_id == challenge.id, col(Submission.disqualified).is_(False))
-        .order_by(col(Submission.vote_count).desc())
+        sa.select(key(challenge))
+        .where(
+            col(Submission.challenge_id) == challenge.id, col(Submission.disqualified).is_(False)
+        )
+        .order_by(key(challenge).desc())
         .offset(challenge.winners_count - 1)
         .limit(1)
     )
-    votes = session.exec(statement).first()
+    votes = session.execute(statement).scalar()
     return votes if votes is not None else 0
+
+
+_SCORE_INPUTS = sa.select(
+    col(Submission.id),
+    col(Submission.vote_count),
+    col(Submission.jury_total),
+    col(Submission.juror_count),
+    col(Submission.disqualified),
+)
+
+
+def score_works(session: Session, challenge: Challenge) -> None:
+    """Writes every work's final score (`ranking_score`, in millionths): one read of the
+    maintained sums, one batched UPDATE. Disqualified works score 0 and set no vote share."""
+    setup = judging.setup_of(challenge)
+    rows = session.execute(_SCORE_INPUTS.where(col(Submission.challenge_id) == challenge.id))
+    works = list(rows)
+    top = max((votes for _, votes, _, _, out in works if not out), default=0)
+    values = [
+        {
+            "work_id": work_id,
+            "score": 0
+            if out
+            else judging.in_millionths(
+                judging.score(
+                    setup,
+                    jury=judging.jury_score(setup, jury_total=total, juror_count=count),
+                    share=judging.vote_share(votes, top),
+                )
+            ),
+        }
+        for work_id, votes, total, count, out in works
+    ]
+    if values:
+        statement = (
+            sa.update(Submission)
+            .where(col(Submission.id) == sa.bindparam("work_id"))
+            .values(ranking_score=sa.bindparam("score"))
+        )
+        session.connection().execute(statement, values)
 
 
 def _apply(session: Session, challenge: Challenge, *, winner: sa.ColumnElement[bool]) -> None:
@@ -76,11 +141,12 @@ def eligible(challenge: Challenge) -> sa.ColumnElement[bool]:
 
 
 def ranks(session: Session, challenge: Challenge, page: Sequence[Submission]) -> list[int]:
-    """The rank of each work on a page of the vote-ordered list."""
+    """The rank of each work on a page of the list ordered by `key` (votes or score)."""
     if not page:
         return []
-    top = page[0].vote_count
-    votes = col(Submission.vote_count)
+    tallies = [value(challenge, work) for work in page]
+    top = tallies[0]
+    votes = key(challenge)
     # Only the works at or above the page's first: both counts are among them, and the
     # (challenge, vote_count) index reads just those, not every work of the challenge.
     above, at_least = session.execute(
@@ -90,15 +156,15 @@ def ranks(session: Session, challenge: Challenge, page: Sequence[Submission]) ->
     ).one()
     result: list[int] = []
     below_top = 0  # works on this page so far with fewer votes than the first
-    for index, work in enumerate(page):
-        if work.vote_count == top:
+    for index, tally in enumerate(tallies):
+        if tally == top:
             result.append(above + 1)
-        elif work.vote_count == page[index - 1].vote_count:
+        elif tally == tallies[index - 1]:
             result.append(result[-1])
         else:
             # Every work with more votes: all with at least `top`, and those of this page
             # between `top` and this work's votes (the list is sorted, so all seen already).
             result.append(at_least + below_top + 1)
-        if work.vote_count < top:
+        if tally < top:
             below_top += 1
     return result

@@ -11,6 +11,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from app.core.pagination import Page
@@ -52,6 +53,103 @@ _CHALLENGE_INPUT: dict[str, Any] = {
 DATES_DESCRIPTION = "submissions_open_at < submissions_close_at < voting_close_at."
 
 
+class JudgingMode(StrEnum):
+    """`votes`: the public vote alone; `jury`: the jurors' scores alone; `combined`: both,
+    weighted by `jury_weight`."""
+
+    VOTES = "votes"
+    JURY = "jury"
+    COMBINED = "combined"
+
+
+CriterionKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+CriterionTitle = Annotated[Title, StringConstraints(max_length=100)]
+MAX_CRITERIA = 10
+MAX_JURORS = 50
+
+
+class Criterion(BaseModel):
+    """One line of the rubric: jurors score it 1–10; `weight` is its share of the mean."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: CriterionKey = Field(description="Names the criterion in a score's `scores`.")
+    title: CriterionTitle
+    weight: int = Field(ge=1, le=100, description="Relative weight in the jury score.")
+
+
+_JUDGING_EXAMPLE: dict[str, Any] = {
+    "mode": "combined",
+    "jury_weight": 0.6,
+    "criteria": [
+        {"key": "concept", "title": "Concept", "weight": 2},
+        {"key": "craft", "title": "Craft", "weight": 1},
+    ],
+    "juror_ids": [4, 9],
+}
+
+
+class Judging(BaseModel):
+    """How a challenge's works are judged. Fixed once voting starts (409 `judging_locked`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_JUDGING_EXAMPLE]})
+
+    mode: JudgingMode = JudgingMode.VOTES
+    jury_weight: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The jury's share of the score in `combined` mode (required there); "
+        "1 in `jury` mode, 0 in `votes` mode.",
+    )
+    criteria: list[Criterion] = Field(
+        default_factory=list,
+        max_length=MAX_CRITERIA,
+        description="The rubric (1–10 criteria, unique keys) in `jury` and `combined` mode.",
+    )
+    juror_ids: list[PositiveInt] = Field(
+        default_factory=list,
+        max_length=MAX_JURORS,
+        description="The jurors (members, 1–50) in `jury` and `combined` mode.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Judging:
+        if self.mode == JudgingMode.VOTES:
+            if self.criteria or self.juror_ids or self.jury_weight not in (None, 0):
+                raise ValueError("votes mode takes no criteria, jurors or jury_weight")
+            self.jury_weight = 0.0
+            return self
+        if not self.criteria or not self.juror_ids:
+            raise ValueError(f"{self.mode.value} mode needs criteria and juror_ids")
+        keys = [criterion.key for criterion in self.criteria]
+        if len(set(keys)) != len(keys):
+            raise ValueError("criterion keys must be unique")
+        if len(set(self.juror_ids)) != len(self.juror_ids):
+            raise ValueError("juror_ids must be unique")
+        if self.mode == JudgingMode.JURY:
+            if self.jury_weight not in (None, 1):
+                raise ValueError("jury mode has jury_weight 1")
+            self.jury_weight = 1.0
+        elif self.jury_weight is None:
+            raise ValueError("combined mode needs jury_weight")
+        return self
+
+
+class JudgingPublic(BaseModel):
+    """How the challenge is judged (`votes` for challenges without a jury)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_JUDGING_EXAMPLE]})
+
+    mode: JudgingMode
+    jury_weight: float
+    criteria: list[Criterion]
+    juror_ids: list[int]
+
+
+VOTES_ONLY: dict[str, Any] = {"mode": "votes", "jury_weight": 0.0, "criteria": [], "juror_ids": []}
+
+
 class ChallengeCreate(BaseModel):
     """A new challenge; with `repeat`, the first of a series (each shifted by the interval)."""
 
@@ -78,6 +176,9 @@ class ChallengeCreate(BaseModel):
         default=3, description="Works ranked this high or better win (ties share the win)."
     )
     published: Flag = Field(description="Drafts are visible to organizers only.")
+    judging: Judging | None = Field(
+        default=None, description="A jury and rubric; left out, works are judged by votes."
+    )
     repeat: Repeat | None = None
 
     @field_validator("submissions_close_at", "voting_close_at")
@@ -107,6 +208,7 @@ _NOT_NULLABLE = frozenset(
         "votes_per_member",
         "winners_count",
         "published",
+        "judging",
     }
 )
 
@@ -135,6 +237,9 @@ class ChallengeUpdate(PatchBody):
     votes_per_member: PerMember | None = None
     winners_count: PerMember | None = None
     published: Flag | None = None
+    judging: Judging | None = Field(
+        default=None, description="Replaces the whole judging setup; 409 once voting started."
+    )
 
     not_nullable = _NOT_NULLABLE
 
@@ -149,6 +254,7 @@ _CHALLENGE_EXAMPLE: dict[str, Any] = {
     "phase": "open",
     "submission_count": 41,
     "participant_count": 38,
+    "judging": VOTES_ONLY,
     "created_by_id": 2,
     "created_at": "2026-11-25T08:00:00Z",
     "updated_at": "2026-11-25T08:00:00Z",
@@ -178,6 +284,7 @@ class ChallengePublic(BaseModel):
     published: bool
     submission_count: int = Field(description="Works entered (withdrawn ones not counted).")
     participant_count: int = Field(description="Members with at least one work entered.")
+    judging: JudgingPublic
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.challenges import ranking
+from app.challenges import judging, ranking
 from app.challenges.exceptions import (
     CannotUnpublish,
     ChallengeNotClosed,
@@ -31,6 +31,8 @@ from app.challenges.exceptions import (
     ChallengeNotOpen,
     ChallengeNotVoting,
     DatesOutOfOrder,
+    JudgingLocked,
+    UnknownJurors,
 )
 from app.challenges.schemas import (
     ChallengeCreate,
@@ -38,12 +40,13 @@ from app.challenges.schemas import (
     ChallengePhase,
     ChallengePublic,
     ChallengeUpdate,
+    Judging,
 )
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC
 from app.core.pagination import PageParams, desc, paginate
 from app.core.recurrence import save_series, series_starts
-from app.models import Challenge, Member, VoteBudget, is_organizer
+from app.models import Challenge, JuryScore, Member, VoteBudget, is_organizer
 
 DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 
@@ -132,12 +135,28 @@ def require_closed(challenge: Challenge, now: datetime) -> None:
         raise ChallengeNotClosed(f"Challenge {challenge.id} has not closed yet.")
 
 
+def ensure_ranked(session: Session, challenge: Challenge, *, viewer: Member | None) -> Challenge:
+    """A closed challenge whose ranking is read: a judged one ranks by the scores written
+    at ranking time, so if the sweep has not ranked it yet it is ranked now, under the lock
+    the sweep takes (whoever comes second finds it ranked). Votes need no such step."""
+    if challenge.ranked_at is not None or not judging.setup_of(challenge).judged:
+        return challenge
+    locked = lock(session, challenge_id=challenge.id, viewer=viewer, exclusive=True)  # type: ignore[arg-type]
+    if locked.ranked_at is None:
+        ranking.refresh(session, locked, closed=True, now=utcnow())
+    return locked
+
+
 # --- presenting and listing ----------------------------------------------------------------
 
 
 def present(challenge: Challenge, *, now: datetime | None = None) -> ChallengePublic:
     return ChallengePublic.model_validate(
-        {**challenge.model_dump(), "phase": phase_of(challenge, now or utcnow())}
+        {
+            **challenge.model_dump(),
+            "phase": phase_of(challenge, now or utcnow()),
+            "judging": judging.public(challenge),
+        }
     )
 
 
@@ -171,7 +190,10 @@ def create_challenge(session: Session, *, organizer: Member, data: ChallengeCrea
 
     Only the opening is stepped (on the UTC clock: a challenge has no time zone); each
     challenge keeps the first one's durations, so its dates stay in order."""
-    fields = data.model_dump(exclude={"repeat", *DATE_FIELDS})
+    fields = data.model_dump(exclude={"repeat", "judging", *DATE_FIELDS})
+    if data.judging is not None:
+        _check_jurors(session, data.judging)
+        fields["judging"] = judging.stored(data.judging)
     submitting = data.submissions_close_at - data.submissions_open_at
     voting = data.voting_close_at - data.submissions_close_at
     challenges = [
@@ -209,6 +231,8 @@ def update_challenge(
         raise DatesOutOfOrder()
     if sent.get("published") is False and challenge.published:
         _check_can_unpublish(challenge, now)
+    if changes.judging is not None:
+        sent["judging"] = _changed_judging(session, challenge, changes.judging, now=now)
     _audit_date_moves(session, challenge=challenge, sent=sent, actor=actor)
     if "votes_per_member" in sent:
         _resize_vote_budgets(session, challenge_id=challenge.id, allowance=sent["votes_per_member"])  # type: ignore[arg-type]
@@ -221,6 +245,44 @@ def update_challenge(
         session, challenge, closed=phase_of(challenge, now) == ChallengePhase.CLOSED, now=now
     )
     return challenge
+
+
+def _check_jurors(session: Session, setup: Judging) -> None:
+    """422 naming every juror who is not an active member."""
+    if not setup.juror_ids:
+        return
+    found = set(
+        session.exec(
+            select(Member.id).where(
+                col(Member.id).in_(setup.juror_ids), col(Member.is_active).is_(True)
+            )
+        )
+    )
+    for index, juror_id in enumerate(setup.juror_ids):
+        if juror_id not in found:
+            raise UnknownJurors(
+                f"Member {juror_id} is not an active member and cannot be a juror.",
+                loc=["body", "judging", "juror_ids", index],
+            )
+
+
+def _changed_judging(
+    session: Session, challenge: Challenge, setup: Judging, *, now: datetime
+) -> dict[str, object]:
+    """The new setup as stored; 409 once voting started or a juror scored (sending the
+    current setup again changes nothing and is allowed)."""
+    wanted = judging.stored(setup)
+    if wanted == judging.public(challenge).model_dump(mode="json"):
+        return wanted
+    scored = session.exec(
+        select(JuryScore.id).where(JuryScore.challenge_id == challenge.id).limit(1)
+    ).first()
+    if judging.locked(phase_of(challenge, now)) or scored is not None:
+        raise JudgingLocked(
+            "The jury and rubric are fixed once voting starts (or a juror has scored)."
+        )
+    _check_jurors(session, setup)
+    return wanted
 
 
 def _audit_date_moves(

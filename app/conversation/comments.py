@@ -8,16 +8,20 @@ wherever they see the work.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
+from app.challenges import judging
+from app.challenges import service as challenges
 from app.conversation import policies
 from app.conversation.exceptions import AlreadyDeleted, CommentNotFound
 from app.conversation.schemas import CommentCreate, CommentPublic, CommentUpdate
 from app.core.clock import utcnow
 from app.core.domain_events import CommentCreated, CommentDeleted, publish
 from app.core.pagination import PageParams, asc, paginate
-from app.models import Comment, Member, Submission, is_organizer
+from app.models import Challenge, Comment, Member, Submission, is_organizer
 from app.submissions import service as submissions
 from app.submissions.exceptions import SubmissionNotFound
 
@@ -114,13 +118,49 @@ def list_comments(
     return paginate(session, statement, keys=[asc(Comment.id)], params=params)
 
 
-def present_comments(session: Session, comments: Sequence[Comment]) -> list[CommentPublic]:
+def present_comments(
+    session: Session, comments: Sequence[Comment], *, viewer: Member | None = None
+) -> list[CommentPublic]:
     shown = policies.shown_fields(session, comments)
+    for fields in _blind_fields(session, comments, shown, viewer=viewer):
+        fields["author"] = None
     return [
         CommentPublic(**fields, submission_id=comment.submission_id)
         for comment, fields in zip(comments, shown, strict=True)
     ]
 
 
-def present_comment(session: Session, comment: Comment) -> CommentPublic:
-    return present_comments(session, [comment])[0]
+def present_comment(
+    session: Session, comment: Comment, *, viewer: Member | None = None
+) -> CommentPublic:
+    return present_comments(session, [comment], viewer=viewer)[0]
+
+
+def _blind_fields(
+    session: Session,
+    comments: Sequence[Comment],
+    shown: list[dict[str, Any]],
+    *,
+    viewer: Member | None,
+) -> list[dict[str, Any]]:
+    """The comments whose author a juror may not see: those the work's own author wrote,
+    while its challenge is judged (blind judging). One query, for members only."""
+    if viewer is None or not comments:
+        return []
+    rows = session.execute(
+        sa.select(col(Submission.id), col(Submission.member_id), Challenge)
+        .join(Challenge, col(Challenge.id) == col(Submission.challenge_id))
+        .where(col(Submission.id).in_({comment.submission_id for comment in comments}))
+    )
+    now = utcnow()
+    hidden = {
+        work_id: author_id
+        for work_id, author_id, challenge in rows
+        if author_id != viewer.id
+        and judging.judges_blind(challenge, viewer, challenges.phase_of(challenge, now))
+    }
+    return [
+        fields
+        for comment, fields in zip(comments, shown, strict=True)
+        if comment.submission_id in hidden and comment.author_id == hidden[comment.submission_id]
+    ]

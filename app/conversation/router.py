@@ -218,7 +218,9 @@ def submissions_list_comments(
     rows, next_cursor = comments.list_comments(
         session, submission_id=submission_id, viewer=viewer, params=page
     )
-    return CommentPage(items=comments.present_comments(session, rows), next_cursor=next_cursor)
+    return CommentPage(
+        items=comments.present_comments(session, rows, viewer=viewer), next_cursor=next_cursor
+    )
 
 
 @work_comments_router.post(
@@ -251,7 +253,7 @@ def comments_get(
 ) -> Response:
     """One comment; visible wherever its work is."""
     comment = comments.get_comment(session, comment_id=comment_id, viewer=viewer)
-    return json_response(request, comments.present_comment(session, comment))
+    return json_response(request, comments.present_comment(session, comment, viewer=viewer))
 
 
 @comments_router.patch(

@@ -432,6 +432,51 @@ _TYPES = (
         "Vote not found",
         "The member has not voted for this work.",
     ),
+    # --- judging -------------------------------------------------------------------------------
+    ProblemType(
+        "judging_locked",
+        409,
+        "Judging fixed",
+        "A challenge's jury, rubric and weight are fixed once voting starts or a juror has "
+        "scored; sending the current setup again is accepted.",
+    ),
+    ProblemType(
+        "unknown_jurors",
+        422,
+        "Unknown juror",
+        "A juror must be an active member; `errors` points at the first id that is not.",
+    ),
+    ProblemType(
+        "not_a_juror",
+        403,
+        "Not a juror",
+        "Only the jurors named in the challenge's `judging` score its works.",
+    ),
+    ProblemType(
+        "conflict_of_interest",
+        403,
+        "Conflict of interest",
+        "A juror never scores their own work, nor the work of a member they mentor or "
+        "mentored (an accepted or completed mentorship).",
+    ),
+    ProblemType(
+        "judging_closed",
+        409,
+        "Not judging now",
+        "Jurors score works only while the challenge is in its voting phase.",
+    ),
+    ProblemType(
+        "missing_criterion",
+        422,
+        "Criterion not scored",
+        "A score gives every criterion of the challenge's rubric a value from 1 to 10.",
+    ),
+    ProblemType(
+        "unknown_criterion",
+        422,
+        "Unknown criterion",
+        "A score named a key that is not a criterion of the challenge's rubric.",
+    ),
     # --- projects and mentoring ------------------------------------------------------------
     ProblemType(
         "project_not_found",

@@ -42,6 +42,7 @@ from app.models.event import (
     RsvpStatus,
 )
 from app.models.inquiry import Inquiry
+from app.models.judging import JuryScore, SubmissionCriterionScore
 from app.models.media import Media, MediaKind, MediaStatus, MediaUsage, SubmissionMedia
 from app.models.member import (
     ROLE_RANK,
@@ -114,6 +115,7 @@ __all__ = [
     "IdempotencyKey",
     "Inquiry",
     "Invitation",
+    "JuryScore",
     "License",
     "LoginAttempt",
     "Media",
@@ -147,6 +149,7 @@ __all__ = [
     "Role",
     "RsvpStatus",
     "Submission",
+    "SubmissionCriterionScore",
     "SubmissionMedia",
     "TagKind",
     "TaskStatus",

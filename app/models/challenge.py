@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -72,6 +73,8 @@ class Challenge(SQLModel, table=True):
     voting_announced_at: datetime | None = timestamp_field()
     closed_announced_at: datetime | None = timestamp_field()
     ranked_at: datetime | None = timestamp_field()
+    # How works are judged (app/challenges/judging.py): NULL is by votes alone.
+    judging: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # An uploaded image shown with it (app/media); the upload stays in its owner's library.
     cover_media_id: int | None = Field(
         default=None,
@@ -118,6 +121,10 @@ class Submission(SQLModel, table=True):
         sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
         # Results: a challenge's works by tally.
         sa.Index("ix_submissions_challenge_id_vote_count_id", "challenge_id", "vote_count", "id"),
+        # Results of a judged challenge: its works by final score.
+        sa.Index(
+            "ix_submissions_challenge_id_ranking_score_id", "challenge_id", "ranking_score", "id"
+        ),
         sa.Index("ix_submissions_challenge_id_member_id", "challenge_id", "member_id"),
         sa.Index("ix_submissions_showcased_at_id", "showcased_at", "id"),
         AUTOINCREMENT,
@@ -137,6 +144,12 @@ class Submission(SQLModel, table=True):
     disqualified: bool = Field(default=False)
     moderation_reason: str | None = Field(default=None, max_length=500)
     is_winner: bool = Field(default=False)
+    # Jury sums (app/models/judging.py), moved by each score in the same transaction:
+    # Σ over jurors of Σ weight × score, and how many jurors scored the work.
+    jury_total: int = Field(default=0)
+    juror_count: int = Field(default=0)
+    # A judged challenge's final score in millionths, written by the ranking at closing.
+    ranking_score: int = Field(default=0, sa_type=sa.BigInteger)
     showcased_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

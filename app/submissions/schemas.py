@@ -116,7 +116,10 @@ class SubmissionPublic(BaseModel):
 
     id: int
     challenge_id: int
-    author: SubmissionAuthor
+    author: SubmissionAuthor | None = Field(
+        description="Who made it; `null` for a juror of the challenge until it closes "
+        "(blind judging)."
+    )
     title: str
     description: str
     content: str

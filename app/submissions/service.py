@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.challenges import ranking
+from app.challenges import judging, ranking
 from app.challenges import service as challenges
 from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
@@ -226,8 +226,9 @@ def present_many(
     their authors."""
     authors = _authors(session, {s.member_id for s in submissions})
     now = utcnow()
+    of = list(of)
     closed = {c.id for c in of if challenges.phase_of(c, now) == ChallengePhase.CLOSED}
-    return [
+    shown = [
         _as_seen(
             submission,
             authors[submission.member_id],
@@ -236,6 +237,7 @@ def present_many(
         )
         for submission in submissions
     ]
+    return _blind(shown, of=of, viewer=viewer)
 
 
 def _as_seen(
@@ -252,6 +254,23 @@ def _as_seen(
     )
 
 
+def _blind(
+    works: list[SubmissionPublic], *, of: Iterable[Challenge], viewer: Member | None
+) -> list[SubmissionPublic]:
+    """A juror judges blind: until the challenge closes they see no work's author (but
+    their own work's)."""
+    now = utcnow()
+    blind = {c.id for c in of if judging.judges_blind(c, viewer, challenges.phase_of(c, now))}
+    if not blind or viewer is None:
+        return works
+    return [
+        work.model_copy(update={"author": None})
+        if work.challenge_id in blind and work.author is not None and work.author.id != viewer.id
+        else work
+        for work in works
+    ]
+
+
 def present(
     session: Session,
     submission: Submission,
@@ -264,7 +283,8 @@ def present(
     if author is None:
         return present_many(session, [submission], of=[challenge], viewer=viewer)[0]
     closed = challenges.phase_of(challenge, utcnow()) == ChallengePhase.CLOSED
-    return _as_seen(submission, author, closed=closed, viewer=viewer)
+    seen = _as_seen(submission, author, closed=closed, viewer=viewer)
+    return _blind([seen], of=[challenge], viewer=viewer)[0]
 
 
 def list_submissions(
