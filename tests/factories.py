@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
+import secrets
 from dataclasses import dataclass, field, fields
 from types import ModuleType
 from typing import Any
@@ -17,7 +19,16 @@ from app.core import domain_events
 from app.core.config import Settings
 from app.members import service as members
 from app.members.schemas import MemberUpdate
-from app.models import AuthSession, Member, Project, Role
+from app.models import (
+    AuthSession,
+    Media,
+    MediaKind,
+    MediaStatus,
+    MediaUsage,
+    Member,
+    Project,
+    Role,
+)
 from app.principal.changes import principals_changed
 from app.projects import service as projects
 from app.projects.schemas import ProjectCreate
@@ -113,6 +124,50 @@ def make_mentor(
     """A member with a listed mentor profile."""
     mentoring = {"open": is_open, "topics": topics, "capacity": capacity}
     return make_member(app, mentoring=mentoring, **profile)
+
+
+_CONTENT_TYPES = {
+    MediaKind.IMAGE: "image/jpeg",
+    MediaKind.AUDIO: "audio/mpeg",
+    MediaKind.VIDEO: "video/mp4",
+    MediaKind.DOCUMENT: "application/pdf",
+}
+
+
+def make_media(
+    session: Session,
+    owner: Member,
+    *,
+    kind: MediaKind = MediaKind.IMAGE,
+    status: MediaStatus = MediaStatus.READY,
+    size: int = 1000,
+) -> Media:
+    """A Media row as an upload leaves it (no bytes in the storage), counted in the owner's
+    usage; flushed, not committed. A ready image has its three variants."""
+    ready_image = kind == MediaKind.IMAGE and status == MediaStatus.READY
+    variant = {"width": 320, "height": 240, "bytes": 100, "content_type": "image/webp"}
+    media = Media(
+        owner_id=owner.id,  # type: ignore[arg-type]
+        storage_key=secrets.token_hex(16),
+        kind=kind,
+        content_type=_CONTENT_TYPES[kind],
+        bytes=size,
+        sha256=hashlib.sha256(secrets.token_bytes(8)).hexdigest(),
+        width=640 if kind == MediaKind.IMAGE else None,
+        height=480 if kind == MediaKind.IMAGE else None,
+        status=status,
+        failure_reason="Not an image we can read." if status == MediaStatus.FAILED else None,
+        variants=dict.fromkeys(("thumb", "medium", "large"), variant) if ready_image else None,
+    )
+    session.add(media)
+    usage = session.get(MediaUsage, owner.id)
+    if usage is None:
+        session.add(MediaUsage(member_id=owner.id, bytes=size))  # type: ignore[arg-type]
+    else:
+        usage.bytes += size
+        session.add(usage)
+    session.flush()
+    return media
 
 
 def make_project(app: FastAPI, coordinator: Member, **fields: Any) -> Project:

@@ -36,7 +36,7 @@ def challenges_create(
     """Organizers create a challenge, or with `repeat` a series (its first one returned)."""
     challenge = service.create_challenge(session, organizer=organizer, data=data)
     return creation.created(
-        service.present(challenge), location=f"/api/v1/challenges/{challenge.id}"
+        service.present(session, challenge), location=f"/api/v1/challenges/{challenge.id}"
     )
 
 
@@ -51,7 +51,7 @@ def challenges_list(
     rows, next_cursor = service.list_challenges(
         session, filters=filters, params=page, viewer=viewer
     )
-    return ChallengePage(items=service.present_many(rows), next_cursor=next_cursor)
+    return ChallengePage(items=service.present_many(session, rows), next_cursor=next_cursor)
 
 
 @router.get(
@@ -61,9 +61,9 @@ def challenges_list(
     responses=CONDITIONAL_GET_RESPONSES,
 )
 @quick_read()
-def challenges_get(request: Request, challenge: VisibleChallenge) -> Response:
+def challenges_get(request: Request, session: SessionDep, challenge: VisibleChallenge) -> Response:
     """One challenge with its current phase and counts; drafts are visible to organizers only."""
-    return json_response(request, service.present(challenge))
+    return json_response(request, service.present(session, challenge))
 
 
 @router.patch(
@@ -81,11 +81,11 @@ def challenges_update(
 ) -> Response:
     """Organizers edit; send `If-Match`. Dates may move at any time and the phase follows."""
     challenge = service.lock(session, challenge_id=challenge_id, viewer=organizer, exclusive=True)
-    require_current(request, service.present(challenge))
+    require_current(request, service.present(session, challenge))
     challenge = service.update_challenge(
         session, challenge=challenge, changes=changes, actor=organizer
     )
-    return json_response(request, service.present(challenge))
+    return json_response(request, service.present(session, challenge))
 
 
 @router.delete(

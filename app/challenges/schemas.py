@@ -18,6 +18,7 @@ from app.core.pagination import Page
 from app.core.patching import PatchBody
 from app.core.recurrence import Repeat
 from app.core.types import Flag, PositiveInt, ScheduleTime, Text, Title
+from app.media.schemas import MediaOut
 from app.models import Discipline
 
 ChallengeTime = ScheduleTime
@@ -51,6 +52,7 @@ _CHALLENGE_INPUT: dict[str, Any] = {
     "published": True,
 }
 DATES_DESCRIPTION = "submissions_open_at < submissions_close_at < voting_close_at."
+COVER_DESCRIPTION = "One of the caller's uploaded images (`POST /api/v1/media`), shown as `cover`."
 
 
 class JudgingMode(StrEnum):
@@ -179,6 +181,7 @@ class ChallengeCreate(BaseModel):
     judging: Judging | None = Field(
         default=None, description="A jury and rubric; left out, works are judged by votes."
     )
+    cover_media_id: PositiveInt | None = Field(default=None, description=COVER_DESCRIPTION)
     repeat: Repeat | None = None
 
     @field_validator("submissions_close_at", "voting_close_at")
@@ -240,6 +243,9 @@ class ChallengeUpdate(PatchBody):
     judging: Judging | None = Field(
         default=None, description="Replaces the whole judging setup; 409 once voting started."
     )
+    cover_media_id: PositiveInt | None = Field(
+        default=None, description=COVER_DESCRIPTION + " `null` removes the cover."
+    )
 
     not_nullable = _NOT_NULLABLE
 
@@ -255,6 +261,7 @@ _CHALLENGE_EXAMPLE: dict[str, Any] = {
     "submission_count": 41,
     "participant_count": 38,
     "judging": VOTES_ONLY,
+    "cover": None,
     "created_by_id": 2,
     "created_at": "2026-11-25T08:00:00Z",
     "updated_at": "2026-11-25T08:00:00Z",
@@ -285,6 +292,7 @@ class ChallengePublic(BaseModel):
     submission_count: int = Field(description="Works entered (withdrawn ones not counted).")
     participant_count: int = Field(description="Members with at least one work entered.")
     judging: JudgingPublic
+    cover: MediaOut | None = Field(description="The cover image (`cover_media_id`), or null.")
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime

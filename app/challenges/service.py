@@ -46,7 +46,18 @@ from app.core.clock import utcnow
 from app.core.db import NO_SYNC
 from app.core.pagination import PageParams, desc, paginate
 from app.core.recurrence import save_series, series_starts
-from app.models import Challenge, JuryScore, Member, VoteBudget, is_organizer
+from app.media import access as media_access
+from app.media import attachments
+from app.media.presenters import media_by_id
+from app.models import (
+    Challenge,
+    JuryScore,
+    Member,
+    Submission,
+    SubmissionMedia,
+    VoteBudget,
+    is_organizer,
+)
 
 DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 
@@ -150,19 +161,34 @@ def ensure_ranked(session: Session, challenge: Challenge, *, viewer: Member | No
 # --- presenting and listing ----------------------------------------------------------------
 
 
-def present(challenge: Challenge, *, now: datetime | None = None) -> ChallengePublic:
-    return ChallengePublic.model_validate(
-        {
-            **challenge.model_dump(),
-            "phase": phase_of(challenge, now or utcnow()),
-            "judging": judging.public(challenge),
-        }
-    )
+def present(session: Session, challenge: Challenge) -> ChallengePublic:
+    return present_many(session, [challenge])[0]
 
 
-def present_many(challenges: Sequence[Challenge]) -> list[ChallengePublic]:
+def present_many(session: Session, challenges: Sequence[Challenge]) -> list[ChallengePublic]:
+    """Challenges with their phase now and their covers (one query for all covers)."""
     now = utcnow()
-    return [present(challenge, now=now) for challenge in challenges]
+    covers = media_by_id(session, (c.cover_media_id for c in challenges if c.cover_media_id))
+    return [
+        ChallengePublic.model_validate(
+            {
+                **challenge.model_dump(),
+                "phase": phase_of(challenge, now),
+                "judging": judging.public(challenge),
+                "cover": covers.get(challenge.cover_media_id) if challenge.cover_media_id else None,
+            }
+        )
+        for challenge in challenges
+    ]
+
+
+@media_access.register
+def shows_cover(session: Session, media_id: int, viewer: Member | None) -> bool:
+    """Whether the media is the cover of a challenge this viewer may see."""
+    statement = select(Challenge).where(col(Challenge.cover_media_id) == media_id)
+    if not is_organizer(viewer):
+        statement = statement.where(col(Challenge.published).is_(True))
+    return session.exec(statement.limit(1)).first() is not None
 
 
 def list_challenges(
@@ -194,6 +220,7 @@ def create_challenge(session: Session, *, organizer: Member, data: ChallengeCrea
     if data.judging is not None:
         _check_jurors(session, data.judging)
         fields["judging"] = judging.stored(data.judging)
+    _attach_cover(session, cover_media_id=data.cover_media_id, actor=organizer)
     submitting = data.submissions_close_at - data.submissions_open_at
     voting = data.voting_close_at - data.submissions_close_at
     challenges = [
@@ -233,6 +260,8 @@ def update_challenge(
         _check_can_unpublish(challenge, now)
     if changes.judging is not None:
         sent["judging"] = _changed_judging(session, challenge, changes.judging, now=now)
+    if actor is not None:
+        _attach_cover(session, cover_media_id=sent.get("cover_media_id"), actor=actor)
     _audit_date_moves(session, challenge=challenge, sent=sent, actor=actor)
     if "votes_per_member" in sent:
         _resize_vote_budgets(session, challenge_id=challenge.id, allowance=sent["votes_per_member"])  # type: ignore[arg-type]
@@ -323,9 +352,29 @@ def _resize_vote_budgets(session: Session, *, challenge_id: int, allowance: int)
     session.execute(statement, execution_options=NO_SYNC)
 
 
+def _attach_cover(session: Session, *, cover_media_id: int | None, actor: Member) -> None:
+    if cover_media_id is not None:
+        attachments.attach(
+            session,
+            owner_id=actor.id,  # type: ignore[arg-type]
+            media_ids=[cover_media_id],
+            field="cover_media_id",
+            kinds=attachments.IMAGES,
+            listed=False,
+        )
+
+
 def delete_challenge(session: Session, *, challenge: Challenge) -> None:
-    """Deletes the challenge with its works and votes (this one only, not its series)."""
+    """Deletes the challenge with its works and votes (this one only, not its series); the
+    works' files attached nowhere else are tombstoned (app.media.attachments.release)."""
+    files = sa.select(col(SubmissionMedia.media_id)).join(
+        Submission, col(Submission.id) == col(SubmissionMedia.submission_id)
+    )
+    media_ids = list(
+        session.execute(files.where(col(Submission.challenge_id) == challenge.id)).scalars()
+    )
     session.execute(sa.delete(Challenge).where(col(Challenge.id) == challenge.id))
+    attachments.release(session, media_ids)
 
 
 def adjust_counts(session: Session, *, challenge_id: int, **deltas: int) -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.challenges.schemas import ChallengePhase
+from app.challenges import judging
+from app.challenges.schemas import ChallengePhase, JudgingMode
 from app.core.domain_events import (
     ChallengeClosed,
     ChallengeOpened,
@@ -32,6 +33,14 @@ from app.models import (
     VoteBudget,
 )
 from app.notifications.service import notify_members
+
+# What the results notification says, by how the challenge was judged.
+RESULTS_BODY = {
+    JudgingMode.VOTES: "See the winners and how every work placed.",
+    JudgingMode.JURY: "The jury has chosen the winners; see how every work placed.",
+    JudgingMode.COMBINED: "See the winners chosen by the jury and the public vote, the "
+    "audience award and how every work placed.",
+}
 
 
 def _challenge(session: Session, event: ChallengePhaseReached) -> Challenge:
@@ -123,6 +132,6 @@ def announce_results(session: Session, event: ChallengeClosed) -> None:
         sa.or_(_participant(challenge.id), _voter(challenge.id)),  # type: ignore[arg-type]
         type="challenge.results",
         title=f"Results are out: {challenge.title}",
-        body="See the winners and how every work placed.",
+        body=RESULTS_BODY[judging.setup_of(challenge).mode],
         challenge_id=challenge.id,
     )

@@ -383,6 +383,16 @@ _TYPES = (
         "A challenge opens, then closes to submissions, then closes its voting, in that order.",
     ),
     ProblemType(
+        "media_unavailable",
+        422,
+        "Media cannot be attached",
+        "A media id given to attach (a work's `media_ids`, `avatar_media_id`, "
+        "`cover_media_id`) is not one of the caller's uploads, was deleted, failed "
+        "processing, or is of a kind the field does not take (avatars and covers are "
+        "images). `errors[].loc` names the field and, in a list, the position. Nothing was "
+        "changed.",
+    ),
+    ProblemType(
         "submission_not_found",
         404,
         "Work not found",

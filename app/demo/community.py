@@ -23,6 +23,7 @@ from app.demo import anthologies as anthologies_demo
 from app.demo import challenges as challenges_demo
 from app.demo import conversation as conversation_demo
 from app.demo import events as events_demo
+from app.demo import judging as judging_demo
 from app.demo import mentoring as mentoring_demo
 from app.demo import projects as projects_demo
 from app.demo import recognition as recognition_demo
@@ -219,6 +220,7 @@ def _seed_everything(
     mentoring_demo.seed_mentoring(session, rng, progress=progress)
     # Challenges need members to enter works and vote.
     challenges_demo.seed_challenges(session, rng, progress=progress)
+    judging_demo.seed_judged_challenge(session, rng, progress=progress)
     # Conversations need works to comment on.
     conversation_demo.seed_conversation(session, rng, progress=progress)
     # The anthology collects the closed writing challenges' winners.

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.events.exceptions import EventCancelled, EventNotFound, EventNotPublished
+from app.media import access as media_access
 from app.models import Event, EventStatus, Member, is_organizer
 
 
@@ -31,6 +32,13 @@ def check_visible(event: Event | None, event_id: int, viewer: Member | None) -> 
 def get_visible(session: Session, *, event_id: int, viewer: Member | None) -> Event:
     """The event, or 404: drafts exist only for organizers."""
     return check_visible(session.get(Event, event_id), event_id, viewer)
+
+
+@media_access.register
+def shows_cover(session: Session, media_id: int, viewer: Member | None) -> bool:
+    """Whether the media is the cover of an event this viewer may see (drafts: organizers)."""
+    statement = visible_to(select(Event.id).where(col(Event.cover_media_id) == media_id), viewer)
+    return session.exec(statement.limit(1)).first() is not None
 
 
 def lock_events(session: Session, condition: sa.ColumnElement[bool]) -> list[Event]:

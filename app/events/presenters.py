@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 
 from app.core.tables import id_of
 from app.events.schemas import CheckInPublic, EventMember, EventPublic, RsvpPublic
+from app.media.presenters import media_by_id
+from app.media.schemas import MediaOut
 from app.models import Event, EventCheckIn, EventRsvp, Member, RsvpStatus, is_organizer
 
 
@@ -27,7 +29,13 @@ def _viewer_statuses(
     return {event_id: RsvpStatus(status) for event_id, status in rows}
 
 
-def to_public(event: Event, *, my_status: RsvpStatus | None, sees_online_url: bool) -> EventPublic:
+def to_public(
+    event: Event,
+    *,
+    my_status: RsvpStatus | None,
+    sees_online_url: bool,
+    cover: MediaOut | None = None,
+) -> EventPublic:
     spots_left = None if event.capacity is None else event.capacity - event.going_count
     return EventPublic.model_validate(
         {
@@ -35,6 +43,7 @@ def to_public(event: Event, *, my_status: RsvpStatus | None, sees_online_url: bo
             "online_url": event.online_url if sees_online_url else None,
             "spots_left": spots_left,
             "my_rsvp_status": my_status,
+            "cover": cover,
         }
     )
 
@@ -42,15 +51,18 @@ def to_public(event: Event, *, my_status: RsvpStatus | None, sees_online_url: bo
 def present_many(
     session: Session, events: Sequence[Event], *, viewer: Member | None
 ) -> list[EventPublic]:
-    """Events as the viewer sees them, with one query for the viewer's RSVPs."""
+    """Events as the viewer sees them, with one query for the viewer's RSVPs and one for
+    the covers."""
     ids = [id_of(event) for event in events]
     statuses = _viewer_statuses(session, ids, viewer)
+    covers = media_by_id(session, (e.cover_media_id for e in events if e.cover_media_id))
     organizer = is_organizer(viewer)
     return [
         to_public(
             event,
             my_status=statuses.get(event_id),
             sees_online_url=organizer or statuses.get(event_id) == RsvpStatus.GOING,
+            cover=covers.get(event.cover_media_id) if event.cover_media_id else None,
         )
         for event, event_id in zip(events, ids, strict=True)
     ]

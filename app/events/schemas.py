@@ -21,9 +21,11 @@ from app.core.pagination import Page
 from app.core.patching import PatchBody
 from app.core.recurrence import Repeat
 from app.core.types import Line, PositiveInt, ScheduleTime, Text, Title, WebUrl
+from app.media.schemas import MediaOut
 from app.models import EventKind, EventStatus, RsvpStatus
 
 EventTime = ScheduleTime
+COVER_DESCRIPTION = "One of the caller's uploaded images (`POST /api/v1/media`), shown as `cover`."
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +112,9 @@ class EventCreate(BaseModel):
     )
     capacity: Capacity | None = None
     status: EventStatus
+    cover_media_id: PositiveInt | None = Field(
+        default=None, description=COVER_DESCRIPTION + " With `repeat`, every occurrence's."
+    )
     repeat: Repeat | None = None
 
     @field_validator("ends_at")
@@ -146,6 +151,9 @@ class EventUpdate(PatchBody):
     online_url: WebUrl | None = None
     capacity: Capacity | None = None
     status: EventStatus | None = None
+    cover_media_id: PositiveInt | None = Field(
+        default=None, description=COVER_DESCRIPTION + " `null` removes the cover."
+    )
 
     not_nullable = _NOT_NULLABLE
 
@@ -175,6 +183,7 @@ _EVENT_EXAMPLE: dict[str, Any] = {
     "spots_left": 0,
     "sequence": 2,
     "my_rsvp_status": "waitlisted",
+    "cover": None,
     "created_by_id": 2,
     "created_at": "2026-11-20T08:00:00Z",
     "updated_at": "2026-11-25T10:30:00Z",
@@ -210,6 +219,7 @@ class EventPublic(BaseModel):
     my_rsvp_status: RsvpStatus | None = Field(
         description="The caller's RSVP; null for anonymous callers or without an RSVP."
     )
+    cover: MediaOut | None = Field(description="The cover image (`cover_media_id`), or null.")
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime

@@ -25,6 +25,7 @@ from app.events.access import check_visible, get_visible, lock_event, lock_event
 from app.events.exceptions import CannotUnpublish, CapacityBelowGoing, EndsBeforeStart
 from app.events.rsvps import promote_waitlisted
 from app.events.schemas import EditScope, EventCreate, EventFilters, EventUpdate
+from app.media import attachments
 from app.models import Event, EventStatus, Member
 
 
@@ -50,6 +51,7 @@ def list_events(
 
 def create_event(session: Session, *, organizer: Member, data: EventCreate) -> Event:
     """Creates the event, or every occurrence of a series; returns the first."""
+    _attach_cover(session, cover_media_id=data.cover_media_id, actor=organizer)
     fields = data.model_dump(exclude={"repeat", "starts_at", "ends_at"})
     duration = data.ends_at - data.starts_at
     occurrences = [
@@ -67,6 +69,19 @@ def create_event(session: Session, *, organizer: Member, data: EventCreate) -> E
         for occurrence in occurrences:
             _announce(session, occurrence, domain_events.EventPublished, actor=organizer)
     return occurrences[0]
+
+
+def _attach_cover(session: Session, *, cover_media_id: int | None, actor: Member) -> None:
+    """A cover is one of the caller's own images (app.media.attachments)."""
+    if cover_media_id is not None:
+        attachments.attach(
+            session,
+            owner_id=id_of(actor),
+            media_ids=[cover_media_id],
+            field="cover_media_id",
+            kinds=attachments.IMAGES,
+            listed=False,
+        )
 
 
 def _announce(
@@ -139,6 +154,7 @@ def update_events(
     """
     now = now or utcnow()
     sent = changes.model_dump(exclude_unset=True)
+    _attach_cover(session, cover_media_id=sent.get("cover_media_id"), actor=actor)
     retime = _Retime.of(target, sent)
     for occurrence in occurrences:
         was = EventStatus(occurrence.status)

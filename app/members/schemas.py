@@ -4,12 +4,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.types import Flag, Line, Text, Title, UTCTimestamp, WebUrl
+from app.core.types import Flag, Line, PositiveInt, Text, Title, UTCTimestamp, WebUrl
 from app.mentoring.schemas import MentoringProfile, MentoringProfileUpdate
 from app.models import Discipline, Role
 
@@ -26,6 +26,7 @@ _MEMBER_EXAMPLE: dict[str, Any] = {
     "skills": ["risograph", "procreate"],
     "links": ["https://rina.example.com"],
     "avatar_url": None,
+    "avatar_media_id": None,
     "role": "member",
     "joined_at": "2026-03-01T09:30:00Z",
     "points": 120,
@@ -78,7 +79,11 @@ class MemberPublic(BaseModel):
     disciplines: list[Discipline]
     skills: list[str]
     links: list[str]
-    avatar_url: str | None
+    avatar_url: str | None = Field(
+        description="A link to the avatar; with an uploaded avatar, its thumbnail "
+        "(`/api/v1/media/{id}/content?variant=thumb`)."
+    )
+    avatar_media_id: int | None = Field(description="The uploaded avatar image, if any.")
     role: Role
     joined_at: datetime
     points: int
@@ -124,13 +129,28 @@ class MemberUpdate(PatchBody):
     disciplines: Annotated[list[Discipline], Field(max_length=9)] | None = None
     skills: Annotated[list[Skill], Field(max_length=20)] | None = None
     links: Annotated[list[WebUrl], Field(max_length=10)] | None = None
-    avatar_url: WebUrl | None = None
+    avatar_url: WebUrl | None = Field(
+        default=None, description="A link to an avatar elsewhere; clears `avatar_media_id`."
+    )
+    avatar_media_id: PositiveInt | None = Field(
+        default=None,
+        description="One of the caller's uploaded images (`POST /api/v1/media`) as the avatar; "
+        "`avatar_url` becomes its thumbnail's path. `null` removes it (and `avatar_url`).",
+    )
     open_for_commissions: Flag | None = None
     mentoring: MentoringProfileUpdate | None = Field(
         default=None, description="Open or change the mentor profile; null closes it."
     )
 
     not_nullable = _NOT_NULLABLE
+
+    @model_validator(mode="after")
+    def _one_avatar(self) -> MemberUpdate:
+        if {"avatar_url", "avatar_media_id"} <= self.model_fields_set and (
+            self.avatar_url is not None or self.avatar_media_id is not None
+        ):
+            raise ValueError("send avatar_url or avatar_media_id, not both")
+        return self
 
 
 class MemberAdminUpdate(PatchBody):

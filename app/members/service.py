@@ -17,6 +17,9 @@ from app.core.db import rows_affected
 from app.core.domain_events import MemberJoined, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.core.security import PAT_PREFIX, hash_password, hash_secret, new_secret
+from app.media import access as media_access
+from app.media import attachments
+from app.media.presenters import content_path
 from app.members.exceptions import EmailTaken, HandleTaken, LastAdmin, MemberNotFound, TokenNotFound
 from app.members.schemas import (
     MemberAdminUpdate,
@@ -98,6 +101,15 @@ def get_visible(session: Session, *, member_id: int, viewer: Member | None) -> M
     return member
 
 
+@media_access.register
+def shows_avatar(session: Session, media_id: int, viewer: Member | None) -> bool:
+    """Whether the media is the avatar of a member whose profile this viewer may see."""
+    statement = select(Member).where(col(Member.avatar_media_id) == media_id)
+    if not _is_admin(viewer):
+        statement = statement.where(col(Member.is_active).is_(True))
+    return session.exec(statement.limit(1)).first() is not None
+
+
 def get_for_update(session: Session, *, member_id: int) -> Member:
     member = session.exec(select(Member).where(Member.id == member_id).with_for_update()).first()
     if member is None:
@@ -149,6 +161,7 @@ def to_public(
         skills=tags[TagKind.SKILL],
         links=member.links,
         avatar_url=member.avatar_url,
+        avatar_media_id=member.avatar_media_id,
         role=Role(member.role),
         joined_at=member.joined_at,
         points=member.points,
@@ -225,12 +238,33 @@ def update_profile(session: Session, *, member: Member, changes: MemberUpdate) -
             _replace_tags(session, member_id=member.id, kind=kind, values=sent.pop(field))  # type: ignore[arg-type]
     if "city" in sent:
         member.city_key = sent["city"].lower() if sent["city"] else None
+    if "avatar_media_id" in sent:
+        _set_avatar(session, member=member, media_id=sent.pop("avatar_media_id"))
+    elif "avatar_url" in sent:
+        member.avatar_media_id = None  # a link elsewhere replaces the uploaded avatar
     for field, value in sent.items():
         setattr(member, field, value)
     session.add(member)
     session.flush()
     principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
     return member
+
+
+def _set_avatar(session: Session, *, member: Member, media_id: int | None) -> None:
+    """An uploaded avatar: `avatar_url` is set to its thumbnail's path here, once, so that
+    every place that shows a member (works' authors, comments, RSVPs, …) keeps reading the
+    one column it reads, with no extra query."""
+    if media_id is not None:
+        attachments.attach(
+            session,
+            owner_id=member.id,  # type: ignore[arg-type]
+            media_ids=[media_id],
+            field="avatar_media_id",
+            kinds=attachments.IMAGES,
+            listed=False,
+        )
+    member.avatar_media_id = media_id
+    member.avatar_url = content_path(media_id, "thumb") if media_id is not None else None
 
 
 def _audit_admin_update(

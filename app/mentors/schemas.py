@@ -18,6 +18,7 @@ _MEMBER: dict[str, Any] = {
     "skills": ["risograph"],
     "links": [],
     "avatar_url": None,
+    "avatar_media_id": None,
     "role": "mentor",
     "joined_at": "2025-03-01T09:30:00Z",
     "points": 420,

@@ -15,6 +15,7 @@ from pydantic import (
 from app.core.pagination import Page
 from app.core.patching import PatchBody
 from app.core.types import NonBlankText, PositiveInt, ScheduleDate, Text, Title
+from app.media.schemas import MediaOut
 from app.members.schemas import Skill
 from app.models import MembershipStatus, ProjectKind, ProjectRole, ProjectStatus, TaskStatus
 
@@ -24,6 +25,7 @@ Description = Annotated[Text, StringConstraints(max_length=5000)]
 Body = Annotated[NonBlankText, StringConstraints(max_length=10_000)]
 LookingFor = Annotated[list[Skill], Field(max_length=20)]
 DueDate = ScheduleDate
+COVER_DESCRIPTION = "One of the caller's uploaded images (`POST /api/v1/media`), shown as `cover`."
 
 
 # --- projects ------------------------------------------------------------------------------
@@ -68,6 +70,7 @@ class ProjectCreate(BaseModel):
     looking_for: LookingFor = Field(
         default_factory=list, description="Skills the project needs (any case)."
     )
+    cover_media_id: PositiveInt | None = Field(default=None, description=COVER_DESCRIPTION)
 
 
 class ProjectUpdate(PatchBody):
@@ -83,6 +86,9 @@ class ProjectUpdate(PatchBody):
     kind: ProjectKind | None = None
     status: ProjectStatus | None = None
     looking_for: LookingFor | None = None
+    cover_media_id: PositiveInt | None = Field(
+        default=None, description=COVER_DESCRIPTION + " `null` removes the cover."
+    )
 
     not_nullable = frozenset({"title", "summary", "kind", "status", "looking_for"})
 
@@ -107,6 +113,7 @@ class ProjectPublic(BaseModel):
                     "member_count": 4,
                     "coordinator_ids": [7],
                     "my_membership": {"role": "contributor", "status": "active"},
+                    "cover": None,
                     "created_by_id": 7,
                     "created_at": "2026-10-01T09:00:00Z",
                     "updated_at": "2026-11-02T12:00:00Z",
@@ -127,6 +134,7 @@ class ProjectPublic(BaseModel):
     my_membership: MyMembership | None = Field(
         description="The caller's membership or join request; null when they have neither."
     )
+    cover: MediaOut | None = Field(description="The cover image (`cover_media_id`), or null.")
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime

@@ -40,6 +40,9 @@ from app.core.domain_events import (
 )
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.core.tables import id_of
+from app.media import access as media_access
+from app.media import attachments
+from app.media.presenters import media_by_id
 from app.members.exceptions import MemberNotFound
 from app.models import (
     Member,
@@ -111,8 +114,31 @@ def lock_project(session: Session, *, project_id: int, exclusive: bool) -> Proje
     return project
 
 
+def _attach_cover(session: Session, *, cover_media_id: int | None, actor: Member) -> None:
+    """A cover is one of the caller's own images (app.media.attachments)."""
+    if cover_media_id is not None:
+        attachments.attach(
+            session,
+            owner_id=id_of(actor),
+            media_ids=[cover_media_id],
+            field="cover_media_id",
+            kinds=attachments.IMAGES,
+            listed=False,
+        )
+
+
+@media_access.register
+def shows_cover(session: Session, media_id: int, viewer: Member | None) -> bool:
+    """Whether the media is a project's cover: every member sees every project."""
+    if viewer is None:
+        return False
+    statement = select(Project.id).where(col(Project.cover_media_id) == media_id).limit(1)
+    return session.exec(statement).first() is not None
+
+
 def create_project(session: Session, *, creator: Member, data: ProjectCreate) -> Project:
     now = utcnow()
+    _attach_cover(session, cover_media_id=data.cover_media_id, actor=creator)
     project = Project(
         **data.model_dump(exclude={"looking_for"}),
         member_count=1,
@@ -156,6 +182,7 @@ def update_project(
     """Applies the changes to a locked project; the first move to `completed` announces it."""
     now = utcnow()
     sent = changes.model_dump(exclude_unset=True)
+    _attach_cover(session, cover_media_id=sent.get("cover_media_id"), actor=actor)
     if "looking_for" in sent:
         _replace_skills(session, project_id=id_of(project), values=sent.pop("looking_for"))
     for field, value in sent.items():
@@ -223,8 +250,10 @@ def list_projects(
 def present_projects(
     session: Session, projects: Sequence[Project], *, viewer: Member
 ) -> list[ProjectPublic]:
-    """Projects with skills, coordinators and the viewer's membership, in two queries."""
+    """Projects with skills, coordinators, the viewer's membership and covers, in three
+    queries."""
     ids = [id_of(p) for p in projects]
+    covers = media_by_id(session, (p.cover_media_id for p in projects if p.cover_media_id))
     skills: dict[int, list[str]] = defaultdict(list)
     coordinators: dict[int, list[int]] = defaultdict(list)
     mine: dict[int, MyMembership] = {}
@@ -247,6 +276,7 @@ def present_projects(
                 "looking_for": skills[project_id],
                 "coordinator_ids": coordinators[project_id],
                 "my_membership": mine.get(project_id),
+                "cover": covers.get(p.cover_media_id) if p.cover_media_id else None,
             }
         )
         for p, project_id in zip(projects, ids, strict=True)

@@ -4,11 +4,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.types import Flag, Text, Title, WebUrl
+from app.core.types import Flag, PositiveInt, Text, Title, WebUrl
+from app.media.schemas import MediaOut
 from app.models import License
 
 WorkTitle = Annotated[Title, StringConstraints(max_length=200)]
@@ -22,6 +23,23 @@ MediaUrls = Annotated[
     list[WebUrl],
     Field(max_length=10, description="Up to 10 http(s) links to images, video or audio."),
 ]
+
+
+def _unique(ids: list[int]) -> list[int]:
+    if len(set(ids)) != len(ids):
+        raise ValueError("each media id may appear once")
+    return ids
+
+
+MediaIds = Annotated[
+    list[PositiveInt],
+    AfterValidator(_unique),
+    Field(
+        max_length=10,
+        description="Up to 10 of the author's own uploads (`POST /api/v1/media`), in the "
+        "order to show them; each once. Not `failed`; `processing` is fine.",
+    ),
+]
 LICENSE_DESCRIPTION = "`all-rights-reserved`, or a Creative Commons 4.0 license id."
 CONSENT_DESCRIPTION = "Whether the work may be collected into a community anthology."
 
@@ -30,6 +48,7 @@ _SUBMISSION_INPUT: dict[str, Any] = {
     "description": "Morning market in Yogyakarta, shot on film.",
     "content": "",
     "media_urls": ["https://images.example.com/pasar-pagi.jpg"],
+    "media_ids": [],
     "license": "CC-BY-4.0",
     "anthology_consent": True,
 }
@@ -44,17 +63,18 @@ class SubmissionCreate(BaseModel):
     description: WorkDescription = ""
     content: WorkContent = ""
     media_urls: MediaUrls = []
+    media_ids: MediaIds = []
     license: License = Field(default=License.ALL_RIGHTS_RESERVED, description=LICENSE_DESCRIPTION)
     anthology_consent: Flag = Field(default=False, description=CONSENT_DESCRIPTION)
 
 
 # Fields that may be left out of a PATCH but never set to null.
 _NOT_NULLABLE = frozenset(
-    {"title", "description", "content", "media_urls", "license", "anthology_consent"}
+    {"title", "description", "content", "media_urls", "media_ids", "license", "anthology_consent"}
 )
 # What the author may change only while the challenge is open; license and consent are the
 # author's to change at any time (consent to an anthology may well come after a win).
-WORK_FIELDS = frozenset({"title", "description", "content", "media_urls"})
+WORK_FIELDS = frozenset({"title", "description", "content", "media_urls", "media_ids"})
 
 
 class SubmissionUpdate(PatchBody):
@@ -69,6 +89,9 @@ class SubmissionUpdate(PatchBody):
     description: WorkDescription | None = None
     content: WorkContent | None = None
     media_urls: MediaUrls | None = None
+    media_ids: MediaIds | None = Field(
+        default=None, description="Replaces the work's files (`[]` removes them all)."
+    )
     license: License | None = Field(default=None, description=LICENSE_DESCRIPTION)
     anthology_consent: Flag | None = Field(default=None, description=CONSENT_DESCRIPTION)
 
@@ -98,7 +121,8 @@ SUBMISSION_EXAMPLE: dict[str, Any] = {
     "id": 301,
     "challenge_id": 12,
     "author": _AUTHOR_EXAMPLE,
-    **_SUBMISSION_INPUT,
+    **{k: v for k, v in _SUBMISSION_INPUT.items() if k != "media_ids"},
+    "media": [],
     "vote_count": 14,
     "featured": False,
     "disqualified": False,
@@ -124,6 +148,9 @@ class SubmissionPublic(BaseModel):
     description: str
     content: str
     media_urls: list[str]
+    media: list[MediaOut] = Field(
+        description="The work's uploaded files in the author's order (deleted ones left out)."
+    )
     license: License
     anthology_consent: bool
     vote_count: int | None = Field(

@@ -31,7 +31,11 @@ from app.core.domain_events import (
     SubmissionWithdrawn,
     publish,
 )
+from app.core.errors import ProblemError
 from app.core.pagination import PageParams, asc, paginate
+from app.core.tables import id_of
+from app.media import access as media_access
+from app.media.schemas import MediaOut
 from app.models import (
     Challenge,
     ChallengeParticipant,
@@ -42,6 +46,7 @@ from app.models import (
     VoteBudget,
     is_organizer,
 )
+from app.submissions import attachments as work_media
 from app.submissions.exceptions import (
     NotSubmissionAuthor,
     SubmissionLimitReached,
@@ -123,6 +128,20 @@ def get_visible_with_author(
     return submission, challenge, _author(found[2:])
 
 
+@media_access.register
+def shows_media(session: Session, media_id: int, viewer: Member | None) -> bool:
+    """Whether the media is a file of a work this viewer may see (the rules of
+    `GET /submissions/{id}`; a work hidden after a report only to organizers)."""
+    for submission_id in work_media.attached_to(session, media_id=media_id):
+        try:
+            submission, _ = get_visible(session, submission_id=submission_id, viewer=viewer)
+        except ProblemError:
+            continue
+        if submission.hidden_at is None or is_organizer(viewer):
+            return True
+    return False
+
+
 def _lock_submission(session: Session, submission_id: int) -> Submission:
     statement = (
         select(Submission)
@@ -193,7 +212,12 @@ def _authors(session: Session, member_ids: set[int]) -> dict[int, SubmissionAuth
 
 
 def to_public(
-    submission: Submission, author: SubmissionAuthor, *, sees_count: bool, sees_note: bool
+    submission: Submission,
+    author: SubmissionAuthor,
+    *,
+    media: list[MediaOut],
+    sees_count: bool,
+    sees_note: bool,
 ) -> SubmissionPublic:
     return SubmissionPublic(
         id=submission.id,  # type: ignore[arg-type]
@@ -203,6 +227,7 @@ def to_public(
         description=submission.description,
         content=submission.content,
         media_urls=submission.media_urls,
+        media=media,
         license=License(submission.license),
         anthology_consent=submission.anthology_consent,
         vote_count=submission.vote_count if sees_count else None,
@@ -223,8 +248,9 @@ def present_many(
     viewer: Member | None,
 ) -> list[SubmissionPublic]:
     """Works (of the challenges `of`) as the viewer sees them, with one query for all
-    their authors."""
+    their authors and one for all their files."""
     authors = _authors(session, {s.member_id for s in submissions})
+    media = work_media.media_of(session, [id_of(s) for s in submissions])
     now = utcnow()
     of = list(of)
     closed = {c.id for c in of if challenges.phase_of(c, now) == ChallengePhase.CLOSED}
@@ -232,6 +258,7 @@ def present_many(
         _as_seen(
             submission,
             authors[submission.member_id],
+            media=media[id_of(submission)],
             closed=submission.challenge_id in closed,
             viewer=viewer,
         )
@@ -241,7 +268,12 @@ def present_many(
 
 
 def _as_seen(
-    submission: Submission, author: SubmissionAuthor, *, closed: bool, viewer: Member | None
+    submission: Submission,
+    author: SubmissionAuthor,
+    *,
+    media: list[MediaOut],
+    closed: bool,
+    viewer: Member | None,
 ) -> SubmissionPublic:
     """Tallies stay hidden until the challenge closes (organizers see them), so nobody
     votes by them; the private note is the author's."""
@@ -249,6 +281,7 @@ def _as_seen(
     return to_public(
         submission,
         author,
+        media=media,
         sees_count=organizer or closed,
         sees_note=organizer or (viewer is not None and viewer.id == submission.member_id),
     )
@@ -283,7 +316,8 @@ def present(
     if author is None:
         return present_many(session, [submission], of=[challenge], viewer=viewer)[0]
     closed = challenges.phase_of(challenge, utcnow()) == ChallengePhase.CLOSED
-    seen = _as_seen(submission, author, closed=closed, viewer=viewer)
+    files = work_media.media_of(session, [id_of(submission)])[id_of(submission)]
+    seen = _as_seen(submission, author, media=files, closed=closed, viewer=viewer)
     return _blind([seen], of=[challenge], viewer=viewer)[0]
 
 
@@ -338,11 +372,17 @@ def create_submission(
     submission = Submission(
         challenge_id=challenge_id,
         member_id=member.id,  # type: ignore[arg-type]
-        **data.model_dump(),
+        **data.model_dump(exclude={"media_ids"}),
     )
     session.add(submission)
     session.flush()
     assert submission.id is not None  # flushed
+    work_media.replace(
+        session,
+        submission_id=submission.id,
+        author_id=submission.member_id,
+        media_ids=data.media_ids,
+    )
     challenges.adjust_counts(
         session, challenge_id=challenge_id, submission_count=1, participant_count=int(first)
     )
@@ -362,6 +402,13 @@ def update_submission(
     sent = changes.model_dump(exclude_unset=True)
     if WORK_FIELDS & sent.keys():
         challenges.require_open(challenge, utcnow())
+    if "media_ids" in sent:
+        work_media.replace(
+            session,
+            submission_id=submission.id,  # type: ignore[arg-type]
+            author_id=submission.member_id,
+            media_ids=sent.pop("media_ids"),
+        )
     for field, value in sent.items():
         setattr(submission, field, value)
     submission.updated_at = utcnow()
@@ -378,6 +425,8 @@ def withdraw(session: Session, *, submission_id: int, member: Member) -> None:
     )
     challenges.require_open(challenge, utcnow())
     _refund_voters(session, submission_id=submission_id, challenge_id=submission.challenge_id)
+    # Its files go with it, unless the author shows them elsewhere too.
+    work_media.withdraw_media(session, submission_ids=[submission_id])
     session.execute(sa.delete(Submission).where(col(Submission.id) == submission_id))
     count = col(ChallengeParticipant.submission_count)
     left = session.execute(

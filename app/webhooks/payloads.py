@@ -16,7 +16,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from app.challenges.schemas import ChallengePhase
+from app.challenges import judging
+from app.challenges.schemas import ChallengePhase, JudgingMode
 from app.core.domain_events import (
     AnnouncementPublished,
     BadgeAwarded,
@@ -98,6 +99,8 @@ class ChallengeData(BaseModel):
             "submissions_open_at": "2026-12-01T00:00:00Z",
             "submissions_close_at": "2026-12-08T00:00:00Z",
             "voting_close_at": "2026-12-11T00:00:00Z",
+            "judging_mode": "combined",
+            "jury_weight": 0.6,
         }
     )
 
@@ -111,6 +114,10 @@ class ChallengeData(BaseModel):
     submissions_open_at: datetime
     submissions_close_at: datetime
     voting_close_at: datetime
+    judging_mode: JudgingMode = Field(
+        description="How the results rank: `votes`, `jury` (jurors' scores) or `combined`."
+    )
+    jury_weight: float = Field(description="The jury's share of the score (0 for `votes`).")
 
 
 class SubmissionCreatedData(BaseModel):
@@ -245,8 +252,15 @@ def _challenge(session: Session, event: ChallengePhaseReached) -> BaseModel | No
     challenge = session.get(Challenge, event.challenge_id)
     if challenge is None:
         return None
+    setup = judging.public(challenge)
     return ChallengeData.model_validate(
-        {**challenge.model_dump(), "challenge_id": challenge.id, "phase": event.phase}
+        {
+            **challenge.model_dump(),
+            "challenge_id": challenge.id,
+            "phase": event.phase,
+            "judging_mode": setup.mode,
+            "jury_weight": setup.jury_weight,
+        }
     )
 
 

@@ -60,6 +60,10 @@ MISMATCHES = {
     "vote budget used": """SELECT b.member_id FROM vote_budgets b WHERE b.used !=
         (SELECT count(*) FROM votes v
          WHERE v.challenge_id = b.challenge_id AND v.member_id = b.member_id)""",
+    "jury_total and juror_count": """SELECT s.id FROM submissions s
+        WHERE s.jury_total != (SELECT coalesce(sum(j.total), 0) FROM jury_scores j
+                               WHERE j.submission_id = s.id)
+           OR s.juror_count != (SELECT count(*) FROM jury_scores j WHERE j.submission_id = s.id)""",
     "submission_count": """SELECT c.id FROM challenges c WHERE c.submission_count !=
         (SELECT count(*) FROM submissions s WHERE s.challenge_id = c.id)""",
     "participant_count": """SELECT c.id FROM challenges c WHERE c.participant_count !=
@@ -239,6 +243,11 @@ def test_a_served_app_lists_the_demo_community(
             assert response.status_code == 200, (name, response.text)
             assert response.json()["items"], name
         closed = session.exec(select(Challenge).where(col(Challenge.ranked_at).is_not(None)))
+        scored = []
         for challenge in closed:
             results = client.get(f"/api/v1/challenges/{challenge.id}/results")
             assert results.status_code == 200, results.text
+            scored += [i for i in results.json()["items"] if i["jury_score"] is not None]
+        # The judged challenge: the jury scored its works, one took the audience award.
+        assert scored and any(i["audience_award"] for i in scored)
+

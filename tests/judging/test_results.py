@@ -185,3 +185,28 @@ def test_an_anthology_of_a_judged_challenge_collects_its_winners_in_score_order(
         judged.works[1]["id"],
         judged.works[2]["id"],
     ]
+
+
+def test_the_results_notification_and_webhook_payload_say_how_it_was_judged(
+    client: TestClient, app: FastAPI
+) -> None:
+    from sqlmodel import Session
+
+    from app.challenges.schemas import ChallengePhase
+    from app.core.domain_events import ChallengeClosed
+    from app.webhooks.payloads import PAYLOADS
+
+    judged = Judged(client, app, works=2, judging={"jury_weight": 0.6})
+    judged.score(0, 0, concept=5, craft=5)
+    judged.close()
+    with Session(app.state.engine) as session:
+        sweep(session)
+        session.commit()
+        event = ChallengeClosed(challenge_id=judged.id, phase=ChallengePhase.CLOSED)
+        data = PAYLOADS["challenge.closed"].build(session, event)
+        assert data is not None
+        assert data.model_dump()["judging_mode"] == "combined"
+        assert data.model_dump()["jury_weight"] == 0.6
+    told = client.get("/api/v1/notifications", headers=judged.authors[0][1]).json()["items"]
+    results = [n for n in told if n["type"] == "challenge.results"]
+    assert results and "jury and the public vote" in results[0]["body"]
