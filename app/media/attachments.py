@@ -12,14 +12,13 @@ attaching feature shares (submissions, avatars, covers).
   janitor removes only uploads never attached.
 - `release` tombstones uploads that were attached and are attached nowhere any more (a
   withdrawn or deleted work's files) and gives their bytes back to the owner's quota, in
-  the caller's transaction; the janitor then removes their bytes.
+  the caller's transaction, by the rule `DELETE /media/{id}` uses (`service.tombstone`);
+  the janitor then removes their bytes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -27,17 +26,8 @@ from sqlmodel import Session, col
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC
 from app.core.errors import Unprocessable
-from app.models import (
-    Challenge,
-    Event,
-    Media,
-    MediaKind,
-    MediaStatus,
-    MediaUsage,
-    Member,
-    Project,
-    SubmissionMedia,
-)
+from app.media import service
+from app.models import Media, MediaKind, MediaStatus
 
 IMAGES = frozenset({MediaKind.IMAGE})
 ANY_KIND = frozenset(MediaKind)
@@ -47,18 +37,6 @@ class MediaUnavailable(Unprocessable):
     """An id given to attach is not one of the caller's usable uploads."""
 
     code = "media_unavailable"
-
-
-def attached_anywhere(media_id: Any) -> sa.ColumnElement[bool]:
-    """SQL: the media (a column or a value) is a work's file, an avatar or a cover."""
-    references: list[Any] = [
-        col(SubmissionMedia.media_id),
-        col(Member.avatar_media_id),
-        col(Event.cover_media_id),
-        col(Challenge.cover_media_id),
-        col(Project.cover_media_id),
-    ]
-    return sa.or_(*(sa.exists().where(reference == media_id) for reference in references))
 
 
 def attach(
@@ -112,43 +90,11 @@ def attach(
 
 def release(session: Session, media_ids: Iterable[int]) -> list[int]:
     """Tombstones those of these uploads attached nowhere now (call it after removing the
-    attachments) and takes their bytes off their owners' usage; returns the ids tombstoned.
-
-    The rows are locked first and checked in a later statement, so an attach of the same
-    upload that committed meanwhile is seen (PostgreSQL re-reads after the lock wait)."""
-    wanted = sorted(set(media_ids))
-    if not wanted:
-        return []
-    locked = list(
-        session.execute(
-            sa.select(col(Media.id))
-            .where(col(Media.id).in_(wanted), col(Media.deleted_at).is_(None))
-            .order_by(col(Media.id))
-            .with_for_update()
-        ).scalars()
-    )
-    if not locked:
-        return []
-    gone = session.execute(
-        sa.update(Media)
-        .where(
-            col(Media.id).in_(locked),
-            col(Media.deleted_at).is_(None),
-            sa.not_(attached_anywhere(col(Media.id))),
-        )
-        .values(deleted_at=utcnow())
-        .returning(col(Media.id), col(Media.owner_id), col(Media.bytes)),
-        execution_options=NO_SYNC,
-    ).all()
-    freed: dict[int, int] = defaultdict(int)
-    for _, owner_id, size in gone:
-        freed[owner_id] += size
-    usage = col(MediaUsage.bytes)
-    for owner_id, size in sorted(freed.items()):
-        session.execute(
-            sa.update(MediaUsage)
-            .where(col(MediaUsage.member_id) == owner_id)
-            .values(bytes=sa.case((usage > size, usage - size), else_=0)),
-            execution_options=NO_SYNC,
-        )
-    return sorted(media_id for media_id, _, _ in gone)
+    attachments), giving their bytes back to their owners' usage; returns the ids
+    tombstoned. Each goes through `service.tombstone`, the rule `DELETE /media/{id}` uses:
+    the row locked, then its references read by the next statement."""
+    return [
+        media_id
+        for media_id in sorted(set(media_ids))
+        if service.tombstone(session, media_id=media_id)
+    ]

@@ -141,6 +141,21 @@ def test_only_the_authors_usable_uploads_attach(client: TestClient, app: FastAPI
     assert len(submit(client, challenge["id"], headers, media_ids=too_many[:10])["media"]) == 10
 
 
+def test_results_and_the_showcase_show_the_works_files(client: TestClient, app: FastAPI) -> None:
+    staff = organizer(app)
+    challenge = create_challenge(client, staff)
+    author, headers = member_with_headers(app)
+    files = [upload(app, author), upload(app, author)]
+    work = submit(client, challenge["id"], headers, media_ids=files)
+    url = f"{SUBMISSIONS}/{work['id']}/moderation"
+    assert client.post(url, json={"action": "feature"}, headers=staff).status_code == 200
+    move_to(client, staff, challenge["id"], "closed")
+    results = client.get(f"{CHALLENGES}/{challenge['id']}/results").json()["items"]
+    assert [ids_of(item["submission"]["media"]) for item in results] == [files]
+    showcase = client.get("/api/v1/showcase").json()["items"]
+    assert [ids_of(item["submission"]["media"]) for item in showcase] == [files]
+
+
 def test_a_page_of_works_reads_their_files_in_one_query(
     client: TestClient, app: FastAPI, queries: QueryCounter
 ) -> None:
