@@ -4,17 +4,29 @@ who may see them once attached; what a withdrawn or deleted work leaves behind."
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.media import access
+from app.media import access, attachments
+from app.media import service as media_service
 from app.media.storage import open_storage
-from app.models import Media, MediaKind, MediaStatus, MediaUsage, Member, Role, Submission
+from app.models import (
+    Event,
+    Media,
+    MediaKind,
+    MediaStatus,
+    MediaUsage,
+    Member,
+    Role,
+    Submission,
+)
 from tests.challenges.helpers import (
     CHALLENGES,
     SUBMISSIONS,
@@ -445,3 +457,41 @@ def test_attached_media_are_served_to_whoever_sees_what_shows_them(
     # A project's cover: every member, not anonymous visitors.
     assert client.get(f"/api/v1/media/{project_cover}/content", headers=reader).status_code == 200
     assert client.get(f"/api/v1/media/{project_cover}").status_code == 404
+
+
+def test_a_deletion_racing_an_attach_waits_for_it_and_then_refuses(
+    client: TestClient, app: FastAPI
+) -> None:
+    """The attach locks the upload; `DELETE /media/{id}`'s tombstone waits for the lock
+    (PostgreSQL: the row; SQLite: the write lock), then sees the cover and keeps it."""
+    staff, headers = member_with_headers(app, role=Role.ORGANIZER)
+    event = create_event(client, headers)
+    media_id = upload(app, staff)
+    outcome: list[bool] = []
+
+    def delete() -> None:
+        with Session(app.state.engine) as session:
+            outcome.append(media_service.tombstone(session, media_id=media_id))
+            session.commit()
+
+    with Session(app.state.engine) as session:
+        attachments.attach(
+            session,
+            owner_id=staff.id,  # type: ignore[arg-type]
+            media_ids=[media_id],
+            field="cover_media_id",
+            kinds=attachments.IMAGES,
+            listed=False,
+        )
+        session.execute(
+            sa.update(Event).where(col(Event.id) == event["id"]).values(cover_media_id=media_id)
+        )
+        deleting = threading.Thread(target=delete)
+        deleting.start()
+        deleting.join(0.5)
+        assert deleting.is_alive()  # waiting for the attaching transaction
+        session.commit()
+    deleting.join(10)
+    assert outcome == [False]
+    assert media_row(app, media_id).deleted_at is None
+    assert client.get(f"{EVENTS}/{event['id']}").json()["cover"]["id"] == media_id
