@@ -13,6 +13,7 @@ from app.anthologies.router import router as anthologies_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.challenges.router import router as challenges_router
+from app.chat_bridges.router import router as chat_bridges_router
 from app.conversation.router import routers as conversation_routers
 from app.events.router import routers as events_routers
 from app.inquiries.router import router as inquiries_router
@@ -53,6 +54,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     *mentoring_routers,
     *conversation_routers,
     webhooks_router,
+    chat_bridges_router,
     *recognition_routers,
     analytics_router,
     anthologies_router,

@@ -6,6 +6,7 @@ so demo data gets the same notifications and side effects as real requests.
 
 from app.challenges import subscribers as challenge_subscribers
 from app.challenges import sweep as challenge_sweep
+from app.chat_bridges import subscribers as chat_bridge_subscribers
 from app.conversation import subscribers as conversation_subscribers
 from app.events import subscribers as event_subscribers
 from app.inquiries import subscribers as inquiry_subscribers
@@ -28,6 +29,7 @@ from app.webhooks import subscribers as webhook_subscribers
 # `submission.created`, and a member's feed has the badge after the news that earned it.
 SUBSCRIBERS = (
     challenge_subscribers,
+    chat_bridge_subscribers,
     conversation_subscribers,
     event_subscribers,
     inquiry_subscribers,

@@ -26,6 +26,9 @@ AuditAction = TypeAliasType(
         "webhook.created",
         "webhook.updated",
         "webhook.deleted",
+        "chat_bridge.created",
+        "chat_bridge.updated",
+        "chat_bridge.deleted",
         "challenge.dates_moved",
         "invitation.created",
         "token.created",
@@ -34,7 +37,16 @@ AuditAction = TypeAliasType(
 )
 AuditTargetType = TypeAliasType(
     "AuditTargetType",
-    Literal["member", "report", "submission", "webhook", "challenge", "invitation", "token"],
+    Literal[
+        "member",
+        "report",
+        "submission",
+        "webhook",
+        "chat_bridge",
+        "challenge",
+        "invitation",
+        "token",
+    ],
 )
 
 _EXAMPLE: dict[str, Any] = {

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     # Private, loopback and link-local targets are refused unless this is set (a closed
     # network where the receivers live next to the app, or tests).
     webhooks_allow_private: bool = False
+    # Chat bridges (app/chat_bridges): the members' app that messages link to
+    # (`{app_url}/challenges/12`); unset, `public_base_url`; both unset, messages carry no link.
+    app_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # A kind's platform at another base URL (scheme, host and port replaced, the platform's
+    # path kept), e.g. {"telegram": "http://127.0.0.1:9000"}: tests, self-hosted gateways.
+    chat_bridge_base_urls: dict[str, str] = {}
 
     # Uploaded files (app/media): `file:<directory>` or `s3://bucket/prefix` (any
     # S3-compatible store; the credentials below, else the standard AWS variables).
@@ -168,6 +174,16 @@ class Settings(BaseSettings):
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
     bootstrap_admin_handle: str = "admin"
+
+    @field_validator("chat_bridge_base_urls")
+    @classmethod
+    def _bridge_base_urls(cls, urls: dict[str, str]) -> dict[str, str]:
+        for kind, url in urls.items():
+            if kind not in ("discord", "telegram", "slack", "matrix"):
+                raise ValueError(f"unknown chat bridge kind {kind!r}")
+            if not re.fullmatch(r"https?://[^/\s]+/?", url):
+                raise ValueError(f"{url!r} is not a base URL like http://127.0.0.1:9000")
+        return urls
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -446,6 +446,13 @@ class WebhookDisabled(DomainEvent):
     reason: str
 
 
+# chat bridges: the dispatcher switched off a bridge whose platform keeps refusing.
+@dataclass(frozen=True, kw_only=True)
+class ChatBridgeDisabled(DomainEvent):
+    chat_bridge_id: int
+    reason: str
+
+
 # media: the processing job could not read an upload (the owner is told why).
 @dataclass(frozen=True, kw_only=True)
 class MediaProcessingFailed(DomainEvent):

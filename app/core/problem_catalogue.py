@@ -764,6 +764,32 @@ _TYPES = (
         "Webhook URL not allowed",
         "A webhook's URL must be a public https address, never one on a private or local network.",
     ),
+    ProblemType(
+        "chat_bridge_not_found",
+        404,
+        "Chat bridge not found",
+        "No chat bridge has this id.",
+    ),
+    ProblemType(
+        "chat_bridge_inactive",
+        409,
+        "Chat bridge inactive",
+        "The chat bridge is inactive; set `active: true` before sending it a test message.",
+    ),
+    ProblemType(
+        "chat_bridge_target_invalid",
+        422,
+        "Chat bridge target invalid",
+        "The target lacks a field its kind needs, has one it does not take, or a value is "
+        "malformed; `errors` points at the field.",
+    ),
+    ProblemType(
+        "chat_bridge_target_not_allowed",
+        422,
+        "Chat bridge target not allowed",
+        "Discord, Slack and Telegram bridges post to those platforms' own hosts only; a "
+        "Matrix homeserver must be a public address.",
+    ),
     # --- media ----------------------------------------------------------------------------
     ProblemType(
         "unsupported_media_type",

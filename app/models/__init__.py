@@ -19,6 +19,7 @@ from app.models.challenge import (
     Vote,
     VoteBudget,
 )
+from app.models.chat_bridge import ChatBridge, ChatBridgeKind, ChatBridgeSubscription
 from app.models.conversation import (
     Announcement,
     CaseStatus,
@@ -100,6 +101,9 @@ __all__ = [
     "CaseStatus",
     "Challenge",
     "ChallengeParticipant",
+    "ChatBridge",
+    "ChatBridgeKind",
+    "ChatBridgeSubscription",
     "Comment",
     "ContributionKind",
     "DeliveryStatus",

@@ -76,12 +76,15 @@ class WebhookEvent(SQLModel, table=True):
 
 
 class WebhookDelivery(SQLModel, table=True):
-    """One event for one webhook, sent until it succeeds or runs out of attempts."""
+    """One event for one webhook, or for one chat bridge (app/chat_bridges), sent until it
+    succeeds or runs out of attempts."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status_known"),
         sa.CheckConstraint("attempt_count >= 0", name="attempts_not_negative"),
+        # Exactly one receiver: a webhook or a chat bridge.
+        sa.CheckConstraint("(webhook_id IS NULL) != (chat_bridge_id IS NULL)", name="one_receiver"),
         # The dispatcher's query: pending deliveries in the order they fall due.
         sa.Index(
             "ix_webhook_deliveries_due",
@@ -98,6 +101,8 @@ class WebhookDelivery(SQLModel, table=True):
         ),
         # The delivery log of a webhook, newest first.
         sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+        # The delivery log of a chat bridge, newest first.
+        sa.Index("ix_webhook_deliveries_chat_bridge_id_id", "chat_bridge_id", "id"),
         sa.UniqueConstraint("public_id"),
         AUTOINCREMENT,
     )
@@ -105,7 +110,10 @@ class WebhookDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Sent as `Sanggar-Delivery`: unique for ever, like the event's public_id.
     public_id: str = Field(default_factory=uuid7, max_length=36)
-    webhook_id: int = Field(foreign_key="webhooks.id", ondelete="CASCADE")
+    webhook_id: int | None = Field(default=None, foreign_key="webhooks.id", ondelete="CASCADE")
+    chat_bridge_id: int | None = Field(
+        default=None, foreign_key="chat_bridges.id", ondelete="CASCADE"
+    )
     event_id: int = Field(foreign_key="webhook_events.id", index=True, ondelete="CASCADE")
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
     attempt_count: int = 0

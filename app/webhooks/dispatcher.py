@@ -14,6 +14,13 @@ Every app process runs this every `SANGGAR_WEBHOOK_DISPATCH_SECONDS`. One run:
    state (`succeeded`, or the next attempt after base × 2^(n-1), or `failed`), only while we
    still hold its lease (`WHERE lease_token = :t`).
 
+The same outbox carries the messages of chat bridges (app/chat_bridges): a delivery names
+either a webhook or a chat bridge, the claim covers both, and the send step picks the
+transport: the signed POST below for a webhook, or the bridge transport that
+app/chat_bridges registers (`use_bridge_transport`) for a bridge. Retries, leases, the
+log and switching off a receiver that keeps failing are the same for both; a platform's
+429 can ask for a later next attempt (`Outcome.retry_after`).
+
 A process killed after a commit that wrote a delivery and before sending it loses nothing:
 the delivery is pending and unleased, and the next run of any process sends it. A process
 killed while sending leaves a lease that expires after the lease time, then the delivery is
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,9 +51,10 @@ from app.core import periodic
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
 from app.core.db import rows_affected
-from app.core.domain_events import WebhookDisabled, publish
+from app.core.domain_events import ChatBridgeDisabled, WebhookDisabled, publish
 from app.core.jsonutil import dumps
 from app.models import (
+    ChatBridge,
     DeliveryStatus,
     Webhook,
     WebhookAttempt,
@@ -68,18 +77,41 @@ _held_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
+class BridgeTarget:
+    """A chat bridge's columns the bridge transport needs (its secret still encrypted)."""
+
+    kind: str
+    locale: str
+    target: dict[str, Any]
+    secret_ciphertext: bytes
+
+
+@dataclass(frozen=True)
 class Claimed:
     lease_token: str
     delivery_id: int
     delivery_public_id: str  # sent as Sanggar-Delivery
-    webhook_id: int
+    webhook_id: int | None
     attempt_count: int
-    url: str
-    secret: str
+    url: str | None
+    secret: str | None
     event_public_id: str  # the payload's `id`
     event_type: str
     event_created_at: datetime
     data: dict[str, Any]
+    # Set instead of webhook_id (and url, secret) for a chat bridge's delivery.
+    chat_bridge_id: int | None = None
+    bridge: BridgeTarget | None = None
+
+
+# Sends a chat bridge's delivery: registered by app/chat_bridges (which this package may
+# not import); runs in a worker thread, with no database access.
+BridgeTransport = Callable[[Claimed, Settings], "sender.Outcome"]
+_bridge_transport: list[BridgeTransport] = []
+
+
+def use_bridge_transport(transport: BridgeTransport) -> None:
+    _bridge_transport[:] = [transport]
 
 
 def body_of(claimed: Claimed) -> bytes:
@@ -92,6 +124,15 @@ def body_of(claimed: Claimed) -> bytes:
             "created_at": created_at,
             "data": claimed.data,
         }
+    )
+
+
+def _receiver_active() -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.exists().where(col(Webhook.id) == col(WebhookDelivery.webhook_id), col(Webhook.active)),
+        sa.exists().where(
+            col(ChatBridge.id) == col(WebhookDelivery.chat_bridge_id), col(ChatBridge.active)
+        ),
     )
 
 
@@ -108,14 +149,14 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
 def claim(
     session: Session, *, now: datetime, limit: int = BATCH, lease: timedelta = LEASE
 ) -> list[Claimed]:
-    """Leases up to `limit` due deliveries of active webhooks to this caller, and commits."""
+    """Leases up to `limit` due deliveries of active webhooks and chat bridges to this
+    caller, and commits."""
     token = secrets.token_hex(16)
     with _held_lock:  # before the commit: a shutdown in between still hands them back
         _held.add(token)
     candidates = (
         sa.select(col(WebhookDelivery.id))
-        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
-        .where(_due(now), col(Webhook.active))
+        .where(_due(now), _receiver_active())
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
@@ -142,8 +183,14 @@ def claim(
             WebhookEvent.type,
             WebhookEvent.created_at,
             WebhookEvent.data,
+            WebhookDelivery.chat_bridge_id,
+            ChatBridge.kind,
+            ChatBridge.locale,
+            ChatBridge.target,
+            ChatBridge.secret_ciphertext,
         )
-        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .outerjoin(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .outerjoin(ChatBridge, col(ChatBridge.id) == col(WebhookDelivery.chat_bridge_id))
         .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
         .where(col(WebhookDelivery.lease_token) == token)
         .order_by(col(WebhookDelivery.id))
@@ -151,7 +198,29 @@ def claim(
     session.commit()
     if not rows:
         _let_go(token)
-    return [Claimed(token, *row) for row in rows]
+    return [_claimed(token, tuple(row)) for row in rows]
+
+
+def _claimed(token: str, row: tuple[Any, ...]) -> Claimed:
+    (delivery_id, public_id, webhook_id, attempts, url, secret) = row[:6]
+    (event_public_id, event_type, event_created_at, data) = row[6:10]
+    bridge_id, kind, locale, target, ciphertext = row[10:]
+    bridge = None if bridge_id is None else BridgeTarget(kind, locale, target, ciphertext)
+    return Claimed(
+        token,
+        delivery_id,
+        public_id,
+        webhook_id,
+        attempts,
+        url,
+        secret,
+        event_public_id,
+        event_type,
+        event_created_at,
+        data,
+        chat_bridge_id=bridge_id,
+        bridge=bridge,
+    )
 
 
 def _let_go(token: str) -> None:
@@ -184,6 +253,9 @@ def release_held(session: Session) -> int:
 
 def attempt(claimed: Claimed, settings: Settings) -> sender.Outcome:
     """Sends one claimed delivery (no database access: runs in a worker thread)."""
+    if claimed.chat_bridge_id is not None:
+        return _attempt_bridge(claimed, settings)
+    assert claimed.url is not None and claimed.secret is not None
     body = body_of(claimed)
     headers = sender.headers_for(
         secret=claimed.secret,
@@ -196,6 +268,16 @@ def attempt(claimed: Claimed, settings: Settings) -> sender.Outcome:
         return sender.send(claimed.url, body=body, headers=headers, settings=settings)
     except Exception as error:  # a bad URL must not stall the other deliveries of the batch
         log.exception("webhook_send_failed", delivery_id=claimed.delivery_id)
+        return sender.Outcome(None, 0, f"internal error: {type(error).__name__}", "")
+
+
+def _attempt_bridge(claimed: Claimed, settings: Settings) -> sender.Outcome:
+    if not _bridge_transport:
+        return sender.Outcome(None, 0, "internal error: no chat bridge transport", "")
+    try:
+        return _bridge_transport[0](claimed, settings)
+    except Exception as error:
+        log.exception("chat_bridge_send_failed", delivery_id=claimed.delivery_id)
         return sender.Outcome(None, 0, f"internal error: {type(error).__name__}", "")
 
 
@@ -232,7 +314,10 @@ def record(
     elif made >= settings.webhook_max_attempts:
         status, next_at, finished = DeliveryStatus.FAILED, None, now
     else:
-        status, next_at, finished = DeliveryStatus.PENDING, now + retry_delay(settings, made), None
+        delay = retry_delay(settings, made)
+        if outcome.retry_after is not None:  # the receiver said when (a platform's 429)
+            delay = max(delay, timedelta(seconds=outcome.retry_after))
+        status, next_at, finished = DeliveryStatus.PENDING, now + delay, None
     updated = session.execute(
         sa.update(WebhookDelivery)
         .where(
@@ -251,9 +336,10 @@ def record(
     if rows_affected(updated) != 1:
         return None
     if status is DeliveryStatus.SUCCEEDED:
+        receiver, receiver_id = _receiver(claimed)
         session.execute(
-            sa.update(Webhook)
-            .where(col(Webhook.id) == claimed.webhook_id, col(Webhook.consecutive_failures) > 0)
+            sa.update(receiver)
+            .where(col(receiver.id) == receiver_id, col(receiver.consecutive_failures) > 0)
             .values(consecutive_failures=0)
         )
     elif status is DeliveryStatus.FAILED:
@@ -261,28 +347,42 @@ def record(
     return status.value
 
 
+def _receiver(claimed: Claimed) -> tuple[type[Webhook] | type[ChatBridge], int]:
+    """The table and id of the delivery's receiver: a webhook or a chat bridge."""
+    if claimed.chat_bridge_id is not None:
+        return ChatBridge, claimed.chat_bridge_id
+    assert claimed.webhook_id is not None
+    return Webhook, claimed.webhook_id
+
+
 def _count_failure(session: Session, settings: Settings, *, claimed: Claimed) -> None:
-    """One more failed delivery in a row; at the threshold the webhook is disabled, once,
-    and the admins are told."""
+    """One more failed delivery in a row; at the threshold the webhook (or chat bridge) is
+    disabled, once, and the admins are told."""
+    receiver, receiver_id = _receiver(claimed)
     session.execute(
-        sa.update(Webhook)
-        .where(col(Webhook.id) == claimed.webhook_id)
-        .values(consecutive_failures=Webhook.consecutive_failures + 1)
+        sa.update(receiver)
+        .where(col(receiver.id) == receiver_id)
+        .values(consecutive_failures=receiver.consecutive_failures + 1)
     )
     threshold = settings.webhook_disable_after_failures
     reason = f"{threshold} deliveries in a row failed after every retry."
     disabled = session.execute(
-        sa.update(Webhook)
+        sa.update(receiver)
         .where(
-            col(Webhook.id) == claimed.webhook_id,
-            col(Webhook.active),
-            col(Webhook.consecutive_failures) >= threshold,
+            col(receiver.id) == receiver_id,
+            col(receiver.active),
+            col(receiver.consecutive_failures) >= threshold,
         )
         .values(active=False, disabled_reason=reason, updated_at=utcnow())
     )
-    if rows_affected(disabled) == 1:
-        log.warning("webhook_disabled", webhook_id=claimed.webhook_id, url=claimed.url)
-        publish(session, WebhookDisabled(webhook_id=claimed.webhook_id, reason=reason))
+    if rows_affected(disabled) != 1:
+        return
+    if receiver is ChatBridge:
+        log.warning("chat_bridge_disabled", chat_bridge_id=receiver_id)
+        publish(session, ChatBridgeDisabled(chat_bridge_id=receiver_id, reason=reason))
+    else:
+        log.warning("webhook_disabled", webhook_id=receiver_id, url=claimed.url)
+        publish(session, WebhookDisabled(webhook_id=receiver_id, reason=reason))
 
 
 def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PER_RUN) -> int:

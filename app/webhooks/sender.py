@@ -27,6 +27,11 @@ class Outcome:
     duration_ms: int
     error: str | None
     response_body: str
+    # The response's `Retry-After` header, as sent (kept for transports that honour it).
+    retry_after_header: str | None = None
+    # Seconds the receiver asked us to wait before the next attempt (a chat platform's
+    # 429); the next attempt is not before then. Webhooks leave it None.
+    retry_after: float | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -62,15 +67,30 @@ def _request(url: str, settings: Settings) -> tuple[httpx.URL, dict[str, str], d
     return target.copy_with(host=str(checked.address)), {"Host": host_header}, extensions
 
 
-def send(url: str, *, body: bytes, headers: dict[str, str], settings: Settings) -> Outcome:
+def send(
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    settings: Settings,
+    method: str = "POST",
+    check_address: bool = True,
+) -> Outcome:
+    """One request. `check_address=False` skips the address rules, for a URL the operator
+    configured (a chat bridge's `SANGGAR_CHAT_BRIDGE_BASE_URLS`)."""
     started = time.monotonic()
+    retry_after: list[str | None] = [None]
 
     def done(status: int | None, error: str | None, text: str = "") -> Outcome:
         elapsed = int((time.monotonic() - started) * 1000)
-        return Outcome(status, elapsed, _clean(error, ERROR_LIMIT) if error else None, text)
+        cleaned = _clean(error, ERROR_LIMIT) if error else None
+        return Outcome(status, elapsed, cleaned, text, retry_after_header=retry_after[0])
 
     try:
-        target, extra_headers, extensions = _request(url, settings)
+        if check_address:
+            target, extra_headers, extensions = _request(url, settings)
+        else:
+            target, extra_headers, extensions = httpx.URL(url), {}, {}
     except safety.UnsafeUrl as error:
         return done(None, f"refused: {error}")
     timeout = httpx.Timeout(
@@ -83,7 +103,7 @@ def send(url: str, *, body: bytes, headers: dict[str, str], settings: Settings) 
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         try:
             request = client.build_request(
-                "POST",
+                method,
                 target,
                 content=body,
                 # identity: the logged body is the bytes that came, never a decompressed bomb.
@@ -91,6 +111,7 @@ def send(url: str, *, body: bytes, headers: dict[str, str], settings: Settings) 
                 extensions=extensions,
             )
             response = client.send(request, stream=True)
+            retry_after[0] = response.headers.get("Retry-After")
             # The read timeout bounds each read; this bounds a body dribbled byte by byte.
             deadline = started + _longest(settings)
             try:

@@ -21,6 +21,8 @@ from app.core.security import new_secret
 from app.core.tables import id_of
 from app.core.uuids import uuid7
 from app.models import (
+    ChatBridge,
+    ChatBridgeSubscription,
     DeliveryStatus,
     Member,
     Webhook,
@@ -182,23 +184,36 @@ def present_webhooks(session: Session, webhooks: Sequence[Webhook]) -> list[Webh
 
 
 def has_subscribers(session: Session, *, event_type: str) -> bool:
+    """Whether an active webhook or chat bridge subscribes to the type (one query)."""
+    webhooks = (
+        sa.select(sa.literal(1))
+        .select_from(WebhookSubscription)
+        .join(Webhook, col(Webhook.id) == col(WebhookSubscription.webhook_id))
+        .where(col(WebhookSubscription.event_type) == event_type, col(Webhook.active))
+    )
+    return bool(
+        session.execute(sa.select(webhooks.exists() | _bridges(event_type).exists())).scalar()
+    )
+
+
+def _bridges(event_type: str) -> sa.Select[Any]:
+    """The active chat bridges subscribed to the type (app/chat_bridges): their messages
+    go through this outbox too."""
     return (
-        session.execute(
-            sa.select(sa.literal(1))
-            .select_from(WebhookSubscription)
-            .join(Webhook, col(Webhook.id) == col(WebhookSubscription.webhook_id))
-            .where(col(WebhookSubscription.event_type) == event_type, col(Webhook.active))
-            .limit(1)
-        ).first()
-        is not None
+        sa.select(col(ChatBridge.id))
+        .join(
+            ChatBridgeSubscription,
+            col(ChatBridgeSubscription.chat_bridge_id) == col(ChatBridge.id),
+        )
+        .where(col(ChatBridgeSubscription.event_type) == event_type, col(ChatBridge.active))
     )
 
 
 def enqueue(
     session: Session, *, event_type: str, data: dict[str, Any], webhook_id: int | None = None
 ) -> WebhookEvent:
-    """The payload and one pending delivery per active webhook subscribed to its type (or
-    for `webhook_id` alone), due now."""
+    """The payload and one pending delivery per active webhook and chat bridge subscribed to
+    its type (or for `webhook_id` alone), due now."""
     now = utcnow()
     event = WebhookEvent(type=event_type, data=data, created_at=now)
     session.add(event)
@@ -212,19 +227,25 @@ def enqueue(
     else:
         targets = sa.select(col(Webhook.id)).where(col(Webhook.id) == webhook_id)
     _insert_deliveries(session, targets, event_id=id_of(event))
+    if webhook_id is None:
+        _insert_deliveries(
+            session, _bridges(event_type), event_id=id_of(event), receiver="chat_bridge_id"
+        )
     return event
 
 
-def _insert_deliveries(session: Session, targets: sa.Select[Any], *, event_id: int) -> None:
-    """A delivery per webhook id `targets` selects, in one multi-row INSERT: each gets a
-    public id of its own (made here; SQL has no portable UUIDv7)."""
+def _insert_deliveries(
+    session: Session, targets: sa.Select[Any], *, event_id: int, receiver: str = "webhook_id"
+) -> None:
+    """A delivery per webhook (or chat bridge) id `targets` selects, in one multi-row INSERT:
+    each gets a public id of its own (made here; SQL has no portable UUIDv7)."""
     webhook_ids = session.execute(targets).scalars().all()
     if not webhook_ids:
         return
     now = utcnow()
     rows = [
         {
-            "webhook_id": webhook_id,
+            receiver: webhook_id,
             "event_id": event_id,
             "public_id": uuid7(),
             "status": DeliveryStatus.PENDING.value,
