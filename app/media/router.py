@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -126,7 +127,12 @@ def media_get(
     return json_response(request, media_out(media))
 
 
-VariantName = Literal["thumb", "medium", "large"]
+class MediaVariantName(StrEnum):
+    """An image's WebP copies: longest side 320, 1280 and 2560 (never upscaled)."""
+
+    THUMB = "thumb"
+    MEDIUM = "medium"
+    LARGE = "large"
 
 
 @router.get(
@@ -155,7 +161,7 @@ def media_content(
     media_id: IdPath,
     viewer: OptionalMember,
     variant: Annotated[
-        VariantName | None,
+        MediaVariantName | None,
         Query(description="An image's WebP copy: `thumb` (320), `medium` (1280), `large` (2560)."),
     ] = None,
 ) -> Response:
