@@ -1,22 +1,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import Page
 from app.models import MediaKind, MediaStatus
 
-_THUMB = {
+_THUMB: dict[str, Any] = {
     "url": "/api/v1/media/42/content?variant=thumb",
     "width": 320,
     "height": 213,
     "content_type": "image/webp",
 }
-_MEDIUM = {**_THUMB, "url": "/api/v1/media/42/content?variant=medium", "width": 1280, "height": 853}
-_LARGE = {**_THUMB, "url": "/api/v1/media/42/content?variant=large", "width": 2048, "height": 1365}
-_VARIANTS = {"thumb": _THUMB, "medium": _MEDIUM, "large": _LARGE}
-_MEDIA_EXAMPLE = {
+_MEDIUM: dict[str, Any] = {
+    **_THUMB,
+    "url": "/api/v1/media/42/content?variant=medium",
+    "width": 1280,
+    "height": 853,
+}
+_LARGE: dict[str, Any] = {
+    **_THUMB,
+    "url": "/api/v1/media/42/content?variant=large",
+    "width": 2048,
+    "height": 1365,
+}
+_VARIANTS: dict[str, Any] = {"thumb": _THUMB, "medium": _MEDIUM, "large": _LARGE}
+_MEDIA_EXAMPLE: dict[str, Any] = {
     "id": 42,
     "kind": "image",
     "content_type": "image/jpeg",
