@@ -201,3 +201,27 @@ def test_read_duration_is_none_when_unknown_or_damaged(tmp_path: Path) -> None:
     assert read_duration(samples.text(tmp_path), "audio/mpeg") is None
     assert read_duration(samples.pdf(tmp_path), "audio/wav") is None
     assert read_duration(samples.png(tmp_path), "video/mp4") is None
+
+
+@pytest.mark.parametrize(
+    "make", [samples.jpeg_with_gps, samples.png, samples.webp, samples.gif, samples.heic]
+)
+def test_a_damaged_image_is_unprocessable_or_processed_never_another_error(
+    tmp_path: Path, make: Callable[..., Path]
+) -> None:
+    whole = make(tmp_path).read_bytes()
+    damaged = tmp_path / "damaged"
+    for offset in range(16, len(whole), max(1, len(whole) // 40)):
+        changed = bytearray(whole)
+        changed[offset] ^= 0x5A
+        damaged.write_bytes(bytes(changed))
+        try:
+            _process(damaged, tmp_path / str(offset))
+        except UnprocessableMedia as refused:
+            assert refused.reason
+    for cut in (len(whole) // 3, len(whole) - 10):
+        damaged.write_bytes(whole[:cut])
+        try:
+            _process(damaged, tmp_path / f"cut{cut}")
+        except UnprocessableMedia as refused:
+            assert refused.reason

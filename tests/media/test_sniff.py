@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.media.sniff import SNIFF_BYTES, Detected, detect
 from app.models import MediaKind
@@ -96,3 +98,26 @@ def _ftyp(major: bytes, *compatible: bytes) -> bytes:
 def test_iso_media_files_are_told_apart_by_their_brands(head: bytes, expected: str | None) -> None:
     found = detect(head)
     assert (found.content_type if found else None) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(
+        [
+            b"",
+            b"\xff\xd8\xff",
+            b"\x89PNG\r\n\x1a\n",
+            b"RIFF",
+            b"OggS",
+            b"ID3",
+            b"%PDF-",
+            b"\x1a\x45\xdf\xa3",
+            b"\x00\x00\x00\x18ftyp",
+            b"\x00\x00\x00\x10ftypmif1",
+        ]
+    ),
+    rest=st.binary(max_size=200),
+)
+def test_any_bytes_give_an_answer_never_an_error(prefix: bytes, rest: bytes) -> None:
+    found = detect(prefix + rest)
+    assert found is None or found.content_type in {c for _, _, c in ACCEPTED}
