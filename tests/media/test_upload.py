@@ -7,17 +7,20 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.jsonutil import loads
+from app.main import create_app
 from app.media import service
 from app.media.exceptions import MediaQuotaExceeded
 from app.media.storage import open_storage
@@ -221,3 +224,57 @@ def test_the_1_mib_limit_holds_for_other_posts(app: FastAPI, live: str, limit_by
         )
         answer = _read_answer(sock, 0)
     assert answer.status == 413
+
+
+def _serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def impatient(app: FastAPI, engine: Engine) -> Iterator[tuple[FastAPI, str]]:
+    """A server whose body timeout is one second."""
+    quick = create_app(app.state.settings.model_copy(update={"body_timeout_seconds": 1.0}))
+    server, thread, url = _serve(quick)
+    yield quick, url
+    server.should_exit = True
+    thread.join(timeout=5)
+    quick.state.engine.dispose()
+
+
+def test_a_slow_upload_that_keeps_coming_is_served_and_a_stalled_one_is_408(
+    app: FastAPI, impatient: tuple[FastAPI, str], tmp_path: Path
+) -> None:
+    quick, url = impatient
+    _, headers = member_with_headers(app)
+    quick.state.principal_cache.clear()
+    wav = samples.wav(tmp_path).read_bytes()
+    # Three seconds in all, longer than the body timeout, but never a second without data.
+    steady = _post(url, headers["Authorization"], _small_pieces(wav, pieces=12, pause=0.25))
+    assert steady.status == 201, steady.body
+    stalled = _post(url, headers["Authorization"], _small_pieces(wav, pieces=3, pause=2.0))
+    assert stalled.status == 408
+    assert stalled.code == "request_timeout"
+    assert _spool(quick) == []
+
+
+def _small_pieces(head: bytes, *, pieces: int, pause: float) -> Iterator[bytes]:
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    yield head
+    for _ in range(pieces):
+        time.sleep(pause)
+        yield bytes(16 * 1024)
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
