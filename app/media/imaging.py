@@ -10,9 +10,11 @@ Pure functions on files, no database: the processing job calls them off the requ
   metadata: no EXIF (so no GPS), no XMP, no comments, no PNG text chunks. An embedded colour
   profile is converted away (pixels to sRGB, profile dropped), since a profile is free-form
   bytes too. JPEG and HEIC become JPEG (quality 88), PNG stays PNG, WebP stays WebP (lossy,
-  quality 90), GIF stays GIF. An animated GIF or WebP keeps its animation when all its
-  frames together have no more pixels than the megapixel limit (the encoder holds every
-  frame), else it becomes its first frame. Variants are WebP stills (the first frame), the
+  quality 90), GIF stays GIF: copied block by block without its comments and application
+  extensions (no pixel decoded, so an animation stays exactly as it was). An animated GIF
+  or WebP keeps its animation when all its frames together have no more pixels than the
+  megapixel limit (browsers decode every frame; the WebP encoder holds them all), else it
+  becomes its first frame. Variants are WebP stills (the first frame), the
   longest side min(target, the original's): never upscaled, and all three always made.
 - For JPEG the variants come from a second, reduced decode (`draft`: libjpeg's DCT scaling
   decodes a 6000 × 4000 photo straight at 3000 × 2000), which is what makes a 24-megapixel
@@ -186,16 +188,18 @@ def _process(source: Path, workdir: Path, *, max_megapixels: int) -> ProcessedIm
     with Image.open(source, formats=_FORMATS) as opened:
         source_format = opened.format or ""
         output_format = _OUTPUT_FORMAT[source_format]
-        frames = getattr(opened, "n_frames", 1)
-        width, height = opened.size
-        animated = (
-            output_format in ("GIF", "WEBP")
-            and frames > 1
-            and _animation_fits(frames * width * height, max_megapixels=max_megapixels)
-        )
         original = workdir / "original"
-        if animated:
-            first = _write_animation(opened, original, output_format)
+        if source_format == "GIF" and _rewrite_gif(source, original, max_megapixels=max_megapixels):
+            first = _upright(opened)  # the first frame, for the variants
+        elif (
+            source_format == "WEBP"
+            and _animation_fits(
+                getattr(opened, "n_frames", 1) * opened.width * opened.height,
+                max_megapixels=max_megapixels,
+            )
+            and getattr(opened, "n_frames", 1) > 1
+        ):
+            first = _write_animation(opened, original)
         else:
             # No copy of the decoded pixels: `first` is `opened` unless turned or converted.
             first = _upright(opened)
@@ -284,28 +288,102 @@ def _write_still(image: Image.Image, path: Path, output_format: str) -> None:
     elif output_format == "WEBP":
         _web(image).save(path, "WEBP", quality=WEBP_ORIGINAL_QUALITY, method=WEBP_METHOD)
     else:
-        image.save(path, "GIF")
+        image.save(path, "GIF")  # the first frame of an animation over the budget
 
 
-def _write_animation(opened: Image.Image, path: Path, output_format: str) -> Image.Image:
-    """Every frame re-encoded with its timing and nothing else; returns the first, upright."""
+def _write_animation(opened: Image.Image, path: Path) -> Image.Image:
+    """An animated WebP's frames re-encoded with their timing and nothing else; returns the
+    first, for the variants."""
     timing = {key: opened.info[key] for key in ("loop", "duration") if key in opened.info}
-    # A list: the WebP encoder wants one, and both encoders hold every frame anyway (which is
-    # why animations are kept only within the megapixel budget).
+    # A list: the WebP encoder wants one, and holds every frame anyway (which is why
+    # animations are kept only within the megapixel budget).
     first, *frames = [_bare(frame) for frame in ImageSequence.Iterator(opened)]
-    if output_format == "GIF":
-        first.save(path, "GIF", save_all=True, append_images=frames, **timing)
-    else:
-        first.save(
-            path,
-            "WEBP",
-            save_all=True,
-            append_images=frames,
-            quality=WEBP_ORIGINAL_QUALITY,
-            method=WEBP_METHOD,
-            **timing,
-        )
+    first.save(
+        path,
+        "WEBP",
+        save_all=True,
+        append_images=frames,
+        quality=WEBP_ORIGINAL_QUALITY,
+        method=WEBP_METHOD,
+        **timing,
+    )
     return _web(first)
+
+
+# GIF application extensions kept: the loop count. XMP packets and ICC profiles travel in
+# other application extensions, which are left out with comments and plain text.
+_GIF_LOOP_EXTENSIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+
+
+def _rewrite_gif(source: Path, target: Path, *, max_megapixels: int) -> bool:
+    """Copy a GIF block by block without its metadata; no pixel is decoded.
+
+    Kept: the header and colour tables, graphic control extensions (timing, transparency),
+    the loop count, every frame's image data as it is (lossless, however many frames) and the
+    trailer. Left out: comments, plain-text and other application extensions (XMP, ICC), and
+    anything after the trailer. False, and no file, when all the frames together have more
+    pixels than the limit (a browser decodes every one): the caller keeps the first frame.
+    Raises UnprocessableMedia for a malformed or cut file.
+    """
+    pixels = 0
+    with source.open("rb") as reader, target.open("wb") as writer:
+        header = _take(reader, 13)
+        if header[:6] not in (b"GIF87a", b"GIF89a"):
+            raise UnprocessableMedia(_UNREADABLE)
+        writer.write(header)
+        if header[10] & 0x80:
+            writer.write(_take(reader, 3 << ((header[10] & 0x07) + 1)))
+        while True:
+            introducer = _take(reader, 1)
+            if introducer == b"\x3b":  # trailer
+                writer.write(introducer)
+                return True
+            if introducer == b"\x21":  # extension
+                label = _take(reader, 1)
+                size = _take(reader, 1)
+                first_block = _take(reader, size[0])
+                keep = label == b"\xf9" or (
+                    label == b"\xff" and first_block[:11] in _GIF_LOOP_EXTENSIONS
+                )
+                out = writer if keep else None
+                if out is not None:
+                    out.write(introducer + label + size + first_block)
+                if size != b"\x00":
+                    _copy_sub_blocks(reader, out)
+            elif introducer == b"\x2c":  # a frame
+                descriptor = _take(reader, 9)
+                pixels += int.from_bytes(descriptor[4:6], "little") * int.from_bytes(
+                    descriptor[6:8], "little"
+                )
+                if not _animation_fits(pixels, max_megapixels=max_megapixels):
+                    break
+                writer.write(introducer + descriptor)
+                if descriptor[8] & 0x80:
+                    writer.write(_take(reader, 3 << ((descriptor[8] & 0x07) + 1)))
+                writer.write(_take(reader, 1))  # LZW minimum code size
+                _copy_sub_blocks(reader, writer)
+            else:
+                raise UnprocessableMedia(_UNREADABLE)
+    target.unlink()
+    return False
+
+
+def _take(reader: io.BufferedReader, count: int) -> bytes:
+    data = reader.read(count)
+    if len(data) != count:
+        raise UnprocessableMedia(_UNREADABLE)
+    return data
+
+
+def _copy_sub_blocks(reader: io.BufferedReader, writer: io.BufferedWriter | None) -> None:
+    """GIF data sub-blocks up to and with the empty one, to `writer` or nowhere."""
+    while True:
+        size = _take(reader, 1)
+        block = _take(reader, size[0]) if size != b"\x00" else b""
+        if writer is not None:
+            writer.write(size + block)
+        if size == b"\x00":
+            return
 
 
 def _bare(frame: Image.Image) -> Image.Image:

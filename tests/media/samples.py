@@ -123,12 +123,12 @@ def webp(directory: Path, *, size: tuple[int, int] = (300, 200), name: str = "im
 
 
 def gif(directory: Path, *, size: tuple[int, int] = (120, 80), name: str = "image.gif") -> Path:
-    """An animated GIF of two frames with a comment."""
+    """An animated GIF of two frames with a comment and an XMP application extension."""
     first = _picture(*size).convert("P")
     second = _picture(*size).transpose(Image.Transpose.FLIP_LEFT_RIGHT).convert("P")
-    path = directory / name
+    out = io.BytesIO()
     first.save(
-        path,
+        out,
         "GIF",
         save_all=True,
         append_images=[second],
@@ -136,6 +136,16 @@ def gif(directory: Path, *, size: tuple[int, int] = (120, 80), name: str = "imag
         loop=0,
         comment=COMMENT_MARKER,
     )
+    data = out.getvalue()
+    # XMP travels in an application extension ("XMP DataXMP"), after the colour table.
+    packed = data[10]
+    start = 13 + (3 << ((packed & 0x07) + 1) if packed & 0x80 else 0)
+    blocks = b"".join(
+        bytes([len(_XMP[i : i + 255])]) + _XMP[i : i + 255] for i in range(0, len(_XMP), 255)
+    )
+    xmp = b"\x21\xff\x0bXMP DataXMP" + blocks + b"\x00"
+    path = directory / name
+    path.write_bytes(data[:start] + xmp + data[start:])
     return path
 
 

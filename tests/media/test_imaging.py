@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageSequence
 
 from app.media import imaging
 from app.media.imaging import (
@@ -108,9 +108,7 @@ def test_no_exif_gps_xmp_or_comment_survives_in_the_original_or_any_variant(
     tmp_path: Path, make: Callable[..., Path], content_type: str
 ) -> None:
     source = make(tmp_path)
-    # The sample does carry metadata (and a location, but for GIF, which has no place for one).
-    assert samples.metadata_keys(source)
-    assert samples.has_location(source) or make is samples.gif
+    assert samples.has_location(source)  # the sample does carry a location
     processed = _process(source, tmp_path)
     assert processed.content_type == content_type
     for path in [processed.original, *(variant.path for variant in processed.variants)]:
@@ -126,11 +124,23 @@ def test_heic_becomes_jpeg(tmp_path: Path) -> None:
         assert sorted(original.size) == [100, 200]
 
 
-def test_an_animated_gif_stays_animated_and_its_variants_are_stills(tmp_path: Path) -> None:
-    processed = _process(samples.gif(tmp_path), tmp_path)
+def _frames(path: Path) -> list[bytes]:
+    with Image.open(path) as image:
+        return [frame.convert("RGBA").tobytes() for frame in ImageSequence.Iterator(image)]
+
+
+def test_an_animated_gif_stays_animated_exactly_and_its_variants_are_stills(
+    tmp_path: Path,
+) -> None:
+    source = samples.gif(tmp_path)
+    processed = _process(source, tmp_path)
     with Image.open(processed.original) as original:
         assert original.format == "GIF"
         assert getattr(original, "n_frames", 1) == 2
+        assert original.info.get("loop") == 0
+        assert original.info.get("duration") == 100
+    assert _frames(processed.original) == _frames(source)  # not a pixel re-encoded
+    assert processed.bytes < source.stat().st_size
     with Image.open(processed.variants[0].path) as thumb:
         assert getattr(thumb, "n_frames", 1) == 1
 
@@ -142,6 +152,17 @@ def test_an_animation_over_the_pixel_budget_becomes_its_first_frame(tmp_path: Pa
         still = process_image(source, tmp_path / "still", max_megapixels=LIMIT)
     with Image.open(still.original) as original:
         assert getattr(original, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize("cut", [0, 6, 13, 40, -30, -1])
+def test_a_malformed_gif_is_unprocessable(tmp_path: Path, cut: int) -> None:
+    whole = samples.gif(tmp_path).read_bytes()
+    damaged = tmp_path / "damaged.gif"
+    damaged.write_bytes(whole[:cut] + b"\x99" + whole[cut + 1 :] if cut >= 0 else whole[:cut])
+    try:
+        _process(damaged, tmp_path)
+    except UnprocessableMedia as refused:
+        assert refused.reason
 
 
 def test_variants_have_their_sizes_as_webp(tmp_path: Path) -> None:
