@@ -54,6 +54,33 @@ def test_svg_text_and_zip_are_refused(tmp_path: Path, make: Callable[..., Path])
     assert detect(_head(path)) is None
 
 
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"\xff\xfb\x90\xc4" + b"\x00" * 413 + b"\xff\xfb\x90\xc4", "audio/mpeg"),  # no ID3
+        (b"GIF87a\x01\x00\x01\x00\x00\x00\x00", "image/gif"),
+        (b"OggS\x00\x02" + b"\x00" * 22 + b"\x13OpusHead", "audio/ogg"),
+    ],
+)
+def test_headers_without_the_usual_preamble(head: bytes, expected: str) -> None:
+    found = detect(head)
+    assert found is not None and found.content_type == expected
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'/>",  # with a byte order mark
+        b"  \n<!DOCTYPE svg><svg/>",
+        b"<?xml version='1.0'?><svg/>",
+        b"<!doctype html><script>alert(1)</script>",
+        b"PK\x03\x04" + b"\x00" * 26,  # zip, and so docx, epub, jar
+    ],
+)
+def test_markup_and_archives_are_refused(head: bytes) -> None:
+    assert detect(head) is None
+
+
 def test_matroska_is_not_webm(tmp_path: Path) -> None:
     assert detect(_head(samples.webm(tmp_path, doctype=b"matroska"))) is None
 
