@@ -1,11 +1,14 @@
-"""The demo community's anthology: the winners of its closed writing challenges, published
-as a book, with an editor's note on the first work.
+"""The demo community's anthologies: the winners of its closed writing challenges, published
+as a book with an editor's note on the first work, and the winners of its closed photography
+challenges as a virtual exhibition, a curator's note beside every picture.
 
-It goes through the service, so the demo obeys the API's rules (only consenting works of
-closed challenges are in the book). Seeding twice adds nothing.
+They go through the service, so the demo obeys the API's rules (only consenting works of
+closed challenges are in a book). Seeding twice adds nothing.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rich.progress import Progress
 from sqlmodel import Session, col, select
@@ -31,26 +34,64 @@ DESCRIPTION = (
     "Download it as an EPUB book for any reading app."
 )
 NOTE = "The story that made the jury go quiet: read it aloud."
+EXHIBITION_TITLE = "Morning Light: an exhibition"
+EXHIBITION_DESCRIPTION = (
+    "The winning photographs of our weekly photo challenges, hung together with their "
+    "authors' consent, each with the curator's note."
+)
+CURATOR_NOTES = [
+    "The first light, before the market wakes: the whole round in one frame.",
+    "Patience rewarded: the photographer came back three mornings for this.",
+    "Quiet colours, and a horizon that holds the picture together.",
+]
+
+
+@dataclass(frozen=True)
+class Book:
+    title: str
+    description: str
+    discipline: Discipline
+    # The editor's notes, given in turn to the works in the book (every_work) or to the
+    # first one only.
+    notes: list[str]
+    every_work: bool
+
+
+BOOKS = [
+    Book(TITLE, DESCRIPTION, Discipline.WRITING, [NOTE], every_work=False),
+    Book(
+        EXHIBITION_TITLE,
+        EXHIBITION_DESCRIPTION,
+        Discipline.PHOTOGRAPHY,
+        CURATOR_NOTES,
+        every_work=True,
+    ),
+]
 
 
 def seed_anthology(session: Session, *, progress: Progress) -> int:
-    """Creates the demo anthology; returns how many were created (0 when already there)."""
-    task = progress.add_task("Anthologies", total=1)
-    if session.exec(select(Anthology.id).where(Anthology.title == TITLE)).first() is not None:
-        progress.advance(task)
-        return 0
+    """Creates the demo anthologies; returns how many were created (0 when already there)."""
+    task = progress.add_task("Anthologies", total=len(BOOKS))
     editor = session.exec(
         select(Member).where(Member.role == Role.ORGANIZER).order_by(col(Member.id))
     ).first()
-    now = utcnow()
-    writing = session.exec(
-        select(Challenge)
-        .where(Challenge.discipline == Discipline.WRITING)
-        .order_by(col(Challenge.id))
-    ).all()
-    closed = [c.id for c in writing if challenges.phase_of(c, now) == ChallengePhase.CLOSED]
-    if editor is None or not closed:
+    created = 0
+    for book in BOOKS:
+        if editor is not None:
+            created += _seed_book(session, book, editor=editor)
         progress.advance(task)
+    return created
+
+
+def _seed_book(session: Session, book: Book, *, editor: Member) -> int:
+    if session.exec(select(Anthology.id).where(Anthology.title == book.title)).first():
+        return 0
+    now = utcnow()
+    rounds = session.exec(
+        select(Challenge).where(Challenge.discipline == book.discipline).order_by(col(Challenge.id))
+    ).all()
+    closed = [c.id for c in rounds if challenges.phase_of(c, now) == ChallengePhase.CLOSED]
+    if not closed:
         return 0
     winners = service.winners(session, [i for i in closed if i is not None], organizer=editor)
     consenting = set(
@@ -60,12 +101,17 @@ def seed_anthology(session: Session, *, progress: Progress) -> int:
             )
         )
     )
-    # The note goes to the first work that is in the book.
-    noted = next((i for i in winners if i in consenting), None)
-    entries = [EntryInput(submission_id=i, editor_note=NOTE if i == noted else "") for i in winners]
+    # The notes go to the works that are in the book, in order.
+    inside = [i for i in winners if i in consenting]
+    if not book.every_work:
+        inside = inside[:1]
+    notes = {work: book.notes[n % len(book.notes)] for n, work in enumerate(inside)}
+    entries = [EntryInput(submission_id=i, editor_note=notes.get(i, "")) for i in winners]
     data = AnthologyCreate(
-        title=TITLE, description=DESCRIPTION, status=AnthologyStatus.PUBLISHED, entries=entries
+        title=book.title,
+        description=book.description,
+        status=AnthologyStatus.PUBLISHED,
+        entries=entries,
     )
     service.create_anthology(session, organizer=editor, data=data)
-    progress.advance(task)
     return 1

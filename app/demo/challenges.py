@@ -1,6 +1,8 @@
 """The demo community's challenges: one in every phase, with works, votes and results.
 
-Everything goes through the service functions, so the demo obeys the API's rules. A
+Everything goes through the service functions, so the demo obeys the API's rules. Works of
+the picture disciplines (photography, illustration, design) get a picture drawn for them
+(app.demo.pictures), uploaded as their author's and attached through `media_ids`. A
 challenge is created open, gets its works, and then has its dates moved on (as an organizer
 may) to reach voting and closing; votes are cast while it is voting. A final phase sweep
 announces the crossings and ranks the closed challenges, filling the showcase.
@@ -21,6 +23,7 @@ from app.challenges.sweep import sweep
 from app.core.clock import utcnow
 from app.core.recurrence import Frequency, Repeat
 from app.demo import roster
+from app.demo.pictures import PICTURED, DemoMedia
 from app.models import Discipline, License, Member
 from app.submissions import service as submissions
 from app.submissions.schemas import Moderation, ModerationAction, SubmissionCreate
@@ -76,19 +79,27 @@ def _dates(phase: str) -> dict[str, object]:
     }
 
 
-def seed_challenges(session: Session, rng: random.Random, *, progress: Progress) -> None:
+def seed_challenges(
+    session: Session, rng: random.Random, *, pictures: DemoMedia, progress: Progress
+) -> None:
     organizer = roster.organizer(session)
     people = roster.crowd(session)
     task = progress.add_task("Challenges", total=len(PLANS) + 1)
     for plan in PLANS:
-        _seed_challenge(session, rng, plan, organizer=organizer, people=people)
+        _seed_challenge(session, rng, plan, organizer=organizer, people=people, pictures=pictures)
         progress.advance(task)
     sweep(session)  # announce the crossings and rank the closed challenges
     progress.advance(task)
 
 
 def _seed_challenge(
-    session: Session, rng: random.Random, plan: Plan, *, organizer: Member, people: list[Member]
+    session: Session,
+    rng: random.Random,
+    plan: Plan,
+    *,
+    organizer: Member,
+    people: list[Member],
+    pictures: DemoMedia,
 ) -> None:
     initial = "upcoming" if plan.phase == "upcoming" else "open"
     data = ChallengeCreate.model_validate(
@@ -105,7 +116,10 @@ def _seed_challenge(
     challenge = service.create_challenge(session, organizer=organizer, data=data)
     authors = rng.sample(people, k=min(plan.entries, len(people)))
     # Each work's id with its author's, so voters skip their own.
-    works = [(_enter(session, rng, plan, challenge.id, a), a.id) for a in authors]  # type: ignore[arg-type]
+    works = [
+        (_enter(session, rng, plan, challenge.id, a, pictures), a.id)  # type: ignore[arg-type]
+        for a in authors
+    ]
     if plan.phase in ("voting", "closed"):
         _move(session, challenge.id, "voting", organizer)  # type: ignore[arg-type]
         for voter in rng.sample(people, k=min(plan.voters, len(people))):
@@ -120,14 +134,31 @@ def _seed_challenge(
 
 
 def _enter(
-    session: Session, rng: random.Random, plan: Plan, challenge_id: int, author: Member
+    session: Session,
+    rng: random.Random,
+    plan: Plan,
+    challenge_id: int,
+    author: Member,
+    pictures: DemoMedia,
 ) -> int:
     writing = plan.discipline == Discipline.WRITING
+    title = f"{plan.theme} — {author.display_name}"
+    media_ids: list[int] = []
+    if plan.discipline in PICTURED:  # a picture drawn here, uploaded as the author's
+        media_ids.append(
+            pictures.upload(
+                session,
+                owner_id=author.id,  # type: ignore[arg-type]
+                seed=author.handle,
+                title=title,
+                discipline=plan.discipline,
+            )
+        )
     data = SubmissionCreate(
-        title=f"{plan.theme} — {author.display_name}",
+        title=title,
         description="Made for this round.",
         content=PARAGRAPH * rng.randint(2, 6) if writing else "",
-        media_urls=[] if writing else [f"https://picsum.photos/seed/{rng.randint(1, 10**6)}/800"],
+        media_ids=media_ids,
         license=rng.choice([License.ALL_RIGHTS_RESERVED, License.CC_BY, License.CC_BY_NC]),
         anthology_consent=rng.random() < 0.6,
     )

@@ -27,6 +27,7 @@ from app.demo import judging as judging_demo
 from app.demo import mentoring as mentoring_demo
 from app.demo import projects as projects_demo
 from app.demo import recognition as recognition_demo
+from app.demo.pictures import DemoMedia
 from app.members import service as members
 from app.members.exceptions import HandleTaken
 from app.members.schemas import MemberUpdate
@@ -182,6 +183,7 @@ def seed_community(
     fast = settings.model_copy(
         update={"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
     )
+    pictures = DemoMedia(settings)
     with Session(engine) as session:
         if _already_seeded(session):
             console.print("[yellow]The demo community is already seeded: nothing added.[/yellow]")
@@ -189,22 +191,31 @@ def seed_community(
         before = _row_counts(session)
         try:
             with _progress(console) as progress:
-                _seed_everything(session, fast, rng, members_count, progress)
+                _seed_everything(session, fast, rng, members_count, progress, pictures)
             added = {t: n - before[t] for t, n in _row_counts(session).items()}
             session.commit()
         except (sa.exc.IntegrityError, HandleTaken):
             # A seed-demo running at the same time committed first (the demo admin's handle
-            # is unique): its community stands and this one is dropped whole.
+            # is unique): its community stands and this one is dropped whole, pictures too.
             session.rollback()
+            pictures.discard()
             if not _already_seeded(session):
                 raise
             console.print("[yellow]The demo community is already seeded: nothing added.[/yellow]")
             return SeedSummary(added={})
+        except BaseException:
+            pictures.discard()  # nothing of this run was committed: neither are its pictures
+            raise
     return SeedSummary(added=added)
 
 
 def _seed_everything(
-    session: Session, settings: Settings, rng: random.Random, members_count: int, progress: Progress
+    session: Session,
+    settings: Settings,
+    rng: random.Random,
+    members_count: int,
+    progress: Progress,
+    pictures: DemoMedia,
 ) -> None:
     task = progress.add_task("Members", total=members_count + 2)
     _seed_staff(session, settings)
@@ -219,11 +230,11 @@ def _seed_everything(
     projects_demo.seed_projects(session, rng, progress=progress)
     mentoring_demo.seed_mentoring(session, rng, progress=progress)
     # Challenges need members to enter works and vote.
-    challenges_demo.seed_challenges(session, rng, progress=progress)
+    challenges_demo.seed_challenges(session, rng, pictures=pictures, progress=progress)
     judging_demo.seed_judged_challenge(session, rng, progress=progress)
     # Conversations need works to comment on.
     conversation_demo.seed_conversation(session, rng, progress=progress)
-    # The anthology collects the closed writing challenges' winners.
+    # The anthologies collect the closed writing and photography challenges' winners.
     anthologies_demo.seed_anthology(session, progress=progress)
     # The past last: it needs to know who contributed today.
     late = range(members_count - quiet, members_count)

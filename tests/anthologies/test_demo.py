@@ -1,6 +1,10 @@
-"""`sanggar seed-demo` publishes one anthology of consenting winners, once."""
+"""`sanggar seed-demo` publishes a book of consenting winners and an exhibition of winning
+photographs, each with its pictures and curator's notes, once."""
 
 from __future__ import annotations
+
+import zipfile
+from io import BytesIO
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,16 +26,32 @@ def test_the_demo_publishes_one_anthology_once(
         engine, app.state.settings, members_count=30, seed=3, console=Console(quiet=True)
     )
     listed = client.get(ANTHOLOGIES).json()["items"]
-    assert [a["title"] for a in listed] == [demo.TITLE]
-    book = client.get(f"{ANTHOLOGIES}/{listed[0]['id']}").json()
+    assert [a["title"] for a in listed] == [demo.EXHIBITION_TITLE, demo.TITLE]  # newest first
+    exhibition, stories = listed
+    book = client.get(f"{ANTHOLOGIES}/{stories['id']}").json()
     assert book["status"] == "published"
     assert book["items"], "the winners who consented are in the book"
     assert book["items"][0]["editor_note"] == demo.NOTE
-    assert client.get(f"{ANTHOLOGIES}/{listed[0]['id']}.epub").status_code == 200
+    assert client.get(f"{ANTHOLOGIES}/{stories['id']}.epub").status_code == 200
+    gallery = client.get(f"{ANTHOLOGIES}/{exhibition['id']}").json()
+    assert gallery["items"], "the winning photographs whose authors consented are hung"
+    for item in gallery["items"]:
+        assert item["editor_note"] in demo.CURATOR_NOTES
+        (picture,) = item["media"]
+        assert picture["kind"] == "image" and picture["status"] == "ready"
+        assert picture["variants"]["medium"]["width"] == 1200
+        content = client.get(picture["variants"]["thumb"]["url"])
+        assert content.status_code == 200, content.text
+        assert content.headers["content-type"] == "image/webp"
+    epub = client.get(f"{ANTHOLOGIES}/{exhibition['id']}.epub")
+    assert epub.status_code == 200
+    with zipfile.ZipFile(BytesIO(epub.content)) as archive:
+        assert "EPUB/cover.jpg" in archive.namelist()
+        assert "EPUB/images/work-001-1.jpg" in archive.namelist()
     with Session(engine) as session:
         entries = len(session.exec(select(AnthologyEntry)).all())
         with Progress(console=Console(quiet=True)) as progress:
             assert demo.seed_anthology(session, progress=progress) == 0
         session.commit()
-        assert len(session.exec(select(Anthology)).all()) == 1
+        assert len(session.exec(select(Anthology)).all()) == 2
         assert len(session.exec(select(AnthologyEntry)).all()) == entries

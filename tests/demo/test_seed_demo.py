@@ -7,26 +7,49 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
+from io import BytesIO
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from PIL import Image
 from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
+from app.anthologies import card
 from app.challenges.schemas import ChallengePhase
 from app.challenges.service import phase_of
 from app.core import clock
+from app.demo import pictures
 from app.demo.community import SeedSummary, seed_community
-from app.models import Challenge, Discipline, Member, MemberTag, Mentorship, Role, TagKind
+from app.demo.pictures import PICTURED, SIZE
+from app.media.storage import open_storage
+from app.models import (
+    Challenge,
+    Discipline,
+    Media,
+    Member,
+    MemberTag,
+    Mentorship,
+    Role,
+    Submission,
+    SubmissionMedia,
+    TagKind,
+)
 from tests.conftest import _empty_tables
 from tests.factories import auth_headers
 
 MEMBERS = 30
-# Columns that are random by design, whatever the seed: salted password hashes, book UUIDs.
-RANDOM_COLUMNS = {("members", "password_hash"), ("anthologies", "book_uuid")}
+# Columns that are random by design, whatever the seed: salted password hashes, book UUIDs,
+# the storage keys of uploads.
+RANDOM_COLUMNS = {
+    ("members", "password_hash"),
+    ("anthologies", "book_uuid"),
+    ("media", "storage_key"),
+}
 # Every resource the demo promises, by table.
 RESOURCES = [
     "challenges",
@@ -48,6 +71,9 @@ RESOURCES = [
     "announcements",
     "anthologies",
     "anthology_entries",
+    "media",
+    "submission_media",
+    "media_usage",
     "activities",
     "badges",
     "notifications",
@@ -93,6 +119,9 @@ MISMATCHES = {
     "coordinator_count": """SELECT p.id FROM projects p WHERE p.coordinator_count !=
         (SELECT count(*) FROM project_members m WHERE m.project_id = p.id
          AND m.status = 'active' AND m.role = 'coordinator')""",
+    "media usage": """SELECT u.member_id FROM media_usage u WHERE u.bytes !=
+        (SELECT coalesce(sum(m.bytes), 0) FROM media m
+         WHERE m.owner_id = u.member_id AND m.deleted_at IS NULL)""",
     "mentor active_count": """SELECT p.member_id FROM mentor_profiles p WHERE p.active_count !=
         (SELECT count(*) FROM mentorships s
          WHERE s.mentor_id = p.member_id AND s.status = 'accepted')""",
@@ -251,3 +280,48 @@ def test_a_served_app_lists_the_demo_community(
         # The judged challenge: the jury scored its works, one took the audience award.
         assert scored and any(i["audience_award"] for i in scored)
 
+
+def test_picture_works_have_drawn_pictures_on_their_cards(
+    app: FastAPI, engine: Engine, session: Session, client: TestClient
+) -> None:
+    _seed(app, engine)
+    storage = open_storage(app.state.settings)
+    pictured = session.exec(
+        select(Submission, Challenge)
+        .join(Challenge, col(Challenge.id) == col(Submission.challenge_id))
+        .where(col(Challenge.discipline).in_([d.value for d in PICTURED]))
+    ).all()
+    assert pictured
+    hashes = set()
+    for work, _ in pictured:
+        links = session.exec(
+            select(SubmissionMedia).where(SubmissionMedia.submission_id == work.id)
+        ).all()
+        assert len(links) == 1, work.title
+        media = session.get(Media, links[0].media_id)
+        assert media is not None
+        assert (media.status, media.kind, media.owner_id) == ("ready", "image", work.member_id)
+        assert media.attached_at is not None and media.blurhash
+        assert (media.width, media.height) == SIZE
+        for name in ("original", "thumb.webp", "medium.webp", "large.webp"):
+            assert storage.local_path(f"{media.storage_key}/{name}") is not None, name
+        assert storage.local_path(f"{media.storage_key}/upload") is None
+        hashes.add(media.sha256)
+    assert len(hashes) == len(pictured), "every work has a picture of its own"
+    # The showcase's winners and featured works get cards with their picture.
+    closed = [w for w, c in pictured if c.ranked_at is not None]
+    cards = [client.get(f"/api/v1/submissions/{w.id}/card.png") for w in closed]
+    shown = [Image.open(BytesIO(r.content)).convert("RGB") for r in cards if r.status_code == 200]
+    assert shown, "a closed photo challenge has winners"
+    assert all(image.getpixel((540, 270)) != card.BACKGROUND for image in shown)
+
+
+def test_the_pictures_are_drawn_the_same_for_the_same_work() -> None:
+    first = pictures.draw("Morning light — Rina Wijaya", Discipline.PHOTOGRAPHY, seed="rina")
+    again = pictures.draw("Morning light — Rina Wijaya", Discipline.PHOTOGRAPHY, seed="rina")
+    other = pictures.draw("Morning light — Rina Wijaya", Discipline.PHOTOGRAPHY, seed="rina2")
+    assert first.size == SIZE
+    assert first.tobytes() == again.tobytes()
+    assert first.tobytes() != other.tobytes()
+    poster = pictures.draw("Kopi & kawan — Budi", Discipline.DESIGN, seed="budi")
+    assert poster.tobytes() != first.tobytes()
