@@ -115,6 +115,11 @@ TAGS = [
         "description": "Signed outgoing webhooks for bots and automations: registration, "
         "subscriptions, the delivery log, pings and redelivery (admins).",
     },
+    {
+        "name": "chat_bridges",
+        "description": "The community's Discord, Telegram, Slack or Matrix group: a short "
+        "message per event, delivered like webhooks (admins).",
+    },
     {"name": "leaderboard", "description": "Members ranked by contribution points."},
     {"name": "badges", "description": "The badge catalogue: what can be earned, and by whom."},
     {

@@ -83,6 +83,9 @@ def _config(app: FastAPI) -> SchemathesisConfig:
         (["members_create_inquiry", "auth_register", "invitations_create"], ["422"]),
         # A webhook URL must resolve to a public address (documented on the operation).
         (["webhooks_create", "webhooks_update"], ["422"]),
+        # A chat bridge's target: the fields its `kind` takes, each well-formed, on the
+        # platform's own host (documented on the operation and the target's description).
+        (["chat_bridges_create", "chat_bridges_update"], ["422"]),
         # Rules against the stored state: nobody asks themselves for mentoring, and a mentor's
         # capacity stays at least their active mentorships; an anthology's `challenge_ids`
         # must name existing challenges; a task's assignee must be an active project member.

@@ -29,7 +29,7 @@ from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.principal.dependencies import AdminMember, CreationDep
 
-router = ResourceRouter(prefix="/chat-bridges", tags=["chat-bridges"])
+router = ResourceRouter(prefix="/chat-bridges", tags=["chat_bridges"])
 
 
 @router.post(

@@ -128,6 +128,19 @@ class ChatBridgeUpdate(PatchBody):
 class ChatBridgeTargetPublic(BaseModel):
     """The target without its secret: the secret's last characters instead."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "chat_id": "-1001234567890",
+                    "homeserver": None,
+                    "room_id": None,
+                    "secret_hint": "…Xk3f",
+                }
+            ]
+        }
+    )
+
     chat_id: str | None = Field(description="Telegram's chat id; null for other kinds.")
     homeserver: str | None = Field(description="Matrix's homeserver; null for other kinds.")
     room_id: str | None = Field(description="Matrix's room id; null for other kinds.")
