@@ -390,3 +390,31 @@ def test_the_contract_declares_a_file_upload(app: FastAPI) -> None:
     assert schema["properties"]["file"] == {**schema["properties"]["file"], "format": "binary"}
     assert "alt_text" in schema["properties"]
     assert {"201", "409", "413", "415"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'--b\r\nContent-Disposition: form-data; name="alt_text"\r\n\r\n\xff\xfe\r\n--b--\r\n',
+        b'--b\r\nContent-Disposition: form-data; name="alt_text"\r\n\r\na\x00b\r\n--b--\r\n',
+        b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\n\x89PNG\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\n\x89PNG\r\n--b--\r\n',
+        b"--b\r\nContent-Disposition: attachment\r\n\r\nx\r\n--b--\r\n",
+        b"--b--\r\n",
+        b"",
+        b"garbage without a boundary",
+        b"--b\r\n" + b"X-Header: " + b"y" * 10_000 + b"\r\n\r\n",
+    ],
+)
+def test_odd_multipart_bodies_are_refused_without_a_trace(
+    client: TestClient, owner: tuple[Member, dict[str, str]], body: bytes
+) -> None:
+    _, headers = owner
+    answer = client.post(
+        "/api/v1/media",
+        headers={**headers, "Content-Type": "multipart/form-data; boundary=b"},
+        content=body,
+    )
+    assert answer.status_code in (400, 415, 422), answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert _spooled(client.app) == []  # type: ignore[arg-type]

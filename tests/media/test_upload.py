@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -278,3 +279,37 @@ def _small_pieces(head: bytes, *, pieces: int, pause: float) -> Iterator[bytes]:
         time.sleep(pause)
         yield bytes(16 * 1024)
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def test_two_uploads_at_once_through_the_api_keep_one(
+    app: FastAPI, engine: Engine, tmp_path: Path
+) -> None:
+    tight = create_app(app.state.settings.model_copy(update={"media_quota_mb": 1}))
+    server, thread, url = _serve(tight)
+    try:
+        member, headers = member_with_headers(app)
+        body = samples.pdf(tmp_path).read_bytes() + b"%" * 600_000
+        start = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def send() -> None:
+            start.wait()
+            answer = httpx.post(
+                url + "/api/v1/media",
+                headers=headers,
+                files={"file": ("a.pdf", body, "application/pdf")},
+                timeout=60,
+            )
+            statuses.append(answer.status_code)
+
+        senders = [threading.Thread(target=send) for _ in range(2)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=60)
+        assert sorted(statuses) == [201, 409]
+        assert usage(engine, member.id) == live_bytes(engine, member.id) == len(body)  # type: ignore[arg-type]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        tight.state.engine.dispose()
