@@ -63,6 +63,23 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
+# What content answers carry: the accepted types, HEIC served as the JPEG it became.
+_SERVED_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/wav",
+    "audio/mp4",
+    "video/mp4",
+    "video/webm",
+    "application/pdf",
+)
+_SERVED = {name: {"schema": {"type": "string", "format": "binary"}} for name in _SERVED_TYPES}
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description}
 
@@ -140,13 +157,8 @@ class MediaVariantName(StrEnum):
     summary="Get a media's bytes",
     response_class=Response,
     responses={
-        200: {
-            "description": "The bytes, with the media's content type.",
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        },
-        206: {"description": "The single byte range asked for (`Range`)."},
+        200: {"description": "The bytes, with the media's content type.", "content": _SERVED},
+        206: {"description": "The single byte range asked for (`Range`).", "content": _SERVED},
         304: {"description": "`If-None-Match` names these bytes: nothing sent."},
         307: {"description": "With object storage: a short-lived signed URL (`Location`)."},
         409: _problem("`media_not_ready`: an image still processing, or one that failed."),
