@@ -2,7 +2,8 @@
 
 1. The body is read as it arrives into a spool file (app.media.uploads): the type from the
    first bytes (415), the kind's size limit while counting (413). No database connection,
-   no place among the admitted requests and no SQLite write turn is held meanwhile.
+   no place among the admitted requests and no SQLite write turn is held meanwhile; at
+   most `SANGGAR_MAX_CONCURRENT_REQUESTS` uploads are read at once per process.
 2. An image's dimensions are read from the file's header (413 over the megapixel limit: a
    decompression bomb is refused before anything decodes it); audio and video are probed
    for their duration. In a worker thread.
@@ -15,6 +16,9 @@
 """
 
 from __future__ import annotations
+
+import asyncio
+import weakref
 
 import anyio.to_thread
 from fastapi import Request
@@ -49,15 +53,32 @@ def upload_body_limit(settings: Settings) -> int:
     return max(upload_limits(settings).values()) + MULTIPART_OVERHEAD
 
 
+# Uploads a process reads at once, per event loop: what the spool holds is bounded by this
+# many times the largest upload. Others wait their turn (unread: the body timeout starts at
+# the first read).
+_reading: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _turn_to_read(settings: Settings) -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    turns = _reading.get(loop)
+    if turns is None:
+        turns = _reading[loop] = asyncio.Semaphore(settings.max_concurrent_requests)
+    return turns
+
+
 async def upload(request: Request, settings: Settings, *, owner_id: int) -> Media:
     storage = open_storage(settings)
     try:
-        spooled = await receive_upload(
-            request.stream(),
-            content_type=request.headers.get("content-type"),
-            spool_dir=storage.spool_dir,
-            limits=upload_limits(settings),
-        )
+        async with _turn_to_read(settings):
+            spooled = await receive_upload(
+                request.stream(),
+                content_type=request.headers.get("content-type"),
+                spool_dir=storage.spool_dir,
+                limits=upload_limits(settings),
+            )
     except ClientDisconnect:
         raise MalformedUpload("The client went away before the upload was complete.") from None
     try:
