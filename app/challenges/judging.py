@@ -21,7 +21,7 @@ from fractions import Fraction
 from app.challenges.schemas import (
     VOTES_ONLY,
     ChallengePhase,
-    Criterion,
+    CriterionPublic,
     Judging,
     JudgingMode,
     JudgingPublic,
@@ -35,7 +35,7 @@ SCALE = 1_000_000  # ranking_score is the score in millionths
 class Setup:
     mode: JudgingMode
     jury_weight: Fraction
-    criteria: tuple[Criterion, ...]
+    criteria: tuple[CriterionPublic, ...]
     juror_ids: frozenset[int]
 
     @property

@@ -70,14 +70,27 @@ MAX_CRITERIA = 10
 MAX_JURORS = 50
 
 
+_CRITERION_EXAMPLE: dict[str, Any] = {"key": "concept", "title": "Concept", "weight": 2}
+
+
 class Criterion(BaseModel):
     """One line of the rubric: jurors score it 1–10; `weight` is its share of the mean."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CRITERION_EXAMPLE]})
 
     key: CriterionKey = Field(description="Names the criterion in a score's `scores`.")
     title: CriterionTitle
     weight: int = Field(ge=1, le=100, description="Relative weight in the jury score.")
+
+
+class CriterionPublic(BaseModel):
+    """One line of the rubric, as a challenge shows it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CRITERION_EXAMPLE]})
+
+    key: str
+    title: str
+    weight: int
 
 
 _JUDGING_EXAMPLE: dict[str, Any] = {
@@ -145,7 +158,7 @@ class JudgingPublic(BaseModel):
 
     mode: JudgingMode
     jury_weight: float
-    criteria: list[Criterion]
+    criteria: list[CriterionPublic]
     juror_ids: list[int]
 
 

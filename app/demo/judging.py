@@ -50,7 +50,8 @@ def seed_judged_challenge(session: Session, rng: random.Random, *, progress: Pro
     jurors = rng.sample(people, k=min(JURORS, len(people)))
     challenge_id = _create(session, organizer, jurors)
     progress.advance(task)
-    authors = rng.sample([p for p in people if p not in jurors], k=ENTRIES)
+    others = [p for p in people if p not in jurors]
+    authors = rng.sample(others, k=min(ENTRIES, len(others)))
     works = [_enter(session, rng, challenge_id, author) for author in authors]
     _move(session, challenge_id, "voting", organizer)
     progress.advance(task)

@@ -88,6 +88,30 @@ class JurorProgress(BaseModel):
 class JudgingProgress(Page[ScoreRecord]):
     """The challenge's judging setup, each juror's progress and (paged) every score given."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"juror_id": 4, "submission_id": 301, "scored_at": "2026-12-06T09:30:00Z"}
+                    ],
+                    "next_cursor": None,
+                    "judging": {
+                        "mode": "combined",
+                        "jury_weight": 0.6,
+                        "criteria": [{"key": "concept", "title": "Concept", "weight": 2}],
+                        "juror_ids": [4, 9],
+                    },
+                    "works": 41,
+                    "jurors": [
+                        {"juror_id": 4, "scored": 12, "to_score": 29},
+                        {"juror_id": 9, "scored": 0, "to_score": 41},
+                    ],
+                }
+            ]
+        }
+    )
+
     judging: JudgingPublic
     works: int = Field(description="Works entered in the challenge.")
     jurors: list[JurorProgress]

@@ -9,6 +9,12 @@ from app.submissions.schemas import SUBMISSION_EXAMPLE, SubmissionPublic
 class CriterionResult(BaseModel):
     """One criterion of the rubric: the work's mean score on it over its jurors."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"key": "concept", "title": "Concept", "weight": 2, "score": 8.5}]
+        }
+    )
+
     key: str
     title: str
     weight: int
