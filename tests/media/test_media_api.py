@@ -418,3 +418,17 @@ def test_odd_multipart_bodies_are_refused_without_a_trace(
     assert answer.status_code in (400, 415, 422), answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert _spooled(client.app) == []  # type: ignore[arg-type]
+
+
+def test_heic_is_served_as_jpeg(
+    app: FastAPI, client: TestClient, owner: tuple[Member, dict[str, str]], tmp_path: Path
+) -> None:
+    _, headers = owner
+    created = upload(client, headers, samples.heic(tmp_path)).json()
+    assert created["kind"] == "image"
+    assert process(app) == 1
+    shown = client.get(f"/api/v1/media/{created['id']}", headers=headers).json()
+    assert (shown["status"], shown["content_type"]) == ("ready", "image/jpeg")
+    served = client.get(shown["url"], headers=headers)
+    assert served.headers["content-type"] == "image/jpeg"
+    assert served.content[:3] == b"\xff\xd8\xff"
