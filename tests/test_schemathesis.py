@@ -92,6 +92,8 @@ def _config(app: FastAPI) -> SchemathesisConfig:
         (["mentorships_create", "members_update_me"], ["422"]),
         (["anthologies_create", "anthologies_update"], ["422"]),
         (["projects_create_task", "projects_update_task"], ["422"]),
+        # A juror's scores name exactly the challenge's criteria (its stored rubric).
+        (["submissions_score"], ["422"]),
         # An upload's type is decided by its bytes (415), its size and megapixel limits by
         # its kind (413), and bytes that start like an image must decode as one (422): no
         # schema states what a file holds.

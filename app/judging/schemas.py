@@ -3,13 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
 from app.challenges.schemas import CriterionKey, JudgingPublic
 from app.core.pagination import Page
 from app.core.types import Text
 
-Score = Annotated[StrictInt, Field(ge=1, le=10)]
+
+def _whole(value: object) -> object:
+    """JSON has one number type: 8.0 is the integer 8 (a string never is)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Score = Annotated[StrictInt, BeforeValidator(_whole), Field(ge=1, le=10)]
 Note = Annotated[Text, StringConstraints(max_length=2000)]
 
 
