@@ -856,6 +856,13 @@ _TYPES = (
         "closing boundary (the client went away).",
     ),
     ProblemType(
+        "media_storage_unavailable",
+        503,
+        "Media storage unavailable",
+        "The store that keeps uploaded files cannot be reached (or is full); the upload was "
+        "not kept. Retry after `Retry-After` seconds.",
+    ),
+    ProblemType(
         "range_not_satisfiable",
         416,
         "Range not satisfiable",

@@ -55,3 +55,13 @@ class MediaUnreadable(Unprocessable):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, loc=["body", "file"])
+
+
+class MediaStorageUnavailable(ProblemError):
+    """The media storage failed (an S3 store unreachable, a full disk): nothing was kept."""
+
+    status = 503
+    code = "media_storage_unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": "5"})

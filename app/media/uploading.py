@@ -21,6 +21,7 @@ import asyncio
 import weakref
 
 import anyio.to_thread
+import structlog
 from fastapi import Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -29,10 +30,17 @@ from starlette.requests import ClientDisconnect
 from app.core.config import Settings
 from app.core.middleware import write_turn
 from app.media import imaging, service
-from app.media.exceptions import MalformedUpload, MediaTooLarge, MediaUnreadable
+from app.media.exceptions import (
+    MalformedUpload,
+    MediaStorageUnavailable,
+    MediaTooLarge,
+    MediaUnreadable,
+)
 from app.media.storage import MediaStorage, open_storage
 from app.media.uploads import Spooled, limits_of, receive_upload
 from app.models import Media, MediaKind
+
+log = structlog.get_logger("sanggar.media")
 
 MIB = 1024 * 1024
 # What a multipart body carries besides the file: boundaries, part headers, `alt_text`.
@@ -97,7 +105,13 @@ async def _keep(
     key = (
         service.original_key(new.storage_key) if new.ready else service.upload_key(new.storage_key)
     )
-    await anyio.to_thread.run_sync(_put, storage, key, spooled)
+    try:
+        await anyio.to_thread.run_sync(_put, storage, key, spooled)
+    except Exception as error:
+        log.exception("media_store_failed", key=key)
+        raise MediaStorageUnavailable(
+            "The media storage cannot take the file right now; nothing was kept. Retry soon."
+        ) from error
     try:
         async with write_turn(request.scope):
             return await anyio.to_thread.run_sync(_insert, engine, new, quota)

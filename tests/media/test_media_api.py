@@ -432,3 +432,27 @@ def test_heic_is_served_as_jpeg(
     served = client.get(shown["url"], headers=headers)
     assert served.headers["content-type"] == "image/jpeg"
     assert served.content[:3] == b"\xff\xd8\xff"
+
+
+def test_a_storage_failure_is_503_and_keeps_nothing(
+    client: TestClient,
+    engine: Engine,
+    owner: tuple[Member, dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.media import uploading
+
+    member, headers = owner
+
+    def unreachable(*_args: object) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(uploading, "_put", unreachable)
+    answer = upload(client, headers, samples.pdf(tmp_path))
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "media_storage_unavailable"
+    assert answer.headers["retry-after"] == "5"
+    assert usage(engine, member.id) == 0  # type: ignore[arg-type]
+    assert client.get("/api/v1/members/me/media", headers=headers).json()["items"] == []
+    assert _spooled(client.app) == []  # type: ignore[arg-type]
