@@ -25,6 +25,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from app.media.exceptions import (
     InvalidUpload,
     MalformedUpload,
+    MediaStorageUnavailable,
     MediaTooLarge,
     UnsupportedMediaType,
 )
@@ -275,6 +276,11 @@ async def receive_upload(
     except FormParserError as error:
         receiver.discard()
         raise MalformedUpload(f"The multipart body cannot be read: {error}") from None
+    except OSError as error:  # the spool cannot be written (a full disk)
+        receiver.discard()
+        raise MediaStorageUnavailable(
+            "The server cannot hold the upload right now; nothing was kept. Retry soon."
+        ) from error
     except BaseException:
         receiver.discard()
         raise

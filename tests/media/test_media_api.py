@@ -456,3 +456,20 @@ def test_a_storage_failure_is_503_and_keeps_nothing(
     assert usage(engine, member.id) == 0  # type: ignore[arg-type]
     assert client.get("/api/v1/members/me/media", headers=headers).json()["items"] == []
     assert _spooled(client.app) == []  # type: ignore[arg-type]
+
+
+def test_a_full_spool_disk_is_503(
+    client: TestClient,
+    owner: tuple[Member, dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.media import uploads
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(uploads.tempfile, "mkstemp", full)
+    answer = upload(client, owner[1], samples.pdf(tmp_path))
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "media_storage_unavailable"
