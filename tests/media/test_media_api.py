@@ -464,12 +464,12 @@ def test_a_full_spool_disk_is_503(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from app.media import uploads
+    import tempfile
 
     def full(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(uploads.tempfile, "mkstemp", full)
+    monkeypatch.setattr(tempfile, "mkstemp", full)
     answer = upload(client, owner[1], samples.pdf(tmp_path))
     assert answer.status_code == 503
     assert answer.json()["code"] == "media_storage_unavailable"
