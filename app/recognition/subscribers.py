@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app.challenges import ranking
 from app.core.domain_events import (
     BadgeAwarded,
     ChallengeClosed,
@@ -120,7 +121,8 @@ def challenge_closed(session: Session, event: ChallengeClosed) -> None:
     winners = session.exec(
         select(Submission)
         .where(Submission.challenge_id == challenge.id, col(Submission.is_winner).is_(True))
-        .order_by(col(Submission.vote_count).desc(), col(Submission.id))
+        # In results order: by votes, or by the jury's score for a judged challenge.
+        .order_by(ranking.key(challenge).desc(), col(Submission.id))
     ).all()
     at = event.occurred_at
     seen: set[int] = set()

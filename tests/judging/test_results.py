@@ -210,3 +210,18 @@ def test_the_results_notification_and_webhook_payload_say_how_it_was_judged(
     told = client.get("/api/v1/notifications", headers=judged.authors[0][1]).json()["items"]
     results = [n for n in told if n["type"] == "challenge.results"]
     assert results and "jury and the public vote" in results[0]["body"]
+
+
+def test_share_cards_and_the_showcase_follow_the_judged_ranking(
+    client: TestClient, app: FastAPI
+) -> None:
+    judged = _combined(client, app, jury_weight=1)  # B 0.95, C 0.9 win; A 0.7, D 0 do not
+    cards = [
+        client.get(f"/api/v1/submissions/{w['id']}/card.png").status_code for w in judged.works
+    ]
+    assert cards == [404, 200, 200, 404]
+    shown = client.get("/api/v1/showcase", params={"limit": 100}).json()["items"]
+    assert {i["submission"]["id"] for i in shown} == {
+        judged.works[1]["id"],
+        judged.works[2]["id"],
+    }
