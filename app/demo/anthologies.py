@@ -1,6 +1,7 @@
 """The demo community's anthologies: the winners of its closed writing challenges, published
-as a book with an editor's note on the first work, and the winners of its closed photography
-challenges as a virtual exhibition, a curator's note beside every picture.
+as a book with an editor's note on the first work, and the most-voted photographs of its
+closed photography challenges whose authors consented (up to `EXHIBITION_SIZE`) as a virtual
+exhibition, a curator's note beside every picture.
 
 They go through the service, so the demo obeys the API's rules (only consenting works of
 closed challenges are in a book). Seeding twice adds nothing.
@@ -36,9 +37,10 @@ DESCRIPTION = (
 NOTE = "The story that made the jury go quiet: read it aloud."
 EXHIBITION_TITLE = "Morning Light: an exhibition"
 EXHIBITION_DESCRIPTION = (
-    "The winning photographs of our weekly photo challenges, hung together with their "
+    "The most-voted photographs of our weekly photo challenges, hung together with their "
     "authors' consent, each with the curator's note."
 )
+EXHIBITION_SIZE = 6
 CURATOR_NOTES = [
     "The first light, before the market wakes: the whole round in one frame.",
     "Patience rewarded: the photographer came back three mornings for this.",
@@ -55,6 +57,9 @@ class Book:
     # first one only.
     notes: list[str]
     every_work: bool
+    # Winners of the closed challenges (ties at the cut-off included), or else the most-voted
+    # consenting works, up to this many.
+    top: int | None = None
 
 
 BOOKS = [
@@ -65,6 +70,7 @@ BOOKS = [
         Discipline.PHOTOGRAPHY,
         CURATOR_NOTES,
         every_work=True,
+        top=EXHIBITION_SIZE,
     ),
 ]
 
@@ -93,20 +99,25 @@ def _seed_book(session: Session, book: Book, *, editor: Member) -> int:
     closed = [c.id for c in rounds if challenges.phase_of(c, now) == ChallengePhase.CLOSED]
     if not closed:
         return 0
-    winners = service.winners(session, [i for i in closed if i is not None], organizer=editor)
+    ids = [i for i in closed if i is not None]
+    picked = (
+        service.winners(session, ids, organizer=editor)
+        if book.top is None
+        else _most_voted(session, ids, book.top)
+    )
     consenting = set(
         session.exec(
             select(Submission.id).where(
-                col(Submission.id).in_(winners), col(Submission.anthology_consent).is_(True)
+                col(Submission.id).in_(picked), col(Submission.anthology_consent).is_(True)
             )
         )
     )
     # The notes go to the works that are in the book, in order.
-    inside = [i for i in winners if i in consenting]
+    inside = [i for i in picked if i in consenting]
     if not book.every_work:
         inside = inside[:1]
     notes = {work: book.notes[n % len(book.notes)] for n, work in enumerate(inside)}
-    entries = [EntryInput(submission_id=i, editor_note=notes.get(i, "")) for i in winners]
+    entries = [EntryInput(submission_id=i, editor_note=notes.get(i, "")) for i in picked]
     data = AnthologyCreate(
         title=book.title,
         description=book.description,
@@ -115,3 +126,18 @@ def _seed_book(session: Session, book: Book, *, editor: Member) -> int:
     )
     service.create_anthology(session, organizer=editor, data=data)
     return 1
+
+
+def _most_voted(session: Session, challenge_ids: list[int], limit: int) -> list[int]:
+    """The most-voted works of the challenges whose authors consented, not disqualified."""
+    statement = (
+        select(Submission.id)
+        .where(
+            col(Submission.challenge_id).in_(challenge_ids),
+            col(Submission.anthology_consent).is_(True),
+            col(Submission.disqualified).is_(False),
+        )
+        .order_by(col(Submission.vote_count).desc(), col(Submission.id))
+        .limit(limit)
+    )
+    return [i for i in session.exec(statement) if i is not None]

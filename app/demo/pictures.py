@@ -28,6 +28,7 @@ from app.media.storage import open_storage
 from app.models import Discipline, MediaKind
 
 SIZE = (1200, 800)
+SAFE_WIDTH = 820
 # Disciplines whose works are pictures.
 PICTURED = frozenset({Discipline.PHOTOGRAPHY, Discipline.ILLUSTRATION, Discipline.DESIGN})
 PALETTES = [
@@ -106,14 +107,18 @@ def draw(title: str, discipline: Discipline, *, seed: str = "") -> Image.Image:
     else:
         _poster(shapes, rng, palette)
     words = ImageDraw.Draw(image)
+    # Inside what every crop keeps (a share card's 2:1 band, a book cover's 6:5): centred,
+    # above the bottom eighth.
     font, lines = card.fit(
-        words, title, path=card.BOLD, width=SIZE[0] - 160, height=150, sizes=range(64, 31, -4)
+        words, title, path=card.BOLD, width=SAFE_WIDTH, height=110, sizes=range(48, 27, -4)
     )
-    y = SIZE[1] - 60 - len(lines) * int(font.size * 1.2)
+    step = int(font.size * 1.2)
+    y = SIZE[1] - 140 - len(lines) * step
     for line in lines:
-        words.text((82, y + 2), line, font=font, fill=(0, 0, 0))
-        words.text((80, y), line, font=font, fill=(255, 255, 255))
-        y += int(font.size * 1.2)
+        x = (SIZE[0] - round(words.textlength(line, font=font))) // 2
+        words.text((x + 2, y + 2), line, font=font, fill=(0, 0, 0))
+        words.text((x, y), line, font=font, fill=(255, 255, 255))
+        y += step
     return image
 
 
