@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, select
 
 from app.core.config import Settings
 from app.demo import anthologies as anthologies_demo
+from app.demo import bridges as bridges_demo
 from app.demo import challenges as challenges_demo
 from app.demo import conversation as conversation_demo
 from app.demo import events as events_demo
@@ -236,6 +237,8 @@ def _seed_everything(
     conversation_demo.seed_conversation(session, rng, progress=progress)
     # The anthologies collect the closed writing and photography challenges' winners.
     anthologies_demo.seed_anthology(session, progress=progress)
+    # The chat bridges of each kind, inactive: the shape of their targets.
+    bridges_demo.seed_bridges(session, settings)
     # The past last: it needs to know who contributed today.
     late = range(members_count - quiet, members_count)
     recognition_demo.seed_history(

@@ -49,6 +49,8 @@ RANDOM_COLUMNS = {
     ("members", "password_hash"),
     ("anthologies", "book_uuid"),
     ("media", "storage_key"),
+    # Fernet: a fresh IV (and time) per encryption.
+    ("chat_bridges", "secret_ciphertext"),
 }
 # Every resource the demo promises, by table.
 RESOURCES = [
