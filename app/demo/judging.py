@@ -40,6 +40,16 @@ NOTES = [
     "Lovely detail of the kampung; the dialogue feels stiff in places.",
     "",
 ]
+STORY_TITLES = [
+    "The well behind the mosque",
+    "Pak Harun's radio",
+    "Rain on the zinc roofs",
+    "The last becak",
+    "Kites over the rice field",
+    "Grandmother's buckets",
+    "Night market",
+    "The kampung that moved",
+]
 JURORS, ENTRIES, VOTERS = 3, 8, 20
 
 
@@ -50,8 +60,8 @@ def seed_judged_challenge(session: Session, rng: random.Random, *, progress: Pro
     jurors = rng.sample(people, k=min(JURORS, len(people)))
     challenge_id = _create(session, organizer, jurors)
     progress.advance(task)
-    others = [p for p in people if p not in jurors]
-    authors = rng.sample(others, k=min(ENTRIES, len(others)))
+    candidates = [p for p in people if p not in jurors]
+    authors = rng.sample(candidates, k=min(ENTRIES, len(candidates)))
     works = [_enter(session, rng, challenge_id, author) for author in authors]
     _move(session, challenge_id, "voting", organizer)
     progress.advance(task)
@@ -95,7 +105,7 @@ def _create(session: Session, organizer: Member, jurors: list[Member]) -> int:
 
 def _enter(session: Session, rng: random.Random, challenge_id: int, author: Member) -> int:
     data = SubmissionCreate(
-        title=f"Kampung stories — {author.display_name}",
+        title=rng.choice(STORY_TITLES),  # never the author's name: the jury reads blind
         description="A story for the prize.",
         content=PARAGRAPH * rng.randint(2, 6),
         license=rng.choice([License.ALL_RIGHTS_RESERVED, License.CC_BY]),
