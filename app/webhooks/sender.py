@@ -111,7 +111,7 @@ def send(
                 extensions=extensions,
             )
             response = client.send(request, stream=True)
-            retry_after[0] = response.headers.get("Retry-After")
+            retry_after[0] = _clean(response.headers.get("Retry-After", ""), 100) or None
             # The read timeout bounds each read; this bounds a body dribbled byte by byte.
             deadline = started + _longest(settings)
             try:
