@@ -23,10 +23,19 @@ from app.models import Media, MediaStatus
 from tests.anthologies.helpers import ANTHOLOGIES, closed_challenge, create
 from tests.anthologies.media_helpers import attach_image, solid
 from tests.anthologies.test_epub import _epubcheck
-from tests.challenges.helpers import SUBMISSIONS, organizer
+from tests.challenges.helpers import SUBMISSIONS, move_to, organizer
 from tests.factories import QueryCounter
+from tests.media.conftest import (  # noqa: F401 - fixtures: an app on each storage back end
+    media_client,
+    s3_app,
+    s3_client,
+    s3_server,
+    s3_settings_overrides,
+)
+from tests.media.helpers import process, upload
 
 RED = (210, 30, 40)
+BLUE = (30, 50, 210)
 
 
 def _close(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 12) -> bool:
@@ -207,3 +216,49 @@ def test_a_gallery_page_takes_the_same_queries_for_any_number_of_works(
         return queries.count
 
     assert count(small) == count(large)
+
+
+def test_uploads_reach_the_card_the_book_and_the_gallery_on_each_storage(
+    media_client: TestClient,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    """End to end through the API: authors upload (POST /media), the processing job makes
+    the variants, the works take them (`media_ids`); on the file back end and on S3 (read
+    through a fetched copy) the card, the book and the gallery show them."""
+    client = media_client
+    app = client.app
+    assert isinstance(app, FastAPI)
+    headers = organizer(app)
+    challenge, works, authors = closed_challenge(
+        client, app, headers, [0, 0], phase="open", discipline="photography", winners_count=2
+    )
+    uploaded = []
+    for n, (colour, author) in enumerate(zip((RED, BLUE), authors, strict=True)):
+        path = tmp_path / f"picture-{n}.png"
+        solid(colour, (1000, 700)).save(path, format="PNG")
+        response = upload(client, author, path, alt_text=f"Picture {n}")
+        assert response.status_code == 201, response.text
+        uploaded.append(response.json()["id"])
+    assert process(app) == 2
+    for work, author, media_id in zip(works, authors, uploaded, strict=True):
+        changed = client.patch(
+            f"{SUBMISSIONS}/{work['id']}", json={"media_ids": [media_id]}, headers=author
+        )
+        assert changed.status_code == 200, changed.text
+    move_to(client, headers, challenge["id"], "voting")
+    move_to(client, headers, challenge["id"], "closed")
+    image, _ = _card(client, works[0]["id"])
+    assert _close(image.getpixel((540, 270)), RED)  # type: ignore[arg-type]
+    anthology = create(
+        client, headers, title="Two colours", submission_ids=[w["id"] for w in works]
+    )
+    gallery = client.get(f"{ANTHOLOGIES}/{anthology['id']}", headers=headers).json()
+    shown = [[(m["id"], m["alt_text"]) for m in item["media"]] for item in gallery["items"]]
+    assert shown == [[(uploaded[0], "Picture 0")], [(uploaded[1], "Picture 1")]]
+    response = client.get(f"{ANTHOLOGIES}/{anthology['id']}.epub", headers=headers)
+    assert response.status_code == 200, response.text
+    with zipfile.ZipFile(BytesIO(response.content)) as book:
+        for name, colour in (("work-001-1", RED), ("work-002-1", BLUE)):
+            picture = Image.open(BytesIO(book.read(f"EPUB/images/{name}.jpg"))).convert("RGB")
+            assert _close(picture.getpixel((500, 350)), colour), name  # type: ignore[arg-type]
+        assert 'alt="Picture 1"' in book.read("EPUB/work-002.xhtml").decode()
