@@ -4,6 +4,7 @@ platform that checks the request the platform documents; retries, 429s and switc
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -33,7 +34,7 @@ from tests.chat_bridges.conftest import (
     Request,
     make_bridge,
 )
-from tests.conftest import make_settings
+from tests.conftest import is_postgres, make_settings
 from tests.webhooks.conftest import Receiver, make_webhook
 
 
@@ -323,3 +324,29 @@ def _settings(database_url: str, platform: Platform, **overrides: object) -> Set
         chat_bridge_base_urls=dict.fromkeys(TARGETS, platform.base_url),
         **overrides,
     )
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(not is_postgres(), reason="real concurrent claims need PostgreSQL")
+def test_two_dispatchers_post_each_message_once(
+    app: FastAPI, engine: Engine, bridge_settings: Settings, admin: Member, platform: Platform
+) -> None:
+    make_bridge(app, bridge_settings, admin, kind="matrix", events=["idea.created"])
+    for n in range(30):
+        announce_idea(engine, title=f"Idea {n}")
+    start = threading.Barrier(2)
+
+    def run() -> int:
+        start.wait()
+        return dispatch(engine, bridge_settings)
+
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(run())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sum(results) == 30
+    paths = [r.path for r in platform.requests]
+    assert len(paths) == 30 and len(set(paths)) == 30
+    assert {d.status for d in deliveries(engine)} == {"succeeded"}
