@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -43,7 +44,7 @@ from app.challenges.schemas import (
     Judging,
 )
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC
+from app.core.db import NO_SYNC, READ_ONLY_OPTION
 from app.core.pagination import PageParams, desc, paginate
 from app.core.recurrence import save_series, series_starts
 from app.media import access as media_access
@@ -149,13 +150,41 @@ def require_closed(challenge: Challenge, now: datetime) -> None:
 def ensure_ranked(session: Session, challenge: Challenge, *, viewer: Member | None) -> Challenge:
     """A closed challenge whose ranking is read: a judged one ranks by the scores written
     at ranking time, so if the sweep has not ranked it yet it is ranked now, under the lock
-    the sweep takes (whoever comes second finds it ranked). Votes need no such step."""
+    the sweep takes (whoever comes second finds it ranked). Votes need no such step.
+
+    A GET reads in a read-only Session: the ranking is then written in a Session of its own,
+    committed, and the read starts a fresh snapshot to see it."""
     if challenge.ranked_at is not None or not judging.setup_of(challenge).judged:
         return challenge
-    locked = lock(session, challenge_id=challenge.id, viewer=viewer, exclusive=True)  # type: ignore[arg-type]
+    assert challenge.id is not None  # read from the database
+    writer = _writable(session)
+    if writer is None:
+        return _rank_now(session, challenge_id=challenge.id, viewer=viewer)
+    with Session(writer, expire_on_commit=False) as own:
+        _rank_now(own, challenge_id=challenge.id, viewer=viewer)
+        own.commit()
+    session.commit()  # ends the read's snapshot (it wrote nothing)
+    statement = _CHALLENGE_BY_ID.execution_options(populate_existing=True)
+    found = session.exec(statement, params={"challenge_id": challenge.id}).first()
+    return check_visible(found, challenge.id, viewer)
+
+
+def _rank_now(session: Session, *, challenge_id: int, viewer: Member | None) -> Challenge:
+    locked = lock(session, challenge_id=challenge_id, viewer=viewer, exclusive=True)
     if locked.ranked_at is None:
         ranking.refresh(session, locked, closed=True, now=utcnow())
     return locked
+
+
+def _writable(session: Session) -> Engine | None:
+    """The engine to write with when `session` is a read-only request's, else None."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or not bind.get_execution_options().get(READ_ONLY_OPTION):
+        return None
+    options: dict[str, Any] = {READ_ONLY_OPTION: False}
+    if bind.dialect.name == "postgresql":
+        options["isolation_level"] = "READ COMMITTED"
+    return bind.execution_options(**options)
 
 
 # --- presenting and listing ----------------------------------------------------------------

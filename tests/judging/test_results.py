@@ -141,6 +141,9 @@ def test_a_closed_challenge_the_sweep_has_not_ranked_is_ranked_when_read(
         challenge.voting_close_at = utcnow() - timedelta(seconds=1)
         session.add(challenge)
         session.commit()
+    # The first read ranks it: here the winner's share card, in a read-only request.
+    card = client.get(f"/api/v1/submissions/{judged.works[1]['id']}/card.png")
+    assert card.status_code == 200
     items = judged.results()
     assert [(i["submission"]["id"], i["winner"]) for i in items] == [
         (judged.works[1]["id"], True),
