@@ -43,6 +43,8 @@ from app.core.security_headers import SecurityHeadersMiddleware
 from app.media.router import UPLOAD_PATH
 from app.media.uploading import upload_body_limit
 from app.members import service as members
+from app.notifications.live import LiveHub
+from app.notifications.router import STREAM_PATH
 from app.ops.router import router as ops_router
 from app.ops.serving import serving
 from app.principal.broadcast import PrincipalBroadcast
@@ -212,8 +214,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     broadcast: PrincipalBroadcast | None = app.state.principal_broadcast
     if broadcast is not None:
         broadcast.start()
+    app.state.live_hub.start()
     _freeze_startup_objects()
     yield
+    await to_thread.run_sync(app.state.live_hub.stop)
     await periodic.stop([*jobs, bootstrap])
     if broadcast is not None:
         await to_thread.run_sync(broadcast.stop)
@@ -260,6 +264,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else None
     )
     app.state.token_uses = TokenUses()
+    app.state.live_hub = LiveHub(settings)  # live notification streams
+    app.state.live_hub.watch(engine)
 
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)
@@ -274,7 +280,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Uploads are read as they arrive, never buffered first (app.media.uploading).
     streamed = frozenset({UPLOAD_PATH})
     app.add_middleware(
-        AdmissionMiddleware, limit=settings.max_concurrent_requests, streamed_paths=streamed
+        AdmissionMiddleware,
+        limit=settings.max_concurrent_requests,
+        streamed_paths=streamed,
+        long_lived_paths=frozenset({STREAM_PATH}),
     )
     if settings.is_sqlite:
         app.add_middleware(SerializedWritesMiddleware, streamed_paths=streamed)

@@ -67,7 +67,11 @@ SIDE_EFFECT_ENTRY_POINTS: dict[str, frozenset[str]] = {
         }
     ),
     # the webhook payloads documented in the OpenAPI document's `webhooks`
-    "app.main": frozenset({"app.webhooks.docs"}),
+    # and the live notification streams' hub (started and stopped with the app, its path
+    # exempt from the admission limit)
+    "app.main": frozenset(
+        {"app.webhooks.docs", "app.notifications.live", "app.notifications.router"}
+    ),
 }
 
 

@@ -122,7 +122,11 @@ def _config(app: FastAPI) -> SchemathesisConfig:
 
 
 def _load(app: FastAPI) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(app))
+    # The notification stream never ends by itself (an in-process client would read it
+    # forever): tests/notifications/test_live.py checks it over real HTTP.
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(app)).exclude(
+        operation_id="notifications_stream"
+    )
 
 
 def _fresh_idempotency_key(case: Any) -> None:

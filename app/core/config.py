@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Milliseconds a request waits for a row lock (PostgreSQL) before it is answered 503.
     database_lock_timeout_ms: int = Field(default=10_000, ge=100)
     redis_url: str | None = None
+    # Live notification streams (app.notifications.live): a heartbeat comment this often,
+    # and at most this many open streams per member (429 too_many_streams past it).
+    notification_stream_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+    notification_stream_max_per_member: int = Field(default=5, ge=1, le=100)
 
     # None means: generate one and keep it in `.sanggar/secret_key`, fine for one machine.
     # Several app processes on several machines must share one explicit key.

@@ -308,11 +308,19 @@ class AdmissionMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, limit: int, streamed_paths: frozenset[str] = frozenset()
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        streamed_paths: frozenset[str] = frozenset(),
+        long_lived_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.limit = limit
         self.streamed_paths = streamed_paths
+        # GETs that stay open (the notification stream): let through without a place; they
+        # hold no connection while open and read in short sessions of their own.
+        self.long_lived_paths = long_lived_paths
         # One semaphore per event loop: tests run one app on several loops.
         self._places: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
@@ -326,6 +334,9 @@ class AdmissionMiddleware:
         places = self._places.get(loop)
         if places is None:
             places = self._places[loop] = asyncio.Semaphore(self.limit)
+        if scope["method"] == "GET" and scope["path"] in self.long_lived_paths:
+            await self.app(scope, receive, send)
+            return
         if _is_streamed(scope, self.streamed_paths):
             scope.setdefault("state", {})[_ADMISSION] = places
             await self.app(scope, receive, send)

@@ -167,6 +167,21 @@ _TYPES = (
         "seconds before sending more.",
     ),
     ProblemType(
+        "too_many_streams",
+        429,
+        "Too many streams",
+        "The member already has as many notification streams open as allowed "
+        "(`SANGGAR_NOTIFICATION_STREAM_MAX_PER_MEMBER`, 5 by default). Close one (another tab), "
+        "or wait the `Retry-After` seconds and try again.",
+    ),
+    ProblemType(
+        "invalid_stream_ticket",
+        401,
+        "Invalid stream ticket",
+        "The `ticket` is unknown, expired (tickets live 60 seconds) or already used (each opens "
+        "one stream). Get a new one from `POST /api/v1/notifications/stream-ticket`.",
+    ),
+    ProblemType(
         "internal_error",
         500,
         "Internal error",

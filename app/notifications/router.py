@@ -1,21 +1,26 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Query
+from anyio import to_thread
+from fastapi import Header, Query, Request
+from sse_starlette import EventSourceResponse
 
 from app.core.db import SessionDep
+from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
-from app.notifications import service
+from app.notifications import live, service
 from app.notifications.dependencies import CaughtUpMember
 from app.notifications.schemas import (
     MarkRead,
     MarkReadResult,
     NotificationPage,
     NotificationPublic,
+    StreamTicket,
     UnreadCount,
 )
+from app.principal.dependencies import CurrentMember, OptionalMember
 
 router = ResourceRouter(prefix="/notifications", tags=["notifications"])
 
@@ -48,3 +53,98 @@ def notifications_mark_read(
     """Mark the given notifications, or all of them, as read."""
     marked = service.mark_read(session, member=member, ids=data.ids)
     return MarkReadResult(marked=marked, unread=service.unread_count(session, member=member))
+
+
+STREAM_PATH = "/api/v1/notifications/stream"
+STREAM_EXAMPLE = (
+    'event: unread\r\ndata: {"unread": 2}\r\n\r\n'
+    ": ping - 2026-12-05 21:00:15.000000+00:00\r\n\r\n"
+    'event: notification\r\nid: 31\r\ndata: {"id": 31, "type": "member.joined", ...}\r\n\r\n'
+    'event: unread\r\ndata: {"unread": 3}\r\n\r\n'
+)
+
+
+@router.post(
+    "/stream-ticket",
+    response_model=StreamTicket,
+    summary="Get a ticket to open my notification stream",
+)
+def notifications_stream_ticket(request: Request, member: CurrentMember) -> StreamTicket:
+    """A single-use ticket, valid 60 seconds, for `GET /notifications/stream?ticket=…` (a
+    browser's EventSource cannot send an Authorization header). Get a new one for every
+    (re)connection."""
+    assert member.id is not None
+    ticket, expires_at = live.issue_ticket(request.app.state.settings, member.id)
+    return StreamTicket(ticket=ticket, expires_at=expires_at)
+
+
+@router.get(
+    "/stream",
+    summary="Stream my notifications as they happen",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-sent events: `notification` (data: the notification as the "
+            "feed shows it; id: its id) and `unread` (`{unread}`), heartbeat comments.",
+            "content": {
+                "text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}
+            },
+        },
+        **problems(429),
+    },
+)
+async def notifications_stream(
+    request: Request,
+    member: OptionalMember,
+    ticket: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="A ticket from `POST /notifications/stream-ticket`, "
+            "instead of an Authorization header (single use).",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="Replay what came after this notification id (for a "
+            "new connection; the `Last-Event-ID` header, sent by EventSource's own reconnects, "
+            "wins).",
+        ),
+    ] = None,
+    last_event_id_header: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=20, include_in_schema=False)
+    ] = None,
+) -> Any:
+    """The caller's new notifications as they are written, on any app process, and the
+    unread count when it changes. Opening it sends the unread count; with `Last-Event-ID`
+    (or `last_event_id`) first the notifications after that id (up to 500)."""
+    state = request.app.state
+    hub: live.LiveHub = state.live_hub
+    if member is not None:
+        member_id = member.id
+    elif ticket is not None:
+        member_id = live.ticket_member(state.settings, ticket)
+        if hub.redis is not None:
+            spent = await to_thread.run_sync(hub.spend_with_redis, ticket)
+        else:
+            spent = await to_thread.run_sync(live.spend_in_database, state.engine, ticket)
+        if (
+            not spent
+            or await to_thread.run_sync(live.active_member, state.read_engine, member_id) is None
+        ):
+            raise live.InvalidStreamTicket()
+    else:
+        raise live.InvalidStreamTicket()
+    assert member_id is not None
+    slot = await to_thread.run_sync(hub.take_slot, member_id)
+    if slot is None:
+        raise live.TooManyStreams(hub.max_streams, retry_after=int(hub.heartbeat) + 1)
+    after = live.parse_last_event_id(last_event_id_header or last_event_id)
+    stream = live.events(hub, state.read_engine, state.engine, member_id, slot, after)
+    return EventSourceResponse(
+        stream,
+        ping=hub.heartbeat,
+        headers={"Cache-Control": "no-store"},
+    )

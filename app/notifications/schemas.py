@@ -70,3 +70,19 @@ class MarkReadResult(BaseModel):
 
     marked: int = Field(description="How many notifications this request marked read.")
     unread: int = Field(description="How many are still unread.")
+
+
+class StreamTicket(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket": "7.1796504060.q3bN0w-XhG3yR2c1Vb0f9A.5V1kz…",
+                    "expires_at": "2026-12-05T21:01:00Z",
+                }
+            ]
+        }
+    )
+
+    ticket: str = Field(description="Pass as `?ticket=` to `GET /notifications/stream`; once.")
+    expires_at: datetime

@@ -7,12 +7,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC, rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected, tell_after_commit, upsert_insert
 from app.core.pagination import PageParams, desc, paginate
 from app.models import Announcement, Member, Notification, Role
 from app.principal.changes import principals_changed
 
 ANNOUNCEMENT = "announcement.published"
+# Told after a commit that wrote notifications or marked them read: the member ids, or
+# EVERYONE (app.notifications.live wakes those members' open streams).
+LIVE_TOPIC = "notifications"
+EVERYONE = 0
 
 
 def notify(
@@ -22,6 +26,7 @@ def notify(
         member_id=member_id, type=type, title=_clip(title, 200), body=_clip(body, 2000), data=data
     )
     session.add(notification)
+    tell_after_commit(session, LIVE_TOPIC, [member_id])
 
 
 def _clip(text: str, limit: int) -> str:
@@ -55,6 +60,7 @@ def notify_members(
     ).where(recipients, col(Member.is_active).is_(True))
     columns = ["member_id", "type", "title", "body", "data", "created_at"]
     session.execute(sa.insert(Notification).from_select(columns, rows))
+    tell_after_commit(session, LIVE_TOPIC, [EVERYONE])
 
 
 def notify_role(
@@ -100,7 +106,10 @@ def mark_read(session: Session, *, member: Member, ids: list[int] | None) -> int
     )
     if ids is not None:
         statement = statement.where(col(Notification.id).in_(ids))
-    return rows_affected(session.execute(statement.values(read_at=utcnow())))
+    marked = rows_affected(session.execute(statement.values(read_at=utcnow())))
+    if marked:
+        tell_after_commit(session, LIVE_TOPIC, [member.id])
+    return marked
 
 
 # --- announcements: fan-out on read --------------------------------------------------------
@@ -150,6 +159,7 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
         session.execute(
             insert.on_conflict_do_nothing(index_elements=["member_id", "announcement_id"])
         )
+        tell_after_commit(session, LIVE_TOPIC, [member.id])
     moved = session.execute(
         sa.update(Member)
         .where(col(Member.id) == member.id, col(Member.announcements_seen_id) < upto)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.domain_events import MemberJoined, subscribe
+from app.core.db import tell_after_commit
+from app.core.domain_events import AnnouncementPublished, MemberJoined, subscribe
 from app.models import Member, Role
-from app.notifications.service import notify, notify_role
+from app.notifications.service import EVERYONE, LIVE_TOPIC, notify, notify_role
 
 
 @subscribe(MemberJoined)
@@ -33,3 +34,10 @@ def welcome_newcomer(session: Session, event: MemberJoined) -> None:
         body="Say hello and help them find their first event or challenge.",
         member_id=member.id,
     )
+
+
+@subscribe(AnnouncementPublished)
+def wake_streams(session: Session, _event: AnnouncementPublished) -> None:
+    """An announcement reaches feeds on read; open streams are woken to read it (after the
+    commit), which copies it into their member's feed."""
+    tell_after_commit(session, LIVE_TOPIC, [EVERYONE])
