@@ -28,7 +28,7 @@ GUIDE = PROJECT_ROOT / "docs" / "frontend-quickstart.md"
 DOC_URL = "http://localhost:8000"
 DEMO_PASSWORD = "sanggar-demo"
 TYPES = "sanggar.d.ts"  # the guide imports "./sanggar"
-PACKAGE_SECTION = "## 9. Or let `@sanggar/client` do all of the above"
+PACKAGE_SECTION = "## 10. Or let `@sanggar/client` do all of the above"
 
 # Not in the guide: signs an expired copy of the access token with the test server's key
 # (WebCrypto, as in a browser), then three calls find it expired at once.
@@ -185,7 +185,8 @@ def test_the_guides_typescript_runs_against_a_live_server(
     refreshes_before = demo_server.log().count('"path":"/api/v1/auth/refresh"')
 
     output = run(
-        [node, "out/quickstart.js"],
+        # Node has EventSource (section 9) behind a flag; browsers have it built in.
+        [node, "--experimental-eventsource", "out/quickstart.js"],
         cwd=tmp_path,
         timeout=120,
         env={**os.environ, "SANGGAR_SECRET_KEY": TEST_SECRET},
@@ -201,6 +202,8 @@ def test_the_guides_typescript_runs_against_a_live_server(
     assert first == retried and idea.endswith("replayed: true")
     assert any(line.startswith("404 challenge_not_found: ") for line in lines), output
     assert any(line.startswith("body.links.0: ") for line in lines), output
+    bell = [line for line in lines if line.startswith("bell: ")]
+    assert bell and bell[-1] == "bell: 0 unread", output
 
     harness = json.loads(output.split("HARNESS ", 1)[1].splitlines()[0])
     assert harness == {"statuses": [200, 200, 200], "refreshed": True}
