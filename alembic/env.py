@@ -35,10 +35,22 @@ def _render_item(kind: str, item: Any, _autogen_context: Any) -> str | Literal[F
     return False
 
 
+# Kept by the database, not the models (see app/models/search.py): the FTS5 table and its
+# shadow tables on SQLite, the generated tsvector and its GIN index on PostgreSQL.
+_DIALECT_SEARCH_OBJECTS = frozenset({"document", "ix_search_documents_document"})
+
+
+def _include_object(_item: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
+    if type_ == "table" and name is not None and name.startswith("search_fts"):
+        return False
+    return not (reflected and name in _DIALECT_SEARCH_OBJECTS)
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_item=_render_item,
+        include_object=_include_object,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=True,
         compare_type=True,

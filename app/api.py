@@ -27,6 +27,7 @@ from app.notifications.router import router as notifications_router
 from app.projects.router import router as projects_router
 from app.recognition.router import routers as recognition_routers
 from app.results.router import router as results_router
+from app.search.router import router as search_router
 from app.showcase.router import router as showcase_router
 from app.submissions.router import routers as submissions_routers
 from app.votes.router import routers as votes_routers
@@ -60,6 +61,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     anthologies_router,
     anthology_cards_router,
     audit_router,
+    search_router,
 )
 
 

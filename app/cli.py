@@ -1,4 +1,4 @@
-"""The `sanggar` command: serve, migrate, create-admin, seed-demo, openapi."""
+"""The `sanggar` command: serve, migrate, create-admin, seed-demo, search-reindex, openapi."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ from app.core.migrations import upgrade
 from app.core.server import BoundedHttpToolsProtocol
 from app.members import service as members
 from app.models import Discipline, Role
+
+# Imported for its session hooks too: what these commands write (an admin) is findable.
+from app.search import indexer as search_indexer
 
 cli = typer.Typer(help="Sanggar: the backend of a creative community.", no_args_is_help=True)
 console = Console()
@@ -171,6 +174,17 @@ def _backup_errors() -> Iterator[None]:
     except (BackupError, OSError, sqlite3.Error) as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=1) from error
+
+
+@cli.command("search-reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from the tables (once after upgrading to search)."""
+    with Session(create_db_engine(get_settings())) as session:
+        counts = search_indexer.reindex(session)
+        session.commit()
+    total = sum(counts.values())
+    detail = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    console.print(f"[green]Indexed {total} things ({detail}).[/green]")
 
 
 @cli.command()

@@ -136,6 +136,11 @@ TAGS = [
         "name": "audit",
         "description": "The append-only log of privileged actions (admins).",
     },
+    {
+        "name": "search",
+        "description": "One search over members, works, threads, posts, events, projects "
+        "and ideas: word forms, accents, search as you type, only what the caller may see.",
+    },
     {"name": "ops", "description": "Health, readiness and metrics."},
     {
         "name": "problems",

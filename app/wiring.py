@@ -17,6 +17,7 @@ from app.mentoring import subscribers as mentoring_subscribers
 from app.notifications import subscribers as notification_subscribers
 from app.projects import subscribers as project_subscribers
 from app.recognition import subscribers as recognition_subscribers
+from app.search import indexer as search_indexer
 from app.submissions import subscribers as submission_subscribers
 from app.webhooks import dispatcher as webhook_dispatcher
 from app.webhooks import retention as webhook_retention
@@ -50,4 +51,8 @@ JOBS = (
     webhook_retention,
 )
 
-__all__ = ["JOBS", "SUBSCRIBERS"]
+# The search index follows every change of what can be found, in the same transaction
+# (session hooks, registered on import; see app.search.indexer).
+INDEXERS = (search_indexer,)
+
+__all__ = ["INDEXERS", "JOBS", "SUBSCRIBERS"]

@@ -77,6 +77,7 @@ from app.models.recognition import (
     MemberPoints,
     PeriodKind,
 )
+from app.models.search import SearchDocument, SearchType
 from app.models.webhook import (
     DeliveryStatus,
     Webhook,
@@ -152,6 +153,8 @@ __all__ = [
     "ReportTarget",
     "Role",
     "RsvpStatus",
+    "SearchDocument",
+    "SearchType",
     "Submission",
     "SubmissionCriterionScore",
     "SubmissionMedia",

@@ -1,0 +1,163 @@
+"""Words, their forms and the marked snippet: the same Python code for both databases.
+
+Text is folded (Unicode NFKD, combining marks dropped, case folded: `Lukísan` is `lukisan`)
+and cut into words (runs of letters and digits). Each word stands for its *terms*: the word
+itself, its Snowball stems in Indonesian and English, and, for an Indonesian verb or noun
+whose prefix swallowed the first letter of its root (`menulis` from `tulis`, `memotret`
+from `potret`, `menyanyi` from `sanyi`, `mengirim` from `kirim`), the stem of that root too —
+the Snowball stemmer strips `men-` and leaves `ulis`, which would never meet `tulisan`.
+A query word matches a document word when their terms meet; the last query word also
+matches every word it begins (search as you type).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer  # type: ignore[import-untyped]
+
+MAX_WORD = 64  # longer words are cut: nothing real is longer, and indexes stay small
+MAX_QUERY_WORDS = 12  # words after these are ignored
+SNIPPET_WORDS = 24
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+_WORD = re.compile(r"[^\W_]+")
+_INDONESIAN = snowballstemmer.stemmer("indonesian")
+_ENGLISH = snowballstemmer.stemmer("english")
+# Nasal assimilation: the prefix (me-/pe-) replaced the root's first consonant.
+_NASAL = (
+    (re.compile(r"^(?:me|pe)ny([aiueo].*)$"), "s"),
+    (re.compile(r"^(?:me|pe)ng([aiueo].*)$"), "k"),
+    (re.compile(r"^(?:me|pe)n([aiueo].*)$"), "t"),
+    (re.compile(r"^(?:me|pe)m([aiueo].*)$"), "p"),
+)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: `Café Ñusa` → `cafe nusa`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order."""
+    return [word[:MAX_WORD] for word in _WORD.findall(fold(text))]
+
+
+@lru_cache(maxsize=65_536)
+def terms_of(word: str) -> frozenset[str]:
+    """What a folded word stands for: itself, its stems, its root's stem (see above)."""
+    found = {word, _INDONESIAN.stemWord(word), _ENGLISH.stemWord(word)}
+    for pattern, letter in _NASAL:
+        matched = pattern.match(word)
+        if matched:
+            root = letter + matched.group(1)
+            found.update((root, _INDONESIAN.stemWord(root)))
+            break
+    return frozenset(term for term in found if term)
+
+
+def index_terms(text: str) -> str:
+    """The terms of a text as one space-separated string, for FTS5 and `to_tsvector('simple')`."""
+    seen: dict[str, None] = {}
+    for word in words(text):
+        for term in sorted(terms_of(word)):
+            seen.setdefault(term, None)
+    return " ".join(seen)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed search: the terms of each word; the last word is also a prefix."""
+
+    groups: tuple[frozenset[str], ...]
+    prefix: str
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+    def matches(self, word: str, *, terms: frozenset[str] | None = None) -> bool:
+        """Whether a folded document word is one the query looks for (for snippets)."""
+        own = terms if terms is not None else terms_of(word)
+        return any(own & group for group in self.groups) or (
+            bool(self.prefix) and word.startswith(self.prefix)
+        )
+
+
+def parse(q: str) -> Query:
+    found = words(q)[:MAX_QUERY_WORDS]
+    if not found:
+        return Query(groups=(), prefix="")
+    return Query(groups=tuple(terms_of(word) for word in found), prefix=found[-1])
+
+
+def fts5_match(query: Query) -> str:
+    """An FTS5 MATCH expression: every word (any of its terms), the last also as a prefix.
+    Terms are letters and digits only, quoted anyway: no user text reaches the syntax."""
+    parts = []
+    for position, group in enumerate(query.groups):
+        alternatives = [f'"{term}"' for term in sorted(group)]
+        if position == len(query.groups) - 1:
+            alternatives.append(f'"{query.prefix}" *')
+        parts.append("(" + " OR ".join(alternatives) + ")")
+    return " AND ".join(parts)
+
+
+def tsquery_simple(query: Query) -> list[str]:
+    """For PostgreSQL: one `to_tsquery('simple', …)` text per word (its terms OR'ed; the
+    last with its prefix `:*`)."""
+    texts = []
+    for position, group in enumerate(query.groups):
+        alternatives = [f"'{term}'" for term in sorted(group)]
+        if position == len(query.groups) - 1:
+            alternatives.append(f"'{query.prefix}':*")
+        texts.append(" | ".join(alternatives))
+    return texts
+
+
+def snippet(text: str, query: Query, *, size: int = SNIPPET_WORDS) -> tuple[str, bool]:
+    """A window of the text around its first matched word, HTML-escaped, each matched word
+    in `<mark>…</mark>`; and whether anything matched. `…` marks a cut."""
+    pieces = list(_pieces(text))
+    hits = [i for i, (is_word, part) in enumerate(pieces) if is_word and _hit(part, query)]
+    word_positions = [i for i, (is_word, _) in enumerate(pieces) if is_word]
+    if not word_positions:
+        return html.escape(text.strip()[:200]), False
+    first = hits[0] if hits else word_positions[0]
+    index = word_positions.index(first)
+    start_word = max(0, index - size // 4)
+    end_word = min(len(word_positions), start_word + size)
+    start = word_positions[start_word] if start_word > 0 else 0
+    end = word_positions[end_word - 1] + 1 if end_word < len(word_positions) else len(pieces)
+    out = ["…"] if start > 0 else []
+    for is_word, part in pieces[start:end]:
+        if is_word and _hit(part, query):
+            out.append(f"{MARK_OPEN}{html.escape(part)}{MARK_CLOSE}")
+        else:
+            out.append(html.escape(" ".join(part.split()) if not is_word else part))
+    if end < len(pieces):
+        out.append("…")
+    return "".join(out).strip(), bool(hits)
+
+
+def _hit(word: str, query: Query) -> bool:
+    folded = fold(word)[:MAX_WORD]
+    return query.matches(folded)
+
+
+def _pieces(text: str) -> Iterable[tuple[bool, str]]:
+    """The text as alternating (is_word, part), words by the same rule as `words`."""
+    position = 0
+    for match in _WORD.finditer(text):
+        if match.start() > position:
+            yield False, text[position : match.start()]
+        yield True, match.group()
+        position = match.end()
+    if position < len(text):
+        yield False, text[position:]
