@@ -244,8 +244,8 @@ def _serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 @pytest.fixture
 def impatient(app: FastAPI, engine: Engine) -> Iterator[tuple[FastAPI, str]]:
-    """A server whose body timeout is one second."""
-    quick = create_app(app.state.settings.model_copy(update={"body_timeout_seconds": 1.0}))
+    """A server whose body timeout is two seconds."""
+    quick = create_app(app.state.settings.model_copy(update={"body_timeout_seconds": 2.0}))
     server, thread, url = _serve(quick)
     yield quick, url
     server.should_exit = True
@@ -260,10 +260,10 @@ def test_a_slow_upload_that_keeps_coming_is_served_and_a_stalled_one_is_408(
     _, headers = member_with_headers(app)
     quick.state.principal_cache.clear()
     wav = samples.wav(tmp_path).read_bytes()
-    # Three seconds in all, longer than the body timeout, but never a second without data.
-    steady = _post(url, headers["Authorization"], _small_pieces(wav, pieces=12, pause=0.25))
+    # Four seconds in all, longer than the body timeout, but never long without data.
+    steady = _post(url, headers["Authorization"], _small_pieces(wav, pieces=10, pause=0.4))
     assert steady.status == 201, steady.body
-    stalled = _post(url, headers["Authorization"], _small_pieces(wav, pieces=3, pause=2.0))
+    stalled = _post(url, headers["Authorization"], _small_pieces(wav, pieces=2, pause=4.0))
     assert stalled.status == 408
     assert stalled.code == "request_timeout"
     assert _spool(quick) == []
