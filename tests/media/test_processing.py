@@ -201,3 +201,13 @@ def test_a_deleted_upload_is_not_made_ready(
     gone = row(engine, created["id"])
     assert gone is not None and gone.status == "processing" and gone.deleted_at is not None
     assert usage(engine, member.id) == 0  # type: ignore[arg-type]
+
+
+def test_both_media_jobs_run_in_every_process(app: FastAPI) -> None:
+    from app.core import periodic
+
+    settings = app.state.settings
+    processing_job = periodic.JOBS["media_processing"]
+    assert processing_job.release is not None  # a graceful stop hands the lease back
+    assert processing_job.every(settings) == settings.media_process_seconds
+    assert periodic.JOBS["media_janitor"].every(settings) == settings.media_janitor_seconds
