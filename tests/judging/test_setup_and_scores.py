@@ -409,3 +409,16 @@ def test_juror_notes_reach_the_author_once_closed(client: TestClient, app: FastA
         {"scores": {"concept": 4, "craft": 4}, "note": "", "jury_score": 4.0},
     ]
     assert client.get(url, headers=judged.headers).status_code == 200
+
+
+def test_a_juror_searching_for_an_author_finds_none_of_their_works(
+    client: TestClient, app: FastAPI
+) -> None:
+    judged = Judged(client, app, works=1)
+    author = judged.authors[0][0]
+    found = client.get("/api/v1/search", params={"q": author.display_name}, headers=judged.juror(0))
+    assert found.status_code == 200, found.text
+    assert [i["type"] for i in found.json()["items"]] == ["member"]  # the person, not the work
+    # A search hit for a work names no author: only its title and a snippet of its text.
+    works = client.get("/api/v1/search", params={"q": "Work"}, headers=judged.juror(0)).json()
+    assert works["items"] and set(works["items"][0]) == {"type", "id", "title", "snippet", "score"}
