@@ -52,11 +52,19 @@ class Setup:
         return sum(criterion.weight * scores[criterion.key] for criterion in self.criteria)
 
 
+_BY_VOTES = JudgingPublic.model_validate(VOTES_ONLY)
+
+
 def public(challenge: Challenge) -> JudgingPublic:
-    return JudgingPublic.model_validate(challenge.judging or VOTES_ONLY)
+    """The setup as stored (most challenges have none: by votes, nothing to read)."""
+    if challenge.judging is None:
+        return _BY_VOTES.model_copy(deep=True)
+    return JudgingPublic.model_validate(challenge.judging)
 
 
 def setup_of(challenge: Challenge) -> Setup:
+    if challenge.judging is None:
+        return _VOTES_SETUP
     judging = public(challenge)
     return Setup(
         mode=judging.mode,
@@ -64,6 +72,11 @@ def setup_of(challenge: Challenge) -> Setup:
         criteria=tuple(judging.criteria),
         juror_ids=frozenset(judging.juror_ids),
     )
+
+
+_VOTES_SETUP = Setup(
+    mode=JudgingMode.VOTES, jury_weight=Fraction(0), criteria=(), juror_ids=frozenset()
+)
 
 
 def stored(judging: Judging) -> dict[str, object]:

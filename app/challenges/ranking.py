@@ -35,11 +35,6 @@ def key(challenge: Challenge) -> Mapped[int]:
     return col(Submission.vote_count)
 
 
-def value(challenge: Challenge, work: Submission) -> int:
-    """`key` read from a loaded work."""
-    return work.ranking_score if judging.setup_of(challenge).judged else work.vote_count
-
-
 def refresh(session: Session, challenge: Challenge, *, closed: bool, now: datetime) -> None:
     """Final winners once closed; before that nobody has won, only featured works wait
     (hidden) for the closing."""
@@ -144,7 +139,8 @@ def ranks(session: Session, challenge: Challenge, page: Sequence[Submission]) ->
     """The rank of each work on a page of the list ordered by `key` (votes or score)."""
     if not page:
         return []
-    tallies = [value(challenge, work) for work in page]
+    judged = judging.setup_of(challenge).judged
+    tallies = [work.ranking_score if judged else work.vote_count for work in page]
     top = tallies[0]
     votes = key(challenge)
     # Only the works at or above the page's first: both counts are among them, and the
