@@ -42,6 +42,7 @@ import uuid
 from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import redis
 import sqlalchemy as sa
@@ -49,7 +50,8 @@ import structlog
 from anyio import to_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from sse_starlette import ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.types import Receive, Scope, Send
 
 from app.core.clock import utcnow
 from app.core.config import Settings
@@ -442,10 +444,43 @@ async def events(
                         await to_thread.run_sync(hub.keep_slot, member_id, slot)
     finally:
         hub.unlisten(listener)
+
+
+class StreamResponse(EventSourceResponse):
+    """Gives the member's slot back however the response ends: the client gone (even before
+    the stream's generator started, when its `finally` never runs), the server shutting
+    down, an error."""
+
+    def __init__(
+        self,
+        content: AsyncIterator[ServerSentEvent],
+        *,
+        hub: LiveHub,
+        member_id: int,
+        slot: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(content, **kwargs)
+        self._slot = (hub, member_id, slot)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await asyncio.shield(to_thread.run_sync(hub.give_back_slot, member_id, slot))
-        except (redis.RedisError, OSError) as error:  # the slot's lease lapses by itself
-            log.warning("stream_slot_not_returned", error=str(error))
+            await super().__call__(scope, receive, send)
+        finally:
+            hub, member_id, slot = self._slot
+            if hub.redis is None:
+                hub.give_back_slot(member_id, slot)  # a dict under a lock: no thread needed
+            else:
+                # In a task of its own: an await here may be cancelled with the response.
+                # Should Redis fail, the slot's lease lapses by itself.
+                asyncio.get_running_loop().create_task(_give_back(hub, member_id, slot))
+
+
+async def _give_back(hub: LiveHub, member_id: int, slot: str) -> None:
+    try:
+        await to_thread.run_sync(hub.give_back_slot, member_id, slot)
+    except (redis.RedisError, OSError) as error:
+        log.warning("stream_slot_not_returned", error=str(error))
 
 
 def parse_last_event_id(value: str | None) -> int | None:

@@ -143,8 +143,11 @@ async def notifications_stream(
         raise live.TooManyStreams(hub.max_streams, retry_after=int(hub.heartbeat) + 1)
     after = live.parse_last_event_id(last_event_id_header or last_event_id)
     stream = live.events(hub, state.read_engine, state.engine, member_id, slot, after)
-    return EventSourceResponse(
+    return live.StreamResponse(
         stream,
+        hub=hub,
+        member_id=member_id,
+        slot=slot,
         ping=hub.heartbeat,
         headers={"Cache-Control": "no-store"},
     )

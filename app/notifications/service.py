@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ ANNOUNCEMENT = "announcement.published"
 # EVERYONE (app.notifications.live wakes those members' open streams).
 LIVE_TOPIC = "notifications"
 EVERYONE = 0
+LIVE_FAN_OUT = 1000  # more recipients than this are told as EVERYONE
 
 
 def notify(
@@ -59,8 +61,15 @@ def notify_members(
         sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
     ).where(recipients, col(Member.is_active).is_(True))
     columns = ["member_id", "type", "title", "body", "data", "created_at"]
-    session.execute(sa.insert(Notification).from_select(columns, rows))
-    tell_after_commit(session, LIVE_TOPIC, [EVERYONE])
+    told = session.execute(
+        sa.insert(Notification).from_select(columns, rows).returning(col(Notification.member_id))
+    ).scalars()
+    # Their open streams are woken (a large fan-out wakes every stream, one message).
+    woken: list[int] = list(itertools.islice(told, LIVE_FAN_OUT + 1))
+    if len(woken) > LIVE_FAN_OUT:
+        woken = [EVERYONE]
+        told.all()
+    tell_after_commit(session, LIVE_TOPIC, woken)
 
 
 def notify_role(

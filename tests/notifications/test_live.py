@@ -293,6 +293,21 @@ def test_a_notification_committed_in_another_process_reaches_the_stream(
             assert refused.status_code == 401
             refused = httpx.get(a.url + STREAM, params={"ticket": ticket}, trust_env=False)
             assert refused.status_code == 401
+            # Five streams over both processes are the member's all (a Redis sorted set).
+            headers = auth_headers(app, make_member(app))
+            with httpx.Client(trust_env=False, timeout=TIMEOUT) as client:
+                urls = [a.url, b.url, a.url, b.url, a.url]
+                opened = [client.stream("GET", url + STREAM, headers=headers) for url in urls]
+                responses = [one.__enter__() for one in opened]
+                try:
+                    assert [r.status_code for r in responses] == [200] * 5
+                    for server in (a, b):
+                        sixth = client.get(server.url + STREAM, headers=headers)
+                        assert sixth.status_code == 429
+                        assert sixth.json()["code"] == "too_many_streams"
+                finally:
+                    for one in opened:
+                        one.__exit__(None, None, None)
     finally:
         redis.stop()
 
