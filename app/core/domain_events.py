@@ -137,6 +137,43 @@ class MemberJoined(DomainEvent):
     member_id: int
 
 
+# accounts: a member's account life (mails carry the tokens; the database keeps only hashes).
+@dataclass(frozen=True, kw_only=True)
+class PasswordResetRequested(DomainEvent):
+    member_id: int
+    token: str  # the secret, in memory only: the mail carries it
+    requested_by_admin: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailVerificationRequested(DomainEvent):
+    member_id: int
+    token: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailChangeRequested(DomainEvent):
+    member_id: int
+    new_email: str  # the token goes to this address, not the member's current one
+    token: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailChanged(DomainEvent):
+    member_id: int
+    old_email: str  # told of the change
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(DomainEvent):
+    member_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberErased(DomainEvent):
+    member_id: int
+
+
 # events (the calendar): an event's life, its waitlist and its check-ins.
 @dataclass(frozen=True, kw_only=True)
 class EventStatusChanged(DomainEvent):
