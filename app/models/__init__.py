@@ -77,6 +77,7 @@ from app.models.recognition import (
     MemberPoints,
     PeriodKind,
 )
+from app.models.mail import DigestSetting, MailDigest, MailMessage, MailSettings
 from app.models.search import SearchDocument, SearchType
 from app.models.webhook import (
     DeliveryStatus,
@@ -108,6 +109,7 @@ __all__ = [
     "Comment",
     "ContributionKind",
     "DeliveryStatus",
+    "DigestSetting",
     "Discipline",
     "Event",
     "EventCheckIn",
@@ -127,6 +129,9 @@ __all__ = [
     "MediaKind",
     "MediaStatus",
     "MediaUsage",
+    "MailDigest",
+    "MailMessage",
+    "MailSettings",
     "Member",
     "MemberPoints",
     "MemberTag",

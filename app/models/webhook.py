@@ -75,16 +75,23 @@ class WebhookEvent(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+ONE_RECEIVER = (
+    "(CASE WHEN webhook_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN chat_bridge_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN mail_message_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class WebhookDelivery(SQLModel, table=True):
-    """One event for one webhook, or for one chat bridge (app/chat_bridges), sent until it
-    succeeds or runs out of attempts."""
+    """One event for one webhook, for one chat bridge (app/chat_bridges) or one mail
+    (app/mail), sent until it succeeds or runs out of attempts."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status_known"),
         sa.CheckConstraint("attempt_count >= 0", name="attempts_not_negative"),
-        # Exactly one receiver: a webhook or a chat bridge.
-        sa.CheckConstraint("(webhook_id IS NULL) != (chat_bridge_id IS NULL)", name="one_receiver"),
+        # Exactly one receiver: a webhook, a chat bridge or a mail message.
+        sa.CheckConstraint(ONE_RECEIVER, name="one_receiver"),
         # The dispatcher's query: pending deliveries in the order they fall due.
         sa.Index(
             "ix_webhook_deliveries_due",
@@ -103,6 +110,8 @@ class WebhookDelivery(SQLModel, table=True):
         sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
         # The delivery log of a chat bridge, newest first.
         sa.Index("ix_webhook_deliveries_chat_bridge_id_id", "chat_bridge_id", "id"),
+        # A mail's delivery (app/mail): one per message.
+        sa.UniqueConstraint("mail_message_id"),
         sa.UniqueConstraint("public_id"),
         AUTOINCREMENT,
     )
@@ -113,6 +122,10 @@ class WebhookDelivery(SQLModel, table=True):
     webhook_id: int | None = Field(default=None, foreign_key="webhooks.id", ondelete="CASCADE")
     chat_bridge_id: int | None = Field(
         default=None, foreign_key="chat_bridges.id", ondelete="CASCADE"
+    )
+    # Set instead of the others for a mail (app/mail): the message to render and send.
+    mail_message_id: int | None = Field(
+        default=None, foreign_key="mail_messages.id", ondelete="CASCADE"
     )
     event_id: int = Field(foreign_key="webhook_events.id", index=True, ondelete="CASCADE")
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
