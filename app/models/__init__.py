@@ -44,6 +44,7 @@ from app.models.event import (
 )
 from app.models.inquiry import Inquiry
 from app.models.judging import JuryScore, SubmissionCriterionScore
+from app.models.mail import DigestSetting, MailDigest, MailMessage, MailSettings
 from app.models.media import Media, MediaKind, MediaStatus, MediaUsage, SubmissionMedia
 from app.models.member import (
     ROLE_RANK,
@@ -77,7 +78,6 @@ from app.models.recognition import (
     MemberPoints,
     PeriodKind,
 )
-from app.models.mail import DigestSetting, MailDigest, MailMessage, MailSettings
 from app.models.search import SearchDocument, SearchType
 from app.models.webhook import (
     DeliveryStatus,
@@ -125,13 +125,13 @@ __all__ = [
     "JuryScore",
     "License",
     "LoginAttempt",
+    "MailDigest",
+    "MailMessage",
+    "MailSettings",
     "Media",
     "MediaKind",
     "MediaStatus",
     "MediaUsage",
-    "MailDigest",
-    "MailMessage",
-    "MailSettings",
     "Member",
     "MemberPoints",
     "MemberTag",
