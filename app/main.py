@@ -70,6 +70,10 @@ mentoring, conversation, recognition and analytics.
 TAGS = [
     {"name": "auth", "description": "Registration, log-in and tokens."},
     {
+        "name": "accounts",
+        "description": "An account's life: password change and reset, log-ins, export, leaving.",
+    },
+    {
         "name": "members",
         "description": "Profiles, the member directory and personal access tokens.",
     },

@@ -286,6 +286,19 @@ _TYPES = (
         "member admin first.",
     ),
     ProblemType(
+        "wrong_password",
+        403,
+        "Wrong password",
+        "The current password sent to confirm an account change is wrong. Attempts are "
+        "rate-limited like log-ins.",
+    ),
+    ProblemType(
+        "session_not_found",
+        404,
+        "Log-in not found",
+        "The caller has no open log-in with this id (it may have ended already).",
+    ),
+    ProblemType(
         "token_not_found",
         404,
         "Token not found",
