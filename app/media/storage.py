@@ -6,7 +6,9 @@ worker threads. Keys are made by the caller (`<storage_key>/original`,
 
 Uploads are written to `spool_dir` while they arrive, then handed to `put_file`: the file
 back end keeps its spool inside its root, so storing is a rename; the S3 back end spools to
-a local temporary directory and streams the file up in parts.
+a local temporary directory and streams the file up in parts. The file back end syncs a
+stored file and its directories to disk before `put_file` returns, so an upload answered
+201 (its row committed after the file is stored) survives a crash of the machine.
 """
 
 from __future__ import annotations
@@ -105,6 +107,17 @@ def _write_atomically(target: Path, fill: Callable[[Path], None]) -> None:
 def _copy_file(source: Path, target: Path) -> None:
     with source.open("rb") as reader, target.open("wb") as writer:
         shutil.copyfileobj(reader, writer, CHUNK_BYTES)
+        writer.flush()
+        os.fsync(writer.fileno())
+
+
+def _fsync(path: Path) -> None:
+    """Flushes a file's bytes, or a directory's entries, to the disk."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 class FileStorage:
@@ -123,12 +136,20 @@ class FileStorage:
         del content_type  # the server names the type when it serves the file
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
+        _fsync(source)  # the bytes on disk before the name that points at them
         try:
             source.replace(target)
         except OSError:
             # Another filesystem (a source outside the spool): copy, then rename into place.
             _write_atomically(target, lambda temp: _copy_file(source, temp))
             _unlink_quietly(source)
+        # The new name, and the directories made for it, up to the root.
+        directory = target.parent
+        while True:
+            _fsync(directory)
+            if directory == self.root or self.root not in directory.parents:
+                break
+            directory = directory.parent
 
     def fetch_to(self, key: str, target: Path) -> None:
         path = self._path(key)
