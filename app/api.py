@@ -7,7 +7,7 @@ router: with FastAPI's included routers every level of nesting matches the path 
 
 from fastapi import APIRouter, FastAPI
 
-from app.accounts.router import router as accounts_router
+from app.accounts.router import routers as accounts_routers
 from app.analytics.router import router as analytics_router
 from app.anthologies.router import cards_router as anthology_cards_router
 from app.anthologies.router import router as anthologies_router
@@ -39,7 +39,7 @@ API_PREFIX = "/api/v1"
 # In this order: the first route whose path matches answers (/members/me before /members/{id}).
 API_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
-    accounts_router,  # /members/me/… before /members/{member_id}
+    *accounts_routers,  # /members/me/… before /members/{member_id}
     *media_routers,  # /members/me/media before /members/{member_id}
     members_router,
     invitations_router,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 class WrongPassword(Forbidden):
@@ -9,3 +9,21 @@ class WrongPassword(Forbidden):
 
 class LogInNotFound(NotFound):
     code = "session_not_found"
+
+
+class InvalidToken(BadRequest):
+    """A mailed token that is unknown, used or expired (which of them is not told)."""
+
+    code = "invalid_token"
+
+
+class EmailAlreadyVerified(Conflict):
+    code = "email_already_verified"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"

@@ -3,16 +3,27 @@ from __future__ import annotations
 from fastapi import Response
 
 from app.accounts import service
-from app.accounts.schemas import LogInPage, PasswordChange
+from app.accounts.schemas import (
+    Accepted,
+    EmailToken,
+    LogInPage,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+)
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
-from app.principal.dependencies import InteractivePrincipal
+from app.principal.dependencies import AdminMember, CurrentMember, InteractivePrincipal
 
 router = ResourceRouter(prefix="/members/me", tags=["accounts"])
+auth_router = ResourceRouter(prefix="/auth", tags=["accounts"])
+admin_router = ResourceRouter(prefix="/members", tags=["accounts"])
+
+RESET_ACCEPTED = "If an active account has this address, a mail is on its way."
 
 
 @router.post(
@@ -80,3 +91,77 @@ def accounts_end_session(
         session_id=session_id,
     )
     return Response(status_code=204)
+
+
+@auth_router.post(
+    "/password-reset", status_code=202, response_model=Accepted, summary="Ask for a password reset"
+)
+def accounts_request_password_reset(
+    session: SessionDep, settings: SettingsDep, data: PasswordResetRequest
+) -> Accepted:
+    """Mails a single-use reset token to an active account with this address. The answer is
+    the same, in about the same time, whether or not such an account exists."""
+    service.request_password_reset(session, settings, email=str(data.email))
+    return Accepted(detail=RESET_ACCEPTED)
+
+
+@auth_router.post(
+    "/password-reset/confirm",
+    status_code=204,
+    summary="Reset the password with a mailed token",
+    responses=problems(400),
+)
+def accounts_confirm_password_reset(
+    session: SessionDep, settings: SettingsDep, data: PasswordResetConfirm
+) -> Response:
+    """Sets the new password; every log-in of the member ends. The token works once."""
+    service.confirm_password_reset(
+        session, settings, token=data.token, new_password=data.new_password
+    )
+    return Response(status_code=204)
+
+
+@auth_router.post(
+    "/verify-email",
+    status_code=204,
+    summary="Confirm an email address",
+    responses=problems(400, 409),
+)
+def accounts_verify_email(session: SessionDep, data: EmailToken) -> Response:
+    """Confirms a new account's address, or the new address of an email change."""
+    service.verify_email(session, token=data.token)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/verification-email",
+    status_code=202,
+    response_model=Accepted,
+    summary="Send my verification mail again",
+    responses=problems(409),
+)
+def accounts_send_verification(
+    session: SessionDep, settings: SettingsDep, member: CurrentMember
+) -> Accepted:
+    """Mails a fresh verification token to the caller's address (earlier ones stop working)."""
+    service.send_verification(session, settings, member=member)
+    return Accepted(detail="A verification mail is on its way.")
+
+
+@admin_router.post(
+    "/{member_id}/password-reset",
+    status_code=202,
+    response_model=Accepted,
+    summary="Send a member a password-reset mail",
+    responses=problems(404),
+)
+def accounts_admin_password_reset(
+    session: SessionDep, settings: SettingsDep, admin: AdminMember, member_id: IdPath
+) -> Accepted:
+    """Admins: mails the member a single-use reset token (their password is unchanged until
+    they use it)."""
+    service.admin_password_reset(session, settings, admin=admin, member_id=member_id)
+    return Accepted(detail="A password-reset mail is on its way to the member.")
+
+
+routers = (auth_router, router, admin_router)

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from app.auth.schemas import Password
 from app.core.pagination import Page
+
+# As at registration (app.auth.schemas); not imported, so that auth may use this package.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+MailedToken = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+]
 
 
 class PasswordChange(BaseModel):
@@ -50,3 +56,49 @@ class LogInOut(BaseModel):
 
 class LogInPage(Page[LogInOut]):
     pass
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"email": "rina@example.com"}]}
+    )
+
+    email: EmailStr = Field(max_length=254)
+
+
+class PasswordResetConfirm(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "Xq3vJ0b9mT2kR7sWcZ1pL5fA8dHhN4eYuGiBtQoV6xE",
+                    "new_password": "a new one!",
+                }
+            ]
+        },
+    )
+
+    token: MailedToken
+    new_password: Password
+
+
+class EmailToken(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"token": "Xq3vJ0b9mT2kR7sWcZ1pL5fA8dHhN4eYuGiBtQoV6xE"}]},
+    )
+
+    token: MailedToken
+
+
+class Accepted(BaseModel):
+    """The same answer whoever asks: it tells nothing about which addresses exist."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"detail": "If an active account has this address, a mail is on its way."}]
+        }
+    )
+
+    detail: str

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Form, Response
 
+from app.accounts import service as accounts
 from app.auth import service
 from app.auth.attempts import LoginAttemptAllowed
 from app.auth.dependencies import FormBody
@@ -31,6 +32,8 @@ def auth_register(
 ) -> Response:
     """Create an account; in invite mode a valid `invite_code` is required."""
     member = service.register(session, settings, data=data)
+    if settings.email_verification == "on":
+        accounts.send_verification(session, settings, member=member)
     profile = members.present(session, member, viewer=member)
     return creation.created(profile, location=f"/api/v1/members/{member.id}")
 

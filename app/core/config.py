@@ -8,7 +8,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     # Argon2id cost; the defaults follow OWASP's recommendation (19 MiB, 2 passes).
     password_hash_memory_kib: int = Field(default=19_456, ge=1024)
     password_hash_time_cost: int = Field(default=2, ge=1)
+    # Accounts (app/accounts): how long a mailed password-reset token works.
+    password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    # `on`: registration mails a verification token, and an unverified member may only read
+    # and edit their own profile; `off`: addresses are not checked.
+    email_verification: Literal["off", "on"] = "off"
+    # How long a mailed email-verification or email-change token works.
+    email_token_hours: int = Field(default=48, ge=1, le=30 * 24)
 
     public_base_url: str | None = None
     # Printed on share cards and as the publisher of anthology books.

@@ -293,6 +293,27 @@ _TYPES = (
         "rate-limited like log-ins.",
     ),
     ProblemType(
+        "invalid_token",
+        400,
+        "Invalid token",
+        "The mailed token (password reset, email verification or change) is unknown, already "
+        "used or expired. Ask for a new mail.",
+    ),
+    ProblemType(
+        "email_unverified",
+        403,
+        "Email not verified",
+        "This community checks addresses: until you confirm yours with the mailed token "
+        "(POST /api/v1/auth/verify-email) you may read, and edit your own profile and "
+        "account, but not write anything else.",
+    ),
+    ProblemType(
+        "email_already_verified",
+        409,
+        "Email already verified",
+        "Your address is confirmed already; there is nothing to send.",
+    ),
+    ProblemType(
         "session_not_found",
         404,
         "Log-in not found",

@@ -4,7 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
+from app.accounts import service as accounts
 from app.core.db import SessionDep, quick_read
+from app.core.deps import SettingsDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -79,14 +81,20 @@ def members_get_me(request: Request, session: SessionDep, member: CurrentMember)
     "/me",
     response_model=MemberPublic,
     summary="Update my profile",
-    responses=with_own_profile_example(CONDITIONAL_WRITE_RESPONSES | problems(412)),
+    responses=with_own_profile_example(CONDITIONAL_WRITE_RESPONSES | problems(409, 412)),
 )
 def members_update_me(
-    request: Request, session: SessionDep, member: CurrentMember, changes: MemberUpdate
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    member: CurrentMember,
+    changes: MemberUpdate,
 ) -> Response:
     """Change the caller's profile; send `If-Match` with the ETag you read to avoid lost updates."""
     member = service.get_for_update(session, member_id=member.id)  # type: ignore[arg-type]
     require_current(request, service.present(session, member, viewer=member))
+    if changes.email is not None and changes.email.lower() != member.email:
+        accounts.request_email_change(session, settings, member=member, new_email=changes.email)
     member = service.update_profile(session, member=member, changes=changes)
     return json_response(request, service.present(session, member, viewer=member))
 

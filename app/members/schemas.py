@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 from typing_extensions import TypeAliasType
 
 from app.core.pagination import Page
@@ -33,17 +33,19 @@ _MEMBER_EXAMPLE: dict[str, Any] = {
     "open_for_commissions": True,
     "is_active": True,
     "email": None,
+    "email_verified": None,
     "mentoring": {"open": True, "topics": ["illustration", "risograph"], "capacity": 3},
 }
 
 
 # The caller's own profile carries the email (and so does an admin's view).
-_OWN_PROFILE_EXAMPLE = {**_MEMBER_EXAMPLE, "email": "rina@example.com"}
+_OWN_PROFILE_EXAMPLE = {**_MEMBER_EXAMPLE, "email": "rina@example.com", "email_verified": True}
 
 
 # A profile just registered: nothing filled in yet but what registration asks.
 _NEW_PROFILE_EXAMPLE = {
     **_OWN_PROFILE_EXAMPLE,
+    "email_verified": False,
     "bio": "",
     "city": None,
     "disciplines": [],
@@ -90,6 +92,9 @@ class MemberPublic(BaseModel):
     open_for_commissions: bool
     is_active: bool
     email: str | None
+    email_verified: bool | None = Field(
+        description="Whether the member confirmed their address; null like `email`."
+    )
     mentoring: MentoringProfile | None = Field(
         description="The mentor profile; null when the member does not offer mentoring."
     )
@@ -101,7 +106,7 @@ class MemberPage(Page[MemberPublic]):
 
 # Fields that may be sent but never as null: they have no "unset" state.
 _NOT_NULLABLE = frozenset(
-    {"display_name", "bio", "disciplines", "skills", "links", "open_for_commissions"}
+    {"display_name", "bio", "disciplines", "skills", "links", "open_for_commissions", "email"}
 )
 
 
@@ -138,6 +143,12 @@ class MemberUpdate(PatchBody):
         "`avatar_url` becomes its thumbnail's path. `null` removes it (and `avatar_url`).",
     )
     open_for_commissions: Flag | None = None
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=254,
+        description="A new address: it is mailed a token, and replaces the current one only "
+        "once confirmed (`POST /api/v1/auth/verify-email`); the old address is told.",
+    )
     mentoring: MentoringProfileUpdate | None = Field(
         default=None, description="Open or change the mentor profile; null closes it."
     )

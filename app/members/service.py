@@ -168,6 +168,7 @@ def to_public(
         open_for_commissions=member.open_for_commissions,
         is_active=member.is_active,
         email=member.email if sees_email else None,
+        email_verified=(member.email_verified_at is not None) if sees_email else None,
         mentoring=mentoring,
     )
 
@@ -230,6 +231,7 @@ def _has_tag(kind: TagKind, value: str) -> sa.ColumnElement[bool]:
 
 def update_profile(session: Session, *, member: Member, changes: MemberUpdate) -> Member:
     sent = changes.model_dump(exclude_unset=True)
+    sent.pop("email", None)  # changed only once the new address confirms (app.accounts)
     if "mentoring" in sent:
         del sent["mentoring"]
         mentor_profiles.save(session, member_id=member.id, profile=changes.mentoring)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 # Infrastructure's own table lives in core (core imports no models); registered here too.
 from app.core.idempotency_keys import IdempotencyKey
+from app.models.account import AccountToken, AccountTokenPurpose
 from app.models.anthology import Anthology, AnthologyEntry, AnthologyStatus
 from app.models.audit import AuditEntry
 from app.models.auth import (
@@ -90,6 +91,8 @@ from app.models.webhook import (
 
 __all__ = [
     "ROLE_RANK",
+    "AccountToken",
+    "AccountTokenPurpose",
     "Activity",
     "Announcement",
     "Anthology",

@@ -71,6 +71,10 @@ class Member(SQLModel, table=True):
     # The newest announcement already copied into this member's notifications (read-time
     # fan-out, see app.notifications.service.catch_up).
     announcements_seen_id: int = Field(default=0)
+    # When the member confirmed their address (app/accounts); None: not yet, or never asked.
+    email_verified_at: datetime | None = timestamp_field()
+    # `id` or `en` for problems and mail; None: the request's Accept-Language, else the default.
+    locale: str | None = Field(default=None, max_length=8)
 
 
 def has_role(member: Member | None, minimum: Role) -> bool:

@@ -8,6 +8,7 @@ flow, and personal access tokens (`sgr_pat_…`) for integrators. Both resolve t
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,12 @@ from app.core.security import access_token_expired
 from app.models import Member, Role, has_role
 from app.principal import tokens
 from app.principal.cache import PrincipalCache, Remembered
-from app.principal.exceptions import InsufficientScope, RoleRequired, TokenExpired
+from app.principal.exceptions import (
+    EmailUnverified,
+    InsufficientScope,
+    RoleRequired,
+    TokenExpired,
+)
 from app.principal.usage import TokenUses
 
 oauth2_password = OAuth2PasswordBearer(
@@ -96,7 +102,23 @@ async def optional_principal(
         # Before the scope: a read token asking to mint one must not be told to get `write`.
         raise InsufficientScope(LOG_IN_ONLY)
     _check_scope(principal, request.method)
+    if (
+        settings.email_verification == "on"
+        and principal.member.email_verified_at is None
+        and request.method not in SAFE_METHODS
+        and not UNVERIFIED_MAY_WRITE.match(request.url.path)
+    ):
+        raise EmailUnverified(
+            "Confirm your email address first (the link in the mail we sent; "
+            "POST /api/v1/members/me/verification-email sends it again)."
+        )
     return principal
+
+
+# The writes a member whose address is unconfirmed may make: their own profile and account.
+UNVERIFIED_MAY_WRITE = re.compile(
+    r"^/api/v1/members/me(/verification-email|/password|/sessions(/[0-9]+)?|/deletion)?/?$"
+)
 
 
 LOG_IN_ONLY = (

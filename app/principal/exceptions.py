@@ -11,6 +11,12 @@ class RoleRequired(Forbidden):
     code = "role_required"
 
 
+class EmailUnverified(Forbidden):
+    """`SANGGAR_EMAIL_VERIFICATION=on` and the member has not confirmed their address yet."""
+
+    code = "email_unverified"
+
+
 class TokenExpired(Unauthorized):
     """An access token of ours past its expiry: refresh it (a forged one stays `unauthorized`)."""
 
