@@ -161,6 +161,17 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     model = _BY_TABLE.get(getattr(table, "name", ""))
     if model is None or table is None:
         return
+    session = state.session
+    parameters = state.parameters
+    if isinstance(parameters, list | tuple):
+        # An ORM bulk UPDATE/DELETE by primary key: one parameter set per row.
+        ids = [p["id"] for p in parameters if isinstance(p, dict) and "id" in p]
+        columns = {key for p in parameters if isinstance(p, dict) for key in p}
+        if model in _TYPE_OF and (state.is_delete or columns & _WATCHED[model]):
+            note(session, _TYPE_OF[model], ids)
+        if model in _CHILDREN and ids and (state.is_delete or columns & _CHILDREN[model][1]):
+            note(session, *_children_of(session, model, ids))
+        return
     if state.is_update:
         values = getattr(state.statement, "_values", None) or {}
         columns = {getattr(key, "key", key) for key in values}
@@ -174,8 +185,7 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     select = sa.select(table.c.id)
     if where is not None:
         select = select.where(where)
-    session = state.session
-    ids = list(session.connection().execute(select, state.parameters or {}).scalars())
+    ids = list(session.connection().execute(select, parameters or {}).scalars())
     if own:
         note(session, _TYPE_OF[model], ids)
     if children and ids:

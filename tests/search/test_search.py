@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.models import Challenge, Post, Role, SearchDocument
+from app.models import Challenge, Idea, Post, Role, SearchDocument, Thread
 from app.search import indexer
 from tests.challenges.helpers import create_challenge, move_to, organizer, submit
 from tests.conversation.helpers import API, created, propose, reply, report, start_thread
@@ -436,3 +437,17 @@ def test_index_rows_follow_the_posts(engine: Engine, client: TestClient, member:
         ).all()
     assert list(posts) == list(docs)
     assert utcnow()
+
+
+def test_bulk_statements_are_followed(engine: Engine, client: TestClient, member: Headers) -> None:
+    """Writes that bypass the ORM's unit of work (bulk UPDATE by primary key, DELETE … WHERE)
+    change the index in their transaction too."""
+    thread = start_thread(client, member, title="Lama", body="Isi.")
+    idea = propose(client, member, title="Pasar seni")
+    with Session(engine) as session:
+        session.execute(sa.update(Thread), [{"id": thread["id"], "title": "Judul sinden"}])
+        session.execute(sa.delete(Idea).where(col(Idea.id) == idea["id"]))
+        session.commit()
+    assert found(client, "sinden", member) == [("thread", thread["id"])]
+    assert found(client, "lama", member) == []
+    assert found(client, "pasar", member) == []
