@@ -136,14 +136,17 @@ class FileStorage:
         del content_type  # the server names the type when it serves the file
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _fsync(source)  # the bytes on disk before the name that points at them
         try:
             source.replace(target)
         except OSError:
             # Another filesystem (a source outside the spool): copy, then rename into place.
             _write_atomically(target, lambda temp: _copy_file(source, temp))
             _unlink_quietly(source)
-        # The new name, and the directories made for it, up to the root.
+        # The bytes, the new name and the directories made for it on disk before the caller
+        # commits a row pointing at them; synced after the rename, so one journal commit
+        # covers both (bench/MEDIA.md). A crash before then leaves at most a file no row
+        # names, as a crash between storing and the row's commit always could.
+        _fsync(target)
         directory = target.parent
         while True:
             _fsync(directory)
