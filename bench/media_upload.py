@@ -3,9 +3,13 @@
 One `sanggar serve` (1 worker) on a fresh SQLite database and a fresh media directory in
 the benchmark's work directory, one member registered through the API:
 
-- throughput: a 20 MiB file (an MP4: stored as sent, no processing) uploaded with httpx
-  streaming the multipart body, against a plain copy of the same file on the same disk in
-  the same run (rounds alternate the two);
+- throughput: a 20 MiB file (an MP4: stored as sent, no processing) uploaded by three
+  clients (a raw socket handing the file to the kernel with sendfile, so the client costs
+  next to nothing, as a client on another machine would; httpx streaming the multipart body;
+  curl), against a plain copy of the same file on the same disk (page cache only, and
+  fsync'd as the file storage syncs a stored upload) and against two raw ASGI apps under the
+  same uvicorn: one that only reads the body, one that hashes, writes and fsyncs it. Every
+  round runs each once, in turn; ratios are the median of the per-round ratios;
 - memory: the server's RSS (/proc/<pid>/status, sampled every 10 ms) while 8 clients upload
   25 MiB each at once, against its RSS when idle just before;
 - serving: req/s of a thumbnail (`GET /api/v1/media/{id}/content?variant=thumb`) with wrk,
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import statistics
 import struct
 import subprocess
@@ -23,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,8 +96,8 @@ def _env(workdir: Path, database_url: str) -> dict[str, str]:
 
 
 # The stack's own floor for an upload: a raw ASGI app under the same uvicorn (httptools) that
-# hashes the body as it arrives and writes it to a file, as the upload does, without
-# multipart parsing, authentication, the database or the middleware.
+# hashes the body as it arrives, writes it to a file and fsyncs it, as the upload does,
+# without multipart parsing, authentication, the database or the middleware.
 BARE_UPLOAD_APP = """
 import hashlib, os, tempfile
 
@@ -109,11 +114,27 @@ async def app(scope, receive, send):
             out.write(body)
             if not message.get("more_body"):
                 break
+        out.flush()
+        os.fsync(out.fileno())
     os.unlink(path)
     await send({"type": "http.response.start", "status": 201,
                 "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": digest.hexdigest().encode()})
 """
+
+
+# Less than any upload: the same uvicorn reading the body and dropping it.
+READ_ONLY_APP = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 201, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+"""
+
+_BOUNDARY = "bench-boundary-7MA4YWxkTrZu0gW"
 
 
 def _member_token(base: str) -> str:
@@ -150,11 +171,39 @@ def _upload(
     return body
 
 
-def _chunked_copy(source: Path, target: Path) -> None:
-    """A copy through user space in 1 MiB pieces, as the upload's own writes go."""
-    with source.open("rb") as reader, target.open("wb") as writer:
-        while piece := reader.read(2**20):
-            writer.write(piece)
+def _synced_copy(source: Path, target: Path) -> None:
+    """The plain copy, then its bytes and its directory entry synced, as the file storage
+    syncs a stored upload."""
+    shutil.copyfile(source, target)
+    for path in (target, target.parent):
+        handle = os.open(path, os.O_RDONLY)
+        os.fsync(handle)
+        os.close(handle)
+
+
+def _sendfile_upload(base: str, token: str, path: Path, *, target: str) -> None:
+    """One request on a fresh connection, the file handed to the kernel (sendfile)."""
+    host, port = base.removeprefix("http://").split(":")
+    head = (
+        f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"'
+        "\r\nContent-Type: video/mp4\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{_BOUNDARY}--\r\n".encode()
+    request = (
+        f"POST {target} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={_BOUNDARY}\r\n"
+        f"Content-Length: {len(head) + path.stat().st_size + len(tail)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port))) as connection, path.open("rb") as file:
+        connection.sendall(request + head)
+        connection.sendfile(file)
+        connection.sendall(tail)
+        answer = b""
+        while piece := connection.recv(65536):
+            answer += piece
+    if not answer.startswith(b"HTTP/1.1 201"):
+        raise RuntimeError(f"upload answered {answer[:300]!r}")
 
 
 def _curl_upload(url: str, token: str, path: Path) -> None:
@@ -165,55 +214,72 @@ def _curl_upload(url: str, token: str, path: Path) -> None:
     )  # fmt: skip
 
 
-def throughput(base: str, bare_upload: str, token: str, workdir: Path) -> list[str]:
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def throughput(base: str, bare_upload: str, read_only: str, token: str, workdir: Path) -> list[str]:
     source = mp4_of(workdir / "upload-20.mp4", UPLOAD_MIB)
-    copies: list[float] = []
-    chunked: list[float] = []
-    bare: list[float] = []
-    uploads: list[float] = []
-    curled: list[float] = []
-    curl = shutil.which("curl") is not None
     target = workdir / "copy.mp4"
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
+    api = f"{base}/api/v1/media"
+
+    def copy() -> None:
         shutil.copyfile(source, target)  # copy_file_range/sendfile: the kernel copies
-        copies.append(time.perf_counter() - started)
         target.unlink()
-        started = time.perf_counter()
-        _chunked_copy(source, target)
-        chunked.append(time.perf_counter() - started)
+
+    def synced_copy() -> None:
+        _synced_copy(source, target)
         target.unlink()
-        started = time.perf_counter()
-        _upload(bare_upload, token, source, "video/mp4", target="/")
-        bare.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        _upload(base, token, source, "video/mp4")
-        uploads.append(time.perf_counter() - started)
-        if curl:
-            started = time.perf_counter()
-            _curl_upload(f"{base}/api/v1/media", token, source)
-            curled.append(time.perf_counter() - started)
-    bare_rate = UPLOAD_MIB / statistics.median(bare)
-    copy_rate = UPLOAD_MIB / statistics.median(copies)
-    chunked_rate = UPLOAD_MIB / statistics.median(chunked)
-    upload_rate = UPLOAD_MIB / statistics.median(uploads)
-    return [
-        f"| upload of {UPLOAD_MIB} MiB ({ROUNDS} rounds, median) | plain copy "
-        f"(shutil.copyfile) {copy_rate:,.0f} MiB/s | {upload_rate:,.0f} MiB/s "
-        f"| **{upload_rate / copy_rate:.0%}** (target ≥ 50 %) |",
-        f"| the same upload | copy in 1 MiB reads and writes {chunked_rate:,.0f} MiB/s "
-        f"| {upload_rate:,.0f} MiB/s | {upload_rate / chunked_rate:.0%} |",
-        f"| the same upload | a raw ASGI app under the same uvicorn hashing and writing the "
-        f"body {bare_rate:,.0f} MiB/s | {upload_rate:,.0f} MiB/s | {upload_rate / bare_rate:.0%} |",
-    ] + (
-        [
-            f"| the same upload sent by curl instead of httpx | plain copy {copy_rate:,.0f} "
-            f"MiB/s | {UPLOAD_MIB / statistics.median(curled):,.0f} MiB/s "
-            f"| {UPLOAD_MIB / statistics.median(curled) / copy_rate:.0%} |"
-        ]
-        if curled
-        else []
+
+    runs: dict[str, Callable[[], object]] = {
+        "copy": copy,
+        "synced copy": synced_copy,
+        "read only": lambda: _sendfile_upload(read_only, token, source, target="/"),
+        "bare": lambda: _sendfile_upload(bare_upload, token, source, target="/"),
+        "sendfile": lambda: _sendfile_upload(base, token, source, target="/api/v1/media"),
+        "httpx": lambda: _upload(base, token, source, "video/mp4"),
+    }
+    if shutil.which("curl") is not None:
+        runs["curl"] = lambda: _curl_upload(api, token, source)
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(ROUNDS):
+        for name, action in runs.items():
+            times[name].append(_timed(action))
+
+    def rate(name: str) -> str:
+        return f"{UPLOAD_MIB / statistics.median(times[name]):,.0f} MiB/s"
+
+    def ratio(name: str, reference: str) -> str:
+        """The median over rounds of (reference's time ÷ this one's): rates, same round."""
+        pairs = zip(times[name], times[reference], strict=True)
+        return f"{statistics.median(ref / mine for mine, ref in pairs):.0%}"
+
+    label = f"upload of {UPLOAD_MIB} MiB ({ROUNDS} rounds, median)"
+    references = {
+        "copy": "plain copy, page cache (shutil.copyfile)",
+        "synced copy": "plain copy + fsync (file and directory)",
+        "read only": "raw ASGI app, same uvicorn, reading the body only",
+        "bare": "raw ASGI app, same uvicorn, hashing, writing, fsyncing",
+    }
+    lines = [
+        f"| {label}, sendfile client | {text} {rate(name)} | {rate('sendfile')} "
+        f"| **{ratio('sendfile', name)}** |"
+        for name, text in references.items()
+    ]
+    lines.append(
+        f"| the raw app reading only, sendfile client | plain copy {rate('copy')} "
+        f"| {rate('read only')} | {ratio('read only', 'copy')} |"
     )
+    for client in ("httpx", "curl"):
+        if client in times:
+            lines += [
+                f"| the same upload sent by {client} | {references[name]} {rate(name)} "
+                f"| {rate(client)} | {ratio(client, name)} |"
+                for name in ("copy", "synced copy")
+            ]
+    return lines
 
 
 def memory(base: str, token: str, workdir: Path, pid: int) -> str:
@@ -318,8 +384,11 @@ def run(workdir: Path) -> str:
     upgrade(database_url, "head")
     (scratch / "bare.py").write_text(BARE_APP)
     (scratch / "bare_upload.py").write_text(BARE_UPLOAD_APP)
+    (scratch / "read_only.py").write_text(READ_ONLY_APP)
     (scratch / "spool").mkdir()
     port, bare_port, upload_port = _free_port(), _free_port(), _free_port()
+    read_only_port = _free_port()
+    read_only = f"http://127.0.0.1:{read_only_port}"
     base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
     bare_upload = f"http://127.0.0.1:{upload_port}"
     upload_command = [
@@ -331,10 +400,13 @@ def run(workdir: Path) -> str:
         "--no-access-log",
         "--http",
         "httptools",
+        "--loop",
+        "asyncio",  # as `sanggar serve` runs (app.cli)
         "bare_upload:app",
         "--port",
         str(upload_port),
     ]
+    read_only_command = [*upload_command[:-3], "read_only:app", "--port", str(read_only_port)]
     bare_command = [
         sys.executable,
         "-m",
@@ -359,9 +431,11 @@ def run(workdir: Path) -> str:
                     f"{bare}/hello"),
             _server(upload_command, {**os.environ, "BENCH_SPOOL": str(scratch / "spool")},
                     scratch, scratch / "bare_upload.log", bare_upload),
+            _server(read_only_command, dict(os.environ), scratch, scratch / "read_only.log",
+                    read_only),
         ):  # fmt: skip
             token = _member_token(base)
-            lines += throughput(base, bare_upload, token, workdir)
+            lines += throughput(base, bare_upload, read_only, token, workdir)
             lines.append(memory(base, token, workdir, server.pid))
             try:
                 media_id = _ready_image(base, token, workdir)
