@@ -27,3 +27,7 @@ class EmailTaken(Conflict):
 
 class MemberNotFound(NotFound):
     code = "member_not_found"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from fastapi import Response
+from fastapi.responses import StreamingResponse
 
-from app.accounts import service
+from app.accounts import erasure, export, service
 from app.accounts.schemas import (
     Accepted,
     EmailToken,
+    Leaving,
     LogInPage,
     PasswordChange,
     PasswordResetConfirm,
@@ -17,6 +19,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
+from app.media.storage import open_storage
 from app.principal.dependencies import AdminMember, CurrentMember, InteractivePrincipal
 
 router = ResourceRouter(prefix="/members/me", tags=["accounts"])
@@ -162,6 +165,51 @@ def accounts_admin_password_reset(
     they use it)."""
     service.admin_password_reset(session, settings, admin=admin, member_id=member_id)
     return Accepted(detail="A password-reset mail is on its way to the member.")
+
+
+@router.post(
+    "/deletion", status_code=204, summary="Leave: erase my account", responses=problems(403, 409)
+)
+def accounts_leave(
+    session: SessionDep, settings: SettingsDep, principal: InteractivePrincipal, data: Leaving
+) -> Response:
+    """Deactivates the account and erases its personal data at once (email, names, bio, city,
+    links, avatar, tokens, log-ins, notifications). Works stay credited to a former member
+    unless `delete_works`. The last admin cannot leave (409 `last_admin`)."""
+    erasure.erase_member(
+        session,
+        settings,
+        member=principal.member,
+        password=data.password,
+        delete_works=data.delete_works,
+    )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/export",
+    summary="Export my data",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "A ZIP: `member.json` and the uploaded files under `media/`.",
+        }
+    },
+)
+def accounts_export(
+    session: SessionDep, settings: SettingsDep, principal: InteractivePrincipal
+) -> StreamingResponse:
+    """Everything of yours, as a ZIP streamed as it is made: `member.json` (profile, RSVPs,
+    works, votes, comments, threads, posts, ideas, projects, mentorships, badges,
+    notifications, uploads, tokens and log-ins, no secrets) and your uploaded files.
+    Limited to a few an hour."""
+    member_json, files = export.member_data(session, member=principal.member)
+    return StreamingResponse(
+        export.stream_zip(member_json, files, open_storage(settings)),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="sanggar-export.zip"'},
+    )
 
 
 routers = (auth_router, router, admin_router)

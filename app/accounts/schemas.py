@@ -102,3 +102,18 @@ class Accepted(BaseModel):
     )
 
     detail: str
+
+
+class Leaving(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"password": "correct horse battery", "delete_works": False}]
+        },
+    )
+
+    password: str = Field(min_length=1, max_length=128)
+    delete_works: bool = Field(
+        description="Remove your submissions, comments, posts and ideas too; else they stay, "
+        "credited to a former member."
+    )

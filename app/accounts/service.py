@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -188,12 +189,14 @@ def _retire_tokens(session: Session, *, member_id: int, purpose: AccountTokenPur
 
 def request_password_reset(session: Session, settings: Settings, *, email: str) -> None:
     """Mails a reset token to an active member with this address; nothing otherwise. Both
-    ways spend one password hash, so the time taken does not tell whether it exists."""
+    ways spend one password hash and then wait out `password_reset_answer_seconds`, so the
+    time taken (writing the mail is the slow part) does not tell whether it exists."""
+    started = time.monotonic()
     member = session.exec(select(Member).where(Member.email == email.strip().lower())).first()
     hash_password(settings, new_secret())  # the cost of the answer, whoever asks
-    if member is None or not member.is_active:
-        return
-    _send_password_reset(session, settings, member_id=member.id, by_admin=None)  # type: ignore[arg-type]
+    if member is not None and member.is_active:
+        _send_password_reset(session, settings, member_id=member.id, by_admin=None)  # type: ignore[arg-type]
+    time.sleep(max(0.0, settings.password_reset_answer_seconds - (time.monotonic() - started)))
 
 
 def admin_password_reset(

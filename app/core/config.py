@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=2, ge=1)
     # Accounts (app/accounts): how long a mailed password-reset token works.
     password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    # Every reset request is answered after this long at least, known address or not.
+    password_reset_answer_seconds: float = Field(default=0.5, ge=0, le=5)
     # `on`: registration mails a verification token, and an unverified member may only read
     # and edit their own profile; `off`: addresses are not checked.
     email_verification: Literal["off", "on"] = "off"
@@ -117,6 +119,8 @@ class Settings(BaseSettings):
     # While Redis is unreachable limits are counted in memory; Redis is tried again this often.
     rate_limit_redis_retry_seconds: float = Field(default=5, ge=0, le=3600)
     # Messages from strangers to creators: strict, per client address (or member).
+    # Exports of a member's own data (a ZIP of everything), per member.
+    rate_limit_export: str = "5/hour"
     rate_limit_inquiries: str = "5/hour"
     # New threads, replies, comments, ideas, announcements and reports, per member: enough
     # for a lively discussion, too few for a spam run.

@@ -64,6 +64,11 @@ def build_rules(settings: Settings) -> list[Rule]:
             methods=frozenset({"POST"}),
         ),
         Rule(
+            "export",
+            re.compile(r"^/api/v1/members/me/export$"),
+            parse(settings.rate_limit_export),
+        ),
+        Rule(
             "inquiries",
             re.compile(r"^/api/v1/members/[^/]+/inquiries$"),
             parse(settings.rate_limit_inquiries),

@@ -267,12 +267,7 @@ def test_every_event_is_heard_or_listed_as_published_for_the_record() -> None:
 
 def test_every_event_of_the_catalogue_is_published() -> None:
     published = published_in_app()
-    unpublished = sorted(c.__name__ for c in catalogue() if c.__name__ not in published)
-    assert [n for n in unpublished if n not in NOT_YET_PUBLISHED] == []
-
-
-# accounts (in progress): removed as app/accounts publishes them.
-NOT_YET_PUBLISHED = {"MemberErased"}
+    assert sorted(c.__name__ for c in catalogue() if c.__name__ not in published) == []
 
 
 def test_the_catalogue_imports_no_feature() -> None:
