@@ -95,6 +95,7 @@ def notifications_stream_ticket(request: Request, member: CurrentMember) -> Stre
 )
 async def notifications_stream(
     request: Request,
+    session: SessionDep,
     member: OptionalMember,
     ticket: Annotated[
         str | None,
@@ -120,11 +121,16 @@ async def notifications_stream(
     """The caller's new notifications as they are written, on any app process, and the
     unread count when it changes. Opening it sends the unread count; with `Last-Event-ID`
     (or `last_event_id`) first the notifications after that id (up to 500)."""
+    # The request's Session (the token's look-up) gives its connection back now: this route
+    # is not admission-limited, so opening streams must never hold connections while they
+    # wait for a worker thread (a stall once the pool is out of connections).
+    member_id = member.id if member is not None else None
+    session.close()
     state = request.app.state
     hub: live.LiveHub = state.live_hub
-    if member is not None:
-        member_id = member.id
-    elif ticket is not None:
+    if member_id is None:
+        if ticket is None:
+            raise live.InvalidStreamTicket()
         member_id = live.ticket_member(state.settings, ticket)
         if hub.redis is not None:
             spent = await to_thread.run_sync(hub.spend_with_redis, ticket)
@@ -135,10 +141,12 @@ async def notifications_stream(
             or await to_thread.run_sync(live.active_member, state.read_engine, member_id) is None
         ):
             raise live.InvalidStreamTicket()
-    else:
-        raise live.InvalidStreamTicket()
     assert member_id is not None
-    slot = await to_thread.run_sync(hub.take_slot, member_id)
+    slot = (
+        hub.take_slot(member_id)  # a dict under a lock
+        if hub.redis is None
+        else await to_thread.run_sync(hub.take_slot, member_id)
+    )
     if slot is None:
         raise live.TooManyStreams(hub.max_streams, retry_after=int(hub.heartbeat) + 1)
     after = live.parse_last_event_id(last_event_id_header or last_event_id)
