@@ -20,6 +20,8 @@ from app.events.router import routers as events_routers
 from app.inquiries.router import router as inquiries_router
 from app.invitations.router import router as invitations_router
 from app.judging.router import routers as judging_routers
+from app.mail.router import router as mail_settings_router
+from app.mail.router import unsubscribe_router as mail_unsubscribe_router
 from app.media.router import routers as media_routers
 from app.members.router import router as members_router
 from app.mentoring.router import routers as mentoring_routers
@@ -40,10 +42,12 @@ API_PREFIX = "/api/v1"
 API_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
     *accounts_routers,  # /members/me/… before /members/{member_id}
+    mail_settings_router,  # /members/me/notification-settings, likewise
     *media_routers,  # /members/me/media before /members/{member_id}
     members_router,
     invitations_router,
     notifications_router,
+    mail_unsubscribe_router,
     *events_routers,
     challenges_router,
     results_router,  # /challenges/{challenge_id}/results, where it was among challenges

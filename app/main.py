@@ -85,6 +85,10 @@ TAGS = [
     },
     {"name": "notifications", "description": "The in-app notification feed."},
     {
+        "name": "mail",
+        "description": "One-click unsubscribe from notification and digest mails (RFC 8058).",
+    },
+    {
         "name": "events",
         "description": "Events and series, RSVPs with capacity and waitlist, check-ins, "
         "iCalendar feeds.",

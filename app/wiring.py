@@ -10,6 +10,8 @@ from app.chat_bridges import subscribers as chat_bridge_subscribers
 from app.conversation import subscribers as conversation_subscribers
 from app.events import subscribers as event_subscribers
 from app.inquiries import subscribers as inquiry_subscribers
+from app.mail import digest as mail_digest
+from app.mail import subscribers as mail_subscribers
 from app.media import janitor as media_janitor
 from app.media import processing as media_processing
 from app.media import subscribers as media_subscribers
@@ -34,6 +36,7 @@ SUBSCRIBERS = (
     conversation_subscribers,
     event_subscribers,
     inquiry_subscribers,
+    mail_subscribers,
     media_subscribers,
     mentoring_subscribers,
     notification_subscribers,
@@ -45,6 +48,7 @@ SUBSCRIBERS = (
 # Periodic jobs register themselves on import too (see app.core.periodic).
 JOBS = (
     challenge_sweep,
+    mail_digest,
     media_janitor,
     media_processing,
     webhook_dispatcher,

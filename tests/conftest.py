@@ -82,6 +82,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         # A test reads right after it writes; tests/test_publiccache.py turns the cache on.
         "public_cache_seconds": 0,
         "media_storage": f"file:{MEDIA_ROOT}",
+        # Mails the tests send land here, never in the repository's ./var/mail.
+        "mail_url": f"file:{MEDIA_ROOT}/mail",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

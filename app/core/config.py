@@ -159,6 +159,20 @@ class Settings(BaseSettings):
     # path kept), e.g. {"telegram": "http://127.0.0.1:9000"}: tests, self-hosted gateways.
     chat_bridge_base_urls: dict[str, str] = {}
 
+    # Mail (app/mail): `smtp://user:pass@host:587` (STARTTLS whenever the server offers
+    # it), `smtp+starttls://…` (insists on it), `smtps://…:465` (implicit TLS), or
+    # `file:<directory>` (one .eml per message, no server needed).
+    mail_url: SecretStr = SecretStr("file:./var/mail")
+    mail_from: str = Field(default="Sanggar <noreply@localhost>", max_length=254)
+    # A PEM bundle the SMTP server's certificate is checked against (a private CA); unset,
+    # the system's trust store. Certificates are always checked.
+    smtp_ca_file: str | None = None
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # The language of texts and mails when the member's is unknown: `id` or `en`.
+    default_locale: str = Field(default="id", pattern=r"^(id|en)$")
+    # How often every process looks for members owed this week's digest (app/mail/digest).
+    mail_digest_seconds: float = Field(default=3600, gt=0, le=7 * 86_400)
+
     # Uploaded files (app/media): `file:<directory>` or `s3://bucket/prefix` (any
     # S3-compatible store; the credentials below, else the standard AWS variables).
     media_storage: str = Field(default="file:./var/media", pattern=r"^(file:.+|s3://[^/]+(/.*)?)$")

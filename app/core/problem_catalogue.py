@@ -790,6 +790,14 @@ _TYPES = (
         "`detail` names.",
     ),
     ProblemType(
+        "unsubscribe_token_invalid",
+        400,
+        "Unsubscribe link not valid",
+        "The token of a mail's unsubscribe link was changed or cut short, or names a kind of "
+        "mail that no longer exists. Nothing was changed; switch the mail off in the "
+        "notification settings instead.",
+    ),
+    ProblemType(
         "webhook_not_found",
         404,
         "Webhook not found",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,17 @@ EVERYONE = 0
 LIVE_FAN_OUT = 1000  # more recipients than this are told as EVERYONE
 
 
+# Run for every notification `notify` writes, in its transaction (app/mail mails it when
+# the member wants that kind by mail). Registered by a subscribers module.
+Written = Callable[[Session, Notification], None]
+_written: list[Written] = []
+
+
+def on_written(hook: Written) -> None:
+    if hook not in _written:
+        _written.append(hook)
+
+
 def notify(
     session: Session, *, member_id: int, type: str, title: str, body: str = "", **data: Any
 ) -> None:
@@ -29,6 +40,8 @@ def notify(
     )
     session.add(notification)
     tell_after_commit(session, LIVE_TOPIC, [member_id])
+    for hook in _written:
+        hook(session, notification)
 
 
 def _clip(text: str, limit: int) -> str:

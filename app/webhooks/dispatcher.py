@@ -21,6 +21,12 @@ app/chat_bridges registers (`use_bridge_transport`) for a bridge. Retries, lease
 log and switching off a receiver that keeps failing are the same for both; a platform's
 429 can ask for a later next attempt (`Outcome.retry_after`).
 
+Mail (app/mail) is a third receiver: a delivery naming a `mail_messages` row is sent by the
+mail transport app/mail registers (`use_mail_transport`), which renders the message and
+hands it to the SMTP server (or writes it to a file). Leases, retries and the attempt log
+are the same; a mail has no receiver to switch off, and its context (which may hold a
+token) is cleared when the delivery succeeds or fails for good.
+
 A process killed after a commit that wrote a delivery and before sending it loses nothing:
 the delivery is pending and unleased, and the next run of any process sends it. A process
 killed while sending leaves a lease that expires after the lease time, then the delivery is
@@ -56,6 +62,7 @@ from app.core.jsonutil import dumps
 from app.models import (
     ChatBridge,
     DeliveryStatus,
+    MailMessage,
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
@@ -87,6 +94,19 @@ class BridgeTarget:
 
 
 @dataclass(frozen=True)
+class MailTarget:
+    """A mail message's columns the mail transport needs."""
+
+    message_id: int
+    member_id: int | None
+    recipient: str
+    template: str
+    locale: str
+    unsubscribe_kind: str | None
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Claimed:
     lease_token: str
     delivery_id: int
@@ -102,6 +122,8 @@ class Claimed:
     # Set instead of webhook_id (and url, secret) for a chat bridge's delivery.
     chat_bridge_id: int | None = None
     bridge: BridgeTarget | None = None
+    # Set instead of the others for a mail's delivery.
+    mail: MailTarget | None = None
 
 
 # Sends a chat bridge's delivery: registered by app/chat_bridges (which this package may
@@ -112,6 +134,15 @@ _bridge_transport: list[BridgeTransport] = []
 
 def use_bridge_transport(transport: BridgeTransport) -> None:
     _bridge_transport[:] = [transport]
+
+
+# Sends a mail's delivery: registered by app/mail; runs in a worker thread, no database.
+MailTransport = Callable[[MailTarget, Settings], "sender.Outcome"]
+_mail_transport: list[MailTransport] = []
+
+
+def use_mail_transport(transport: MailTransport) -> None:
+    _mail_transport[:] = [transport]
 
 
 def body_of(claimed: Claimed) -> bytes:
@@ -133,6 +164,7 @@ def _receiver_active() -> sa.ColumnElement[bool]:
         sa.exists().where(
             col(ChatBridge.id) == col(WebhookDelivery.chat_bridge_id), col(ChatBridge.active)
         ),
+        col(WebhookDelivery.mail_message_id).is_not(None),  # a mail is always sent
     )
 
 
@@ -171,26 +203,35 @@ def claim(
         .values(leased_until=now + lease, lease_token=token)
     )
     session.commit()
+    columns: list[Any] = [
+        WebhookDelivery.id,
+        WebhookDelivery.public_id,
+        WebhookDelivery.webhook_id,
+        WebhookDelivery.attempt_count,
+        Webhook.url,
+        Webhook.secret,
+        WebhookEvent.public_id,
+        WebhookEvent.type,
+        WebhookEvent.created_at,
+        WebhookEvent.data,
+        WebhookDelivery.chat_bridge_id,
+        ChatBridge.kind,
+        ChatBridge.locale,
+        ChatBridge.target,
+        ChatBridge.secret_ciphertext,
+        MailMessage.id,
+        MailMessage.member_id,
+        MailMessage.recipient,
+        MailMessage.template,
+        MailMessage.locale,
+        MailMessage.unsubscribe_kind,
+        MailMessage.context,
+    ]
     rows = session.execute(
-        sa.select(
-            WebhookDelivery.id,  # type: ignore[call-overload]
-            WebhookDelivery.public_id,
-            WebhookDelivery.webhook_id,
-            WebhookDelivery.attempt_count,
-            Webhook.url,
-            Webhook.secret,
-            WebhookEvent.public_id,
-            WebhookEvent.type,
-            WebhookEvent.created_at,
-            WebhookEvent.data,
-            WebhookDelivery.chat_bridge_id,
-            ChatBridge.kind,
-            ChatBridge.locale,
-            ChatBridge.target,
-            ChatBridge.secret_ciphertext,
-        )
+        sa.select(*columns)
         .outerjoin(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
         .outerjoin(ChatBridge, col(ChatBridge.id) == col(WebhookDelivery.chat_bridge_id))
+        .outerjoin(MailMessage, col(MailMessage.id) == col(WebhookDelivery.mail_message_id))
         .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
         .where(col(WebhookDelivery.lease_token) == token)
         .order_by(col(WebhookDelivery.id))
@@ -204,8 +245,16 @@ def claim(
 def _claimed(token: str, row: tuple[Any, ...]) -> Claimed:
     (delivery_id, public_id, webhook_id, attempts, url, secret) = row[:6]
     (event_public_id, event_type, event_created_at, data) = row[6:10]
-    bridge_id, kind, locale, target, ciphertext = row[10:]
+    bridge_id, kind, locale, target, ciphertext = row[10:15]
     bridge = None if bridge_id is None else BridgeTarget(kind, locale, target, ciphertext)
+    message_id, member_id, recipient, template, mail_locale, unsubscribe, context = row[15:]
+    mail = (
+        None
+        if message_id is None
+        else MailTarget(
+            message_id, member_id, recipient, template, mail_locale, unsubscribe, context or {}
+        )
+    )
     return Claimed(
         token,
         delivery_id,
@@ -220,6 +269,7 @@ def _claimed(token: str, row: tuple[Any, ...]) -> Claimed:
         data,
         chat_bridge_id=bridge_id,
         bridge=bridge,
+        mail=mail,
     )
 
 
@@ -255,6 +305,8 @@ def attempt(claimed: Claimed, settings: Settings) -> sender.Outcome:
     """Sends one claimed delivery (no database access: runs in a worker thread)."""
     if claimed.chat_bridge_id is not None:
         return _attempt_bridge(claimed, settings)
+    if claimed.mail is not None:
+        return _attempt_mail(claimed.mail, settings)
     assert claimed.url is not None and claimed.secret is not None
     body = body_of(claimed)
     headers = sender.headers_for(
@@ -278,6 +330,16 @@ def _attempt_bridge(claimed: Claimed, settings: Settings) -> sender.Outcome:
         return _bridge_transport[0](claimed, settings)
     except Exception as error:
         log.exception("chat_bridge_send_failed", delivery_id=claimed.delivery_id)
+        return sender.Outcome(None, 0, f"internal error: {type(error).__name__}", "")
+
+
+def _attempt_mail(mail: MailTarget, settings: Settings) -> sender.Outcome:
+    if not _mail_transport:
+        return sender.Outcome(None, 0, "internal error: no mail transport", "")
+    try:
+        return _mail_transport[0](mail, settings)
+    except Exception as error:
+        log.exception("mail_send_failed", mail_message_id=mail.message_id)
         return sender.Outcome(None, 0, f"internal error: {type(error).__name__}", "")
 
 
@@ -335,6 +397,14 @@ def record(
     )
     if rows_affected(updated) != 1:
         return None
+    if claimed.mail is not None:
+        if status is not DeliveryStatus.PENDING:  # sent or given up: the token goes
+            session.execute(
+                sa.update(MailMessage)
+                .where(col(MailMessage.id) == claimed.mail.message_id)
+                .values(context=None, scrubbed_at=now)
+            )
+        return status.value
     if status is DeliveryStatus.SUCCEEDED:
         receiver, receiver_id = _receiver(claimed)
         session.execute(

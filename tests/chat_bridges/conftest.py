@@ -20,9 +20,9 @@ from app.chat_bridges.schemas import ChatBridgeCreate
 from app.core.config import Settings
 from app.models import ChatBridge, Member
 from tests.conftest import make_settings
-from tests.webhooks.conftest import admin, public_dns, receiver
+from tests.webhooks.conftest import admin, no_mail, public_dns, receiver
 
-__all__ = ["admin", "public_dns", "receiver"]
+__all__ = ["admin", "no_mail", "public_dns", "receiver"]
 
 DISCORD_URL = "https://discord.com/api/webhooks/1234567890/AbCdEfGhIjKlXk3f"
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXSecretXk3f"

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from app.core.config import Settings
+from app.mail import outbox
 from app.models import Member, Role, Webhook
 from app.webhooks import safety, service
 from app.webhooks.schemas import WebhookCreate
@@ -46,6 +47,15 @@ class Receiver:
     def answer(self) -> int:
         with self.lock:
             return self.statuses.pop(0) if self.statuses else 200
+
+
+@pytest.fixture(autouse=True)
+def no_mail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the outbox's deliveries of webhooks (and chat bridges); the mails
+    that share it (a new member's welcome, app/mail) are left out here and tested with the
+    same dispatcher in tests/mail."""
+    monkeypatch.setattr(outbox, "enqueue", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(outbox, "enqueue_many", lambda *_args, **_kwargs: 0)
 
 
 @pytest.fixture

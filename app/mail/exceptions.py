@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from app.core.errors import BadRequest
+
+
+class UnsubscribeTokenInvalid(BadRequest):
+    code = "unsubscribe_token_invalid"

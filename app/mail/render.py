@@ -1,0 +1,103 @@
+"""Messages from templates: one pair (`<name>.<locale>.txt`, `<name>.<locale>.html`) per mail
+and language in app/mail/templates.
+
+The text template's first line is the subject, then a blank line, then the body. The HTML
+template extends `_layout.<locale>.html` and is autoescaped, so whatever a member wrote
+(a name, a comment quoted in a notification) cannot inject markup. Every string of a mail
+lives in its templates, per language, ready for translators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from app.core.config import Settings
+from app.mail import kinds, tokens
+
+TEMPLATES = Path(__file__).parent / "templates"
+LOCAL_URL = "http://localhost:8000"  # links when neither app_url nor public_base_url is set
+
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def app_url(settings: Settings) -> str:
+    """The members' app that mails link to."""
+    return (settings.app_url or settings.public_base_url or LOCAL_URL).rstrip("/")
+
+
+def api_url(settings: Settings) -> str:
+    """The API's public address (unsubscribe links point at it)."""
+    return (settings.public_base_url or LOCAL_URL).rstrip("/")
+
+
+def unsubscribe_url(settings: Settings, member_id: int, kind: str) -> str:
+    token = tokens.unsubscribe_token(settings.signing_key(), member_id, kind)
+    return f"{api_url(settings)}/api/v1/mail/unsubscribe?token={token}"
+
+
+def template_names() -> set[str]:
+    """Every mail's name (`welcome`, …): the files not starting with `_`."""
+    return {p.name.split(".")[0] for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
+
+
+def render(name: str, locale: str, context: dict[str, Any]) -> Rendered:
+    locale = locale if locale in kinds.LOCALES else "en"
+    text = _environment.get_template(f"{name}.{locale}.txt").render(context)
+    subject, _, body = text.partition("\n")
+    html = _environment.get_template(f"{name}.{locale}.html").render(context, subject=subject)
+    return Rendered(subject=" ".join(subject.split()), text=body.lstrip("\n"), html=html)
+
+
+def build(
+    *,
+    message_id: int,
+    member_id: int | None,
+    recipient: str,
+    template: str,
+    locale: str,
+    unsubscribe_kind: str | None,
+    context: dict[str, Any],
+    settings: Settings,
+) -> EmailMessage:
+    """The whole message: headers, and the text and HTML parts (multipart/alternative)."""
+    values: dict[str, Any] = {**context, "app_url": app_url(settings), "unsubscribe_url": None}
+    unsubscribe = None
+    if unsubscribe_kind is not None and member_id is not None:
+        unsubscribe = unsubscribe_url(settings, member_id, unsubscribe_kind)
+        values["unsubscribe_url"] = unsubscribe
+    rendered = render(template, locale, values)
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid(idstring=f"mail{message_id}", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    if unsubscribe is not None:
+        # RFC 8058: one POST to this address, without logging in, turns this mail off.
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    # After the parts: set_content moves Content-* headers into the part it makes.
+    message["Content-Language"] = locale
+    return message

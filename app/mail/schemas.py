@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.core.patching import PatchBody
+from app.mail import kinds
+
+EXAMPLE_EMAIL = {
+    kind: default for kind, default in kinds.EMAIL_DEFAULTS.items() if kind.startswith("ment")
+}
+
+
+class NotificationSettings(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "locale": "id",
+                    "digest": "weekly",
+                    "email": {**EXAMPLE_EMAIL, "comment.created": True, "badge.awarded": False},
+                }
+            ]
+        }
+    )
+
+    locale: Literal["id", "en"] = Field(description="The language of the member's mails.")
+    digest: Literal["weekly", "off"] = Field(
+        description="`weekly`: a digest of what the member missed, when they were away a week."
+    )
+    email: dict[str, bool] = Field(
+        description="Per notification kind: whether it also comes by mail (in the app always)."
+    )
+
+
+class NotificationSettingsUpdate(PatchBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"digest": "off"}, {"email": {"comment.created": False}}]},
+    )
+    not_nullable = frozenset({"digest", "email"})
+
+    digest: Literal["weekly", "off"] | None = None
+    email: dict[str, bool] | None = Field(
+        default=None, description="Only the kinds to change; the others keep their setting."
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _known_kinds(cls, email: dict[str, bool] | None) -> dict[str, bool] | None:
+        unknown = sorted(set(email or {}) - set(kinds.EMAIL_DEFAULTS))
+        if unknown:
+            raise ValueError(f"unknown notification kinds: {', '.join(unknown)[:200]}")
+        return email
+
+
+class Unsubscribed(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "comment.created", "email": False}]}
+    )
+
+    kind: str = Field(description="The kind of mail turned off (`digest` for the digest).")
+    email: Literal[False] = Field(description="Always false: that mail no longer comes.")

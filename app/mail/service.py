@@ -1,0 +1,91 @@
+"""A member's mail choices: which notification kinds come by mail, and the weekly digest."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from app.core.clock import utcnow
+from app.core.db import upsert_insert
+from app.mail import kinds
+from app.models import DigestSetting, MailDigest, MailMessage, MailSettings, Member
+
+
+def settings_of(session: Session, member_id: int) -> MailSettings:
+    """The member's row, or the defaults (not written) when they never changed anything."""
+    row = session.get(MailSettings, member_id)
+    return row if row is not None else MailSettings(member_id=member_id)
+
+
+def email_choices(row: MailSettings) -> dict[str, bool]:
+    return {kind: row.email.get(kind, default) for kind, default in kinds.EMAIL_DEFAULTS.items()}
+
+
+def wants_email(session: Session, member_id: int, kind: str) -> bool:
+    if kind not in kinds.EMAIL_DEFAULTS:
+        return False
+    return email_choices(settings_of(session, member_id)).get(kind, False)
+
+
+def lock(session: Session, member_id: int) -> MailSettings:
+    """The member's row, created if missing (INSERT … ON CONFLICT DO NOTHING, so two first
+    changes at once do not collide) and locked until the commit (PostgreSQL)."""
+    session.execute(
+        upsert_insert(session, MailSettings)
+        .values(
+            member_id=member_id, digest=DigestSetting.WEEKLY.value, email={}, updated_at=utcnow()
+        )
+        .on_conflict_do_nothing(index_elements=["member_id"])
+    )
+    row: MailSettings = session.execute(
+        sa.select(MailSettings)
+        .where(col(MailSettings.member_id) == member_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return row
+
+
+def update(
+    session: Session,
+    member_id: int,
+    *,
+    digest: str | None = None,
+    email: dict[str, bool] | None = None,
+) -> MailSettings:
+    """Changes what is given; kinds not named keep their setting. The caller commits."""
+    row = lock(session, member_id)
+    values: dict[str, object] = {"updated_at": utcnow()}
+    if digest is not None:
+        values["digest"] = digest
+    if email is not None:
+        merged = {**row.email, **email}
+        values["email"] = {k: v for k, v in merged.items() if k in kinds.EMAIL_DEFAULTS}
+    session.execute(
+        sa.update(MailSettings).where(col(MailSettings.member_id) == member_id).values(**values)
+    )
+    session.flush()
+    session.refresh(row)
+    return row
+
+
+def unsubscribe(session: Session, member_id: int, kind: str) -> bool:
+    """Turns one kind of mail off (the digest for `digest`); False for an unknown member or
+    kind. The caller commits."""
+    if session.get(Member, member_id) is None:
+        return False
+    if kind == kinds.DIGEST:
+        update(session, member_id, digest=DigestSetting.OFF.value)
+        return True
+    if kind not in kinds.EMAIL_DEFAULTS:
+        return False
+    update(session, member_id, email={kind: False})
+    return True
+
+
+def forget(session: Session, member_id: int) -> None:
+    """Deletes the member's mail messages (their deliveries go with them), settings and
+    digest keys. The caller commits."""
+    session.execute(sa.delete(MailMessage).where(col(MailMessage.member_id) == member_id))
+    session.execute(sa.delete(MailSettings).where(col(MailSettings.member_id) == member_id))
+    session.execute(sa.delete(MailDigest).where(col(MailDigest.member_id) == member_id))
