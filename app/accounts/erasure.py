@@ -9,6 +9,8 @@ transaction."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -62,6 +64,7 @@ def erase_member(
     if delete_works:
         _remove_works(session, member_id=member_id)
     old_email = member.email
+    _scrub_mentions(session, member_id=member_id, names=[member.display_name, member.handle])
     for model, column in (
         (AuthSession, AuthSession.member_id),
         (PersonalAccessToken, PersonalAccessToken.member_id),
@@ -132,3 +135,45 @@ def _remove_works(session: Session, *, member_id: int) -> None:
     session.execute(
         sa.update(Post).where(col(Post.author_id) == member_id).values(body="", deleted_at=utcnow())
     )
+
+
+def _replace_all(value: Any, names: list[str]) -> Any:
+    if isinstance(value, str):
+        for name in names:
+            value = value.replace(name, FORMER_MEMBER)
+        return value
+    if isinstance(value, list):
+        return [_replace_all(item, names) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace_all(item, names) for key, item in value.items()}
+    return value
+
+
+def _scrub_mentions(session: Session, *, member_id: int, names: list[str]) -> None:
+    """Other members' notifications, and mails not sent yet, that name the member (\"Sekar
+    commented on your work\") name a former member instead."""
+    names = sorted({n for n in names if n}, key=len, reverse=True)  # longest first
+    if not names:
+        return
+    mentions = sa.or_(
+        *(col(Notification.title).contains(n, autoescape=True) for n in names),
+        *(col(Notification.body).contains(n, autoescape=True) for n in names),
+    )
+    for row in session.exec(
+        select(Notification).where(col(Notification.member_id) != member_id, mentions)
+    ).all():
+        row.title = _replace_all(row.title, names)
+        row.body = _replace_all(row.body, names)
+        row.data = _replace_all(row.data, names)
+        session.add(row)
+    # The outbox keeps a context only until the mail is sent (app.mail): few rows to read.
+    for message in session.exec(
+        select(MailMessage).where(
+            col(MailMessage.context).is_not(None), col(MailMessage.scrubbed_at).is_(None)
+        )
+    ).all():
+        scrubbed = _replace_all(message.context, names)
+        if scrubbed != message.context:
+            message.context = scrubbed
+            session.add(message)
+    session.flush()

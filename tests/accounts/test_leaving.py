@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 from app.core import domain_events
 from app.models import Role
-from tests.conversation.helpers import propose, reply, start_thread, work
+from tests.conversation.helpers import comment, propose, reply, start_thread, work
 from tests.factories import PASSWORD, auth_headers, make_member
 
 PERSONAL = {
@@ -78,6 +78,9 @@ def a_member_with_a_life(
     assert reply(client, thread["id"], headers).status_code == 201
     propose(client, headers)
     submission = work(app, client, headers)
+    # Someone else's work, commented on: its author is notified, naming the commenter.
+    other_work = work(app, client, auth_headers(app, make_member(app)))
+    assert comment(client, other_work["id"], headers).status_code == 201
     created = client.post(
         "/api/v1/members/me/tokens", json={"name": "ci", "scopes": ["read"]}, headers=headers
     )
@@ -96,7 +99,8 @@ def test_leaving_erases_every_personal_value_and_keeps_works_as_a_former_members
     assert text_found(engine, NEEDLES)  # the search sees them before
     response = leave(client, headers)
     assert response.status_code == 204, response.text
-    assert text_found(engine, NEEDLES) == []
+    found = text_found(engine, NEEDLES)
+    assert found == [], "\n".join(found)
     assert domain_events.MemberErased(member_id=member.id) in published  # type: ignore[arg-type]
     # logged out for good, and nowhere in the API
     assert client.get("/api/v1/members/me", headers=headers).status_code == 401
