@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import threading
@@ -360,3 +361,30 @@ def test_an_announcement_reaches_open_streams(live: str, app: FastAPI) -> None:
             "announcement.published",
             "Exhibition on 20 December",
         )
+
+
+def test_many_streams_opening_at_once_do_not_stall(
+    one_place_server: tuple[str, FastAPI], app: FastAPI
+) -> None:
+    """The stream path is outside the admission limit: streams opening at once must not hold
+    database connections while they wait for a worker thread: 40 at once, more than the
+    pool's 26 connections, with 5 worker threads (bench/LIVE.md tells of the stall, seen with
+    200 streams when the slot was taken in a thread while the look-up's connection was held).
+    """
+    url, _app = one_place_server
+    headers = [auth_headers(app, make_member(app)) for _ in range(8)]
+
+    async def open_all() -> list[int]:
+        limits = httpx.Limits(max_connections=None)
+        async with httpx.AsyncClient(trust_env=False, timeout=TIMEOUT, limits=limits) as client:
+
+            async def one(h: dict[str, str]) -> int:
+                async with client.stream("GET", url + STREAM, headers=h) as response:
+                    async for line in response.aiter_lines():
+                        if line.startswith("event: unread"):
+                            break
+                    return response.status_code
+
+            return await asyncio.gather(*[one(h) for h in headers for _ in range(5)])
+
+    assert asyncio.run(open_all()) == [200] * 40
