@@ -8,7 +8,7 @@ from sqlmodel import Session, col
 from app.core.clock import utcnow
 from app.core.db import upsert_insert
 from app.mail import kinds
-from app.models import DigestSetting, MailDigest, MailMessage, MailSettings, Member
+from app.models import DigestSetting, MailSettings, Member
 
 
 def settings_of(session: Session, member_id: int) -> MailSettings:
@@ -81,11 +81,3 @@ def unsubscribe(session: Session, member_id: int, kind: str) -> bool:
         return False
     update(session, member_id, email={kind: False})
     return True
-
-
-def forget(session: Session, member_id: int) -> None:
-    """Deletes the member's mail messages (their deliveries go with them), settings and
-    digest keys. The caller commits."""
-    session.execute(sa.delete(MailMessage).where(col(MailMessage.member_id) == member_id))
-    session.execute(sa.delete(MailSettings).where(col(MailSettings.member_id) == member_id))
-    session.execute(sa.delete(MailDigest).where(col(MailDigest.member_id) == member_id))

@@ -15,7 +15,6 @@ from app.core.domain_events import (
     EmailChanged,
     EmailChangeRequested,
     EmailVerificationRequested,
-    MemberErased,
     MemberJoined,
     PasswordChanged,
     PasswordResetRequested,
@@ -53,14 +52,12 @@ def welcome(session: Session, event: MemberJoined) -> None:
         outbox.to_member(session, member, template="welcome", context={})
 
 
-# The account mails below get their `@subscribe` once app/accounts publishes their events
-# (a test wants every subscribed event published); `password_changed` already has it.
-
 # How long a password-reset token lasts, told in the mail (SANGGAR_PASSWORD_RESET_MINUTES,
 # when the accounts feature defines it).
 RESET_MINUTES_DEFAULT = 30
 
 
+@subscribe(PasswordResetRequested)
 def password_reset(session: Session, event: PasswordResetRequested) -> None:
     member = session.get(Member, event.member_id)
     if member is None:
@@ -74,6 +71,7 @@ def password_reset(session: Session, event: PasswordResetRequested) -> None:
     outbox.to_member(session, member, template="password_reset", context=context)
 
 
+@subscribe(EmailVerificationRequested)
 def email_verification(session: Session, event: EmailVerificationRequested) -> None:
     member = session.get(Member, event.member_id)
     if member is not None:
@@ -82,6 +80,7 @@ def email_verification(session: Session, event: EmailVerificationRequested) -> N
         )
 
 
+@subscribe(EmailChangeRequested)
 def email_change(session: Session, event: EmailChangeRequested) -> None:
     """The token goes to the new address, which is not the member's yet."""
     member = session.get(Member, event.member_id)
@@ -101,6 +100,7 @@ def email_change(session: Session, event: EmailChangeRequested) -> None:
     )
 
 
+@subscribe(EmailChanged)
 def email_changed(session: Session, event: EmailChanged) -> None:
     """The old address is told of the change (whoever made it)."""
     member = session.get(Member, event.member_id)
@@ -121,12 +121,6 @@ def password_changed(session: Session, event: PasswordChanged) -> None:
     member = session.get(Member, event.member_id)
     if member is not None:
         outbox.to_member(session, member, template="password_changed", context={})
-
-
-def forget_member(session: Session, event: MemberErased) -> None:
-    """An erased member's mails (sent or not: they hold the address), settings and digest
-    keys go."""
-    service.forget(session, event.member_id)
 
 
 def mail_notification(session: Session, notification: Notification) -> None:

@@ -32,11 +32,7 @@ UNSUBSCRIBED = {
     domain_events.AnthologyDeleted,
     domain_events.ContentHidden,  # the organizer who hid it is the only one to tell
     domain_events.SubmissionUnfeatured,  # the author was never told it is featured for good
-    # accounts: app/mail has the mails ready and subscribes once app/accounts publishes these
-    domain_events.PasswordResetRequested,
-    domain_events.EmailVerificationRequested,
-    domain_events.EmailChangeRequested,
-    domain_events.EmailChanged,
+    # the erasure itself deletes the member's mail, settings and digest keys (app/accounts)
     domain_events.MemberErased,
 }
 

@@ -1,0 +1,150 @@
+"""The weekly digest over a large member set: time and peak memory of one run.
+
+Members are generated straight into the tables (joined a month ago, no log-in since), with
+a tenth of them active this week (a personal access token used yesterday) and a twentieth
+with the digest switched off; the week's news is one open challenge and one upcoming event.
+One `app.mail.digest.run` then writes every digest owed (the outbox rows: message, event,
+delivery) in pages of 500 members. It is run twice on fresh databases: once timed, once
+under tracemalloc for the peak of Python allocations, at two sizes, so that memory not
+growing with the member count shows.
+
+Usage: `.venv/bin/python -m bench.digest`. Environment:
+  BENCH_DIGEST_MEMBERS   members of the large set (default 100000); the small set is a fifth
+  BENCH_DATABASE_URL     a scratch PostgreSQL database (default: temporary SQLite files)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import SecretStr
+from sqlmodel import Session
+
+from app.core.clock import utcnow
+from app.core.config import Settings
+from app.core.db import create_db_engine
+from app.core.migrations import upgrade
+from app.mail import digest
+from app.models import Challenge, Event, MailSettings, Member, PersonalAccessToken
+from bench.challenges import insert_rows, member_row, table_of
+
+MEMBERS = int(os.environ.get("BENCH_DIGEST_MEMBERS", "100000"))
+NOW = utcnow()
+
+
+def _fresh_engine(label: str) -> Any:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url is None:
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sanggar-digest-')) / f'{label}.db'}"
+    settings = Settings(_env_file=None, database_url=url, secret_key=SecretStr("bench-" + "x" * 64))
+    upgrade(url)
+    engine = create_db_engine(settings)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "TRUNCATE members, challenges, events, mail_messages, webhook_events, "
+                    "webhook_deliveries, mail_digests RESTART IDENTITY CASCADE"
+                )
+            )
+    return engine
+
+
+def seed(engine: Any, members: int) -> None:
+    joined = NOW - timedelta(days=30)
+    insert_rows(
+        engine, table_of(Member), (member_row(n, joined_at=joined) for n in range(1, members + 1))
+    )
+    insert_rows(
+        engine,
+        table_of(PersonalAccessToken),
+        (
+            {
+                "member_id": n,
+                "name": "bench",
+                "token_hash": f"{n:064d}",
+                "token_hint": "bench",
+                "scopes": ["read"],
+                "created_at": joined,
+                "last_used_at": NOW - timedelta(days=1),
+            }
+            for n in range(1, members + 1, 10)
+        ),
+    )
+    insert_rows(
+        engine,
+        table_of(MailSettings),
+        (
+            {"member_id": n, "digest": "off", "email": {}, "updated_at": joined}
+            for n in range(5, members + 1, 20)
+        ),
+    )
+    with Session(engine) as session:
+        session.add(
+            Challenge(
+                title="Kota Tua",
+                theme="old town",
+                discipline="illustration",
+                submissions_open_at=NOW - timedelta(days=1),
+                submissions_close_at=NOW + timedelta(days=6),
+                voting_close_at=NOW + timedelta(days=9),
+                published=True,
+            )
+        )
+        session.add(
+            Event(
+                title="Sketch walk",
+                kind="meetup",
+                status="published",
+                starts_at=NOW + timedelta(days=3),
+                ends_at=NOW + timedelta(days=3, hours=2),
+                timezone="Asia/Jakarta",
+                city="Bandung",
+                city_key="bandung",
+            )
+        )
+        session.commit()
+
+
+def one_run(members: int, *, trace: bool) -> tuple[float, int, int]:
+    engine = _fresh_engine(f"{members}-{'trace' if trace else 'time'}")
+    seed(engine, members)
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with Session(engine) as session:
+        result = digest.run(session, now=NOW)
+    elapsed = time.perf_counter() - started
+    peak = 0
+    if trace:
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    engine.dispose()
+    return elapsed, peak, result.mailed
+
+
+def main() -> None:
+    print(f"python {sys.version.split()[0]} on {platform.machine()}, {os.cpu_count()} cpus")
+    print(f"database: {os.environ.get('BENCH_DATABASE_URL', 'SQLite (temporary file)')}")
+    for members in (MEMBERS // 5, MEMBERS):
+        seconds, _peak, mailed = one_run(members, trace=False)
+        _seconds, peak, _mailed = one_run(members, trace=True)
+        print(
+            f"{members:>7} members: {mailed} digests written in {seconds:.1f} s "
+            f"({mailed / seconds:.0f}/s); peak Python allocations {peak / 2**20:.1f} MiB"
+        )
+    print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
