@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.mail import outbox
-from app.models import DeliveryStatus, Member, WebhookAttempt
+from app.models import DeliveryStatus, Member, WebhookAttempt, WebhookDelivery
+from app.webhooks import retention
 from tests.conftest import make_settings
 from tests.factories import make_member
 from tests.mail.conftest import (
@@ -208,3 +209,23 @@ def test_the_default_locale_chooses_the_language(
     assert message["Subject"] == expected[locale]
     assert message["Content-Language"] == locale
     assert [m.template for m in mails(engine) if m.member_id == member.id] == ["welcome"]
+
+
+def test_the_log_retention_forgets_a_sent_mail_with_its_delivery(
+    client: TestClient, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    register(client)
+    register(client, handle="budi_paints", name="Budi")
+    dispatch(engine, mail_settings(settings, mail_url=f"file:{tmp_path}"))
+    with Session(engine) as session:
+        # One mail still pending: kept, however old.
+        pending = session.get(WebhookDelivery, mail_deliveries(engine)[1].id)
+        assert pending is not None
+        pending.status, pending.finished_at = DeliveryStatus.PENDING.value, None
+        session.add(pending)
+        session.commit()
+        forgotten = retention.forget_finished(session, finished_before=utcnow() + timedelta(days=1))
+        session.commit()
+    assert forgotten == 1
+    assert [m.recipient for m in mails(engine)] == ["budi_paints@example.com"]
+    assert len(mail_deliveries(engine)) == 1
