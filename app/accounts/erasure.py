@@ -40,6 +40,7 @@ from app.models import (
     Post,
     Role,
     Submission,
+    WebhookEvent,
 )
 from app.principal.changes import principals_changed
 
@@ -65,6 +66,7 @@ def erase_member(
         _remove_works(session, member_id=member_id)
     old_email = member.email
     _scrub_mentions(session, member_id=member_id, names=[member.display_name, member.handle])
+    _scrub_payloads(session, member=member)
     for model, column in (
         (AuthSession, AuthSession.member_id),
         (PersonalAccessToken, PersonalAccessToken.member_id),
@@ -176,4 +178,20 @@ def _scrub_mentions(session: Session, *, member_id: int, names: list[str]) -> No
         if scrubbed != message.context:
             message.context = scrubbed
             session.add(message)
+    session.flush()
+
+
+def _scrub_payloads(session: Session, *, member: Member) -> None:
+    """Webhook payloads kept for their deliveries (`member.joined`, a work's author) lose the
+    member's names and city. Found by the handle, which is ASCII and so reads the same in
+    the JSON text on both databases."""
+    values = [v for v in (member.display_name, member.handle, member.city) if v]
+    values.sort(key=len, reverse=True)
+    for row in session.exec(
+        select(WebhookEvent).where(
+            sa.cast(col(WebhookEvent.data), sa.Text).contains(member.handle, autoescape=True)
+        )
+    ).all():
+        row.data = _replace_all(row.data, values)
+        session.add(row)
     session.flush()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -13,6 +14,10 @@ from app.core import domain_events
 from app.models import Role
 from tests.conversation.helpers import comment, propose, reply, start_thread, work
 from tests.factories import PASSWORD, auth_headers, make_member
+from tests.webhooks.conftest import (
+    make_webhook,
+    public_dns,  # noqa: F401 - a fixture: hosts resolve
+)
 
 PERSONAL = {
     "handle": "Sekar_Ayu",
@@ -64,6 +69,15 @@ def leave(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
 def a_member_with_a_life(
     app: FastAPI, client: TestClient
 ) -> tuple[Any, dict[str, str], dict[str, Any]]:
+    # Told of each new member: a notification naming them, a webhook payload too.
+    make_member(app, role=Role.ORGANIZER)
+    make_webhook(
+        app,
+        app.state.settings,
+        make_member(app, role=Role.ADMIN),
+        url="https://hooks.example.com/in",
+        events=["member.joined", "submission.created", "idea.created"],
+    )
     member = make_member(
         app,
         handle=PERSONAL["handle"],
@@ -89,6 +103,7 @@ def a_member_with_a_life(
     return member, headers, submission
 
 
+@pytest.mark.usefixtures("public_dns")
 def test_leaving_erases_every_personal_value_and_keeps_works_as_a_former_members(
     app: FastAPI,
     client: TestClient,
@@ -96,7 +111,8 @@ def test_leaving_erases_every_personal_value_and_keeps_works_as_a_former_members
     published: list[domain_events.DomainEvent],
 ) -> None:
     member, headers, submission = a_member_with_a_life(app, client)
-    assert text_found(engine, NEEDLES)  # the search sees them before
+    before = text_found(engine, NEEDLES)  # the search sees them before
+    assert any(f.startswith("webhook_events.") for f in before), before
     response = leave(client, headers)
     assert response.status_code == 204, response.text
     found = text_found(engine, NEEDLES)
@@ -120,6 +136,7 @@ def test_leaving_erases_every_personal_value_and_keeps_works_as_a_former_members
     assert PERSONAL["display_name"] not in kept.text
 
 
+@pytest.mark.usefixtures("public_dns")
 def test_leaving_with_works_removes_them(app: FastAPI, client: TestClient, engine: Engine) -> None:
     _, headers, submission = a_member_with_a_life(app, client)
     assert leave(client, headers, delete_works=True).status_code == 204
