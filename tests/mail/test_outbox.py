@@ -4,6 +4,7 @@ back-off, its tokens cleared once sent."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -229,3 +230,32 @@ def test_the_log_retention_forgets_a_sent_mail_with_its_delivery(
     assert forgotten == 1
     assert [m.recipient for m in mails(engine)] == ["budi_paints@example.com"]
     assert len(mail_deliveries(engine)) == 1
+
+
+def test_two_dispatchers_at_once_send_each_mail_once(
+    app: FastAPI, engine: Engine, settings: Settings, smtp_server: Inbox
+) -> None:
+    for _ in range(20):
+        make_member(app)  # each with its welcome mail
+    out = mail_settings(settings, mail_url=f"smtp://127.0.0.1:{smtp_server.port}")
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            dispatch(engine, out)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    recipients = [envelope.rcpt_tos[0] for envelope, _message in smtp_server.messages]
+    assert len(recipients) == 20 and len(set(recipients)) == 20
+    assert {d.status for d in mail_deliveries(engine)} == {DeliveryStatus.SUCCEEDED.value}
+    with Session(engine) as session:
+        assert len(session.exec(select(WebhookAttempt)).all()) == 20
