@@ -57,3 +57,17 @@ def test_the_export_needs_a_log_in_and_is_limited(app: FastAPI, client: TestClie
         r for r in build_rules(app.state.settings) if r.matches("GET", "/api/v1/members/me/export")
     )
     assert rule.name == "export"
+
+
+def test_every_mail_sending_and_password_checking_route_is_limited(app: FastAPI) -> None:
+    rules = build_rules(app.state.settings)
+
+    def rule_of(method: str, path: str) -> str:
+        return next(r.name for r in rules if r.matches(method, path))
+
+    assert rule_of("POST", "/api/v1/members/me/password") == "account"
+    assert rule_of("POST", "/api/v1/members/me/verification-email") == "account"
+    assert rule_of("POST", "/api/v1/members/42/password-reset") == "account"
+    assert rule_of("POST", "/api/v1/auth/password-reset") == "auth"
+    assert rule_of("POST", "/api/v1/auth/verify-email") == "auth"
+    assert rule_of("PATCH", "/api/v1/members/me") == "api"  # its mails: 5 an hour (service)

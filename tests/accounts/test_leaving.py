@@ -19,7 +19,7 @@ from tests.webhooks.conftest import (
     public_dns,  # noqa: F401 - a fixture: hosts resolve
 )
 
-PERSONAL = {
+PERSONAL: dict[str, Any] = {
     "handle": "Sekar_Ayu",
     "email": "sekar.ayu@example.com",
     "display_name": "Sekar Ayu Lestari",
@@ -117,7 +117,7 @@ def test_leaving_erases_every_personal_value_and_keeps_works_as_a_former_members
     assert response.status_code == 204, response.text
     found = text_found(engine, NEEDLES)
     assert found == [], "\n".join(found)
-    assert domain_events.MemberErased(member_id=member.id) in published  # type: ignore[arg-type]
+    assert domain_events.MemberErased(member_id=member.id) in published
     # logged out for good, and nowhere in the API
     assert client.get("/api/v1/members/me", headers=headers).status_code == 401
     viewer = auth_headers(app, make_member(app))
