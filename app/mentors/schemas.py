@@ -25,6 +25,7 @@ _MEMBER: dict[str, Any] = {
     "open_for_commissions": False,
     "is_active": True,
     "email": None,
+    "email_verified": None,
     "mentoring": {"open": True, "topics": ["illustration", "risograph"], "capacity": 3},
 }
 
