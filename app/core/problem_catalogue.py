@@ -791,7 +791,7 @@ _TYPES = (
     ),
     ProblemType(
         "unsubscribe_token_invalid",
-        400,
+        404,
         "Unsubscribe link not valid",
         "The token of a mail's unsubscribe link was changed or cut short, or names a kind of "
         "mail that no longer exists. Nothing was changed; switch the mail off in the "

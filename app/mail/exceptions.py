@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from app.core.errors import BadRequest
+from app.core.errors import NotFound
 
 
-class UnsubscribeTokenInvalid(BadRequest):
+class UnsubscribeTokenInvalid(NotFound):
     code = "unsubscribe_token_invalid"

@@ -90,7 +90,7 @@ def _unsubscribe_target(request: Request, token: str) -> tuple[int, str]:
     "/unsubscribe",
     response_model=Unsubscribed,
     summary="Unsubscribe from a kind of mail in one click",
-    responses=problems(400),
+    responses=problems(404),
 )
 def mail_unsubscribe(request: Request, session: SessionDep, token: TokenQuery) -> Unsubscribed:
     """RFC 8058 one-click unsubscribe: the mail client POSTs (body
@@ -123,7 +123,7 @@ PAGE = """<!doctype html>
     "/unsubscribe",
     response_class=HTMLResponse,
     summary="Show the unsubscribe confirmation page",
-    responses=HTML_PAGE | problems(400),
+    responses=HTML_PAGE | problems(404),
 )
 def mail_unsubscribe_page(request: Request, token: TokenQuery) -> HTMLResponse:
     """A small page with one button that POSTs to the same address. Opening the link
