@@ -3,9 +3,14 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import TypeAliasType
 
 from app.core.patching import PatchBody
 from app.mail import kinds
+
+# Named, so the contract has one component per enum (the values of the database checks).
+Locale = TypeAliasType("Locale", Literal["id", "en"])
+DigestSetting = TypeAliasType("DigestSetting", Literal["weekly", "off"])
 
 EXAMPLE_EMAIL = {
     kind: default for kind, default in kinds.EMAIL_DEFAULTS.items() if kind.startswith("ment")
@@ -25,8 +30,8 @@ class NotificationSettings(BaseModel):
         }
     )
 
-    locale: Literal["id", "en"] = Field(description="The language of the member's mails.")
-    digest: Literal["weekly", "off"] = Field(
+    locale: Locale = Field(description="The language of the member's mails.")
+    digest: DigestSetting = Field(
         description="`weekly`: a digest of what the member missed, when they were away a week."
     )
     email: dict[str, bool] = Field(
@@ -41,7 +46,7 @@ class NotificationSettingsUpdate(PatchBody):
     )
     not_nullable = frozenset({"digest", "email"})
 
-    digest: Literal["weekly", "off"] | None = None
+    digest: DigestSetting | None = None
     email: dict[str, bool] | None = Field(
         default=None, description="Only the kinds to change; the others keep their setting."
     )
