@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from app.challenges import judging
+from app.challenges import judging, ranking
 from app.challenges.schemas import ChallengePhase, JudgingMode
 from app.core.domain_events import (
     AnnouncementPublished,
@@ -118,6 +118,29 @@ class ChallengeData(BaseModel):
         description="How the results rank: `votes`, `jury` (jurors' scores) or `combined`."
     )
     jury_weight: float = Field(description="The jury's share of the score (0 for `votes`).")
+
+
+class ChallengeClosedData(ChallengeData):
+    model_config = _example(
+        {
+            "challenge_id": 8,
+            "title": "Weekly photo: rain",
+            "theme": "Rain in the city",
+            "discipline": "photography",
+            "phase": "closed",
+            "submissions_open_at": "2026-12-01T00:00:00Z",
+            "submissions_close_at": "2026-12-08T00:00:00Z",
+            "voting_close_at": "2026-12-11T00:00:00Z",
+            "judging_mode": "combined",
+            "jury_weight": 0.6,
+            "winner_submission_ids": [141, 137],
+        }
+    )
+
+    winner_submission_ids: list[int] = Field(
+        description="The winning works, best first (ties by id), as the final ranking "
+        "marked them when the challenge closed; empty when nobody won."
+    )
 
 
 class SubmissionCreatedData(BaseModel):
@@ -264,6 +287,22 @@ def _challenge(session: Session, event: ChallengePhaseReached) -> BaseModel | No
     )
 
 
+def _challenge_closed(session: Session, event: ChallengeClosed) -> BaseModel | None:
+    data = _challenge(session, event)
+    challenge = session.get(Challenge, event.challenge_id)
+    if data is None or challenge is None:
+        return None
+    # The winners the closing's ranking just marked, in results order.
+    winners = session.exec(
+        select(Submission.id)
+        .where(Submission.challenge_id == challenge.id, col(Submission.is_winner).is_(True))
+        .order_by(ranking.key(challenge).desc(), col(Submission.id))
+    ).all()
+    return ChallengeClosedData(
+        **data.model_dump(), winner_submission_ids=[id for id in winners if id is not None]
+    )
+
+
 def _submission_created(session: Session, event: SubmissionCreated) -> BaseModel | None:
     submission = session.get(Submission, event.submission_id)
     challenge = session.get(Challenge, event.challenge_id)
@@ -345,8 +384,8 @@ PAYLOADS: dict[str, PayloadType[Any]] = _entries(
         "challenge.closed",
         ChallengeClosed,
         "A challenge closed: results are out",
-        ChallengeData,
-        _challenge,
+        ChallengeClosedData,
+        _challenge_closed,
     ),
     PayloadType(
         "submission.created",

@@ -11,9 +11,11 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.challenges.sweep import sweep
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.domain_events import IdeaCreated, publish
@@ -26,6 +28,7 @@ from app.models import (
     WebhookEvent,
 )
 from app.webhooks import dispatcher
+from tests.challenges.helpers import create_challenge, move_to, organizer, submit, vote
 from tests.chat_bridges.conftest import (
     BOT_TOKEN,
     MATRIX_TOKEN,
@@ -35,6 +38,7 @@ from tests.chat_bridges.conftest import (
     make_bridge,
 )
 from tests.conftest import is_postgres, make_settings
+from tests.factories import member_with_headers
 from tests.webhooks.conftest import Receiver, make_webhook
 
 
@@ -350,3 +354,77 @@ def test_two_dispatchers_post_each_message_once(
     paths = [r.path for r in platform.requests]
     assert len(paths) == 30 and len(set(paths)) == 30
     assert {d.status for d in deliveries(engine)} == {"succeeded"}
+
+
+def close_challenge(client: TestClient, app: FastAPI, engine: Engine, *, entries: int) -> list[int]:
+    """A challenge closes through the sweep; the works entered, in order of their votes."""
+    headers = organizer(app)
+    challenge = create_challenge(client, headers, "open", title="<i>Rain</i> & @here")
+    works = [
+        submit(client, challenge["id"], member_with_headers(app)[1])["id"] for _ in range(entries)
+    ]
+    move_to(client, headers, challenge["id"], "voting")
+    if works:
+        vote(client, works[-1], member_with_headers(app)[1])  # the last one entered wins
+    move_to(client, headers, challenge["id"], "closed")
+    with Session(engine) as session:
+        sweep(session)
+        session.commit()
+    return [challenge["id"], *reversed(works)]
+
+
+def test_telegram_sends_the_winners_share_card_with_sendphoto(
+    client: TestClient,
+    app: FastAPI,
+    engine: Engine,
+    bridge_settings: Settings,
+    admin: Member,
+    platform: Platform,
+) -> None:
+    settings = bridge_settings.model_copy(update={"public_base_url": "https://api.example/"})
+    make_bridge(app, settings, admin, kind="telegram", events=["challenge.closed"])
+    make_bridge(app, settings, admin, kind="discord", events=["challenge.closed"])
+    challenge_id, winner, *_ = close_challenge(client, app, engine, entries=2)
+    assert dispatch(engine, settings) == 2
+    card = f"https://api.example/api/v1/submissions/{winner}/card.png"
+    by_path = {request.path: request for request in platform.requests}
+    telegram = by_path[f"/bot{BOT_TOKEN}/sendPhoto"]
+    assert (telegram.method, telegram.headers["Content-Type"]) == ("POST", "application/json")
+    assert telegram.json() == {
+        "chat_id": -1001234567890,
+        "photo": card,
+        "caption": "<b>Results are out: &lt;i&gt;Rain&lt;/i&gt; &amp; @\u2060here</b>\n"
+        f'<a href="https://komunitas.example/challenges/{challenge_id}">Open in Sanggar</a>',
+        "parse_mode": "HTML",
+    }
+    [embed] = by_path["/api/webhooks/1234567890/AbCdEfGhIjKlXk3f"].json()["embeds"]
+    assert embed["image"] == {"url": card}
+
+
+@pytest.mark.parametrize(
+    ("public_base_url", "entries"),
+    [(None, 1), ("https://api.example", 0)],
+    ids=["no-url", "no-winner"],
+)
+def test_without_a_public_address_or_a_winner_telegram_sends_a_message(
+    client: TestClient,
+    app: FastAPI,
+    engine: Engine,
+    bridge_settings: Settings,
+    admin: Member,
+    platform: Platform,
+    public_base_url: str | None,
+    entries: int,
+) -> None:
+    settings = bridge_settings.model_copy(update={"public_base_url": public_base_url})
+    make_bridge(app, settings, admin, kind="telegram", events=["challenge.closed"])
+    challenge_id, *_ = close_challenge(client, app, engine, entries=entries)
+    assert dispatch(engine, settings) == 1
+    request = only(platform)
+    assert request.path == f"/bot{BOT_TOKEN}/sendMessage"
+    assert request.json() == {
+        "chat_id": -1001234567890,
+        "text": "<b>Results are out: &lt;i&gt;Rain&lt;/i&gt; &amp; @\u2060here</b>\n"
+        f'<a href="https://komunitas.example/challenges/{challenge_id}">Open in Sanggar</a>',
+        "parse_mode": "HTML",
+    }

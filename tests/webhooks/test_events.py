@@ -18,7 +18,7 @@ from app.core.domain_events import AnnouncementPublished, BadgeAwarded, DomainEv
 from app.models import Member, WebhookDelivery, WebhookEvent
 from app.webhooks import subscribers as webhook_subscribers
 from app.webhooks.payloads import EVENT_TYPES, PAYLOADS, PING_PAYLOAD
-from tests.challenges.helpers import create_challenge, move_to, submit
+from tests.challenges.helpers import create_challenge, move_to, submit, vote
 from tests.events.helpers import create_event, organizer_headers
 from tests.factories import make_member, member_with_headers, publish_only_to
 from tests.projects.helpers import create_project
@@ -124,6 +124,29 @@ def test_challenge_phases_and_submissions(
         "title": "Puddles",
         "challenge_title": "Weekly photo: rain",
     }
+
+
+def test_challenge_closed_names_the_winners_in_ranking_order(
+    client: TestClient, app: FastAPI, engine: Engine, subscribed: int
+) -> None:
+    headers = organizer_headers(app)
+    challenge = create_challenge(client, headers, "open", winners_count=2)
+    entered = [
+        submit(client, challenge["id"], member_with_headers(app)[1], title=title)
+        for title in ("Dawn", "Noon", "Dusk")
+    ]
+    move_to(client, headers, challenge["id"], "voting")
+    # Dusk (the last entered) gets two votes, Noon one, Dawn none.
+    for work in (entered[2], entered[2], entered[1]):
+        vote(client, work["id"], member_with_headers(app)[1])
+    move_to(client, headers, challenge["id"], "closed")
+    with Session(engine) as session:
+        sweep(session)
+        session.commit()
+
+    [closed] = payloads(engine, "challenge.closed")
+    assert closed["winner_submission_ids"] == [entered[2]["id"], entered[1]["id"]]
+    assert closed["phase"] == "closed" and closed["challenge_id"] == challenge["id"]
 
 
 @pytest.mark.parametrize(
