@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from app.core.pagination import Page
+from app.core.types import Flag
 
 # As at registration (app.auth.schemas); not imported, so that auth may use this package.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
@@ -113,7 +114,7 @@ class Leaving(BaseModel):
     )
 
     password: str = Field(min_length=1, max_length=128)
-    delete_works: bool = Field(
+    delete_works: Flag = Field(
         description="Remove your submissions, comments, posts and ideas too; else they stay, "
         "credited to a former member."
     )

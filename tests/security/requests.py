@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.challenges.helpers import challenge_body
+from tests.chat_bridges.conftest import TARGETS
 from tests.events.helpers import event_body
 from tests.factories import PASSWORD
 from tests.projects.helpers import project_body
@@ -21,10 +22,11 @@ class Req:
     body: Callable[[World], Any] | None = None
     form: Callable[[World], Any] | None = None
     query: Callable[[World], Any] | None = None
+    files: Callable[[World], Any] | None = None
 
 
 def R(  # noqa: N802 - a table row
-    body: Any = None, form: Any = None, query: Any = None, **params: str
+    body: Any = None, form: Any = None, query: Any = None, files: Any = None, **params: str
 ) -> Req:
     def const(value: Any) -> Callable[[World], Any] | None:
         if value is None or callable(value):
@@ -32,7 +34,17 @@ def R(  # noqa: N802 - a table row
             return maker
         return lambda _w: value
 
-    return Req(params=params, body=const(body), form=const(form), query=const(query))
+    return Req(
+        params=params,
+        body=const(body),
+        form=const(form),
+        query=const(query),
+        files=const(files),
+    )
+
+
+# A well-formed mailed token that was never issued.
+MADE_UP = "Xq3vJ0b9mT2kR7sWcZ1pL5fA8dHhN4eYuGiBtQoV6xE"
 
 
 def _email(w: World) -> str:
@@ -196,4 +208,48 @@ REQUESTS: dict[str, Req] = {
     "problems_list": R(),
     "problems_get": R(code="member"),
     "audit_list": R(),
+    "accounts_request_password_reset": R(body=lambda w: {"email": _email(w)}),
+    "accounts_confirm_password_reset": R(body={"token": MADE_UP, "new_password": "a new one!"}),
+    "accounts_verify_email": R(body={"token": MADE_UP}),
+    "accounts_change_password": R(
+        body={"current_password": PASSWORD, "new_password": "tr0ub4dor & 3"}
+    ),
+    "accounts_list_sessions": R(),
+    "accounts_end_other_sessions": R(),
+    "accounts_end_session": R(session_id="login"),
+    "accounts_send_verification": R(),
+    "accounts_admin_password_reset": R(member_id="member"),
+    "accounts_leave": R(body={"password": PASSWORD, "delete_works": False}),
+    "accounts_export": R(),
+    "members_get_notification_settings": R(),
+    "members_update_notification_settings": R(body={"digest": "off"}),
+    "mail_unsubscribe": R(query=lambda w: {"token": w.unsubscribe_token}),
+    "mail_unsubscribe_page": R(query=lambda w: {"token": w.unsubscribe_token}),
+    "notifications_stream_ticket": R(),
+    "notifications_stream": R(),
+    "search_query": R(query={"q": "zine"}),
+    "media_upload": R(files=lambda w: {"file": ("again.jpg", w.picture, "image/jpeg")}),
+    "media_list_mine": R(),
+    "media_get": R(media_id="media"),
+    "media_content": R(media_id="media"),
+    "media_delete": R(media_id="media"),
+    "submissions_score": R(
+        body={"scores": {"concept": 6, "craft": 9}}, submission_id="judged_work"
+    ),
+    "submissions_list_scores": R(submission_id="scored_work"),
+    "challenges_judging": R(challenge_id="judged"),
+    "chat_bridges_create": R(
+        body={
+            "kind": "slack",
+            "name": "Team",
+            "target": TARGETS["slack"],
+            "events": ["idea.created"],
+        }
+    ),
+    "chat_bridges_list": R(),
+    "chat_bridges_get": R(bridge_id="bridge"),
+    "chat_bridges_update": R(body={"name": "Crew 2"}, bridge_id="bridge"),
+    "chat_bridges_delete": R(bridge_id="bridge"),
+    "chat_bridges_test": R(bridge_id="bridge"),
+    "chat_bridges_list_deliveries": R(bridge_id="bridge"),
 }

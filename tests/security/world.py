@@ -8,18 +8,25 @@ to them, notifications); `other` is a second plain member who owns nothing of th
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.mail import kinds, tokens
 from app.models import Member, Role, WebhookDelivery
 from tests.challenges.helpers import CHALLENGES, create_challenge, move_to, submit, vote
+from tests.chat_bridges.conftest import TARGETS
 from tests.conversation.helpers import API, comment, created, propose, reply, report, start_thread
 from tests.events.helpers import create_event, rsvp
-from tests.factories import auth_headers, make_member, make_mentor
+from tests.factories import PASSWORD, auth_headers, make_member, make_mentor
+from tests.judging.helpers import judging, score
+from tests.media.helpers import process
+from tests.media.samples import jpeg
 from tests.mentoring.helpers import request_mentorship
 from tests.projects.helpers import add_member, create_project
 from tests.webhooks.conftest import SECRET
@@ -33,6 +40,8 @@ class World:
     members: dict[str, Member]
     ids: dict[str, int] = field(default_factory=dict)
     calendar_token: str = ""
+    unsubscribe_token: str = ""
+    picture: bytes = b""
 
     def __getitem__(self, key: str) -> int:
         return self.ids[key]
@@ -108,6 +117,41 @@ def build_world(client: TestClient, app: FastAPI) -> World:
     _post(client, f"/members/{w['member']}/awards", admin, {"title": "Kind soul"})
     badges = client.get(f"{API}/members/{w['member']}/badges", headers=me).json()["items"]
     w.ids["badge"] = badges[0]["id"] if badges else 1
+
+    # Judging: `member` is the juror of a challenge in voting (a work of `other`'s to score);
+    # a closed judged challenge holds `member`'s work, scored by `other`.
+    judged = create_challenge(client, staff, judging=judging([w["member"]]), votes_per_member=1)
+    w.ids["judged"] = judged["id"]
+    w.ids["judged_work"] = submit(client, judged["id"], headers["other"])["id"]
+    move_to(client, staff, judged["id"], "voting")
+    closed = create_challenge(client, staff, judging=judging([w["other"]]), votes_per_member=1)
+    w.ids["scored_work"] = submit(client, closed["id"], me)["id"]
+    move_to(client, staff, closed["id"], "voting")
+    scored = score(client, w["scored_work"], headers["other"], {"concept": 7, "craft": 8})
+    assert scored.status_code == 200, scored.text
+    move_to(client, staff, closed["id"], "closed")
+
+    # A picture of `member`'s, processed (attached to nothing: only its owner sees it).
+    with tempfile.TemporaryDirectory() as directory:
+        w.picture = jpeg(Path(directory)).read_bytes()
+    files = {"file": ("plain.jpg", w.picture, "image/jpeg")}
+    w.ids["media"] = created(client.post(f"{API}/media", headers=me, files=files))["id"]
+    process(app)
+    bridge = {
+        "kind": "discord",
+        "name": "Crew",
+        "target": TARGETS["discord"],
+        "events": ["idea.created"],
+    }
+    w.ids["bridge"] = _post(client, "/chat-bridges", admin, bridge)["id"]
+    # A log-in of `member`'s besides the one their headers carry, to end.
+    login = {"username": people["member"].email, "password": PASSWORD}
+    assert client.post(f"{API}/auth/token", data=login).status_code == 200
+    sessions = client.get(f"{API}/members/me/sessions", headers=me).json()["items"]
+    w.ids["login"] = next((s["id"] for s in sessions if not s["current"]), 0)
+    w.unsubscribe_token = tokens.unsubscribe_token(
+        app.state.settings.signing_key(), w["member"], kinds.DIGEST
+    )
     return w
 
 
