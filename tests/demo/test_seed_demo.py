@@ -43,7 +43,7 @@ from tests.conftest import _empty_tables
 from tests.factories import auth_headers
 
 MEMBERS = 30
-# Columns that are random by design, whatever the seed: salted password hashes, book UUIDs,
+# Columns that are random by design, whatever the seed: salted password hashes, UUIDs,
 # the storage keys of uploads.
 RANDOM_COLUMNS = {
     ("members", "password_hash"),
@@ -51,6 +51,10 @@ RANDOM_COLUMNS = {
     ("media", "storage_key"),
     # Fernet: a fresh IV (and time) per encryption.
     ("chat_bridges", "secret_ciphertext"),
+    # Public ids are UUIDv7: a millisecond time and random bits (the chat bridges' events and
+    # their deliveries).
+    ("webhook_events", "public_id"),
+    ("webhook_deliveries", "public_id"),
 }
 # Every resource the demo promises, by table.
 RESOURCES = [
