@@ -81,6 +81,7 @@ def _config(app: FastAPI) -> SchemathesisConfig:
         (["events_create", "events_update"], ["422"]),
         (["members_update_me", "challenges_create_submission", "submissions_update"], ["422"]),
         (["members_create_inquiry", "auth_register", "invitations_create"], ["422"]),
+        (["accounts_request_password_reset"], ["422"]),
         # A webhook URL must resolve to a public address (documented on the operation).
         (["webhooks_create", "webhooks_update"], ["422"]),
         # A chat bridge's target: the fields its `kind` takes, each well-formed, on the

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound
 
 
 class WrongPassword(Forbidden):
@@ -11,8 +11,9 @@ class LogInNotFound(NotFound):
     code = "session_not_found"
 
 
-class InvalidToken(BadRequest):
-    """A mailed token that is unknown, used or expired (which of them is not told)."""
+class InvalidToken(NotFound):
+    """A mailed token that is unknown, used or expired (which of them is not told): a link
+    that leads nowhere, so 404 like every unknown link."""
 
     code = "invalid_token"
 

@@ -112,7 +112,7 @@ def accounts_request_password_reset(
     "/password-reset/confirm",
     status_code=204,
     summary="Reset the password with a mailed token",
-    responses=problems(400),
+    responses=problems(404),
 )
 def accounts_confirm_password_reset(
     session: SessionDep, settings: SettingsDep, data: PasswordResetConfirm
@@ -128,7 +128,7 @@ def accounts_confirm_password_reset(
     "/verify-email",
     status_code=204,
     summary="Confirm an email address",
-    responses=problems(400, 409),
+    responses=problems(404, 409),
 )
 def accounts_verify_email(session: SessionDep, data: EmailToken) -> Response:
     """Confirms a new account's address, or the new address of an email change."""

@@ -294,7 +294,7 @@ _TYPES = (
     ),
     ProblemType(
         "invalid_token",
-        400,
+        404,
         "Invalid token",
         "The mailed token (password reset, email verification or change) is unknown, already "
         "used or expired. Ask for a new mail.",
