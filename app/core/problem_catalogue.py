@@ -882,8 +882,7 @@ _TYPES = (
         "media_variant_not_found",
         404,
         "Variant not found",
-        "Only images have variants (`thumb`, `medium`, `large`); this media has none of that "
-        "name.",
+        "Only images have variants (`thumb`, `medium`, `large`); this media has none of that name.",
     ),
     ProblemType(
         "media_not_ready",
