@@ -36,8 +36,11 @@ def _render_item(kind: str, item: Any, _autogen_context: Any) -> str | Literal[F
 
 
 # Kept by the database, not the models (see app/models/search.py): the FTS5 table and its
-# shadow tables on SQLite, the generated tsvector and its GIN index on PostgreSQL.
-_DIALECT_SEARCH_OBJECTS = frozenset({"document", "ix_search_documents_document"})
+# shadow tables on SQLite, the generated tsvector, its GIN index and the partial index of
+# public rows on PostgreSQL.
+_DIALECT_SEARCH_OBJECTS = frozenset(
+    {"document", "ix_search_documents_document", "ix_search_documents_public"}
+)
 
 
 def _include_object(_item: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
