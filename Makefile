@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sanggar_test
 
-.PHONY: install run demo dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench bench-quick check
+.PHONY: install run demo dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench bench-quick bench-versus check
 
 install: $(STAMP)
 
@@ -62,6 +62,12 @@ test-postgres: install
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m bench.run
+
+# Sanggar against a template-style app and the constant-JSON ceiling, in the same rounds,
+# with the worker's resident memory; replaces its section of bench/REPORT.md (bench/versus.py).
+bench-versus: install
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m bench.versus
 
 # A trial run: small data set, one round, one-second runs; prints the report, writes nothing.
 bench-quick: install

@@ -226,5 +226,15 @@ def write_report(
         ]
     text = "\n".join(lines)
     if target is not None:
-        target.write_text(text)
+        target.write_text(text + _versus_section(target))
     return text
+
+
+def _versus_section(report: Path) -> str:
+    """bench.versus's section of the report, kept as it was (it is measured apart)."""
+    from bench.versus import MARK_END, MARK_START
+
+    old = report.read_text() if report.exists() else ""
+    if MARK_START not in old or MARK_END not in old:
+        return ""
+    return "\n\n" + MARK_START + old.split(MARK_START, 1)[1].split(MARK_END, 1)[0] + MARK_END + "\n"
