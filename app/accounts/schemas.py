@@ -39,7 +39,9 @@ class LogInOut(BaseModel):
                     "id": 41,
                     "created_at": "2026-12-01T08:30:00Z",
                     "last_used_at": "2026-12-05T19:02:11Z",
-                    "user_agent": None,
+                    "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 "
+                    "Firefox/133.0",
+                    "client": "Firefox on Linux",
                     "current": True,
                 }
             ]
@@ -51,7 +53,14 @@ class LogInOut(BaseModel):
     last_used_at: datetime | None = Field(
         description="When its refresh token was last exchanged (or the log-in began)."
     )
-    user_agent: str | None = Field(description="The client that logged in, when known.")
+    user_agent: str | None = Field(
+        description="The `User-Agent` the log-in began with (at most 256 characters, control "
+        "characters removed); null when the client sent none."
+    )
+    client: str | None = Field(
+        description="A coarse description of that client, browser and system "
+        '("Firefox on Linux", "Chrome on Android", "curl"); null when not recognised.'
+    )
     current: bool = Field(description="Whether this is the log-in making the request.")
 
 

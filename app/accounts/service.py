@@ -88,7 +88,8 @@ def list_log_ins(
             id=row.id,
             created_at=row.created_at,
             last_used_at=last_used.get(row.id, row.created_at),
-            user_agent=None,
+            user_agent=row.user_agent,
+            client=row.client,
             current=row.id == current_session_id,
         )
         for row in rows

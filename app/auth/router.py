@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Form, Response
+from fastapi import Form, Request, Response
 
 from app.accounts import service as accounts
 from app.auth import service
@@ -46,10 +46,20 @@ def auth_register(
     dependencies=[FormBody, LoginAttemptAllowed],
 )
 def auth_token(
-    session: SessionDep, settings: SettingsDep, form: Annotated[TokenForm, Form()]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[TokenForm, Form()],
 ) -> TokenResponse:
-    """OAuth2 password flow: exchange email-or-handle and password for tokens."""
-    return service.login(session, settings, username=form.username, password=form.password)
+    """OAuth2 password flow: exchange email-or-handle and password for tokens. The log-in
+    remembers the client's `User-Agent`, so the member can tell their log-ins apart."""
+    return service.login(
+        session,
+        settings,
+        username=form.username,
+        password=form.password,
+        user_agent=request.headers.get("user-agent"),
+    )
 
 
 @router.post(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session, col, select
 
+from app.auth.clients import clean_user_agent, describe_client
 from app.auth.exceptions import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -79,7 +80,9 @@ def _claim_invitation(session: Session, *, code: str | None) -> int:
     return claimed
 
 
-def login(session: Session, settings: Settings, *, username: str, password: str) -> TokenResponse:
+def login(
+    session: Session, settings: Settings, *, username: str, password: str, user_agent: str | None
+) -> TokenResponse:
     member = members.find_by_login(session, username)
     if member is None:
         # Spend the same time as a real check so response times do not reveal who exists.
@@ -95,7 +98,12 @@ def login(session: Session, settings: Settings, *, username: str, password: str)
     if new_hash is not None:
         member.password_hash = new_hash
         principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
-    auth_session = AuthSession(member_id=member.id)  # type: ignore[arg-type]
+    stored_agent = clean_user_agent(user_agent)
+    auth_session = AuthSession(
+        member_id=member.id,  # type: ignore[arg-type]
+        user_agent=stored_agent,
+        client=describe_client(stored_agent),
+    )
     session.add(auth_session)
     session.flush()
     return issue_tokens(session, settings, member_id=member.id, session_id=auth_session.id)  # type: ignore[arg-type]

@@ -18,6 +18,9 @@ class AuthSession(SQLModel, table=True):
     member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = timestamp_field()
+    # The client the log-in began on (app.auth.clients), so a member can tell log-ins apart.
+    user_agent: str | None = Field(default=None, max_length=256)
+    client: str | None = Field(default=None, max_length=64)
 
 
 class RefreshToken(SQLModel, table=True):

@@ -100,6 +100,13 @@ def a_member_with_a_life(
     )
     assert created.status_code == 201
     client.post("/api/v1/auth/password-reset", json={"email": PERSONAL["email"]})
+    # A log-in from a phone whose user agent carries the member's name.
+    logged_in = client.post(
+        "/api/v1/auth/token",
+        data={"username": PERSONAL["handle"], "password": PASSWORD},
+        headers={"User-Agent": "Mozilla/5.0 (Linux; Android 14; Sekar_Ayu phone) Chrome/131.0"},
+    )
+    assert logged_in.status_code == 200, logged_in.text
     return member, headers, submission
 
 
@@ -113,6 +120,7 @@ def test_leaving_erases_every_personal_value_and_keeps_works_as_a_former_members
     member, headers, submission = a_member_with_a_life(app, client)
     before = text_found(engine, NEEDLES)  # the search sees them before
     assert any(f.startswith("webhook_events.") for f in before), before
+    assert "auth_sessions.user_agent: sekar_ayu" in before, before
     response = leave(client, headers)
     assert response.status_code == 204, response.text
     found = text_found(engine, NEEDLES)

@@ -79,7 +79,7 @@ def test_log_ins_are_listed_newest_first_and_the_current_one_marked(
     assert len(body["items"]) == 1 and body["next_cursor"] is not None
     newest = body["items"][0]
     assert newest["current"] is False
-    assert set(newest) == {"id", "created_at", "last_used_at", "user_agent", "current"}
+    assert set(newest) == {"id", "created_at", "last_used_at", "user_agent", "client", "current"}
     rest = client.get(
         f"/api/v1/members/me/sessions?cursor={body['next_cursor']}", headers=bearer(first)
     ).json()
@@ -87,6 +87,38 @@ def test_log_ins_are_listed_newest_first_and_the_current_one_marked(
     assert rest["next_cursor"] is None
     assert newest["id"] > rest["items"][0]["id"]
     assert second  # the newest log-in is the second one
+
+
+FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def test_a_log_in_lists_the_client_it_began_on(app: FastAPI, client: TestClient) -> None:
+    member = make_member(app)
+    # A header may carry any Latin-1 byte: controls go, the rest is trimmed to 256.
+    sent = FIREFOX_ON_LINUX + "\x7f\x85 extra\tpadding " + "x" * 400
+    logged_in = client.post(
+        "/api/v1/auth/token",
+        data={"username": member.handle, "password": PASSWORD},
+        headers={b"User-Agent": sent.encode("latin-1")},
+    )
+    assert logged_in.status_code == 200, logged_in.text
+    without_agent = client.post(
+        "/api/v1/auth/token",
+        data={"username": member.handle, "password": PASSWORD},
+        headers={"User-Agent": ""},
+    )
+    assert without_agent.status_code == 200, without_agent.text
+    items = client.get("/api/v1/members/me/sessions", headers=bearer(logged_in.json())).json()[
+        "items"
+    ]
+    newest, firefox = items
+    assert (newest["user_agent"], newest["client"]) == (None, None)
+    assert firefox["current"] is True
+    assert firefox["client"] == "Firefox on Linux"
+    stored = firefox["user_agent"]
+    assert stored.startswith(FIREFOX_ON_LINUX + " extra padding x")
+    assert len(stored) == 256
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in stored)
 
 
 def test_ending_one_log_in_stops_its_tokens_at_once(app: FastAPI, client: TestClient) -> None:
