@@ -2,11 +2,15 @@
 
 From the bottom up:
 
+- `app.i18n`: the translations (gettext catalogues, locale negotiation). It imports nothing
+  of the app (only the standard library and Babel), so every layer may use it.
 - `app.core`: infrastructure (database, errors, HTTP, caching, idempotency, domain events).
   It imports nothing of the application outside itself.
 - `app.models`: the tables. They import only `app.core`.
 - `app.principal`: who is asking (the request's member and token). Above the models, below
   every feature: it imports only `app.core` and `app.models`.
+- `app.relay`: the Redis pub/sub relay between processes, which the principal and features
+  share; beside `app.principal`, under the same rule.
 - the features (`app.members`, `app.challenges`, ... every other package): they may import
   the layers below and each other, but never in a cycle, and never anything above them.
 - the flows (`app.results`, `app.demo`, `app.mentors`): they combine several features, so
@@ -40,10 +44,11 @@ import pytest
 
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
 
+I18N = "app.i18n"
 CORE = "app.core"
 MODELS = "app.models"
 # Low packages between the models and the features (each imports only core and models).
-LOW = frozenset({"app.principal"})
+LOW = frozenset({"app.principal", "app.relay"})
 # Packages above the features: each combines several of them.
 FLOWS = frozenset({"app.results", "app.demo", "app.mentors"})
 # The composition root: assembles the app, the API and the command line.
@@ -93,6 +98,8 @@ def package_of(module: str) -> str:
 def layer_of(package: str) -> str:
     if package == ROOT:
         return "root"
+    if package == I18N:
+        return "base"
     if package == CORE:
         return "core"
     if package == MODELS:
@@ -178,11 +185,20 @@ def _between_packages(graph: Iterable[Import]) -> Iterable[tuple[Import, str, st
             yield edge, source, target
 
 
+def i18n_imports_nothing_of_the_app(graph: list[Import]) -> list[str]:
+    return [
+        f"{edge}: app.i18n is under every layer and imports nothing of the app"
+        for edge, source, target in _between_packages(graph)
+        if source == I18N and target != ROOT
+    ]
+
+
 def core_imports_only_core(graph: list[Import]) -> list[str]:
     return [
-        f"{edge}: app.core is the bottom layer and imports nothing of the app outside itself"
+        f"{edge}: app.core is the bottom layer and imports nothing of the app outside "
+        "itself but app.i18n"
         for edge, source, target in _between_packages(graph)
-        if source == CORE and target != ROOT
+        if source == CORE and target not in (ROOT, I18N)
     ]
 
 
@@ -190,7 +206,7 @@ def models_import_only_core(graph: list[Import]) -> list[str]:
     return [
         f"{edge}: app.models imports only app.core ({target} is above the tables)"
         for edge, source, target in _between_packages(graph)
-        if source == MODELS and target not in (CORE, ROOT)
+        if source == MODELS and target not in (CORE, ROOT, I18N)
     ]
 
 
@@ -198,7 +214,7 @@ def low_layer_imports_no_feature(graph: list[Import]) -> list[str]:
     return [
         f"{edge}: {source} sits below every feature and imports only app.core and app.models"
         for edge, source, target in _between_packages(graph)
-        if source in LOW and layer_of(target) not in ("core", "models", "low", "root")
+        if source in LOW and layer_of(target) not in ("base", "core", "models", "low", "root")
     ]
 
 
@@ -289,6 +305,7 @@ def only_subscribers_import_side_effects(graph: list[Import]) -> list[str]:
 
 
 RULES: dict[str, Rule] = {
+    "i18n": i18n_imports_nothing_of_the_app,
     "core": core_imports_only_core,
     "models": models_import_only_core,
     "low": low_layer_imports_no_feature,
@@ -358,6 +375,9 @@ def _edges(*pairs: tuple[str, str]) -> list[Import]:
 
 
 BROKEN = [
+    pytest.param(
+        "i18n", _edges(("app.i18n", "app.core.config")), "imports nothing of the app", id="i18n"
+    ),
     pytest.param(
         "core", _edges(("app.core.db", "app.members.service")), "app.core is the bottom", id="core"
     ),
@@ -435,6 +455,8 @@ def test_each_rule_reports_what_breaks_it(rule: str, graph: list[Import], expect
 
 ALLOWED = _edges(
     ("app.models.member", "app.core.clock"),
+    ("app.core.errors", "app.i18n"),
+    ("app.models.member", "app.i18n"),
     ("app.principal.dependencies", "app.models"),
     ("app.members.service", "app.principal.dependencies"),
     ("app.mentoring.service", "app.members.service"),

@@ -34,7 +34,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import queue
 import secrets
 import threading
 import time
@@ -61,15 +60,14 @@ from app.core.idempotency_keys import IdempotencyKey
 from app.models import Member, Notification
 from app.notifications import service
 from app.notifications.schemas import NotificationPublic
+from app.relay import RedisRelay, connect, redis_name
 
 log = structlog.get_logger("sanggar.notifications.live")
 
 TICKET_SECONDS = 60
 TICKET_OWNER = "stream-ticket"
 REPLAY_LIMIT = 500  # a reconnect after a long absence replays this many; the feed has the rest
-CHANNEL = "sanggar:{db}:notifications"
-REDIS_TIMEOUT_SECONDS = 2.0
-RETRY_SECONDS = 1.0
+TOPIC = "notifications"
 
 
 class InvalidStreamTicket(ProblemError):
@@ -240,19 +238,20 @@ class LiveHub:
         self._listeners: dict[int, set[Listener]] = {}
         self._open: dict[int, int] = {}
         self._client: redis.Redis | None = None
-        self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._relay: RedisRelay | None = None
         self.channel = ""
         if settings.redis_url:
-            self._client = redis.Redis.from_url(
-                settings.redis_url,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            self._client = connect(settings.redis_url)
+            self.channel = redis_name(self._client, TOPIC)
+            self._prefix = redis_name(self._client, "")
+            self._relay = RedisRelay(
+                self._client,
+                self.channel,
+                name="notifications",
+                on_message=self._heard,
+                on_subscribed=self._subscribed,
+                on_lost=self._lost,
             )
-            db = self._client.connection_pool.connection_kwargs.get("db") or 0
-            self.channel = CHANNEL.format(db=db)
-            self._prefix = f"sanggar:{db}:"
 
     @property
     def redis(self) -> redis.Redis | None:
@@ -262,20 +261,12 @@ class LiveHub:
         listen_after_commit(engine, service.LIVE_TOPIC, self.committed)
 
     def start(self) -> None:
-        if self._client is None or self._threads:
-            return
-        self._threads = [
-            threading.Thread(target=self._listen, name="notifications-listen", daemon=True),
-            threading.Thread(target=self._publish, name="notifications-publish", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        if self._relay is not None:
+            self._relay.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._outbox.put(None)
-        for thread in self._threads:
-            thread.join(timeout=REDIS_TIMEOUT_SECONDS + RETRY_SECONDS)
+        if self._relay is not None:
+            self._relay.stop()
         if self._client is not None:
             self._client.close()
 
@@ -285,9 +276,9 @@ class LiveHub:
         """Told after a commit that wrote or read notifications of these members (any thread)."""
         ids = {int(item) for item in items if isinstance(item, int)}
         self.wake(ids)
-        if self._client is not None:
-            self.start()
-            self._outbox.put(json.dumps({"from": self.sender, "members": sorted(ids)}))
+        if self._relay is not None:
+            self._relay.start()
+            self._relay.publish(json.dumps({"from": self.sender, "members": sorted(ids)}))
 
     def wake(self, member_ids: set[int]) -> None:
         with self._lock:
@@ -364,48 +355,22 @@ class LiveHub:
 
     # --- Redis pub/sub ---
 
-    def _publish(self) -> None:
-        assert self._client is not None
-        while (message := self._outbox.get()) is not None:
-            while True:
-                try:
-                    self._client.publish(self.channel, message)
-                    break
-                except (redis.RedisError, OSError) as error:
-                    if self._stopping.is_set():
-                        return
-                    log.warning("notifications_unpublished", error=str(error))
-                    self._stopping.wait(RETRY_SECONDS)
+    def _heard(self, message: bytes) -> None:
+        try:
+            data = json.loads(message)
+            if data["from"] == self.sender:
+                return
+            members = {int(m) for m in data["members"]}
+        except (ValueError, TypeError, KeyError):
+            members = {service.EVERYONE}
+        self.wake(members)
 
-    def _listen(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._hear_until_stopped()
-            except (redis.RedisError, OSError) as error:
-                log.warning("notifications_subscription_lost", error=str(error))
-                # Whatever was published meanwhile is lost: every stream here looks again.
-                self.wake({service.EVERYONE})
-            self._stopping.wait(RETRY_SECONDS)
+    def _subscribed(self) -> None:
+        self.wake({service.EVERYONE})  # anything missed while not subscribed
 
-    def _hear_until_stopped(self) -> None:
-        assert self._client is not None
-        with self._client.pubsub() as subscription:  # type: ignore[no-untyped-call,unused-ignore]
-            subscription.subscribe(self.channel)
-            while not self._stopping.is_set():
-                message = subscription.get_message(timeout=RETRY_SECONDS)
-                if message is None:
-                    subscription.ping()
-                elif message["type"] == "subscribe":
-                    self.wake({service.EVERYONE})  # anything missed while not subscribed
-                elif message["type"] == "message":
-                    try:
-                        data = json.loads(message["data"])
-                        if data["from"] == self.sender:
-                            continue
-                        members = {int(m) for m in data["members"]}
-                    except (ValueError, TypeError, KeyError):
-                        members = {service.EVERYONE}
-                    self.wake(members)
+    def _lost(self, error: Exception | None) -> None:
+        if error is not None:  # whatever was published meanwhile is lost: every stream here
+            self.wake({service.EVERYONE})  # looks again
 
 
 # --- one stream ----------------------------------------------------------------------------
