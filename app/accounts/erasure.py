@@ -167,6 +167,7 @@ def _scrub_mentions(session: Session, *, member_id: int, names: list[str]) -> No
         row.title = _replace_all(row.title, names)
         row.body = _replace_all(row.body, names)
         row.data = _replace_all(row.data, names)
+        row.texts = _replace_all(row.texts, names)  # the values its words quote
         session.add(row)
     # The outbox keeps a context only until the mail is sent (app.mail): few rows to read.
     for message in session.exec(
