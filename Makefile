@@ -5,9 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sanggar_test
 
-.PHONY: install run demo dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench bench-quick bench-versus check
+.PHONY: install run demo dev fmt lint typecheck test test-sqlite test-postgres migrate revision openapi bench bench-quick bench-versus check messages
 
-install: $(STAMP)
+# The translations (app/i18n): each committed .po compiled to the .mo the app reads.
+CATALOGUES := $(wildcard app/i18n/locales/*/LC_MESSAGES/messages.po)
+
+install: $(STAMP) $(CATALOGUES:.po=.mo)
+
+app/i18n/locales/%/LC_MESSAGES/messages.mo: app/i18n/locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -D messages -d app/i18n/locales -l $*
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +39,14 @@ revision: install
 
 openapi: install
 	$(BIN)/sanggar openapi
+
+# After adding or changing texts: extract them (babel.cfg) and merge them into every
+# catalogue; then translate the new entries in each .po (docs/i18n.md).
+messages: install
+	@mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d app/i18n/locales -D messages \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
 
 fmt: install
 	$(BIN)/ruff format app tests alembic bench clients/python

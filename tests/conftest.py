@@ -84,6 +84,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "media_storage": f"file:{MEDIA_ROOT}",
         # Mails the tests send land here, never in the repository's ./var/mail.
         "mail_url": f"file:{MEDIA_ROOT}/mail",
+        # Tests assert the English texts; the Indonesian default is tested in tests/i18n.
+        "default_locale": "en",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from app.core.domain_events import (
     ChallengeVotingStarted,
     subscribe,
 )
+from app.i18n import N_, moment
 from app.models import (
     Challenge,
     ChallengeParticipant,
@@ -36,10 +37,12 @@ from app.notifications.service import notify_members
 
 # What the results notification says, by how the challenge was judged.
 RESULTS_BODY = {
-    JudgingMode.VOTES: "See the winners and how every work placed.",
-    JudgingMode.JURY: "The jury has chosen the winners; see how every work placed.",
-    JudgingMode.COMBINED: "See the winners chosen by the jury and the public vote, the "
-    "audience award and how every work placed.",
+    JudgingMode.VOTES: N_("See the winners and how every work placed."),
+    JudgingMode.JURY: N_("The jury has chosen the winners; see how every work placed."),
+    JudgingMode.COMBINED: N_(
+        "See the winners chosen by the jury and the public vote, the audience award and how "
+        "every work placed."
+    ),
 }
 
 
@@ -99,9 +102,13 @@ def announce_opened(session: Session, event: ChallengeOpened) -> None:
         session,
         audience,
         type="challenge.opened",
-        title=f"New challenge: {challenge.title}",
-        body=f"Theme: {challenge.theme}. Submissions are open until "
-        f"{challenge.submissions_close_at:%d %B %Y, %H:%M} UTC.",
+        title=N_("New challenge: {challenge}"),
+        body=N_("Theme: {theme}. Submissions are open until {closes}."),
+        values={
+            "challenge": challenge.title,
+            "theme": challenge.theme,
+            "closes": moment(challenge.submissions_close_at),
+        },
         challenge_id=challenge.id,
     )
 
@@ -115,9 +122,11 @@ def announce_voting(session: Session, event: ChallengeVotingStarted) -> None:
         session,
         _participant(challenge.id),  # type: ignore[arg-type]
         type="challenge.voting_started",
-        title=f"Voting is open: {challenge.title}",
-        body=f"Submissions are closed. Voting runs until "
-        f"{challenge.voting_close_at:%d %B %Y, %H:%M} UTC; invite others to take a look.",
+        title=N_("Voting is open: {challenge}"),
+        body=N_(
+            "Submissions are closed. Voting runs until {closes}; invite others to take a look."
+        ),
+        values={"challenge": challenge.title, "closes": moment(challenge.voting_close_at)},
         challenge_id=challenge.id,
     )
 
@@ -131,7 +140,8 @@ def announce_results(session: Session, event: ChallengeClosed) -> None:
         session,
         sa.or_(_participant(challenge.id), _voter(challenge.id)),  # type: ignore[arg-type]
         type="challenge.results",
-        title=f"Results are out: {challenge.title}",
+        title=N_("Results are out: {challenge}"),
         body=RESULTS_BODY[judging.setup_of(challenge).mode],
+        values={"challenge": challenge.title},
         challenge_id=challenge.id,
     )

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app.chat_bridges import crypto, renderers, targets
 from app.core.config import Settings
 from app.core.domain_events import ChatBridgeDisabled, subscribe
+from app.i18n import N_
 from app.models import ChatBridge, ChatBridgeKind, Role
 from app.notifications import service as notifications
 from app.webhooks import dispatcher, safety, sender
@@ -75,7 +76,8 @@ def notify_admins_of_disabled_bridge(session: Session, event: ChatBridgeDisabled
         session,
         roles=[Role.ADMIN],
         type="chat_bridge.disabled",
-        title="A chat bridge was switched off: it keeps failing",
-        body=f"{name}: {event.reason} Check its target, then set it active again.",
+        title=N_("A chat bridge was switched off: it keeps failing"),
+        body=N_("{bridge}: {reason} Check its target, then set it active again."),
+        values={"bridge": name, "reason": event.reason},
         chat_bridge_id=event.chat_bridge_id,
     )

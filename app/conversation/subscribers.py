@@ -13,8 +13,18 @@ from app.core.domain_events import (
     ReportOpened,
     subscribe,
 )
+from app.i18n import N_, message
 from app.models import Comment, Idea, Post, Role, Submission, Thread
 from app.notifications.service import name_of, notify, notify_role
+
+# An idea's status as its proposer reads it ("Your idea … is now planned").
+IDEA_STATUS = {
+    "new": N_("new"),
+    "under_review": N_("under review"),
+    "planned": N_("planned"),
+    "done": N_("done"),
+    "declined": N_("declined"),
+}
 
 
 @subscribe(CommentCreated)
@@ -29,8 +39,13 @@ def tell_author_of_feedback(session: Session, event: CommentCreated) -> None:
         session,
         member_id=author_id,
         type="comment.created",
-        title=f"{name_of(session, event.actor_id)} commented on “{submission.title}”",
-        body=comment.body,
+        title=N_("{member} commented on “{work}”"),
+        body="{text}",
+        values={
+            "member": name_of(session, event.actor_id),
+            "work": submission.title,
+            "text": comment.body,
+        },
         submission_id=submission.id,
         comment_id=comment.id,
     )
@@ -47,8 +62,13 @@ def tell_thread_author_of_reply(session: Session, event: PostCreated) -> None:
         session,
         member_id=thread.author_id,
         type="post.created",
-        title=f"{name_of(session, event.actor_id)} replied to “{thread.title}”",
-        body=post.body,
+        title=N_("{member} replied to “{thread}”"),
+        body="{text}",
+        values={
+            "member": name_of(session, event.actor_id),
+            "thread": thread.title,
+            "text": post.body,
+        },
         thread_id=thread.id,
         post_id=post.id,
     )
@@ -61,13 +81,14 @@ def tell_proposer_of_answer(session: Session, event: IdeaStatusChanged) -> None:
         return
     idea = session.get(Idea, event.idea_id)
     assert idea is not None
-    status = event.status.replace("_", " ")
+    status = message(IDEA_STATUS.get(event.status, event.status.replace("_", " ")))
     notify(
         session,
         member_id=proposer_id,
         type="idea.status_changed",
-        title=f"Your idea “{idea.title}” is now {status}",
-        body=idea.response or "",
+        title=N_("Your idea “{idea}” is now {status}"),
+        body="{text}" if idea.response else "",
+        values={"idea": idea.title, "status": status, "text": idea.response or ""},
         idea_id=idea.id,
         status=event.status,
     )
@@ -80,8 +101,9 @@ def tell_organizers_of_report(session: Session, event: ReportOpened) -> None:
         session,
         roles=(Role.ORGANIZER, Role.ADMIN),
         type="report.opened",
-        title=f"New report: {target}",
-        body="A member reported it; review it in the reports.",
+        title=N_("New report: {target}"),
+        body=N_("A member reported it; review it in the reports."),
+        values={"target": target},
         case_id=event.case_id,
         target_type=event.target_type,
         target_id=event.target_id,

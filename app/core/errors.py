@@ -2,7 +2,7 @@
 
 Services raise `ProblemError` subclasses that carry their status and machine-readable
 `code`; the handlers below render those, FastAPI's validation errors and Starlette's own
-404/405/413 the same way.
+404/405/413 the same way, with `title` and `detail` in the caller's language (app.i18n).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.routing import compile_path
 from starlette.types import Scope
 
+from app import i18n
 from app.core.jsonutil import dumps
 from app.core.problem_catalogue import CATALOGUE
 
@@ -75,6 +76,8 @@ class Problem(BaseModel):
     status: int
     detail: str
     code: str = Field(description="Stable machine-readable code, e.g. `vote_budget_exhausted`.")
+    # `detail` as a message id and the values it quotes, translated when answered.
+    _message: tuple[str, dict[str, Any]] | None = PrivateAttr(default=None)
 
 
 class ValidationProblem(Problem):
@@ -112,21 +115,37 @@ class ProblemError(Exception):
     # When True the request's transaction is committed although the request fails.
     persist_changes: ClassVar[bool] = False
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
-        self.detail = detail or HTTPStatus(self.status).phrase
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        """`detail` is a message id (`N_()`) filled from `values` when they are given."""
+        self.values = values
+        self.message = detail or HTTPStatus(self.status).phrase
+        self.detail = i18n.translate(i18n.Locale.EN, self.message, values)
         self.headers = headers or {}
         super().__init__(self.detail)
 
     def to_problem(self) -> Problem:
-        return make_problem(self.code, self.status, self.detail)
+        return make_problem(self.code, self.status, self.message, self.values)
 
 
-def make_problem(code: str, status: int, detail: str) -> Problem:
-    """The problem of a code, titled from the catalogue; its `type` is made absolute when it
-    is answered (`problem_response`), where the request's URL is known."""
+def make_problem(
+    code: str, status: int, detail: str, values: dict[str, Any] | None = None
+) -> Problem:
+    """The problem of a code, titled from the catalogue; its `type` is made absolute and its
+    words translated when it is answered (`problem_response`), where the request is known."""
     known = CATALOGUE.get(code)
     title = known.title if known is not None else HTTPStatus(status).phrase
-    return Problem(type=PROBLEM_PATH + code, title=title, status=status, detail=detail, code=code)
+    english = i18n.translate(i18n.Locale.EN, detail, values)
+    problem = Problem(
+        type=PROBLEM_PATH + code, title=title, status=status, detail=english, code=code
+    )
+    problem._message = (detail, values or {})
+    return problem
 
 
 class BadRequest(ProblemError):
@@ -140,7 +159,7 @@ class Unauthorized(ProblemError):
 
     def __init__(self, detail: str | None = None, *, error: str = "invalid_token") -> None:
         super().__init__(
-            detail or "Missing or invalid credentials.",
+            detail or i18n.N_("Missing or invalid credentials."),
             headers={"WWW-Authenticate": f'Bearer error="{error}"'},
         )
 
@@ -178,7 +197,9 @@ class Unprocessable(ProblemError):
     def to_problem(self) -> Problem:
         base = super().to_problem()
         issue = ValidationIssue(loc=self.loc, msg=self.detail, type=self.code)
-        return ValidationProblem(**base.model_dump(), errors=[issue])
+        problem = ValidationProblem(**base.model_dump(), errors=[issue])
+        problem._message = base._message
+        return problem
 
 
 class TooManyRequests(ProblemError):
@@ -198,6 +219,10 @@ def problem_response(
 ) -> Response:
     body = problem.model_dump()
     body["type"] = public_base_url(scope) + PROBLEM_PATH + problem.code
+    locale = i18n.of_request(scope)
+    body["title"] = i18n.gettext(locale, problem.title)
+    if problem._message is not None:
+        body["detail"] = i18n.translate(locale, *problem._message)
     return Response(
         content=dumps(body),
         status_code=problem.status,
@@ -285,13 +310,16 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     code = _starlette_code(status)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    values = None
     if status == 413:
-        detail = "The request body is larger than the server accepts."
+        detail = TOO_LARGE
     if status == 404 and (without_slash := _path_without_trailing_slash(request)):
-        detail = f"Paths have no trailing slash: try {without_slash}."
-    return problem_response(
-        make_problem(code, status, detail), scope=request.scope, headers=headers
-    )
+        detail, values = (
+            i18n.N_("Paths have no trailing slash: try {path}."),
+            {"path": without_slash},
+        )
+    problem = make_problem(code, status, detail, values)
+    return problem_response(problem, scope=request.scope, headers=headers)
 
 
 # A length limit on a text type with validators of its own (`Annotated[Title,
@@ -324,13 +352,18 @@ async def _handle_validation_error(request: Request, exc: Exception) -> Response
     errors = list(exc.errors())
     # Unparseable JSON is malformed (400), not a field that failed validation (422).
     if any(error["type"] == "json_invalid" for error in errors):
-        problem = BadRequest("The request body is not valid JSON.").to_problem()
+        problem = BadRequest(i18n.N_("The request body is not valid JSON.")).to_problem()
         return problem_response(problem, scope=request.scope)
     issues = [_issue(error) for error in errors]
-    noun = "field is" if len(issues) == 1 else "fields are"
-    base = make_problem("validation_failed", 422, f"{len(issues)} {noun} invalid.")
+    counted = i18n.N_("1 field is invalid.") if len(issues) == 1 else MANY_INVALID
+    base = make_problem("validation_failed", 422, counted, {"count": len(issues)})
     problem = ValidationProblem(**base.model_dump(), errors=issues)
+    problem._message = base._message
     return problem_response(problem, scope=request.scope)
+
+
+MANY_INVALID = i18n.N_("{count} fields are invalid.")
+TOO_LARGE = i18n.N_("The request body is larger than the server accepts.")
 
 
 class PayloadTooLarge(ProblemError):
@@ -339,8 +372,7 @@ class PayloadTooLarge(ProblemError):
 
 
 def body_too_large_response(scope: Scope) -> Response:
-    problem = PayloadTooLarge("The request body is larger than the server accepts.").to_problem()
-    return problem_response(problem, scope=scope)
+    return problem_response(PayloadTooLarge(TOO_LARGE).to_problem(), scope=scope)
 
 
 class RequestTimeout(ProblemError):
@@ -359,14 +391,14 @@ class HeadersTooLarge(ProblemError):
 
 
 def body_too_slow_response(scope: Scope, seconds: float) -> Response:
-    detail = f"The request's body did not arrive within {seconds:g} seconds."
-    problem = RequestTimeout(detail).to_problem()
+    detail = i18n.N_("The request's body did not arrive within {seconds} seconds.")
+    problem = RequestTimeout(detail, values={"seconds": f"{seconds:g}"}).to_problem()
     return problem_response(problem, scope=scope, headers={"Connection": "close"})
 
 
 def internal_error_response(scope: Scope) -> Response:
-    problem = ProblemError("An unexpected error occurred; it has been logged.").to_problem()
-    return problem_response(problem, scope=scope)
+    detail = i18n.N_("An unexpected error occurred; it has been logged.")
+    return problem_response(ProblemError(detail).to_problem(), scope=scope)
 
 
 class DatabaseBusy(ProblemError):
@@ -393,9 +425,11 @@ class CommitOutcomeUnknown(ProblemError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The connection to the database was lost while the change was being saved: it "
-            "may or may not have been saved. Retry with the same Idempotency-Key, or read it "
-            "back before retrying.",
+            i18n.N_(
+                "The connection to the database was lost while the change was being saved: it "
+                "may or may not have been saved. Retry with the same Idempotency-Key, or read "
+                "it back before retrying."
+            ),
             headers={"Retry-After": "1"},
         )
 
@@ -412,12 +446,12 @@ async def _handle_database_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
     if isinstance(exc, OperationalError) and _is_lock_wait(exc):
         error: ProblemError = DatabaseBusy(
-            "The community is busy with a burst of writes; retry in a moment.",
+            i18n.N_("The community is busy with a burst of writes; retry in a moment."),
             headers={"Retry-After": "1"},
         )
     elif _is_unavailable(exc):
         error = DatabaseUnavailable(
-            "The database cannot be reached right now; retry in a moment.",
+            i18n.N_("The database cannot be reached right now; retry in a moment."),
             headers={"Retry-After": "1"},
         )
     else:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.domain_events import (
@@ -11,14 +10,14 @@ from app.core.domain_events import (
     EventWaitlistPromoted,
     subscribe,
 )
-from app.models import Event, EventRsvp, RsvpStatus
-from app.notifications.service import notify
+from app.i18n import N_, moment
+from app.models import Event, EventRsvp, Member, RsvpStatus
+from app.notifications.service import notify, notify_members
 
 
-def _when(event: Event) -> str:
-    """The start on the event's own wall clock, as members will read it."""
-    local = event.starts_at.astimezone(ZoneInfo(event.timezone))
-    return f"{local:%A %d %B %Y, %H:%M} ({event.timezone})"
+def _when(event: Event) -> dict[str, str]:
+    """The start on the event's own wall clock, written as the reader's language does."""
+    return moment(event.starts_at, event.timezone)
 
 
 def _event(session: Session, event_id: int) -> Event:
@@ -34,31 +33,34 @@ def tell_promoted_member(session: Session, domain_event: EventWaitlistPromoted) 
         session,
         member_id=domain_event.member_id,
         type="event.waitlist_promoted",
-        title=f"A spot opened up: you're going to {event.title}",
-        body=f"You moved up from the waitlist. See you on {_when(event)}; if you can't make "
-        "it any more, cancel your RSVP so the next person gets the spot.",
+        title=N_("A spot opened up: you're going to {event}"),
+        body=N_(
+            "You moved up from the waitlist. See you on {when}; if you can't make it any "
+            "more, cancel your RSVP so the next person gets the spot."
+        ),
+        values={"event": event.title, "when": _when(event)},
         event_id=event.id,
     )
 
 
 @subscribe(EventCancelled)
 def tell_attendees_event_cancelled(session: Session, domain_event: EventCancelled) -> None:
-    """Everyone going or waiting is told, except the organizer who cancelled."""
+    """Everyone going or waiting is told, except the organizer who cancelled: one
+    statement however many they are (and their mails in batches, app.mail.subscribers)."""
     event = _event(session, domain_event.event_id)
-    member_ids = session.exec(
-        select(EventRsvp.member_id).where(
-            EventRsvp.event_id == event.id,
-            col(EventRsvp.status).in_([RsvpStatus.GOING, RsvpStatus.WAITLISTED]),
-        )
-    ).all()
-    for member_id in member_ids:
-        if member_id == domain_event.actor_id:
-            continue
-        notify(
-            session,
-            member_id=member_id,
-            type="event.cancelled",
-            title=f"Cancelled: {event.title}",
-            body=f"The event on {_when(event)} will not take place.",
-            event_id=event.id,
-        )
+    attending = select(EventRsvp.member_id).where(
+        EventRsvp.event_id == event.id,
+        col(EventRsvp.status).in_([RsvpStatus.GOING, RsvpStatus.WAITLISTED]),
+    )
+    recipients: sa.ColumnElement[bool] = col(Member.id).in_(attending)
+    if domain_event.actor_id is not None:
+        recipients = sa.and_(recipients, col(Member.id) != domain_event.actor_id)
+    notify_members(
+        session,
+        recipients,
+        type="event.cancelled",
+        title=N_("Cancelled: {event}"),
+        body=N_("The event on {when} will not take place."),
+        values={"event": event.title, "when": _when(event)},
+        event_id=event.id,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.core.domain_events import InquiryReceived, subscribe
+from app.i18n import N_
 from app.models import Inquiry
 from app.notifications.service import notify
 
@@ -17,7 +18,8 @@ def tell_creator(session: Session, event: InquiryReceived) -> None:
         session,
         member_id=inquiry.member_id,
         type="inquiry.received",
-        title=f"New inquiry from {inquiry.name}",
-        body=f"{inquiry.name} <{inquiry.email}> wrote: {inquiry.message}",
+        title=N_("New inquiry from {name}"),
+        body=N_("{name} <{email}> wrote: {message}"),
+        values={"name": inquiry.name, "email": inquiry.email, "message": inquiry.message},
         inquiry_id=inquiry.id,
     )

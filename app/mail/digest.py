@@ -31,7 +31,6 @@ from sqlmodel import Session, col
 
 from app.core import periodic
 from app.core.clock import utcnow
-from app.core.config import get_settings
 from app.core.db import upsert_insert
 from app.mail import kinds, outbox
 from app.members import first_steps
@@ -162,14 +161,13 @@ def _active_since(since: datetime) -> sa.ColumnElement[bool]:
 
 def _owed(after: int, now: datetime, week: str, limit: int) -> Any:
     since = now - WEEK
-    locale = getattr(Member, "locale", None)
     columns: list[Any] = [
         col(Member.id),
         col(Member.email),
         col(Member.display_name),
         col(Member.handle),
         col(Member.city_key),
-        locale if locale is not None else sa.null(),
+        col(Member.locale),
     ]
     this_week = sa.exists().where(
         col(MailDigest.member_id) == col(Member.id), col(MailDigest.week) == week
@@ -209,7 +207,6 @@ def run(session: Session, *, now: datetime | None = None, batch: int = BATCH) ->
     week = week_of(now)
     result = DigestRun(week=week)
     news = news_of_the_week(session, now)
-    default_locale = get_settings().default_locale
     after = 0
     while not periodic.stopping():
         members = session.execute(_owed(after, now, week, batch)).all()
@@ -238,7 +235,7 @@ def run(session: Session, *, now: datetime | None = None, batch: int = BATCH) ->
         messages = []
         for member_id in claimed:
             row, context = contexts[member_id]
-            locale = row[5] if row[5] in kinds.LOCALES else default_locale
+            locale = outbox.language(row[5])
             messages.append(
                 {
                     "member_id": member_id,

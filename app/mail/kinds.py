@@ -30,4 +30,3 @@ EMAIL_DEFAULTS: dict[str, bool] = {
 
 # The List-Unsubscribe kind of the weekly digest (turns `digest` off).
 DIGEST = "digest"
-LOCALES = ("id", "en")

@@ -12,13 +12,18 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.tables import id_of
 from app.core.uuids import uuid7
+from app.i18n import LOCALES
 from app.models import DeliveryStatus, MailMessage, Member, WebhookDelivery, WebhookEvent
 
 
 def locale_of(member: Member | None) -> str:
-    """The member's language when it is known (a `locale` column), else the default."""
-    locale = getattr(member, "locale", None)
-    return locale if locale in ("id", "en") else get_settings().default_locale
+    """The member's language when it is known, else the default (no request to ask)."""
+    return language(member.locale if member is not None else None)
+
+
+def language(member_locale: str | None) -> str:
+    """A member's `locale` column as the language of their mail."""
+    return str(member_locale) if member_locale in LOCALES else get_settings().default_locale
 
 
 def enqueue(

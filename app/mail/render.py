@@ -1,10 +1,10 @@
-"""Messages from templates: one pair (`<name>.<locale>.txt`, `<name>.<locale>.html`) per mail
-and language in app/mail/templates.
+"""Messages from templates: one pair (`<name>.txt`, `<name>.html`) per mail in
+app/mail/templates, written once for every language.
 
-The text template's first line is the subject, then a blank line, then the body. The HTML
-template extends `_layout.<locale>.html` and is autoescaped, so whatever a member wrote
-(a name, a comment quoted in a notification) cannot inject markup. Every string of a mail
-lives in its templates, per language, ready for translators.
+Their words are `{% trans %}` blocks (Jinja2's i18n extension), translated through the
+gettext catalogues of app.i18n. The text template's first line is the subject, then a blank
+line, then the body. The HTML template extends `_layout.html` and is autoescaped, so
+whatever a member wrote (a name, a comment quoted in a notification) cannot inject markup.
 """
 
 from __future__ import annotations
@@ -12,23 +12,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from app import i18n
 from app.core.config import Settings
-from app.mail import kinds, tokens
+from app.mail import tokens
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCAL_URL = "http://localhost:8000"  # links when neither app_url nor public_base_url is set
 
-_environment = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
+
+@cache
+def _environment(locale: str) -> jinja2.Environment:
+    """One environment per language, its catalogue installed once: mails are rendered in
+    worker threads, so nothing is switched on a shared environment per render."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(locale), newstyle=True
+    )
+    return environment
 
 
 @dataclass(frozen=True)
@@ -55,14 +67,15 @@ def unsubscribe_url(settings: Settings, member_id: int, kind: str) -> str:
 
 def template_names() -> set[str]:
     """Every mail's name (`welcome`, …): the files not starting with `_`."""
-    return {p.name.split(".")[0] for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
+    return {p.stem for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
 
 
 def render(name: str, locale: str, context: dict[str, Any]) -> Rendered:
-    locale = locale if locale in kinds.LOCALES else "en"
-    text = _environment.get_template(f"{name}.{locale}.txt").render(context)
+    locale = locale if locale in i18n.LOCALES else i18n.Locale.EN.value
+    environment = _environment(locale)
+    text = environment.get_template(f"{name}.txt").render(context, locale=locale)
     subject, _, body = text.partition("\n")
-    html = _environment.get_template(f"{name}.{locale}.html").render(context, subject=subject)
+    html = environment.get_template(f"{name}.html").render(context, subject=subject, locale=locale)
     return Rendered(subject=" ".join(subject.split()), text=body.lstrip("\n"), html=html)
 
 

@@ -3,11 +3,15 @@
 - the transport the webhook dispatcher uses for a mail's delivery: render, then send;
 - the welcome mail of a new member;
 - a notification of a kind the member wants by mail (`mail_settings`) becomes a mail, in
-  the transaction that wrote the notification.
+  the transaction that wrote the notification, in the member's language; one written to
+  many members at once (`notify_members`) becomes their mails in batches.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.core.config import Settings, get_settings
@@ -20,9 +24,11 @@ from app.core.domain_events import (
     PasswordResetRequested,
     subscribe,
 )
-from app.mail import outbox, render, service, transport
+from app.i18n import LOCALES
+from app.mail import bulk, kinds, outbox, render, service, transport
 from app.models import Member, Notification
 from app.notifications import service as notifications
+from app.notifications import texts
 from app.webhooks import dispatcher, sender
 
 
@@ -130,13 +136,30 @@ def mail_notification(session: Session, notification: Notification) -> None:
     member = session.get(Member, notification.member_id)
     if member is None:
         return
+    title, body = texts.shown(notification, outbox.locale_of(member))
     outbox.to_member(
         session,
         member,
         template="notification",
-        context={"kind": kind, "title": notification.title, "body": notification.body},
+        context={"kind": kind, "title": title, "body": body},
         unsubscribe_kind=kind,
     )
 
 
+def mail_notifications(
+    session: Session, recipients: sa.ColumnElement[bool], kind: str, words: dict[str, Any]
+) -> None:
+    """The mails of a notification written to many members in one statement."""
+    if kind not in kinds.EMAIL_DEFAULTS:
+        return
+    rendered = {locale: texts.render(words, locale) for locale in LOCALES}
+
+    def context(locale: str) -> dict[str, Any]:
+        title, body = rendered[locale]
+        return {"kind": kind, "title": title, "body": body}
+
+    bulk.to_members(session, recipients, kind=kind, context=context)
+
+
 notifications.on_written(mail_notification)
+notifications.on_written_many(mail_notifications)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.core.domain_events import MediaProcessingFailed, subscribe
+from app.i18n import N_
 from app.notifications import service as notifications
 
 PROCESSING_FAILED = "media.processing_failed"
@@ -16,8 +17,11 @@ def notify_owner_of_failed_processing(session: Session, event: MediaProcessingFa
         session,
         member_id=event.owner_id,
         type=PROCESSING_FAILED,
-        title="An upload could not be processed",
-        body=f"Your upload {event.media_id} could not be used: {event.reason} "
-        "Upload the file again, exported in another format.",
+        title=N_("An upload could not be processed"),
+        body=N_(
+            "Your upload {media_id} could not be used: {reason} "
+            "Upload the file again, exported in another format."
+        ),
+        values={"media_id": event.media_id, "reason": event.reason},
         media_id=event.media_id,
     )

@@ -12,6 +12,7 @@ from app.core.domain_events import (
     MentorshipRequested,
     subscribe,
 )
+from app.i18n import N_
 from app.models import Mentorship
 from app.notifications.service import name_of, notify
 
@@ -24,8 +25,9 @@ def tell_mentor_of_request(session: Session, event: MentorshipRequested) -> None
         session,
         member_id=event.mentor_id,
         type="mentorship.requested",
-        title=f"{name_of(session, event.mentee_id)} asks you for mentoring",
-        body=f"Their goal: {mentorship.goal[:1500]}",
+        title=N_("{mentee} asks you for mentoring"),
+        body=N_("Their goal: {goal}"),
+        values={"mentee": name_of(session, event.mentee_id), "goal": mentorship.goal[:1500]},
         mentorship_id=event.mentorship_id,
     )
 
@@ -45,16 +47,17 @@ def tell_mentee_of_answer(session: Session, event: MentorshipChanged) -> None:
     mentor = name_of(session, event.mentor_id)
     ended = mentorship.answered_at is not None and mentorship.ended_at is not None
     titles = {
-        MentorshipAccepted: f"{mentor} accepted your mentorship request",
-        MentorshipDeclined: f"{mentor} ended your mentorship"
+        MentorshipAccepted: N_("{mentor} accepted your mentorship request"),
+        MentorshipDeclined: N_("{mentor} ended your mentorship")
         if ended
-        else f"{mentor} declined your mentorship request",
-        MentorshipCompleted: f"Your mentorship with {mentor} is complete",
+        else N_("{mentor} declined your mentorship request"),
+        MentorshipCompleted: N_("Your mentorship with {mentor} is complete"),
     }
     notify(
         session,
         member_id=event.mentee_id,
         type=_ANSWERS[type(event)],
         title=titles[type(event)],
+        values={"mentor": mentor},
         mentorship_id=event.mentorship_id,
     )

@@ -6,7 +6,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, created_at_field, one_of, timestamp_field
+from app.i18n import Locale
 
 
 class Role(StrEnum):
@@ -35,6 +36,7 @@ class Member(SQLModel, table=True):
     __tablename__ = "members"
     __table_args__ = (
         sa.CheckConstraint("role IN ('member', 'mentor', 'organizer', 'admin')", name="role_known"),
+        sa.CheckConstraint(one_of("locale", Locale), name="locale_known"),
         AUTOINCREMENT,
     )
 
@@ -74,7 +76,7 @@ class Member(SQLModel, table=True):
     # When the member confirmed their address (app/accounts); None: not yet, or never asked.
     email_verified_at: datetime | None = timestamp_field()
     # `id` or `en` for problems and mail; None: the request's Accept-Language, else the default.
-    locale: str | None = Field(default=None, max_length=8)
+    locale: Locale | None = Field(default=None, sa_type=sa.String(8))
 
 
 def has_role(member: Member | None, minimum: Role) -> bool:

@@ -28,6 +28,10 @@ class Notification(SQLModel, table=True):
     title: str = Field(max_length=200)
     body: str = Field(default="", max_length=2000)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # The message ids of title and body and the values they quote (app.notifications.texts):
+    # shown in the reader's language. None for announcements (written by a member) and rows
+    # older than it, which show `title` and `body` as stored.
+    texts: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = created_at_field()
     read_at: datetime | None = timestamp_field()
     announcement_id: int | None = Field(

@@ -6,6 +6,7 @@ from anyio import to_thread
 from fastapi import Header, Query, Request
 from sse_starlette import EventSourceResponse
 
+from app import i18n
 from app.core.db import SessionDep
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
@@ -27,16 +28,19 @@ router = ResourceRouter(prefix="/notifications", tags=["notifications"])
 
 @router.get("", response_model=NotificationPage, summary="List my notifications")
 def notifications_list(
+    request: Request,
     session: SessionDep,
     member: CaughtUpMember,
     page: PageParamsDep,
     unread_only: Annotated[bool, Query(description="Only notifications not yet read.")] = False,
 ) -> NotificationPage:
-    """The caller's notifications, newest first (announcements included)."""
+    """The caller's notifications, newest first (announcements included), in the caller's
+    language (their `locale`, else `Accept-Language`)."""
     rows, next_cursor = service.list_notifications(
         session, member=member, unread_only=unread_only, params=page
     )
-    items = [NotificationPublic.model_validate(n, from_attributes=True) for n in rows]
+    locale = i18n.of_request(request.scope, member.locale)
+    items = [NotificationPublic.of(n, locale) for n in rows]
     return NotificationPage(items=items, next_cursor=next_cursor)
 
 

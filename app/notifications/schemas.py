@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.pagination import Page
 from app.core.types import Flag, PositiveInt
+from app.models import Notification
+from app.notifications.texts import shown
 
 
 class NotificationPublic(BaseModel):
@@ -33,6 +35,13 @@ class NotificationPublic(BaseModel):
     data: dict[str, Any] = Field(description="Ids of what the notification is about.")
     created_at: datetime
     read_at: datetime | None
+
+    @classmethod
+    def of(cls, notification: Notification, locale: str) -> NotificationPublic:
+        """The notification as the reader sees it: its texts in their language."""
+        title, body = shown(notification, locale)
+        public = cls.model_validate(notification, from_attributes=True)
+        return public.model_copy(update={"title": title, "body": body})
 
 
 class NotificationPage(Page[NotificationPublic]):

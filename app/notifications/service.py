@@ -10,7 +10,9 @@ from sqlmodel import Session, col, select
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC, rows_affected, tell_after_commit, upsert_insert
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_, Locale, message
 from app.models import Announcement, Member, Notification, Role
+from app.notifications.texts import BODY_LIMIT, TITLE_LIMIT, clip, render, stored
 from app.principal.changes import principals_changed
 
 ANNOUNCEMENT = "announcement.published"
@@ -25,6 +27,10 @@ LIVE_FAN_OUT = 1000  # more recipients than this are told as EVERYONE
 # the member wants that kind by mail). Registered by a subscribers module.
 Written = Callable[[Session, Notification], None]
 _written: list[Written] = []
+# Run for every `notify_members` (many recipients in one statement), in its transaction:
+# the recipients' condition, the kind and the `texts` (app/mail mails them in batches).
+WrittenMany = Callable[[Session, sa.ColumnElement[bool], str, dict[str, Any]], None]
+_written_many: list[WrittenMany] = []
 
 
 def on_written(hook: Written) -> None:
@@ -32,11 +38,32 @@ def on_written(hook: Written) -> None:
         _written.append(hook)
 
 
+def on_written_many(hook: WrittenMany) -> None:
+    if hook not in _written_many:
+        _written_many.append(hook)
+
+
 def notify(
-    session: Session, *, member_id: int, type: str, title: str, body: str = "", **data: Any
+    session: Session,
+    *,
+    member_id: int,
+    type: str,
+    title: str,
+    body: str = "",
+    values: dict[str, Any] | None = None,
+    **data: Any,
 ) -> None:
+    """`title` and `body` are message ids (`N_()`), filled from `values` in the reader's
+    language when shown; the stored `title` and `body` are the English text."""
+    texts = stored(title, body, values)
+    english_title, english_body = render(texts, Locale.EN)
     notification = Notification(
-        member_id=member_id, type=type, title=_clip(title, 200), body=_clip(body, 2000), data=data
+        member_id=member_id,
+        type=type,
+        title=english_title,
+        body=english_body,
+        data=data,
+        texts=texts,
     )
     session.add(notification)
     tell_after_commit(session, LIVE_TOPIC, [member_id])
@@ -44,15 +71,11 @@ def notify(
         hook(session, notification)
 
 
-def _clip(text: str, limit: int) -> str:
-    """Titles quote what members wrote (an event's name); they must fit their column, not 500."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def name_of(session: Session, member_id: int | None) -> str:
-    """How a notification names a member: `Rina Wijaya (@rina_draws)`; `Someone` if gone."""
+def name_of(session: Session, member_id: int | None) -> str | dict[str, Any]:
+    """How a notification's `values` name a member: `Rina Wijaya (@rina_draws)`; "Someone"
+    (in the reader's language) if gone."""
     member = session.get(Member, member_id) if member_id is not None else None
-    return f"{member.display_name} (@{member.handle})" if member else "Someone"
+    return f"{member.display_name} (@{member.handle})" if member else message(N_("Someone"))
 
 
 def notify_members(
@@ -62,18 +85,22 @@ def notify_members(
     type: str,
     title: str,
     body: str = "",
+    values: dict[str, Any] | None = None,
     **data: Any,
 ) -> None:
     """One INSERT … SELECT for every active member matching `recipients`, however many."""
+    texts = stored(title, body, values)
+    english_title, english_body = render(texts, Locale.EN)
     rows = sa.select(
         col(Member.id),
         sa.literal(type),
-        sa.literal(_clip(title, 200)),
-        sa.literal(_clip(body, 2000)),
+        sa.literal(english_title),
+        sa.literal(english_body),
         sa.literal(data, type_=sa.JSON),
+        sa.literal(texts, type_=sa.JSON),
         sa.literal(utcnow(), type_=Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
     ).where(recipients, col(Member.is_active).is_(True))
-    columns = ["member_id", "type", "title", "body", "data", "created_at"]
+    columns = ["member_id", "type", "title", "body", "data", "texts", "created_at"]
     told = session.execute(
         sa.insert(Notification).from_select(columns, rows).returning(col(Notification.member_id))
     ).scalars()
@@ -83,6 +110,8 @@ def notify_members(
         woken = [EVERYONE]
         told.all()
     tell_after_commit(session, LIVE_TOPIC, woken)
+    for hook in _written_many:
+        hook(session, recipients, type, texts)
 
 
 def notify_role(
@@ -92,6 +121,7 @@ def notify_role(
     type: str,
     title: str,
     body: str = "",
+    values: dict[str, Any] | None = None,
     exclude_id: int | None = None,
     **data: Any,
 ) -> None:
@@ -99,7 +129,7 @@ def notify_role(
     recipients: sa.ColumnElement[bool] = col(Member.role).in_(list(roles))
     if exclude_id is not None:
         recipients = sa.and_(recipients, col(Member.id) != exclude_id)
-    notify_members(session, recipients, type=type, title=title, body=body, **data)
+    notify_members(session, recipients, type=type, title=title, body=body, values=values, **data)
 
 
 def list_notifications(
@@ -168,8 +198,8 @@ def catch_up(session: Session, *, member: Member, upto: int) -> None:
             {
                 "member_id": member.id,
                 "type": ANNOUNCEMENT,
-                "title": _clip(title, 200),
-                "body": _clip(body, 2000),
+                "title": clip(title, TITLE_LIMIT),
+                "body": clip(body, BODY_LIMIT),
                 "data": {"announcement_id": announcement_id},
                 # When it was announced, not when this member first looked.
                 "created_at": announced_at,

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from app.core.db import tell_after_commit
 from app.core.domain_events import AnnouncementPublished, MemberJoined, subscribe
+from app.i18n import N_
 from app.models import Member, Role
 from app.notifications.service import EVERYONE, LIVE_TOPIC, notify, notify_role
 
@@ -18,10 +19,13 @@ def welcome_newcomer(session: Session, event: MemberJoined) -> None:
         session,
         member_id=member.id,
         type="member.welcome",
-        title=f"Welcome to Sanggar, {member.display_name}!",
-        body="A few first steps: complete your profile (bio and disciplines), join an event, "
-        "give feedback on someone's work, cast a vote in a challenge, submit your first work, "
-        "or find a mentor.",
+        title=N_("Welcome to Sanggar, {name}!"),
+        body=N_(
+            "A few first steps: complete your profile (bio and disciplines), join an event, "
+            "give feedback on someone's work, cast a vote in a challenge, submit your first "
+            "work, or find a mentor."
+        ),
+        values={"name": member.display_name},
         # Where a client finds the same steps as a checklist that ticks itself off.
         first_steps_url="/api/v1/members/me/first-steps",
     )
@@ -30,8 +34,9 @@ def welcome_newcomer(session: Session, event: MemberJoined) -> None:
         roles=(Role.ORGANIZER, Role.ADMIN),
         exclude_id=member.id,
         type="member.joined",
-        title=f"{member.display_name} (@{member.handle}) joined",
-        body="Say hello and help them find their first event or challenge.",
+        title=N_("{member} joined"),
+        body=N_("Say hello and help them find their first event or challenge."),
+        values={"member": f"{member.display_name} (@{member.handle})"},
         member_id=member.id,
     )
 

@@ -13,6 +13,7 @@ from app.core.domain_events import (
     ProjectMembershipChanged,
     subscribe,
 )
+from app.i18n import N_
 from app.models import Member, MembershipStatus, Project, ProjectMember, ProjectRole
 from app.notifications.service import notify
 
@@ -42,10 +43,12 @@ def tell_coordinators_of_request(session: Session, event: ProjectJoinRequested) 
             session,
             member_id=coordinator_id,
             type="project.join_requested",
-            title=f"{requester.display_name} (@{requester.handle}) asks to join {project.title}"[
-                :200
-            ],
-            body="Approve or decline the request in the project's members.",
+            title=N_("{member} asks to join {project}"),
+            body=N_("Approve or decline the request in the project's members."),
+            values={
+                "member": f"{requester.display_name} (@{requester.handle})",
+                "project": project.title,
+            },
             project_id=project.id,
             requester_id=requester.id,
         )
@@ -55,23 +58,23 @@ def tell_coordinators_of_request(session: Session, event: ProjectJoinRequested) 
 _TO_MEMBER: dict[type[ProjectMembershipChanged], tuple[str, str, str]] = {
     ProjectJoinApproved: (
         "project.join_approved",
-        "You're in: {title}",
-        "Your request to join was approved.",
+        N_("You're in: {title}"),
+        N_("Your request to join was approved."),
     ),
     ProjectJoinDeclined: (
         "project.join_declined",
-        "Not this time: {title}",
-        "Your request to join was declined.",
+        N_("Not this time: {title}"),
+        N_("Your request to join was declined."),
     ),
     ProjectMemberAdded: (
         "project.member_added",
-        "You were added to {title}",
-        "A coordinator added you as {role}.",
+        N_("You were added to {title}"),
+        N_("A coordinator added you as {role}."),
     ),
     ProjectMemberRemoved: (
         "project.member_removed",
-        "Removed from {title}",
-        "A coordinator removed you from the project.",
+        N_("Removed from {title}"),
+        N_("A coordinator removed you from the project."),
     ),
 }
 
@@ -84,7 +87,8 @@ def tell_member_of_answer(session: Session, event: ProjectMembershipChanged) -> 
         session,
         member_id=event.member_id,
         type=kind,
-        title=title.format(title=project.title)[:200],
-        body=body.format(role=event.role),
+        title=title,
+        body=body,
+        values={"title": project.title, "role": event.role},
         project_id=project.id,
     )

@@ -34,6 +34,7 @@ from app.core.domain_events import (
     VoteWithdrawn,
     subscribe,
 )
+from app.i18n import N_
 from app.models import Challenge, ContributionKind, Event, Project, Submission
 from app.notifications.service import notify
 from app.recognition import badges, service
@@ -260,7 +261,8 @@ def tell_member_of_badge(session: Session, event: BadgeAwarded) -> None:
         session,
         member_id=event.member_id,
         type="badge.awarded",
-        title=f"{'Award' if award else 'Badge'}: {event.title}",
-        body="See it on your profile's badges.",
+        title=N_("Award: {badge}") if award else N_("Badge: {badge}"),
+        body=N_("See it on your profile's badges."),
+        values={"badge": event.title},
         badge_id=event.badge_id,
     )

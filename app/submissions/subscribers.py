@@ -11,6 +11,7 @@ from app.core.domain_events import (
     SubmissionReinstated,
     subscribe,
 )
+from app.i18n import N_, message
 from app.models import Challenge, Submission
 from app.notifications.service import notify
 
@@ -18,19 +19,21 @@ from app.notifications.service import notify
 MESSAGES: dict[type[SubmissionModerated], tuple[str, str, str]] = {
     SubmissionFeatured: (
         "submission.featured",
-        "Your work “{work}” is featured",
-        "The organizers featured it in {challenge}; it joins the public showcase once the "
-        "challenge closes.",
+        N_("Your work “{work}” is featured"),
+        N_(
+            "The organizers featured it in {challenge}; it joins the public showcase once the "
+            "challenge closes."
+        ),
     ),
     SubmissionDisqualified: (
         "submission.disqualified",
-        "Your work “{work}” was disqualified",
-        "It is no longer part of {challenge} and will not be ranked.",
+        N_("Your work “{work}” was disqualified"),
+        N_("It is no longer part of {challenge} and will not be ranked."),
     ),
     SubmissionReinstated: (
         "submission.reinstated",
-        "Your work “{work}” is back in the challenge",
-        "The organizers reinstated it in {challenge}.",
+        N_("Your work “{work}” is back in the challenge"),
+        N_("The organizers reinstated it in {challenge}."),
     ),
 }
 
@@ -46,8 +49,13 @@ def tell_author(session: Session, event: SubmissionModerated) -> None:
         session,
         member_id=submission.member_id,
         type=kind,
-        title=title.format(work=submission.title),
-        body=body.format(challenge=challenge.title) + (f" Note: {reason}" if reason else ""),
+        title=title,
+        body=N_("{moderation} Note: {reason}") if reason else "{moderation}",
+        values={
+            "work": submission.title,
+            "moderation": message(body, challenge=challenge.title),
+            "reason": reason,
+        },
         challenge_id=challenge.id,
         submission_id=submission.id,
     )

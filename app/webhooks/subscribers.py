@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.core.domain_events import DomainEvent, WebhookDisabled, subscribe
+from app.i18n import N_
 from app.models import Role, Webhook
 from app.notifications import service as notifications
 from app.webhooks import service
@@ -41,7 +42,8 @@ def notify_admins_of_disabled_webhook(session: Session, event: WebhookDisabled) 
         session,
         roles=[Role.ADMIN],
         type="webhook.disabled",
-        title="A webhook was disabled: it keeps failing",
-        body=f"{url}: {event.reason} Fix the receiver, then set it active again.",
+        title=N_("A webhook was disabled: it keeps failing"),
+        body=N_("{url}: {reason} Fix the receiver, then set it active again."),
+        values={"url": url, "reason": event.reason},
         webhook_id=event.webhook_id,
     )

@@ -1,0 +1,75 @@
+"""Mails to many members at once: those of a notification `notify_members` wrote to every
+member matching a condition (an event's cancellation to everyone going, …).
+
+The recipients are walked by member id in batches of `BATCH` (keyset), each batch one read
+(the member, their language and their mail settings) and three INSERTs
+(`outbox.enqueue_many`): memory stays that of one batch however many they are, and every
+mail is written in the transaction of its cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from app.mail import kinds, outbox
+from app.models import MailSettings, Member
+
+BATCH = 500
+
+
+def to_members(
+    session: Session,
+    recipients: sa.ColumnElement[bool],
+    *,
+    kind: str,
+    context: Callable[[str], dict[str, Any]],
+) -> int:
+    """A `notification` mail of `kind` to every active member matching `recipients` who
+    wants that kind by mail (their setting, else the default), in their language;
+    `context(locale)` gives the words. Returns how many were written. The caller commits."""
+    written, after = 0, 0
+    while True:
+        rows = session.execute(
+            sa.select(
+                col(Member.id),
+                col(Member.email),
+                col(Member.display_name),
+                col(Member.handle),
+                col(Member.locale),
+                col(MailSettings.email),
+            )
+            .outerjoin(MailSettings, col(MailSettings.member_id) == col(Member.id))
+            .where(recipients, col(Member.is_active).is_(True), col(Member.id) > after)
+            .order_by(col(Member.id))
+            .limit(BATCH)
+        ).all()
+        messages = [
+            _message(row, kind=kind, context=context) for row in rows if _wants(row[5], kind)
+        ]
+        written += outbox.enqueue_many(session, messages)
+        if len(rows) < BATCH:
+            return written
+        after = rows[-1][0]
+
+
+def _wants(choices: dict[str, bool] | None, kind: str) -> bool:
+    return bool((choices or {}).get(kind, kinds.EMAIL_DEFAULTS[kind]))
+
+
+def _message(
+    row: sa.Row[Any], *, kind: str, context: Callable[[str], dict[str, Any]]
+) -> dict[str, Any]:
+    member_id, email, display_name, handle, member_locale, _choices = tuple(row)
+    locale = outbox.language(member_locale)
+    return {
+        "member_id": member_id,
+        "recipient": email,
+        "template": "notification",
+        "locale": locale,
+        "unsubscribe_kind": kind,
+        "context": {"display_name": display_name, "handle": handle, **context(locale)},
+    }
