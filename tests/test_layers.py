@@ -9,8 +9,9 @@ From the bottom up:
 - `app.models`: the tables. They import only `app.core`.
 - `app.principal`: who is asking (the request's member and token). Above the models, below
   every feature: it imports only `app.core` and `app.models`.
-- `app.relay`: the Redis pub/sub relay between processes, which the principal and features
-  share; beside `app.principal`, under the same rule.
+- `app.relay` (the Redis pub/sub relay between processes) and `app.leases` (rows claimed
+  by one process at a time): machinery the principal or several features share; beside
+  `app.principal`, under the same rule.
 - the features (`app.members`, `app.challenges`, ... every other package): they may import
   the layers below and each other, but never in a cycle, and never anything above them.
 - the flows (`app.results`, `app.demo`, `app.mentors`): they combine several features, so
@@ -48,7 +49,7 @@ I18N = "app.i18n"
 CORE = "app.core"
 MODELS = "app.models"
 # Low packages between the models and the features (each imports only core and models).
-LOW = frozenset({"app.principal", "app.relay"})
+LOW = frozenset({"app.principal", "app.relay", "app.leases"})
 # Packages above the features: each combines several of them.
 FLOWS = frozenset({"app.results", "app.demo", "app.mentors"})
 # The composition root: assembles the app, the API and the command line.

@@ -3,13 +3,12 @@
 Every app process runs this every `SANGGAR_MEDIA_PROCESS_SECONDS`, in the periodic job's
 worker thread (the decoding and encoding never run on the event loop). One upload at a time:
 
-1. claim: `WITH candidates AS (SELECT id … processing, not deleted, unleased, attempts left
-   LIMIT 1 FOR UPDATE SKIP LOCKED) UPDATE media SET leased_until = now + LEASE,
-   lease_token = :t, processing_attempts = processing_attempts + 1 WHERE id IN candidates
-   AND <still claimable>`, committed at once (as the webhook dispatcher claims deliveries):
-   one process gets it; a process that dies holding it leaves a lease that expires, then
-   any process claims it again. The attempt is counted when it is claimed, so a file that
-   kills its process every time stops being tried.
+1. claim (app.leases, as the webhook dispatcher claims deliveries): the oldest upload still
+   processing, not deleted, unleased and with attempts left gets `leased_until = now +
+   LEASE`, a lease token and `processing_attempts + 1`, committed at once: one process gets
+   it; a process that dies holding it leaves a lease that expires, then any process claims
+   it again. The attempt is counted when it is claimed, so a file that kills its process
+   every time stops being tried.
 2. fetch the raw upload to a temporary directory, re-encode it (orientation applied, every
    EXIF/XMP/GPS field dropped; HEIC becomes JPEG), make the WebP variants and the blurhash,
    store the original and the variants: no transaction held meanwhile.
@@ -25,9 +24,7 @@ upload back to be tried again, up to `MAX_ATTEMPTS` attempts, after which it fai
 
 from __future__ import annotations
 
-import secrets
 import tempfile
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +39,7 @@ from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
 from app.core.db import rows_affected
 from app.core.domain_events import MediaProcessingFailed, publish
+from app.leases import Leases
 from app.media import imaging, service
 from app.media.storage import MediaStorage, StorageKeyMissing, open_storage
 from app.models import Media, MediaKind, MediaStatus
@@ -57,9 +55,8 @@ RETRY_DELAY = timedelta(seconds=30)
 GAVE_UP = "it could not be processed after several attempts"
 REASON_LIMIT = 300
 
-# The lease tokens this process holds (handed back at a graceful shutdown).
-_held: set[str] = set()
-_held_lock = threading.Lock()
+# The uploads this process holds a lease on (handed back at a graceful shutdown).
+LEASES = Leases(Media)
 
 
 @dataclass(frozen=True)
@@ -85,28 +82,13 @@ def _claimable(now: datetime) -> sa.ColumnElement[bool]:
 
 def claim(session: Session, *, now: datetime, lease: timedelta = LEASE) -> Claimed | None:
     """Leases one upload waiting for processing to this caller, and commits."""
-    token = secrets.token_hex(16)
-    with _held_lock:  # before the commit: a shutdown in between still hands it back
-        _held.add(token)
-    candidates = (
-        sa.select(col(Media.id))
-        .where(_claimable(now))
-        .order_by(col(Media.id))
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .cte("candidates")
+    token = LEASES.claim(
+        session,
+        sa.select(col(Media.id)).where(_claimable(now)).order_by(col(Media.id)).limit(1),
+        claimable=_claimable(now),
+        until=now + lease,
+        also={"processing_attempts": Media.processing_attempts + 1},
     )
-    session.execute(
-        sa.update(Media)
-        .where(col(Media.id).in_(sa.select(candidates.c.id)), _claimable(now))
-        .values(
-            leased_until=now + lease,
-            lease_token=token,
-            processing_attempts=Media.processing_attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
     row = session.execute(
         sa.select(
             col(Media.id),
@@ -120,31 +102,15 @@ def claim(session: Session, *, now: datetime, lease: timedelta = LEASE) -> Claim
     ).first()
     session.commit()
     if row is None:
-        _let_go(token)
+        LEASES.let_go(token)
         return None
     return Claimed(token, *row)
-
-
-def _let_go(token: str) -> None:
-    with _held_lock:
-        _held.discard(token)
 
 
 def release_held(session: Session) -> int:
     """Hands back the uploads this process still holds (a graceful shutdown). The caller
     commits."""
-    with _held_lock:
-        tokens = sorted(_held)
-        _held.clear()
-    if not tokens:
-        return 0
-    released = session.execute(
-        sa.update(Media)
-        .where(col(Media.lease_token).in_(tokens))
-        .values(leased_until=None, lease_token=None)
-        .execution_options(synchronize_session=False)
-    )
-    return rows_affected(released)
+    return LEASES.release_held(session)
 
 
 @dataclass(frozen=True)
@@ -298,7 +264,7 @@ def process_one(session: Session, settings: Settings, storage: MediaStorage) -> 
             session.commit()
             storage.delete([service.upload_key(claimed.storage_key)])
     finally:
-        _let_go(claimed.lease_token)
+        LEASES.let_go(claimed.lease_token)
     return True
 
 

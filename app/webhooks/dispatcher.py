@@ -2,13 +2,10 @@
 
 Every app process runs this every `SANGGAR_WEBHOOK_DISPATCH_SECONDS`. One run:
 
-1. claim: one `WITH candidates AS (SELECT … due, unleased … LIMIT n FOR UPDATE SKIP LOCKED)
-   UPDATE webhook_deliveries SET leased_until = now + LEASE, lease_token = :t
-   WHERE id IN (SELECT id FROM candidates) AND <due, unleased>`,
-   committed at once. On PostgreSQL the subquery skips rows another dispatcher is claiming,
-   and the repeated WHERE is re-checked against the row as committed by a concurrent claim,
-   so a row goes to one claimant only; on SQLite every write transaction is BEGIN IMMEDIATE,
-   so claims run one after the other. The rows claimed are those carrying our token.
+1. claim (app.leases): up to n due, unleased deliveries get `leased_until = now + LEASE` and
+   our lease token, in one `UPDATE … WHERE id IN (… FOR UPDATE SKIP LOCKED)` committed at
+   once, so a delivery goes to one process only. The rows claimed are those carrying our
+   token.
 2. send each claimed delivery (a few at a time, in threads), holding no transaction;
 3. record each attempt in a transaction of its own: the attempt row, and the delivery's new
    state (`succeeded`, or the next attempt after base × 2^(n-1), or `failed`), only while we
@@ -41,7 +38,6 @@ unrecorded is handed back, due at once, for another process (`release_held`).
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +55,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import rows_affected
 from app.core.domain_events import ChatBridgeDisabled, WebhookDisabled, publish
 from app.core.jsonutil import dumps
+from app.leases import Leases
 from app.models import (
     ChatBridge,
     DeliveryStatus,
@@ -78,9 +75,8 @@ LEASE = timedelta(minutes=5)
 BATCH = 8  # deliveries claimed, and sent concurrently, at a time
 MAX_PER_RUN = 200  # a run stops after this many attempts; the next run goes on
 
-# The lease tokens this process claimed and has not recorded every delivery of.
-_held: set[str] = set()
-_held_lock = threading.Lock()
+# The deliveries this process claimed and has not recorded every attempt of.
+LEASES = Leases(WebhookDelivery)
 
 
 @dataclass(frozen=True)
@@ -183,26 +179,15 @@ def claim(
 ) -> list[Claimed]:
     """Leases up to `limit` due deliveries of active webhooks and chat bridges to this
     caller, and commits."""
-    token = secrets.token_hex(16)
-    with _held_lock:  # before the commit: a shutdown in between still hands them back
-        _held.add(token)
-    candidates = (
+    token = LEASES.claim(
+        session,
         sa.select(col(WebhookDelivery.id))
         .where(_due(now), _receiver_active())
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)
-        # A CTE, evaluated once: as a subquery of the UPDATE, PostgreSQL may run it again
-        # when it re-checks a row a concurrent claim changed, and each run skips other
-        # rows, so one claim took 28 deliveries with a limit of 8.
-        .cte("candidates")
+        .limit(limit),
+        claimable=_due(now),
+        until=now + lease,
     )
-    session.execute(
-        sa.update(WebhookDelivery)
-        .where(col(WebhookDelivery.id).in_(sa.select(candidates.c.id)), _due(now))
-        .values(leased_until=now + lease, lease_token=token)
-    )
-    session.commit()
     columns: list[Any] = [
         WebhookDelivery.id,
         WebhookDelivery.public_id,
@@ -238,7 +223,7 @@ def claim(
     ).all()
     session.commit()
     if not rows:
-        _let_go(token)
+        LEASES.let_go(token)
     return [_claimed(token, tuple(row)) for row in rows]
 
 
@@ -273,29 +258,13 @@ def _claimed(token: str, row: tuple[Any, ...]) -> Claimed:
     )
 
 
-def _let_go(token: str) -> None:
-    with _held_lock:
-        _held.discard(token)
-
-
 def release_held(session: Session) -> int:
     """Hands back the pending deliveries this process still holds a lease on: unleased (they
     were due when claimed), so another process sends them at once. Returns how many. The
     caller commits."""
-    with _held_lock:
-        tokens = sorted(_held)
-        _held.clear()
-    if not tokens:
-        return 0
-    released = session.execute(
-        sa.update(WebhookDelivery)
-        .where(
-            col(WebhookDelivery.lease_token).in_(tokens),
-            col(WebhookDelivery.status) == DeliveryStatus.PENDING.value,
-        )
-        .values(leased_until=None, lease_token=None)
+    count = LEASES.release_held(
+        session, col(WebhookDelivery.status) == DeliveryStatus.PENDING.value
     )
-    count = rows_affected(released)
     if count:
         log.info("webhook_leases_released", deliveries=count)
     return count
@@ -482,6 +451,7 @@ Sent = tuple[Claimed, sender.Outcome, datetime]
 # Attempts made whose record failed (the database went away after the send): recorded by
 # the next run, while we still hold their lease, instead of being sent again after it.
 _unrecorded: list[Sent] = []
+_unrecorded_lock = threading.Lock()
 
 
 def _record_all(session: Session, settings: Settings, sent: list[Sent]) -> None:
@@ -495,17 +465,17 @@ def _record_all(session: Session, settings: Settings, sent: list[Sent]) -> None:
             session.rollback()
             log.info("webhook_deleted_while_sending", delivery_id=claimed.delivery_id)
         except sa.exc.DBAPIError:
-            with _held_lock:
+            with _unrecorded_lock:
                 _unrecorded.extend(sent[index:])
             session.rollback()
             raise
     for token in {claimed.lease_token for claimed, _, _ in sent}:
-        _let_go(token)  # every one recorded
+        LEASES.let_go(token)  # every one recorded
 
 
 def record_unrecorded(session: Session, settings: Settings) -> int:
     """Records the attempts a failed database kept us from recording; returns how many."""
-    with _held_lock:
+    with _unrecorded_lock:
         pending, _unrecorded[:] = list(_unrecorded), []
     if pending:
         log.info("webhook_attempts_recorded_late", attempts=len(pending))

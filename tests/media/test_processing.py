@@ -76,7 +76,7 @@ def test_a_leased_upload_is_not_claimed_twice_and_an_expired_lease_is_claimed_ag
         first = processing.claim(session, now=utcnow())
         assert first is not None and first.media_id == created["id"]
         assert processing.claim(session, now=utcnow()) is None  # the lease is held
-    processing._let_go(first.lease_token)
+    processing.LEASES.let_go(first.lease_token)
     # The process that claimed it died: nothing happens until the lease ends.
     assert process(app) == 0
     assert row(engine, created["id"]).status == "processing"  # type: ignore[union-attr]
@@ -99,7 +99,7 @@ def test_a_lost_lease_records_nothing(
         _set(engine, created["id"], lease_token="someone-else")
         assert not processing.record_ready(session, claimed, made)
         session.rollback()
-    processing._let_go(claimed.lease_token)
+    processing.LEASES.let_go(claimed.lease_token)
     assert row(engine, created["id"]).status == "processing"  # type: ignore[union-attr]
 
 
