@@ -152,6 +152,27 @@ def resolve(member_locale: str | None, accept_language: str | None, default: str
     return negotiate(accept_language) or default
 
 
+# HTTP's reason phrases: a problem raised without a detail has its status's as `detail`.
+HTTP_PHRASES = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Request Timeout"),
+    N_("Conflict"),
+    N_("Precondition Failed"),
+    N_("Request Entity Too Large"),
+    N_("Request-URI Too Long"),
+    N_("Unsupported Media Type"),
+    N_("Requested Range Not Satisfiable"),
+    N_("Unprocessable Entity"),
+    N_("Too Many Requests"),
+    N_("Request Header Fields Too Large"),
+    N_("Internal Server Error"),
+    N_("Service Unavailable"),
+)
+
 # Where a request's member locale is noted (app.principal.dependencies), in the ASGI scope's
 # `state`, for the problem handlers that only see the request.
 MEMBER_LOCALE = "member_locale"

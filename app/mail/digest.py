@@ -32,7 +32,8 @@ from sqlmodel import Session, col
 from app.core import periodic
 from app.core.clock import utcnow
 from app.core.db import upsert_insert
-from app.mail import kinds, outbox
+from app.mail import kinds, links, outbox
+from app.mail.links import AppRoute
 from app.members import first_steps
 from app.models import (
     AuthSession,
@@ -92,7 +93,11 @@ def news_of_the_week(session: Session, now: datetime) -> News:
         .limit(PER_SECTION)
     ):
         news.challenges.append(
-            {"title": title, "path": f"/challenges/{challenge_id}", "detail": f"{closes:%Y-%m-%d}"}
+            {
+                "title": title,
+                "path": links.app_path(AppRoute.CHALLENGE, challenge_id=challenge_id),
+                "detail": f"{closes:%Y-%m-%d}",
+            }
         )
     for event_id, title, starts, city, city_key in session.execute(
         sa.select(
@@ -112,7 +117,12 @@ def news_of_the_week(session: Session, now: datetime) -> News:
     ):
         detail = f"{starts:%Y-%m-%d}" + (f", {city}" if city else "")
         news.events.append(
-            {"title": title, "path": f"/events/{event_id}", "detail": detail, "city_key": city_key}
+            {
+                "title": title,
+                "path": links.app_path(AppRoute.EVENT, event_id=event_id),
+                "detail": detail,
+                "city_key": city_key,
+            }
         )
     for work_id, title in session.execute(
         sa.select(col(Submission.id), col(Submission.title))
@@ -124,7 +134,13 @@ def news_of_the_week(session: Session, now: datetime) -> News:
         .order_by(col(Submission.vote_count).desc(), col(Submission.id))
         .limit(PER_SECTION)
     ):
-        news.works.append({"title": title, "path": f"/submissions/{work_id}", "detail": None})
+        news.works.append(
+            {
+                "title": title,
+                "path": links.app_path(AppRoute.SUBMISSION, submission_id=work_id),
+                "detail": None,
+            }
+        )
     posts = sa.func.count(col(Post.id)).label("posts")
     for thread_id, title, _posts in session.execute(
         sa.select(col(Thread.id), col(Thread.title), posts)
@@ -140,7 +156,13 @@ def news_of_the_week(session: Session, now: datetime) -> News:
         .order_by(posts.desc(), col(Thread.id))
         .limit(PER_SECTION)
     ):
-        news.threads.append({"title": title, "path": f"/threads/{thread_id}", "detail": None})
+        news.threads.append(
+            {
+                "title": title,
+                "path": links.app_path(AppRoute.THREAD, thread_id=thread_id),
+                "detail": None,
+            }
+        )
     return news
 
 

@@ -20,7 +20,7 @@ import jinja2
 
 from app import i18n
 from app.core.config import Settings
-from app.mail import tokens
+from app.mail import links, tokens
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCAL_URL = "http://localhost:8000"  # links when neither app_url nor public_base_url is set
@@ -40,6 +40,7 @@ def _environment(locale: str) -> jinja2.Environment:
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         i18n.translations(locale), newstyle=True
     )
+    environment.globals["app_path"] = links.app_path  # the app's pages: app.mail.links
     return environment
 
 

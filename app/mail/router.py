@@ -15,7 +15,8 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.routing import ResourceRouter
-from app.mail import kinds, outbox, service, tokens
+from app.i18n import Locale
+from app.mail import kinds, service, tokens
 from app.mail.exceptions import UnsubscribeTokenInvalid
 from app.mail.schemas import NotificationSettings, NotificationSettingsUpdate, Unsubscribed
 from app.models import MailSettings, Member
@@ -35,9 +36,11 @@ TokenQuery = Annotated[
 ]
 
 
-def _present(member: Member, row: MailSettings) -> NotificationSettings:
+def _present(request: Request, member: Member, row: MailSettings) -> NotificationSettings:
+    """The member's language is theirs once chosen, else the one their mail is written in."""
+    default = request.app.state.settings.default_locale
     return NotificationSettings(
-        locale=outbox.locale_of(member),  # type: ignore[arg-type]
+        locale=Locale(member.locale or default),
         digest=row.digest,  # type: ignore[arg-type]
         email=service.email_choices(row),
     )
@@ -55,7 +58,9 @@ def members_get_notification_settings(
     """Which notifications also come by mail, and whether the weekly digest does. Every
     notification is shown in the app whatever these say."""
     assert member.id is not None
-    return json_response(request, _present(member, service.settings_of(session, member.id)))
+    return json_response(
+        request, _present(request, member, service.settings_of(session, member.id))
+    )
 
 
 @router.patch(
@@ -71,12 +76,16 @@ def members_update_notification_settings(
     changes: NotificationSettingsUpdate,
 ) -> Response:
     """Switch mail on or off per notification kind (kinds left out keep their setting) and
-    the weekly digest; send `If-Match` with the ETag you read to avoid lost updates."""
+    the weekly digest, or change the language (`locale`) of the member's mails,
+    notifications and problems; send `If-Match` with the ETag you read to avoid lost
+    updates."""
     assert member.id is not None
     current = service.lock(session, member.id)
-    require_current(request, _present(member, current))
+    require_current(request, _present(request, member, current))
+    if changes.locale is not None:
+        service.set_locale(session, member, changes.locale)
     row = service.update(session, member.id, digest=changes.digest, email=changes.email)
-    return json_response(request, _present(member, row))
+    return json_response(request, _present(request, member, row))
 
 
 def _unsubscribe_target(request: Request, token: str) -> tuple[int, str]:

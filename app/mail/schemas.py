@@ -6,10 +6,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypeAliasType
 
 from app.core.patching import PatchBody
+from app.i18n import Locale
 from app.mail import kinds
 
-# Named, so the contract has one component per enum (the values of the database checks).
-Locale = TypeAliasType("Locale", Literal["id", "en"])
+# Named, so the contract has one component per enum (the values of the database checks);
+# `Locale` is app.i18n's, the member's column's.
 DigestSetting = TypeAliasType("DigestSetting", Literal["weekly", "off"])
 
 EXAMPLE_EMAIL = {
@@ -30,7 +31,9 @@ class NotificationSettings(BaseModel):
         }
     )
 
-    locale: Locale = Field(description="The language of the member's mails.")
+    locale: Locale = Field(
+        description="The member's language: of their mails, notifications and problems."
+    )
     digest: DigestSetting = Field(
         description="`weekly`: a digest of what the member missed, when they were away a week."
     )
@@ -42,10 +45,19 @@ class NotificationSettings(BaseModel):
 class NotificationSettingsUpdate(PatchBody):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"digest": "off"}, {"email": {"comment.created": False}}]},
+        json_schema_extra={
+            "examples": [
+                {"digest": "off"},
+                {"email": {"comment.created": False}},
+                {"locale": "en"},
+            ]
+        },
     )
-    not_nullable = frozenset({"digest", "email"})
+    not_nullable = frozenset({"locale", "digest", "email"})
 
+    locale: Locale | None = Field(
+        default=None, description="Changes the member's language (of mails, texts, problems)."
+    )
     digest: DigestSetting | None = None
     email: dict[str, bool] | None = Field(
         default=None, description="Only the kinds to change; the others keep their setting."

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from app.core.clock import utcnow
 from app.core.db import upsert_insert
+from app.i18n import Locale
 from app.mail import kinds
 from app.models import DigestSetting, MailSettings, Member
+from app.principal.changes import principals_changed
 
 
 def settings_of(session: Session, member_id: int) -> MailSettings:
@@ -67,6 +70,17 @@ def update(
     session.flush()
     session.refresh(row)
     return row
+
+
+def set_locale(session: Session, member: Member, locale: Locale) -> None:
+    """The member's language from now on. The caller commits."""
+    session.execute(
+        sa.update(Member).where(col(Member.id) == member.id).values(locale=locale.value),
+        execution_options={"synchronize_session": False},
+    )
+    set_committed_value(member, "locale", locale.value)  # as written, without a 2nd UPDATE
+    # Its log-ins are remembered with the member (app.principal.cache): forget them.
+    principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
 
 
 def unsubscribe(session: Session, member_id: int, kind: str) -> bool:
