@@ -54,10 +54,7 @@ _TYPES = (
         '`WWW-Authenticate` carries `error_description="The access token expired"`.',
     ),
     ProblemType(
-        "forbidden",
-        403,
-        N_("Not allowed"),
-        "The caller is authenticated but may not do this.",
+        "forbidden", 403, N_("Not allowed"), "The caller is authenticated but may not do this."
     ),
     ProblemType(
         "not_found",
@@ -256,10 +253,7 @@ _TYPES = (
         "operations (managing tokens) need a log-in, not a personal access token.",
     ),
     ProblemType(
-        "role_required",
-        403,
-        N_("Role required"),
-        "This is for organizers or admins only.",
+        "role_required", 403, N_("Role required"), "This is for organizers or admins only."
     ),
     # --- members ---------------------------------------------------------------------------
     ProblemType(
@@ -275,10 +269,7 @@ _TYPES = (
         "Another member has this handle (handles are compared without case). Choose another.",
     ),
     ProblemType(
-        "email_taken",
-        409,
-        N_("Email taken"),
-        "Another member registered with this email address.",
+        "email_taken", 409, N_("Email taken"), "Another member registered with this email address."
     ),
     ProblemType(
         "last_admin",
@@ -328,10 +319,7 @@ _TYPES = (
         "The caller has no personal access token with this id.",
     ),
     ProblemType(
-        "invitation_not_found",
-        404,
-        N_("Invitation not found"),
-        "No invitation has this id.",
+        "invitation_not_found", 404, N_("Invitation not found"), "No invitation has this id."
     ),
     # --- events ----------------------------------------------------------------------------
     ProblemType(
@@ -341,10 +329,7 @@ _TYPES = (
         "No event has this id, or it is a draft only organizers see.",
     ),
     ProblemType(
-        "rsvp_not_found",
-        404,
-        N_("RSVP not found"),
-        "The member has not answered this event.",
+        "rsvp_not_found", 404, N_("RSVP not found"), "The member has not answered this event."
     ),
     ProblemType(
         "check_in_not_found",
@@ -365,10 +350,7 @@ _TYPES = (
         "The event was cancelled; it takes no more answers or check-ins.",
     ),
     ProblemType(
-        "event_ended",
-        409,
-        N_("Event ended"),
-        "The event is over; it takes no more answers.",
+        "event_ended", 409, N_("Event ended"), "The event is over; it takes no more answers."
     ),
     ProblemType(
         "capacity_below_going",
@@ -468,12 +450,7 @@ _TYPES = (
         "A challenge's works are public once it is closed; members see them earlier, so "
         "logging in is the way to them now.",
     ),
-    ProblemType(
-        "own_submission",
-        403,
-        N_("Own work"),
-        "Members cannot vote for their own work.",
-    ),
+    ProblemType("own_submission", 403, N_("Own work"), "Members cannot vote for their own work."),
     ProblemType(
         "submission_disqualified",
         409,
@@ -488,10 +465,7 @@ _TYPES = (
         "another work.",
     ),
     ProblemType(
-        "vote_not_found",
-        404,
-        N_("Vote not found"),
-        "The member has not voted for this work.",
+        "vote_not_found", 404, N_("Vote not found"), "The member has not voted for this work."
     ),
     # --- judging -------------------------------------------------------------------------------
     ProblemType(
@@ -552,10 +526,7 @@ _TYPES = (
         "The member is not in this project.",
     ),
     ProblemType(
-        "task_not_found",
-        404,
-        N_("Task not found"),
-        "The project has no task with this id.",
+        "task_not_found", 404, N_("Task not found"), "The project has no task with this id."
     ),
     ProblemType(
         "project_update_not_found",
@@ -649,10 +620,7 @@ _TYPES = (
         "completed or declined; this change is not one of those.",
     ),
     ProblemType(
-        "not_mentor",
-        403,
-        N_("Not the mentor"),
-        "Only the mentorship's mentor may answer it.",
+        "not_mentor", 403, N_("Not the mentor"), "Only the mentorship's mentor may answer it."
     ),
     ProblemType(
         "cannot_mentor_self",
@@ -704,17 +672,9 @@ _TYPES = (
         "No idea has this id, or it was hidden by moderation.",
     ),
     ProblemType(
-        "announcement_not_found",
-        404,
-        N_("Announcement not found"),
-        "No announcement has this id.",
+        "announcement_not_found", 404, N_("Announcement not found"), "No announcement has this id."
     ),
-    ProblemType(
-        "report_not_found",
-        404,
-        N_("Report not found"),
-        "No report has this id.",
-    ),
+    ProblemType("report_not_found", 404, N_("Report not found"), "No report has this id."),
     ProblemType(
         "report_target_not_found",
         404,
@@ -739,12 +699,7 @@ _TYPES = (
         N_("Thread locked"),
         "The thread was locked by the organizers and takes no new posts.",
     ),
-    ProblemType(
-        "already_deleted",
-        409,
-        N_("Already deleted"),
-        "This was already deleted.",
-    ),
+    ProblemType("already_deleted", 409, N_("Already deleted"), "This was already deleted."),
     ProblemType(
         "idea_no_longer_new",
         409,
@@ -759,10 +714,7 @@ _TYPES = (
     ),
     # --- recognition, anthologies, analytics, webhooks -------------------------------------
     ProblemType(
-        "badge_not_found",
-        404,
-        N_("Badge not found"),
-        "The member has no badge with this id.",
+        "badge_not_found", 404, N_("Badge not found"), "The member has no badge with this id."
     ),
     ProblemType(
         "anthology_not_found",
@@ -799,12 +751,7 @@ _TYPES = (
         "mail that no longer exists. Nothing was changed; switch the mail off in the "
         "notification settings instead.",
     ),
-    ProblemType(
-        "webhook_not_found",
-        404,
-        N_("Webhook not found"),
-        "No webhook has this id.",
-    ),
+    ProblemType("webhook_not_found", 404, N_("Webhook not found"), "No webhook has this id."),
     ProblemType(
         "webhook_delivery_not_found",
         404,
@@ -824,10 +771,7 @@ _TYPES = (
         "A webhook's URL must be a public https address, never one on a private or local network.",
     ),
     ProblemType(
-        "chat_bridge_not_found",
-        404,
-        N_("Chat bridge not found"),
-        "No chat bridge has this id.",
+        "chat_bridge_not_found", 404, N_("Chat bridge not found"), "No chat bridge has this id."
     ),
     ProblemType(
         "chat_bridge_inactive",
