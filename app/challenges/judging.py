@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, Protocol
 
 from app.challenges.schemas import (
     VOTES_ONLY,
@@ -26,7 +27,7 @@ from app.challenges.schemas import (
     JudgingMode,
     JudgingPublic,
 )
-from app.models import Challenge, Member
+from app.models import Member
 
 SCALE = 1_000_000  # ranking_score is the score in millionths
 
@@ -55,14 +56,21 @@ class Setup:
 _BY_VOTES = JudgingPublic.model_validate(VOTES_ONLY)
 
 
-def public(challenge: Challenge) -> JudgingPublic:
+class Judged(Protocol):
+    """A challenge's stored setup: an entity, or a read model's row with the column."""
+
+    @property
+    def judging(self) -> dict[str, Any] | None: ...
+
+
+def public(challenge: Judged) -> JudgingPublic:
     """The setup as stored (most challenges have none: by votes, nothing to read)."""
     if challenge.judging is None:
         return _BY_VOTES.model_copy(deep=True)
     return JudgingPublic.model_validate(challenge.judging)
 
 
-def setup_of(challenge: Challenge) -> Setup:
+def setup_of(challenge: Judged) -> Setup:
     if challenge.judging is None:
         return _VOTES_SETUP
     judging = public(challenge)
@@ -84,11 +92,11 @@ def stored(judging: Judging) -> dict[str, object]:
     return judging.model_dump(mode="json")
 
 
-def is_juror(challenge: Challenge, member: Member | None) -> bool:
+def is_juror(challenge: Judged, member: Member | None) -> bool:
     return member is not None and member.id in setup_of(challenge).juror_ids
 
 
-def judges_blind(challenge: Challenge, viewer: Member | None, phase: ChallengePhase) -> bool:
+def judges_blind(challenge: Judged, viewer: Member | None, phase: ChallengePhase) -> bool:
     """Whether `viewer` is a juror of the challenge who must not see its authors now."""
     return phase != ChallengePhase.CLOSED and is_juror(challenge, viewer)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -66,9 +66,24 @@ DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 # --- who sees what -------------------------------------------------------------------------
 
 
-def check_visible(
-    challenge: Challenge | None, challenge_id: int, viewer: Member | None
-) -> Challenge:
+class Dated(Protocol):
+    """What the phase and visibility rules read of a challenge: an entity, or a row of a
+    read model with these columns under their names."""
+
+    @property
+    def published(self) -> bool: ...
+    @property
+    def submissions_open_at(self) -> datetime: ...
+    @property
+    def submissions_close_at(self) -> datetime: ...
+    @property
+    def voting_close_at(self) -> datetime: ...
+
+
+D = TypeVar("D", bound=Dated)
+
+
+def check_visible(challenge: D | None, challenge_id: int, viewer: Member | None) -> D:
     """The challenge as read, or 404: drafts exist only for organizers."""
     if challenge is None or not (challenge.published or is_organizer(viewer)):
         raise ChallengeNotFound(f"Challenge {challenge_id} does not exist.")
@@ -106,7 +121,7 @@ def lock(
 # --- the phase -----------------------------------------------------------------------------
 
 
-def phase_of(challenge: Challenge, now: datetime) -> ChallengePhase:
+def phase_of(challenge: Dated, now: datetime) -> ChallengePhase:
     if not challenge.published:
         return ChallengePhase.DRAFT
     if now < challenge.submissions_open_at:

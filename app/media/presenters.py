@@ -38,7 +38,8 @@ def _variants(media_id: int, stored: dict[str, Any] | None) -> MediaVariants | N
     return MediaVariants(**shown)
 
 
-def media_out(media: Media) -> MediaOut:
+def media_out(media: Media | sa.Row[Any]) -> MediaOut:
+    """A file as shown: from its entity, or from a read model's row of its columns."""
     assert media.id is not None
     ready_image = media.kind == MediaKind.IMAGE and media.status == MediaStatus.READY
     return MediaOut(

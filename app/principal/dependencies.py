@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.clock import utcnow
@@ -80,31 +81,62 @@ async def optional_principal(
     thread. A personal access token's use is noted, not written (app.principal.usage)."""
     if token is None:
         return None
-    cache: PrincipalCache = request.app.state.principal_cache
-    remembered = cache.get(token)
-    found: Remembered | tokens.ResolvedToken
-    if remembered is None:
-        found = await _look_up(request, session, settings, token)
-    else:
-        found = remembered
-        if (token_id := remembered.use_to_note(time.monotonic())) is not None:
-            uses: TokenUses = request.app.state.token_uses
-            uses.note(token_id, utcnow())
+    found = await _identify(request, session, settings, token)
     # A copy of the member in this request's Session, as if it had loaded it: the
     # remembered one is shared by requests and never attached to any Session.
+    return _checked(request, settings, found, session.merge(found.member, load=False))
+
+
+@declares(401)
+async def optional_reader(
+    request: Request,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_password)],
+    _pat: Annotated[HTTPAuthorizationCredentials | None, Depends(personal_access_token)],
+) -> Member | None:
+    """`optional_principal`'s member for a read model (app.readmodels), which reads with no
+    Session and only looks at the member's columns: the remembered member itself, never
+    changed (requests share it), and an unknown token looked up on a connection of its own.
+    """
+    if token is None:
+        return None
+    found = await _identify(request, None, settings, token)
+    return _checked(request, settings, found, found.member).member
+
+
+async def _identify(
+    request: Request, session: Session | None, settings: Settings, token: str
+) -> Remembered | tokens.ResolvedToken:
+    """Who the token belongs to: remembered, or looked up (a bad token is a 401)."""
+    cache: PrincipalCache = request.app.state.principal_cache
+    remembered = cache.get(token)
+    if remembered is None:
+        return await _look_up(request, session, settings, token)
+    if (token_id := remembered.use_to_note(time.monotonic())) is not None:
+        uses: TokenUses = request.app.state.token_uses
+        uses.note(token_id, utcnow())
+    return remembered
+
+
+def _checked(
+    request: Request, settings: Settings, found: Remembered | tokens.ResolvedToken, member: Member
+) -> Principal:
+    """The principal, once its token may make this request (scope, confirmed address)."""
     principal = Principal(
-        member=session.merge(found.member, load=False),
+        member=member,
         scopes=found.scopes,
         session_id=found.session_id,
         token_id=found.token_id,
     )
+    # Its problems are in its language (app.i18n.of_request reads it from the scope).
+    request.state.member_locale = principal.member.locale
     if principal.via_personal_token and _log_in_only(request):
         # Before the scope: a read token asking to mint one must not be told to get `write`.
         raise InsufficientScope(LOG_IN_ONLY)
     _check_scope(principal, request.method)
     if (
         settings.email_verification == "on"
-        and principal.member.email_verified_at is None
+        and member.email_verified_at is None
         and request.method not in SAFE_METHODS
         and not UNVERIFIED_MAY_WRITE.match(request.url.path)
     ):
@@ -148,21 +180,24 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 
 async def _look_up(
-    request: Request, session: Session, settings: Settings, token: str
+    request: Request, session: Session | None, settings: Settings, token: str
 ) -> tokens.ResolvedToken:
     cache: PrincipalCache = request.app.state.principal_cache
     since = cache.generation
-    sqlite_read_only = sqlite_reads_only(session)
-    if sqlite_read_only is True:
+    read_engine: Engine = request.app.state.read_engine
+    sqlite_read_only = None if session is None else sqlite_reads_only(session)
+    if session is not None and sqlite_read_only is None:  # PostgreSQL
+        resolved = await run_in_threadpool(tokens.resolve_token, session, settings, token=token)
+    elif session is not None and sqlite_read_only:
         resolved = tokens.resolve_token(session, settings, token=token)
-    elif sqlite_read_only is False:
+    elif read_engine.dialect.name == "sqlite":
         # A write on SQLite: its transaction takes the database's one write lock at its
         # first statement, and would hold it from here across the hop to the handler.
-        # The lookup reads outside it, as a cache hit would have read it before.
-        with Session(request.app.state.read_engine) as reader:
-            resolved = tokens.resolve_token(reader, settings, token=token)
-    else:
-        resolved = await run_in_threadpool(tokens.resolve_token, session, settings, token=token)
+        # The lookup reads outside it, as a cache hit would have read it before. (Or a
+        # read model's request, which has no Session.)
+        resolved = _resolve_apart(read_engine, settings, token)
+    else:  # a read model's request on PostgreSQL
+        resolved = await run_in_threadpool(_resolve_apart, read_engine, settings, token)
     if resolved is None:
         if access_token_expired(settings, token):
             raise TokenExpired
@@ -172,6 +207,11 @@ async def _look_up(
         uses.note(resolved.token_id, utcnow())  # written in a batch (app.principal.usage)
     cache.remember(token, resolved, since=since)
     return resolved
+
+
+def _resolve_apart(engine: Engine, settings: Settings, token: str) -> tokens.ResolvedToken | None:
+    with Session(engine) as reader:
+        return tokens.resolve_token(reader, settings, token=token)
 
 
 def _check_scope(principal: Principal, method: str) -> None:
@@ -232,6 +272,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 InteractivePrincipal = Annotated[Principal, Depends(interactive_principal)]
 CurrentMember = Annotated[Member, Depends(current_member)]
 OptionalMember = Annotated[Member | None, Depends(optional_member)]
+OptionalReader = Annotated[Member | None, Depends(optional_reader)]
 OrganizerMember = Annotated[Member, require_role(Role.ORGANIZER)]
 AdminMember = Annotated[Member, require_role(Role.ADMIN)]
 CreationDep = Annotated[Creation, Depends(creation_dependency(key_owner))]

@@ -5,44 +5,69 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from app.media import attachments
 from app.media.presenters import media_out
 from app.media.schemas import MediaOut
-from app.models import Media, SubmissionMedia
+from app.models import Media, Submission, SubmissionMedia
 
-# Built once: it runs for every page of works.
+# Built once, in Core (rows, no entities): it runs for every work and page of works shown.
+_FILES = cast(sa.Table, Media.__table__)  # type: ignore[attr-defined]
+_ATTACHED = cast(sa.Table, SubmissionMedia.__table__)  # type: ignore[attr-defined]
 _MEDIA_OF_WORKS = (
-    sa.select(col(SubmissionMedia.submission_id), Media)
-    .join(Media, col(Media.id) == col(SubmissionMedia.media_id))
+    sa.select(_ATTACHED.c.submission_id.label("work_id"), *_FILES.c)
+    .join(_FILES, _FILES.c.id == _ATTACHED.c.media_id)
     .where(
-        col(SubmissionMedia.submission_id).in_(sa.bindparam("submission_ids", expanding=True)),
-        col(Media.deleted_at).is_(None),
+        _ATTACHED.c.submission_id.in_(sa.bindparam("submission_ids", expanding=True)),
+        _FILES.c.deleted_at.is_(None),
     )
-    .order_by(col(SubmissionMedia.submission_id), col(SubmissionMedia.position))
+    .order_by(_ATTACHED.c.submission_id, _ATTACHED.c.position)
 )
 
 
+# Whether a work has files at all, a column beside it: most have none, and need no second read.
+_WORKS = cast(sa.Table, Submission.__table__)  # type: ignore[attr-defined]
+HAS_FILES = sa.exists().where(_ATTACHED.c.submission_id == _WORKS.c.id).label("has_files")
+
+
 def media_of(session: Session, submission_ids: Sequence[int]) -> dict[int, list[MediaOut]]:
-    """The files of many works, each in the author's order, in one query."""
+    """The files of many works, each in the author's order, in one query (what the
+    Session has yet to write, written first)."""
+    session.flush()
+    return files_of(session.connection(), submission_ids)
+
+
+def files_of(connection: Connection, submission_ids: Sequence[int]) -> dict[int, list[MediaOut]]:
+    """`media_of` on a connection, for a read model (app.submissions.reads)."""
     shown: dict[int, list[MediaOut]] = defaultdict(list)
     if not submission_ids:
         return shown
-    rows = session.execute(_MEDIA_OF_WORKS, {"submission_ids": sorted(set(submission_ids))})
-    for submission_id, media in rows:
-        shown[submission_id].append(media_out(media))
+    rows = connection.execute(_MEDIA_OF_WORKS, {"submission_ids": sorted(set(submission_ids))})
+    for row in rows:
+        shown[row.work_id].append(media_out(row))
     return shown
 
 
-def replace(session: Session, *, submission_id: int, author_id: int, media_ids: list[int]) -> None:
-    """The work's files become these, in this order (the author's own uploads only)."""
+def replace(
+    session: Session,
+    *,
+    submission_id: int,
+    author_id: int,
+    media_ids: list[int],
+    fresh: bool = False,
+) -> None:
+    """The work's files become these, in this order (the author's own uploads only); a
+    `fresh` work, just inserted, has none to take off first."""
     attachments.attach(session, owner_id=author_id, media_ids=media_ids, field="media_ids")
-    session.execute(
-        sa.delete(SubmissionMedia).where(col(SubmissionMedia.submission_id) == submission_id)
-    )
+    if not fresh:
+        session.execute(
+            sa.delete(SubmissionMedia).where(col(SubmissionMedia.submission_id) == submission_id)
+        )
     if media_ids:
         session.execute(
             sa.insert(SubmissionMedia),

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from app.challenges.dependencies import VisibleChallenge
-from app.core.db import SessionDep, quick_read
+from app.core.db import SessionDep
 from app.core.http import (
     CONDITIONAL_GET_RESPONSES,
     CONDITIONAL_WRITE_RESPONSES,
@@ -14,8 +13,9 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
-from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
-from app.submissions import service
+from app.principal.dependencies import CreationDep, CurrentMember, OptionalReader, OrganizerMember
+from app.readmodels import read
+from app.submissions import reads, service
 from app.submissions.schemas import (
     Moderation,
     SubmissionCreate,
@@ -55,16 +55,15 @@ def challenges_create_submission(
     "/{challenge_id}/submissions",
     response_model=SubmissionPage,
     summary="List a challenge's works",
+    responses=problems(404),
 )
-@quick_read()
-def challenges_list_submissions(
-    session: SessionDep, viewer: OptionalMember, challenge: VisibleChallenge, page: PageParamsDep
+async def challenges_list_submissions(
+    viewer: OptionalReader, challenge_id: IdPath, page: PageParamsDep, request: Request
 ) -> SubmissionPage:
     """Members see the works at any phase, anonymous visitors once it closes (else 401)."""
-    rows, next_cursor = service.list_submissions(
-        session, challenge=challenge, viewer=viewer, params=page
+    items, next_cursor = await read(
+        request, reads.page, challenge_id=challenge_id, viewer=viewer, params=page
     )
-    items = service.present_many(session, rows, of=[challenge], viewer=viewer)
     return SubmissionPage(items=items, next_cursor=next_cursor)
 
 
@@ -74,18 +73,12 @@ def challenges_list_submissions(
     summary="Get a work",
     responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
-@quick_read()
-def submissions_get(
-    request: Request, session: SessionDep, viewer: OptionalMember, submission_id: IdPath
+async def submissions_get(
+    request: Request, viewer: OptionalReader, submission_id: IdPath
 ) -> Response:
     """One work; its vote count shows once the challenge is closed."""
-    submission, challenge, author = service.get_visible_with_author(
-        session, submission_id=submission_id, viewer=viewer
-    )
-    presented = service.present(
-        session, submission, challenge=challenge, viewer=viewer, author=author
-    )
-    return json_response(request, presented)
+    shown = await read(request, reads.work, submission_id=submission_id, viewer=viewer)
+    return json_response(request, shown)
 
 
 @submissions_router.patch(

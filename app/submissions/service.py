@@ -9,13 +9,12 @@ locked; the challenge's counters move in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.challenges import judging, ranking
+from app.challenges import ranking
 from app.challenges import service as challenges
 from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
@@ -32,26 +31,22 @@ from app.core.domain_events import (
     publish,
 )
 from app.core.errors import ProblemError
-from app.core.pagination import PageParams, asc, paginate
 from app.core.tables import id_of
 from app.media import access as media_access
-from app.media.schemas import MediaOut
 from app.models import (
     Challenge,
     ChallengeParticipant,
-    License,
     Member,
     Submission,
     Vote,
     VoteBudget,
-    is_organizer,
 )
 from app.submissions import attachments as work_media
+from app.submissions import reads
 from app.submissions.exceptions import (
     NotSubmissionAuthor,
     SubmissionLimitReached,
     SubmissionNotFound,
-    WorksHiddenUntilClosed,
 )
 from app.submissions.schemas import (
     WORK_FIELDS,
@@ -88,57 +83,44 @@ MODERATION: dict[ModerationAction, tuple[str, bool, str, type[SubmissionModerate
 }
 
 
-# --- who sees what -------------------------------------------------------------------------
-
-
-def require_readable(challenge: Challenge, *, viewer: Member | None) -> None:
-    """Anonymous visitors see works once the challenge is closed; members at any phase."""
-    if viewer is None and challenges.phase_of(challenge, utcnow()) != ChallengePhase.CLOSED:
-        raise WorksHiddenUntilClosed()
-
-
-def _sees(submission: Submission, viewer: Member | None) -> bool:
-    """Members see disqualified works (flagged, so voters can take their votes back);
-    the public never does."""
-    return viewer is not None or not submission.disqualified
+# --- who sees what (the rules: app.submissions.reads) ----------------------------------------
 
 
 def get_visible(
     session: Session, *, submission_id: int, viewer: Member | None
 ) -> tuple[Submission, Challenge]:
-    submission, challenge, _ = get_visible_with_author(
-        session, submission_id=submission_id, viewer=viewer
-    )
-    return submission, challenge
-
-
-def get_visible_with_author(
-    session: Session, *, submission_id: int, viewer: Member | None
-) -> tuple[Submission, Challenge, SubmissionAuthor]:
-    """The work, its challenge and its author in one statement (a single read is hot)."""
-    found = session.execute(_WORK_TO_SHOW, {"submission_id": submission_id}).first()
-    if found is None or not _sees(found[0], viewer):
+    """The work and its challenge as entities, for a write or another feature's check, by
+    the rules of `GET /submissions/{id}` (404 for a work the viewer may not see)."""
+    found = session.execute(_WORK_AND_CHALLENGE, {"submission_id": submission_id}).first()
+    if found is None or not reads.sees(found[0], viewer):
         raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
     submission, challenge = found[0], found[1]
     try:
         challenges.check_visible(challenge, submission.challenge_id, viewer)
     except ChallengeNotFound as error:
         raise SubmissionNotFound(f"Submission {submission_id} does not exist.") from error
-    require_readable(challenge, viewer=viewer)
-    return submission, challenge, _author(found[2:])
+    reads.require_readable(challenge, viewer=viewer)
+    return submission, challenge
+
+
+# Built once: making a statement (and its cache key) costs more than running it here.
+_WORK_AND_CHALLENGE = (
+    sa.select(Submission, Challenge)
+    .join(Challenge, col(Challenge.id) == Submission.challenge_id)
+    .where(col(Submission.id) == sa.bindparam("submission_id"))
+)
 
 
 @media_access.register
 def shows_media(session: Session, media_id: int, viewer: Member | None) -> bool:
     """Whether the media is a file of a work this viewer may see (the rules of
-    `GET /submissions/{id}`; a work hidden after a report only to organizers)."""
+    `GET /submissions/{id}`)."""
     for submission_id in work_media.attached_to(session, media_id=media_id):
         try:
-            submission, _ = get_visible(session, submission_id=submission_id, viewer=viewer)
+            get_visible(session, submission_id=submission_id, viewer=viewer)
         except ProblemError:
             continue
-        if submission.hidden_at is None or is_organizer(viewer):
-            return True
+        return True
     return False
 
 
@@ -168,76 +150,14 @@ def lock_own(
     return _lock_submission(session, submission_id), challenge
 
 
-# --- presenting and listing ----------------------------------------------------------------
-
-
-# What a work shows of its author, read beside the work.
-AUTHOR_COLUMNS = (
-    col(Member.id),
-    col(Member.handle),
-    col(Member.display_name),
-    col(Member.avatar_url),
-    col(Member.open_for_commissions),
-)
-
-
-def _author(row: Sequence[Any]) -> SubmissionAuthor:
-    member_id, handle, display_name, avatar_url, open_for_commissions = row
-    return SubmissionAuthor(
-        id=member_id,
-        handle=handle,
-        display_name=display_name,
-        avatar_url=avatar_url,
-        open_for_commissions=open_for_commissions,
-    )
-
-
-# Built once: making a statement (and its cache key) costs more than running it here.
-_WORK_TO_SHOW = (
-    sa.select(Submission, Challenge, *AUTHOR_COLUMNS)
-    .join(Challenge, col(Challenge.id) == Submission.challenge_id)
-    .join(Member, col(Member.id) == Submission.member_id)
-    .where(col(Submission.id) == sa.bindparam("submission_id"))
-)
-_AUTHORS = sa.select(*AUTHOR_COLUMNS).where(
-    col(Member.id).in_(sa.bindparam("member_ids", expanding=True))
-)
+# --- presenting (reads, for the works a write returns and other features show) --------------
 
 
 def _authors(session: Session, member_ids: set[int]) -> dict[int, SubmissionAuthor]:
     if not member_ids:
         return {}
-    rows = session.execute(_AUTHORS, {"member_ids": list(member_ids)})
-    return {row[0]: _author(row) for row in rows}
-
-
-def to_public(
-    submission: Submission,
-    author: SubmissionAuthor,
-    *,
-    media: list[MediaOut],
-    sees_count: bool,
-    sees_note: bool,
-) -> SubmissionPublic:
-    return SubmissionPublic(
-        id=submission.id,  # type: ignore[arg-type]
-        challenge_id=submission.challenge_id,
-        author=author,
-        title=submission.title,
-        description=submission.description,
-        content=submission.content,
-        media_urls=submission.media_urls,
-        media=media,
-        license=License(submission.license),
-        anthology_consent=submission.anthology_consent,
-        vote_count=submission.vote_count if sees_count else None,
-        featured=submission.featured,
-        disqualified=submission.disqualified,
-        winner=submission.is_winner,
-        moderation_reason=submission.moderation_reason if sees_note else None,
-        created_at=submission.created_at,
-        updated_at=submission.updated_at,
-    )
+    rows = session.execute(reads.AUTHORS, {"member_ids": list(member_ids)})
+    return {row.member_id: reads.author_of(row) for row in rows}
 
 
 def present_many(
@@ -251,107 +171,44 @@ def present_many(
     their authors and one for all their files."""
     authors = _authors(session, {s.member_id for s in submissions})
     media = work_media.media_of(session, [id_of(s) for s in submissions])
-    now = utcnow()
-    of = list(of)
-    closed = {c.id for c in of if challenges.phase_of(c, now) == ChallengePhase.CLOSED}
-    shown = [
-        _as_seen(
+    now, of = utcnow(), list(of)
+    phases = {c.id: challenges.phase_of(c, now) for c in of}
+    blind = {c.id for c in of if reads.judged_blind(c, viewer, phases[c.id])}
+    return [
+        reads.shown(
             submission,
             authors[submission.member_id],
             media=media[id_of(submission)],
-            closed=submission.challenge_id in closed,
+            closed=phases[submission.challenge_id] == ChallengePhase.CLOSED,
+            blind=submission.challenge_id in blind,
             viewer=viewer,
         )
         for submission in submissions
     ]
-    return _blind(shown, of=of, viewer=viewer)
-
-
-def _as_seen(
-    submission: Submission,
-    author: SubmissionAuthor,
-    *,
-    media: list[MediaOut],
-    closed: bool,
-    viewer: Member | None,
-) -> SubmissionPublic:
-    """Tallies stay hidden until the challenge closes (organizers see them), so nobody
-    votes by them; the private note is the author's."""
-    organizer = is_organizer(viewer)
-    return to_public(
-        submission,
-        author,
-        media=media,
-        sees_count=organizer or closed,
-        sees_note=organizer or (viewer is not None and viewer.id == submission.member_id),
-    )
-
-
-def _blind(
-    works: list[SubmissionPublic], *, of: Iterable[Challenge], viewer: Member | None
-) -> list[SubmissionPublic]:
-    """A juror judges blind: until the challenge closes they see no work's author (but
-    their own work's)."""
-    now = utcnow()
-    blind = {c.id for c in of if judging.judges_blind(c, viewer, challenges.phase_of(c, now))}
-    if not blind or viewer is None:
-        return works
-    return [
-        work.model_copy(update={"author": None})
-        if work.challenge_id in blind and work.author is not None and work.author.id != viewer.id
-        else work
-        for work in works
-    ]
 
 
 def present(
-    session: Session,
-    submission: Submission,
-    *,
-    challenge: Challenge,
-    viewer: Member | None,
-    author: SubmissionAuthor | None = None,
+    session: Session, submission: Submission, *, challenge: Challenge, viewer: Member | None
 ) -> SubmissionPublic:
-    """One work; its author is read unless the caller has it already."""
-    if author is None:
-        return present_many(session, [submission], of=[challenge], viewer=viewer)[0]
-    closed = challenges.phase_of(challenge, utcnow()) == ChallengePhase.CLOSED
-    files = work_media.media_of(session, [id_of(submission)])[id_of(submission)]
-    seen = _as_seen(submission, author, media=files, closed=closed, viewer=viewer)
-    return _blind([seen], of=[challenge], viewer=viewer)[0]
-
-
-def list_submissions(
-    session: Session, *, challenge: Challenge, viewer: Member | None, params: PageParams
-) -> tuple[list[Submission], str | None]:
-    """A challenge's works in the order they were entered."""
-    require_readable(challenge, viewer=viewer)
-    statement = select(Submission).where(Submission.challenge_id == challenge.id)
-    if viewer is None:
-        statement = statement.where(col(Submission.disqualified).is_(False))
-    if not is_organizer(viewer):  # hidden after a report: organizers only
-        statement = statement.where(col(Submission.hidden_at).is_(None))
-    return paginate(session, statement, keys=[asc(Submission.id)], params=params)
+    return present_many(session, [submission], of=[challenge], viewer=viewer)[0]
 
 
 # --- entering, editing, withdrawing --------------------------------------------------------
 
 
 def _take_quota(session: Session, *, challenge: Challenge, member_id: int) -> bool:
-    """Counts one more work for the member, or refuses; True for their first."""
-    row = upsert_insert(session, ChallengeParticipant).values(
-        challenge_id=challenge.id, member_id=member_id, submission_count=0
-    )
-    session.execute(row.on_conflict_do_nothing(index_elements=["challenge_id", "member_id"]))
+    """Counts one more work for the member, or refuses; True for their first. One
+    statement: the member's first work inserts their row (count 1; every challenge allows
+    at least one), every later one adds one only while under the limit."""
     count = col(ChallengeParticipant.submission_count)
     statement = (
-        sa.update(ChallengeParticipant)
-        .where(
-            col(ChallengeParticipant.challenge_id) == challenge.id,
-            col(ChallengeParticipant.member_id) == member_id,
-            count < challenge.max_submissions_per_member,
+        upsert_insert(session, ChallengeParticipant)
+        .values(challenge_id=challenge.id, member_id=member_id, submission_count=1)
+        .on_conflict_do_update(
+            index_elements=["challenge_id", "member_id"],
+            set_={"submission_count": count + 1},
+            where=count < challenge.max_submissions_per_member,
         )
-        .values(submission_count=count + 1)
         .returning(count)
     )
     taken = session.execute(statement, execution_options=NO_SYNC).scalar_one_or_none()
@@ -382,6 +239,7 @@ def create_submission(
         submission_id=submission.id,
         author_id=submission.member_id,
         media_ids=data.media_ids,
+        fresh=True,
     )
     challenges.adjust_counts(
         session, challenge_id=challenge_id, submission_count=1, participant_count=int(first)

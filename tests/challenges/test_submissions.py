@@ -269,6 +269,28 @@ def test_list_queries_do_not_grow_with_the_page(
     assert count(2) == count(8)
 
 
+def test_a_work_and_a_page_of_works_cost_a_fixed_number_of_statements(
+    client: TestClient, app: FastAPI, queries: QueryCounter
+) -> None:
+    """A work: itself with its author and challenge (its files only if it has some). A
+    page: the challenge, then the works with their authors (app.submissions.reads)."""
+    challenge = create_challenge(client, organizer(app))
+    entrants(app, client, challenge["id"], 3)
+    _, viewer = member_with_headers(app)
+    listed = f"{CHALLENGES}/{challenge['id']}/submissions"
+    first = client.get(listed, params={"limit": 2}, headers=viewer).json()
+    one = f"{SUBMISSIONS}/{first['items'][0]['id']}"
+    client.get(one, headers=viewer)  # the token is remembered from here on
+    for url, params, statements in (
+        (one, {}, 1),
+        (listed, {"limit": 2}, 2),
+        (listed, {"limit": 2, "cursor": first["next_cursor"]}, 2),
+    ):
+        queries.reset()
+        assert client.get(url, params=params, headers=viewer).status_code == 200
+        assert queries.count == statements, (url, queries.statements)
+
+
 def test_entering_works_spends_the_posting_budget(database_url: str, engine: object) -> None:
     """A work entered calls the `submission.created` webhook and earns points: posting."""
     limited = create_app(

@@ -184,6 +184,11 @@ def test_hidden_works_leave_the_challenge_list_and_the_showcase(
     assert ids(client.get(works)) == []
     assert ids(client.get(works, headers=author)) == []
     assert ids(client.get(works, headers=staff)) == [submission["id"]]
+    # The work itself follows the lists: only organizers still see it.
+    one = f"/api/v1/submissions/{submission['id']}"
+    assert client.get(one).status_code == 404
+    assert client.get(one, headers=author).status_code == 404
+    assert client.get(one, headers=staff).json()["id"] == submission["id"]
 
 
 def test_hidden_members_leave_the_directory(client: TestClient, app: FastAPI) -> None:

@@ -1,0 +1,45 @@
+"""How a feature's read model (its `reads` module) runs: on a connection of the read engine,
+with no ORM Session, on the event loop on SQLite and in a worker thread elsewhere.
+
+A hot GET (one row, one keyset page) is a statement or two built once; what the ORM
+Session added around them (its transaction bookkeeping, the commit of a request that wrote
+nothing, the dependency that makes and ends it) cost as much as the statements. On SQLite
+a read never waits (WAL: readers take no lock a writer holds), so it is plain CPU work, as
+cheap on the event loop as anywhere (app.core.db, "reads that run on the event loop");
+PostgreSQL answers over a socket, so there the read keeps its worker thread. The
+connection is the read engine's (app.core.db.read_only): deferred transactions on SQLite,
+each statement its own on PostgreSQL; it goes back to the pool when the read returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import Connection, Engine
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def read(
+    request: Request,
+    work: Callable[Concatenate[Connection, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """`work(connection, *args, **kwargs)` on a connection of the app's read engine."""
+    engine: Engine = request.app.state.read_engine
+    if engine.dialect.name == "sqlite":
+        return _on_connection(engine, work, args, kwargs)
+    return await run_in_threadpool(_on_connection, engine, work, args, kwargs)
+
+
+def _on_connection(
+    engine: Engine, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> T:
+    with engine.connect() as connection:
+        return work(connection, *args, **kwargs)

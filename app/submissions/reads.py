@@ -1,0 +1,240 @@
+"""Works as the API shows them: the read model of `GET /submissions/{id}` and of a
+challenge's pages of works, and the rules of who sees what that every view of a work uses.
+
+The reads run statements built once, in Core, on a connection (app.readmodels): their rows
+go straight into `SubmissionPublic`, with no entity loaded and nothing read per work. A
+work is read with its author, its challenge's dates and whether it has files in one
+statement, its files (if any) in a second; a page of works with their authors in one, the
+files of those that have some in another.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from app.challenges import judging
+from app.challenges import service as challenges
+from app.challenges.exceptions import ChallengeNotFound
+from app.challenges.schemas import ChallengePhase
+from app.core.clock import utcnow
+from app.core.pagination import PageParams, asc, decode_cursor, encode_cursor
+from app.media.schemas import MediaOut
+from app.models import Challenge, License, Member, Submission, is_organizer
+from app.submissions.attachments import HAS_FILES, files_of
+from app.submissions.exceptions import SubmissionNotFound, WorksHiddenUntilClosed
+from app.submissions.schemas import SubmissionAuthor, SubmissionPublic
+
+# A row of any of the statements below (their columns are read by name).
+Row = sa.Row[*tuple[Any, ...]]
+
+WORKS = cast(sa.Table, Submission.__table__)  # type: ignore[attr-defined]
+_CHALLENGES = cast(sa.Table, Challenge.__table__)  # type: ignore[attr-defined]
+_MEMBERS = cast(sa.Table, Member.__table__)  # type: ignore[attr-defined]
+
+# A work's columns as shown, with what decides who sees it (disqualified, hidden_at).
+_WORK = tuple(
+    WORKS.c[name]
+    for name in (
+        "id",
+        "challenge_id",
+        "member_id",
+        "title",
+        "description",
+        "content",
+        "media_urls",
+        "license",
+        "anthology_consent",
+        "vote_count",
+        "featured",
+        "disqualified",
+        "is_winner",
+        "moderation_reason",
+        "hidden_at",
+        "created_at",
+        "updated_at",
+    )
+)
+# What a work shows of its author (the author's id is the work's member_id).
+_AUTHOR = tuple(
+    _MEMBERS.c[name] for name in ("handle", "display_name", "avatar_url", "open_for_commissions")
+)
+# What the phase, the visibility and blind judging read of the challenge.
+_CHALLENGE = tuple(
+    _CHALLENGES.c[name]
+    for name in (
+        "published",
+        "submissions_open_at",
+        "submissions_close_at",
+        "voting_close_at",
+        "judging",
+    )
+)
+_WITH_AUTHOR = WORKS.join(_MEMBERS, _MEMBERS.c.id == WORKS.c.member_id)
+
+_ONE_WORK = (
+    sa.select(*_WORK, HAS_FILES, *_AUTHOR, *_CHALLENGE)
+    .select_from(_WITH_AUTHOR.join(_CHALLENGES, _CHALLENGES.c.id == WORKS.c.challenge_id))
+    .where(WORKS.c.id == sa.bindparam("submission_id"))
+)
+AUTHORS = sa.select(_MEMBERS.c.id.label("member_id"), *_AUTHOR).where(
+    _MEMBERS.c.id.in_(sa.bindparam("member_ids", expanding=True))
+)
+_ONE_CHALLENGE = sa.select(*_CHALLENGE).where(_CHALLENGES.c.id == sa.bindparam("challenge_id"))
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def require_readable(challenge: challenges.Dated, *, viewer: Member | None) -> None:
+    """Anonymous visitors see works once the challenge is closed; members at any phase."""
+    if viewer is None and challenges.phase_of(challenge, utcnow()) != ChallengePhase.CLOSED:
+        raise WorksHiddenUntilClosed()
+
+
+def sees(work: Submission | Row, viewer: Member | None) -> bool:
+    """Members see disqualified works (flagged, so voters can take their votes back);
+    the public never does. A work hidden after a report is for organizers only."""
+    if work.disqualified and viewer is None:
+        return False
+    return work.hidden_at is None or is_organizer(viewer)
+
+
+def _listed_for(viewer: Member | None) -> str:
+    """Which of the page statements below applies the rules of `sees` for this viewer."""
+    if viewer is None:
+        return "public"
+    return "organizer" if is_organizer(viewer) else "member"
+
+
+def _page_statements() -> dict[tuple[str, bool], sa.Select[Any]]:
+    """A challenge's works in the order they were entered, one statement per viewer kind
+    (the rules of `sees` in SQL) and per page (the first, or those after a cursor)."""
+    listed = (
+        sa.select(*_WORK, HAS_FILES, *_AUTHOR)
+        .select_from(_WITH_AUTHOR)
+        .where(WORKS.c.challenge_id == sa.bindparam("challenge_id"))
+        .order_by(WORKS.c.id)
+        .limit(sa.bindparam("limit"))
+    )
+    shown = {
+        "public": listed.where(WORKS.c.disqualified.is_(False), WORKS.c.hidden_at.is_(None)),
+        "member": listed.where(WORKS.c.hidden_at.is_(None)),
+        "organizer": listed,
+    }
+    after = WORKS.c.id > sa.bindparam("after")
+    return {
+        (kind, later): statement.where(after) if later else statement
+        for kind, statement in shown.items()
+        for later in (False, True)
+    }
+
+
+_PAGES = _page_statements()
+_PAGE_KEYS = [asc(Submission.id)]
+
+
+# --- presenting ------------------------------------------------------------------------------
+
+
+def author_of(row: Row) -> SubmissionAuthor:
+    return SubmissionAuthor(
+        id=row.member_id,
+        handle=row.handle,
+        display_name=row.display_name,
+        avatar_url=row.avatar_url,
+        open_for_commissions=row.open_for_commissions,
+    )
+
+
+def shown(
+    work: Submission | Row,
+    author: SubmissionAuthor | None,
+    *,
+    media: list[MediaOut],
+    closed: bool,
+    blind: bool,
+    viewer: Member | None,
+) -> SubmissionPublic:
+    """The work as the viewer sees it. Tallies stay hidden until the challenge closes
+    (organizers see them), so nobody votes by them; the private note is the author's; a
+    juror judging blind sees no author but their own."""
+    organizer = is_organizer(viewer)
+    own = viewer is not None and viewer.id == work.member_id
+    return SubmissionPublic(
+        id=work.id,  # type: ignore[arg-type]
+        challenge_id=work.challenge_id,
+        author=None if blind and not own else author,
+        title=work.title,
+        description=work.description,
+        content=work.content,
+        media_urls=work.media_urls,
+        media=media,
+        license=License(work.license),
+        anthology_consent=work.anthology_consent,
+        vote_count=work.vote_count if organizer or closed else None,
+        featured=work.featured,
+        disqualified=work.disqualified,
+        winner=work.is_winner,
+        moderation_reason=work.moderation_reason if organizer or own else None,
+        created_at=work.created_at,
+        updated_at=work.updated_at,
+    )
+
+
+def judged_blind(challenge: judging.Judged, viewer: Member | None, phase: ChallengePhase) -> bool:
+    return viewer is not None and judging.judges_blind(challenge, viewer, phase)
+
+
+# --- the reads -------------------------------------------------------------------------------
+
+
+def work(connection: Connection, *, submission_id: int, viewer: Member | None) -> SubmissionPublic:
+    """`GET /submissions/{id}`: one work as the viewer sees it, or 404 (also for a work of
+    a draft challenge, one the viewer may not see, or one hidden after a report)."""
+    row = connection.execute(_ONE_WORK, {"submission_id": submission_id}).first()
+    if row is None or not sees(row, viewer):
+        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+    try:
+        challenges.check_visible(row, row.challenge_id, viewer)
+    except ChallengeNotFound as error:
+        raise SubmissionNotFound(f"Submission {submission_id} does not exist.") from error
+    require_readable(row, viewer=viewer)
+    phase = challenges.phase_of(row, utcnow())
+    return shown(
+        row,
+        author_of(row),
+        media=files_of(connection, [submission_id])[submission_id] if row.has_files else [],
+        closed=phase == ChallengePhase.CLOSED,
+        blind=judged_blind(row, viewer, phase),
+        viewer=viewer,
+    )
+
+
+def page(
+    connection: Connection, *, challenge_id: int, viewer: Member | None, params: PageParams
+) -> tuple[list[SubmissionPublic], str | None]:
+    """A page of a challenge's works, in the order they were entered (three statements:
+    the challenge, the works with their authors, their files). The challenge is a 404 when
+    the viewer may not see it; its works a 401 for the public until it closes."""
+    challenge = connection.execute(_ONE_CHALLENGE, {"challenge_id": challenge_id}).first()
+    challenges.check_visible(challenge, challenge_id, viewer)
+    assert challenge is not None  # check_visible refuses a missing one
+    require_readable(challenge, viewer=viewer)
+    values: dict[str, Any] = {"challenge_id": challenge_id, "limit": params.limit + 1}
+    if params.cursor is not None:
+        values["after"] = decode_cursor(params.cursor, _PAGE_KEYS)[0]
+    statement = _PAGES[_listed_for(viewer), params.cursor is not None]
+    rows = connection.execute(statement, values).all()
+    next_cursor = encode_cursor([rows[params.limit - 1].id]) if len(rows) > params.limit else None
+    rows = rows[: params.limit]
+    files = files_of(connection, [row.id for row in rows if row.has_files])
+    phase = challenges.phase_of(challenge, utcnow())
+    closed, blind = phase == ChallengePhase.CLOSED, judged_blind(challenge, viewer, phase)
+    items = [
+        shown(row, author_of(row), media=files[row.id], closed=closed, blind=blind, viewer=viewer)
+        for row in rows
+    ]
+    return items, next_cursor
