@@ -7,7 +7,7 @@ wherever they see the work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,9 +119,13 @@ def list_comments(
 
 
 def present_comments(
-    session: Session, comments: Sequence[Comment], *, viewer: Member | None = None
+    session: Session,
+    comments: Sequence[Comment],
+    *,
+    viewer: Member | None = None,
+    known: Iterable[Member] = (),
 ) -> list[CommentPublic]:
-    shown = policies.shown_fields(session, comments)
+    shown = policies.shown_fields(session, comments, known=known)
     for fields in _blind_fields(session, comments, shown, viewer=viewer):
         fields["author"] = None
     return [
@@ -131,9 +135,14 @@ def present_comments(
 
 
 def present_comment(
-    session: Session, comment: Comment, *, viewer: Member | None = None
+    session: Session,
+    comment: Comment,
+    *,
+    viewer: Member | None = None,
+    known: Iterable[Member] = (),
 ) -> CommentPublic:
-    return present_comments(session, [comment], viewer=viewer)[0]
+    """The comment; `known`: members whose names need no read (a new comment's author)."""
+    return present_comments(session, [comment], viewer=viewer, known=known)[0]
 
 
 def _blind_fields(

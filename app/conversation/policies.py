@@ -13,6 +13,7 @@ from app.conversation.exceptions import NotAuthor
 from app.conversation.schemas import Author
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC, rows_affected
+from app.core.tables import id_of
 from app.models import Comment, Member, Post, is_organizer
 
 
@@ -28,25 +29,30 @@ def visible(statement: Any, model: Any, viewer: Member | None) -> Any:
     return statement.where(col(model.hidden_at).is_(None))
 
 
-def authors(session: Session, member_ids: Iterable[int | None]) -> dict[int, Author]:
-    """Names of every author on a page, in one query."""
-    ids = {member_id for member_id in member_ids if member_id is not None}
+def authors(
+    session: Session, member_ids: Iterable[int | None], *, known: Iterable[Member] = ()
+) -> dict[int, Author]:
+    """Names of every author on a page, in one query; none for the members `known` (the
+    caller, who just wrote one: their row is in hand already)."""
+    found = {id_of(member): Author.model_validate(member, from_attributes=True) for member in known}
+    ids = {member_id for member_id in member_ids if member_id is not None} - found.keys()
     if not ids:
-        return {}
+        return found
     rows = session.execute(
         sa.select(Member.id, Member.handle, Member.display_name, Member.avatar_url).where(  # type: ignore[call-overload]
             col(Member.id).in_(ids)
         )
     )
-    return {row.id: Author.model_validate(row, from_attributes=True) for row in rows}
+    return found | {row.id: Author.model_validate(row, from_attributes=True) for row in rows}
 
 
 def shown_fields(
-    session: Session, rows: Sequence[Comment] | Sequence[Post]
+    session: Session, rows: Sequence[Comment] | Sequence[Post], *, known: Iterable[Member] = ()
 ) -> list[dict[str, Any]]:
     """What each comment or post shows, its authors' names read in one query: a deleted one
     keeps its place in the conversation, but neither its author nor its words."""
-    people = authors(session, (row.author_id for row in rows if row.deleted_at is None))
+    writers = (row.author_id for row in rows if row.deleted_at is None)
+    people = authors(session, writers, known=known)
     return [
         {
             "id": row.id,

@@ -241,7 +241,7 @@ def submissions_create_comment(
     comment = comments.create_comment(
         session, submission_id=submission_id, author=member, data=data
     )
-    public = comments.present_comment(session, comment)
+    public = comments.present_comment(session, comment, known=[member])
     return creation.created(public, location=f"/api/v1/comments/{comment.id}")
 
 

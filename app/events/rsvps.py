@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.core import domain_events
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC, rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected
 from app.core.pagination import PageParams, SortKey, asc, paginate
 from app.core.tables import id_of
 from app.events.access import ensure_published, get_visible, lock_event
@@ -41,20 +41,24 @@ def _lock_for_rsvp(session: Session, *, event_id: int, member: Member, now: date
 
 
 def _rsvp_row(session: Session, *, event_id: int, member_id: int, now: datetime) -> EventRsvp:
-    """The member's RSVP, created as `not_going` (no seat, no ticket) if absent; the unique
-    (event_id, member_id) constraint keeps it one row per member."""
-    insert = upsert_insert(session, EventRsvp).values(
+    """The member's RSVP; one not yet answered is a new `not_going` row (no seat, no
+    ticket), not yet added to the Session: the caller adds it once its answer is decided,
+    so it is inserted once, as it ends. One read: every change to the event's RSVPs holds
+    the event's lock, so nobody can insert this member's row meanwhile (and the unique
+    (event_id, member_id) constraint backs that)."""
+    statement = select(EventRsvp).where(
+        EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
+    )
+    found = session.exec(statement.execution_options(populate_existing=True)).first()
+    if found is not None:
+        return found
+    return EventRsvp(
         event_id=event_id,
         member_id=member_id,
         status=RsvpStatus.NOT_GOING,
         created_at=now,
         updated_at=now,
     )
-    session.execute(insert.on_conflict_do_nothing(index_elements=["event_id", "member_id"]))
-    statement = select(EventRsvp).where(
-        EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
-    )
-    return session.exec(statement.execution_options(populate_existing=True)).one()
 
 
 def _take_seats(session: Session, *, event_id: int, seats: int, from_waitlist: bool) -> bool:
@@ -76,10 +80,20 @@ def _take_seats(session: Session, *, event_id: int, seats: int, from_waitlist: b
     return rows_affected(session.execute(statement, execution_options=NO_SYNC)) == 1
 
 
-def _adjust_counts(session: Session, *, event_id: int, **deltas: int) -> None:
+Counts = tuple[int | None, int, int]  # an event's capacity, going and waitlist counts
+
+
+def _adjust_counts(session: Session, *, event_id: int, **deltas: int) -> Counts:
+    """Moves the event's counters; returns the counts after it (no read to follow)."""
     values = {name: getattr(Event, name) + delta for name, delta in deltas.items()}
-    statement = sa.update(Event).where(col(Event.id) == event_id).values(values)
-    session.execute(statement, execution_options=NO_SYNC)
+    statement = (
+        sa.update(Event)
+        .where(col(Event.id) == event_id)
+        .values(values)
+        .returning(col(Event.capacity), col(Event.going_count), col(Event.waitlist_count))
+    )
+    capacity, going, waiting = session.execute(statement, execution_options=NO_SYNC).one()
+    return capacity, going, waiting
 
 
 def _next_ticket(session: Session, *, event_id: int) -> int:
@@ -112,18 +126,20 @@ def _vacate(session: Session, *, event: Event, rsvp: EventRsvp, now: datetime) -
         return
     rsvp.status, rsvp.waitlist_ticket = RsvpStatus.NOT_GOING, None
     if was == RsvpStatus.GOING:
-        _adjust_counts(session, event_id=id_of(event), going_count=-1)
-        session.flush()
-        promote_waitlisted(session, event, now=now)
+        counts = _adjust_counts(session, event_id=id_of(event), going_count=-1)
+        promote_waitlisted(session, event, now=now, counts=counts)
     else:
         _adjust_counts(session, event_id=id_of(event), waitlist_count=-1)
 
 
-def _next_in_line(session: Session, event: Event) -> list[EventRsvp]:
-    """The waitlisted RSVPs that fit in the seats free now, first come first."""
-    capacity, going, waiting = session.execute(
-        select(Event.capacity, Event.going_count, Event.waitlist_count).where(Event.id == event.id)
-    ).one()
+def _next_in_line(session: Session, event: Event, counts: Counts | None) -> list[EventRsvp]:
+    """The waitlisted RSVPs that fit in the seats free now, first come first (`counts`: the
+    event's counts when the caller has them, else read)."""
+    if counts is None:
+        read = select(Event.capacity, Event.going_count, Event.waitlist_count)
+        capacity, going, waiting = session.execute(read.where(Event.id == event.id)).one()
+    else:
+        capacity, going, waiting = counts
     free = waiting if capacity is None else min(capacity - going, waiting)
     if free <= 0:
         return []
@@ -136,7 +152,9 @@ def _next_in_line(session: Session, event: Event) -> list[EventRsvp]:
     return list(session.exec(statement))
 
 
-def promote_waitlisted(session: Session, event: Event, *, now: datetime) -> None:
+def promote_waitlisted(
+    session: Session, event: Event, *, now: datetime, counts: Counts | None = None
+) -> None:
     """Moves the first in line into every free seat and tells them (a domain event each).
 
     Only for a published event that has not ended: a cancelled event keeps its queue in
@@ -144,7 +162,7 @@ def promote_waitlisted(session: Session, event: Event, *, now: datetime) -> None
     """
     if event.status != EventStatus.PUBLISHED or event.ends_at <= now:
         return
-    promoted = _next_in_line(session, event)
+    promoted = _next_in_line(session, event, counts)
     seats = len(promoted)
     event_id = id_of(event)
     if not seats or not _take_seats(session, event_id=event_id, seats=seats, from_waitlist=True):
@@ -177,10 +195,12 @@ def set_rsvp(
         if was not in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
             _join(session, event=event, rsvp=rsvp)
     else:
-        _vacate(session, event=event, rsvp=rsvp, now=now)
+        with session.no_autoflush:  # the row is written once, with its final answer
+            _vacate(session, event=event, rsvp=rsvp, now=now)
         rsvp.status = choice
     if rsvp.status != was:
         rsvp.updated_at = now
+    session.add(rsvp)  # a new one is inserted here, with its answer
     session.flush()
     return rsvp
 

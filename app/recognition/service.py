@@ -6,6 +6,8 @@ Only when a row was inserted are the totals moved, atomically in SQL: `members.p
 the member's rows in `member_points` for the activity's week, month and all time. Taking a
 contribution back (a withdrawn work or vote, a deleted comment or post) deletes its row with
 RETURNING and moves the same totals back, so a repeat of that event changes nothing either.
+On PostgreSQL a contribution and its totals are one statement (`_record_with_totals`), not
+three: every vote, comment and work records one, inside the request that made it.
 
 Moving `members.points` locks the member's row until commit, so one member's contributions
 are recorded one at a time: a count read after `record()` (the badges' "fifth event")
@@ -18,9 +20,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from app.core.db import NO_SYNC, upsert_insert
@@ -77,10 +80,61 @@ def record(
         .on_conflict_do_nothing(index_elements=["kind", "source_id", "member_id"])
         .returning(col(Activity.id))
     )
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_with_totals(session, statement, member_id, points, occurred_at)
     activity_id: int | None = session.execute(statement).scalar_one_or_none()
     if activity_id is not None:
         _move_totals(session, member_id=member_id, points=points, occurred_at=occurred_at)
     return activity_id
+
+
+def _record_with_totals(
+    session: Session, insert: Any, member_id: int, points: int, occurred_at: datetime
+) -> int | None:
+    """PostgreSQL: the activity and the totals it moves in one statement instead of three,
+    its parts chained (each reads the one before it) so that they lock in the order the
+    step-by-step path does: the activity, the member, the member's period rows."""
+    recorded = insert.cte("recorded")
+    members = _table(Member)
+    credited = (
+        sa.update(members)
+        .where(members.c.id == member_id, sa.exists(sa.select(recorded.c.id)))
+        .values(points=members.c.points + points)
+        .returning(members.c.id)
+        .cte("credited")
+    )
+    periods = sa.union_all(
+        *(
+            sa.select(
+                sa.literal(kind.value, sa.String),
+                sa.literal(period_start(kind, occurred_at), sa.Date),
+                credited.c.id,
+                sa.literal(points, sa.Integer),
+            )
+            for kind in PeriodKind
+        )
+    )
+    totals = _table(MemberPoints)
+    upsert = postgresql.insert(totals).from_select(
+        ["period_kind", "period_start", "member_id", "points"], periods
+    )
+    moved = (
+        upsert.on_conflict_do_update(
+            index_elements=["period_kind", "period_start", "member_id"],
+            set_={"points": totals.c.points + upsert.excluded.points},
+        )
+        .returning(totals.c.member_id)
+        .cte("moved")
+    )
+    activity_id, _ = session.execute(
+        sa.select(
+            sa.select(recorded.c.id).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(moved).scalar_subquery(),
+        )
+    ).one()
+    if activity_id is not None:
+        principals_changed(session, member_ids=[member_id])
+    return cast(int | None, activity_id)
 
 
 def retract(

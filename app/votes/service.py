@@ -8,7 +8,11 @@ Each rule is the database's to keep, so it holds under concurrent requests:
   backs it); with none left the request fails and its vote insert is rolled back with it;
 - the tally: `vote_count = vote_count + 1` on the work, in the same transaction.
 The challenge row is locked (shared) first, then the vote, the budget and the work are
-written, in that order everywhere, so concurrent votes queue instead of deadlocking. Once
+written, in that order everywhere, so concurrent votes queue instead of deadlocking. On
+PostgreSQL those three writes are one statement (its parts chained so that each reads the
+one before it, in the same order), which also rechecks the work's eligibility and reads a
+repeat's answer: a vote is two statements there (the locked read and that one) instead of
+six, plus the recognition of the contribution. Once
 the work's row is locked nothing may wait for a worker thread until the commit: with more
 voters on one work than threads, the lock holder would wait for a thread that every other
 voter holds while waiting for its lock. The unit of work guarantees it for every handler
@@ -24,18 +28,20 @@ left out of the results.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from app.challenges import service as challenges
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC, holds_write_lock, rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import VoteCast, VoteWithdrawn, publish
 from app.core.pagination import PageParams, asc, paginate
-from app.models import Challenge, Member, Submission, Vote, VoteBudget
-from app.submissions import service as submissions
+from app.models import Challenge, Member, Submission, Vote, VoteBudget, is_organizer
 from app.submissions.exceptions import SubmissionNotFound
 from app.votes.exceptions import (
     OwnSubmission,
@@ -45,29 +51,30 @@ from app.votes.exceptions import (
 )
 from app.votes.schemas import MyVotes, VotePublic, Voter, VoteRecord
 
+# The work and its challenge in one statement, the challenge locked (shared) on PostgreSQL:
+# a moderation takes it exclusively, so once the lock is held no work of the challenge is
+# disqualified before this transaction commits. A work read while waiting for that lock may
+# be stale: on PostgreSQL the vote's INSERT checks `disqualified` again (_CAST_ON_POSTGRES).
+_WORK_FOR_VOTING = (
+    select(Submission, Challenge)
+    .join(Challenge, col(Challenge.id) == Submission.challenge_id)
+    .where(col(Submission.id) == sa.bindparam("submission_id"))
+    .with_for_update(read=True, of=Challenge)
+    .execution_options(populate_existing=True)
+)
+
 
 def _lock_for_voting(
     session: Session, *, submission_id: int, member: Member
 ) -> tuple[Submission, Challenge]:
-    submission, challenge = submissions.get_visible(
-        session, submission_id=submission_id, viewer=member
-    )
-    if holds_write_lock(session):  # SQLite: nothing just read can change before the commit
-        challenges.require_voting(challenge, utcnow())
-        return submission, challenge
-    challenge = challenges.lock(
-        session, challenge_id=submission.challenge_id, viewer=member, exclusive=False
-    )
-    challenges.require_voting(challenge, utcnow())
-    # Read again under the lock: a moderation may have committed since the first read.
-    current = session.exec(
-        select(Submission)
-        .where(Submission.id == submission_id)
-        .execution_options(populate_existing=True)
-    ).first()
-    if current is None:
+    """The work and its challenge, which must be in its voting phase (404 as for a read:
+    a draft challenge's works exist only for organizers)."""
+    found = session.exec(_WORK_FOR_VOTING, params={"submission_id": submission_id}).first()
+    if found is None or not (found[1].published or is_organizer(member)):
         raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
-    return current, challenge
+    submission, challenge = found
+    challenges.require_voting(challenge, utcnow())
+    return submission, challenge
 
 
 def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePublic:
@@ -78,23 +85,165 @@ def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePu
     if submission.disqualified:
         raise SubmissionDisqualified("This work was disqualified and takes no votes.")
     now = utcnow()
-    insert = upsert_insert(session, Vote).values(
-        challenge_id=challenge.id, submission_id=submission_id, member_id=member.id, created_at=now
-    )
-    insert = insert.on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
-    if session.execute(insert.returning(col(Vote.id))).first() is not None:
-        used = _spend(session, challenge=challenge, member_id=member.id)  # type: ignore[arg-type]
-        _tally(session, submission_id=submission_id, delta=1)
+    assert member.id is not None and challenge.id is not None  # rows read back
+    ballot = Ballot(challenge, submission_id=submission_id, member_id=member.id, at=now)
+    if session.get_bind().dialect.name == "postgresql":
+        outcome = _cast_on_postgres(session, ballot)
+    else:
+        outcome = _cast_step_by_step(session, ballot)
+    if outcome.new:
         _publish(session, VoteCast, challenge=challenge, submission_id=submission_id, member=member)
-        return _cast(challenge, submission_id=submission_id, created_at=now, used=used)
-    # Cast before: the answer describes that vote.
-    created_at = session.exec(
-        select(Vote.created_at).where(
-            Vote.member_id == member.id, Vote.submission_id == submission_id
+    return _cast(challenge, submission_id=submission_id, created_at=outcome.at, used=outcome.used)
+
+
+@dataclass(frozen=True)
+class Ballot:
+    challenge: Challenge
+    submission_id: int
+    member_id: int
+    at: datetime
+
+    @property
+    def vote(self) -> dict[str, Any]:
+        return {
+            "challenge_id": self.challenge.id,
+            "submission_id": self.submission_id,
+            "member_id": self.member_id,
+            "created_at": self.at,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    new: bool  # a vote was cast (False: it had been cast before)
+    at: datetime  # when the vote was cast
+    used: int  # the member's votes used in the challenge after it
+
+
+_VOTES: sa.Table = Vote.__table__  # type: ignore[attr-defined]
+_BUDGETS: sa.Table = VoteBudget.__table__  # type: ignore[attr-defined]
+_WORKS: sa.Table = Submission.__table__  # type: ignore[attr-defined]
+
+
+def _cast_on_postgres(session: Session, ballot: Ballot) -> Outcome:
+    """The vote, the budget and the tally in one round trip: a statement whose parts run
+    in the order vote, budget, work (each reads the one before it), the order of the locks
+    everywhere. It also reads the vote and budget as they were before it, for a repeat."""
+    # Named unlike any column: an UPDATE would take a parameter named as a column for SET.
+    values = {
+        "challenge": ballot.challenge.id,
+        "work": ballot.submission_id,
+        "voter": ballot.member_id,
+        "cast_at": ballot.at,
+        "budget": ballot.challenge.votes_per_member,
+    }
+    row = session.execute(_CAST_ON_POSTGRES, values).one()
+    vote_id, used, tallied, cast_at, used_before = row
+    if vote_id is not None:
+        if used is None:
+            raise _exhausted(ballot.challenge)
+        assert tallied is not None  # the work is the one the vote was inserted for
+        return Outcome(new=True, at=ballot.at, used=int(used))
+    if cast_at is not None:
+        return Outcome(new=False, at=cast_at, used=int(used_before or 0))
+    # No vote was inserted and none was there when the statement began: either the work
+    # was disqualified while this request waited for the challenge's lock, or the same
+    # vote was committed by a concurrent request meanwhile (the INSERT waited for it).
+    existing = _existing(session, ballot)
+    if existing is None:
+        raise SubmissionDisqualified("This work was disqualified and takes no votes.")
+    return existing
+
+
+def _build_cast_on_postgres() -> sa.Select[Any]:
+    def value(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
+        return sa.bindparam(name, type_=column.type)
+
+    submission_id = value("work", _VOTES.c.submission_id)
+    member_id = value("voter", _VOTES.c.member_id)
+    challenge_id = value("challenge", _VOTES.c.challenge_id)
+    eligible = sa.select(
+        challenge_id, submission_id, member_id, value("cast_at", _VOTES.c.created_at)
+    ).where(_WORKS.c.id == submission_id, _WORKS.c.disqualified.is_(False))
+    inserted = (
+        postgresql.insert(_VOTES)
+        .from_select(["challenge_id", "submission_id", "member_id", "created_at"], eligible)
+        .on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
+        .returning(_VOTES.c.id)
+        .cte("cast_vote")
+    )
+    budget = ["challenge_id", "member_id", "allowance", "used"]
+    allowance = value("budget", _BUDGETS.c.allowance)
+    first_use = sa.literal(1, _BUDGETS.c.used.type)
+    new_budget = sa.select(challenge_id, member_id, allowance, first_use).select_from(inserted)
+    spent = (
+        postgresql.insert(_BUDGETS)
+        .from_select(budget, new_budget)
+        .on_conflict_do_update(
+            index_elements=["challenge_id", "member_id"],
+            set_={"used": _BUDGETS.c.used + 1},
+            where=_BUDGETS.c.used < _BUDGETS.c.allowance,
         )
-    ).one()
-    used = _used(session, challenge=challenge, member_id=member.id)  # type: ignore[arg-type]
-    return _cast(challenge, submission_id=submission_id, created_at=created_at, used=used)
+        .returning(_BUDGETS.c.used)
+        .cte("spent")
+    )
+    tallied = (
+        sa.update(_WORKS)
+        .where(_WORKS.c.id == submission_id, sa.exists(sa.select(spent.c.used)))
+        .values(vote_count=_WORKS.c.vote_count + 1)
+        .returning(_WORKS.c.id)
+        .cte("tallied")
+    )
+    mine = (_VOTES.c.member_id == member_id, _VOTES.c.submission_id == submission_id)
+    budget_of = (_BUDGETS.c.challenge_id == challenge_id, _BUDGETS.c.member_id == member_id)
+    return sa.select(
+        sa.select(inserted.c.id).scalar_subquery(),
+        sa.select(spent.c.used).scalar_subquery(),
+        sa.select(tallied.c.id).scalar_subquery(),
+        # As they were when the statement began (a repeat's answer):
+        sa.select(_VOTES.c.created_at).where(*mine).scalar_subquery(),
+        sa.select(_BUDGETS.c.used).where(*budget_of).scalar_subquery(),
+    )
+
+
+# Built once: making a statement (and its cache key) costs more than running it here.
+_CAST_ON_POSTGRES = _build_cast_on_postgres()
+
+
+def _cast_step_by_step(session: Session, ballot: Ballot) -> Outcome:
+    """SQLite (no INSERT inside WITH): the vote, then the budget and the tally when it is
+    new. The transaction holds the database's write lock since it began, so the work read
+    before is current and a repeat is read in one statement."""
+    insert = upsert_insert(session, Vote).values(ballot.vote)
+    insert = insert.on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
+    if session.execute(insert.returning(col(Vote.id))).first() is None:
+        existing = _existing(session, ballot)
+        assert existing is not None  # the INSERT met it
+        return existing
+    used = _spend(session, challenge=ballot.challenge, member_id=ballot.member_id)
+    _tally(session, submission_id=ballot.submission_id, delta=1)
+    return Outcome(new=True, at=ballot.at, used=used)
+
+
+def _existing(session: Session, ballot: Ballot) -> Outcome | None:
+    """The member's vote for the work and their budget's use, in one statement."""
+    used = (
+        sa.select(_BUDGETS.c.used)
+        .where(
+            _BUDGETS.c.challenge_id == ballot.challenge.id,
+            _BUDGETS.c.member_id == ballot.member_id,
+        )
+        .scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(_VOTES.c.created_at, used).where(
+            _VOTES.c.member_id == ballot.member_id,
+            _VOTES.c.submission_id == ballot.submission_id,
+        )
+    ).first()
+    if row is None:
+        return None
+    return Outcome(new=False, at=row[0], used=int(row[1] or 0))
 
 
 def _cast(
@@ -156,11 +305,15 @@ def _spend(session: Session, *, challenge: Challenge, member_id: int) -> int:
     )
     spent = session.execute(statement, execution_options=NO_SYNC).scalar_one_or_none()
     if spent is None:
-        raise VoteBudgetExhausted(
-            f"You have cast all {challenge.votes_per_member} of your votes in this challenge; "
-            "withdraw one to vote for another work."
-        )
+        raise _exhausted(challenge)
     return int(spent)
+
+
+def _exhausted(challenge: Challenge) -> VoteBudgetExhausted:
+    return VoteBudgetExhausted(
+        f"You have cast all {challenge.votes_per_member} of your votes in this challenge; "
+        "withdraw one to vote for another work."
+    )
 
 
 def _tally(session: Session, *, submission_id: int, delta: int) -> None:
