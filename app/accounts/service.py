@@ -274,9 +274,13 @@ def send_verification(session: Session, settings: Settings, *, member: Member) -
 
 
 def request_email_change(
-    session: Session, settings: Settings, *, member: Member, new_email: str
+    session: Session, settings: Settings, *, member: Member, new_email: str, current_password: str
 ) -> None:
-    """Mails a token to the new address; the old one stays until it is confirmed."""
+    """Mails a token to the new address; the old one stays until it is confirmed. The
+    password comes first: without it, the answer tells nothing of who has which address."""
+    valid, _ = verify_password(settings, current_password, member.password_hash)
+    if not valid:
+        raise WrongPassword("The current password is wrong.")
     new_email = new_email.strip().lower()
     member_id: int = member.id  # type: ignore[assignment]
     if session.exec(select(Member.id).where(Member.email == new_email)).first() is not None:

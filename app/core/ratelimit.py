@@ -54,14 +54,14 @@ def build_rules(settings: Settings) -> list[Rule]:
     return [
         Rule("refresh", re.compile(r"^/api/v1/auth/refresh$"), parse(settings.rate_limit_refresh)),
         Rule("auth", re.compile(r"^/api/v1/auth/"), parse(settings.rate_limit_auth)),
-        # Guesses at the current password, and mails sent: limited like log-in.
+        # Guesses at the password (its change, leaving, an email change) and mails: as log-in.
         Rule(
             "account",
             re.compile(
-                r"^/api/v1/members/(me/password|me/verification-email|[^/]+/password-reset)$"
+                r"^/api/v1/members/(me(/password|/verification-email|/deletion)?|[^/]+/password-reset)$"
             ),
             parse(settings.rate_limit_auth),
-            methods=frozenset({"POST"}),
+            methods=frozenset({"POST", "PATCH"}),
         ),
         Rule(
             "export",

@@ -124,6 +124,7 @@ class MemberUpdate(PatchBody):
                     "open_for_commissions": True,
                 },
                 {"mentoring": {"open": True, "topics": ["illustration"], "capacity": 2}},
+                {"email": "rina.wijaya@example.org", "current_password": "correct horse battery"},
             ]
         },
     )
@@ -147,7 +148,16 @@ class MemberUpdate(PatchBody):
         default=None,
         max_length=254,
         description="A new address: it is mailed a token, and replaces the current one only "
-        "once confirmed (`POST /api/v1/auth/verify-email`); the old address is told.",
+        "once confirmed (`POST /api/v1/auth/verify-email`); the old address is told. Needs "
+        "`current_password`.",
+    )
+    current_password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Your current password, required with `email` (a wrong one is 403 "
+        "`wrong_password`, limited like log-ins): a stolen access token alone cannot move "
+        "the account to another address.",
     )
     mentoring: MentoringProfileUpdate | None = Field(
         default=None, description="Open or change the mentor profile; null closes it."
@@ -161,6 +171,12 @@ class MemberUpdate(PatchBody):
             self.avatar_url is not None or self.avatar_media_id is not None
         ):
             raise ValueError("send avatar_url or avatar_media_id, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _email_needs_password(self) -> MemberUpdate:
+        if self.email is not None and self.current_password is None:
+            raise ValueError("changing email needs current_password")
         return self
 
 

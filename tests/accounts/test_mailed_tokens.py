@@ -229,7 +229,9 @@ def test_an_email_change_waits_for_the_new_address_and_tells_the_old(
     old_email = member.email
     headers = auth_headers(app, member)
     response = client.patch(
-        "/api/v1/members/me", json={"email": "New.Address@example.com"}, headers=headers
+        "/api/v1/members/me",
+        json={"email": "New.Address@example.com", "current_password": PASSWORD},
+        headers=headers,
     )
     assert response.status_code == 200, response.text
     assert response.json()["email"] == old_email
@@ -242,14 +244,62 @@ def test_an_email_change_waits_for_the_new_address_and_tells_the_old(
     assert log_in(client, old_email, PASSWORD) == 401
 
 
+def moving_to(email: str, password: str = PASSWORD) -> dict[str, str]:
+    return {"email": email, "current_password": password}
+
+
+def test_an_email_change_without_the_current_password_is_a_422(
+    app: FastAPI, client: TestClient, published: list[domain_events.DomainEvent]
+) -> None:
+    headers = auth_headers(app, make_member(app))
+    response = client.patch("/api/v1/members/me", json={"email": "n@example.com"}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert "current_password" in response.text
+    assert events_of(published, domain_events.EmailChangeRequested) == []
+
+
+def test_a_wrong_current_password_changes_no_address_and_tells_nothing_of_others(
+    app: FastAPI, client: TestClient, published: list[domain_events.DomainEvent]
+) -> None:
+    member, other = make_member(app), make_member(app)
+    headers = auth_headers(app, member)
+    for address in ("free@example.com", other.email):  # a taken one answers alike
+        wrong = client.patch(
+            "/api/v1/members/me",
+            json={**moving_to(address, "not my password"), "bio": "lost too"},
+            headers=headers,
+        )
+        assert wrong.status_code == 403, wrong.text
+        assert wrong.json()["code"] == "wrong_password"
+    assert events_of(published, domain_events.EmailChangeRequested) == []
+    me = client.get("/api/v1/members/me", headers=headers).json()
+    assert (me["email"], me["bio"]) == (member.email, member.bio)
+
+
+def test_guesses_at_the_password_through_an_email_change_are_limited(database_url: str) -> None:
+    app = create_app(
+        make_settings(database_url, rate_limit_enabled=True, rate_limit_auth="3/minute")
+    )
+    with TestClient(app) as limited_client:
+        headers = auth_headers(app, make_member(app))
+        answers = [
+            limited_client.patch(
+                "/api/v1/members/me", json=moving_to("n@example.com", f"guess {n}"), headers=headers
+            ).status_code
+            for n in range(4)
+        ]
+        assert answers == [403, 403, 403, 429]
+    app.state.engine.dispose()
+
+
 def test_an_address_taken_meanwhile_is_a_409(
     app: FastAPI, client: TestClient, published: list[domain_events.DomainEvent]
 ) -> None:
     member, other = make_member(app), make_member(app)
     headers = auth_headers(app, member)
-    taken = client.patch("/api/v1/members/me", json={"email": other.email}, headers=headers)
+    taken = client.patch("/api/v1/members/me", json=moving_to(other.email), headers=headers)
     assert taken.status_code == 409 and taken.json()["code"] == "email_taken"
-    client.patch("/api/v1/members/me", json={"email": "free@example.com"}, headers=headers)
+    client.patch("/api/v1/members/me", json=moving_to("free@example.com"), headers=headers)
     [sent] = events_of(published, domain_events.EmailChangeRequested)
     make_member(app, email="free@example.com")
     response = client.post("/api/v1/auth/verify-email", json={"token": sent.token})
@@ -261,9 +311,9 @@ def test_email_changes_are_limited(app: FastAPI, client: TestClient) -> None:
     member = make_member(app)
     headers = auth_headers(app, member)
     for n in range(5):
-        body = {"email": f"try{n}@example.com"}
+        body = moving_to(f"try{n}@example.com")
         assert client.patch("/api/v1/members/me", json=body, headers=headers).status_code == 200
-    limited = client.patch("/api/v1/members/me", json={"email": "x@example.com"}, headers=headers)
+    limited = client.patch("/api/v1/members/me", json=moving_to("x@example.com"), headers=headers)
     assert limited.status_code == 429 and "retry-after" in limited.headers
 
 
