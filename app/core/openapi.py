@@ -219,7 +219,8 @@ def _restore_operation_examples(
 
 def _requires_credentials(route: Any) -> bool:
     return any(
-        getattr(d.call, "__name__", "") == "current_principal" for d in _walk(route.dependant)
+        getattr(d.call, "__name__", "") in ("current_principal", "current_reader")
+        for d in _walk(route.dependant)
     )
 
 

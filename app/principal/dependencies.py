@@ -229,6 +229,14 @@ async def current_principal(
     return principal
 
 
+@declares(401, 403)
+async def current_reader(member: Annotated[Member | None, Depends(optional_reader)]) -> Member:
+    """`current_principal`'s member for a read model (see `optional_reader`)."""
+    if member is None:
+        raise Unauthorized("Log in or send a personal access token.", error="invalid_request")
+    return member
+
+
 async def current_member(principal: Annotated[Principal, Depends(current_principal)]) -> Member:
     return principal.member
 
@@ -273,6 +281,7 @@ InteractivePrincipal = Annotated[Principal, Depends(interactive_principal)]
 CurrentMember = Annotated[Member, Depends(current_member)]
 OptionalMember = Annotated[Member | None, Depends(optional_member)]
 OptionalReader = Annotated[Member | None, Depends(optional_reader)]
+CurrentReader = Annotated[Member, Depends(current_reader)]
 OrganizerMember = Annotated[Member, require_role(Role.ORGANIZER)]
 AdminMember = Annotated[Member, require_role(Role.ADMIN)]
 CreationDep = Annotated[Creation, Depends(creation_dependency(key_owner))]
