@@ -3,8 +3,9 @@
 `submissions.showcase_announced_at` is set, by a conditional UPDATE, when the
 `SubmissionShowcased` domain event (the `submission.showcased` webhook type) is published
 for the work, so each work is announced once even when two processes rank its challenge at
-the same time. Works already in the showcase before this revision are marked announced:
-their challenges' results went out long ago, and nothing should announce them now.
+the same time. Works already showcased in a challenge whose results were announced before
+this revision are marked announced: nothing should announce them now. Featured works of
+challenges still running are announced when their challenge's results are.
 
 Revision ID: 0021
 Revises: 0020
@@ -28,7 +29,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('showcase_announced_at', sa.DateTime(timezone=True), nullable=True))
     op.execute(
         "UPDATE submissions SET showcase_announced_at = showcased_at"
-        " WHERE showcased_at IS NOT NULL"
+        " WHERE showcased_at IS NOT NULL AND challenge_id IN"
+        " (SELECT id FROM challenges WHERE closed_announced_at IS NOT NULL)"
     )
 
 

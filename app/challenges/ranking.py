@@ -11,6 +11,12 @@ score instead: when it closes (and after any change that could move the winners)
 of every work's tallies and jury sums gives each score, written to `ranking_score` in one
 batched UPDATE; from then on it is read like the votes. `key(challenge)` is the column a
 challenge ranks by.
+
+A work enters the public showcase when its challenge's results are announced (winners and
+featured works), or later if it starts to qualify then (featured after the closing,
+promoted by a disqualification, more winners): `announce_showcased` publishes
+`SubmissionShowcased` once per work, claimed by a conditional UPDATE of
+`showcase_announced_at`.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from sqlmodel import Session, col
 
 from app.challenges import judging
 from app.core.db import NO_SYNC
-from app.core.tables import UTCDateTime
+from app.core.domain_events import SubmissionShowcased, publish
+from app.core.tables import UTCDateTime, id_of
 from app.models import Challenge, Submission
 
 
@@ -41,6 +48,7 @@ def refresh(session: Session, challenge: Challenge, *, closed: bool, now: dateti
     if closed:
         apply_winners(session, challenge)
         challenge.ranked_at = challenge.ranked_at or now
+        announce_showcased(session, challenge, now=now)
     else:
         _apply(session, challenge, winner=sa.false())
         challenge.ranked_at = None
@@ -126,6 +134,30 @@ def _apply(session: Session, challenge: Challenge, *, winner: sa.ColumnElement[b
         .values(is_winner=winner, showcased_at=sa.case((showcased, closes_at), else_=sa.null()))
     )
     session.execute(statement, execution_options=NO_SYNC)
+
+
+def announce_showcased(session: Session, challenge: Challenge, *, now: datetime) -> None:
+    """Publishes `SubmissionShowcased` for each work of the challenge now in the showcase
+    and not yet announced, winners first. Nothing before the results are announced (the
+    sweep calls again when it announces them). The UPDATE claims each work: two processes
+    ranking the challenge at once never announce a work twice."""
+    if challenge.closed_announced_at is None:
+        return
+    claim = (
+        sa.update(Submission)
+        .where(
+            col(Submission.challenge_id) == challenge.id,
+            col(Submission.showcased_at).is_not(None),
+            col(Submission.showcased_at) <= now,
+            col(Submission.hidden_at).is_(None),
+            col(Submission.showcase_announced_at).is_(None),
+        )
+        .values(showcase_announced_at=now)
+        .returning(col(Submission.id), col(Submission.is_winner))
+    )
+    entered = session.execute(claim, execution_options=NO_SYNC).all()
+    for work_id, _winner in sorted(entered, key=lambda row: (not row[1], row[0])):
+        publish(session, SubmissionShowcased(challenge_id=id_of(challenge), submission_id=work_id))
 
 
 def eligible(challenge: Challenge) -> sa.ColumnElement[bool]:

@@ -97,9 +97,12 @@ def sweep(
             assert challenge is not None  # locked by the claim
             if crossing.announces is None:
                 ranking.apply_winners(session, challenge)
-                continue
-            _announce(session, challenge, crossing.announces, now=now)
-            published.append((crossing.announces, challenge_id))
+            else:
+                _announce(session, challenge, crossing.announces, now=now)
+                published.append((crossing.announces, challenge_id))
+            # After the results' announcement (or a ranking redone once they are out), the
+            # works that entered the showcase, once each.
+            ranking.announce_showcased(session, challenge, now=now)
     return published
 
 

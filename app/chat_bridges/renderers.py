@@ -71,6 +71,18 @@ TEXTS: dict[str, dict[Locale, str]] = {
         "en": "Entered in the challenge {challenge}.",
         "id": "Diikutkan dalam tantangan {challenge}.",
     },
+    "submission.showcased": {
+        "en": "In the showcase: {title}",
+        "id": "Masuk etalase karya: {title}",
+    },
+    "submission.showcased.winner": {
+        "en": "A winning work of the challenge {challenge}.",
+        "id": "Karya pemenang tantangan {challenge}.",
+    },
+    "submission.showcased.featured": {
+        "en": "Featured by the organizers in the challenge {challenge}.",
+        "id": "Karya pilihan pengurus dalam tantangan {challenge}.",
+    },
     "project.created": {
         "en": "New project proposed: {title}",
         "id": "Proyek baru diusulkan: {title}",
@@ -220,6 +232,16 @@ def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Mes
             detail,
             link("submissions", "submission_id"),
             None,
+        )
+    if event_type == "submission.showcased":
+        # A winner is told as one even when also featured.
+        why = "winner" if data["winner"] else "featured"
+        detail = text(f"submission.showcased.{why}", challenge=data["challenge_title"])
+        return Message(
+            text(event_type, title=data["title"]),
+            detail,
+            link("submissions", "submission_id"),
+            _card(settings, data["submission_id"]),
         )
     if event_type in ("project.created", "project.completed"):
         return Message(

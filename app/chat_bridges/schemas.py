@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
@@ -26,6 +26,7 @@ ChatBridgeEventType = TypeAliasType(
         "challenge.voting_started",
         "challenge.closed",
         "submission.created",
+        "submission.showcased",
         "project.created",
         "project.completed",
         "announcement.published",
@@ -40,7 +41,9 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 EventTypes = Annotated[
-    list[ChatBridgeEventType], Field(min_length=1, max_length=12), AfterValidator(_distinct)
+    list[ChatBridgeEventType],
+    Field(min_length=1, max_length=len(get_args(ChatBridgeEventType.__value__))),
+    AfterValidator(_distinct),
 ]
 TargetValue = Annotated[Line, StringConstraints(min_length=1, max_length=2048)]
 Name = Annotated[Title, StringConstraints(max_length=100)]

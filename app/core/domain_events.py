@@ -111,18 +111,12 @@ def subscribed(subscriber: Subscriber[E], *event_classes: type[E]) -> Iterator[N
         unsubscribe(subscriber)
 
 
-def all_event_classes() -> list[type[DomainEvent]]:
+def all_event_classes(base: type[DomainEvent] = DomainEvent) -> list[type[DomainEvent]]:
     """Every event class of the catalogue that is published as such (the leaves)."""
-    found: list[type[DomainEvent]] = []
-    pending = list(DomainEvent.__subclasses__())
-    while pending:
-        cls = pending.pop(0)
-        children = cls.__subclasses__()
-        if children:
-            pending.extend(children)
-        else:
-            found.append(cls)
-    return found
+    children = base.__subclasses__()
+    if not children:
+        return [base]
+    return [leaf for child in children for leaf in all_event_classes(child)]
 
 
 # --- the catalogue ---------------------------------------------------------------------------
@@ -229,7 +223,7 @@ class ChallengeClosed(ChallengePhaseReached):
     """Results are out: the winners are marked."""
 
 
-# submissions: works entered, withdrawn and moderated.
+# submissions: works entered, withdrawn, moderated and shown in the showcase.
 @dataclass(frozen=True, kw_only=True)
 class SubmissionCreated(DomainEvent):
     challenge_id: int
@@ -268,6 +262,12 @@ class SubmissionDisqualified(SubmissionModerated):
 @dataclass(frozen=True, kw_only=True)
 class SubmissionReinstated(SubmissionModerated):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmissionShowcased(DomainEvent):
+    challenge_id: int
+    submission_id: int
 
 
 # votes: a member votes once per work and may take the vote back.

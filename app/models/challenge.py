@@ -151,6 +151,8 @@ class Submission(SQLModel, table=True):
     # A judged challenge's final score in millionths, written by the ranking at closing.
     ranking_score: int = Field(default=0, sa_type=sa.BigInteger)
     showcased_at: datetime | None = timestamp_field()
+    # When its entry into the showcase was announced (`SubmissionShowcased`): once a work.
+    showcase_announced_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     # Set by an organizer acting on a report: out of public and member lists.

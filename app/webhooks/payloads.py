@@ -34,6 +34,7 @@ from app.core.domain_events import (
     ProjectCompleted,
     ProjectCreated,
     SubmissionCreated,
+    SubmissionShowcased,
 )
 from app.models import Challenge, Event, Member, Project, Submission
 
@@ -159,6 +160,23 @@ class SubmissionCreatedData(BaseModel):
     member_id: int
     title: str
     challenge_title: str
+
+
+class SubmissionShowcasedData(SubmissionCreatedData):
+    model_config = _example(
+        {
+            "submission_id": 141,
+            "challenge_id": 8,
+            "member_id": 31,
+            "title": "Puddles on Malioboro",
+            "challenge_title": "Weekly photo: rain",
+            "winner": True,
+            "featured": False,
+        }
+    )
+
+    winner: bool = Field(description="Among the challenge's winners.")
+    featured: bool = Field(description="Featured by the organizers.")
 
 
 class ProjectCreatedData(BaseModel):
@@ -317,6 +335,23 @@ def _submission_created(session: Session, event: SubmissionCreated) -> BaseModel
     )
 
 
+def _submission_showcased(session: Session, event: SubmissionShowcased) -> BaseModel | None:
+    # Read again: the ranking set the flags in SQL, so a copy the session holds may be stale.
+    submission = session.get(Submission, event.submission_id, populate_existing=True)
+    challenge = session.get(Challenge, event.challenge_id)
+    if submission is None or challenge is None:
+        return None
+    return SubmissionShowcasedData(
+        submission_id=event.submission_id,
+        challenge_id=event.challenge_id,
+        member_id=submission.member_id,
+        title=submission.title,
+        challenge_title=challenge.title,
+        winner=submission.is_winner,
+        featured=submission.featured,
+    )
+
+
 def _project(session: Session, event: ProjectCreated | ProjectCompleted) -> Project | None:
     return session.get(Project, event.project_id)
 
@@ -393,6 +428,13 @@ PAYLOADS: dict[str, PayloadType[Any]] = _entries(
         "A work was entered",
         SubmissionCreatedData,
         _submission_created,
+    ),
+    PayloadType(
+        "submission.showcased",
+        SubmissionShowcased,
+        "A work entered the public showcase (a winner or a featured work)",
+        SubmissionShowcasedData,
+        _submission_showcased,
     ),
     PayloadType(
         "project.created",

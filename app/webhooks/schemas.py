@@ -29,6 +29,7 @@ WebhookEventType = TypeAliasType(
         "challenge.voting_started",
         "challenge.closed",
         "submission.created",
+        "submission.showcased",
         "project.created",
         "project.completed",
         "announcement.published",

@@ -428,3 +428,115 @@ def test_without_a_public_address_or_a_winner_telegram_sends_a_message(
         f'<a href="https://komunitas.example/challenges/{challenge_id}">Open in Sanggar</a>',
         "parse_mode": "HTML",
     }
+
+
+def showcase_a_winner(client: TestClient, app: FastAPI, engine: Engine) -> int:
+    """A work with markup and mentions in its title wins a challenge that closes through the
+    sweep: it enters the showcase."""
+    headers = organizer(app)
+    challenge = create_challenge(client, headers, "open", title="<i>Rain</i> & @here")
+    work = submit(client, challenge["id"], member_with_headers(app)[1], title=TITLE)
+    move_to(client, headers, challenge["id"], "voting")
+    vote(client, work["id"], member_with_headers(app)[1])
+    move_to(client, headers, challenge["id"], "closed")
+    with Session(engine) as session:
+        sweep(session)
+        session.commit()
+    work_id: int = work["id"]
+    return work_id
+
+
+def _showcased_request(kind: str, work: int, delivery_id: str) -> tuple[str, str, object]:
+    """The platform's documented request for a showcased winner: (method, path, body)."""
+    link = f"https://komunitas.example/submissions/{work}"
+    card = f"https://api.example/api/v1/submissions/{work}/card.png"
+    if kind == "discord":  # in English
+        headline = "In the showcase: \\<b\\>@\u2060everyone\\</b\\> & friends"
+        embed = {
+            "title": headline,
+            "url": link,
+            "description": "A winning work of the challenge \\<i\\>Rain\\</i\\> & @\u2060here.",
+            "image": {"url": card},
+        }
+        body: dict[str, object] = {
+            "content": headline,
+            "embeds": [embed],
+            "allowed_mentions": {"parse": []},
+        }
+        return "POST", "/api/webhooks/1234567890/AbCdEfGhIjKlXk3f", body
+    if kind == "slack":  # in Indonesian
+        headline = "Masuk etalase karya: &lt;b&gt;@\u2060everyone&lt;/b&gt; &amp; friends"
+        text = (
+            f"*{headline}*\nKarya pemenang tantangan &lt;i&gt;Rain&lt;/i&gt; &amp; @\u2060here."
+            f"\n<{link}|Buka di Sanggar>"
+        )
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        return "POST", "/services/T000/B000/XXXXSecretXk3f", {"text": headline, "blocks": blocks}
+    if kind == "telegram":  # in English, the share card as the photo
+        caption = (
+            "<b>In the showcase: &lt;b&gt;@\u2060everyone&lt;/b&gt; &amp; friends</b>\n"
+            "A winning work of the challenge &lt;i&gt;Rain&lt;/i&gt; &amp; @\u2060here.\n"
+            f'<a href="{link}">Open in Sanggar</a>'
+        )
+        body = {"chat_id": -1001234567890, "photo": card, "caption": caption, "parse_mode": "HTML"}
+        return "POST", f"/bot{BOT_TOKEN}/sendPhoto", body
+    room = quote("!AbCdEf:example.org", safe="")  # Matrix, in Indonesian
+    body = {
+        "msgtype": "m.text",
+        "body": "Masuk etalase karya: <b>@\u2060everyone</b> & friends\n"
+        f"Karya pemenang tantangan <i>Rain</i> & @\u2060here.\n{link}",
+        "format": "org.matrix.custom.html",
+        "formatted_body": "<b>Masuk etalase karya: &lt;b&gt;@\u2060everyone&lt;/b&gt; &amp; "
+        "friends</b><br>Karya pemenang tantangan &lt;i&gt;Rain&lt;/i&gt; &amp; @\u2060here.<br>"
+        f'<a href="{link}">Buka di Sanggar</a>',
+        "m.mentions": {},
+    }
+    return "PUT", f"/_matrix/client/v3/rooms/{room}/send/m.room.message/{delivery_id}", body
+
+
+@pytest.mark.parametrize(
+    ("kind", "locale"),
+    [("discord", "en"), ("slack", "id"), ("telegram", "en"), ("matrix", "id")],
+)
+def test_a_work_entering_the_showcase_on_each_platform(
+    client: TestClient,
+    app: FastAPI,
+    engine: Engine,
+    bridge_settings: Settings,
+    admin: Member,
+    platform: Platform,
+    kind: str,
+    locale: str,
+) -> None:
+    settings = bridge_settings.model_copy(update={"public_base_url": "https://api.example"})
+    make_bridge(app, settings, admin, kind=kind, events=["submission.showcased"], locale=locale)
+    work = showcase_a_winner(client, app, engine)
+    assert dispatch(engine, settings) == 1
+    request = only(platform)
+    [delivery] = deliveries(engine)
+    method, path, body = _showcased_request(kind, work, delivery.public_id)
+    assert (request.method, request.path) == (method, path)
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.json() == body
+
+
+def test_without_a_public_address_telegram_tells_of_a_showcased_work_in_a_message(
+    client: TestClient,
+    app: FastAPI,
+    engine: Engine,
+    bridge_settings: Settings,
+    admin: Member,
+    platform: Platform,
+) -> None:
+    make_bridge(app, bridge_settings, admin, kind="telegram", events=["submission.showcased"])
+    work = showcase_a_winner(client, app, engine)
+    assert dispatch(engine, bridge_settings) == 1
+    request = only(platform)
+    assert request.path == f"/bot{BOT_TOKEN}/sendMessage"
+    _method, _path, photo = _showcased_request("telegram", work, "")
+    assert isinstance(photo, dict)
+    assert request.json() == {
+        "chat_id": -1001234567890,
+        "text": photo["caption"],
+        "parse_mode": "HTML",
+    }

@@ -55,6 +55,7 @@ LINKS = {
     "challenge.voting_started": "/challenges/8",
     "challenge.closed": "/challenges/8",
     "submission.created": "/submissions/77",
+    "submission.showcased": "/submissions/141",
     "project.created": "/projects/5",
     "project.completed": "/projects/5",
     "announcement.published": "/announcements/3",
@@ -182,6 +183,36 @@ def test_telegram_sends_the_winners_share_card_when_there_is_a_public_url() -> N
     assert no_public_url.image is None
     request = render(Bridge("telegram", "id", full_target("telegram")), no_public_url, txn_id="t")
     assert request.url.endswith("/sendMessage")
+
+
+@pytest.mark.parametrize(
+    ("winner", "featured", "en", "id_"),
+    [
+        (True, False, "A winning work of the challenge", "Karya pemenang tantangan"),
+        (True, True, "A winning work of the challenge", "Karya pemenang tantangan"),
+        (
+            False,
+            True,
+            "Featured by the organizers in the challenge",
+            "Karya pilihan pengurus dalam tantangan",
+        ),
+    ],
+)
+def test_a_showcased_work_says_why_and_shows_its_share_card(
+    winner: bool, featured: bool, en: str, id_: str
+) -> None:
+    data = {**example("submission.showcased"), "winner": winner, "featured": featured}
+    message = compose("submission.showcased", data, settings(public_base_url="https://api.example"))
+    assert message.detail is not None
+    assert message.detail.fill("en", renderers.plain) == f"{en} Weekly photo: rain."
+    assert message.detail.fill("id", renderers.plain) == f"{id_} Weekly photo: rain."
+    assert message.image == "https://api.example/api/v1/submissions/141/card.png"
+    request = render(Bridge("telegram", "en", full_target("telegram")), message, txn_id="t")
+    assert request.url.endswith("/sendPhoto") and request.json()["photo"] == message.image
+    slack = render(Bridge("slack", "en", full_target("slack")), message, txn_id="t").json()
+    assert message.image not in json.dumps(slack)  # Slack gets the text and the link
+    without = compose("submission.showcased", data, settings(public_base_url=None))
+    assert without.image is None
 
 
 @pytest.mark.parametrize(

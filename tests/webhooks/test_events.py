@@ -149,6 +149,86 @@ def test_challenge_closed_names_the_winners_in_ranking_order(
     assert closed["phase"] == "closed" and closed["challenge_id"] == challenge["id"]
 
 
+def _moderate(
+    client: TestClient, headers: dict[str, str], work: dict[str, Any], action: str
+) -> None:
+    response = client.post(
+        f"/api/v1/submissions/{work['id']}/moderation", json={"action": action}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+
+
+def _sweep(engine: Engine) -> None:
+    with Session(engine) as session:
+        sweep(session)
+        session.commit()
+
+
+def _showcased(engine: Engine) -> list[tuple[int, bool, bool]]:
+    return [
+        (p["submission_id"], p["winner"], p["featured"])
+        for p in payloads(engine, "submission.showcased")
+    ]
+
+
+def test_each_work_entering_the_showcase_is_announced_once(
+    client: TestClient, app: FastAPI, engine: Engine, subscribed: int
+) -> None:
+    headers = organizer_headers(app)
+    challenge = create_challenge(
+        client, headers, "open", title="Weekly photo: rain", winners_count=1
+    )
+    author, author_headers = member_with_headers(app)
+    dusk, noon, dawn = [
+        submit(client, challenge["id"], h, title=title)
+        for h, title in (
+            (author_headers, "Dusk"),
+            *((member_with_headers(app)[1], t) for t in ("Noon", "Dawn")),
+        )
+    ]
+    move_to(client, headers, challenge["id"], "voting")
+    for work in (dusk, dusk, noon):
+        vote(client, work["id"], member_with_headers(app)[1])
+    _moderate(client, headers, dawn, "feature")  # shown from the closing on
+    move_to(client, headers, challenge["id"], "closed")
+    assert _showcased(engine) == []  # not before the results are announced
+    _sweep(engine)
+    assert _showcased(engine) == [(dusk["id"], True, False), (dawn["id"], False, True)]
+    [entered, _] = payloads(engine, "submission.showcased")
+    assert entered == {
+        "submission_id": dusk["id"],
+        "challenge_id": challenge["id"],
+        "member_id": author.id,
+        "title": "Dusk",
+        "challenge_title": "Weekly photo: rain",
+        "winner": True,
+        "featured": False,
+    }
+    _moderate(client, headers, dusk, "disqualify")  # Noon is promoted
+    _moderate(client, headers, noon, "feature")  # already in: nothing new
+    _moderate(client, headers, dawn, "unfeature")
+    _moderate(client, headers, dawn, "feature")  # back in, announced before
+    _sweep(engine)
+    assert _showcased(engine)[2:] == [(noon["id"], True, False)]
+
+
+def test_a_work_reinstated_after_the_results_is_announced_as_the_winner(
+    client: TestClient, app: FastAPI, engine: Engine, subscribed: int
+) -> None:
+    headers = organizer_headers(app)
+    challenge = create_challenge(client, headers, "open", winners_count=1)
+    best, second = [submit(client, challenge["id"], member_with_headers(app)[1]) for _ in "ab"]
+    move_to(client, headers, challenge["id"], "voting")
+    for work in (best, best, second):
+        vote(client, work["id"], member_with_headers(app)[1])
+    _moderate(client, headers, best, "disqualify")
+    move_to(client, headers, challenge["id"], "closed")
+    _sweep(engine)
+    assert _showcased(engine) == [(second["id"], True, False)]
+    _moderate(client, headers, best, "reinstate")  # it wins again: the flags come from SQL
+    assert _showcased(engine) == [(second["id"], True, False), (best["id"], True, False)]
+
+
 @pytest.mark.parametrize(
     ("event_type", "event", "data", "actor_id"),
     [
