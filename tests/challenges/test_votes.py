@@ -3,16 +3,20 @@ under concurrent requests."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx2 as httpx
+import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.core.domain_events import DomainEvent, VoteCast, VoteWithdrawn
-from app.models import VoteBudget
+from app.models import Vote, VoteBudget
 from tests.challenges.helpers import (
     CHALLENGES,
     SUBMISSIONS,
@@ -222,3 +226,52 @@ def test_the_vote_audit_is_for_organizers(
         return queries.count
 
     assert count(2) == count(9)
+
+
+@pytest.mark.skipif(
+    not is_postgres(), reason="on SQLite a write holds the one write lock from its first read"
+)
+def test_a_work_disqualified_while_a_vote_waits_for_the_lock_takes_no_vote(
+    live: str, client: TestClient, app: FastAPI, engine: Engine, session: Session
+) -> None:
+    """The vote reads the work while waiting for the challenge's lock, which a moderation
+    holds: what it read is stale once the moderation commits, and the vote's own INSERT
+    must still refuse the disqualified work."""
+    challenge, (work,), _ = _voting_challenge(client, app, 1)
+    _, voter = member_with_headers(app)
+    with engine.connect() as moderation, ThreadPoolExecutor(max_workers=1) as pool:
+        moderation.execute(
+            sa.text("SELECT id FROM challenges WHERE id = :id FOR NO KEY UPDATE"),
+            {"id": challenge["id"]},
+        )
+        moderation.execute(
+            sa.text("UPDATE submissions SET disqualified = true WHERE id = :id"),
+            {"id": work["id"]},
+        )
+
+        def cast() -> httpx.Response:
+            with httpx.Client(base_url=live, timeout=60) as http:
+                return http.put(f"{SUBMISSIONS}/{work['id']}/vote", headers=voter)
+
+        answer = pool.submit(cast)
+        _wait_for_a_lock_wait(engine)
+        moderation.commit()
+        response = answer.result()
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "submission_disqualified"
+    assert session.exec(select(Vote).where(Vote.submission_id == work["id"])).all() == []
+
+
+def _wait_for_a_lock_wait(engine: Engine) -> None:
+    """Until some other session of this database waits for a lock (the vote)."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with engine.connect() as probe:
+            if probe.execute(waiting).scalar_one():
+                return
+        time.sleep(0.05)
+    raise AssertionError("the vote never waited for the challenge's lock")
