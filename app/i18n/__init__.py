@@ -16,7 +16,7 @@ import io
 import logging
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 class Locale(StrEnum):
-    """The languages Sanggar speaks (a member's `locale`, a mail's, a chat bridge's)."""
+    """The languages Sanggar speaks (a member's `locale`, their mails')."""
 
     ID = "id"
     EN = "en"
@@ -99,11 +99,23 @@ def _shown(value: Any, locale: str) -> Any:
     if isinstance(value, dict) and value.keys() == {"message", "values"}:
         return translate(locale, value["message"], value["values"])
     if isinstance(value, dict) and value.keys() == {"at", "timezone"}:
-        zone = ZoneInfo(value["timezone"])
-        at = datetime.fromisoformat(value["at"]).astimezone(zone)
-        written = format_datetime(at, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=locale)
-        return f"{written} ({value['timezone']})"
+        return _written(value["at"], value["timezone"], locale)
     return value
+
+
+@lru_cache(maxsize=4096)
+def _written(at: str, timezone: str, locale: str) -> str:
+    """A moment as `locale` writes it. Remembered: a feed read again shows the same times,
+    and Babel's formatting is the dearest part of showing a notification."""
+    zone = ZoneInfo(timezone)
+    moment = datetime.fromisoformat(at).astimezone(zone)
+    written = format_datetime(moment, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=_babel(locale))
+    return f"{written} ({timezone})"
+
+
+@cache
+def _babel(locale: str) -> BabelLocale:
+    return BabelLocale.parse(locale)  # parsed once: formatting with a string parses each time
 
 
 def negotiate(accept_language: str | None) -> str | None:

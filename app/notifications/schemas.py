@@ -39,9 +39,17 @@ class NotificationPublic(BaseModel):
     @classmethod
     def of(cls, notification: Notification, locale: str) -> NotificationPublic:
         """The notification as the reader sees it: its texts in their language."""
+        assert notification.id is not None
         title, body = shown(notification, locale)
-        public = cls.model_validate(notification, from_attributes=True)
-        return public.model_copy(update={"title": title, "body": body})
+        return cls(
+            id=notification.id,
+            type=notification.type,
+            title=title,
+            body=body,
+            data=notification.data,
+            created_at=notification.created_at,
+            read_at=notification.read_at,
+        )
 
 
 class NotificationPage(Page[NotificationPublic]):
