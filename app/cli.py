@@ -20,7 +20,6 @@ from app.auth.schemas import RegisterRequest
 from app.core.config import get_settings
 from app.core.db import create_db_engine
 from app.core.errors import ProblemError
-from app.core.migrations import upgrade
 from app.core.server import BoundedHttpToolsProtocol
 from app.members import service as members
 from app.models import Discipline, Role
@@ -77,6 +76,9 @@ def serve(
 @cli.command()
 def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Upgrade the database to the latest schema (or to REVISION)."""
+    # Here, not at the top: `serve` runs in this process and never needs Alembic (10 MiB).
+    from app.core.migrations import upgrade
+
     settings = get_settings()
     upgrade(settings.database_url, revision)
     console.print(f"[green]Database migrated to {revision}.[/green]")

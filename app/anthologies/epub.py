@@ -19,12 +19,14 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ebooklib import epub
 from PIL import Image
 
 from app.anthologies import card
+
+if TYPE_CHECKING:
+    from ebooklib import epub
 
 MEDIA_TYPE = "application/epub+zip"
 EPUB_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -112,6 +114,8 @@ def _figures(work: BookWork, number: int) -> str:
 
 
 def _chapter(work: BookWork, number: int) -> epub.EpubHtml:
+    from ebooklib import epub
+
     body = [f"<h1>{_e(work.title)}</h1>"]
     body.append(f'<p class="byline">{_e(work.author_name)} (@{_e(work.author_handle)})</p>')
     body.append(f'<p class="meta">{_e(work.challenge_title)} · Licence: {_e(work.license)}</p>')
@@ -133,6 +137,8 @@ def _chapter(work: BookWork, number: int) -> epub.EpubHtml:
 
 
 def _contributors(book: Book) -> epub.EpubHtml:
+    from ebooklib import epub
+
     people: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for work in book.works:
@@ -148,6 +154,8 @@ def _contributors(book: Book) -> epub.EpubHtml:
 
 
 def _title_page(book: Book) -> epub.EpubHtml:
+    from ebooklib import epub
+
     page = epub.EpubHtml(title=book.title, file_name="title.xhtml", uid="titlepage")
     page.content = (
         f'<h1>{_e(book.title)}</h1><p class="meta">{_e(book.publisher)}</p>'
@@ -158,6 +166,9 @@ def _title_page(book: Book) -> epub.EpubHtml:
 
 def build(book: Book) -> bytes:
     """The EPUB file of the book."""
+    # Imported at the first book, here and above: ebooklib and lxml add 5 MiB to a worker.
+    from ebooklib import epub
+
     document = epub.EpubBook()
     document.set_identifier(book.identifier)
     document.set_title(book.title)
