@@ -8,7 +8,13 @@ delivery) in pages of 500 members. It is run twice on fresh databases: once time
 under tracemalloc for the peak of Python allocations, at two sizes, so that memory not
 growing with the member count shows.
 
-Usage: `.venv/bin/python -m bench.digest`. Environment:
+`.venv/bin/python -m bench.digest walk` times only the walk over the members (the query
+that picks each page's members owed a digest, no mail written) two ways on one seeded
+database, interleaved round by round: the run's window of ids per page, and as reference
+the walk it replaced (the next `BATCH` owed members after the last, a LIMIT over the
+filters), which PostgreSQL planned as a filter and sort of every remaining member per page.
+
+Usage: `.venv/bin/python -m bench.digest [walk]`. Environment:
   BENCH_DIGEST_MEMBERS   members of the large set (default 100000); the small set is a fifth
   BENCH_DATABASE_URL     a scratch PostgreSQL database (default: temporary SQLite files)
 """
@@ -133,6 +139,45 @@ def one_run(members: int, *, trace: bool) -> tuple[float, int, int]:
     return elapsed, peak, result.mailed
 
 
+def _walk_by_limit(session: Session, week: str) -> int:
+    """The reference: each page asks for the next BATCH owed members (LIMIT over the filters)."""
+    after, seen = 0, 0
+    while True:
+        owed = digest._owed(after, 2**31 - 1, NOW, week).limit(digest.BATCH)
+        rows = session.execute(owed).all()
+        if not rows:
+            return seen
+        after, seen = rows[-1][0], seen + len(rows)
+
+
+def _walk_by_window(session: Session, week: str) -> int:
+    """The run's walk: each page reads the owed members of its window of BATCH ids."""
+    after, seen = 0, 0
+    while (upto := digest._window_end(session, after, digest.BATCH)) is not None:
+        seen += len(session.execute(digest._owed(after, upto, NOW, week)).all())
+        after = upto
+    return seen
+
+
+def compare_walks(rounds: int = 3) -> None:
+    """Both walks over the same members, alternating, as fresh after seeding as a run is."""
+    engine = _fresh_engine(f"{MEMBERS}-walk")
+    seed(engine, MEMBERS)
+    week = digest.week_of(NOW)
+    timings: dict[str, list[float]] = {"limit (reference)": [], "window": []}
+    for _ in range(rounds):
+        for name, walk in (("limit (reference)", _walk_by_limit), ("window", _walk_by_window)):
+            with Session(engine) as session:
+                started = time.perf_counter()
+                seen = walk(session, week)
+                timings[name].append(time.perf_counter() - started)
+            print(f"{name}: {seen} members owed, {timings[name][-1]:.2f} s")
+    for name, values in timings.items():
+        print(f"{name}: median {sorted(values)[len(values) // 2]:.2f} s over {rounds} rounds")
+    print(f"load average: {os.getloadavg()}")
+    engine.dispose()
+
+
 def main() -> None:
     print(f"python {sys.version.split()[0]} on {platform.machine()}, {os.cpu_count()} cpus")
     print(f"database: {os.environ.get('BENCH_DATABASE_URL', 'SQLite (temporary file)')}")
@@ -147,4 +192,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    compare_walks() if sys.argv[1:] == ["walk"] else main()

@@ -1,7 +1,9 @@
 """The weekly digest: what a silent member missed, once per member and ISO week.
 
 Every process runs the job every `SANGGAR_MAIL_DIGEST_SECONDS`; one run walks the members
-in pages of `BATCH` by id (keyset: constant memory however many members), and for each page:
+in pages of `BATCH` members by id (keyset: constant memory however many members, and each
+page reads its own members only, so a run costs the same per member however many), and for
+each page:
 
 1. picks the members owed a digest: active accounts with `digest: weekly` (no
    `mail_settings` row means the default, weekly), who joined more than 7 days ago, were
@@ -181,7 +183,25 @@ def _active_since(since: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(refreshed, used_token)
 
 
-def _owed(after: int, now: datetime, week: str, limit: int) -> Any:
+def _window_end(session: Session, after: int, batch: int) -> int | None:
+    """The last id of the next `batch` members after `after` (None: no members left).
+
+    A page looks at exactly the members of its id window, owed or not. Asking instead for
+    the next `batch` members owed (a LIMIT over the filters) let PostgreSQL, estimating
+    the filters badly, filter and sort every member after `after` on each page: every
+    page cost the whole rest of the table, a run the square of the member count."""
+    window = (
+        sa.select(col(Member.id))
+        .where(col(Member.id) > after)
+        .order_by(col(Member.id))
+        .limit(batch)
+        .subquery()
+    )
+    last: int | None = session.execute(sa.select(sa.func.max(window.c.id))).scalar_one()
+    return last
+
+
+def _owed(after: int, upto: int, now: datetime, week: str) -> Any:
     since = now - WEEK
     columns: list[Any] = [
         col(Member.id),
@@ -199,6 +219,7 @@ def _owed(after: int, now: datetime, week: str, limit: int) -> Any:
         .outerjoin(MailSettings, col(MailSettings.member_id) == col(Member.id))
         .where(
             col(Member.id) > after,
+            col(Member.id) <= upto,
             col(Member.is_active),
             sa.or_(
                 col(MailSettings.digest).is_(None),
@@ -209,7 +230,6 @@ def _owed(after: int, now: datetime, week: str, limit: int) -> Any:
             ~_active_since(since),
         )
         .order_by(col(Member.id))
-        .limit(limit)
     )
 
 
@@ -231,10 +251,11 @@ def run(session: Session, *, now: datetime | None = None, batch: int = BATCH) ->
     news = news_of_the_week(session, now)
     after = 0
     while not periodic.stopping():
-        members = session.execute(_owed(after, now, week, batch)).all()
-        if not members:
+        upto = _window_end(session, after, batch)
+        if upto is None:
             break
-        after = members[-1][0]
+        members = session.execute(_owed(after, upto, now, week)).all()
+        after = upto
         result.members_seen += len(members)
         contexts: dict[int, tuple[Any, dict[str, Any]]] = {}
         for row in members:

@@ -73,6 +73,16 @@ def test_silent_members_get_one_digest_a_week(app: FastAPI, engine: Engine) -> N
     assert run(engine, now=utcnow() + timedelta(days=7)).mailed == 5
 
 
+def test_a_page_with_no_one_owed_does_not_end_the_run(app: FastAPI, engine: Engine) -> None:
+    # Pages are windows of ids: the first two members (a page at batch=2) are active.
+    for _ in range(2):
+        tokens_for(app, silent(app, engine))
+    quiet = silent(app, engine)
+    result = run(engine, batch=2)
+    assert result.mailed == 1
+    assert [m.member_id for m in digests(engine)] == [quiet.id]
+
+
 def test_runs_at_once_mail_each_member_once(app: FastAPI, engine: Engine) -> None:
     members = {silent(app, engine).id or 0 for _ in range(12)}
     start = threading.Barrier(3)
