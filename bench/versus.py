@@ -10,19 +10,19 @@ uvicorn worker each, all pinned to the first core (taskset): `sanggar serve`, th
 template-style app and the ceiling (a bare FastAPI `async def` returning a constant JSON
 object); wrk runs pinned to the second core, one thread, BENCH_CONNECTIONS connections.
 
-Each round runs, in this order and seconds apart: the ceiling, the template-style single
-read, Sanggar's single read; the ceiling, the template's page of 20, Sanggar's page of 20;
-the ceiling, the template's insert, Sanggar's writes (a new vote, an RSVP that changes,
-a comment). Every ratio is taken within a round and the median over rounds is reported,
-with the spread (min–max). It also reads Sanggar's resident memory (after start-up, after
-100 log-ins, after the rounds) and the in-process CPU floor (bench.profile floor), and
-writes its section of bench/REPORT.md (between the `versus` markers, which `make bench`
-keeps).
+In each round, every Sanggar scenario (a single read, a page of 20, a new vote, an RSVP that
+changes, a comment) runs back to back with the ceiling and the template-style reference of
+its kind (the item read by its owner, the owner's page of 20 items, an item inserted), in
+the reverse order every other round. Every ratio is taken within those three runs and the
+median over rounds is reported, with the spread (min–max). It also reads Sanggar's
+resident memory (after start-up, after 100 log-ins, after the rounds) and the in-process CPU
+floor (bench.profile floor), and writes its section of bench/REPORT.md (between the
+`versus` markers, which `make bench` keeps).
 
 Environment: BENCH_DATABASES (sqlite,postgresql), BENCH_ROUNDS (5), BENCH_SECONDS (3),
-BENCH_CONNECTIONS (32), BENCH_SIZE (medium), BENCH_PG_URL, BENCH_REPORT (the file whose
-section is replaced; empty: print only), BENCH_SCENARIOS (only scenarios whose name
-contains one of these, comma-separated; the references always run).
+BENCH_CONNECTIONS (32), BENCH_SIZE (medium), BENCH_FLOOR_REQUESTS (1000), BENCH_PG_URL,
+BENCH_REPORT (the file whose section is replaced; empty: print only), BENCH_SCENARIOS
+(only scenarios whose name contains one of these, comma-separated; references always run).
 """
 
 from __future__ import annotations
@@ -362,21 +362,23 @@ def measure(
         for load in [group.reference, *group.subjects]:
             go(load, 0, seconds=1)
     for round_index in range(1, ROUNDS + 1):
-        print(
-            f"  round {round_index} (load {Path('/proc/loadavg').read_text().split()[0]})",
-            flush=True,
-        )
+        load_average = Path("/proc/loadavg").read_text().split()[0]
+        print(f"  round {round_index} (load {load_average})", flush=True)
         for group in chosen:
-            top = rps(go(ceiling, round_index))
-            reference = go(group.reference, round_index)
-            references[group.reference.name].append(rps(reference))
             for load in group.subjects:
-                result = go(load, round_index)
+                # The three runs of a ratio back to back, in the reverse order every other
+                # round, so that a drift of the machine's speed does not favour one of them.
+                order = [ceiling, group.reference, load]
+                if round_index % 2 == 0:
+                    order.reverse()
+                results = {each.name: go(each, round_index) for each in order}
+                reference = results[group.reference.name]
+                references[group.reference.name].append(rps(reference))
                 mine = figures[load.name]
-                mine.rps.append(rps(result))
-                mine.ceiling.append(top)
+                mine.rps.append(rps(results[load.name]))
+                mine.ceiling.append(rps(results[ceiling.name]))
                 mine.reference.append(rps(reference))
-                mine.errors += errors(result) + errors(reference)
+                mine.errors += errors(results[load.name]) + errors(reference)
     return figures, references
 
 
@@ -450,7 +452,10 @@ def measure_database(database: str, workdir: Path, bare_port: int) -> Outcome:
 def floor_rows(url: str, tokens: Path, work_id: int) -> list[str]:
     """bench.profile floor, pinned to the server core like the servers."""
     command = pinned(
-        [sys.executable, "-m", "bench.profile", "floor", url, str(tokens), str(work_id)],
+        [
+            *[sys.executable, "-m", "bench.profile", "floor", url, str(tokens), str(work_id)],
+            *["-n", os.environ.get("BENCH_FLOOR_REQUESTS", "1000")],
+        ],
         SERVER_CORE,
     )
     print("  measuring the in-process floor …", flush=True)
@@ -497,9 +502,10 @@ def section(outcomes: list[Outcome], info: dict[str, str]) -> str:
         f"- Data: Sanggar's `{SIZE}` set; the reference has as many users as Sanggar has token "
         f"holders, {ITEMS_PER_USER} items each. One uvicorn worker per server, the servers "
         f"pinned to core {SERVER_CORE}, wrk (1 thread, {CONNECTIONS} connections, {SECONDS} s "
-        f"per run) pinned to core {WRK_CORE}; {ROUNDS} rounds, each a ceiling run, the "
-        "reference, then Sanggar's scenarios of the same kind; ratios taken within a round, "
-        "median (min–max) over rounds. No Redis (one worker).",
+        f"per run) pinned to core {WRK_CORE}; {ROUNDS} rounds; in each, every Sanggar scenario "
+        "runs back to back with the ceiling and the reference of its kind (in the reverse "
+        "order every other round); ratios within those three runs, median (min–max) over "
+        "rounds. No Redis (one worker).",
         "",
     ]
     for outcome in outcomes:
