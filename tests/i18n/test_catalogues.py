@@ -14,7 +14,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from app.core.problem_catalogue import CATALOGUE
-from app.i18n import CATALOGUES, DOMAIN, LOCALES, gettext, translations
+from app.i18n import CATALOGUES, DOMAIN, LOCALES, _from_po, gettext, translations
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)s")
@@ -106,3 +106,10 @@ def test_every_problem_code_has_its_own_title_in_each_language() -> None:
     ]
     assert not untranslated, f"titles read the same in Indonesian and English: {untranslated}"
     assert all(gettext("en", problem.title) == problem.title for problem in CATALOGUE.values())
+
+
+def test_a_checkout_without_compiled_catalogues_still_reads_them() -> None:
+    """The `.po` is read (with a warning) when the install has not compiled the `.mo`."""
+    fallback = _from_po(CATALOGUES / "id" / "LC_MESSAGES" / f"{DOMAIN}.po")
+    assert fallback.gettext("Member not found") == "Anggota tidak ditemukan"
+    assert fallback.gettext("Member not found") == translations("id").gettext("Member not found")
