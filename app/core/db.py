@@ -244,22 +244,15 @@ _QUICK_READ = "__sanggar_quick_read__"
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def quick_read(
-    unless: Callable[[dict[str, Any]], bool] | None = None,
-) -> Callable[[Handler], Handler]:
+def quick_read() -> Callable[[Handler], Handler]:
     """Marks a handler that only reads, a few index lookups whatever the data size (one row,
-    a keyset page): on SQLite it runs on the event loop (see above). `unless` names the
-    requests (by the handler's arguments) that do more, such as a text search."""
+    a keyset page): on SQLite it runs on the event loop (see above)."""
 
     def mark(handler: Handler) -> Handler:
-        setattr(handler, _QUICK_READ, unless or _never)
+        setattr(handler, _QUICK_READ, True)
         return handler
 
     return mark
-
-
-def _never(_values: dict[str, Any]) -> bool:
-    return False
 
 
 def sqlite_reads_only(session: Session) -> bool | None:
@@ -339,12 +332,12 @@ def _in_one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
         end_transaction(session, None)
         return result
 
-    does_more: Callable[[dict[str, Any]], bool] | None = getattr(handler, _QUICK_READ, None)
+    quick: bool = getattr(handler, _QUICK_READ, False)
 
     @functools.wraps(handler)
     async def in_one_hop(**values: Any) -> Any:
         session = values.pop(_UNIT_OF_WORK)
-        if does_more is not None and reads_sqlite(session) and not does_more(values):
+        if quick and reads_sqlite(session):
             return run(session, values)
         return await run_in_threadpool(run, session, values)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query, Request, Response
 
@@ -17,7 +17,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
-from app.members import first_steps, service
+from app.members import first_steps, reads, service
 from app.members.schemas import (
     FirstSteps,
     MemberAdminUpdate,
@@ -35,34 +35,29 @@ from app.principal.dependencies import (
     AdminMember,
     CreationDep,
     CurrentMember,
+    CurrentReader,
     InteractivePrincipal,
-    OptionalMember,
+    OptionalReader,
 )
+from app.readmodels import read, read_in_thread
 
 router = ResourceRouter(prefix="/members", tags=["members"])
 
 
-def _filtered(values: dict[str, Any]) -> bool:
-    """A filtered directory may walk many members to fill a page (a text search scans)."""
-    filters: MemberFilters = values["filters"]
-    return bool(filters.model_dump(exclude_none=True))
-
-
 @router.get("", response_model=MemberPage, summary="List members")
-@quick_read(unless=_filtered)
-def members_list(
-    session: SessionDep,
-    viewer: CurrentMember,
+async def members_list(
+    request: Request,
+    viewer: CurrentReader,
     page: PageParamsDep,
     filters: Annotated[MemberFilters, Query()],
 ) -> MemberPage:
     """The member directory, for members only; filter by name, city, discipline, skill or role."""
-    members, next_cursor = service.list_members(
-        session, filters=filters, params=page, viewer=viewer
+    # A filtered directory may walk many members to fill a page (a text search scans).
+    run = read_in_thread if filters.model_dump(exclude_none=True) else read
+    items, next_cursor = await run(
+        request, reads.directory, filters=filters, params=page, viewer=viewer
     )
-    return MemberPage(
-        items=service.present_many(session, members, viewer=viewer), next_cursor=next_cursor
-    )
+    return MemberPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -179,13 +174,10 @@ def members_delete_token(
     summary="Get a member's public profile",
     responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
-@quick_read()
-def members_get(
-    request: Request, session: SessionDep, viewer: OptionalMember, member_id: IdPath
-) -> Response:
+async def members_get(request: Request, viewer: OptionalReader, member_id: IdPath) -> Response:
     """A member's public profile; visible to anyone, email only to the member and admins."""
-    member = service.get_visible(session, member_id=member_id, viewer=viewer)
-    return json_response(request, service.present(session, member, viewer=viewer))
+    shown = await read(request, reads.member, member_id=member_id, viewer=viewer)
+    return json_response(request, shown)
 
 
 @router.patch(

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -38,7 +39,6 @@ from app.models import (
     PersonalAccessToken,
     Role,
     TagKind,
-    is_organizer,
 )
 from app.principal.changes import principals_changed
 
@@ -96,7 +96,7 @@ def find_by_login(session: Session, username: str) -> Member | None:
 def get_visible(session: Session, *, member_id: int, viewer: Member | None) -> Member:
     """A member the viewer may see: deactivated members exist only for admins."""
     member = session.get(Member, member_id)
-    if member is None or not (member.is_active or _is_admin(viewer)):
+    if member is None or not (member.is_active or is_admin(viewer)):
         raise MemberNotFound(f"Member {member_id} does not exist.")
     return member
 
@@ -105,7 +105,7 @@ def get_visible(session: Session, *, member_id: int, viewer: Member | None) -> M
 def shows_avatar(session: Session, media_id: int, viewer: Member | None) -> bool:
     """Whether the media is the avatar of a member whose profile this viewer may see."""
     statement = select(Member).where(col(Member.avatar_media_id) == media_id)
-    if not _is_admin(viewer):
+    if not is_admin(viewer):
         statement = statement.where(col(Member.is_active).is_(True))
     return session.exec(statement.limit(1)).first() is not None
 
@@ -117,7 +117,7 @@ def get_for_update(session: Session, *, member_id: int) -> Member:
     return member
 
 
-def _is_admin(viewer: Member | None) -> bool:
+def is_admin(viewer: Member | None) -> bool:
     return viewer is not None and viewer.role == Role.ADMIN
 
 
@@ -129,7 +129,9 @@ _TAGS_OF_MEMBERS = (
 )
 
 
-def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
+def load_tags(
+    session: Session | Connection, member_ids: Iterable[int]
+) -> dict[int, dict[str, list[str]]]:
     """Disciplines and skills of many members in one query (no query per member)."""
     tags: dict[int, dict[str, list[str]]] = defaultdict(
         lambda: {TagKind.DISCIPLINE: [], TagKind.SKILL: []}
@@ -144,13 +146,13 @@ def load_tags(session: Session, member_ids: Iterable[int]) -> dict[int, dict[str
 
 
 def to_public(
-    member: Member,
+    member: Member | sa.Row[*tuple[Any, ...]],
     tags: dict[str, list[str]],
     *,
     viewer: Member | None,
     mentoring: MentoringProfile | None = None,
 ) -> MemberPublic:
-    sees_email = viewer is not None and (viewer.id == member.id or _is_admin(viewer))
+    sees_email = viewer is not None and (viewer.id == member.id or is_admin(viewer))
     return MemberPublic(
         id=member.id,  # type: ignore[arg-type]
         handle=member.handle,
@@ -190,31 +192,28 @@ def present_many(
     ]
 
 
-def list_members(
-    session: Session, *, filters: MemberFilters, params: PageParams, viewer: Member
-) -> tuple[list[Member], str | None]:
-    statement = select(Member)
-    if not _is_admin(viewer):
-        statement = statement.where(col(Member.is_active).is_(True))
-    if not is_organizer(viewer):
-        # Hidden by an organizer after a report: out of the directory except for organizers.
-        statement = statement.where(col(Member.hidden_at).is_(None))
+DIRECTORY_KEYS = [asc(Member.id)]
+
+
+def filter_conditions(filters: MemberFilters) -> list[sa.ColumnElement[bool]]:
+    """The directory's filters as conditions on `members` (app.members.reads)."""
+    conditions: list[sa.ColumnElement[bool]] = []
     if filters.q:
         needle = filters.q.lower()
-        statement = statement.where(
+        conditions.append(
             sa.or_(
                 col(Member.handle_key).contains(needle, autoescape=True),
                 sa.func.lower(Member.display_name).contains(needle, autoescape=True),
             )
         )
     if filters.city:
-        statement = statement.where(Member.city_key == filters.city.lower())
+        conditions.append(col(Member.city_key) == filters.city.lower())
     if filters.role:
-        statement = statement.where(Member.role == filters.role)
+        conditions.append(col(Member.role) == filters.role)
     for kind, value in ((TagKind.DISCIPLINE, filters.discipline), (TagKind.SKILL, filters.skill)):
         if value:
-            statement = statement.where(_has_tag(kind, value))
-    return paginate(session, statement, keys=[asc(Member.id)], params=params)
+            conditions.append(_has_tag(kind, value))
+    return conditions
 
 
 def _has_tag(kind: TagKind, value: str) -> sa.ColumnElement[bool]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from app.core.clock import utcnow
@@ -35,7 +36,7 @@ _LISTED_PROFILES = (
 )
 
 
-def load(session: Session, member_ids: Iterable[int]) -> dict[int, MentoringProfile]:
+def load(session: Session | Connection, member_ids: Iterable[int]) -> dict[int, MentoringProfile]:
     """The listed mentor profiles of these members, topics included, in one query."""
     ids = list(member_ids)
     if not ids:

@@ -189,6 +189,26 @@ def test_member_list_query_count_stays_flat(
     assert counts[2] == counts[30], counts
 
 
+def test_a_profile_and_a_page_of_the_directory_cost_a_fixed_number_of_statements(
+    client: TestClient, app: FastAPI, queries: QueryCounter
+) -> None:
+    """A profile: one statement, two more (tags, mentor profile) only when it has tags or a
+    listed mentor profile. A page: members, their tags, their mentor profiles
+    (app.members.reads)."""
+    plain, headers = member_with_headers(app)
+    tagged = make_member(app, skills=["ink"])
+    client.get(f"/api/v1/members/{plain.id}", headers=headers)  # the token remembered
+    for url, params, statements in (
+        (f"/api/v1/members/{plain.id}", {}, 1),
+        (f"/api/v1/members/{tagged.id}", {}, 3),
+        ("/api/v1/members", {"limit": 1}, 3),
+        ("/api/v1/members", {"limit": 1, "role": "member"}, 3),
+    ):
+        queries.reset()
+        assert client.get(url, params=params, headers=headers).status_code == 200
+        assert queries.count == statements, (url, queries.statements)
+
+
 def test_personal_access_token_lifecycle(
     client: TestClient, app: FastAPI, session: Session
 ) -> None:
