@@ -15,7 +15,7 @@ from app.core.http import (
 )
 from app.core.openapi import problems
 from app.core.routing import ResourceRouter
-from app.i18n import Locale
+from app.i18n import N_, Locale
 from app.mail import kinds, service, tokens
 from app.mail.exceptions import UnsubscribeTokenInvalid
 from app.mail.schemas import NotificationSettings, NotificationSettingsUpdate, Unsubscribed
@@ -23,6 +23,7 @@ from app.models import MailSettings, Member
 from app.principal.dependencies import CurrentMember
 
 router = ResourceRouter(prefix="/members/me/notification-settings", tags=["members"])
+NOT_VALID = N_("This unsubscribe link is not valid.")
 unsubscribe_router = ResourceRouter(prefix="/mail", tags=["mail"])
 
 TokenQuery = Annotated[
@@ -91,7 +92,7 @@ def members_update_notification_settings(
 def _unsubscribe_target(request: Request, token: str) -> tuple[int, str]:
     read = tokens.read_unsubscribe_token(request.app.state.settings.signing_key(), token)
     if read is None or (read[1] != kinds.DIGEST and read[1] not in kinds.EMAIL_DEFAULTS):
-        raise UnsubscribeTokenInvalid("This unsubscribe link is not valid.")
+        raise UnsubscribeTokenInvalid(NOT_VALID)
     return read
 
 
@@ -108,7 +109,7 @@ def mail_unsubscribe(request: Request, session: SessionDep, token: TokenQuery) -
     turned off (`digest` turns the weekly digest off). Repeating it is harmless."""
     member_id, kind = _unsubscribe_target(request, token)
     if not service.unsubscribe(session, member_id, kind):
-        raise UnsubscribeTokenInvalid("This unsubscribe link is not valid.")
+        raise UnsubscribeTokenInvalid(NOT_VALID)
     session.commit()
     return Unsubscribed(kind=kind, email=False)
 
