@@ -187,8 +187,9 @@ class Settings(BaseSettings):
     media_audio_max_mb: int = Field(default=50, ge=1, le=4096)
     media_video_max_mb: int = Field(default=200, ge=1, le=4096)
     media_document_max_mb: int = Field(default=50, ge=1, le=4096)
-    # What one member's uploads may take in all.
+    # What one member's uploads may take in all; how many may be in progress at once.
     media_quota_mb: int = Field(default=1024, ge=1)
+    media_max_concurrent_uploads: int = Field(default=3, ge=1, le=100)
     # How often every process looks for uploads to process and for media to remove.
     media_process_seconds: float = Field(default=2, gt=0, le=3600)
     media_janitor_seconds: float = Field(default=300, gt=0, le=86_400)

@@ -65,3 +65,16 @@ class MediaStorageUnavailable(ProblemError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"Retry-After": "5"})
+
+
+class TooManyUploads(ProblemError):
+    """The member already has as many uploads in progress as allowed (app.media.slots)."""
+
+    status = 429
+    code = "too_many_uploads"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"At most {limit} of your uploads may be in progress at once: wait for one to end.",
+            headers={"Retry-After": "5"},
+        )

@@ -13,11 +13,21 @@ Every app process runs this every `SANGGAR_MEDIA_JANITOR_SECONDS`:
    until its lease ends, so no object is stored after its row went.
 
 Batches of `BATCH`; several processes at once only delete the same things twice.
+
+Stray objects (`media_stray_objects`, every `STRAY_SCAN_SECONDS`, or the janitor's interval
+if longer): an upload stores its file before it commits its row, so a process killed in
+between leaves an object no row names. The job lists the store (`stored_before`), and
+removes the objects written longer than `SANGGAR_MEDIA_ORPHAN_HOURS` ago whose storage key
+no row has. Only names the app makes (`<32 hex>/<upload|original|variant>`) are touched,
+so anything else kept in the same directory or bucket prefix is left alone. The age keeps
+it clear of an upload whose row is about to be committed.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from itertools import islice
 
 import sqlalchemy as sa
 import structlog
@@ -35,6 +45,10 @@ log = structlog.get_logger("sanggar.media")
 
 BATCH = 100
 MAX_BATCHES = 20  # a run stops after this many; the next run goes on
+# The store is listed whole: hourly is often enough for leftovers of a crash.
+STRAY_SCAN_SECONDS = 3600.0
+# The objects of a media: `<storage_key>/upload`, `/original`, `/<variant>.webp`.
+_MEDIA_OBJECT = re.compile(r"(?P<storage_key>[0-9a-f]{32})/(upload|original|[a-z]+\.webp)")
 
 
 def remove_orphans(session: Session, settings: Settings, *, now: datetime) -> int:
@@ -83,6 +97,45 @@ def sweep(session: Session, settings: Settings, *, now: datetime | None = None) 
     if orphaned or purged:
         log.info("media_janitor", orphans_tombstoned=orphaned, tombstones_removed=purged)
     return orphaned, purged
+
+
+def remove_strays(
+    session: Session, storage: MediaStorage, settings: Settings, *, now: datetime
+) -> int:
+    """Deletes the stored objects no row names, written longer than the orphan time ago;
+    returns how many."""
+    cutoff = now - timedelta(hours=settings.media_orphan_hours)
+    removed = 0
+    listing = storage.stored_before(cutoff)
+    while listed := list(islice(listing, BATCH)):
+        owners = {
+            key: found["storage_key"] for key in listed if (found := _MEDIA_OBJECT.fullmatch(key))
+        }
+        named = set(
+            session.scalars(
+                sa.select(col(Media.storage_key)).where(
+                    col(Media.storage_key).in_(set(owners.values()))
+                )
+            )
+        )
+        session.rollback()  # no transaction held while the storage is called
+        strays = [key for key, storage_key in owners.items() if storage_key not in named]
+        storage.delete(strays)
+        removed += len(strays)
+        if periodic.stopping():
+            break
+    if removed:
+        log.info("media_strays_removed", objects=removed)
+    return removed
+
+
+@periodic.job(
+    "media_stray_objects",
+    every=lambda settings: max(settings.media_janitor_seconds, STRAY_SCAN_SECONDS),
+)
+def strays_job(session: Session) -> None:
+    settings = get_settings()
+    remove_strays(session, open_storage(settings), settings, now=utcnow())
 
 
 @periodic.job("media_janitor", every=lambda settings: settings.media_janitor_seconds)

@@ -94,6 +94,10 @@ _UPLOAD_PROBLEMS: dict[int | str, dict[str, Any]] = {
     ),
     415: _problem("`unsupported_media_type`: the bytes are not an accepted type."),
     422: _problem("No `file` field, an unknown field, `alt_text` too long, or unreadable."),
+    429: _problem(
+        "`too_many_uploads`: as many of your uploads in progress as allowed (3 by default; "
+        "`Retry-After`); `rate_limited`: over the request budget."
+    ),
 }
 
 
@@ -112,8 +116,8 @@ async def media_upload(
     the file's bytes, never its name. Images answer `status: processing` (their metadata is
     stripped and variants made off the request; poll `GET /media/{id}`); audio, video and
     PDF are `ready` at once. Limits: images 25 MiB and 50 megapixels, audio 50 MiB, video
-    200 MiB, PDF 50 MiB (413), your total quota (409). Not attached within a day, an upload
-    is removed."""
+    200 MiB, PDF 50 MiB (413), your total quota (409), three uploads of yours in progress at
+    once (429). Not attached within a day, an upload is removed."""
     owner_id = member.id  # read before the rollback, which expires the member
     assert owner_id is not None
     if session.in_transaction():

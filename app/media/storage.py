@@ -19,8 +19,8 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -68,6 +68,10 @@ class MediaStorage(Protocol):
 
     def delete(self, keys: Sequence[str]) -> None:
         """Removes the objects; keys already absent are fine."""
+
+    def stored_before(self, cutoff: datetime) -> Iterator[str]:
+        """The key of every object last written before `cutoff` (a walk of the whole store,
+        for the janitor: nothing else reads the store by listing it)."""
 
     def local_path(self, key: str) -> Path | None:
         """The local file to serve (file back end; None if absent); S3: always None."""
@@ -145,7 +149,8 @@ class FileStorage:
         # The bytes, the new name and the directories made for it on disk before the caller
         # commits a row pointing at them; synced after the rename, so one journal commit
         # covers both (bench/MEDIA.md). A crash before then leaves at most a file no row
-        # names, as a crash between storing and the row's commit always could.
+        # names, as a crash between storing and the row's commit can: the janitor's
+        # stray-object job removes it.
         _fsync(target)
         directory = target.parent
         while True:
@@ -169,6 +174,18 @@ class FileStorage:
             with contextlib.suppress(FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 path.unlink()
             self._prune(path.parent)
+
+    def stored_before(self, cutoff: datetime) -> Iterator[str]:
+        for directory, subdirectories, files in os.walk(self.root):
+            # The spool and temporary files start with `.`, as no key does.
+            subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
+            for name in files:
+                path = Path(directory) / name
+                if name.startswith("."):
+                    continue
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                    if datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
+                        yield path.relative_to(self.root).as_posix()
 
     def _prune(self, directory: Path) -> None:
         """Removes directories the deletion left empty, up to (not including) the root."""
@@ -250,6 +267,14 @@ class S3Storage:
         checked = [check_key(key) for key in keys]
         if checked:
             obstore.delete(self._store, checked)  # S3 answers success for absent keys
+
+    def stored_before(self, cutoff: datetime) -> Iterator[str]:
+        import obstore
+
+        for batch in obstore.list(self._store, chunk_size=1000):  # S3's page size
+            for meta in batch:
+                if meta["last_modified"] < cutoff:
+                    yield meta["path"]
 
     def local_path(self, key: str) -> Path | None:
         check_key(key)

@@ -1,5 +1,7 @@
 """One upload, from the request's body to a committed row.
 
+0. A slot among the member's uploads in progress (app.media.slots): 429 when all
+   `SANGGAR_MEDIA_MAX_CONCURRENT_UPLOADS` are held, before any of the body is read.
 1. The body is read as it arrives into a spool file (app.media.uploads): the type from the
    first bytes (415), the kind's size limit while counting (413). No database connection,
    no place among the admitted requests and no SQLite write turn is held meanwhile; at
@@ -12,7 +14,11 @@
    its metadata and is never served); any other kind as the original, ready at once.
 5. The row and the quota reservation, in one transaction taken in the request's write turn
    (`write_turn`): the reservation is one conditional statement, so two uploads at once
-   cannot both pass the quota. Refused, the stored object is deleted again.
+   cannot both pass the quota. Refused, the stored object is deleted again. The same
+   transaction gives the slot back (a refused upload gives it back in one of its own).
+
+A process killed between storing the file and committing the row leaves an object no row
+names: the janitor removes such objects once they are older than the orphan time.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import ClientDisconnect
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.middleware import write_turn
-from app.media import imaging, service
+from app.media import imaging, service, slots
 from app.media.exceptions import (
     MalformedUpload,
     MediaStorageUnavailable,
@@ -78,6 +85,25 @@ def _turn_to_read(settings: Settings) -> asyncio.Semaphore:
 
 
 async def upload(request: Request, settings: Settings, *, owner_id: int) -> Media:
+    engine: Engine = request.app.state.engine
+    async with write_turn(request.scope):
+        slot = await anyio.to_thread.run_sync(
+            lambda: slots.take(
+                engine,
+                member_id=owner_id,
+                limit=settings.media_max_concurrent_uploads,
+                now=utcnow(),
+            )
+        )
+    try:
+        return await _read_and_keep(request, settings, slot)  # gives the slot back with its row
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_give_back, engine, slot)
+        raise
+
+
+async def _read_and_keep(request: Request, settings: Settings, slot: slots.Slot) -> Media:
     storage = open_storage(settings)
     try:
         async with _turn_to_read(settings):
@@ -90,15 +116,19 @@ async def upload(request: Request, settings: Settings, *, owner_id: int) -> Medi
     except ClientDisconnect:
         raise MalformedUpload("The client went away before the upload was complete.") from None
     try:
-        return await _keep(request, settings, storage, spooled, owner_id=owner_id)
+        return await _keep(request, settings, storage, spooled, slot)
     finally:
         spooled.path.unlink(missing_ok=True)
 
 
 async def _keep(
-    request: Request, settings: Settings, storage: MediaStorage, spooled: Spooled, *, owner_id: int
+    request: Request,
+    settings: Settings,
+    storage: MediaStorage,
+    spooled: Spooled,
+    slot: slots.Slot,
 ) -> Media:
-    new = await anyio.to_thread.run_sync(_probed, spooled, settings, owner_id)
+    new = await anyio.to_thread.run_sync(_probed, spooled, settings, slot.member_id)
     quota = service.quota_bytes(settings.media_quota_mb)
     engine: Engine = request.app.state.engine
     await anyio.to_thread.run_sync(_check_quota, request.app.state.read_engine, new, quota)
@@ -114,7 +144,7 @@ async def _keep(
         ) from error
     try:
         async with write_turn(request.scope):
-            return await anyio.to_thread.run_sync(_insert, engine, new, quota)
+            return await anyio.to_thread.run_sync(_insert, engine, new, quota, slot)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(storage.delete, [key])
@@ -159,8 +189,15 @@ def _put(storage: MediaStorage, key: str, spooled: Spooled) -> None:
     storage.put_file(key, spooled.path, content_type=spooled.content_type)
 
 
-def _insert(engine: Engine, new: service.NewMedia, quota: int) -> Media:
+def _insert(engine: Engine, new: service.NewMedia, quota: int, slot: slots.Slot) -> Media:
     with Session(engine, expire_on_commit=False) as session:
         media = service.create_media(session, new, quota=quota)
+        slots.give_back(session, slot)  # one commit for both
         session.commit()
         return media
+
+
+def _give_back(engine: Engine, slot: slots.Slot) -> None:
+    with Session(engine) as session:
+        slots.give_back(session, slot)
+        session.commit()

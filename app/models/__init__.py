@@ -46,7 +46,14 @@ from app.models.event import (
 from app.models.inquiry import Inquiry
 from app.models.judging import JuryScore, SubmissionCriterionScore
 from app.models.mail import DigestSetting, MailDigest, MailMessage, MailSettings
-from app.models.media import Media, MediaKind, MediaStatus, MediaUsage, SubmissionMedia
+from app.models.media import (
+    Media,
+    MediaKind,
+    MediaStatus,
+    MediaUploadSlot,
+    MediaUsage,
+    SubmissionMedia,
+)
 from app.models.member import (
     ROLE_RANK,
     Discipline,
@@ -134,6 +141,7 @@ __all__ = [
     "Media",
     "MediaKind",
     "MediaStatus",
+    "MediaUploadSlot",
     "MediaUsage",
     "Member",
     "MemberPoints",

@@ -7,7 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, created_at_field, one_of, timestamp_field
+from app.core.tables import (
+    AUTOINCREMENT,
+    UTCDateTime,
+    created_at_field,
+    one_of,
+    timestamp_field,
+)
 
 
 class MediaKind(StrEnum):
@@ -106,6 +112,22 @@ class MediaUsage(SQLModel, table=True):
 
     member_id: int = Field(foreign_key="members.id", primary_key=True, ondelete="CASCADE")
     bytes: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class MediaUploadSlot(SQLModel, table=True):
+    """One of a member's uploads in progress: numbers below
+    `SANGGAR_MEDIA_MAX_CONCURRENT_UPLOADS`, so the primary key bounds how many run at once
+    across every process. An upload takes a free (or lapsed) number before reading its body
+    and deletes the row when it ends; a process killed meanwhile leaves a row that lapses
+    at `held_until`.
+    """
+
+    __tablename__ = "media_upload_slots"
+
+    member_id: int = Field(foreign_key="members.id", primary_key=True, ondelete="CASCADE")
+    slot: int = Field(primary_key=True)
+    token: str = Field(max_length=32)
+    held_until: datetime = Field(sa_type=UTCDateTime)
 
 
 class SubmissionMedia(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlmodel import Session, col
 from app.core.config import Settings
 from app.core.db import read_only
 from app.media import janitor, processing
+from app.media.storage import open_storage
 from app.models import Media, MediaUsage
 
 
@@ -67,3 +69,10 @@ def live_bytes(engine: Engine, member_id: int) -> int:
             )
         )
         return int(total or 0)
+
+
+def remove_strays(app: FastAPI, *, now: datetime) -> int:
+    """One run of the stray-object job on the app's database and storage."""
+    settings: Settings = app.state.settings
+    with Session(app.state.engine) as session:
+        return janitor.remove_strays(session, open_storage(settings), settings, now=now)

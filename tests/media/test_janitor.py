@@ -3,6 +3,7 @@ then their rows; attached media and live leases are left alone."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,13 +15,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from app.core.clock import utcnow
-from app.media.storage import StorageKeyMissing
+from app.media import service
+from app.media.storage import MediaStorage, StorageKeyMissing
 from app.models import Media, Member
 from app.principal.changes import principals_changed
 from tests.factories import member_with_headers
 from tests.media import samples
 from tests.media.conftest import storage_of
-from tests.media.helpers import live_bytes, process, row, sweep, upload, usage
+from tests.media.helpers import (
+    live_bytes,
+    process,
+    remove_strays,
+    row,
+    sweep,
+    upload,
+    usage,
+)
 
 
 def _app(client: TestClient) -> FastAPI:
@@ -117,3 +127,42 @@ def test_a_tombstone_still_leased_waits_for_its_lease(
     assert client.delete(f"/api/v1/media/{created['id']}", headers=headers).status_code == 204
     assert sweep(app) == (0, 0)
     assert sweep(app, now=utcnow() + timedelta(minutes=6)) == (0, 1)
+
+
+def _store(storage: MediaStorage, key: str, data: bytes) -> None:
+    source = storage.spool_dir / f"test-{uuid.uuid4().hex}"
+    source.write_bytes(data)
+    storage.put_file(key, source, content_type="application/pdf")
+
+
+def _stored(storage: MediaStorage, key: str, tmp_path: Path) -> bool:
+    try:
+        storage.fetch_to(key, tmp_path / "fetched")
+    except StorageKeyMissing:
+        return False
+    return True
+
+
+def test_an_object_no_row_names_is_removed_after_the_orphan_time(
+    media_client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A process killed between storing an upload and committing its row left the object."""
+    app = _app(media_client)
+    _, headers = member_with_headers(app)
+    named = row(engine, upload(media_client, headers, samples.pdf(tmp_path)).json()["id"])
+    assert named is not None
+    storage = storage_of(media_client)
+    stray = f"{service.new_storage_key()}/original"
+    foreign = "exports/report.pdf"  # not a name the app makes: never its to remove
+    _store(storage, stray, b"%PDF-1.4 left behind")
+    _store(storage, foreign, b"%PDF-1.4 someone else's")
+    hours = app.state.settings.media_orphan_hours
+
+    remove_strays(app, now=utcnow() + timedelta(hours=hours - 1))  # too recent yet
+    assert _stored(storage, stray, tmp_path)
+
+    assert remove_strays(app, now=utcnow() + timedelta(hours=hours + 1)) >= 1
+    assert not _stored(storage, stray, tmp_path)
+    assert _stored(storage, service.original_key(named.storage_key), tmp_path)
+    assert _stored(storage, foreign, tmp_path)
+    storage.delete([foreign])
