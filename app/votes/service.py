@@ -42,6 +42,7 @@ from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import VoteCast, VoteWithdrawn, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.models import Challenge, Member, Submission, Vote, VoteBudget, is_organizer
+from app.submissions import reads as work_reads
 from app.submissions.exceptions import SubmissionNotFound
 from app.votes.exceptions import (
     OwnSubmission,
@@ -68,13 +69,18 @@ def _lock_for_voting(
     session: Session, *, submission_id: int, member: Member
 ) -> tuple[Submission, Challenge]:
     """The work and its challenge, which must be in its voting phase (404 as for a read:
-    a draft challenge's works exist only for organizers)."""
+    a draft challenge's works and works hidden after a report exist only for organizers)."""
     found = session.exec(_WORK_FOR_VOTING, params={"submission_id": submission_id}).first()
-    if found is None or not (found[1].published or is_organizer(member)):
+    if found is None or not _shown(*found, member):
         raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
     submission, challenge = found
     challenges.require_voting(challenge, utcnow())
     return submission, challenge
+
+
+def _shown(submission: Submission, challenge: Challenge, member: Member) -> bool:
+    """The rules of a read of the work (app.submissions.reads) for this member."""
+    return work_reads.sees(submission, member) and (challenge.published or is_organizer(member))
 
 
 def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePublic:
