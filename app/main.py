@@ -211,10 +211,10 @@ def _return_large_buffers_to_the_system() -> None:
     An Argon2 hash (every log-in, registration, password change) allocates its memory cost
     at once, 19 MiB by default. glibc maps the first such buffer, then raises its threshold
     above the size it saw freed: later buffers come from the heap of the thread that hashes,
-    and each worker thread's heap keeps its 19 MiB after the hash. 100 log-ins, 8 at a time,
-    grew a worker by 80 MiB (167 -> 247 MiB); with the threshold fixed, by 4 MiB (bench/
-    REPORT.md). The price: the pages of each buffer are mapped anew, about 6 ms of CPU on a
-    35 ms hash. Not glibc (macOS, musl): nothing to set, their allocators work otherwise.
+    and each worker thread's heap keeps its 19 MiB after the hash, for good. Fixed, the
+    threshold keeps a worker's memory flat across log-ins; the price is mapping each
+    buffer's pages anew, a fraction of the hash's own time (figures: docs/ARCHITECTURE.md).
+    Not glibc (macOS, musl): nothing to set, their allocators work otherwise.
     """
     try:
         mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
