@@ -2,8 +2,18 @@
 
 The ranking is the database's own relevance (`ts_rank_cd` over the weighted tsvector on
 PostgreSQL, `bm25()` of FTS5 on SQLite, titles weighing more than bodies), rounded to six
-decimals, then type and id: a total order, so a page's cursor (score, type, id of its last
-item) continues exactly after it while the index does not change.
+decimals, then type and id: a total order.
+
+Bounded work for common words: a page ranks at most `CANDIDATES` matches, the newest ones
+in index order (search_documents.id, the order rows entered the index), read where the
+database walks its matches (FTS5 returns them by rowid; PostgreSQL walks the primary key
+backwards and checks each row, or collects a rare word's few matches from the GIN index,
+whichever its statistics say is cheaper). Only rows the caller may see and of the asked
+kinds are candidates. A search with fewer matches than that (nearly every real search) is
+ranked as a whole. A search with more is ranked block by block: the newest `CANDIDATES`
+matches best first, then the next older block best first, and so on; the cursor (the
+block's upper id bound, then score, type and id of the last item) continues exactly after
+the last item while the index does not change, and no page costs more than two blocks.
 """
 
 from __future__ import annotations
@@ -28,15 +38,38 @@ from app.search import text
 from app.search.schemas import SearchItem
 
 TITLE_WEIGHT, BODY_WEIGHT = 4.0, 1.0
+# The matches ranked together (see above): enough that the first pages of a common word are
+# its best recent ones, few enough that ranking them stays a few milliseconds.
+CANDIDATES = 500
 
 
 @dataclass(frozen=True)
-class _Hit:
+class _Candidate:
+    row_id: int  # search_documents.id: the position in index order
     doc_type: str
     doc_id: int
-    title: str
-    body: str
     score: float
+
+    @property
+    def rank(self) -> tuple[float, str, int]:
+        """Sorts best first: higher score, then type, then id."""
+        return (-self.score, self.doc_type, self.doc_id)
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Where a page ended: the block it was in (ids below `top`) and its last item's rank."""
+
+    top: int
+    rank: tuple[float, str, int]
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """Who searches and for which kinds: the same rows are candidates on every page."""
+
+    audience: str | None  # "public_from", "members_from" or None (organizers see all)
+    types: list[str]
 
 
 def search(
@@ -48,81 +81,159 @@ def search(
     params: PageParams,
 ) -> tuple[list[SearchItem], str | None]:
     query = text.parse(q)
-    after = _decode(params.cursor) if params.cursor is not None else None
+    position = _decode(params.cursor) if params.cursor is not None else None
     if query.empty:  # only punctuation or operators: nothing to look for
         return [], None
-    conditions, values = _conditions(types, viewer, after)
-    if session.get_bind().dialect.name == "postgresql":
-        hits = _postgres(session, query, conditions, values, params.limit + 1)
-    else:
-        hits = _sqlite(session, query, conditions, values, params.limit + 1)
-    more = len(hits) > params.limit
-    hits = hits[: params.limit]
-    items = [_present(hit, query) for hit in hits]
+    audience = None if viewer is not None and is_organizer(viewer) else "members_from"
+    where = _Filter(
+        audience="public_from" if viewer is None else audience,
+        types=sorted({t.value for t in types or ()}),
+    )
+    page = _page(session, query, where, position, params.limit + 1)
+    shown = page[: params.limit]
+    texts = _texts(session, [candidate.row_id for _, candidate in shown])
+    items = [_present(candidate, *texts[candidate.row_id], query) for _, candidate in shown]
     next_cursor = None
-    if more and hits:
-        last = hits[-1]
-        next_cursor = encode_cursor([last.score, last.doc_type, last.doc_id])
+    if len(page) > params.limit:
+        top, last = shown[-1]
+        next_cursor = encode_cursor([top, last.score, last.doc_type, last.doc_id])
     return items, next_cursor
 
 
-def _conditions(
-    types: Sequence[SearchType] | None, viewer: Member | None, after: tuple[float, str, int] | None
-) -> tuple[list[str], dict[str, Any]]:
-    conditions: list[str] = []
-    values: dict[str, Any] = {}
-    if viewer is None:
-        conditions.append("d.public_from <= :now")
+def _page(
+    session: Session, query: text.Query, where: _Filter, position: _Position | None, wanted: int
+) -> list[tuple[int, _Candidate]]:
+    """Up to `wanted` candidates after `position`, each with the upper bound of its block.
+    A block that runs out before the page is full hands over to the next older block."""
+    top = position.top if position is not None else None
+    after = position.rank if position is not None else None
+    page: list[tuple[int, _Candidate]] = []
+    while len(page) < wanted:
+        block = _candidates(session, query, where, top)  # newest first
+        if not block:
+            break
+        block_top = block[0].row_id + 1
+        ranked = sorted(block, key=lambda candidate: candidate.rank)
+        if after is not None:
+            ranked = [candidate for candidate in ranked if candidate.rank > after]
+        page.extend((block_top, candidate) for candidate in ranked[: wanted - len(page)])
+        if len(block) < CANDIDATES:  # the oldest block: nothing further
+            break
+        top, after = block[-1].row_id, None
+    return page
+
+
+def _candidates(
+    session: Session, query: text.Query, where: _Filter, top: int | None
+) -> list[_Candidate]:
+    """The newest `CANDIDATES` matches below `top` the caller may see, newest first."""
+    values: dict[str, Any] = {"candidates": CANDIDATES}
+    if where.audience is not None:
         values["now"] = utcnow()
-    elif not is_organizer(viewer):
-        conditions.append("d.members_from <= :now")
-        values["now"] = utcnow()
-    if types:
-        conditions.append("d.doc_type IN :types")
-        values["types"] = sorted({t.value for t in types})
-    if after is not None:
-        conditions.append(
-            "(s.score < :after_score OR (s.score = :after_score AND "
-            "(d.doc_type > :after_type OR (d.doc_type = :after_type AND d.doc_id > :after_id))))"
-        )
-        values.update(after_score=after[0], after_type=after[1], after_id=after[2])
-    return conditions, values
+    if where.types:
+        values["types"] = where.types
+    if session.get_bind().dialect.name == "postgresql":
+        return _postgres(session, query, where, values, top)
+    if top is not None:
+        values["top"] = top
+    return _run(session, _sqlite(query, where, values), values)
 
 
-def _statement(sql: str, values: dict[str, Any]) -> sa.TextClause:
-    statement = sa.text(sql)
-    if "now" in values:
-        statement = statement.bindparams(sa.bindparam("now", type_=UTCDateTime()))
-    if "types" in values:
-        statement = statement.bindparams(sa.bindparam("types", expanding=True))
-    return statement
-
-
-def _sqlite(
-    session: Session, query: text.Query, conditions: list[str], values: dict[str, Any], limit: int
-) -> list[_Hit]:
-    where = " AND ".join(conditions) or "1 = 1"
-    sql = f"""
-        SELECT d.doc_type, d.doc_id, d.title, d.body, s.score
-        FROM (
-            SELECT rowid AS rid,
-                   round(-bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}), 6) AS score
-            FROM search_fts WHERE search_fts MATCH :match
-        ) AS s JOIN search_documents AS d ON d.id = s.rid
-        WHERE {where}
-        ORDER BY s.score DESC, d.doc_type, d.doc_id
-        LIMIT :limit
-    """  # noqa: S608 (only fixed text and placeholders are put together)
-    values = {**values, "match": text.fts5_match(query), "limit": limit}
+def _run(session: Session, sql: str, values: dict[str, Any]) -> list[_Candidate]:
     rows = session.connection().execute(_statement(sql, values), values)
-    return [_Hit(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+    return [_Candidate(r[0], r[1], r[2], float(r[3])) for r in rows]
+
+
+def _sqlite(query: text.Query, where: _Filter, values: dict[str, Any]) -> str:
+    """FTS5 walks the matches by rowid, newest first, and stops at the bound; a row's kind
+    and whether it is public are words of its `access` column, matched with the query's
+    words, and the time is checked on the joined row."""
+    # Anonymous callers walk the public rows only; members' rows are nearly every row, so
+    # matching `members` would only cost bm25() a count over the whole table.
+    access = ["public"] if where.audience == "public_from" else []
+    if where.types:
+        access.append("(" + " OR ".join(where.types) + ")")
+    match = "{title body} : (" + text.fts5_match(query) + ")"
+    values["match"] = " AND ".join([match, *(f"access : {part}" for part in access)])
+    conditions = [f"d.{where.audience} <= :now"] if where.audience is not None else []
+    if "top" in values:
+        conditions.append("search_fts.rowid < :top")
+    return f"""
+        SELECT search_fts.rowid, d.doc_type, d.doc_id,
+               round(-bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, 0), 6)
+        FROM search_fts JOIN search_documents AS d ON d.id = search_fts.rowid
+        WHERE search_fts MATCH :match {"".join(f" AND {c}" for c in conditions)}
+        ORDER BY search_fts.rowid DESC
+        LIMIT :candidates
+    """  # noqa: S608 (only fixed text and placeholders are put together)
+
+
+# PostgreSQL: how many of the newest visible rows are read and checked one by one first.
+WALK = 4 * CANDIDATES
 
 
 def _postgres(
-    session: Session, query: text.Query, conditions: list[str], values: dict[str, Any], limit: int
-) -> list[_Hit]:
+    session: Session, query: text.Query, where: _Filter, values: dict[str, Any], top: int | None
+) -> list[_Candidate]:
+    """PostgreSQL cannot read a GIN index in id order, and its estimate of how many rows a
+    word matches is too rough to choose a plan on (a last word's prefix is guessed at 0.5 %
+    of the table, whatever it matches), so the search goes in stages, each bounded:
+
+    1. check the newest `WALK` visible rows one by one (the primary key backwards): a word in
+       more than a quarter of the rows has its candidates here;
+    2. otherwise, from the share of those rows that matched, the span of older ids that
+       should hold the rest, read through the GIN index;
+    3. whatever is still missing (the estimate fell short), or for a word hardly any of
+       those rows had (under 1 %: few matches in all), the GIN index below that.
+    """
+    # Plans made for these words: a plan cached for any words would not know how many match.
+    session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    tsquery = _tsquery(query, values)
+    visible = _visible(where)
+    bounds = [*visible, "id < :top"] if top is not None else visible
+    newest = f"""
+        SELECT min(id), count(*) FROM (
+            SELECT id FROM search_documents WHERE {" AND ".join(bounds) or "TRUE"}
+            ORDER BY id DESC LIMIT :walk
+        ) AS w
+    """  # noqa: S608 (only fixed text and placeholders are put together)
+    walked = (
+        session.connection()
+        .execute(_statement(newest, values), {**values, "top": top, "walk": WALK})
+        .one()
+    )
+    if not walked[1]:
+        return []
+    floor = int(walked[0])
+    found = _run(
+        session,
+        _ranked(tsquery, [*bounds, "id >= :floor", f"ts_match_vq(document, {tsquery})"]),
+        {**values, "top": top, "floor": floor},
+    )
+    if len(found) == CANDIDATES or walked[1] < WALK:  # enough, or no older row to look at
+        return found
+    span = [*visible, f"document @@ {tsquery}", "id < :floor"]
+    if len(found) >= WALK // 100:  # enough matches to tell their share
+        missing = CANDIDATES - len(found)
+        reach = missing * WALK // len(found) * 2
+        found += _run(
+            session,
+            _ranked(tsquery, [*span, "id >= :reach"], order="id + 0"),
+            {**values, "floor": floor, "reach": floor - reach, "candidates": missing},
+        )
+        if len(found) == CANDIDATES or floor - reach <= 0:
+            return found
+        floor -= reach
+    return found + _run(
+        session,
+        _ranked(tsquery, span, order="id + 0"),  # not the primary key's order: the GIN index
+        {**values, "floor": floor, "candidates": CANDIDATES - len(found)},
+    )
+
+
+def _tsquery(query: text.Query, values: dict[str, Any]) -> str:
+    """Each word: its terms and prefix (`simple`) or its stems in either language."""
     parts = []
-    values = dict(values)
     raw = [sorted(group, key=len)[0] for group in query.groups]  # any word of the group
     for index, (simple, word) in enumerate(zip(text.tsquery_simple(query), raw, strict=True)):
         parts.append(
@@ -131,45 +242,70 @@ def _postgres(
         )
         values[f"s{index}"] = simple
         values[f"w{index}"] = word
-    tsquery = " && ".join(parts)
-    where = " AND ".join(conditions) or "TRUE"
-    if "after_score" in values:
-        values["after_score"] = str(values["after_score"])
-        where = where.replace(":after_score", "CAST(:after_score AS numeric)")
-    sql = f"""
-        SELECT d.doc_type, d.doc_id, d.title, d.body, s.score
+    return "(" + " && ".join(parts) + ")"
+
+
+def _visible(where: _Filter) -> list[str]:
+    conditions = []
+    if where.audience is not None:
+        conditions.append(f"{where.audience} <= :now")
+    if where.types:
+        conditions.append("doc_type IN :types")
+    return conditions
+
+
+def _ranked(tsquery: str, conditions: list[str], *, order: str = "id") -> str:
+    """The newest matches under these conditions with their rank (computed for those only)."""
+    weights = f"'{{0.1, 0.2, {BODY_WEIGHT / 10}, {TITLE_WEIGHT / 10}}}'"
+    return f"""
+        SELECT c.id, c.doc_type, c.doc_id,
+               round(ts_rank_cd({weights}, c.document, {tsquery})::numeric, 6)
         FROM (
-            SELECT sd.id AS rid,
-                   round(ts_rank_cd('{{0.1, 0.2, {BODY_WEIGHT / 10}, {TITLE_WEIGHT / 10}}}',
-                                    sd.document, q.query)::numeric, 6) AS score
-            FROM search_documents AS sd, (SELECT {tsquery} AS query) AS q
-            WHERE sd.document @@ q.query
-        ) AS s JOIN search_documents AS d ON d.id = s.rid
-        WHERE {where}
-        ORDER BY s.score DESC, d.doc_type, d.doc_id
-        LIMIT :limit
+            SELECT id, doc_type, doc_id, document FROM search_documents
+            WHERE {" AND ".join(conditions)}
+            ORDER BY {order} DESC
+            LIMIT :candidates
+        ) AS c
+        ORDER BY c.id DESC
     """  # noqa: S608 (only fixed text and placeholders are put together)
-    values["limit"] = limit
-    rows = session.connection().execute(_statement(sql, values), values)
-    return [_Hit(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
 
 
-def _present(hit: _Hit, query: text.Query) -> SearchItem:
-    marked, found = text.snippet(hit.body, query) if hit.body else ("", False)
+def _statement(sql: str, values: dict[str, Any]) -> sa.TextClause:
+    statement = sa.text(sql)
+    if "now" in values:
+        statement = statement.bindparams(sa.bindparam("now", type_=UTCDateTime()))
+    if ":types" in sql:  # PostgreSQL; FTS5 matches the kinds as words
+        statement = statement.bindparams(sa.bindparam("types", expanding=True))
+    return statement
+
+
+def _texts(session: Session, row_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The shown title and body of a page's rows (read for these only, not every candidate)."""
+    if not row_ids:
+        return {}
+    statement = sa.text("SELECT id, title, body FROM search_documents WHERE id IN :ids").bindparams(
+        sa.bindparam("ids", expanding=True)
+    )
+    rows = session.connection().execute(statement, {"ids": row_ids})
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _present(candidate: _Candidate, title: str, body: str, query: text.Query) -> SearchItem:
+    marked, found = text.snippet(body, query) if body else ("", False)
     if not found:
-        title_marked, title_found = text.snippet(hit.title, query)
+        title_marked, title_found = text.snippet(title, query)
         if title_found or not marked:
             marked = title_marked
     return SearchItem(
-        type=SearchType(hit.doc_type),
-        id=hit.doc_id,
-        title=hit.title,
+        type=SearchType(candidate.doc_type),
+        id=candidate.doc_id,
+        title=title,
         snippet=marked,
-        score=hit.score,
+        score=candidate.score,
     )
 
 
-def _decode(cursor: str) -> tuple[float, str, int]:
+def _decode(cursor: str) -> _Position:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -177,15 +313,18 @@ def _decode(cursor: str) -> tuple[float, str, int]:
         raise InvalidCursor("The cursor is not one this API issued.") from error
     if (
         isinstance(values, list)
-        and len(values) == 3
-        and isinstance(values[0], int | float)
-        and not isinstance(values[0], bool)
-        and math.isfinite(values[0])
-        and abs(values[0]) < 1e9
-        and values[1] in {t.value for t in SearchType}
-        and isinstance(values[2], int)
-        and not isinstance(values[2], bool)
-        and 0 <= values[2] <= MAX_INT
+        and len(values) == 4
+        and _is_id(values[0])
+        and isinstance(values[1], int | float)
+        and not isinstance(values[1], bool)
+        and math.isfinite(values[1])
+        and abs(values[1]) < 1e9
+        and values[2] in {t.value for t in SearchType}
+        and _is_id(values[3])
     ):
-        return round(float(values[0]), 6), values[1], values[2]
+        return _Position(values[0], (-round(float(values[1]), 6), values[2], values[3]))
     raise InvalidCursor("The cursor is not one this API issued.")
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT

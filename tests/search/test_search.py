@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.models import Challenge, Idea, Post, Role, SearchDocument, Thread
-from app.search import indexer
+from app.search import indexer, service
 from tests.challenges.helpers import create_challenge, move_to, organizer, submit
 from tests.conversation.helpers import API, created, propose, reply, report, start_thread
 from tests.events.helpers import create_event
@@ -344,6 +344,45 @@ def test_pages_walk_the_ranking_without_gaps_or_repeats(
     assert set(seen) == made
     assert scores == sorted(scores, reverse=True)
     assert seen == found(client, "kecak", member)  # one page of 100: the same order
+
+
+@pytest.mark.parametrize("block", [4, 7])
+def test_a_common_word_is_ranked_block_by_block(
+    client: TestClient, member: Headers, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """More matches than one block of candidates: each block of the newest matches best
+    first, then the next older block; pages cross blocks without gaps or repeats."""
+    monkeypatch.setattr(service, "CANDIDATES", block)
+    monkeypatch.setattr(service, "WALK", 2 * block)
+    made = []  # oldest first
+    for n in range(17):
+        extra = " gendang" * (n % 3)
+        made.append(("idea", propose(client, member, title=f"Gendang {n}{extra}")["id"]))
+    start_thread(client, member, title="Gendang rahasia", body="Hanya untuk pengurus.")
+    seen: list[tuple[str, int]] = []
+    scores: list[float] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": "gendang", "limit": 3, "type": "idea"}
+        if cursor:
+            params["cursor"] = cursor
+        response = client.get(SEARCH, params=params, headers=member)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += [(i["type"], i["id"]) for i in page["items"]]
+        scores += [i["score"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 17
+    ranks = [(-score, kind, id_) for score, (kind, id_) in zip(scores, seen, strict=True)]
+    newest_first = made[::-1]
+    for start in range(0, 17, block):
+        chunk = newest_first[start : start + block]
+        assert set(seen[start : start + block]) == set(chunk)  # the block is the newest ones
+        assert ranks[start : start + block] == sorted(ranks[start : start + block])
+    assert ranks != sorted(ranks)  # best first within a block, not over all of them
+    assert seen == found(client, "gendang", member, type="idea")  # one page: the same order
 
 
 def test_type_filter(client: TestClient, member: Headers) -> None:
