@@ -8,7 +8,6 @@ from app.chat_bridges import service
 from app.chat_bridges.dependencies import ChatBridgeDep, LockedChatBridgeDep
 from app.chat_bridges.schemas import (
     ChatBridgeCreate,
-    ChatBridgeDeliveryFilters,
     ChatBridgeDeliveryPage,
     ChatBridgeDeliveryPublic,
     ChatBridgePage,
@@ -27,6 +26,8 @@ from app.core.http import (
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
+from app.outbox import service as receivers
+from app.outbox.schemas import DeliveryFilters
 from app.principal.dependencies import AdminMember, CreationDep
 
 router = ResourceRouter(prefix="/chat-bridges", tags=["chat_bridges"])
@@ -128,12 +129,15 @@ def chat_bridges_list_deliveries(
     session: SessionDep,
     bridge: ChatBridgeDep,
     page: PageParamsDep,
-    filters: Annotated[ChatBridgeDeliveryFilters, Query()],
+    filters: Annotated[DeliveryFilters, Query()],
 ) -> ChatBridgeDeliveryPage:
     """The delivery log, newest first, each with its attempts (status code, time taken,
     the start of the platform's answer)."""
-    deliveries, next_cursor = service.list_deliveries(
-        session, bridge=bridge, filters=filters, params=page
+    return receivers.delivery_log(
+        session,
+        ChatBridgeDeliveryPage,
+        ChatBridgeDeliveryPublic,
+        receiver=bridge,
+        status=filters.status,
+        params=page,
     )
-    items = service.present_deliveries(session, deliveries)
-    return ChatBridgeDeliveryPage(items=items, next_cursor=next_cursor)

@@ -10,6 +10,7 @@ from app.core.pagination import Page
 from app.core.patching import PatchBody
 from app.core.types import Flag, Line, Title
 from app.models import DeliveryStatus
+from app.outbox.schemas import AttemptPublic
 
 ChatBridgeKindName = TypeAliasType(
     "ChatBridgeKindName", Literal["discord", "telegram", "slack", "matrix"]
@@ -193,29 +194,6 @@ class ChatBridgePage(Page[ChatBridgePublic]):
     pass
 
 
-class ChatBridgeAttemptPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "at": "2026-12-01T09:30:02Z",
-                    "status_code": 429,
-                    "duration_ms": 95,
-                    "error": None,
-                    "response_body": '{"message": "You are being rate limited.", '
-                    '"retry_after": 2.5, "global": false}',
-                }
-            ]
-        }
-    )
-
-    at: datetime
-    status_code: int | None = Field(description="Null when no response came (see `error`).")
-    duration_ms: int
-    error: str | None = Field(description="Why the attempt failed without a 2xx, if not a status.")
-    response_body: str = Field(description="The first 4 KiB of the platform's answer.")
-
-
 class ChatBridgeDeliveryPublic(BaseModel):
     """A message to a bridge: as a webhook delivery, with `chat_bridge_id`."""
 
@@ -255,7 +233,7 @@ class ChatBridgeDeliveryPublic(BaseModel):
     event_id: str = Field(description="The event's `id`, as webhooks receive it.")
     event_type: str = Field(description="A webhook event type, or `ping` for a test message.")
     status: DeliveryStatus
-    attempts: list[ChatBridgeAttemptPublic] = Field(description="Oldest first.")
+    attempts: list[AttemptPublic] = Field(description="Oldest first.")
     next_attempt_at: datetime | None = Field(description="Null once succeeded or failed.")
     created_at: datetime
     finished_at: datetime | None
@@ -263,7 +241,3 @@ class ChatBridgeDeliveryPublic(BaseModel):
 
 class ChatBridgeDeliveryPage(Page[ChatBridgeDeliveryPublic]):
     pass
-
-
-class ChatBridgeDeliveryFilters(BaseModel):
-    status: DeliveryStatus | None = None

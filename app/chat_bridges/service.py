@@ -8,20 +8,17 @@ them through the bridge transport (app/chat_bridges/subscribers.py).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from app.audit import service as audit
 from app.chat_bridges import crypto, targets
 from app.chat_bridges.exceptions import ChatBridgeInactive, ChatBridgeNotFound
 from app.chat_bridges.schemas import (
-    ChatBridgeAttemptPublic,
     ChatBridgeCreate,
-    ChatBridgeDeliveryFilters,
     ChatBridgeDeliveryPublic,
     ChatBridgePublic,
     ChatBridgeTarget,
@@ -29,18 +26,17 @@ from app.chat_bridges.schemas import (
 )
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.pagination import PageParams, desc, paginate
+from app.core.pagination import PageParams
 from app.core.tables import id_of
 from app.models import (
     ChatBridge,
     ChatBridgeKind,
-    ChatBridgeSubscription,
     DeliveryStatus,
     Member,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
 )
+from app.outbox import service as receivers
 
 PING = "ping"
 
@@ -86,7 +82,7 @@ def create_bridge(
     _store_target(bridge, settings, kind=kind, target=data.target, check_address=check_address)
     session.add(bridge)
     session.flush()
-    _subscribe(session, bridge_id=id_of(bridge), event_types=data.events)
+    receivers.subscribe(session, bridge, data.events)
     _audit(
         session, creator, "chat_bridge.created", bridge, audit.diff({}, _audited(session, bridge))
     )
@@ -112,36 +108,19 @@ def _audited(session: Session, bridge: ChatBridge) -> dict[str, Any]:
         "kind": bridge.kind,
         "name": bridge.name,
         "target": {**bridge.target, "secret_hint": bridge.secret_hint},
-        "events": sorted(_events(session, [id_of(bridge)])[id_of(bridge)]),
+        "events": receivers.event_types(session, ChatBridge, [id_of(bridge)])[id_of(bridge)],
         "locale": bridge.locale,
         "active": bridge.active,
     }
 
 
-def _subscribe(session: Session, *, bridge_id: int, event_types: Iterable[str]) -> None:
-    session.execute(
-        sa.delete(ChatBridgeSubscription).where(
-            col(ChatBridgeSubscription.chat_bridge_id) == bridge_id
-        )
-    )
-    session.add_all(
-        ChatBridgeSubscription(chat_bridge_id=bridge_id, event_type=t) for t in event_types
-    )
-    session.flush()
-
-
 def list_bridges(session: Session, *, params: PageParams) -> tuple[list[ChatBridge], str | None]:
-    return paginate(session, select(ChatBridge), keys=[desc(ChatBridge.id)], params=params)
+    return receivers.list_newest_first(session, ChatBridge, params=params)
 
 
 def get_bridge(session: Session, *, bridge_id: int, lock: bool = False) -> ChatBridge:
-    statement = select(ChatBridge).where(ChatBridge.id == bridge_id)
-    if lock:
-        statement = statement.with_for_update()
-    bridge = session.exec(statement).first()
-    if bridge is None:
-        raise ChatBridgeNotFound(f"Chat bridge {bridge_id} does not exist.")
-    return bridge
+    missing = ChatBridgeNotFound(f"Chat bridge {bridge_id} does not exist.")
+    return receivers.get(session, ChatBridge, bridge_id, lock=lock, missing=missing)
 
 
 def update_bridge(
@@ -158,7 +137,7 @@ def update_bridge(
         _store_target(bridge, settings, kind=ChatBridgeKind(bridge.kind), target=changes.target)
         sent.pop("target")
     if "events" in sent:
-        _subscribe(session, bridge_id=id_of(bridge), event_types=sent.pop("events"))
+        receivers.subscribe(session, bridge, sent.pop("events"))
     if sent.get("active") and not bridge.active:
         bridge.disabled_reason, bridge.consecutive_failures = None, 0
     for field, value in sent.items():
@@ -180,24 +159,9 @@ def delete_bridge(session: Session, *, bridge: ChatBridge, actor: Member) -> Non
     _audit(session, actor, "chat_bridge.deleted", bridge, audit.diff(before, dict.fromkeys(before)))
 
 
-def _events(session: Session, bridge_ids: list[int]) -> dict[int, list[str]]:
-    events: dict[int, list[str]] = defaultdict(list)
-    if bridge_ids:
-        rows = session.execute(
-            sa.select(  # type: ignore[call-overload]
-                ChatBridgeSubscription.chat_bridge_id, ChatBridgeSubscription.event_type
-            )
-            .where(col(ChatBridgeSubscription.chat_bridge_id).in_(bridge_ids))
-            .order_by(col(ChatBridgeSubscription.event_type))
-        )
-        for bridge_id, event_type in rows:
-            events[bridge_id].append(event_type)
-    return events
-
-
 def present_bridges(session: Session, bridges: Sequence[ChatBridge]) -> list[ChatBridgePublic]:
     """Many bridges with their event types, in one query for the whole page."""
-    events = _events(session, [id_of(b) for b in bridges])
+    events = receivers.event_types(session, ChatBridge, [id_of(b) for b in bridges])
     return [
         ChatBridgePublic.model_validate(
             {
@@ -244,51 +208,7 @@ def queue_test(session: Session, *, bridge: ChatBridge) -> WebhookDelivery:
     return delivery
 
 
-def list_deliveries(
-    session: Session,
-    *,
-    bridge: ChatBridge,
-    filters: ChatBridgeDeliveryFilters,
-    params: PageParams,
-) -> tuple[list[WebhookDelivery], str | None]:
-    statement = select(WebhookDelivery).where(WebhookDelivery.chat_bridge_id == bridge.id)
-    if filters.status is not None:
-        statement = statement.where(WebhookDelivery.status == filters.status)
-    return paginate(session, statement, keys=[desc(WebhookDelivery.id)], params=params)
-
-
 def present_deliveries(
     session: Session, deliveries: Sequence[WebhookDelivery]
 ) -> list[ChatBridgeDeliveryPublic]:
-    """A page of deliveries with their event types and attempts: two queries."""
-    if not deliveries:
-        return []
-    events: dict[int, tuple[str, str]] = {
-        event_id: (public_id, event_type)
-        for event_id, public_id, event_type in session.execute(
-            sa.select(WebhookEvent.id, WebhookEvent.public_id, WebhookEvent.type).where(  # type: ignore[call-overload]
-                col(WebhookEvent.id).in_({d.event_id for d in deliveries})
-            )
-        )
-    }
-    attempts: dict[int, list[ChatBridgeAttemptPublic]] = defaultdict(list)
-    rows = session.exec(
-        select(WebhookAttempt)
-        .where(col(WebhookAttempt.delivery_id).in_([id_of(d) for d in deliveries]))
-        .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.id))
-    )
-    for attempt in rows:
-        attempts[attempt.delivery_id].append(
-            ChatBridgeAttemptPublic.model_validate(attempt.model_dump())
-        )
-    return [
-        ChatBridgeDeliveryPublic.model_validate(
-            {
-                **d.model_dump(),
-                "event_id": events[d.event_id][0],
-                "event_type": events[d.event_id][1],
-                "attempts": attempts[id_of(d)],
-            }
-        )
-        for d in deliveries
-    ]
+    return receivers.present_deliveries(session, deliveries, ChatBridgeDeliveryPublic)

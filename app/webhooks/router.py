@@ -15,11 +15,12 @@ from app.core.http import (
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
+from app.outbox import service as receivers
+from app.outbox.schemas import DeliveryFilters
 from app.principal.dependencies import AdminMember, CreationDep
 from app.webhooks import service
 from app.webhooks.dependencies import DeliveryDep, LockedWebhookDep, WebhookDep
 from app.webhooks.schemas import (
-    DeliveryFilters,
     DeliveryPage,
     DeliveryPublic,
     WebhookCreate,
@@ -129,11 +130,9 @@ def webhooks_list_deliveries(
 ) -> DeliveryPage:
     """The delivery log, newest first, each with its attempts (status code, time taken,
     the start of the response)."""
-    deliveries, next_cursor = service.list_deliveries(
-        session, webhook=webhook, filters=filters, params=page
+    return receivers.delivery_log(
+        session, DeliveryPage, DeliveryPublic, receiver=webhook, status=filters.status, params=page
     )
-    items = service.present_deliveries(session, deliveries)
-    return DeliveryPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(

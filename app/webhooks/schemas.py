@@ -16,6 +16,7 @@ from app.core.pagination import Page
 from app.core.patching import PatchBody
 from app.core.types import Flag, Line, WebUrl
 from app.models import DeliveryStatus
+from app.outbox.schemas import AttemptPublic
 from app.webhooks.payloads import EVENT_TYPES
 
 # Named, so generated clients get one `WebhookEventType` type instead of inline unions.
@@ -135,28 +136,6 @@ class WebhookPage(Page[WebhookPublic]):
     pass
 
 
-class AttemptPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "at": "2026-12-01T09:30:02Z",
-                    "status_code": 500,
-                    "duration_ms": 183,
-                    "error": None,
-                    "response_body": "Internal Server Error",
-                }
-            ]
-        }
-    )
-
-    at: datetime
-    status_code: int | None = Field(description="Null when no response came (see `error`).")
-    duration_ms: int
-    error: str | None = Field(description="Why the attempt failed without a 2xx, if not a status.")
-    response_body: str = Field(description="The first 4 KiB of the response body.")
-
-
 class DeliveryPublic(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -205,7 +184,3 @@ class DeliveryPublic(BaseModel):
 
 class DeliveryPage(Page[DeliveryPublic]):
     pass
-
-
-class DeliveryFilters(BaseModel):
-    status: DeliveryStatus | None = None

@@ -6,8 +6,7 @@ or a redelivery); sending is the dispatcher's job (app/webhooks/dispatcher.py).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.pagination import PageParams, desc, paginate
+from app.core.pagination import PageParams
 from app.core.security import new_secret
 from app.core.tables import id_of
 from app.core.uuids import uuid7
@@ -26,11 +25,11 @@ from app.models import (
     DeliveryStatus,
     Member,
     Webhook,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
     WebhookSubscription,
 )
+from app.outbox import service as receivers
 from app.webhooks import safety, signing
 from app.webhooks.exceptions import (
     DeliveryNotFound,
@@ -40,8 +39,6 @@ from app.webhooks.exceptions import (
 )
 from app.webhooks.payloads import PING, PingData
 from app.webhooks.schemas import (
-    AttemptPublic,
-    DeliveryFilters,
     DeliveryPublic,
     WebhookCreate,
     WebhookPublic,
@@ -78,7 +75,7 @@ def create_webhook(
     )
     session.add(webhook)
     session.flush()
-    _subscribe(session, webhook_id=id_of(webhook), event_types=data.events)
+    receivers.subscribe(session, webhook, data.events)
     after = {"url": data.url, "active": data.active, "events": sorted(data.events)}
     _audit(session, creator, "webhook.created", webhook, audit.diff({}, after))
     return webhook, secret
@@ -99,32 +96,17 @@ def _audit(
 
 def _audited_fields(session: Session, webhook: Webhook) -> dict[str, Any]:
     """The fields the audit log shows of a webhook (never its secret)."""
-    events = session.exec(
-        select(WebhookSubscription.event_type).where(WebhookSubscription.webhook_id == webhook.id)
-    ).all()
-    return {"url": webhook.url, "active": webhook.active, "events": sorted(events)}
-
-
-def _subscribe(session: Session, *, webhook_id: int, event_types: Iterable[str]) -> None:
-    session.execute(
-        sa.delete(WebhookSubscription).where(col(WebhookSubscription.webhook_id) == webhook_id)
-    )
-    session.add_all(WebhookSubscription(webhook_id=webhook_id, event_type=t) for t in event_types)
-    session.flush()
+    events = receivers.event_types(session, Webhook, [id_of(webhook)])[id_of(webhook)]
+    return {"url": webhook.url, "active": webhook.active, "events": events}
 
 
 def list_webhooks(session: Session, *, params: PageParams) -> tuple[list[Webhook], str | None]:
-    return paginate(session, select(Webhook), keys=[desc(Webhook.id)], params=params)
+    return receivers.list_newest_first(session, Webhook, params=params)
 
 
 def get_webhook(session: Session, *, webhook_id: int, lock: bool = False) -> Webhook:
-    statement = select(Webhook).where(Webhook.id == webhook_id)
-    if lock:
-        statement = statement.with_for_update()
-    webhook = session.exec(statement).first()
-    if webhook is None:
-        raise WebhookNotFound(f"Webhook {webhook_id} does not exist.")
-    return webhook
+    missing = WebhookNotFound(f"Webhook {webhook_id} does not exist.")
+    return receivers.get(session, Webhook, webhook_id, lock=lock, missing=missing)
 
 
 def update_webhook(
@@ -136,7 +118,7 @@ def update_webhook(
     if "url" in sent:
         check_url(sent["url"], settings)
     if "events" in sent:
-        _subscribe(session, webhook_id=id_of(webhook), event_types=sent.pop("events"))
+        receivers.subscribe(session, webhook, sent.pop("events"))
     if sent.get("active") and not webhook.active:
         webhook.disabled_reason, webhook.consecutive_failures = None, 0
     for field, value in sent.items():
@@ -162,16 +144,7 @@ def delete_webhook(session: Session, *, webhook: Webhook, actor: Member) -> None
 
 def present_webhooks(session: Session, webhooks: Sequence[Webhook]) -> list[WebhookPublic]:
     """Many webhooks with their event types, in one query for the whole page."""
-    ids = [id_of(w) for w in webhooks]
-    events: dict[int, list[str]] = defaultdict(list)
-    if ids:
-        rows = session.execute(
-            sa.select(WebhookSubscription.webhook_id, WebhookSubscription.event_type)  # type: ignore[call-overload]
-            .where(col(WebhookSubscription.webhook_id).in_(ids))
-            .order_by(col(WebhookSubscription.event_type))
-        )
-        for webhook_id, event_type in rows:
-            events[webhook_id].append(event_type)
+    events = receivers.event_types(session, Webhook, [id_of(w) for w in webhooks])
     return [
         WebhookPublic.model_validate(
             {**w.model_dump(), "events": events[id_of(w)], "secret_hint": "…" + w.secret[-4:]}
@@ -290,15 +263,6 @@ def _latest_delivery(session: Session, *, webhook_id: int, event_id: int) -> Web
     ).one()
 
 
-def list_deliveries(
-    session: Session, *, webhook: Webhook, filters: DeliveryFilters, params: PageParams
-) -> tuple[list[WebhookDelivery], str | None]:
-    statement = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
-    if filters.status is not None:
-        statement = statement.where(WebhookDelivery.status == filters.status)
-    return paginate(session, statement, keys=[desc(WebhookDelivery.id)], params=params)
-
-
 def get_delivery(session: Session, *, webhook: Webhook, delivery_id: int) -> WebhookDelivery:
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.webhook_id != webhook.id:
@@ -309,34 +273,4 @@ def get_delivery(session: Session, *, webhook: Webhook, delivery_id: int) -> Web
 def present_deliveries(
     session: Session, deliveries: Sequence[WebhookDelivery]
 ) -> list[DeliveryPublic]:
-    """A page of deliveries with their event types and attempts: two queries, whatever its size."""
-    if not deliveries:
-        return []
-    event_ids = {d.event_id for d in deliveries}
-    events: dict[int, tuple[str, str]] = {
-        event_id: (public_id, event_type)
-        for event_id, public_id, event_type in session.execute(
-            sa.select(WebhookEvent.id, WebhookEvent.public_id, WebhookEvent.type).where(  # type: ignore[call-overload]
-                col(WebhookEvent.id).in_(event_ids)
-            )
-        )
-    }
-    attempts: dict[int, list[AttemptPublic]] = defaultdict(list)
-    rows = session.exec(
-        select(WebhookAttempt)
-        .where(col(WebhookAttempt.delivery_id).in_([id_of(d) for d in deliveries]))
-        .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.id))
-    )
-    for attempt in rows:
-        attempts[attempt.delivery_id].append(AttemptPublic.model_validate(attempt.model_dump()))
-    return [
-        DeliveryPublic.model_validate(
-            {
-                **d.model_dump(),
-                "event_id": events[d.event_id][0],
-                "event_type": events[d.event_id][1],
-                "attempts": attempts[id_of(d)],
-            }
-        )
-        for d in deliveries
-    ]
+    return receivers.present_deliveries(session, deliveries, DeliveryPublic)
