@@ -258,6 +258,15 @@ def write(session: OrmSession, documents: list[Document]) -> None:
     )
 
 
+# _PARENT_LOCK: a post's document depends on its thread, a work's on its challenge. On
+# PostgreSQL another transaction may be hiding that parent (or unpublishing it) and may have
+# already removed the child's row without having committed; reading the parent as it was
+# would write the row back once that transaction commits. So the parent is read FOR SHARE:
+# the read waits for such a transaction and then sees the parent as it left it (and a
+# transaction that changes the parent later waits for this one, then rewrites the child).
+# SQLite has one writer at a time and needs nothing.
+
+
 def _rows(session: OrmSession, statement: Any) -> list[Any]:
     return list(session.connection().execute(statement))
 
@@ -298,7 +307,8 @@ def _submissions(session: OrmSession, ids: list[int]) -> list[Document]:
             c.c.voting_close_at,
         )
         .join(c, c.c.id == s.c.challenge_id)
-        .where(s.c.id.in_(ids), s.c.hidden_at.is_(None)),
+        .where(s.c.id.in_(ids), s.c.hidden_at.is_(None))
+        .with_for_update(read=True, of=c),  # see _PARENT_LOCK
     )
     documents = []
     for r in rows:
@@ -332,7 +342,8 @@ def _posts(session: OrmSession, ids: list[int]) -> list[Document]:
             p.c.deleted_at.is_(None),
             p.c.hidden_at.is_(None),
             t.c.hidden_at.is_(None),
-        ),
+        )
+        .with_for_update(read=True, of=t),  # see _PARENT_LOCK
     )
     return [
         Document(SearchType.POST, r.id, None, ALWAYS, r.title, r.body, index_title=False)

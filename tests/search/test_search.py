@@ -4,6 +4,8 @@ stable keyset walk over the ranking."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -14,9 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.models import Challenge, Idea, Post, Role, SearchDocument, Thread
+from app.models import Challenge, Idea, Post, Role, SearchDocument, SearchType, Thread
 from app.search import indexer, service
 from tests.challenges.helpers import create_challenge, move_to, organizer, submit
+from tests.conftest import is_postgres
 from tests.conversation.helpers import API, created, propose, reply, report, start_thread
 from tests.events.helpers import create_event
 from tests.factories import make_member, make_project, member_with_headers
@@ -490,3 +493,54 @@ def test_bulk_statements_are_followed(engine: Engine, client: TestClient, member
     assert found(client, "sinden", member) == [("thread", thread["id"])]
     assert found(client, "lama", member) == []
     assert found(client, "pasar", member) == []
+
+
+def _waiting_on_a_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(waiting)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="two writers at once need PostgreSQL")
+def test_a_post_edited_while_its_thread_is_hidden_is_not_found(
+    engine: Engine, client: TestClient, member: Headers
+) -> None:
+    """The hiding transaction has removed the post's row but not committed; an edit of the
+    post decides its own row meanwhile. It must read the thread as the hiding leaves it."""
+    thread = start_thread(client, member, title="Gamelan", body="Latihan.")
+    post_id = created(reply(client, thread["id"], member, body="Bonang berbunyi"))["id"]
+    hider = Session(engine)
+    hider.execute(
+        sa.update(Thread).where(col(Thread.id) == thread["id"]).values(hidden_at=utcnow())
+    )
+    indexer.refresh(hider, SearchType.POST, [post_id])  # its decision, before its commit
+
+    def edit() -> None:
+        with Session(engine) as editor:
+            post = editor.get(Post, post_id)
+            assert post is not None
+            post.body = "Bonang berbunyi lagi"
+            editor.commit()
+
+    editing = threading.Thread(target=edit)
+    editing.start()
+    deadline = time.monotonic() + 10
+    while not _waiting_on_a_lock(engine) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hider.commit()
+    hider.close()
+    editing.join(timeout=10)
+    assert not editing.is_alive()
+    with Session(engine) as session:
+        rows = session.exec(
+            select(SearchDocument).where(
+                SearchDocument.doc_type == SearchType.POST, SearchDocument.doc_id == post_id
+            )
+        ).all()
+    assert rows == []
+    assert found(client, "bonang", member) == []
