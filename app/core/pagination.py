@@ -17,6 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import sqlalchemy as sa
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
@@ -173,7 +174,7 @@ def paginate(
 
 
 def paginate_rows(
-    session: Session,
+    session: Session | Connection,
     statement: sa.Select[Any],
     *,
     keys: Sequence[SortKey],

@@ -3,7 +3,8 @@ number of queries (the viewer's RSVPs, the members named, the waitlist positions
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -30,18 +31,19 @@ def _viewer_statuses(
 
 
 def to_public(
-    event: Event,
+    event: Mapping[Any, Any],
     *,
     my_status: RsvpStatus | None,
     sees_online_url: bool,
     cover: MediaOut | None = None,
 ) -> EventPublic:
-    spots_left = None if event.capacity is None else event.capacity - event.going_count
+    """The event's columns (an entity's, or a read model's row) as the viewer sees them."""
+    capacity = event["capacity"]
     return EventPublic.model_validate(
         {
-            **event.model_dump(exclude={"city_key", "waitlist_seq", "online_url"}),
-            "online_url": event.online_url if sees_online_url else None,
-            "spots_left": spots_left,
+            **event,
+            "online_url": event["online_url"] if sees_online_url else None,
+            "spots_left": None if capacity is None else capacity - event["going_count"],
             "my_rsvp_status": my_status,
             "cover": cover,
         }
@@ -59,7 +61,7 @@ def present_many(
     organizer = is_organizer(viewer)
     return [
         to_public(
-            event,
+            event.model_dump(exclude={"city_key", "waitlist_seq"}),
             my_status=statuses.get(event_id),
             sees_online_url=organizer or statuses.get(event_id) == RsvpStatus.GOING,
             cover=covers.get(event.cover_media_id) if event.cover_media_id else None,

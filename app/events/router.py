@@ -16,7 +16,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
-from app.events import access, calendar, check_ins, feeds, presenters, rsvps, series
+from app.events import access, calendar, check_ins, feeds, presenters, reads, rsvps, series
 from app.events.schemas import (
     CalendarFilters,
     CalendarToken,
@@ -34,7 +34,14 @@ from app.events.schemas import (
     RsvpUpdate,
 )
 from app.models import RsvpStatus
-from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
+from app.principal.dependencies import (
+    CreationDep,
+    CurrentMember,
+    OptionalMember,
+    OptionalReader,
+    OrganizerMember,
+)
+from app.readmodels import read, read_in_thread
 
 events_router = ResourceRouter(prefix="/events", tags=["events"])
 # The member's own feed lives under /members/me but belongs to events.
@@ -78,17 +85,17 @@ def events_create(
 
 
 @events_router.get("", response_model=EventPage, summary="List events")
-def events_list(
-    session: SessionDep,
-    viewer: OptionalMember,
+async def events_list(
+    request: Request,
+    viewer: OptionalReader,
     page: PageParamsDep,
     filters: Annotated[EventFilters, Query()],
 ) -> EventPage:
     """Published and cancelled events (organizers also see drafts), ordered by start time."""
-    events, next_cursor = series.list_events(session, filters=filters, params=page, viewer=viewer)
-    return EventPage(
-        items=presenters.present_many(session, events, viewer=viewer), next_cursor=next_cursor
-    )
+    # A filtered list may walk many events to fill a page; unfiltered, it is a keyset page.
+    run = read_in_thread if filters.model_dump(exclude_none=True) else read
+    items, next_cursor = await run(request, reads.page, filters=filters, params=page, viewer=viewer)
+    return EventPage(items=items, next_cursor=next_cursor)
 
 
 @events_router.get(
@@ -129,12 +136,10 @@ def events_event_calendar(
     summary="Get an event",
     responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
-def events_get(
-    request: Request, session: SessionDep, viewer: OptionalMember, event_id: IdPath
-) -> Response:
+async def events_get(request: Request, viewer: OptionalReader, event_id: IdPath) -> Response:
     """One event with its seats; drafts are visible to organizers only."""
-    event = access.get_visible(session, event_id=event_id, viewer=viewer)
-    return json_response(request, presenters.present(session, event, viewer=viewer))
+    shown = await read(request, reads.event, event_id=event_id, viewer=viewer)
+    return json_response(request, shown)
 
 
 @events_router.patch(

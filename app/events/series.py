@@ -14,39 +14,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from app.core import domain_events
 from app.core.clock import utcnow
-from app.core.pagination import PageParams, asc, paginate
 from app.core.recurrence import from_wall_clock, save_series, series_starts, to_wall_clock
 from app.core.tables import id_of
-from app.events.access import check_visible, get_visible, lock_event, lock_events, visible_to
+from app.events.access import check_visible, get_visible, lock_event, lock_events
 from app.events.exceptions import CannotUnpublish, CapacityBelowGoing, EndsBeforeStart
 from app.events.rsvps import promote_waitlisted
-from app.events.schemas import EditScope, EventCreate, EventFilters, EventUpdate
+from app.events.schemas import EditScope, EventCreate, EventUpdate
 from app.media import attachments
 from app.models import Event, EventStatus, Member
-
-
-def list_events(
-    session: Session, *, filters: EventFilters, params: PageParams, viewer: Member | None
-) -> tuple[list[Event], str | None]:
-    statement = visible_to(select(Event), viewer)
-    if filters.starts_after is not None:
-        statement = statement.where(col(Event.starts_at) >= filters.starts_after)
-    if filters.starts_before is not None:
-        statement = statement.where(col(Event.starts_at) < filters.starts_before)
-    if filters.kind is not None:
-        statement = statement.where(Event.kind == filters.kind)
-    if filters.city is not None:
-        statement = statement.where(Event.city_key == filters.city.lower())
-    if filters.series_id is not None:
-        statement = statement.where(Event.series_id == filters.series_id)
-    if filters.status is not None:
-        statement = statement.where(Event.status == filters.status)
-    keys = [asc(Event.starts_at), asc(Event.id)]
-    return paginate(session, statement, keys=keys, params=params)
 
 
 def create_event(session: Session, *, organizer: Member, data: EventCreate) -> Event:

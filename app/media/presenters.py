@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
 from app.media.schemas import MediaOut, MediaVariant, MediaVariants
 from app.models import Media, MediaKind, MediaStatus
@@ -61,12 +62,17 @@ def media_out(media: Media | sa.Row[Any]) -> MediaOut:
     )
 
 
-def media_by_id(session: Session, media_ids: Iterable[int]) -> dict[int, MediaOut]:
+# Built once, in Core: covers are read for every page of events, projects and challenges.
+_MEDIA = cast(sa.Table, Media.__table__)  # type: ignore[attr-defined]
+_MEDIA_BY_ID = sa.select(*_MEDIA.c).where(
+    _MEDIA.c.id.in_(sa.bindparam("media_ids", expanding=True)), _MEDIA.c.deleted_at.is_(None)
+)
+
+
+def media_by_id(session: Session | Connection, media_ids: Iterable[int]) -> dict[int, MediaOut]:
     """The media of many ids in one query; deleted ones are left out."""
     wanted = sorted(set(media_ids))
     if not wanted:
         return {}
-    rows = session.exec(
-        sa.select(Media).where(col(Media.id).in_(wanted), col(Media.deleted_at).is_(None))  # type: ignore[call-overload]
-    ).scalars()
+    rows = session.execute(_MEDIA_BY_ID, {"media_ids": wanted})
     return {row.id: media_out(row) for row in rows}

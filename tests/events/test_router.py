@@ -250,6 +250,24 @@ def test_event_list_query_count_does_not_grow_with_page_size(
     assert count(2) == count(12)
 
 
+def test_an_event_and_a_page_of_events_cost_one_statement(
+    client: TestClient, app: FastAPI, queries: QueryCounter
+) -> None:
+    """The viewer's RSVP is joined in; covers are read only for events that have one
+    (app.events.reads)."""
+    organizer = organizer_headers(app)
+    _, member = member_with_headers(app)
+    event = create_event(client, organizer, **_at(1), online_url="https://x.example.com")
+    rsvp(client, event["id"], member)
+    for url, params in ((f"{EVENTS}/{event['id']}", {}), (EVENTS, {"limit": 5})):
+        queries.reset()
+        response = client.get(url, params=params, headers=member)
+        assert response.status_code == 200
+        assert queries.count == 1, (url, queries.statements)
+    shown = client.get(f"{EVENTS}/{event['id']}", headers=member).json()
+    assert shown["my_rsvp_status"] == "going" and shown["online_url"] is not None
+
+
 def test_delete_is_organizer_only_and_removes_the_event(client: TestClient, app: FastAPI) -> None:
     organizer = organizer_headers(app)
     event = create_event(client, organizer)
