@@ -7,18 +7,24 @@ nothing, the dependency that makes and ends it) cost as much as the statements. 
 a read never waits (WAL: readers take no lock a writer holds), so it is plain CPU work, as
 cheap on the event loop as anywhere (app.core.db, "reads that run on the event loop");
 PostgreSQL answers over a socket, so there the read keeps its worker thread. The
-connection is the read engine's (app.core.db.read_only): deferred transactions on SQLite,
-each statement its own on PostgreSQL; it goes back to the pool when the read returns.
+connection is the read engine's (app.core.db.read_only), and on either database each
+statement reads on its own, with no transaction around them (on SQLite, no BEGIN: a
+twentieth of a one-row GET): a read model reads a row, or a page, and then what that row
+or page needs, so a change between the two is one the next read shows. The connection goes
+back to the pool when the read returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from weakref import WeakKeyDictionary
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection, Engine
+
+from app.core.db import READ_ONLY_OPTION, STATEMENTS
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,7 +38,7 @@ async def read(
     **kwargs: P.kwargs,
 ) -> T:
     """`work(connection, *args, **kwargs)` on a connection of the app's read engine."""
-    engine: Engine = request.app.state.read_engine
+    engine = _engine_of(request)
     if engine.dialect.name == "sqlite":
         return _on_connection(engine, work, args, kwargs)
     return await run_in_threadpool(_on_connection, engine, work, args, kwargs)
@@ -47,8 +53,23 @@ async def read_in_thread(
 ) -> T:
     """`read`, for a read that may walk many rows (a text filter): in a worker thread on
     every database, so that the event loop serves other requests meanwhile."""
-    engine: Engine = request.app.state.read_engine
-    return await run_in_threadpool(_on_connection, engine, work, args, kwargs)
+    return await run_in_threadpool(_on_connection, _engine_of(request), work, args, kwargs)
+
+
+# Each app's read engine, with no transactions on SQLite (made once, on first use).
+_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _engine_of(request: Request) -> Engine:
+    read_engine: Engine = request.app.state.read_engine
+    if read_engine.dialect.name != "sqlite":
+        return read_engine  # PostgreSQL: already a statement at a time (autocommit)
+    engine = _ENGINES.get(read_engine)
+    if engine is None:
+        engine = _ENGINES[read_engine] = read_engine.execution_options(
+            **{READ_ONLY_OPTION: STATEMENTS}
+        )
+    return engine
 
 
 def _on_connection(

@@ -29,6 +29,7 @@ T = TypeVar("T")
 # another writer got there first, instead of waiting its turn. Read-only requests begin
 # deferred so they never wait for writers (WAL lets them read alongside).
 READ_ONLY_OPTION = "sanggar_read_only"
+STATEMENTS = "statements"  # its value for reads with no transaction (app.readmodels)
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -89,7 +90,8 @@ def _create_sqlite_engine(settings: Settings) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only != STATEMENTS:  # else each statement reads alone, as on PostgreSQL
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     _listeners(engine)  # before any engine is made from it, so that they share its listeners
     return engine

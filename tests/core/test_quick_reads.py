@@ -97,3 +97,26 @@ def test_a_token_lookup_takes_no_thread_on_sqlite_and_stays_out_of_a_write_trans
     assert (read_hops, len(hops)) == ([], 1), (read_hops, hops)  # the handler's only
     # The write lock is taken after the lookup, not held across it and the hop.
     assert lookup < statements.index("BEGIN IMMEDIATE"), statements
+
+
+def test_read_models_read_without_a_transaction(
+    client: TestClient, app: FastAPI, engine: Engine
+) -> None:
+    """A read model's statements each read alone (app.readmodels): no BEGIN on SQLite, as
+    none on PostgreSQL, where the read engine runs in autocommit."""
+    member = make_member(app)
+    headers = auth_headers(app, member)
+    profile = f"/api/v1/members/{member.id}"
+    assert client.get(profile, headers=headers).status_code == 200  # the token remembered
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(profile, headers=headers).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert statements, "the profile was read"
+    assert not [s for s in statements if s.lstrip().upper().startswith("BEGIN")], statements
