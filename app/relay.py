@@ -20,9 +20,12 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import redis
 import structlog
+
+if TYPE_CHECKING:
+    import redis
 
 log = structlog.get_logger("sanggar.relay")
 
@@ -34,6 +37,8 @@ RETRY_SECONDS = 1.0
 def connect(redis_url: str) -> redis.Redis:
     """A client whose calls give up after `REDIS_TIMEOUT_SECONDS` (a dead Redis must not
     hang a thread, nor the shutdown that waits for it)."""
+    import redis  # at first use: a deployment without Redis never loads the client (~7 MiB)
+
     return redis.Redis.from_url(
         redis_url,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
@@ -108,6 +113,8 @@ class RedisRelay:
         self._outbox.put(message)
 
     def _publish(self) -> None:
+        import redis  # loaded by `connect` already
+
         while (message := self._outbox.get()) is not None:
             while True:
                 try:
@@ -120,6 +127,8 @@ class RedisRelay:
                     self._stopping.wait(RETRY_SECONDS)
 
     def _listen(self) -> None:
+        import redis  # loaded by `connect` already
+
         while not self._stopping.is_set():
             lost: Exception | None = None
             try:

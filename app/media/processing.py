@@ -40,7 +40,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import rows_affected
 from app.core.domain_events import MediaProcessingFailed, publish
 from app.leases import Leases
-from app.media import imaging, service
+from app.media import service
 from app.media.storage import MediaStorage, StorageKeyMissing, open_storage
 from app.models import Media, MediaKind, MediaStatus
 
@@ -128,6 +128,8 @@ class Made:
 
 def make(claimed: Claimed, storage: MediaStorage, settings: Settings) -> Made:
     """Re-encodes the raw upload and stores the original and the variants (no database)."""
+    from app.media import imaging  # Pillow and friends load when there is something to process
+
     key = claimed.storage_key
     with tempfile.TemporaryDirectory(prefix="sanggar-media-") as scratch:
         source = Path(scratch) / "upload"
@@ -270,6 +272,8 @@ def process_one(session: Session, settings: Settings, storage: MediaStorage) -> 
 
 def _process(claimed: Claimed, storage: MediaStorage, settings: Settings) -> Made | str:
     """What was made, or why the upload failed for good."""
+    from app.media import imaging
+
     if claimed.kind != MediaKind.IMAGE:
         return "only images are processed"
     try:

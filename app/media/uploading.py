@@ -36,7 +36,7 @@ from starlette.requests import ClientDisconnect
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.middleware import write_turn
-from app.media import imaging, service, slots
+from app.media import service, slots
 from app.media.exceptions import (
     MalformedUpload,
     MediaStorageUnavailable,
@@ -152,6 +152,8 @@ async def _keep(
 
 
 def _probed(spooled: Spooled, settings: Settings, owner_id: int) -> service.NewMedia:
+    from app.media import imaging  # Pillow and friends load at the first upload (~9 MiB)
+
     width = height = None
     duration = None
     if spooled.kind is MediaKind.IMAGE:

@@ -41,9 +41,8 @@ import uuid
 from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 import sqlalchemy as sa
 import structlog
 from anyio import to_thread
@@ -61,6 +60,9 @@ from app.models import Member, Notification
 from app.notifications import service
 from app.notifications.schemas import NotificationPublic
 from app.relay import RedisRelay, connect, redis_name
+
+if TYPE_CHECKING:
+    import redis
 
 log = structlog.get_logger("sanggar.notifications.live")
 
@@ -442,6 +444,8 @@ class StreamResponse(EventSourceResponse):
 
 
 async def _give_back(hub: LiveHub, member_id: int, slot: str) -> None:
+    import redis  # only streams of a hub with Redis come here: loaded by `connect` already
+
     try:
         await to_thread.run_sync(hub.give_back_slot, member_id, slot)
     except (redis.RedisError, OSError) as error:
