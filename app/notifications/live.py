@@ -51,6 +51,7 @@ from sqlmodel import Session, col, select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
+from app import i18n
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import listen_after_commit, upsert_insert
@@ -168,13 +169,17 @@ class Catchup:
     newest_id: int
 
 
-def read_news(reader: Engine, writer: Engine, member_id: int, after_id: int | None) -> Catchup:
+def read_news(
+    reader: Engine, writer: Engine, member_id: int, after_id: int | None, scope: Scope
+) -> Catchup:
     """In Sessions opened and closed here: notifications newer than `after_id` (none when
     it is None: the stream starts at the newest), and the unread count. Announcements the
-    member's feed lacks are copied into it first, as a read of the feed does."""
+    member's feed lacks are copied into it first, as a read of the feed does. Texts are in
+    the member's language as it is now, else the stream request's (`scope`)."""
     with Session(reader) as session:
         member = session.get(Member, member_id)
         upto = service.announcements_behind(session, member=member) if member else None
+    locale = i18n.of_request(scope, member.locale if member else None)
     if upto is not None:
         with Session(writer) as session:
             fresh = session.get(Member, member_id)
@@ -197,7 +202,7 @@ def read_news(reader: Engine, writer: Engine, member_id: int, after_id: int | No
                 .order_by(col(Notification.id))
                 .limit(REPLAY_LIMIT)
             ).all()
-            rows = [NotificationPublic.model_validate(n, from_attributes=True) for n in found]
+            rows = [NotificationPublic.of(n, locale) for n in found]
             newest_id = max([after_id, *(r.id for r in rows)])
         unread = session.exec(
             select(sa.func.count())
@@ -385,6 +390,7 @@ async def events(
     member_id: int,
     slot: str,
     last_event_id: int | None,
+    scope: Scope,
 ) -> AsyncIterator[ServerSentEvent]:
     """The events of one stream, until the client goes or the server shuts down (both
     cancel this generator, which then gives back the listener and the slot)."""
@@ -394,7 +400,7 @@ async def events(
         after = last_event_id
         while True:
             listener.woken.clear()
-            news = await to_thread.run_sync(read_news, reader, writer, member_id, after)
+            news = await to_thread.run_sync(read_news, reader, writer, member_id, after, scope)
             for row in news.rows:
                 yield ServerSentEvent(
                     event="notification", id=str(row.id), data=row.model_dump_json()

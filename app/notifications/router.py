@@ -154,7 +154,9 @@ async def notifications_stream(
     if slot is None:
         raise live.TooManyStreams(hub.max_streams, retry_after=int(hub.heartbeat) + 1)
     after = live.parse_last_event_id(last_event_id_header or last_event_id)
-    stream = live.events(hub, state.read_engine, state.engine, member_id, slot, after)
+    stream = live.events(
+        hub, state.read_engine, state.engine, member_id, slot, after, request.scope
+    )
     return live.StreamResponse(
         stream,
         hub=hub,

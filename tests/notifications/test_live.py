@@ -19,10 +19,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.i18n import N_, Locale
 from app.main import create_app
 from app.models import Member, Role
 from app.notifications import live as live_module
 from app.notifications.service import notify
+from app.principal.changes import principals_changed
 from tests.conftest import make_settings
 from tests.factories import auth_headers, make_member
 from tests.processes import Redis, Server, redis_available, server_env, servers
@@ -388,3 +390,40 @@ def test_many_streams_opening_at_once_do_not_stall(
             return await asyncio.gather(*[one(h) for h in headers for _ in range(5)])
 
     assert asyncio.run(open_all()) == [200] * 40
+
+
+def test_the_stream_speaks_the_members_language_else_the_requests(
+    live: str, app: FastAPI, engine: Engine
+) -> None:
+    member = make_member(app, display_name="Rina")
+
+    def welcome() -> None:
+        with Session(engine) as session:
+            assert member.id is not None
+            notify(
+                session,
+                member_id=member.id,
+                type="member.welcome",
+                title=N_("Welcome to Sanggar, {name}!"),
+                values={"name": "Rina"},
+            )
+            session.commit()
+
+    headers = auth_headers(app, member)
+    with stream(live, headers={**headers, "Accept-Language": "id"}) as events:
+        events.next_of("unread")
+        welcome()
+        shown = json.loads(events.next_of("notification")["data"])
+        assert shown["title"] == "Selamat datang di Sanggar, Rina!"
+    with Session(engine) as session:
+        stored = session.get(Member, member.id)
+        assert stored is not None and stored.id is not None
+        stored.locale = Locale.EN  # the member's own choice wins over the request's
+        session.add(stored)
+        principals_changed(session, member_ids=[stored.id])
+        session.commit()
+    with stream(live, headers={**headers, "Accept-Language": "id"}) as events:
+        events.next_of("unread")
+        welcome()
+        shown = json.loads(events.next_of("notification")["data"])
+        assert shown["title"] == "Welcome to Sanggar, Rina!"
