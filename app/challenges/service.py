@@ -47,6 +47,7 @@ from app.core.clock import utcnow
 from app.core.db import NO_SYNC, READ_ONLY_OPTION
 from app.core.pagination import PageParams, desc, paginate
 from app.core.recurrence import save_series, series_starts
+from app.i18n import N_
 from app.media import access as media_access
 from app.media import attachments
 from app.media.presenters import media_by_id
@@ -59,6 +60,7 @@ from app.models import (
     VoteBudget,
     is_organizer,
 )
+from app.problems.details import does_not_exist
 
 DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 
@@ -86,7 +88,7 @@ D = TypeVar("D", bound=Dated)
 def check_visible(challenge: D | None, challenge_id: int, viewer: Member | None) -> D:
     """The challenge as read, or 404: drafts exist only for organizers."""
     if challenge is None or not (challenge.published or is_organizer(viewer)):
-        raise ChallengeNotFound(f"Challenge {challenge_id} does not exist.")
+        raise does_not_exist(ChallengeNotFound, N_("Challenge"), challenge_id)
     return challenge
 
 
@@ -149,17 +151,25 @@ def phase_condition(phase: ChallengePhase, now: datetime) -> sa.ColumnElement[bo
 
 def require_open(challenge: Challenge, now: datetime) -> None:
     if phase_of(challenge, now) != ChallengePhase.OPEN:
-        raise ChallengeNotOpen(f"Challenge {challenge.id} is not open for submissions.")
+        raise ChallengeNotOpen(
+            N_("Challenge {challenge} is not open for submissions."),
+            values={"challenge": challenge.id},
+        )
 
 
 def require_voting(challenge: Challenge, now: datetime) -> None:
     if phase_of(challenge, now) != ChallengePhase.VOTING:
-        raise ChallengeNotVoting(f"Challenge {challenge.id} is not in its voting phase.")
+        raise ChallengeNotVoting(
+            N_("Challenge {challenge} is not in its voting phase."),
+            values={"challenge": challenge.id},
+        )
 
 
 def require_closed(challenge: Challenge, now: datetime) -> None:
     if phase_of(challenge, now) != ChallengePhase.CLOSED:
-        raise ChallengeNotClosed(f"Challenge {challenge.id} has not closed yet.")
+        raise ChallengeNotClosed(
+            N_("Challenge {challenge} has not closed yet."), values={"challenge": challenge.id}
+        )
 
 
 def ensure_ranked(session: Session, challenge: Challenge, *, viewer: Member | None) -> Challenge:
@@ -334,7 +344,8 @@ def _check_jurors(session: Session, setup: Judging) -> None:
     for index, juror_id in enumerate(setup.juror_ids):
         if juror_id not in found:
             raise UnknownJurors(
-                f"Member {juror_id} is not an active member and cannot be a juror.",
+                N_("Member {juror_id} is not an active member and cannot be a juror."),
+                values={"juror_id": juror_id},
                 loc=["body", "judging", "juror_ids", index],
             )
 
@@ -352,7 +363,7 @@ def _changed_judging(
     ).first()
     if judging.locked(phase_of(challenge, now)) or scored is not None:
         raise JudgingLocked(
-            "The jury and rubric are fixed once voting starts (or a juror has scored)."
+            N_("The jury and rubric are fixed once voting starts (or a juror has scored).")
         )
     _check_jurors(session, setup)
     return wanted
@@ -379,8 +390,10 @@ def _audit_date_moves(
 def _check_can_unpublish(challenge: Challenge, now: datetime) -> None:
     if phase_of(challenge, now) != ChallengePhase.UPCOMING:
         raise CannotUnpublish(
-            "Only an upcoming challenge can go back to draft; members may already have "
-            "entered works or been told it opened."
+            N_(
+                "Only an upcoming challenge can go back to draft; members may already "
+                "have entered works or been told it opened."
+            )
         )
 
 

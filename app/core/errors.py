@@ -190,8 +190,8 @@ class Unprocessable(ProblemError):
     status = 422
     code = "validation_failed"
 
-    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, *, loc: list[str | int] | None = None, **kw: Any) -> None:
+        super().__init__(detail, **kw)
         self.loc = loc or ["body"]
 
     def to_problem(self) -> Problem:

@@ -29,6 +29,7 @@ from app.challenges.schemas import ChallengePhase
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC, holds_write_lock, upsert_insert
 from app.core.pagination import PageParams, asc, paginate
+from app.i18n import N_
 from app.judging.exceptions import (
     ConflictOfInterest,
     JudgingClosed,
@@ -54,6 +55,7 @@ from app.models import (
     SubmissionCriterionScore,
     is_organizer,
 )
+from app.problems.details import does_not_exist
 from app.submissions import service as submissions
 from app.submissions.exceptions import NotSubmissionAuthor, SubmissionNotFound
 from app.votes.exceptions import SubmissionDisqualified
@@ -78,7 +80,7 @@ def _lock_for_judging(
             .execution_options(populate_existing=True)
         ).first()
         if current is None:
-            raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+            raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
         submission = current
     return submission, challenge
 
@@ -88,16 +90,18 @@ def _check_may_score(
 ) -> judging.Setup:
     setup = judging.setup_of(challenge)
     if not setup.judged or juror.id not in setup.juror_ids:
-        raise NotAJuror(f"You are not a juror of challenge {challenge.id}.")
+        raise NotAJuror(
+            N_("You are not a juror of challenge {challenge}."), values={"challenge": challenge.id}
+        )
     if challenges.phase_of(challenge, utcnow()) != ChallengePhase.VOTING:
-        raise JudgingClosed("Jurors score works only while the challenge is voting.")
+        raise JudgingClosed(N_("Jurors score works only while the challenge is voting."))
     if submission.member_id == juror.id:
-        raise ConflictOfInterest("You cannot judge your own work.")
+        raise ConflictOfInterest(N_("You cannot judge your own work."))
     assert juror.id is not None  # a member read from the database
     if _mentored(session, mentor_id=juror.id, mentee_id=submission.member_id):
-        raise ConflictOfInterest("You cannot judge the work of someone you mentor or mentored.")
+        raise ConflictOfInterest(N_("You cannot judge the work of someone you mentor or mentored."))
     if submission.disqualified:
-        raise SubmissionDisqualified("This work was disqualified and takes no scores.")
+        raise SubmissionDisqualified(N_("This work was disqualified and takes no scores."))
     return setup
 
 
@@ -115,12 +119,16 @@ def _check_rubric(setup: judging.Setup, scores: dict[str, int]) -> None:
     for key in keys:
         if key not in scores:
             raise MissingCriterion(
-                f"Every criterion needs a score; `{key}` is missing.", loc=["body", "scores"]
+                N_("Every criterion needs a score; `{key}` is missing."),
+                values={"key": key},
+                loc=["body", "scores"],
             )
     for key in scores:
         if key not in keys:
             raise UnknownCriterion(
-                f"`{key}` is not a criterion of this challenge.", loc=["body", "scores", key]
+                N_("`{key}` is not a criterion of this challenge."),
+                values={"key": key},
+                loc=["body", "scores", key],
             )
 
 
@@ -285,7 +293,7 @@ def author_scores(
         session, submission_id=submission_id, viewer=viewer
     )
     if submission.member_id != viewer.id and not is_organizer(viewer):
-        raise NotSubmissionAuthor("Only the author (and organizers) read a work's jury notes.")
+        raise NotSubmissionAuthor(N_("Only the author (and organizers) read a work's jury notes."))
     challenges.require_closed(challenge, utcnow())
     setup = judging.setup_of(challenge)
     statement = select(JuryScore).where(JuryScore.submission_id == submission_id)

@@ -29,6 +29,7 @@ from app.core.errors import Unauthorized
 from app.core.idempotency import Creation, creation_dependency
 from app.core.openapi import declares
 from app.core.security import access_token_expired
+from app.i18n import N_, message
 from app.models import Member, Role, has_role
 from app.principal import tokens
 from app.principal.cache import PrincipalCache, Remembered
@@ -141,8 +142,10 @@ def _checked(
         and not UNVERIFIED_MAY_WRITE.match(request.url.path)
     ):
         raise EmailUnverified(
-            "Confirm your email address first (the link in the mail we sent; "
-            "POST /api/v1/members/me/verification-email sends it again)."
+            N_(
+                "Confirm your email address first (the link in the mail we sent; POST "
+                "/api/v1/members/me/verification-email sends it again)."
+            )
         )
     return principal
 
@@ -201,7 +204,7 @@ async def _look_up(
     if resolved is None:
         if access_token_expired(settings, token):
             raise TokenExpired
-        raise Unauthorized("The access token is invalid or revoked; log in again.")
+        raise Unauthorized(N_("The access token is invalid or revoked; log in again."))
     if resolved.use_unrecorded and resolved.token_id is not None:
         uses: TokenUses = request.app.state.token_uses
         uses.note(resolved.token_id, utcnow())  # written in a batch (app.principal.usage)
@@ -217,7 +220,9 @@ def _resolve_apart(engine: Engine, settings: Settings, token: str) -> tokens.Res
 def _check_scope(principal: Principal, method: str) -> None:
     needed = "read" if method in SAFE_METHODS else "write"
     if needed not in principal.scopes and "write" not in principal.scopes:
-        raise InsufficientScope(f"This token lacks the `{needed}` scope.")
+        raise InsufficientScope(
+            N_("This token lacks the `{needed}` scope."), values={"needed": needed}
+        )
 
 
 @declares(401, 403)
@@ -225,7 +230,7 @@ async def current_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     if principal is None:
-        raise Unauthorized("Log in or send a personal access token.", error="invalid_request")
+        raise Unauthorized(N_("Log in or send a personal access token."), error="invalid_request")
     return principal
 
 
@@ -233,7 +238,7 @@ async def current_principal(
 async def current_reader(member: Annotated[Member | None, Depends(optional_reader)]) -> Member:
     """`current_principal`'s member for a read model (see `optional_reader`)."""
     if member is None:
-        raise Unauthorized("Log in or send a personal access token.", error="invalid_request")
+        raise Unauthorized(N_("Log in or send a personal access token."), error="invalid_request")
     return member
 
 
@@ -247,11 +252,21 @@ async def optional_member(
     return principal.member if principal else None
 
 
+# A role as `Only {role} and above may do this.` names it, in each language.
+ROLES_NAMED = {
+    Role.MEMBER: N_("members"),
+    Role.MENTOR: N_("mentors"),
+    Role.ORGANIZER: N_("organizers"),
+    Role.ADMIN: N_("admins"),
+}
+
+
 def require_role(minimum: Role) -> Any:
     @declares(403)
     async def check(member: Annotated[Member, Depends(current_member)]) -> Member:
         if not has_role(member, minimum):
-            raise RoleRequired(f"Only {minimum.value}s and above may do this.")
+            role = message(ROLES_NAMED[minimum])
+            raise RoleRequired(N_("Only {role} and above may do this."), values={"role": role})
         return member
 
     check.__name__ = f"require_{minimum.value}"

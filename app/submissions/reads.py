@@ -21,8 +21,10 @@ from app.challenges.exceptions import ChallengeNotFound
 from app.challenges.schemas import ChallengePhase
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, asc, decode_cursor, encode_cursor
+from app.i18n import N_
 from app.media.schemas import MediaOut
 from app.models import Challenge, License, Member, Submission, is_organizer
+from app.problems.details import does_not_exist
 from app.submissions.attachments import HAS_FILES, files_of
 from app.submissions.exceptions import SubmissionNotFound, WorksHiddenUntilClosed
 from app.submissions.schemas import SubmissionAuthor, SubmissionPublic
@@ -196,11 +198,11 @@ def work(connection: Connection, *, submission_id: int, viewer: Member | None) -
     a draft challenge, one the viewer may not see, or one hidden after a report)."""
     row = connection.execute(_ONE_WORK, {"submission_id": submission_id}).first()
     if row is None or not sees(row, viewer):
-        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+        raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
     try:
         challenges.check_visible(row, row.challenge_id, viewer)
     except ChallengeNotFound as error:
-        raise SubmissionNotFound(f"Submission {submission_id} does not exist.") from error
+        raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id) from error
     require_readable(row, viewer=viewer)
     phase = challenges.phase_of(row, utcnow())
     return shown(

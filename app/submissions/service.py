@@ -32,6 +32,7 @@ from app.core.domain_events import (
 )
 from app.core.errors import ProblemError
 from app.core.tables import id_of
+from app.i18n import N_
 from app.media import access as media_access
 from app.models import (
     Challenge,
@@ -41,6 +42,7 @@ from app.models import (
     Vote,
     VoteBudget,
 )
+from app.problems.details import does_not_exist
 from app.submissions import attachments as work_media
 from app.submissions import reads
 from app.submissions.exceptions import (
@@ -93,12 +95,12 @@ def get_visible(
     the rules of `GET /submissions/{id}` (404 for a work the viewer may not see)."""
     found = session.execute(_WORK_AND_CHALLENGE, {"submission_id": submission_id}).first()
     if found is None or not reads.sees(found[0], viewer):
-        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+        raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
     submission, challenge = found[0], found[1]
     try:
         challenges.check_visible(challenge, submission.challenge_id, viewer)
     except ChallengeNotFound as error:
-        raise SubmissionNotFound(f"Submission {submission_id} does not exist.") from error
+        raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id) from error
     reads.require_readable(challenge, viewer=viewer)
     return submission, challenge
 
@@ -133,7 +135,7 @@ def _lock_submission(session: Session, submission_id: int) -> Submission:
     )
     submission = session.exec(statement).first()
     if submission is None:
-        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+        raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
     return submission
 
 
@@ -143,7 +145,7 @@ def lock_own(
     """The caller's own work and its challenge, both locked (the challenge first)."""
     submission, _ = get_visible(session, submission_id=submission_id, viewer=member)
     if submission.member_id != member.id:
-        raise NotSubmissionAuthor("Only the author may change or withdraw a work.")
+        raise NotSubmissionAuthor(N_("Only the author may change or withdraw a work."))
     challenge = challenges.lock(
         session, challenge_id=submission.challenge_id, viewer=member, exclusive=exclusive
     )
@@ -214,8 +216,11 @@ def _take_quota(session: Session, *, challenge: Challenge, member_id: int) -> bo
     taken = session.execute(statement, execution_options=NO_SYNC).scalar_one_or_none()
     if taken is None:
         raise SubmissionLimitReached(
-            f"You have entered {challenge.max_submissions_per_member} work(s) in this "
-            "challenge, its limit per member; withdraw one to enter another."
+            N_(
+                "You have entered {limit} work(s) in this "
+                "challenge, its limit per member; withdraw one to enter another."
+            ),
+            values={"limit": challenge.max_submissions_per_member},
         )
     return bool(taken == 1)
 
@@ -338,7 +343,7 @@ def moderate(
     """
     found = session.get(Submission, submission_id)
     if found is None:
-        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+        raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
     challenge = challenges.lock(
         session, challenge_id=found.challenge_id, viewer=organizer, exclusive=True
     )

@@ -41,7 +41,9 @@ from app.core.clock import utcnow
 from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import VoteCast, VoteWithdrawn, publish
 from app.core.pagination import PageParams, asc, paginate
+from app.i18n import N_
 from app.models import Challenge, Member, Submission, Vote, VoteBudget, is_organizer
+from app.problems.details import does_not_exist
 from app.submissions import reads as work_reads
 from app.submissions.exceptions import SubmissionNotFound
 from app.votes.exceptions import (
@@ -72,7 +74,7 @@ def _lock_for_voting(
     a draft challenge's works and works hidden after a report exist only for organizers)."""
     found = session.exec(_WORK_FOR_VOTING, params={"submission_id": submission_id}).first()
     if found is None or not _shown(*found, member):
-        raise SubmissionNotFound(f"Submission {submission_id} does not exist.")
+        raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
     submission, challenge = found
     challenges.require_voting(challenge, utcnow())
     return submission, challenge
@@ -87,9 +89,9 @@ def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePu
     """Votes for the work; voting again for it changes nothing (PUT is idempotent)."""
     submission, challenge = _lock_for_voting(session, submission_id=submission_id, member=member)
     if submission.member_id == member.id:
-        raise OwnSubmission("You cannot vote for your own work.")
+        raise OwnSubmission(N_("You cannot vote for your own work."))
     if submission.disqualified:
-        raise SubmissionDisqualified("This work was disqualified and takes no votes.")
+        raise SubmissionDisqualified(N_("This work was disqualified and takes no votes."))
     now = utcnow()
     assert member.id is not None and challenge.id is not None  # rows read back
     ballot = Ballot(challenge, submission_id=submission_id, member_id=member.id, at=now)
@@ -157,7 +159,7 @@ def _cast_on_postgres(session: Session, ballot: Ballot) -> Outcome:
     # vote was committed by a concurrent request meanwhile (the INSERT waited for it).
     existing = _existing(session, ballot)
     if existing is None:
-        raise SubmissionDisqualified("This work was disqualified and takes no votes.")
+        raise SubmissionDisqualified(N_("This work was disqualified and takes no votes."))
     return existing
 
 
@@ -276,7 +278,7 @@ def withdraw_vote(session: Session, *, submission_id: int, member: Member) -> No
         )
     )
     if rows_affected(deleted) == 0:
-        raise VoteNotFound("You have not voted for this work.")
+        raise VoteNotFound(N_("You have not voted for this work."))
     refund = (
         sa.update(VoteBudget)
         .where(col(VoteBudget.challenge_id) == challenge.id, col(VoteBudget.member_id) == member.id)
@@ -317,8 +319,11 @@ def _spend(session: Session, *, challenge: Challenge, member_id: int) -> int:
 
 def _exhausted(challenge: Challenge) -> VoteBudgetExhausted:
     return VoteBudgetExhausted(
-        f"You have cast all {challenge.votes_per_member} of your votes in this challenge; "
-        "withdraw one to vote for another work."
+        N_(
+            "You have cast all {budget} of your votes in this challenge; "
+            "withdraw one to vote for another work."
+        ),
+        values={"budget": challenge.votes_per_member},
     )
 
 
