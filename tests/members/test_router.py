@@ -198,12 +198,13 @@ def test_a_profile_and_a_page_of_the_directory_cost_a_fixed_number_of_statements
     plain, headers = member_with_headers(app)
     tagged = make_member(app, skills=["ink"])
     client.get(f"/api/v1/members/{plain.id}", headers=headers)  # the token remembered
-    for url, params, statements in (
+    cases: list[tuple[str, dict[str, str | int], int]] = [
         (f"/api/v1/members/{plain.id}", {}, 1),
         (f"/api/v1/members/{tagged.id}", {}, 3),
         ("/api/v1/members", {"limit": 1}, 3),
         ("/api/v1/members", {"limit": 1, "role": "member"}, 3),
-    ):
+    ]
+    for url, params, statements in cases:
         queries.reset()
         assert client.get(url, params=params, headers=headers).status_code == 200
         assert queries.count == statements, (url, queries.statements)
