@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from app.analytics.exceptions import RangeInvalid
 from app.analytics.schemas import EngagementReport, WeekStats
 from app.core.pagination import PageParams, asc, desc, paginate
+from app.i18n import N_
 from app.models import (
     Activity,
     ContributionKind,
@@ -52,9 +53,13 @@ def _rate(part: int, whole: int) -> float:
 
 def check_range(start: date, end: date) -> None:
     if end < start:
-        raise RangeInvalid("`to` is before `from`.", loc=["query", "to"])
+        raise RangeInvalid(N_("`to` is before `from`."), loc=["query", "to"])
     if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise RangeInvalid(f"A range covers at most {MAX_RANGE_DAYS} days.", loc=["query", "to"])
+        raise RangeInvalid(
+            N_("A range covers at most {days} days."),
+            values={"days": MAX_RANGE_DAYS},
+            loc=["query", "to"],
+        )
 
 
 def engagement(session: Session, *, start: date, end: date) -> EngagementReport:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.core.errors import NotFound, Problem, Unprocessable, ValidationIssue, ValidationProblem
+from app.i18n import N_
 
 
 class AnthologyNotFound(NotFound):
@@ -21,9 +22,8 @@ class UnknownWorks(Unprocessable):
     def __init__(self, unknown: dict[int, list[str | int]]) -> None:
         """`unknown`: each id that does not exist, with where the request named it."""
         ids = ", ".join(str(i) for i in unknown)
-        noun = "Submission" if len(unknown) == 1 else "Submissions"
-        verb = "does" if len(unknown) == 1 else "do"
-        super().__init__(f"{noun} {ids} {verb} not exist.")
+        one, many = N_("Submission {ids} does not exist."), N_("Submissions {ids} do not exist.")
+        super().__init__(one if len(unknown) == 1 else many, values={"ids": ids})
         self.unknown = unknown
 
     def to_problem(self) -> Problem:

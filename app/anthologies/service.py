@@ -53,6 +53,7 @@ from app.core.domain_events import (
 from app.core.errors import Unprocessable
 from app.core.pagination import PageParams, desc, paginate
 from app.core.tables import id_of
+from app.i18n import N_
 from app.media.schemas import MediaOut
 from app.models import (
     Anthology,
@@ -65,6 +66,7 @@ from app.models import (
     Submission,
     is_organizer,
 )
+from app.problems.details import does_not_exist
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def _check_visible(
         anthology.status == AnthologyStatus.PUBLISHED or is_organizer(viewer)
     )
     if anthology is None or not visible:
-        raise AnthologyNotFound(f"Anthology {anthology_id} does not exist.")
+        raise does_not_exist(AnthologyNotFound, N_("Anthology"), anthology_id)
     return anthology
 
 
@@ -327,7 +329,9 @@ def winners(session: Session, challenge_ids: Sequence[int], *, organizer: Member
             challenge = challenges.get_visible(session, challenge_id=challenge_id, viewer=organizer)
         except ChallengeNotFound as error:
             raise Unprocessable(
-                f"Challenge {challenge_id} does not exist.", loc=["body", "challenge_ids", index]
+                N_("Challenge {challenge_id} does not exist."),
+                values={"challenge_id": challenge_id},
+                loc=["body", "challenge_ids", index],
             ) from error
         challenges.require_closed(challenge, now)
         challenge = challenges.ensure_ranked(session, challenge, viewer=organizer)
@@ -457,8 +461,11 @@ def share_card_text(session: Session, *, submission_id: int, settings: Settings)
         .where(Submission.id == submission_id)
     ).first()
     missing = ShareCardNotFound(
-        f"Submission {submission_id} has no share card: only winning or featured works of "
-        "closed challenges have one."
+        N_(
+            "Submission {submission_id} has no share card: only winning or "
+            "featured works of closed challenges have one."
+        ),
+        values={"submission_id": submission_id},
     )
     if row is None:
         raise missing

@@ -19,6 +19,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests
 from app.core.openapi import declares
 from app.core.ratelimit import Limiter, SharedCountUnavailable, account_key
+from app.i18n import N_
 from app.members import service as members
 from app.models import LoginAttempt
 
@@ -44,7 +45,8 @@ async def login_attempt_allowed(request: Request, settings: SettingsDep) -> None
         retry = await run_in_threadpool(_counted_in_database, engine, limit, account)
     if retry is not None:
         raise TooManyRequests(
-            f"Too many log-in attempts for this account; retry in {retry} seconds.",
+            N_("Too many log-in attempts for this account; retry in {retry} seconds."),
+            values={"retry": retry},
             headers={"Retry-After": str(retry)},
         )
 

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from app.core.errors import Unprocessable
 from app.core.openapi import declares
+from app.i18n import N_
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -17,9 +18,12 @@ async def form_body(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type and media_type not in FORM_TYPES:
         raise Unprocessable(
-            f"POST /api/v1/auth/token takes a form (Content-Type: "
-            f"application/x-www-form-urlencoded) with `username` and `password`, not "
-            f"{media_type}; the other auth endpoints take JSON.",
+            N_(
+                "POST /api/v1/auth/token takes a form (Content-Type: "
+                "application/x-www-form-urlencoded) with `username` and `password`, "
+                "not {media_type}; the other auth endpoints take JSON."
+            ),
+            values={"media_type": media_type},
             loc=["header", "content-type"],
         )
 

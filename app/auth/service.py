@@ -32,6 +32,7 @@ from app.core.security import (
     new_secret,
     verify_password,
 )
+from app.i18n import N_
 from app.members import service as members
 from app.models import AuthSession, Invitation, Member, RefreshToken
 from app.principal.changes import principals_changed
@@ -63,7 +64,7 @@ def register(session: Session, settings: Settings, *, data: RegisterRequest) -> 
 def _claim_invitation(session: Session, *, code: str | None) -> int:
     """Marks the invitation used in one conditional UPDATE, so two sign-ups cannot share it."""
     if not code:
-        raise InvitationRequired("Registration is by invitation; send an `invite_code`.")
+        raise InvitationRequired(N_("Registration is by invitation; send an `invite_code`."))
     now = utcnow()
     claimed: int | None = session.execute(
         sa.update(Invitation)
@@ -76,7 +77,7 @@ def _claim_invitation(session: Session, *, code: str | None) -> int:
         .returning(col(Invitation.id))
     ).scalar_one_or_none()
     if claimed is None:
-        raise InvitationRequired("This invitation code is unknown, used or expired.")
+        raise InvitationRequired(N_("This invitation code is unknown, used or expired."))
     return claimed
 
 
@@ -91,10 +92,10 @@ def login(
             password,
             dummy_hash(settings.password_hash_memory_kib, settings.password_hash_time_cost),
         )
-        raise InvalidCredentials("Wrong email, handle or password.")
+        raise InvalidCredentials(N_("Wrong email, handle or password."))
     valid, new_hash = verify_password(settings, password, member.password_hash)
     if not valid or not member.is_active:
-        raise InvalidCredentials("Wrong email, handle or password.")
+        raise InvalidCredentials(N_("Wrong email, handle or password."))
     if new_hash is not None:
         member.password_hash = new_hash
         principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
@@ -171,10 +172,10 @@ def refresh(session: Session, settings: Settings, *, refresh_token: str) -> Toke
         .where(RefreshToken.token_hash == hash_secret(refresh_token))
     ).first()
     if found is None:
-        raise InvalidRefreshToken("Unknown refresh token.")
+        raise InvalidRefreshToken(N_("Unknown refresh token."))
     token, auth_session, member = found
     if auth_session.revoked_at is not None or not member.is_active or token.expires_at <= now:
-        raise InvalidRefreshToken("This refresh token is expired or revoked; log in again.")
+        raise InvalidRefreshToken(N_("This refresh token is expired or revoked; log in again."))
     # Conditional UPDATE: of two concurrent exchanges of one token exactly one wins.
     exchanged = rows_affected(
         session.execute(
@@ -196,8 +197,10 @@ def refresh(session: Session, settings: Settings, *, refresh_token: str) -> Toke
     _revoke_session(session, session_id=session_id)
     log.warning("refresh_token_reused", member_id=member_id, session_id=session_id)
     raise RefreshTokenReused(
-        "This refresh token was already exchanged and its grace window has passed; the "
-        "log-in is revoked. Log in again."
+        N_(
+            "This refresh token was already exchanged and its grace window has "
+            "passed; the log-in is revoked. Log in again."
+        )
     )
 
 

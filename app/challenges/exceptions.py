@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.core.errors import Conflict, NotFound, Unprocessable
+from app.i18n import N_
 
 
 class ChallengeNotFound(NotFound):
@@ -36,7 +37,9 @@ class DatesOutOfOrder(Unprocessable):
 
     def __init__(self) -> None:
         super().__init__(
-            "The dates must be in order: submissions_open_at < submissions_close_at "
-            "< voting_close_at.",
+            N_(
+                "The dates must be in order: submissions_open_at < submissions_close_at "
+                "< voting_close_at."
+            ),
             loc=["body", "submissions_close_at"],
         )

@@ -28,6 +28,7 @@ from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.pagination import PageParams
 from app.core.tables import id_of
+from app.i18n import N_
 from app.models import (
     ChatBridge,
     ChatBridgeKind,
@@ -37,6 +38,7 @@ from app.models import (
     WebhookEvent,
 )
 from app.outbox import service as receivers
+from app.problems.details import does_not_exist
 
 PING = "ping"
 
@@ -119,7 +121,7 @@ def list_bridges(session: Session, *, params: PageParams) -> tuple[list[ChatBrid
 
 
 def get_bridge(session: Session, *, bridge_id: int, lock: bool = False) -> ChatBridge:
-    missing = ChatBridgeNotFound(f"Chat bridge {bridge_id} does not exist.")
+    missing = does_not_exist(ChatBridgeNotFound, N_("Chat bridge"), bridge_id)
     return receivers.get(session, ChatBridge, bridge_id, lock=lock, missing=missing)
 
 
@@ -186,7 +188,8 @@ def queue_test(session: Session, *, bridge: ChatBridge) -> WebhookDelivery:
     """A test message to this bridge alone, due now (event type `ping`)."""
     if not bridge.active:
         raise ChatBridgeInactive(
-            f"Chat bridge {bridge.id} is inactive; set `active: true` to post to it again."
+            N_("Chat bridge {bridge} is inactive; set `active: true` to post to it again."),
+            values={"bridge": bridge.id},
         )
     now = utcnow()
     event = WebhookEvent(

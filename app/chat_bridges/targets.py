@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from app.chat_bridges.exceptions import ChatBridgeTargetInvalid, ChatBridgeTargetNotAllowed
 from app.core.config import Settings
+from app.i18n import N_, message
 from app.models import ChatBridgeKind
 
 DISCORD_HOSTS = frozenset({"discord.com", "discordapp.com"})
@@ -69,26 +70,28 @@ def split(
     for name in target:
         if name not in expected:
             raise ChatBridgeTargetInvalid(
-                f"A {kind.value} target has no `{name}`; it is {_listed(expected)}.",
+                N_("A {kind} target has no `{name}`; it is {fields}."),
+                values={"kind": kind.value, "name": name, "fields": _listed(expected)},
                 loc=["body", "target", name],
             )
     for name in expected:
         if target.get(name) is None:
             raise ChatBridgeTargetInvalid(
-                f"A {kind.value} target needs `{name}` ({_listed(expected)}).",
+                N_("A {kind} target needs `{name}` ({fields})."),
+                values={"kind": kind.value, "name": name, "fields": _listed(expected)},
                 loc=["body", "target", name],
             )
     values = {name: str(target[name]) for name in expected}
     if kind in (ChatBridgeKind.DISCORD, ChatBridgeKind.SLACK):
         _check_platform_url(kind, values["webhook_url"])
     elif kind is ChatBridgeKind.TELEGRAM:
-        _match(_BOT_TOKEN, values["bot_token"], "bot_token", "a bot token such as 123456:ABC-…")
-        _match(_CHAT_ID, values["chat_id"], "chat_id", "a chat id (-100123…) or @channelname")
+        _match(_BOT_TOKEN, values["bot_token"], "bot_token", N_("a bot token such as 123456:ABC-…"))
+        _match(_CHAT_ID, values["chat_id"], "chat_id", N_("a chat id (-100123…) or @channelname"))
     else:
         _check_homeserver(values["homeserver"], settings, check_address=check_address)
-        _match(_ROOM_ID, values["room_id"], "room_id", "a room id such as !abc:example.org")
+        _match(_ROOM_ID, values["room_id"], "room_id", N_("a room id such as !abc:example.org"))
         if not values["access_token"]:
-            raise ChatBridgeTargetInvalid("`access_token` is empty.", loc=_loc("access_token"))
+            raise ChatBridgeTargetInvalid(N_("`access_token` is empty."), loc=_loc("access_token"))
     secret_field = SECRET_FIELD[kind]
     public = {name: value for name, value in values.items() if name != secret_field}
     if kind is ChatBridgeKind.MATRIX:
@@ -106,7 +109,11 @@ def _loc(name: str) -> list[str | int]:
 
 def _match(pattern: re.Pattern[str], value: str, name: str, what: str) -> None:
     if not pattern.fullmatch(value):
-        raise ChatBridgeTargetInvalid(f"`{name}` must be {what}.", loc=_loc(name))
+        raise ChatBridgeTargetInvalid(
+            N_("`{name}` must be {what}."),
+            values={"name": name, "what": message(what)},
+            loc=_loc(name),
+        )
 
 
 def _check_platform_url(kind: ChatBridgeKind, url: str) -> None:
@@ -115,7 +122,9 @@ def _check_platform_url(kind: ChatBridgeKind, url: str) -> None:
         port = parts.port
     except ValueError as error:
         raise ChatBridgeTargetInvalid(
-            f"`webhook_url` is not a URL: {error}.", loc=_loc("webhook_url")
+            N_("`webhook_url` is not a URL: {error}."),
+            values={"error": error},
+            loc=_loc("webhook_url"),
         ) from error
     hosts = DISCORD_HOSTS if kind is ChatBridgeKind.DISCORD else SLACK_HOSTS
     path_ok = parts.path.startswith("/api/webhooks/") if kind is ChatBridgeKind.DISCORD else True
@@ -135,8 +144,11 @@ def _check_platform_url(kind: ChatBridgeKind, url: str) -> None:
             else "https://hooks.slack.com/…"
         )
         raise ChatBridgeTargetNotAllowed(
-            f"A {kind.value} bridge posts to {where} only (the platform's own incoming "
-            "webhook address).",
+            N_(
+                "A {kind} bridge posts to {where} only (the platform's own incoming "
+                "webhook address)."
+            ),
+            values={"kind": kind.value, "where": where},
             loc=_loc("webhook_url"),
         )
 
@@ -147,11 +159,13 @@ def _check_homeserver(url: str, settings: Settings, *, check_address: bool) -> N
         parts.port  # noqa: B018  (raises on a bad port)
     except ValueError as error:
         raise ChatBridgeTargetInvalid(
-            f"`homeserver` is not a URL: {error}.", loc=_loc("homeserver")
+            N_("`homeserver` is not a URL: {error}."),
+            values={"error": error},
+            loc=_loc("homeserver"),
         ) from error
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise ChatBridgeTargetInvalid(
-            "`homeserver` must be an http(s) base URL such as https://matrix.example.org.",
+            N_("`homeserver` must be an http(s) base URL such as https://matrix.example.org."),
             loc=_loc("homeserver"),
         )
     if settings.webhooks_allow_private or not check_address:

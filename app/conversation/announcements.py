@@ -18,7 +18,9 @@ from app.conversation.schemas import AnnouncementCreate, AnnouncementPublic, Ann
 from app.core.clock import utcnow
 from app.core.domain_events import AnnouncementPublished, publish
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_
 from app.models import Announcement, Member
+from app.problems.details import does_not_exist
 
 
 def create_announcement(
@@ -51,7 +53,7 @@ def get_announcement(session: Session, *, announcement_id: int, lock: bool = Fal
         )
     announcement = session.exec(statement).first()
     if announcement is None:
-        raise AnnouncementNotFound(f"Announcement {announcement_id} does not exist.")
+        raise does_not_exist(AnnouncementNotFound, N_("Announcement"), announcement_id)
     return announcement
 
 

@@ -21,7 +21,9 @@ from app.conversation.schemas import CommentCreate, CommentPublic, CommentUpdate
 from app.core.clock import utcnow
 from app.core.domain_events import CommentCreated, CommentDeleted, publish
 from app.core.pagination import PageParams, asc, paginate
+from app.i18n import N_
 from app.models import Challenge, Comment, Member, Submission, is_organizer
+from app.problems.details import does_not_exist
 from app.submissions import service as submissions
 from app.submissions.exceptions import SubmissionNotFound
 
@@ -62,7 +64,7 @@ def create_comment(
 
 def _comment_or_404(comment: Comment | None, comment_id: int, viewer: Member | None) -> Comment:
     if comment is None or (comment.hidden_at is not None and not is_organizer(viewer)):
-        raise CommentNotFound(f"Comment {comment_id} does not exist.")
+        raise does_not_exist(CommentNotFound, N_("Comment"), comment_id)
     return comment
 
 
@@ -71,7 +73,7 @@ def get_comment(session: Session, *, comment_id: int, viewer: Member | None) -> 
     try:
         visible_submission(session, submission_id=comment.submission_id, viewer=viewer)
     except SubmissionNotFound as error:
-        raise CommentNotFound(f"Comment {comment_id} does not exist.") from error
+        raise does_not_exist(CommentNotFound, N_("Comment"), comment_id) from error
     return comment
 
 
@@ -89,9 +91,9 @@ def lock_comment(session: Session, *, comment_id: int, viewer: Member) -> Commen
 def update_comment(
     session: Session, *, comment: Comment, changes: CommentUpdate, actor: Member
 ) -> Comment:
-    policies.require_author(comment, actor, what="comment")
+    policies.require_author(comment, actor, what=N_("comment"))
     if comment.deleted_at is not None:
-        raise AlreadyDeleted(f"Comment {comment.id} was deleted.")
+        raise AlreadyDeleted(N_("Comment {comment} was deleted."), values={"comment": comment.id})
     comment.body = changes.body
     comment.updated_at = utcnow()
     session.add(comment)
@@ -104,7 +106,7 @@ def delete_comment(session: Session, *, comment_id: int, actor: Member) -> None:
     body. Deleting it again changes nothing."""
     comment = get_comment(session, comment_id=comment_id, viewer=actor)
     if not is_organizer(actor):
-        policies.require_author(comment, actor, what="comment")
+        policies.require_author(comment, actor, what=N_("comment"))
     if policies.delete_in_place(session, Comment, comment_id):
         publish(session, CommentDeleted(actor_id=actor.id, comment_id=comment_id))
 

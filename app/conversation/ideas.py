@@ -20,14 +20,16 @@ from app.core.clock import utcnow
 from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import IdeaCreated, IdeaStatusChanged, publish
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_
 from app.models import Idea, IdeaStatus, IdeaUpvote, Member, is_organizer
+from app.problems.details import does_not_exist
 
 ANSWER_FIELDS = frozenset({"status", "response"})
 
 
 def _idea_or_404(idea: Idea | None, idea_id: int, viewer: Member) -> Idea:
     if idea is None or (idea.hidden_at is not None and not is_organizer(viewer)):
-        raise IdeaNotFound(f"Idea {idea_id} does not exist.")
+        raise does_not_exist(IdeaNotFound, N_("Idea"), idea_id)
     return idea
 
 
@@ -63,11 +65,11 @@ def update_idea(session: Session, *, idea: Idea, changes: IdeaUpdate, actor: Mem
     changed status is announced (`idea.status_changed`) and the proposer notified."""
     sent = changes.model_dump(exclude_unset=True)
     if ANSWER_FIELDS & sent.keys() and not is_organizer(actor):
-        raise OrganizerOnlyFields("Only organizers set an idea's status and response.")
+        raise OrganizerOnlyFields(N_("Only organizers set an idea's status and response."))
     if sent.keys() - ANSWER_FIELDS:
-        policies.require_author(idea, actor, what="idea")
+        policies.require_author(idea, actor, what=N_("idea"))
         if idea.status != IdeaStatus.NEW:
-            raise IdeaNoLongerNew("The organizers are on it; the idea can no longer be edited.")
+            raise IdeaNoLongerNew(N_("The organizers are on it; the idea can no longer be edited."))
     now, previous = utcnow(), idea.status
     for field, value in sent.items():
         setattr(idea, field, value)

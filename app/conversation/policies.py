@@ -14,12 +14,15 @@ from app.conversation.schemas import Author
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC, rows_affected
 from app.core.tables import id_of
+from app.i18n import N_, message
 from app.models import Comment, Member, Post, is_organizer
 
 
 def require_author(row: Any, member: Member, *, what: str) -> None:
     if row.author_id is None or row.author_id != member.id:
-        raise NotAuthor(f"Only the author may change this {what}.")
+        raise NotAuthor(
+            N_("Only the author may change this {what}."), values={"what": message(what)}
+        )
 
 
 def visible(statement: Any, model: Any, viewer: Member | None) -> Any:

@@ -37,6 +37,7 @@ from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import ContentHidden, ReportOpened, publish
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_, message
 from app.members import service as members
 from app.models import (
     CaseStatus,
@@ -52,6 +53,7 @@ from app.models import (
     is_organizer,
 )
 from app.principal.changes import principals_changed
+from app.problems.details import does_not_exist
 from app.submissions import service as submissions
 
 TABLES: dict[ReportTarget, Any] = {
@@ -61,6 +63,15 @@ TABLES: dict[ReportTarget, Any] = {
     ReportTarget.POST: Post,
     ReportTarget.IDEA: Idea,
     ReportTarget.MEMBER: Member,
+}
+# What a problem about a report calls its target, in each language.
+NAMES = {
+    ReportTarget.SUBMISSION: N_("submission"),
+    ReportTarget.COMMENT: N_("comment"),
+    ReportTarget.THREAD: N_("thread"),
+    ReportTarget.POST: N_("post"),
+    ReportTarget.IDEA: N_("idea"),
+    ReportTarget.MEMBER: N_("member"),
 }
 
 
@@ -86,7 +97,8 @@ def _require_target(session: Session, *, data: ReportCreate, reporter: Member) -
         _find_target(session, target=data.target_type, target_id=data.target_id, viewer=reporter)
     except NotFound as error:
         raise ReportTargetNotFound(
-            f"There is no {data.target_type.value} {data.target_id} to report."
+            N_("There is no {target_type} {target_id} to report."),
+            values={"target_type": message(NAMES[data.target_type]), "target_id": data.target_id},
         ) from error
 
 
@@ -121,7 +133,10 @@ def file_report(session: Session, *, reporter: Member, data: ReportCreate) -> Re
         )
     ).first()
     if inserted is None:
-        raise AlreadyReported(f"You already reported this {data.target_type.value}.")
+        raise AlreadyReported(
+            N_("You already reported this {target_type}."),
+            values={"target_type": message(NAMES[data.target_type])},
+        )
     opens = case.report_count == 0 or case.status != CaseStatus.OPEN
     session.execute(
         sa.update(ReportCase)
@@ -164,7 +179,7 @@ def get_case(session: Session, *, case_id: int, viewer: Member, lock: bool = Fal
         ).first()
         case = case if reported is not None else None
     if case is None:
-        raise ReportNotFound(f"Report {case_id} does not exist.")
+        raise does_not_exist(ReportNotFound, N_("Report"), case_id)
     return case
 
 

@@ -36,7 +36,9 @@ from app.core.clock import utcnow
 from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import PostCreated, PostDeleted, ThreadCreated, publish
 from app.core.pagination import PageParams, asc, desc, paginate
+from app.i18n import N_
 from app.models import Member, Post, Thread, is_organizer
+from app.problems.details import does_not_exist
 
 MODERATION_FIELDS = frozenset({"pinned", "locked"})
 
@@ -46,7 +48,7 @@ MODERATION_FIELDS = frozenset({"pinned", "locked"})
 
 def _thread_or_404(thread: Thread | None, thread_id: int, viewer: Member | None) -> Thread:
     if thread is None or (thread.hidden_at is not None and not is_organizer(viewer)):
-        raise ThreadNotFound(f"Thread {thread_id} does not exist.")
+        raise does_not_exist(ThreadNotFound, N_("Thread"), thread_id)
     return thread
 
 
@@ -88,9 +90,9 @@ def update_thread(
     """Authors edit the content; organizers pin and lock (a member sending those: 403)."""
     sent = changes.model_dump(exclude_unset=True)
     if MODERATION_FIELDS & sent.keys() and not is_organizer(actor):
-        raise OrganizerOnlyFields("Only organizers pin or lock threads.")
+        raise OrganizerOnlyFields(N_("Only organizers pin or lock threads."))
     if sent.keys() - MODERATION_FIELDS:
-        policies.require_author(thread, actor, what="thread")
+        policies.require_author(thread, actor, what=N_("thread"))
     for field, value in sent.items():
         setattr(thread, field, value)
     if sent:
@@ -103,7 +105,7 @@ def update_thread(
 def delete_thread(session: Session, *, thread: Thread, actor: Member) -> None:
     """The author (or an organizer) deletes the thread with its posts."""
     if not is_organizer(actor):
-        policies.require_author(thread, actor, what="thread")
+        policies.require_author(thread, actor, what=N_("thread"))
     session.execute(sa.delete(Thread).where(col(Thread.id) == thread.id))
     session.expunge(thread)
 
@@ -157,7 +159,10 @@ def create_post(session: Session, *, thread_id: int, author: Member, data: PostC
         execution_options=NO_SYNC,
     )
     if rows_affected(bumped) == 0:
-        raise ThreadLocked(f"Thread {thread_id} is locked; it takes no new posts.")
+        raise ThreadLocked(
+            N_("Thread {thread_id} is locked; it takes no new posts."),
+            values={"thread_id": thread_id},
+        )
     post = Post(
         thread_id=thread_id, author_id=author.id, body=data.body, created_at=now, updated_at=now
     )
@@ -170,7 +175,7 @@ def create_post(session: Session, *, thread_id: int, author: Member, data: PostC
 
 def _post_or_404(post: Post | None, post_id: int, viewer: Member) -> Post:
     if post is None or (post.hidden_at is not None and not is_organizer(viewer)):
-        raise PostNotFound(f"Post {post_id} does not exist.")
+        raise does_not_exist(PostNotFound, N_("Post"), post_id)
     return post
 
 
@@ -179,7 +184,7 @@ def get_post(session: Session, *, post_id: int, viewer: Member) -> tuple[Post, T
     try:
         thread = get_thread(session, thread_id=post.thread_id, viewer=viewer)
     except ThreadNotFound as error:
-        raise PostNotFound(f"Post {post_id} does not exist.") from error
+        raise does_not_exist(PostNotFound, N_("Post"), post_id) from error
     return post, thread
 
 
@@ -199,11 +204,14 @@ def update_post(
     session: Session, *, post: Post, thread: Thread, changes: PostUpdate, actor: Member
 ) -> Post:
     """Only the author edits, while the post stands and the thread is not locked."""
-    policies.require_author(post, actor, what="post")
+    policies.require_author(post, actor, what=N_("post"))
     if post.deleted_at is not None:
-        raise AlreadyDeleted(f"Post {post.id} was deleted.")
+        raise AlreadyDeleted(N_("Post {post} was deleted."), values={"post": post.id})
     if thread.locked:
-        raise ThreadLocked(f"Thread {thread.id} is locked; its posts can no longer change.")
+        raise ThreadLocked(
+            N_("Thread {thread} is locked; its posts can no longer change."),
+            values={"thread": thread.id},
+        )
     post.body = changes.body
     post.updated_at = utcnow()
     session.add(post)
@@ -216,7 +224,7 @@ def delete_post(session: Session, *, post_id: int, actor: Member) -> None:
     placeholder. Deleting it again changes nothing."""
     post, thread = get_post(session, post_id=post_id, viewer=actor)
     if not is_organizer(actor):
-        policies.require_author(post, actor, what="post")
+        policies.require_author(post, actor, what=N_("post"))
     # The thread first, as replies and thread deletions lock it: never a lock-order cycle.
     lock_thread(session, thread_id=thread.id, viewer=actor)  # type: ignore[arg-type]
     if not policies.delete_in_place(session, Post, post_id):

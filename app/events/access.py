@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.events.exceptions import EventCancelled, EventNotFound, EventNotPublished
+from app.i18n import N_, message
 from app.media import access as media_access
 from app.models import Event, EventStatus, Member, is_organizer
+from app.problems.details import does_not_exist
 
 
 def visible_to(statement: Any, viewer: Member | None) -> Any:
@@ -25,7 +27,7 @@ def visible_to(statement: Any, viewer: Member | None) -> Any:
 
 def check_visible(event: Event | None, event_id: int, viewer: Member | None) -> Event:
     if event is None or (event.status == EventStatus.DRAFT and not is_organizer(viewer)):
-        raise EventNotFound(f"Event {event_id} does not exist.")
+        raise does_not_exist(EventNotFound, N_("Event"), event_id)
     return event
 
 
@@ -60,6 +62,8 @@ def lock_event(session: Session, *, event_id: int, viewer: Member | None) -> Eve
 
 def ensure_published(event: Event, *, what: str) -> None:
     if event.status == EventStatus.DRAFT:
-        raise EventNotPublished(f"{what} open once the event is published.")
+        raise EventNotPublished(
+            N_("{what} open once the event is published."), values={"what": message(what)}
+        )
     if event.status == EventStatus.CANCELLED:
-        raise EventCancelled(f"Event {event.id} is cancelled.")
+        raise EventCancelled(N_("Event {event} is cancelled."), values={"event": event.id})

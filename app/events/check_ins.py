@@ -12,14 +12,16 @@ from app.core.db import upsert_insert
 from app.core.pagination import PageParams, asc, paginate
 from app.events.access import ensure_published, get_visible
 from app.events.exceptions import CheckInNotFound
+from app.i18n import N_
 from app.members.exceptions import MemberNotFound
 from app.models import EventCheckIn, Member
+from app.problems.details import does_not_exist
 
 
 def _active_member(session: Session, member_id: int) -> Member:
     member = session.get(Member, member_id)
     if member is None or not member.is_active:
-        raise MemberNotFound(f"Member {member_id} does not exist.")
+        raise does_not_exist(MemberNotFound, N_("Member"), member_id)
     return member
 
 
@@ -32,7 +34,9 @@ def check_in(
     now: datetime | None = None,
 ) -> tuple[EventCheckIn, bool]:
     """Marks attendance once; returns the check-in and whether this call created it."""
-    ensure_published(get_visible(session, event_id=event_id, viewer=organizer), what="Check-ins")
+    ensure_published(
+        get_visible(session, event_id=event_id, viewer=organizer), what=N_("Check-ins")
+    )
     _active_member(session, member_id)
     insert = upsert_insert(session, EventCheckIn).values(
         event_id=event_id,
@@ -54,7 +58,10 @@ def check_in(
 def get_check_in(session: Session, *, event_id: int, member_id: int) -> EventCheckIn:
     found = session.get(EventCheckIn, (event_id, member_id))
     if found is None:
-        raise CheckInNotFound(f"Member {member_id} is not checked in to event {event_id}.")
+        raise CheckInNotFound(
+            N_("Member {member_id} is not checked in to event {event_id}."),
+            values={"member_id": member_id, "event_id": event_id},
+        )
     return found
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.i18n import N_
 
 
 class EventNotFound(NotFound):
@@ -42,7 +43,7 @@ class RsvpListRestricted(Forbidden):
 class EndsBeforeStart(Unprocessable):
     code = "ends_before_start"
 
-    def __init__(self, detail: str = "`ends_at` must be after `starts_at`.") -> None:
+    def __init__(self, detail: str = N_("`ends_at` must be after `starts_at`.")) -> None:
         super().__init__(detail, loc=["body", "ends_at"])
 
 
@@ -50,4 +51,4 @@ class InvalidFeedToken(Unauthorized):
     code = "invalid_feed_token"
 
     def __init__(self) -> None:
-        super().__init__("The calendar feed token is wrong or was revoked; issue a new one.")
+        super().__init__(N_("The calendar feed token is wrong or was revoked; issue a new one."))

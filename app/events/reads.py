@@ -18,8 +18,10 @@ from app.core.pagination import PageParams, asc, paginate_rows
 from app.events.exceptions import EventNotFound
 from app.events.presenters import to_public
 from app.events.schemas import EventFilters, EventPublic
+from app.i18n import N_
 from app.media.presenters import media_by_id
 from app.models import Event, EventRsvp, EventStatus, Member, RsvpStatus, is_organizer
+from app.problems.details import does_not_exist
 
 Row = sa.Row[*tuple[Any, ...]]
 
@@ -73,7 +75,7 @@ def event(connection: Connection, *, event_id: int, viewer: Member | None) -> Ev
     """`GET /events/{id}`, or 404 (drafts exist only for organizers)."""
     row = connection.execute(_ONE, {**_values(viewer), "event_id": event_id}).first()
     if row is None:
-        raise EventNotFound(f"Event {event_id} does not exist.")
+        raise does_not_exist(EventNotFound, N_("Event"), event_id)
     return _shown(connection, [row], viewer=viewer)[0]
 
 

@@ -26,6 +26,7 @@ from app.core.tables import id_of
 from app.events.access import ensure_published, get_visible, lock_event
 from app.events.exceptions import EventEnded, RsvpListRestricted, RsvpNotFound
 from app.events.schemas import RsvpChoice
+from app.i18n import N_
 from app.models import Event, EventRsvp, EventStatus, Member, RsvpStatus, is_organizer
 
 # What members other than organizers may see in an event's RSVP list.
@@ -34,9 +35,9 @@ PUBLIC_RSVP_STATUSES = (RsvpStatus.GOING, RsvpStatus.INTERESTED)
 
 def _lock_for_rsvp(session: Session, *, event_id: int, member: Member, now: datetime) -> Event:
     event = lock_event(session, event_id=event_id, viewer=member)
-    ensure_published(event, what="RSVPs")
+    ensure_published(event, what=N_("RSVPs"))
     if event.ends_at <= now:
-        raise EventEnded(f"Event {event_id} has ended.")
+        raise EventEnded(N_("Event {event_id} has ended."), values={"event_id": event_id})
     return event
 
 
@@ -227,7 +228,9 @@ def get_rsvp(session: Session, *, event_id: int, member: Member) -> EventRsvp:
         select(EventRsvp).where(EventRsvp.event_id == event_id, EventRsvp.member_id == member.id)
     ).first()
     if rsvp is None:
-        raise RsvpNotFound(f"You have not answered event {event_id}.")
+        raise RsvpNotFound(
+            N_("You have not answered event {event_id}."), values={"event_id": event_id}
+        )
     return rsvp
 
 
@@ -244,7 +247,7 @@ def list_rsvps(
     statement = select(EventRsvp).where(EventRsvp.event_id == event_id)
     if not is_organizer(viewer):
         if status is not None and status not in PUBLIC_RSVP_STATUSES:
-            raise RsvpListRestricted("Only organizers see the waitlist and who is not going.")
+            raise RsvpListRestricted(N_("Only organizers see the waitlist and who is not going."))
         statement = statement.where(col(EventRsvp.status).in_(PUBLIC_RSVP_STATUSES))
     keys: list[SortKey] = [asc(EventRsvp.id)]
     if status is not None:

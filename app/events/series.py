@@ -24,6 +24,7 @@ from app.events.access import check_visible, get_visible, lock_event, lock_event
 from app.events.exceptions import CannotUnpublish, CapacityBelowGoing, EndsBeforeStart
 from app.events.rsvps import promote_waitlisted
 from app.events.schemas import EditScope, EventCreate, EventUpdate
+from app.i18n import N_
 from app.media import attachments
 from app.models import Event, EventStatus, Member
 
@@ -169,11 +170,14 @@ def _check_change(event: Event, values: dict[str, Any], *, was: EventStatus) -> 
     capacity = values.get("capacity", event.capacity)
     if capacity is not None and capacity < event.going_count:
         raise CapacityBelowGoing(
-            f"Event {event.id} has {event.going_count} members going; capacity cannot be "
-            f"lower. Ask members to cancel their RSVP first."
+            N_(
+                "Event {event} has {going_count} members going; capacity cannot be "
+                "lower. Ask members to cancel their RSVP first."
+            ),
+            values={"event": event.id, "going_count": event.going_count},
         )
     if values.get("status") == EventStatus.DRAFT and was != EventStatus.DRAFT:
-        raise CannotUnpublish("A published or cancelled event cannot become a draft again.")
+        raise CannotUnpublish(N_("A published or cancelled event cannot become a draft again."))
 
 
 def _apply(event: Event, values: dict[str, Any], *, now: datetime) -> None:

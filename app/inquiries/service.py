@@ -6,10 +6,12 @@ from sqlmodel import Session, select
 
 from app.core.domain_events import InquiryReceived, publish
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_
 from app.inquiries.exceptions import InquiryNotFound, NotOpenForCommissions
 from app.inquiries.schemas import InquiryCreate
 from app.members import service as members
 from app.models import Inquiry, Member
+from app.problems.details import does_not_exist
 
 
 def create_inquiry(
@@ -18,7 +20,10 @@ def create_inquiry(
     """Only to active members open for commissions; the member is notified."""
     member = members.get_visible(session, member_id=member_id, viewer=None)
     if not member.open_for_commissions:
-        raise NotOpenForCommissions(f"@{member.handle} is not taking commissions at the moment.")
+        raise NotOpenForCommissions(
+            N_("@{handle} is not taking commissions at the moment."),
+            values={"handle": member.handle},
+        )
     inquiry = Inquiry(
         member_id=member_id,
         name=data.name,
@@ -46,5 +51,5 @@ def list_inquiries(
 def get_inquiry(session: Session, *, member: Member, inquiry_id: int) -> Inquiry:
     inquiry = session.get(Inquiry, inquiry_id)
     if inquiry is None or inquiry.member_id != member.id:
-        raise InquiryNotFound(f"Inquiry {inquiry_id} does not exist.")
+        raise does_not_exist(InquiryNotFound, N_("Inquiry"), inquiry_id)
     return inquiry

@@ -10,7 +10,9 @@ from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_
 from app.models import Invitation, Member
+from app.problems.details import does_not_exist
 
 
 class InvitationNotFound(NotFound):
@@ -45,5 +47,5 @@ def list_invitations(
 def get_invitation(session: Session, *, invitation_id: int) -> Invitation:
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
-        raise InvitationNotFound(f"Invitation {invitation_id} does not exist.")
+        raise does_not_exist(InvitationNotFound, N_("Invitation"), invitation_id)
     return invitation

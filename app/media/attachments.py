@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC
 from app.core.errors import Unprocessable
+from app.i18n import N_
 from app.media import service
 from app.models import Media, MediaKind, MediaStatus
 
@@ -71,14 +72,24 @@ def attach(
         loc: list[str | int] = ["body", field, position] if listed else ["body", field]
         if media_id not in found:
             raise MediaUnavailable(
-                f"Media {media_id} is not one of your uploads, or it was deleted or could not "
-                "be processed; upload the file again.",
+                N_(
+                    "Media {media_id} is not one of your uploads, or it was deleted or "
+                    "could not be processed; upload the file again."
+                ),
+                values={"media_id": media_id},
                 loc=loc,
             )
         if found[media_id] not in kinds:
             allowed = " or ".join(sorted(kinds))
             raise MediaUnavailable(
-                f"Media {media_id} is {found[media_id]}; {field} takes {allowed}.", loc=loc
+                N_("Media {media_id} is {kind}; {field} takes {allowed}."),
+                values={
+                    "media_id": media_id,
+                    "kind": found[media_id],
+                    "field": field,
+                    "allowed": allowed,
+                },
+                loc=loc,
             )
     session.execute(
         sa.update(Media)

@@ -13,6 +13,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.core.http import holds_current
+from app.i18n import N_
 from app.media.exceptions import RangeNotSatisfiable
 
 CHUNK_BYTES = 256 * 1024
@@ -57,7 +58,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 def _unsatisfiable(size: int) -> RangeNotSatisfiable:
     return RangeNotSatisfiable(
-        f"The range asked for lies outside the file's {size} bytes.",
+        N_("The range asked for lies outside the file's {size} bytes."),
+        values={"size": size},
         headers={"Content-Range": f"bytes */{size}"},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.core.errors import BadRequest, Conflict, NotFound, ProblemError, Unprocessable
+from app.i18n import N_
 
 
 class UnsupportedMediaType(ProblemError):
@@ -75,6 +76,7 @@ class TooManyUploads(ProblemError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(
-            f"At most {limit} of your uploads may be in progress at once: wait for one to end.",
+            N_("At most {limit} of your uploads may be in progress at once: wait for one to end."),
+            values={"limit": limit},
             headers={"Retry-After": "5"},
         )

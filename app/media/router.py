@@ -17,6 +17,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
+from app.i18n import N_
 from app.media import service, uploading
 from app.media.content import Served, file_response
 from app.media.exceptions import MediaNotFound, MediaNotReady, MediaVariantNotFound
@@ -194,7 +195,9 @@ def media_content(
         return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
     path = storage.local_path(key)
     if path is None:
-        raise MediaNotFound(f"Media {media_id}'s bytes are not stored any more.")
+        raise MediaNotFound(
+            N_("Media {media_id}'s bytes are not stored any more."), values={"media_id": media_id}
+        )
     shown_to_anyone = viewer is None  # only a media everyone may see reaches an anonymous caller
     served = Served(
         content_type=content_type,
@@ -209,22 +212,33 @@ def _stored(media: Media, variant: str | None) -> tuple[str, str, str]:
     """The storage key, content type and ETag of what is asked for."""
     assert media.id is not None
     if variant is not None and media.kind != MediaKind.IMAGE:
-        raise MediaVariantNotFound(f"Only images have variants; media {media.id} is not one.")
+        raise MediaVariantNotFound(
+            N_("Only images have variants; media {media} is not one."), values={"media": media.id}
+        )
     if media.status != MediaStatus.READY:
         if media.status == MediaStatus.FAILED:
             raise MediaNotReady(
-                f"Media {media.id} could not be processed: {media.failure_reason}. "
-                "Upload it again in another format."
+                N_(
+                    "Media {media} could not be processed: {failure_reason}. Upload it "
+                    "again in another format."
+                ),
+                values={"media": media.id, "failure_reason": media.failure_reason},
             )
         raise MediaNotReady(
-            f"Media {media.id} is still being processed; poll /api/v1/media/{media.id} "
-            "until `status` is `ready`."
+            N_(
+                "Media {media} is still being processed; poll /api/v1/media/{media} "
+                "until `status` is `ready`."
+            ),
+            values={"media": media.id},
         )
     if variant is None:
         return service.original_key(media.storage_key), media.content_type, f'"{media.sha256}"'
     made = (media.variants or {}).get(variant)
     if not made:
-        raise MediaVariantNotFound(f"Media {media.id} has no `{variant}` variant.")
+        raise MediaVariantNotFound(
+            N_("Media {media} has no `{variant}` variant."),
+            values={"media": media.id, "variant": variant},
+        )
     key = service.variant_key(media.storage_key, variant)
     return key, str(made["content_type"]), f'"{media.sha256}-{variant}"'
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from app.core.clock import utcnow
 from app.core.db import upsert_insert
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_
 from app.media import access
 from app.media.exceptions import MediaInUse, MediaNotFound, MediaQuotaExceeded
 from app.models import (
@@ -33,6 +34,7 @@ from app.models import (
     Project,
     SubmissionMedia,
 )
+from app.problems.details import does_not_exist
 
 MIB = 1024 * 1024
 
@@ -98,8 +100,11 @@ def reserve(session: Session, *, member_id: int, size: int, quota: int) -> None:
 
 def _quota_exceeded(size: int, quota: int) -> MediaQuotaExceeded:
     return MediaQuotaExceeded(
-        f"This upload ({size} bytes) would take your media past your quota of "
-        f"{quota // MIB} MiB; delete some of your media first."
+        N_(
+            "This upload ({size} bytes) would take your media past your quota of "
+            "{quota} MiB; delete some of your media first."
+        ),
+        values={"size": size, "quota": quota // MIB},
     )
 
 
@@ -176,7 +181,7 @@ def visible_media(session: Session, *, media_id: int, viewer: Member | None) -> 
     """The media when the caller may see it (owner, or a registered check says so); else 404."""
     media = _live(session, media_id)
     if media is None or not access.may_see(session, media, viewer):
-        raise MediaNotFound(f"Media {media_id} does not exist.")
+        raise does_not_exist(MediaNotFound, N_("Media"), media_id)
     return media
 
 
@@ -184,7 +189,7 @@ def owned_media(session: Session, *, media_id: int, owner: Member) -> Media:
     """The caller's own media; anyone else's is a 404, as if it did not exist."""
     media = _live(session, media_id)
     if media is None or media.owner_id != owner.id:
-        raise MediaNotFound(f"Media {media_id} does not exist.")
+        raise does_not_exist(MediaNotFound, N_("Media"), media_id)
     return media
 
 
@@ -255,7 +260,8 @@ def delete_media(session: Session, *, media: Media) -> None:
     assert media.id is not None
     if not tombstone(session, media_id=media.id):
         raise MediaInUse(
-            f"Media {media.id} is attached to a work, an avatar or a cover; detach it first."
+            N_("Media {media} is attached to a work, an avatar or a cover; detach it first."),
+            values={"media": media.id},
         )
 
 

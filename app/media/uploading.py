@@ -36,6 +36,7 @@ from starlette.requests import ClientDisconnect
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.middleware import write_turn
+from app.i18n import N_
 from app.media import service, slots
 from app.media.exceptions import (
     MalformedUpload,
@@ -114,7 +115,7 @@ async def _read_and_keep(request: Request, settings: Settings, slot: slots.Slot)
                 limits=upload_limits(settings),
             )
     except ClientDisconnect:
-        raise MalformedUpload("The client went away before the upload was complete.") from None
+        raise MalformedUpload(N_("The client went away before the upload was complete.")) from None
     try:
         return await _keep(request, settings, storage, spooled, slot)
     finally:
@@ -140,7 +141,7 @@ async def _keep(
     except Exception as error:
         log.exception("media_store_failed", key=key)
         raise MediaStorageUnavailable(
-            "The media storage cannot take the file right now; nothing was kept. Retry soon."
+            N_("The media storage cannot take the file right now; nothing was kept. Retry soon.")
         ) from error
     try:
         async with write_turn(request.scope):

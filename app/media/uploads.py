@@ -22,6 +22,7 @@ from typing import IO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from app.i18n import N_
 from app.media.exceptions import (
     InvalidUpload,
     MalformedUpload,
@@ -73,7 +74,7 @@ def boundary_of(content_type: str | None) -> bytes:
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary or len(boundary) > 200:
         raise InvalidUpload(
-            "Send the file as multipart/form-data with a `file` field (and `alt_text`).",
+            N_("Send the file as multipart/form-data with a `file` field (and `alt_text`)."),
             loc=["body"],
         )
     return boundary
@@ -111,7 +112,10 @@ class _FilePart:
     def _decide(self) -> None:
         detected = detect(bytes(self.head[:SNIFF_BYTES]))
         if detected is None:
-            raise UnsupportedMediaType(f"This type of file is not accepted: send {ACCEPTED}.")
+            raise UnsupportedMediaType(
+                N_("This type of file is not accepted: send {accepted}."),
+                values={"accepted": ACCEPTED},
+            )
         self.detected = detected
         self.limit = self.limits[MediaKind(detected.kind)]
         head, self.head = bytes(self.head), bytearray()
@@ -123,7 +127,8 @@ class _FilePart:
             assert self.detected is not None
             kind = MediaKind(self.detected.kind).value
             raise MediaTooLarge(
-                f"A {kind} file may be at most {self.limit // MIB} MiB; this one is larger."
+                N_("A {kind} file may be at most {limit} MiB; this one is larger."),
+                values={"kind": kind, "limit": self.limit // MIB},
             )
         self.hasher.update(data)
         self.writer.write(data)
@@ -175,18 +180,19 @@ class _Receiver:
         name = options.get(b"name") if disposition == b"form-data" else None
         if name == b"file":
             if self.file is not None:
-                raise InvalidUpload("Send one file per upload.", loc=["body", "file"])
+                raise InvalidUpload(N_("Send one file per upload."), loc=["body", "file"])
             self.file = _FilePart(self.spool_dir, self.limits)
             self._sink, self._end_part = self.file.feed, self.file.end
         elif name == b"alt_text":
             if self.alt_text is not None:
-                raise InvalidUpload("Send `alt_text` once.", loc=["body", "alt_text"])
+                raise InvalidUpload(N_("Send `alt_text` once."), loc=["body", "alt_text"])
             self.alt_text = bytearray()
             self._sink = self._alt_text_data
         else:
             shown = (name or b"").decode("utf-8", "replace")[:50]
             raise InvalidUpload(
-                f"Unknown form field {shown!r}: send `file` and optionally `alt_text`.",
+                N_("Unknown form field {shown}: send `file` and optionally `alt_text`."),
+                values={"shown": repr(shown)},
                 loc=["body", shown],
             )
 
@@ -198,7 +204,7 @@ class _Receiver:
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is None:
-            raise MalformedUpload("A multipart part has data before its headers.")
+            raise MalformedUpload(N_("A multipart part has data before its headers."))
         self._sink(data[start:end])
 
     def _part_end(self) -> None:
@@ -210,9 +216,9 @@ class _Receiver:
 
     def result(self) -> Spooled:
         if not self.ended:
-            raise MalformedUpload("The body ended before the multipart's closing boundary.")
+            raise MalformedUpload(N_("The body ended before the multipart's closing boundary."))
         if self.file is None or not self.file.complete:
-            raise InvalidUpload("The upload has no `file` field.", loc=["body", "file"])
+            raise InvalidUpload(N_("The upload has no `file` field."), loc=["body", "file"])
         detected = self.file.detected
         assert detected is not None
         return Spooled(
@@ -231,7 +237,9 @@ class _Receiver:
 
 def _alt_text_too_long() -> InvalidUpload:
     return InvalidUpload(
-        f"`alt_text` may be at most {ALT_TEXT_MAX_CHARS} characters.", loc=["body", "alt_text"]
+        N_("`alt_text` may be at most {limit} characters."),
+        values={"limit": ALT_TEXT_MAX_CHARS},
+        loc=["body", "alt_text"],
     )
 
 
@@ -241,9 +249,11 @@ def _alt_text(raw: bytearray | None) -> str | None:
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise InvalidUpload("`alt_text` must be UTF-8 text.", loc=["body", "alt_text"]) from None
+        raise InvalidUpload(
+            N_("`alt_text` must be UTF-8 text."), loc=["body", "alt_text"]
+        ) from None
     if "\x00" in text:
-        raise InvalidUpload("`alt_text` must not contain NUL.", loc=["body", "alt_text"])
+        raise InvalidUpload(N_("`alt_text` must not contain NUL."), loc=["body", "alt_text"])
     if len(text) > ALT_TEXT_MAX_CHARS:
         raise _alt_text_too_long()
     return text or None
@@ -275,11 +285,13 @@ async def receive_upload(
         return receiver.result()
     except FormParserError as error:
         receiver.discard()
-        raise MalformedUpload(f"The multipart body cannot be read: {error}") from None
+        raise MalformedUpload(
+            N_("The multipart body cannot be read: {error}"), values={"error": error}
+        ) from None
     except OSError as error:  # the spool cannot be written (a full disk)
         receiver.discard()
         raise MediaStorageUnavailable(
-            "The server cannot hold the upload right now; nothing was kept. Retry soon."
+            N_("The server cannot hold the upload right now; nothing was kept. Retry soon.")
         ) from error
     except BaseException:
         receiver.discard()

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
+from app.i18n import N_
 from app.members import service
 from app.members.exceptions import MemberNotFound
 from app.members.schemas import MemberFilters, MemberPublic
 from app.mentoring import profiles as mentor_profiles
 from app.models import Member, MemberTag, MentorProfile, is_organizer
+from app.problems.details import does_not_exist
 
 Row = sa.Row[*tuple[Any, ...]]
 
@@ -98,7 +100,7 @@ def member(connection: Connection, *, member_id: int, viewer: Member | None) -> 
     """`GET /members/{id}` (deactivated members exist only for admins)."""
     row = connection.execute(_ONE, {"member_id": member_id}).first()
     if row is None or not (row.is_active or service.is_admin(viewer)):
-        raise MemberNotFound(f"Member {member_id} does not exist.")
+        raise does_not_exist(MemberNotFound, N_("Member"), member_id)
     ids = [member_id] if row.has_tags or row.mentors else []
     return _profiles(connection, [row], ids, viewer=viewer)[0]
 

@@ -18,6 +18,7 @@ from app.core.db import rows_affected
 from app.core.domain_events import MemberJoined, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.core.security import PAT_PREFIX, hash_password, hash_secret, new_secret
+from app.i18n import N_
 from app.media import access as media_access
 from app.media import attachments
 from app.media.presenters import content_path
@@ -41,6 +42,7 @@ from app.models import (
     TagKind,
 )
 from app.principal.changes import principals_changed
+from app.problems.details import does_not_exist
 
 
 def create_member(
@@ -68,7 +70,7 @@ def create_member(
             session.add(member)
     except IntegrityError as error:
         _raise_if_taken(session, email=member.email, handle_key=member.handle_key)
-        raise HandleTaken("This handle or email is already registered.") from error
+        raise HandleTaken(N_("This handle or email is already registered.")) from error
     assert member.id is not None  # flushed by the savepoint
     publish(session, MemberJoined(actor_id=member.id, member_id=member.id))
     return member
@@ -81,9 +83,9 @@ def _raise_if_taken(session: Session, *, email: str, handle_key: str) -> None:
         )
     ).all()
     if any(found_handle == handle_key for _, found_handle in taken):
-        raise HandleTaken("This handle is taken (handles are unique ignoring case).")
+        raise HandleTaken(N_("This handle is taken (handles are unique ignoring case)."))
     if taken:
-        raise EmailTaken("An account with this email already exists.")
+        raise EmailTaken(N_("An account with this email already exists."))
 
 
 def find_by_login(session: Session, username: str) -> Member | None:
@@ -97,7 +99,7 @@ def get_visible(session: Session, *, member_id: int, viewer: Member | None) -> M
     """A member the viewer may see: deactivated members exist only for admins."""
     member = session.get(Member, member_id)
     if member is None or not (member.is_active or is_admin(viewer)):
-        raise MemberNotFound(f"Member {member_id} does not exist.")
+        raise does_not_exist(MemberNotFound, N_("Member"), member_id)
     return member
 
 
@@ -113,7 +115,7 @@ def shows_avatar(session: Session, media_id: int, viewer: Member | None) -> bool
 def get_for_update(session: Session, *, member_id: int) -> Member:
     member = session.exec(select(Member).where(Member.id == member_id).with_for_update()).first()
     if member is None:
-        raise MemberNotFound(f"Member {member_id} does not exist.")
+        raise does_not_exist(MemberNotFound, N_("Member"), member_id)
     return member
 
 
@@ -354,7 +356,7 @@ def _ensure_another_admin(session: Session, *, member_id: int) -> None:
         .with_for_update()
     ).all()
     if not others:
-        raise LastAdmin("This is the last active admin; promote another admin first.")
+        raise LastAdmin(N_("This is the last active admin; promote another admin first."))
 
 
 def create_token(
@@ -400,7 +402,7 @@ def delete_token(session: Session, *, member: Member, token_id: int) -> None:
         )
     )
     if deleted == 0:
-        raise TokenNotFound(f"Token {token_id} does not exist.")
+        raise does_not_exist(TokenNotFound, N_("Token"), token_id)
     principals_changed(session, member_ids=[member.id])  # type: ignore[list-item]
     _audit_admin_token(session, member=member, action="token.deleted", token_id=token_id)
 
@@ -408,7 +410,7 @@ def delete_token(session: Session, *, member: Member, token_id: int) -> None:
 def get_token(session: Session, *, member: Member, token_id: int) -> PersonalAccessToken:
     token = session.get(PersonalAccessToken, token_id)
     if token is None or token.member_id != member.id:
-        raise TokenNotFound(f"Token {token_id} does not exist.")
+        raise does_not_exist(TokenNotFound, N_("Token"), token_id)
     return token
 
 

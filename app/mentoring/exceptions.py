@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.i18n import N_
 
 
 class MentorNotFound(NotFound):
@@ -35,7 +36,7 @@ class CannotMentorSelf(Unprocessable):
     code = "cannot_mentor_self"
 
     def __init__(self) -> None:
-        super().__init__("You cannot ask yourself for mentoring.", loc=["body", "mentor_id"])
+        super().__init__(N_("You cannot ask yourself for mentoring."), loc=["body", "mentor_id"])
 
 
 class CapacityBelowActive(Unprocessable):
@@ -43,7 +44,10 @@ class CapacityBelowActive(Unprocessable):
 
     def __init__(self, active: int) -> None:
         super().__init__(
-            f"You mentor {active} members now; capacity cannot be lower. Complete or end "
-            "mentorships first, or set `open` to false to take no new requests.",
+            N_(
+                "You mentor {active} members now; capacity cannot be lower. Complete or end "
+                "mentorships first, or set `open` to false to take no new requests."
+            ),
+            values={"active": active},
             loc=["body", "mentoring", "capacity"],
         )

@@ -31,6 +31,7 @@ from app.core.domain_events import (
 )
 from app.core.pagination import PageParams, desc, paginate
 from app.core.tables import id_of
+from app.i18n import N_
 from app.mentoring.exceptions import (
     CannotMentorSelf,
     InvalidTransition,
@@ -48,6 +49,7 @@ from app.mentoring.schemas import (
     MentorshipPublic,
 )
 from app.models import Member, MentorProfile, Mentorship, MentorshipStatus
+from app.problems.details import does_not_exist
 
 # (from, to) → what happens to the mentor's spots.
 TAKES_SPOT, FREES_SPOT, KEEPS_SPOTS = 1, -1, 0
@@ -68,7 +70,7 @@ def request_mentorship(session: Session, *, mentee: Member, data: MentorshipCrea
         raise CannotMentorSelf()
     mentor = session.get(Member, data.mentor_id)
     if mentor is None or not mentor.is_active:
-        raise MentorNotFound(f"Member {data.mentor_id} does not exist.")
+        raise does_not_exist(MentorNotFound, N_("Member"), data.mentor_id)
     _ensure_open(session, mentor_id=data.mentor_id)
     mentorship = Mentorship(
         mentor_id=data.mentor_id,
@@ -82,7 +84,7 @@ def request_mentorship(session: Session, *, mentee: Member, data: MentorshipCrea
             session.add(mentorship)
     except IntegrityError as error:
         raise MentorshipAlreadyOpen(
-            "You already have a pending or accepted mentorship with this mentor."
+            N_("You already have a pending or accepted mentorship with this mentor.")
         ) from error
     _announce(session, mentorship, MentorshipRequested, actor_id=id_of(mentee))
     return mentorship
@@ -100,13 +102,16 @@ def is_open(session: Session, *, mentor_id: int) -> bool:
 
 def _ensure_open(session: Session, *, mentor_id: int) -> None:
     if not is_open(session, mentor_id=mentor_id):
-        raise MentorNotOpen(f"Member {mentor_id} does not take mentorship requests now.")
+        raise MentorNotOpen(
+            N_("Member {mentor_id} does not take mentorship requests now."),
+            values={"mentor_id": mentor_id},
+        )
 
 
 def _visible(mentorship: Mentorship | None, mentorship_id: int, viewer: Member) -> Mentorship:
     """Only its mentor and mentee know a mentorship exists."""
     if mentorship is None or viewer.id not in (mentorship.mentor_id, mentorship.mentee_id):
-        raise MentorshipNotFound(f"Mentorship {mentorship_id} does not exist.")
+        raise does_not_exist(MentorshipNotFound, N_("Mentorship"), mentorship_id)
     return mentorship
 
 
@@ -124,7 +129,7 @@ def lock_for_answer(session: Session, *, mentorship_id: int, mentor: Member) -> 
     )
     mentorship = _visible(session.exec(statement).first(), mentorship_id, mentor)
     if mentorship.mentor_id != mentor.id:
-        raise NotMentor("Only the mentor answers, completes or ends a mentorship.")
+        raise NotMentor(N_("Only the mentor answers, completes or ends a mentorship."))
     return mentorship
 
 
@@ -140,7 +145,10 @@ def answer(
     was = MentorshipStatus(mentorship.status)
     spots = TRANSITIONS.get((was, status))
     if spots is None:
-        raise InvalidTransition(f"A {was.value} mentorship cannot become {status.value}.")
+        raise InvalidTransition(
+            N_("A {was} mentorship cannot become {status}."),
+            values={"was": was.value, "status": status.value},
+        )
     if spots == TAKES_SPOT:
         _take_spot(session, mentor_id=mentorship.mentor_id)
     elif spots == FREES_SPOT:
@@ -168,7 +176,7 @@ def _take_spot(session: Session, *, mentor_id: int) -> None:
     )
     if rows_affected(session.execute(statement, execution_options=NO_SYNC)) == 0:
         raise MentorAtCapacity(
-            "Every spot is taken; complete or end a mentorship first, or raise your capacity."
+            N_("Every spot is taken; complete or end a mentorship first, or raise your capacity.")
         )
 
 

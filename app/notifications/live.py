@@ -57,6 +57,7 @@ from app.core.config import Settings
 from app.core.db import listen_after_commit, upsert_insert
 from app.core.errors import ProblemError
 from app.core.idempotency_keys import IdempotencyKey
+from app.i18n import N_
 from app.models import Member, Notification
 from app.notifications import service
 from app.notifications.schemas import NotificationPublic
@@ -79,7 +80,7 @@ class InvalidStreamTicket(ProblemError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This stream ticket is unknown, expired or already used: get a new one.",
+            N_("This stream ticket is unknown, expired or already used: get a new one."),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
 
@@ -90,7 +91,8 @@ class TooManyStreams(ProblemError):
 
     def __init__(self, limit: int, retry_after: int) -> None:
         super().__init__(
-            f"At most {limit} notification streams may be open at once: close one first.",
+            N_("At most {limit} notification streams may be open at once: close one first."),
+            values={"limit": limit},
             headers={"Retry-After": str(retry_after)},
         )
 

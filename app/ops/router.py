@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.errors import Problem, ProblemError, problem_response
 from app.core.routing import ResourceRouter
+from app.i18n import N_
 
 router = ResourceRouter(tags=["ops"])
 
@@ -52,11 +53,12 @@ def ops_readyz(request: Request) -> Response | Readiness:
         with request.app.state.read_engine.connect() as connection:
             revision = current_revision(connection)
     except SQLAlchemyError:
-        error = NotReady("The database cannot be reached.")
+        error = NotReady(N_("The database cannot be reached."))
         return problem_response(error.to_problem(), scope=request.scope)
     if revision is None or revision != head_revision():
         error = NotReady(
-            f"The database is at revision {revision}, the code needs {head_revision()}."
+            N_("The database is at revision {revision}, the code needs {head}."),
+            values={"revision": revision, "head": head_revision()},
         )
         return problem_response(error.to_problem(), scope=request.scope)
     return Readiness(status="ready", revision=revision)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.core.errors import Forbidden, Unauthorized
+from app.i18n import N_
 
 
 class InsufficientScope(Forbidden):
@@ -24,8 +25,10 @@ class TokenExpired(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__(
-            "The access token has expired; exchange the refresh token at "
-            "POST /api/v1/auth/refresh for a new one."
+            N_(
+                "The access token has expired; exchange the refresh token at "
+                "POST /api/v1/auth/refresh for a new one."
+            )
         )
         # RFC 6750 §3: the description tells a client to refresh rather than log out.
         self.headers["WWW-Authenticate"] = (

@@ -16,6 +16,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep, paginate_catalogue
 from app.core.problem_catalogue import CATALOGUE, ProblemType
 from app.core.routing import ResourceRouter
+from app.i18n import N_
 from app.problems.schemas import ProblemDescription, ProblemDescriptionPage
 
 router = ResourceRouter(prefix="/problems", tags=["problems"])
@@ -57,7 +58,7 @@ async def problems_get(request: Request, code: Code) -> Response:
     """What a problem's `type` URI names: the status, title and meaning of its `code`."""
     problem_type = CATALOGUE.get(code)
     if problem_type is None:
-        raise NotFound(f"No problem has the code {code!r}.")
+        raise NotFound(N_("No problem has the code {code}."), values={"code": repr(code)})
     if _wants_html(request):
         return _html(_problem_page(problem_type))
     body = _describe(problem_type).model_dump_json()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.i18n import N_
 
 
 class ProjectNotFound(NotFound):
@@ -52,7 +53,10 @@ class AssigneeNotProjectMember(Unprocessable):
 
     def __init__(self, member_id: int) -> None:
         super().__init__(
-            f"Member {member_id} is not an active member of this project; tasks are assigned "
-            "to project members only.",
+            N_(
+                "Member {member_id} is not an active member of this project; tasks are "
+                "assigned to project members only."
+            ),
+            values={"member_id": member_id},
             loc=["body", "assignee_id"],
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from app.i18n import N_
 from app.models import (
     Member,
     MembershipStatus,
@@ -47,7 +48,8 @@ def manages(session: Session, *, project: Project, member: Member) -> bool:
 def require_manager(session: Session, *, project: Project, member: Member) -> None:
     if not manages(session, project=project, member=member):
         raise NotProjectCoordinator(
-            f"Only the coordinators of project {project.id} (or organizers) may do this."
+            N_("Only the coordinators of project {project} (or organizers) may do this."),
+            values={"project": project.id},
         )
 
 
@@ -55,7 +57,10 @@ def require_active_member(session: Session, *, project_id: int, member_id: int) 
     """The caller's active membership, share-locked; 403 for anyone else."""
     row = membership(session, project_id=project_id, member_id=member_id, lock=True)
     if row is None or not _is_active(row):
-        raise NotProjectMember(f"Only active members of project {project_id} may do this.")
+        raise NotProjectMember(
+            N_("Only active members of project {project_id} may do this."),
+            values={"project_id": project_id},
+        )
     return row
 
 

@@ -40,6 +40,7 @@ from app.core.domain_events import (
 )
 from app.core.pagination import PageParams, asc, desc, paginate
 from app.core.tables import id_of
+from app.i18n import N_
 from app.media import access as media_access
 from app.media import attachments
 from app.media.presenters import media_by_id
@@ -56,6 +57,7 @@ from app.models import (
     ProjectTask,
     TaskStatus,
 )
+from app.problems.details import does_not_exist
 from app.projects import policies
 from app.projects.exceptions import (
     AlreadyProjectMember,
@@ -96,7 +98,7 @@ _OPEN_STATUSES = (ProjectStatus.PROPOSED, ProjectStatus.ACTIVE)
 def get_project(session: Session, *, project_id: int) -> Project:
     project = session.get(Project, project_id)
     if project is None:
-        raise ProjectNotFound(f"Project {project_id} does not exist.")
+        raise does_not_exist(ProjectNotFound, N_("Project"), project_id)
     return project
 
 
@@ -110,7 +112,7 @@ def lock_project(session: Session, *, project_id: int, exclusive: bool) -> Proje
     )
     project = session.exec(statement).first()
     if project is None:
-        raise ProjectNotFound(f"Project {project_id} does not exist.")
+        raise does_not_exist(ProjectNotFound, N_("Project"), project_id)
     return project
 
 
@@ -322,7 +324,8 @@ def _change_counts(session: Session, *, project_id: int, members: int, coordinat
     changed = session.execute(statement.values(values), execution_options=NO_SYNC)
     if rows_affected(changed) == 0:
         raise LastCoordinator(
-            f"Project {project_id} needs a coordinator; make someone else coordinator first."
+            N_("Project {project_id} needs a coordinator; make someone else coordinator first."),
+            values={"project_id": project_id},
         )
 
 
@@ -365,7 +368,10 @@ def get_membership(
         or policies.manages(session, project=project, member=viewer)
     )
     if row is None or not visible:
-        raise ProjectMemberNotFound(f"Member {member_id} is not in project {project.id}.")
+        raise ProjectMemberNotFound(
+            N_("Member {member_id} is not in project {project}."),
+            values={"member_id": member_id, "project": project.id},
+        )
     return row
 
 
@@ -406,9 +412,13 @@ def _refuse_existing(session: Session, *, project: Project, member_id: int) -> N
         return
     if row.status == MembershipStatus.PENDING:
         raise JoinRequestPending(
-            f"Member {member_id} already asked to join; a coordinator approves with PATCH."
+            N_("Member {member_id} already asked to join; a coordinator approves with PATCH."),
+            values={"member_id": member_id},
         )
-    raise AlreadyProjectMember(f"Member {member_id} is already a member of project {project.id}.")
+    raise AlreadyProjectMember(
+        N_("Member {member_id} is already a member of project {project}."),
+        values={"member_id": member_id, "project": project.id},
+    )
 
 
 def create_membership(
@@ -424,7 +434,10 @@ def create_membership(
 def request_to_join(session: Session, *, project: Project, member: Member) -> ProjectMember:
     """A `pending` request; the project's coordinators are notified."""
     if project.status not in _OPEN_STATUSES:
-        raise ProjectNotOpen(f"Project {project.id} is {project.status}; it takes no new members.")
+        raise ProjectNotOpen(
+            N_("Project {project} is {status}; it takes no new members."),
+            values={"project": project.id, "status": project.status},
+        )
     _refuse_existing(session, project=project, member_id=id_of(member))
     row = ProjectMember(
         project_id=id_of(project),
@@ -444,7 +457,7 @@ def add_member(
     """A manager adds an active member directly (`active`); the member is notified."""
     target = session.get(Member, member_id)
     if target is None or not target.is_active:
-        raise MemberNotFound(f"Member {member_id} does not exist.")
+        raise does_not_exist(MemberNotFound, N_("Member"), member_id)
     _refuse_existing(session, project=project, member_id=member_id)
     _change_counts(
         session, project_id=id_of(project), members=1, coordinators=_is_coordinator(role)
@@ -499,7 +512,10 @@ def membership_for_removal(
         policies.require_manager(session, project=project, member=actor)
     row = policies.membership(session, project_id=id_of(project), member_id=member_id)
     if row is None:
-        raise ProjectMemberNotFound(f"Member {member_id} is not in project {project.id}.")
+        raise ProjectMemberNotFound(
+            N_("Member {member_id} is not in project {project}."),
+            values={"member_id": member_id, "project": project.id},
+        )
     return row
 
 
@@ -563,7 +579,10 @@ def list_tasks(
 def get_task(session: Session, *, project: Project, task_id: int) -> ProjectTask:
     task = session.get(ProjectTask, task_id)
     if task is None or task.project_id != project.id:
-        raise TaskNotFound(f"Task {task_id} does not exist in project {project.id}.")
+        raise TaskNotFound(
+            N_("Task {task_id} does not exist in project {project}."),
+            values={"task_id": task_id, "project": project.id},
+        )
     return task
 
 
@@ -613,7 +632,10 @@ def lock_task_for_edit(
     )
     task = session.exec(statement).first()
     if task is None:
-        raise TaskNotFound(f"Task {task_id} does not exist in project {project.id}.")
+        raise TaskNotFound(
+            N_("Task {task_id} does not exist in project {project}."),
+            values={"task_id": task_id, "project": project.id},
+        )
     return task
 
 
@@ -661,7 +683,7 @@ def delete_task(session: Session, *, project: Project, task: ProjectTask, actor:
     if task.created_by_id != actor.id and not policies.manages(
         session, project=project, member=actor
     ):
-        raise NotTaskOwner("Only the task's author or a project coordinator may delete it.")
+        raise NotTaskOwner(N_("Only the task's author or a project coordinator may delete it."))
     session.delete(task)
     session.flush()
 
@@ -695,7 +717,10 @@ def list_updates(
 def get_update(session: Session, *, project: Project, update_id: int) -> ProgressUpdate:
     update = session.get(ProgressUpdate, update_id)
     if update is None or update.project_id != project.id:
-        raise ProgressUpdateNotFound(f"Update {update_id} does not exist in project {project.id}.")
+        raise ProgressUpdateNotFound(
+            N_("Update {update_id} does not exist in project {project}."),
+            values={"update_id": update_id, "project": project.id},
+        )
     return update
 
 

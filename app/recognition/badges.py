@@ -18,6 +18,7 @@ from app.core.clock import utcnow
 from app.core.db import upsert_insert
 from app.core.domain_events import BadgeAwarded, publish
 from app.core.pagination import PageParams, desc, paginate
+from app.i18n import N_
 from app.models import Badge, BadgeKind, Challenge, Member, Submission
 from app.recognition.exceptions import BadgeNotFound
 
@@ -142,7 +143,10 @@ def list_badges(
 def get_badge(session: Session, *, member_id: int, badge_id: int) -> Badge:
     badge = session.get(Badge, badge_id)
     if badge is None or badge.member_id != member_id:
-        raise BadgeNotFound(f"Member {member_id} has no badge {badge_id}.")
+        raise BadgeNotFound(
+            N_("Member {member_id} has no badge {badge_id}."),
+            values={"member_id": member_id, "badge_id": badge_id},
+        )
     return badge
 
 

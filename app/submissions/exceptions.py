@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
+from app.i18n import N_
 
 
 class SubmissionNotFound(NotFound):
@@ -23,6 +24,6 @@ class WorksHiddenUntilClosed(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__(
-            "The works of a challenge are public once it closes; log in to see them now.",
+            N_("The works of a challenge are public once it closes; log in to see them now."),
             error="invalid_request",
         )

@@ -19,6 +19,7 @@ from app.core.pagination import PageParams
 from app.core.security import new_secret
 from app.core.tables import id_of
 from app.core.uuids import uuid7
+from app.i18n import N_
 from app.models import (
     ChatBridge,
     ChatBridgeSubscription,
@@ -30,6 +31,7 @@ from app.models import (
     WebhookSubscription,
 )
 from app.outbox import service as receivers
+from app.problems.details import does_not_exist
 from app.webhooks import safety, signing
 from app.webhooks.exceptions import (
     DeliveryNotFound,
@@ -105,7 +107,7 @@ def list_webhooks(session: Session, *, params: PageParams) -> tuple[list[Webhook
 
 
 def get_webhook(session: Session, *, webhook_id: int, lock: bool = False) -> Webhook:
-    missing = WebhookNotFound(f"Webhook {webhook_id} does not exist.")
+    missing = does_not_exist(WebhookNotFound, N_("Webhook"), webhook_id)
     return receivers.get(session, Webhook, webhook_id, lock=lock, missing=missing)
 
 
@@ -234,7 +236,8 @@ def _insert_deliveries(
 def _require_active(webhook: Webhook) -> None:
     if not webhook.active:
         raise WebhookInactive(
-            f"Webhook {webhook.id} is inactive; set `active: true` to send to it again."
+            N_("Webhook {webhook} is inactive; set `active: true` to send to it again."),
+            values={"webhook": webhook.id},
         )
 
 
@@ -266,7 +269,10 @@ def _latest_delivery(session: Session, *, webhook_id: int, event_id: int) -> Web
 def get_delivery(session: Session, *, webhook: Webhook, delivery_id: int) -> WebhookDelivery:
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.webhook_id != webhook.id:
-        raise DeliveryNotFound(f"Delivery {delivery_id} of webhook {webhook.id} does not exist.")
+        raise DeliveryNotFound(
+            N_("Delivery {delivery_id} of webhook {webhook} does not exist."),
+            values={"delivery_id": delivery_id, "webhook": webhook.id},
+        )
     return delivery
 
 
