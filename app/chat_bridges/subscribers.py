@@ -55,11 +55,11 @@ def send(claimed: dispatcher.Claimed, settings: Settings) -> sender.Outcome:
     return dataclasses.replace(outcome, retry_after=wait) if wait is not None else outcome
 
 
-def refused_address(url: str, _settings: Settings) -> str | None:
+def refused_address(url: str, _settings: Settings) -> targets.Refusal | None:
     try:
         safety.public_target(url)
     except safety.UnsafeUrl as error:
-        return str(error)
+        return error.message, error.values
     return None
 
 

@@ -44,8 +44,10 @@ _CHAT_ID = re.compile(r"-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31}")
 _ROOM_ID = re.compile(r"![^\s:/]{1,200}:[A-Za-z0-9.:\[\]-]{1,255}")
 
 # The address check of Matrix homeservers (the webhook rules), registered by
-# app/chat_bridges/subscribers.py: it returns why a URL is refused, or None.
-AddressCheck = Callable[[str, Settings], str | None]
+# app/chat_bridges/subscribers.py: it returns why a URL is refused (a message id and its
+# values), or None.
+Refusal = tuple[str, dict[str, Any]]
+AddressCheck = Callable[[str, Settings], Refusal | None]
 _address_check: list[AddressCheck] = []
 
 
@@ -174,7 +176,7 @@ def _check_homeserver(url: str, settings: Settings, *, check_address: bool) -> N
         raise RuntimeError("no address check registered (app.chat_bridges.subscribers)")
     refused = _address_check[0](url, settings)
     if refused is not None:
-        raise ChatBridgeTargetNotAllowed(refused, loc=_loc("homeserver"))
+        raise ChatBridgeTargetNotAllowed(refused[0], values=refused[1], loc=_loc("homeserver"))
 
 
 def rebase(kind: str, url: str, settings: Settings) -> tuple[str, bool]:

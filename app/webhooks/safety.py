@@ -18,14 +18,22 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+
+from app.i18n import N_
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeUrl(Exception):
-    """The URL's host is not a public address (or does not resolve)."""
+    """The URL's host is not a public address (or does not resolve). Its text is a message
+    id and values (`N_()`), so a 422 says it in the caller's language; `str()` is English."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message.format(**values))
+        self.message, self.values = message, values
 
 
 @dataclass(frozen=True)
@@ -96,19 +104,23 @@ def public_target(url: str) -> Target:
         parsed = httpx.URL(url)
         host, port = parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
     except (httpx.InvalidURL, UnicodeError) as error:  # a host that is no IDNA name: "http://¤"
-        raise UnsafeUrl(f"The URL is not valid: {error}.") from error
+        raise UnsafeUrl(N_("The URL is not valid: {error}."), error=error) from error
     try:
         addresses = _literal(host) or resolve(host, port)
     except (OSError, UnicodeError, ValueError) as error:
-        raise UnsafeUrl(f"The host {host!r} does not resolve.") from error
+        raise UnsafeUrl(N_("The host {host} does not resolve."), host=repr(host)) from error
     if not addresses:
-        raise UnsafeUrl(f"The host {host!r} does not resolve.")
+        raise UnsafeUrl(N_("The host {host} does not resolve."), host=repr(host))
     refused = [a for a in addresses if not is_public(a)]
     if refused:
         raise UnsafeUrl(
-            f"The host {host!r} resolves to {refused[0]}, a private, loopback or link-local "
-            "address; webhooks may only call public addresses unless the server runs with "
-            "SANGGAR_WEBHOOKS_ALLOW_PRIVATE=true (a closed network, or a receiver on your "
-            "own machine while developing)."
+            N_(
+                "The host {host} resolves to {address}, a private, loopback or link-local "
+                "address; webhooks may only call public addresses unless the server runs with "
+                "SANGGAR_WEBHOOKS_ALLOW_PRIVATE=true (a closed network, or a receiver on your "
+                "own machine while developing)."
+            ),
+            host=repr(host),
+            address=refused[0],
         )
     return Target(host=host, port=port, address=addresses[0])

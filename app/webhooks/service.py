@@ -57,7 +57,9 @@ def check_url(url: str, settings: Settings) -> None:
     try:
         safety.public_target(url)
     except safety.UnsafeUrl as error:
-        raise WebhookUrlNotAllowed(str(error), loc=["body", "url"]) from error
+        raise WebhookUrlNotAllowed(
+            error.message, values=error.values, loc=["body", "url"]
+        ) from error
 
 
 def create_webhook(
