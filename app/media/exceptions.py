@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.core.errors import BadRequest, Conflict, NotFound, ProblemError, Unprocessable
 from app.i18n import N_
 
@@ -54,8 +56,8 @@ class MediaUnreadable(Unprocessable):
 
     code = "media_unreadable"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, loc=["body", "file"])
+    def __init__(self, detail: str, values: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, loc=["body", "file"], values=values)
 
 
 class MediaStorageUnavailable(ProblemError):

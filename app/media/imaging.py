@@ -48,6 +48,8 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 from PIL import Image, ImageCms, ImageOps, ImageSequence
 
+from app.i18n import N_
+
 VARIANT_SIZES: dict[str, int] = {"thumb": 320, "medium": 1280, "large": 2560}
 
 JPEG_QUALITY = 88
@@ -69,17 +71,26 @@ pillow_heif.register_heif_opener()
 class UnprocessableMedia(Exception):
     """The file cannot be made into a served image; `reason` is shown to its owner."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str, **values: Any) -> None:
+        """`reason` is a message id (`N_()`) filled from `values`, so a 422 says it in the
+        caller's language; `self.reason`, what is stored with the media, is English."""
+        self.reason = reason.format(**values) if values else reason
+        super().__init__(self.reason)
+        self.message, self.values = reason, values
 
 
 class ImageTooLarge(UnprocessableMedia):
     def __init__(self, *, width: int, height: int, max_megapixels: int) -> None:
         megapixels = width * height / 1_000_000
         super().__init__(
-            f"The image is {width} × {height} pixels ({megapixels:,.1f} megapixels); "
-            f"at most {max_megapixels} megapixels are accepted."
+            N_(
+                "The image is {width} × {height} pixels ({megapixels} megapixels); "
+                "at most {limit} megapixels are accepted."
+            ),
+            width=width,
+            height=height,
+            megapixels=f"{megapixels:,.1f}",
+            limit=max_megapixels,
         )
         self.width = width
         self.height = height
@@ -107,7 +118,7 @@ class ProcessedImage:
     variants: tuple[VariantFile, ...]
 
 
-_UNREADABLE = "The image could not be read: the file is damaged, incomplete or not an image."
+_UNREADABLE = N_("The image could not be read: the file is damaged, incomplete or not an image.")
 
 
 def _guard(max_megapixels: int) -> None:
@@ -173,10 +184,10 @@ def process_image(source: Path, workdir: Path, *, max_megapixels: int) -> Proces
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise UnprocessableMedia(
-            f"The image is larger than {max_megapixels} megapixels once decoded."
+            N_("The image is larger than {limit} megapixels once decoded."), limit=max_megapixels
         ) from error
     except MemoryError as error:
-        raise UnprocessableMedia("The image needs too much memory to process.") from error
+        raise UnprocessableMedia(N_("The image needs too much memory to process.")) from error
     except Exception as error:
         # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, struct.error…
         # for damaged files; none of them is worth a retry.

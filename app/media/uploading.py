@@ -163,9 +163,9 @@ def _probed(spooled: Spooled, settings: Settings, owner_id: int) -> service.NewM
                 spooled.path, max_megapixels=settings.media_image_max_megapixels
             )
         except imaging.ImageTooLarge as error:
-            raise MediaTooLarge(error.reason) from None
+            raise MediaTooLarge(error.message, values=error.values) from None
         except imaging.UnprocessableMedia as error:
-            raise MediaUnreadable(error.reason) from None
+            raise MediaUnreadable(error.message, values=error.values) from None
     elif spooled.kind in (MediaKind.AUDIO, MediaKind.VIDEO):
         duration = imaging.read_duration(spooled.path, spooled.content_type)
     return service.NewMedia(
