@@ -156,7 +156,7 @@ UNVERIFIED_MAY_WRITE = re.compile(
 )
 
 
-LOG_IN_ONLY = (
+LOG_IN_ONLY = N_(
     "No personal access token may list, create, show or revoke tokens, whatever its "
     "scopes: log in with your password (POST /api/v1/auth/token) and use that access token."
 )
