@@ -32,4 +32,6 @@ class UnknownWorks(Unprocessable):
             ValidationIssue(loc=loc, msg=f"Submission {i} does not exist.", type=self.code)
             for i, loc in self.unknown.items()
         ]
-        return ValidationProblem(**base.model_dump(exclude={"errors"}), errors=issues)
+        problem = ValidationProblem(**base.model_dump(exclude={"errors"}), errors=issues)
+        problem._message = base._message  # the detail, translated when answered
+        return problem
