@@ -25,6 +25,7 @@ from starlette.types import Scope
 from app import i18n
 from app.core.jsonutil import dumps
 from app.core.problem_catalogue import CATALOGUE
+from app.i18n import N_
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Where `GET /problems/{code}` describes each code; a problem's `type` is this URL.
@@ -159,7 +160,7 @@ class Unauthorized(ProblemError):
 
     def __init__(self, detail: str | None = None, *, error: str = "invalid_token") -> None:
         super().__init__(
-            detail or i18n.N_("Missing or invalid credentials."),
+            detail or N_("Missing or invalid credentials."),
             headers={"WWW-Authenticate": f'Bearer error="{error}"'},
         )
 
@@ -314,10 +315,7 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     if status == 413:
         detail = TOO_LARGE
     if status == 404 and (without_slash := _path_without_trailing_slash(request)):
-        detail, values = (
-            i18n.N_("Paths have no trailing slash: try {path}."),
-            {"path": without_slash},
-        )
+        detail, values = N_("Paths have no trailing slash: try {path}."), {"path": without_slash}
     problem = make_problem(code, status, detail, values)
     return problem_response(problem, scope=request.scope, headers=headers)
 
@@ -352,18 +350,18 @@ async def _handle_validation_error(request: Request, exc: Exception) -> Response
     errors = list(exc.errors())
     # Unparseable JSON is malformed (400), not a field that failed validation (422).
     if any(error["type"] == "json_invalid" for error in errors):
-        problem = BadRequest(i18n.N_("The request body is not valid JSON.")).to_problem()
+        problem = BadRequest(N_("The request body is not valid JSON.")).to_problem()
         return problem_response(problem, scope=request.scope)
     issues = [_issue(error) for error in errors]
-    counted = i18n.N_("1 field is invalid.") if len(issues) == 1 else MANY_INVALID
+    counted = N_("1 field is invalid.") if len(issues) == 1 else MANY_INVALID
     base = make_problem("validation_failed", 422, counted, {"count": len(issues)})
     problem = ValidationProblem(**base.model_dump(), errors=issues)
     problem._message = base._message
     return problem_response(problem, scope=request.scope)
 
 
-MANY_INVALID = i18n.N_("{count} fields are invalid.")
-TOO_LARGE = i18n.N_("The request body is larger than the server accepts.")
+MANY_INVALID = N_("{count} fields are invalid.")
+TOO_LARGE = N_("The request body is larger than the server accepts.")
 
 
 class PayloadTooLarge(ProblemError):
@@ -391,13 +389,13 @@ class HeadersTooLarge(ProblemError):
 
 
 def body_too_slow_response(scope: Scope, seconds: float) -> Response:
-    detail = i18n.N_("The request's body did not arrive within {seconds} seconds.")
+    detail = N_("The request's body did not arrive within {seconds} seconds.")
     problem = RequestTimeout(detail, values={"seconds": f"{seconds:g}"}).to_problem()
     return problem_response(problem, scope=scope, headers={"Connection": "close"})
 
 
 def internal_error_response(scope: Scope) -> Response:
-    detail = i18n.N_("An unexpected error occurred; it has been logged.")
+    detail = N_("An unexpected error occurred; it has been logged.")
     return problem_response(ProblemError(detail).to_problem(), scope=scope)
 
 
@@ -425,7 +423,7 @@ class CommitOutcomeUnknown(ProblemError):
 
     def __init__(self) -> None:
         super().__init__(
-            i18n.N_(
+            N_(
                 "The connection to the database was lost while the change was being saved: it "
                 "may or may not have been saved. Retry with the same Idempotency-Key, or read "
                 "it back before retrying."
@@ -446,12 +444,12 @@ async def _handle_database_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
     if isinstance(exc, OperationalError) and _is_lock_wait(exc):
         error: ProblemError = DatabaseBusy(
-            i18n.N_("The community is busy with a burst of writes; retry in a moment."),
+            N_("The community is busy with a burst of writes; retry in a moment."),
             headers={"Retry-After": "1"},
         )
     elif _is_unavailable(exc):
         error = DatabaseUnavailable(
-            i18n.N_("The database cannot be reached right now; retry in a moment."),
+            N_("The database cannot be reached right now; retry in a moment."),
             headers={"Retry-After": "1"},
         )
     else:

@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 
 from app.core.errors import PreconditionFailed
+from app.i18n import N_
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -70,7 +71,7 @@ def require_current(request: Request, current: BaseModel) -> None:
     # If-Match uses strong comparison (RFC 9110 §13.1.1): a weak tag never matches.
     if not any(tag in ("*", etag) for tag in _tags(if_match)):
         raise EtagMismatch(
-            "The resource changed since you read it; fetch it again and reapply your change."
+            N_("The resource changed since you read it; fetch it again and reapply your change.")
         )
 
 

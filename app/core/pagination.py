@@ -24,6 +24,7 @@ from sqlmodel import Session
 from app.core.errors import BadRequest
 from app.core.jsonutil import dumps, loads
 from app.core.openapi import declares
+from app.i18n import N_
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -94,9 +95,9 @@ def _decode_values(cursor: str, length: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeEncodeError) as error:
-        raise InvalidCursor("The cursor is not one this API issued.") from error
+        raise InvalidCursor(N_("The cursor is not one this API issued.")) from error
     if not isinstance(values, list) or len(values) != length:
-        raise InvalidCursor("The cursor is not one this API issued.")
+        raise InvalidCursor(N_("The cursor is not one this API issued."))
     return values
 
 
@@ -116,12 +117,12 @@ def _coerce(value: Any, key: SortKey) -> Any:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError as error:
-            raise InvalidCursor("The cursor is not one this API issued.") from error
+            raise InvalidCursor(N_("The cursor is not one this API issued.")) from error
         if parsed.tzinfo is not None:
             try:  # a forged offset near datetime's limits must not overflow in the query
                 return parsed.astimezone(UTC)
             except OverflowError as error:
-                raise InvalidCursor("The cursor is not one this API issued.") from error
+                raise InvalidCursor(N_("The cursor is not one this API issued.")) from error
     if python_type is bool and isinstance(value, bool):  # e.g. pinned-first lists
         return value
     if python_type is int and isinstance(value, int) and not isinstance(value, bool):
@@ -129,7 +130,7 @@ def _coerce(value: Any, key: SortKey) -> Any:
             return value
     elif python_type is str and isinstance(value, str) and "\x00" not in value:
         return value
-    raise InvalidCursor("The cursor is not one this API issued.")
+    raise InvalidCursor(N_("The cursor is not one this API issued."))
 
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
@@ -211,7 +212,7 @@ def paginate_catalogue(
         (last,) = _decode_values(params.cursor, 1)
         keys = [key(item) for item in items]
         if last not in keys:
-            raise InvalidCursor("The cursor is not one this API issued.")
+            raise InvalidCursor(N_("The cursor is not one this API issued."))
         start = keys.index(last) + 1
     page = list(items[start : start + params.limit])
     if start + params.limit >= len(items):
