@@ -23,6 +23,7 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.http import JSON_MEDIA_TYPE, etag_of, render
 from app.core.idempotency_keys import IdempotencyKey
 from app.core.openapi import declares
+from app.i18n import N_
 
 KEY_LIFETIME = timedelta(hours=24)
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -93,7 +94,7 @@ class Creation:
                 self.session.add(record)
         except IntegrityError as error:
             raise IdempotencyKeyInUse(
-                "Another request with this Idempotency-Key is being processed; retry shortly."
+                N_("Another request with this Idempotency-Key is being processed; retry shortly.")
             ) from error
         if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
             _forget_expired(self.session)
@@ -141,7 +142,7 @@ def creation_dependency(owner_of: Callable[..., str]) -> Callable[..., Creation]
                 session.flush()
             elif stored is not None and stored.request_hash != fingerprint:
                 raise IdempotencyKeyReused(
-                    "This Idempotency-Key was used with a different request body.",
+                    N_("This Idempotency-Key was used with a different request body."),
                     loc=["header", "Idempotency-Key"],
                 )
             elif stored is not None:

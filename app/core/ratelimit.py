@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.config import Settings
 from app.core.errors import TooManyRequests, problem_response
 from app.core.security import PAT_PREFIX, decode_access_token, hash_secret
+from app.i18n import N_
 
 log = structlog.get_logger("sanggar.ratelimit")
 
@@ -204,7 +205,8 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         error = TooManyRequests(
-            f"Too many requests; retry in {retry_after} seconds.",
+            N_("Too many requests; retry in {seconds} seconds."),
+            values={"seconds": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
         response = problem_response(error.to_problem(), scope=scope, headers=error.headers)
