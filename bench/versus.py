@@ -110,15 +110,7 @@ class Figures:
 
 def fresh_database(database: str, label: str, workdir: Path) -> str:
     """An empty database of this benchmark's own (never another benchmark's name)."""
-    if database == "sqlite":
-        return f"sqlite:///{workdir / f'{label}.db'}"
-    name = f"sanggar_bench_perfbench_{label}"
-    admin = create_engine(f"{run.PG_URL}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return f"{run.PG_URL}/{name}"
+    return run.fresh_database(database, f"perfbench_{label}", workdir)
 
 
 def seed_template(url: str, users: int, workdir: Path) -> tuple[Path, Path]:
