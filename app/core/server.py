@@ -24,6 +24,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app import i18n
 from app.core.config import Settings, get_settings
 from app.core.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -56,6 +57,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.max_header_bytes = settings.max_header_bytes
         self.header_timeout = settings.header_timeout_seconds
         self.public_base_url = settings.public_base_url
+        self.locale = settings.default_locale  # before a request: no member, no Accept-Language
         self.header_bytes = 0
         self.header_timer: asyncio.TimerHandle | None = None
         self.refusal: _Refused | None = None
@@ -78,7 +80,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_url(url)
         if len(self.url) > self.max_url_bytes:
             self._refuse(
-                UriTooLong(f"The request's target is longer than {self.max_url_bytes} bytes.")
+                UriTooLong(
+                    i18n.N_("The request's target is longer than {limit} bytes."),
+                    values={"limit": self.max_url_bytes},
+                )
             )
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -87,7 +92,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.header_bytes > self.max_header_bytes:
             self._refuse(
                 HeadersTooLarge(
-                    f"The request's headers are larger than {self.max_header_bytes} bytes."
+                    i18n.N_("The request's headers are larger than {limit} bytes."),
+                    values={"limit": self.max_header_bytes},
                 )
             )
         super().on_header(name, value)
@@ -124,8 +130,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return  # a request is being answered: its body's time is the app's to bound
         self._answer_and_close(
             RequestTimeout(
-                f"The request's line and headers did not arrive within "
-                f"{self.header_timeout:g} seconds."
+                i18n.N_("The request's line and headers did not arrive within {seconds} seconds."),
+                values={"seconds": f"{self.header_timeout:g}"},
             )
         )
 
@@ -135,6 +141,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         problem = error.to_problem()
         body = problem.model_dump()
         body["type"] = (self.public_base_url or "").rstrip("/") + PROBLEM_PATH + problem.code
+        body["title"] = i18n.gettext(self.locale, problem.title)
+        body["detail"] = i18n.translate(self.locale, error.message, error.values)
         content = dumps(body)
         head = (
             f"HTTP/1.1 {problem.status} {HTTPStatus(problem.status).phrase}\r\n"

@@ -111,6 +111,8 @@ def test_a_request_target_over_the_limit_is_a_414_problem(server: Server) -> Non
     problem = _problem(headers, body)
     assert problem["code"] == "uri_too_long"
     assert problem["type"] == "/problems/uri_too_long"
+    # Answered before there is a request to read a language from: the server's default (id).
+    assert problem["detail"] == "Target permintaan lebih panjang dari 4096 byte."
 
 
 @pytest.mark.parametrize(
