@@ -211,10 +211,19 @@ def serving(
 
 
 def wrk(
-    url: str, script: str, *, connections: int, env: dict[str, str], seconds: int = SECONDS
+    url: str,
+    script: str,
+    *,
+    connections: int,
+    env: dict[str, str],
+    seconds: int = SECONDS,
+    threads: int | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> dict[str, int]:
-    threads = 1 if connections == 1 else 2
+    """wrk's summary of one run; `prefix` runs it under another command (e.g. `taskset`)."""
+    threads = threads or (1 if connections == 1 else 2)
     command = [
+        *prefix,
         "wrk",
         f"-t{threads}",
         f"-c{connections}",

@@ -27,9 +27,7 @@ BENCH_REPORT (the file whose section is replaced; empty: print only), BENCH_SCEN
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -255,32 +253,16 @@ def pinned(command: list[str], core: str) -> list[str]:
 
 
 def wrk(url: str, script: str, env: dict[str, str], *, seconds: int = SECONDS) -> dict[str, int]:
-    command = pinned(
-        [
-            "wrk",
-            "-t1",
-            f"-c{CONNECTIONS}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(run.WRK_DIR / script),
-            url,
-        ],
-        WRK_CORE,
+    """One thread on its own core (the servers have the other)."""
+    return run.wrk(
+        url,
+        script,
+        connections=CONNECTIONS,
+        env=env,
+        seconds=seconds,
+        threads=1,
+        prefix=("taskset", "-c", WRK_CORE),
     )
-    out = subprocess.run(
-        command,
-        env={**os.environ, **env, "BENCH_WRK_DIR": str(run.WRK_DIR)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"^BENCH (\{.*\})$", out, re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"wrk printed no summary:\n{out}")
-    parsed: dict[str, int] = json.loads(match.group(1))
-    return parsed
 
 
 def rps(result: dict[str, int]) -> float:
