@@ -321,34 +321,36 @@ def _challenge_closed(session: Session, event: ChallengeClosed) -> BaseModel | N
     )
 
 
-def _submission_created(session: Session, event: SubmissionCreated) -> BaseModel | None:
-    submission = session.get(Submission, event.submission_id)
-    challenge = session.get(Challenge, event.challenge_id)
+def _work(
+    session: Session, submission_id: int, challenge_id: int, *, fresh: bool = False
+) -> tuple[Submission, SubmissionCreatedData] | None:
+    """A work and the fields every `submission.*` payload carries; `fresh` reads it again."""
+    submission = session.get(Submission, submission_id, populate_existing=fresh)
+    challenge = session.get(Challenge, challenge_id)
     if submission is None or challenge is None:
         return None
-    return SubmissionCreatedData(
-        submission_id=event.submission_id,
-        challenge_id=event.challenge_id,
+    return submission, SubmissionCreatedData(
+        submission_id=submission_id,
+        challenge_id=challenge_id,
         member_id=submission.member_id,
         title=submission.title,
         challenge_title=challenge.title,
     )
 
 
+def _submission_created(session: Session, event: SubmissionCreated) -> BaseModel | None:
+    found = _work(session, event.submission_id, event.challenge_id)
+    return None if found is None else found[1]
+
+
 def _submission_showcased(session: Session, event: SubmissionShowcased) -> BaseModel | None:
     # Read again: the ranking set the flags in SQL, so a copy the session holds may be stale.
-    submission = session.get(Submission, event.submission_id, populate_existing=True)
-    challenge = session.get(Challenge, event.challenge_id)
-    if submission is None or challenge is None:
+    found = _work(session, event.submission_id, event.challenge_id, fresh=True)
+    if found is None:
         return None
+    submission, fields = found
     return SubmissionShowcasedData(
-        submission_id=event.submission_id,
-        challenge_id=event.challenge_id,
-        member_id=submission.member_id,
-        title=submission.title,
-        challenge_title=challenge.title,
-        winner=submission.is_winner,
-        featured=submission.featured,
+        **fields.model_dump(), winner=submission.is_winner, featured=submission.featured
     )
 
 
