@@ -17,9 +17,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-
-import snowballstemmer  # type: ignore[import-untyped]
+from functools import cache, lru_cache
+from typing import Any
 
 MAX_WORD = 64  # longer words are cut: nothing real is longer, and indexes stay small
 MAX_QUERY_WORDS = 12  # words after these are ignored
@@ -27,8 +26,6 @@ SNIPPET_WORDS = 24
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
 _WORD = re.compile(r"[^\W_]+")
-_INDONESIAN = snowballstemmer.stemmer("indonesian")
-_ENGLISH = snowballstemmer.stemmer("english")
 # Nasal assimilation: the prefix (me-/pe-) replaced the root's first consonant.
 _NASAL = (
     (re.compile(r"^(?:me|pe)ny([aiueo].*)$"), "s"),
@@ -49,15 +46,25 @@ def words(text: str) -> list[str]:
     return [word[:MAX_WORD] for word in _WORD.findall(fold(text))]
 
 
+@cache
+def _stemmer(language: str) -> Any:
+    """Loaded at the first word, not at start-up: the stemmers' tables take memory that a
+    worker which never indexes or searches does not need."""
+    import snowballstemmer  # type: ignore[import-untyped]
+
+    return snowballstemmer.stemmer(language)
+
+
 @lru_cache(maxsize=65_536)
 def terms_of(word: str) -> frozenset[str]:
     """What a folded word stands for: itself, its stems, its root's stem (see above)."""
-    found = {word, _INDONESIAN.stemWord(word), _ENGLISH.stemWord(word)}
+    indonesian, english = _stemmer("indonesian"), _stemmer("english")
+    found = {word, indonesian.stemWord(word), english.stemWord(word)}
     for pattern, letter in _NASAL:
         matched = pattern.match(word)
         if matched:
             root = letter + matched.group(1)
-            found.update((root, _INDONESIAN.stemWord(root)))
+            found.update((root, indonesian.stemWord(root)))
             break
     return frozenset(term for term in found if term)
 
