@@ -12,8 +12,15 @@ from app.core.pagination import PageParamsDep, paginate_catalogue
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.members import service as members
-from app.principal.dependencies import CreationDep, CurrentMember, OptionalMember, OrganizerMember
-from app.recognition import badges, presenters, service
+from app.principal.dependencies import (
+    CreationDep,
+    CurrentMember,
+    CurrentReader,
+    OptionalMember,
+    OrganizerMember,
+)
+from app.readmodels import read
+from app.recognition import badges, presenters, reads
 from app.recognition.schemas import (
     AwardCreate,
     BadgeCatalogue,
@@ -30,18 +37,21 @@ members_router = ResourceRouter(prefix="/members", tags=["members"])
 
 
 @leaderboard_router.get("", response_model=LeaderboardPage, summary="The leaderboard")
-def leaderboard_list(
-    session: SessionDep,
-    _member: CurrentMember,
+async def leaderboard_list(
+    request: Request,
+    _member: CurrentReader,
     page: PageParamsDep,
     filters: Annotated[LeaderboardFilters, Query()],
 ) -> LeaderboardPage:
     """Members ranked by points earned in the current week, month (default) or all time."""
-    now = utcnow()
-    standings, next_cursor = service.leaderboard(
-        session, period=filters.period, discipline=filters.discipline, now=now, params=page
+    return await read(
+        request,
+        reads.leaderboard,
+        period=filters.period,
+        discipline=filters.discipline,
+        now=utcnow(),
+        params=page,
     )
-    return presenters.leaderboard_page(standings, next_cursor, period=filters.period, now=now)
 
 
 @badges_router.get("", response_model=BadgeCatalogue, summary="The badge catalogue")
