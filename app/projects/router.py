@@ -16,8 +16,8 @@ from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
 from app.models import ProjectRole
-from app.principal.dependencies import CreationDep, CurrentMember
-from app.projects import service
+from app.principal.dependencies import CreationDep, CurrentMember, CurrentReader
+from app.projects import reads, service
 from app.projects.dependencies import (
     LockedProjectDep,
     ManagedProjectDep,
@@ -44,6 +44,7 @@ from app.projects.schemas import (
     ProjectTaskUpdate,
     ProjectUpdate,
 )
+from app.readmodels import read
 
 router = ResourceRouter(prefix="/projects", tags=["projects"])
 
@@ -78,13 +79,12 @@ def projects_list(
     "/{project_id}",
     response_model=ProjectPublic,
     summary="Get a project",
-    responses=CONDITIONAL_GET_RESPONSES,
+    responses=CONDITIONAL_GET_RESPONSES | problems(404),
 )
-def projects_get(
-    request: Request, session: SessionDep, member: CurrentMember, project: ProjectDep
-) -> Response:
+async def projects_get(request: Request, member: CurrentReader, project_id: IdPath) -> Response:
     """One project with its coordinators and the caller's membership."""
-    return json_response(request, service.present_project(session, project, viewer=member))
+    shown = await read(request, reads.project, project_id=project_id, viewer=member)
+    return json_response(request, shown)
 
 
 @router.patch(

@@ -159,6 +159,31 @@ def test_get_carries_an_etag_and_answers_304(client: TestClient, app: FastAPI) -
     assert missing.json()["code"] == "project_not_found"
 
 
+def test_get_shows_what_the_write_showed_in_three_statements_however_many_coordinators(
+    client: TestClient, app: FastAPI, queries: QueryCounter
+) -> None:
+    creator, headers = member_with_headers(app)
+    viewer, viewer_headers = member_with_headers(app)
+    project = create_project(client, headers, looking_for=["Editing", "Layout", "Printing"])
+    path = f"{PROJECTS}/{project['id']}"
+    counts = []
+    for _ in range(2):
+        queries.reset()
+        shown = client.get(path, headers=headers).json()
+        counts.append(queries.count)
+        assert {**shown, "updated_at": None} == {**project, "updated_at": None}
+        coordinator = make_member(app)
+        add_member(client, project["id"], headers, coordinator.id, role="coordinator")
+        project = client.get(path, headers=headers).json()
+    # The project, its skills, its coordinators with the caller's membership.
+    assert counts == [3, 3]
+    assert project["looking_for"] == ["Editing", "Layout", "Printing"]
+    assert len(project["coordinator_ids"]) == 3 and creator.id in project["coordinator_ids"]
+    add_member(client, project["id"], headers, viewer.id)
+    seen_by_viewer = client.get(path, headers=viewer_headers).json()
+    assert seen_by_viewer["my_membership"] == {"role": "contributor", "status": "active"}
+
+
 def test_coordinator_edits_with_if_match(client: TestClient, app: FastAPI) -> None:
     _, headers = member_with_headers(app)
     project = create_project(client, headers)
