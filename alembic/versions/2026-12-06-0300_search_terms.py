@@ -32,10 +32,12 @@ _FTS_VALUES = (
     " || CASE WHEN new.members_from IS NULL THEN '' ELSE ' members' END"
 )
 _FTS_INSERT = f'INSERT INTO search_fts (rowid, title, body, access) VALUES ({_FTS_VALUES});'
+# Not `INSERT OR IGNORE`: an upsert that updates the row (the indexer's write) makes the
+# trigger's statements abort on a conflict whatever they say, so only new terms are inserted.
 _TERMS_INSERT = (
-    'INSERT OR IGNORE INTO search_fts_terms (term) SELECT value FROM json_each('
+    'INSERT INTO search_fts_terms (term) SELECT DISTINCT value FROM json_each('
     """'["' || replace(new.title_terms || ' ' || new.body_terms, ' ', '","') || '"]'"""
-    ") WHERE value <> '';"
+    ") WHERE value <> '' AND value NOT IN (SELECT term FROM search_fts_terms);"
 )
 
 
