@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
-from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.config import Settings
@@ -24,6 +24,7 @@ from app.core.security import (
     hash_secret,
 )
 from app.models import AuthSession, Member, PersonalAccessToken
+from app.principal.changes import UNREMEMBERED
 
 FULL_SCOPES = frozenset({"read", "write"})
 # Writing last_used_at on every request would turn reads into writes; once a minute is
@@ -46,9 +47,19 @@ class ResolvedToken(NamedTuple):
 _MEMBERS = cast(sa.Table, Member.__table__)  # type: ignore[attr-defined]
 _PERSONAL_TOKENS = cast(sa.Table, PersonalAccessToken.__table__)  # type: ignore[attr-defined]
 _AUTH_SESSIONS = cast(sa.Table, AuthSession.__table__)  # type: ignore[attr-defined]
+_MEMBER_MAPPER = sa.inspect(Member)
+_MEMBER_MANAGER = _MEMBER_MAPPER.class_manager
+# What is remembered of the member: every column but those ordinary writes change
+# (app.principal.changes.UNREMEMBERED), which stay unloaded and are read when first used.
+_MEMBER_COLUMNS = [
+    (attr.key, attr.columns[0])
+    for attr in _MEMBER_MAPPER.column_attrs
+    if attr.key not in UNREMEMBERED
+]
+_REMEMBERED = [column for _, column in _MEMBER_COLUMNS]
 _PERSONAL_TOKEN_LOOKUP = (
     sa.select(
-        *_MEMBERS.c,
+        *_REMEMBERED,
         _PERSONAL_TOKENS.c.id.label("token_id"),
         _PERSONAL_TOKENS.c.scopes.label("token_scopes"),
         _PERSONAL_TOKENS.c.expires_at.label("token_expires_at"),
@@ -58,19 +69,18 @@ _PERSONAL_TOKEN_LOOKUP = (
     .where(_PERSONAL_TOKENS.c.token_hash == sa.bindparam("token_hash"))
 )
 _ACCESS_TOKEN_LOOKUP = (
-    sa.select(*_MEMBERS.c, _AUTH_SESSIONS.c.revoked_at.label("session_revoked_at"))
+    sa.select(*_REMEMBERED, _AUTH_SESSIONS.c.revoked_at.label("session_revoked_at"))
     .select_from(_MEMBERS.join(_AUTH_SESSIONS, _AUTH_SESSIONS.c.member_id == _MEMBERS.c.id))
     .where(
         _AUTH_SESSIONS.c.id == sa.bindparam("session_id"),
         _MEMBERS.c.id == sa.bindparam("member_id"),
     )
 )
-_MEMBER_MAPPER = sa.inspect(Member)
-_MEMBER_MANAGER = _MEMBER_MAPPER.class_manager
-_MEMBER_COLUMNS = [(attr.key, attr.columns[0].name) for attr in _MEMBER_MAPPER.column_attrs]
 
 
-def resolve_token(session: Session, settings: Settings, *, token: str) -> ResolvedToken | None:
+def resolve_token(
+    connection: Connection, settings: Settings, *, token: str
+) -> ResolvedToken | None:
     """The member behind a Bearer token, with its scopes, or None if it is not valid now.
 
     Only reads (one indexed join), so that it may run on the event loop on SQLite
@@ -78,12 +88,12 @@ def resolve_token(session: Session, settings: Settings, *, token: str) -> Resolv
     access token's use still to be recorded is `ResolvedToken.use_unrecorded`
     (app.principal.usage)."""
     if token.startswith(PAT_PREFIX):
-        return _resolve_personal_token(session, token)
+        return _resolve_personal_token(connection, token)
     claims = decode_access_token(settings, token)
     if claims is None:
         return None
     parameters = {"session_id": claims.session_id, "member_id": claims.member_id}
-    row = session.connection().execute(_ACCESS_TOKEN_LOOKUP, parameters).first()
+    row = connection.execute(_ACCESS_TOKEN_LOOKUP, parameters).first()
     if row is None or row.session_revoked_at is not None or not row.is_active:
         return None
     return ResolvedToken(
@@ -96,9 +106,9 @@ def resolve_token(session: Session, settings: Settings, *, token: str) -> Resolv
     )
 
 
-def _resolve_personal_token(session: Session, token: str) -> ResolvedToken | None:
+def _resolve_personal_token(connection: Connection, token: str) -> ResolvedToken | None:
     parameters = {"token_hash": hash_secret(token)}
-    row = session.connection().execute(_PERSONAL_TOKEN_LOOKUP, parameters).first()
+    row = connection.execute(_PERSONAL_TOKEN_LOOKUP, parameters).first()
     if row is None:
         return None
     now = utcnow()
@@ -118,11 +128,14 @@ def _resolve_personal_token(session: Session, token: str) -> ResolvedToken | Non
 
 def _detached_member(row: sa.Row[Any, *tuple[Any, ...]]) -> Member:
     """The member's columns in an entity of no Session, as if loaded and then detached:
-    filled the way the ORM fills what it loads (no model validation, no events)."""
+    filled the way the ORM fills what it loads (no model validation, no events). The
+    unremembered ones are left unloaded: a Session the member is merged into reads them
+    when they are first used, and outside a Session using them is an error, never a stale
+    value."""
     member: Member = _MEMBER_MANAGER.new_instance()
     values = instance_dict(member)
     mapping = row._mapping
-    for key, name in _MEMBER_COLUMNS:
-        values[key] = mapping[name]
+    for key, column in _MEMBER_COLUMNS:
+        values[key] = mapping[column]
     make_transient_to_detached(member)
     return member
