@@ -53,9 +53,10 @@ def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    # Our middleware writes the access log (with request id and duration); uvicorn's would
-    # be a second, plain-text line per request.
-    logging.getLogger("uvicorn.access").disabled = True
+    # Our middleware writes the access log (with request id and duration); uvicorn's would be a
+    # second line per request (and with no handler to reach, uvicorn never formats its fields).
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.disabled, uvicorn_access.propagate = True, False
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True

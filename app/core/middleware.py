@@ -43,11 +43,8 @@ access_log = structlog.get_logger("sanggar.access")
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            text = value.decode("latin-1")
-            return text if _ACCEPTABLE_REQUEST_ID.match(text) else None
-    return None
+    text = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+    return text if _ACCEPTABLE_REQUEST_ID.match(text) else None
 
 
 class RequestContextMiddleware:
@@ -158,13 +155,13 @@ class _BodyTooLarge(Exception):
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value: bytes = dict(scope["headers"]).get(b"content-length", b"")
+    return int(value) if value.isdigit() else None
+
+
+def _bodiless(scope: Scope) -> bool:
+    """Neither a Content-Length above 0 nor a Transfer-Encoding: HTTP/1.1 sends no body."""
+    return not _content_length(scope) and b"transfer-encoding" not in dict(scope["headers"])
 
 
 class BodyLimitMiddleware:
@@ -184,7 +181,7 @@ class BodyLimitMiddleware:
         self.streamed_limits = dict(streamed_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _bodiless(scope):  # nothing to count
             await self.app(scope, receive, send)
             return
         max_bytes = self.max_bytes
@@ -252,7 +249,7 @@ class BodyTimeoutMiddleware:
         self.streamed_paths = streamed_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _bodiless(scope):  # nothing to wait for
             await self.app(scope, receive, send)
             return
         deadline: float | None = None
