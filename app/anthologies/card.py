@@ -14,8 +14,10 @@ import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+if TYPE_CHECKING:  # Pillow loads at the first card or cover drawn, not with the app
+    from PIL import Image, ImageDraw, ImageFont
 
 FONTS = Path(__file__).parent / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
@@ -45,6 +47,8 @@ class CardText:
 
 @cache
 def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     return ImageFont.truetype(str(path), size)
 
 
@@ -111,6 +115,14 @@ def _one_line(
     return text.rstrip() + "…"
 
 
+def _canvas(size: tuple[int, int]) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    """A blank image of the community's background colour, and a pen on it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, BACKGROUND)
+    return image, ImageDraw.Draw(image)
+
+
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
@@ -122,8 +134,7 @@ def share_card(text: CardText, picture: Image.Image | None = None) -> bytes:
     work's picture above them when there is one."""
     if picture is not None:
         return _picture_card(text, picture)
-    image = Image.new("RGB", (CARD_SIZE, CARD_SIZE), BACKGROUND)
-    draw = ImageDraw.Draw(image)
+    image, draw = _canvas((CARD_SIZE, CARD_SIZE))
     accent = GOLD if text.winner else TEAL
     width = CARD_SIZE - 2 * MARGIN
     draw.rectangle((0, 0, CARD_SIZE, 24), fill=accent)
@@ -171,14 +182,15 @@ def _footer(
 
 def fill_band(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
     """The picture scaled to cover `size` and centre-cropped to it (no bars, no stretching)."""
+    from PIL import Image, ImageOps
+
     return ImageOps.fit(picture.convert("RGB"), size, method=Image.Resampling.LANCZOS)
 
 
 def _picture_card(text: CardText, picture: Image.Image) -> bytes:
     """The picture fills the top half; the label, title and author sit below it."""
-    image = Image.new("RGB", (CARD_SIZE, CARD_SIZE), BACKGROUND)
+    image, draw = _canvas((CARD_SIZE, CARD_SIZE))
     image.paste(fill_band(picture, (CARD_SIZE, PICTURE_BAND)), (0, 0))
-    draw = ImageDraw.Draw(image)
     accent = GOLD if text.winner else TEAL
     width = CARD_SIZE - 2 * MARGIN
     draw.rectangle((0, PICTURE_BAND, CARD_SIZE, PICTURE_BAND + 16), fill=accent)
@@ -210,8 +222,7 @@ def cover(title: str, publisher: str, picture: Image.Image | None = None) -> byt
     a picture, the picture fills the top and the title sits under it. PNG without a
     picture, JPEG with one (a photograph as PNG would weigh megabytes)."""
     width, height = COVER_SIZE
-    image = Image.new("RGB", COVER_SIZE, BACKGROUND)
-    draw = ImageDraw.Draw(image)
+    image, draw = _canvas(COVER_SIZE)
     inner = width - 2 * MARGIN
     if picture is None:
         draw.rectangle((0, 0, width, 40), fill=GOLD)

@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image
-
 from app.anthologies import card
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # ebooklib and Pillow load at the first book built, not with the app
     from ebooklib import epub
 
 MEDIA_TYPE = "application/epub+zip"
@@ -215,6 +213,8 @@ def _add_cover(document: epub.EpubBook, book: Book) -> None:
     if first is None:
         document.set_cover("cover.png", card.cover(book.title, book.publisher), create_page=True)
         return
+    from PIL import Image
+
     with Image.open(io.BytesIO(first.jpeg)) as picture:
         cover = card.cover(book.title, book.publisher, picture)
     document.set_cover("cover.jpg", cover, create_page=True)

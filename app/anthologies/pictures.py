@@ -13,9 +13,9 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
-from PIL import Image
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
@@ -23,6 +23,9 @@ from app.media.presenters import media_out
 from app.media.schemas import MediaOut
 from app.media.storage import open_storage
 from app.models import Media, MediaKind, MediaStatus, SubmissionMedia
+
+if TYPE_CHECKING:  # Pillow loads at the first picture read (app.anthologies.card)
+    from PIL import Image
 
 log = structlog.get_logger("sanggar.anthologies")
 # Tried in this order: the medium variant is enough for a card and a book page.
@@ -79,6 +82,8 @@ def picture_key(media: Media) -> str | None:
 
 
 def _open(path: Path) -> Image.Image:
+    from PIL import Image
+
     with Image.open(path) as image:
         image.load()
         return image.convert("RGB")

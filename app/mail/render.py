@@ -14,13 +14,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from app import i18n
 from app.core.config import Settings
 from app.mail import links, tokens
+
+if TYPE_CHECKING:  # Jinja2 loads at the first mail rendered, not with the app
+    import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCAL_URL = "http://localhost:8000"  # links when neither app_url nor public_base_url is set
@@ -30,6 +31,8 @@ LOCAL_URL = "http://localhost:8000"  # links when neither app_url nor public_bas
 def _environment(locale: str) -> jinja2.Environment:
     """One environment per language, its catalogue installed once: mails are rendered in
     worker threads, so nothing is switched on a shared environment per render."""
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
