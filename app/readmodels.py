@@ -10,12 +10,14 @@ PostgreSQL answers over a socket, so there the read keeps its worker thread. The
 connection is the read engine's (app.core.db.read_only), and on either database each
 statement reads on its own, with no transaction around them (on SQLite, no BEGIN: a
 twentieth of a one-row GET): a read model reads a row, or a page, and then what that row
-or page needs, so a change between the two is one the next read shows. The connection goes
-back to the pool when the read returns.
+or page needs, so a change between the two is one the next read shows. Elsewhere the
+connection goes back to the pool when the read returns; on the event loop it is kept for
+the next read (`_on_kept_connection`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from weakref import WeakKeyDictionary
@@ -25,6 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection, Engine
 
 from app.core.db import READ_ONLY_OPTION, STATEMENTS
+from app.core.errors import ProblemError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,7 +43,7 @@ async def read(
     """`work(connection, *args, **kwargs)` on a connection of the app's read engine."""
     engine = _engine_of(request)
     if engine.dialect.name == "sqlite":
-        return _on_connection(engine, work, args, kwargs)
+        return _on_kept_connection(request, work, args, kwargs)
     return await run_in_threadpool(_on_connection, engine, work, args, kwargs)
 
 
@@ -77,3 +80,34 @@ def _on_connection(
 ) -> T:
     with engine.connect() as connection:
         return work(connection, *args, **kwargs)
+
+
+# The connection an app keeps for its SQLite reads on the event loop, with the thread that
+# keeps it (in the app's state: it goes with the app). Such a read runs from start to end
+# with nothing else in between, so one connection serves them all; checking one out of the
+# pool and back in, with the transaction SQLAlchemy begins and ends around it (no BEGIN is
+# sent: see `_engine_of`), cost a tenth of a one-row GET. Its results are read to the end
+# or closed before the read returns, so between reads it holds no snapshot of the database
+# (a WAL reader stays current, and checkpoints pass). After a failed statement it is
+# closed, and the next read makes another.
+_KEPT = "sanggar_kept_read_connection"
+
+
+def _on_kept_connection(
+    request: Request, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> T:
+    state = request.app.state
+    thread = threading.get_ident()
+    kept: tuple[int, Connection] | None = getattr(state, _KEPT, None)
+    if kept is not None and kept[0] != thread:  # another loop's (tests run apps on several)
+        return _on_connection(_engine_of(request), work, args, kwargs)
+    connection = kept[1] if kept is not None else _engine_of(request).connect()
+    setattr(state, _KEPT, (thread, connection))
+    try:
+        return work(connection, *args, **kwargs)
+    except ProblemError:  # a refusal (a 404): its statements ran to the end
+        raise
+    except BaseException:
+        setattr(state, _KEPT, None)
+        connection.close()
+        raise

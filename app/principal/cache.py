@@ -6,10 +6,12 @@ and a hop to a worker thread. The answer changes rarely, so each process remembe
 `SANGGAR_AUTH_CACHE_SECONDS` (default 10; 0 turns the cache off), never past the token's
 own expiry. A hit costs no query and no thread: the remembered member is copied into the
 request's Session (`Session.merge(load=False)`), so handlers see an entity of their own
-transaction exactly as after a lookup.
+transaction exactly as after a lookup. A member's points are not remembered (what every
+vote, comment and work changes: app.principal.changes.UNREMEMBERED): that Session reads them
+when they are used.
 
 What a process changes itself it forgets at once: a service that changes a member's role,
-activity, points or watermark, a token or a log-in says so on its Session
+activity, profile or watermark, a token or a log-in says so on its Session
 (app.principal.changes.principals_changed), and once that transaction has committed the
 unit of work tells this cache (`watch`), which forgets those members' tokens (or every
 token). Another process learns of it within the cache's seconds: that is the delay after
