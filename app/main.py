@@ -200,20 +200,29 @@ async def _bootstrap_admin_until_done(app: FastAPI) -> None:
             await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
 
 
-# glibc's mallopt parameter, and the size from which an allocation gets its own mapping.
+# glibc's mallopt parameters: the size from which an allocation gets its own mapping, and
+# how many heaps (arenas) threads allocate from.
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 OWN_MAPPING_BYTES = 1024 * 1024
+ARENAS = 2
 
 
-def _return_large_buffers_to_the_system() -> None:
-    """Every allocation of 1 MiB or more gets a mapping of its own, unmapped when freed.
+def _tune_allocator() -> None:
+    """Large buffers get a mapping of their own, and the threads share two heaps.
 
-    An Argon2 hash (every log-in, registration, password change) allocates its memory cost
-    at once, 19 MiB by default. glibc maps the first such buffer, then raises its threshold
+    Every allocation of 1 MiB or more is mapped on its own and unmapped when freed. An
+    Argon2 hash (every log-in, registration, password change) allocates its memory cost at
+    once, 19 MiB by default. glibc maps the first such buffer, then raises its threshold
     above the size it saw freed: later buffers come from the heap of the thread that hashes,
     and each worker thread's heap keeps its 19 MiB after the hash, for good. Fixed, the
     threshold keeps a worker's memory flat across log-ins; the price is mapping each
-    buffer's pages anew, a fraction of the hash's own time (figures: docs/ARCHITECTURE.md).
+    buffer's pages anew, a fraction of the hash's own time.
+
+    glibc gives threads up to eight heaps per core, each keeping the free space of what its
+    threads once held; the worker threads, the periodic jobs and the event loop then hold
+    several partly empty heaps. Python allocates under its global lock, so threads sharing
+    two rarely wait for one another (figures for both: bench/MEMORY.md).
     Not glibc (macOS, musl): nothing to set, their allocators work otherwise.
     """
     try:
@@ -221,6 +230,7 @@ def _return_large_buffers_to_the_system() -> None:
     except (OSError, AttributeError):
         return
     mallopt(M_MMAP_THRESHOLD, OWN_MAPPING_BYTES)
+    mallopt(M_ARENA_MAX, ARENAS)
 
 
 def _freeze_startup_objects() -> None:
@@ -267,7 +277,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    _return_large_buffers_to_the_system()
+    _tune_allocator()
     configure_logging(level=settings.log_level, json_logs=settings.log_json)
     app = FastAPIOffline(
         title="Sanggar",
