@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse
 
 from app import i18n
@@ -11,36 +13,39 @@ from app.core.db import SessionDep
 from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
-from app.notifications import live, service
+from app.notifications import live, reads, service
 from app.notifications.dependencies import CaughtUpMember
 from app.notifications.schemas import (
     MarkRead,
     MarkReadResult,
     NotificationPage,
-    NotificationPublic,
     StreamTicket,
     UnreadCount,
 )
-from app.principal.dependencies import CurrentMember, OptionalMember
+from app.principal.dependencies import CurrentMember, CurrentReader, OptionalMember
+from app.readmodels import read
 
 router = ResourceRouter(prefix="/notifications", tags=["notifications"])
 
 
 @router.get("", response_model=NotificationPage, summary="List my notifications")
-def notifications_list(
+async def notifications_list(
     request: Request,
-    session: SessionDep,
-    member: CaughtUpMember,
+    member: CurrentReader,
     page: PageParamsDep,
     unread_only: Annotated[bool, Query(description="Only notifications not yet read.")] = False,
 ) -> NotificationPage:
     """The caller's notifications, newest first (announcements included), in the caller's
     language (their `locale`, else `Accept-Language`)."""
-    rows, next_cursor = service.list_notifications(
-        session, member=member, unread_only=unread_only, params=page
-    )
     locale = i18n.of_request(request.scope, member.locale)
-    items = [NotificationPublic.of(n, locale) for n in rows]
+    feed = partial(reads.feed, member=member, unread_only=unread_only, params=page, locale=locale)
+    shown = await read(request, feed)
+    if isinstance(shown, reads.Behind):  # new announcements: copied in first (a write)
+        engine = request.app.state.engine
+        await run_in_threadpool(reads.catch_up, engine, member=member, upto=shown.upto)
+        shown = await read(request, feed, caught_up=True)
+    assert not isinstance(shown, reads.Behind)
+    items, next_cursor = shown
     return NotificationPage(items=items, next_cursor=next_cursor)
 
 
