@@ -6,7 +6,7 @@ Only when a row was inserted are the totals moved, atomically in SQL: `members.p
 the member's rows in `member_points` for the activity's week, month and all time. Taking a
 contribution back (a withdrawn work or vote, a deleted comment or post) deletes its row with
 RETURNING and moves the same totals back, so a repeat of that event changes nothing either.
-On PostgreSQL a contribution and its totals are one statement (`_record_with_totals`), not
+On PostgreSQL a contribution and its totals are one statement (`_RECORD_WITH_TOTALS`), not
 three: every vote, comment and work records one, inside the request that made it.
 
 Moving `members.points` locks the member's row until commit, so one member's contributions
@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.core.db import NO_SYNC, upsert_insert
@@ -37,7 +37,7 @@ from app.models import (
     PeriodKind,
     TagKind,
 )
-from app.principal.changes import principals_changed
+from app.principal.changes import PRINCIPALS_UNCHANGED
 from app.recognition.points import POINTS
 
 ALL_TIME_START = date(1970, 1, 1)
@@ -66,75 +66,119 @@ def record(
     occurred_at: datetime,
 ) -> int | None:
     """Records a contribution once; returns the new activity's id, None if already recorded."""
-    points = POINTS[kind]
-    statement = (
-        upsert_insert(session, Activity)
+    values = _contribution(member_id, POINTS[kind], occurred_at) | {
+        "what": kind.value,
+        "source": source_id,
+        "at": occurred_at,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(int | None, session.execute(_RECORD_WITH_TOTALS, values).scalar())
+    activity_id = session.execute(_RECORD_ON_SQLITE, values).scalar()
+    if activity_id is not None:
+        _move(session, values)
+    return cast(int | None, activity_id)
+
+
+def _contribution(member_id: int, points: int, occurred_at: datetime) -> dict[str, Any]:
+    """The parameters of the statements below that move a member's totals."""
+    return {
+        "member": member_id,
+        "worth": points,
+        "week": period_start(PeriodKind.WEEK, occurred_at),
+        "month": period_start(PeriodKind.MONTH, occurred_at),
+    }
+
+
+# The statements of a contribution, built once with bound parameters (named unlike any
+# column: an UPDATE would take a parameter named as a column for SET): building one and
+# its cache key per call cost more CPU than the vote or comment that records it.
+_ACTIVITIES = cast(sa.Table, Activity.__table__)  # type: ignore[attr-defined]
+_MEMBERS = cast(sa.Table, Member.__table__)  # type: ignore[attr-defined]
+_TOTALS = cast(sa.Table, MemberPoints.__table__)  # type: ignore[attr-defined]
+_MEMBER = sa.bindparam("member", type_=sa.Integer)
+_POINTS = sa.bindparam("worth", type_=sa.Integer)
+
+
+def _build_record(insert: Any) -> Any:
+    """The activity, unless recorded before: INSERT … ON CONFLICT DO NOTHING RETURNING id."""
+    return (
+        insert(_ACTIVITIES)
         .values(
-            member_id=member_id,
-            kind=kind,
-            source_id=source_id,
-            points=points,
-            occurred_at=occurred_at,
-            week_start=week_start(occurred_at),
+            member_id=_MEMBER,
+            kind=sa.bindparam("what", type_=_ACTIVITIES.c.kind.type),
+            source_id=sa.bindparam("source", type_=sa.Integer),
+            points=_POINTS,
+            occurred_at=sa.bindparam("at", type_=_ACTIVITIES.c.occurred_at.type),
+            week_start=sa.bindparam("week", type_=sa.Date),
         )
         .on_conflict_do_nothing(index_elements=["kind", "source_id", "member_id"])
-        .returning(col(Activity.id))
+        .returning(_ACTIVITIES.c.id)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        return _record_with_totals(session, statement, member_id, points, occurred_at)
-    activity_id: int | None = session.execute(statement).scalar_one_or_none()
-    if activity_id is not None:
-        _move_totals(session, member_id=member_id, points=points, occurred_at=occurred_at)
-    return activity_id
 
 
-def _record_with_totals(
-    session: Session, insert: Any, member_id: int, points: int, occurred_at: datetime
-) -> int | None:
+def _period_rows(member: Any) -> sa.CompoundSelect[Any]:
+    """The member's three period rows (week, month, all time) that `worth` moves."""
+    starts = {
+        PeriodKind.WEEK: sa.bindparam("week", type_=sa.Date),
+        PeriodKind.MONTH: sa.bindparam("month", type_=sa.Date),
+        PeriodKind.ALL: sa.literal(ALL_TIME_START, sa.Date),
+    }
+    return sa.union_all(
+        *(
+            sa.select(sa.literal(kind.value, sa.String), start, member, _POINTS)
+            for kind, start in starts.items()
+        )
+    )
+
+
+def _build_upsert_totals(insert: Any, member: Any) -> Any:
+    upsert = insert(_TOTALS).from_select(
+        ["period_kind", "period_start", "member_id", "points"], _period_rows(member)
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=["period_kind", "period_start", "member_id"],
+        set_={"points": _TOTALS.c.points + upsert.excluded.points},
+    )
+
+
+def _credit(*conditions: Any) -> Any:
+    """The member's points: not remembered with a token (app.principal.changes.UNREMEMBERED),
+    so moving them changes no principal."""
+    return (
+        sa.update(_MEMBERS)
+        .where(_MEMBERS.c.id == _MEMBER, *conditions)
+        .values(points=_MEMBERS.c.points + _POINTS)
+        .execution_options(**{PRINCIPALS_UNCHANGED: True})
+    )
+
+
+def _build_record_with_totals() -> sa.Select[Any]:
     """PostgreSQL: the activity and the totals it moves in one statement instead of three,
     its parts chained (each reads the one before it) so that they lock in the order the
     step-by-step path does: the activity, the member, the member's period rows."""
-    recorded = insert.cte("recorded")
-    members = _table(Member)
-    credited = (
-        sa.update(members)
-        .where(members.c.id == member_id, sa.exists(sa.select(recorded.c.id)))
-        .values(points=members.c.points + points)
-        .returning(members.c.id)
-        .cte("credited")
-    )
-    periods = sa.union_all(
-        *(
-            sa.select(
-                sa.literal(kind.value, sa.String),
-                sa.literal(period_start(kind, occurred_at), sa.Date),
-                credited.c.id,
-                sa.literal(points, sa.Integer),
-            )
-            for kind in PeriodKind
-        )
-    )
-    totals = _table(MemberPoints)
-    upsert = postgresql.insert(totals).from_select(
-        ["period_kind", "period_start", "member_id", "points"], periods
-    )
-    moved = (
-        upsert.on_conflict_do_update(
-            index_elements=["period_kind", "period_start", "member_id"],
-            set_={"points": totals.c.points + upsert.excluded.points},
-        )
-        .returning(totals.c.member_id)
-        .cte("moved")
-    )
-    activity_id, _ = session.execute(
-        sa.select(
-            sa.select(recorded.c.id).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(moved).scalar_subquery(),
-        )
-    ).one()
-    if activity_id is not None:
-        principals_changed(session, member_ids=[member_id])
-    return cast(int | None, activity_id)
+    recorded = _build_record(postgresql.insert).cte("recorded")
+    credited = _credit(sa.exists(sa.select(recorded.c.id))).returning(_MEMBERS.c.id).cte("credited")
+    upsert = _build_upsert_totals(postgresql.insert, credited.c.id)
+    moved = upsert.returning(_TOTALS.c.member_id).cte("moved")
+    return sa.select(
+        sa.select(recorded.c.id).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(moved).scalar_subquery(),
+    ).execution_options(**{PRINCIPALS_UNCHANGED: True})
+
+
+_RECORD_WITH_TOTALS = _build_record_with_totals()
+_RECORD_ON_SQLITE = _build_record(sqlite.insert)
+# The step by step path (SQLite, and every retraction): the member, then the period rows.
+_CREDIT = _credit()
+_MOVE_TOTALS = {
+    name: _build_upsert_totals(insert, _MEMBER)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
+def _move(session: Session, values: dict[str, Any]) -> None:
+    session.execute(_CREDIT, values)
+    session.execute(_MOVE_TOTALS[session.get_bind().dialect.name], values)
 
 
 def retract(
@@ -191,14 +235,7 @@ def record_history(session: Session, entries: Sequence[PastContribution]) -> Non
         per_member[e.member_id] += POINTS[e.kind]
         for kind in PeriodKind:
             per_period[(kind, period_start(kind, e.occurred_at), e.member_id)] += POINTS[e.kind]
-    members = _table(Member)
-    session.execute(
-        sa.update(members)
-        .where(members.c.id == sa.bindparam("member"))
-        .values(points=members.c.points + sa.bindparam("delta")),
-        [{"member": m, "delta": d} for m, d in per_member.items()],
-    )
-    principals_changed(session, member_ids=per_member)
+    session.execute(_CREDIT, [{"member": m, "worth": d} for m, d in per_member.items()])
     insert = upsert_insert(session, _table(MemberPoints))
     session.execute(
         insert.on_conflict_do_update(
@@ -218,29 +255,7 @@ def _table(model: Any) -> sa.Table:
 
 
 def _move_totals(session: Session, *, member_id: int, points: int, occurred_at: datetime) -> None:
-    session.execute(
-        sa.update(Member)
-        .where(col(Member.id) == member_id)
-        .values(points=col(Member.points) + points),
-        execution_options=NO_SYNC,
-    )
-    principals_changed(session, member_ids=[member_id])
-    rows = [
-        {
-            "period_kind": kind,
-            "period_start": period_start(kind, occurred_at),
-            "member_id": member_id,
-            "points": points,
-        }
-        for kind in PeriodKind
-    ]
-    insert = upsert_insert(session, MemberPoints).values(rows)
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["period_kind", "period_start", "member_id"],
-            set_={"points": col(MemberPoints.points) + insert.excluded.points},
-        )
-    )
+    _move(session, _contribution(member_id, points, occurred_at))
 
 
 def count_of(session: Session, *, member_id: int, kind: ContributionKind) -> int:
