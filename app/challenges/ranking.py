@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
@@ -35,7 +37,23 @@ from app.core.tables import UTCDateTime, id_of
 from app.models import Challenge, Submission
 
 
-def key(challenge: Challenge) -> Mapped[int]:
+class Ranked(judging.Judged, Protocol):
+    """What the ranking reads of a challenge: an entity, or a read model's row."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+class Tallied(Protocol):
+    """What the ranks of a page read of each work: an entity, or a read model's row."""
+
+    @property
+    def vote_count(self) -> int: ...
+    @property
+    def ranking_score(self) -> int: ...
+
+
+def key(challenge: Ranked) -> Mapped[int]:
     """The tally a challenge's works are ranked by: votes, or the judged final score."""
     if judging.setup_of(challenge).judged:
         return col(Submission.ranking_score)
@@ -160,14 +178,14 @@ def announce_showcased(session: Session, challenge: Challenge, *, now: datetime)
         publish(session, SubmissionShowcased(challenge_id=id_of(challenge), submission_id=work_id))
 
 
-def eligible(challenge: Challenge) -> sa.ColumnElement[bool]:
+def eligible(challenge: Ranked) -> sa.ColumnElement[bool]:
     """The challenge's works that rank: every one not disqualified."""
     return sa.and_(
         col(Submission.challenge_id) == challenge.id, col(Submission.disqualified).is_(False)
     )
 
 
-def ranks(session: Session, challenge: Challenge, page: Sequence[Submission]) -> list[int]:
+def ranks(session: Session | Connection, challenge: Ranked, page: Sequence[Tallied]) -> list[int]:
     """The rank of each work on a page of the list ordered by `key` (votes or score)."""
     if not page:
         return []

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from app.challenges import judging
@@ -312,7 +314,16 @@ def _as_author_sees(setup: judging.Setup, row: JuryScore) -> AuthorScore:
 # --- for the results --------------------------------------------------------------------------
 
 
-def breakdowns(session: Session, works: Sequence[Submission]) -> dict[int, dict[str, int]]:
+class Identified(Protocol):
+    """A work as `breakdowns` reads it: an entity, or a read model's row."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def breakdowns(
+    session: Session | Connection, works: Sequence[Identified]
+) -> dict[int, dict[str, int]]:
     """Each work's per-criterion score sums, for a page of works in one query."""
     ids = [work.id for work in works]
     found: dict[int, dict[str, int]] = {work_id: {} for work_id in ids if work_id is not None}
