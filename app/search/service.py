@@ -1,8 +1,7 @@
 """Searching the index: the words, who may see what, the ranking and its keyset pages.
 
-The ranking is the database's own relevance (`ts_rank_cd` over the weighted tsvector on
-PostgreSQL, `bm25()` of FTS5 on SQLite, titles weighing more than bodies), rounded to six
-decimals, then type and id: a total order.
+The ranking is a BM25 score computed in Python over the candidates' stored terms, the same
+on both databases (app/search/ranking.py), then type and id: a total order.
 
 Bounded work for common words: a page ranks at most `CANDIDATES` matches, the newest ones
 in index order (search_documents.id, the order rows entered the index), read where the
@@ -22,8 +21,9 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,9 +35,9 @@ from app.core.tables import UTCDateTime
 from app.core.types import MAX_INT
 from app.models import Member, SearchType, is_organizer
 from app.search import text
+from app.search.ranking import SAMPLE, Ranking
 from app.search.schemas import SearchItem
 
-TITLE_WEIGHT, BODY_WEIGHT = 4.0, 1.0
 # The matches ranked together (see above): enough that the first pages of a common word are
 # its best recent ones, few enough that ranking them stays a few milliseconds.
 CANDIDATES = 500
@@ -89,7 +89,20 @@ def search(
         audience="public_from" if viewer is None else audience,
         types=sorted({t.value for t in types or ()}),
     )
-    page = _page(session, query, where, position, params.limit + 1)
+    connection = session.connection()
+    newest = connection.execute(sa.text("SELECT max(id) FROM search_documents")).scalar() or 0
+    fetch: Callable[[int | None], list[_Candidate]]
+    if session.get_bind().dialect.name == "postgresql":
+        tsqueries = [_tsquery(query, index) for index in range(len(query.groups))]
+        sampled = _postgres_sample(session, tsqueries, newest)
+        ranking = Ranking.of(query, newest, sampled)
+        rare = min(sampled) * RARE < min(SAMPLE, newest)
+        fetch = partial(_postgres, session, tsqueries, where, ranking, rare)
+    else:
+        words = _fts5_words(session, query)
+        ranking = Ranking.of(query, newest, _sqlite_sample(session, words, newest))
+        fetch = partial(_sqlite, session, " AND ".join(words), where, ranking)
+    page = _page(fetch, position, params.limit + 1)
     shown = page[: params.limit]
     texts = _texts(session, [candidate.row_id for _, candidate in shown])
     items = [_present(candidate, *texts[candidate.row_id], query) for _, candidate in shown]
@@ -101,7 +114,7 @@ def search(
 
 
 def _page(
-    session: Session, query: text.Query, where: _Filter, position: _Position | None, wanted: int
+    fetch: Callable[[int | None], list[_Candidate]], position: _Position | None, wanted: int
 ) -> list[tuple[int, _Candidate]]:
     """Up to `wanted` candidates after `position`, each with the upper bound of its block.
     A block that runs out before the page is full hands over to the next older block."""
@@ -109,7 +122,7 @@ def _page(
     after = position.rank if position is not None else None
     page: list[tuple[int, _Candidate]] = []
     while len(page) < wanted:
-        block = _candidates(session, query, where, top)  # newest first
+        block = fetch(top)  # newest first
         if not block:
             break
         block_top = block[0].row_id + 1
@@ -123,57 +136,138 @@ def _page(
     return page
 
 
-def _candidates(
-    session: Session, query: text.Query, where: _Filter, top: int | None
-) -> list[_Candidate]:
-    """The newest `CANDIDATES` matches below `top` the caller may see, newest first."""
+def _values(where: _Filter) -> dict[str, Any]:
     values: dict[str, Any] = {"candidates": CANDIDATES}
     if where.audience is not None:
         values["now"] = utcnow()
     if where.types:
         values["types"] = where.types
-    if session.get_bind().dialect.name == "postgresql":
-        return _postgres(session, query, where, values, top)
-    if top is not None:
-        values["top"] = top
-    return _run(session, _sqlite(query, where, values), values)
+    return values
 
 
-def _run(session: Session, sql: str, values: dict[str, Any]) -> list[_Candidate]:
-    rows = session.connection().execute(_statement(sql, values), values)
-    return [_Candidate(r[0], r[1], r[2], float(r[3])) for r in rows]
+def _run(session: Session, ranking: Ranking, sql: str, values: dict[str, Any]) -> list[_Candidate]:
+    """Rows of (id, type, doc id, title terms, body terms), scored."""
+    rows = list(session.connection().execute(_statement(sql, values), values))
+    scores = ranking.scores([(r[3], r[4]) for r in rows])
+    return [_Candidate(r[0], r[1], r[2], score) for r, score in zip(rows, scores, strict=True)]
 
 
-def _sqlite(query: text.Query, where: _Filter, values: dict[str, Any]) -> str:
-    """FTS5 walks the matches by rowid, newest first, and stops at the bound; a row's kind
-    and whether it is public are words of its `access` column, matched with the query's
-    words, and the time is checked on the joined row."""
-    # Anonymous callers walk the public rows only; members' rows are nearly every row, so
-    # matching `members` would only cost bm25() a count over the whole table.
+# --- SQLite ----------------------------------------------------------------------------------
+
+# FTS5's prefix indexes go up to 4 letters (migration 0017); FTS5 answers a longer prefix by
+# merging every doclist it begins before returning a row, so such a prefix becomes its terms.
+PREFIX_INDEXED = 4
+# A prefix beginning more terms than this is left to FTS5 (rare: 5 letters shared by many words).
+PREFIX_TERMS = 64
+
+
+def _fts5_words(session: Session, query: text.Query) -> list[str]:
+    """Each word as an FTS5 expression over the title and body."""
+    expanded = _prefix_terms(session, query.prefix)
+    last = len(query.groups) - 1
+    words = [text.fts5_word(group) for group in query.groups[:last]]
+    if expanded is None:
+        words.append(text.fts5_word(query.groups[last], query.prefix))
+    else:
+        words.append(text.fts5_word(query.groups[last] | set(expanded)))
+    return ["{title body} : " + word for word in words]
+
+
+def _prefix_terms(session: Session, prefix: str) -> list[str] | None:
+    """The indexed terms a prefix longer than FTS5's prefix indexes begins, if few
+    (search_fts_terms, migration 0025)."""
+    if len(prefix) <= PREFIX_INDEXED:
+        return None
+    rows = session.connection().execute(
+        sa.text(
+            "SELECT term FROM search_fts_terms WHERE term >= :prefix AND term < :end"
+            " ORDER BY term LIMIT :limit"
+        ),
+        {"prefix": prefix, "end": prefix + chr(0x10FFFF), "limit": PREFIX_TERMS + 1},
+    )
+    terms = list(rows.scalars())
+    return terms if len(terms) <= PREFIX_TERMS else None
+
+
+_SQLITE_SAMPLE = sa.text(
+    "SELECT count(*) FROM search_fts WHERE search_fts MATCH :match AND rowid > :floor"
+)
+
+
+def _sqlite_sample(session: Session, words: list[str], newest: int) -> list[int]:
+    """Each word's matches among the newest rows (FTS5 seeks to the bound)."""
+    connection = session.connection()
+    return [
+        connection.execute(_SQLITE_SAMPLE, {"match": word, "floor": newest - SAMPLE}).scalar_one()
+        for word in words
+    ]
+
+
+def _sqlite(
+    session: Session, match: str, where: _Filter, ranking: Ranking, top: int | None
+) -> list[_Candidate]:
+    """The newest `CANDIDATES` matches below `top` the caller may see, newest first: FTS5
+    walks the matches by rowid, newest first, and stops at the bound (nothing asks it for a
+    count of all matches); a row's kind and whether it is public are words of its `access`
+    column, matched with the query's words, and the time is checked on the joined row."""
+    values = _values(where)
+    # Anonymous callers walk the public rows only; members' rows are nearly every row.
     access = ["public"] if where.audience == "public_from" else []
     if where.types:
         access.append("(" + " OR ".join(where.types) + ")")
-    match = "{title body} : (" + text.fts5_match(query) + ")"
     values["match"] = " AND ".join([match, *(f"access : {part}" for part in access)])
     conditions = [f"d.{where.audience} <= :now"] if where.audience is not None else []
-    if "top" in values:
+    if top is not None:
         conditions.append("search_fts.rowid < :top")
-    return f"""
-        SELECT search_fts.rowid, d.doc_type, d.doc_id,
-               round(-bm25(search_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, 0), 6)
+        values["top"] = top
+    sql = f"""
+        SELECT search_fts.rowid, d.doc_type, d.doc_id, d.title_terms, d.body_terms
         FROM search_fts JOIN search_documents AS d ON d.id = search_fts.rowid
         WHERE search_fts MATCH :match {"".join(f" AND {c}" for c in conditions)}
         ORDER BY search_fts.rowid DESC
         LIMIT :candidates
     """  # noqa: S608 (only fixed text and placeholders are put together)
+    return _run(session, ranking, sql, values)
 
 
-# PostgreSQL: how many of the newest visible rows are read and checked one by one first.
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+# How many of the newest visible rows are read and checked one by one first.
 WALK = 4 * CANDIDATES
+# A word that fewer than one in this many of the newest rows have is looked up in the GIN
+# index at once: few matches in all.
+RARE = 100
+
+
+def _tsquery(query: text.Query, index: int) -> tuple[str, dict[str, str]]:
+    """A word as a tsquery: its terms and prefix (`simple`) or its stems in either language."""
+    word = sorted(query.groups[index], key=len)[0]  # any word of the group
+    sql = (
+        f"(to_tsquery('simple', :s{index}) || plainto_tsquery('indonesian', :w{index})"
+        f" || plainto_tsquery('english', :w{index}))"
+    )
+    return sql, {f"s{index}": text.tsquery_simple(query)[index], f"w{index}": word}
+
+
+def _postgres_sample(
+    session: Session, tsqueries: list[tuple[str, dict[str, str]]], newest: int
+) -> list[int]:
+    """Each word's matches among the newest rows, in one pass over them."""
+    counts = ", ".join(f"count(*) FILTER (WHERE document @@ {sql})" for sql, _ in tsqueries)
+    values: dict[str, Any] = {"floor": newest - SAMPLE}
+    for _, own in tsqueries:
+        values.update(own)
+    sql = f"SELECT {counts} FROM search_documents WHERE id > :floor"  # noqa: S608 (as above)
+    return list(session.connection().execute(sa.text(sql), values).one())
 
 
 def _postgres(
-    session: Session, query: text.Query, where: _Filter, values: dict[str, Any], top: int | None
+    session: Session,
+    tsqueries: list[tuple[str, dict[str, str]]],
+    where: _Filter,
+    ranking: Ranking,
+    rare: bool,
+    top: int | None,
 ) -> list[_Candidate]:
     """PostgreSQL cannot read a GIN index in id order, and its estimate of how many rows a
     word matches is too rough to choose a plan on (a last word's prefix is guessed at 0.5 %
@@ -182,15 +276,25 @@ def _postgres(
     1. check the newest `WALK` visible rows one by one (the primary key backwards): a word in
        more than a quarter of the rows has its candidates here;
     2. otherwise, from the share of those rows that matched, the span of older ids that
-       should hold the rest, read through the GIN index;
+       should hold the rest, walked newest first (the primary key, or the GIN index when
+       the planner finds it cheaper);
     3. whatever is still missing (the estimate fell short), or for a word hardly any of
        those rows had (under 1 %: few matches in all), the GIN index below that.
+
+    A word that hardly any of the newest rows have (`rare`, from the ranking's sample) goes
+    to the GIN index at once.
     """
+    values = _values(where)
+    for _, own in tsqueries:
+        values.update(own)
     # Plans made for these words: a plan cached for any words would not know how many match.
     session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-    tsquery = _tsquery(query, values)
+    tsquery = "(" + " && ".join(sql for sql, _ in tsqueries) + ")"
     visible = _visible(where)
     bounds = [*visible, "id < :top"] if top is not None else visible
+    if rare:
+        gin = _newest([*bounds, f"document @@ {tsquery}"], order="id + 0")
+        return _run(session, ranking, gin, {**values, "top": top})
     newest = f"""
         SELECT min(id), count(*) FROM (
             SELECT id FROM search_documents WHERE {" AND ".join(bounds) or "TRUE"}
@@ -207,7 +311,8 @@ def _postgres(
     floor = int(walked[0])
     found = _run(
         session,
-        _ranked(tsquery, [*bounds, "id >= :floor", f"ts_match_vq(document, {tsquery})"]),
+        ranking,
+        _newest([*bounds, "id >= :floor", f"ts_match_vq(document, {tsquery})"]),
         {**values, "top": top, "floor": floor},
     )
     if len(found) == CANDIDATES or walked[1] < WALK:  # enough, or no older row to look at
@@ -218,7 +323,8 @@ def _postgres(
         reach = missing * WALK // len(found) * 2
         found += _run(
             session,
-            _ranked(tsquery, [*span, "id >= :reach"], order="id + 0"),
+            ranking,
+            _newest([*span, "id >= :reach"]),
             {**values, "floor": floor, "reach": floor - reach, "candidates": missing},
         )
         if len(found) == CANDIDATES or floor - reach <= 0:
@@ -226,23 +332,10 @@ def _postgres(
         floor -= reach
     return found + _run(
         session,
-        _ranked(tsquery, span, order="id + 0"),  # not the primary key's order: the GIN index
+        ranking,
+        _newest(span, order="id + 0"),  # not the primary key's order: the GIN index
         {**values, "floor": floor, "candidates": CANDIDATES - len(found)},
     )
-
-
-def _tsquery(query: text.Query, values: dict[str, Any]) -> str:
-    """Each word: its terms and prefix (`simple`) or its stems in either language."""
-    parts = []
-    raw = [sorted(group, key=len)[0] for group in query.groups]  # any word of the group
-    for index, (simple, word) in enumerate(zip(text.tsquery_simple(query), raw, strict=True)):
-        parts.append(
-            f"(to_tsquery('simple', :s{index}) || plainto_tsquery('indonesian', :w{index})"
-            f" || plainto_tsquery('english', :w{index}))"
-        )
-        values[f"s{index}"] = simple
-        values[f"w{index}"] = word
-    return "(" + " && ".join(parts) + ")"
 
 
 def _visible(where: _Filter) -> list[str]:
@@ -254,19 +347,13 @@ def _visible(where: _Filter) -> list[str]:
     return conditions
 
 
-def _ranked(tsquery: str, conditions: list[str], *, order: str = "id") -> str:
-    """The newest matches under these conditions with their rank (computed for those only)."""
-    weights = f"'{{0.1, 0.2, {BODY_WEIGHT / 10}, {TITLE_WEIGHT / 10}}}'"
+def _newest(conditions: list[str], *, order: str = "id") -> str:
+    """The newest matches under these conditions, with what ranks them."""
     return f"""
-        SELECT c.id, c.doc_type, c.doc_id,
-               round(ts_rank_cd({weights}, c.document, {tsquery})::numeric, 6)
-        FROM (
-            SELECT id, doc_type, doc_id, document FROM search_documents
-            WHERE {" AND ".join(conditions)}
-            ORDER BY {order} DESC
-            LIMIT :candidates
-        ) AS c
-        ORDER BY c.id DESC
+        SELECT id, doc_type, doc_id, title_terms, body_terms FROM search_documents
+        WHERE {" AND ".join(conditions)}
+        ORDER BY {order} DESC
+        LIMIT :candidates
     """  # noqa: S608 (only fixed text and placeholders are put together)
 
 

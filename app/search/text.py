@@ -104,16 +104,14 @@ def parse(q: str) -> Query:
     return Query(groups=tuple(terms_of(word) for word in found), prefix=found[-1])
 
 
-def fts5_match(query: Query) -> str:
-    """An FTS5 MATCH expression: every word (any of its terms), the last also as a prefix.
-    Terms are letters and digits only, quoted anyway: no user text reaches the syntax."""
-    parts = []
-    for position, group in enumerate(query.groups):
-        alternatives = [f'"{term}"' for term in sorted(group)]
-        if position == len(query.groups) - 1:
-            alternatives.append(f'"{query.prefix}" *')
-        parts.append("(" + " OR ".join(alternatives) + ")")
-    return " AND ".join(parts)
+def fts5_word(terms: Iterable[str], prefix: str = "") -> str:
+    """One query word as an FTS5 MATCH expression: any of its terms, or a term its prefix
+    begins. Terms are letters and digits only, quoted anyway: no user text reaches the
+    syntax."""
+    alternatives = [f'"{term}"' for term in sorted(terms)]
+    if prefix:
+        alternatives.append(f'"{prefix}" *')
+    return "(" + " OR ".join(alternatives) + ")"
 
 
 def tsquery_simple(query: Query) -> list[str]:
@@ -130,41 +128,38 @@ def tsquery_simple(query: Query) -> list[str]:
 
 def snippet(text: str, query: Query, *, size: int = SNIPPET_WORDS) -> tuple[str, bool]:
     """A window of the text around its first matched word, HTML-escaped, each matched word
-    in `<mark>…</mark>`; and whether anything matched. `…` marks a cut."""
-    pieces = list(_pieces(text))
-    hits = [i for i, (is_word, part) in enumerate(pieces) if is_word and _hit(part, query)]
-    word_positions = [i for i, (is_word, _) in enumerate(pieces) if is_word]
-    if not word_positions:
+    in `<mark>…</mark>`, runs of spaces and line breaks as one space; and whether anything
+    matched. `…` marks a cut. Only the words up to the first match and the window's are
+    looked at: a long text costs no more than a short one."""
+    spans = list(_WORD.finditer(text))
+    if not spans:
         return html.escape(text.strip()[:200]), False
-    first = hits[0] if hits else word_positions[0]
-    index = word_positions.index(first)
-    start_word = max(0, index - size // 4)
-    end_word = min(len(word_positions), start_word + size)
-    start = word_positions[start_word] if start_word > 0 else 0
-    end = word_positions[end_word - 1] + 1 if end_word < len(word_positions) else len(pieces)
-    out = ["…"] if start > 0 else []
-    for is_word, part in pieces[start:end]:
-        if is_word and _hit(part, query):
-            out.append(f"{MARK_OPEN}{html.escape(part)}{MARK_CLOSE}")
-        else:
-            out.append(html.escape(" ".join(part.split()) if not is_word else part))
-    if end < len(pieces):
-        out.append("…")
-    return "".join(out).strip(), bool(hits)
+    first = next((i for i, span in enumerate(spans) if _hit(span.group(), query)), None)
+    start_word = max(0, (first or 0) - size // 4)
+    end_word = min(len(spans), start_word + size)
+    position = spans[start_word].start() if start_word > 0 else 0
+    out = ["…"] if start_word > 0 else []
+    for span in spans[start_word:end_word]:
+        out.append(_between(text[position : span.start()]))
+        word = span.group()  # letters and digits: nothing to escape
+        out.append(f"{MARK_OPEN}{word}{MARK_CLOSE}" if _hit(word, query) else word)
+        position = span.end()
+    out.append(_between(text[position:]) if end_word == len(spans) else "…")
+    return "".join(out).strip(), first is not None
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def _between(text: str) -> str:
+    return text if text == " " else html.escape(_SPACES.sub(" ", text))
+
+
+@lru_cache(maxsize=65_536)
 def _hit(word: str, query: Query) -> bool:
-    folded = fold(word)[:MAX_WORD]
-    return query.matches(folded)
+    return query.matches(_folded(word))
 
 
-def _pieces(text: str) -> Iterable[tuple[bool, str]]:
-    """The text as alternating (is_word, part), words by the same rule as `words`."""
-    position = 0
-    for match in _WORD.finditer(text):
-        if match.start() > position:
-            yield False, text[position : match.start()]
-        yield True, match.group()
-        position = match.end()
-    if position < len(text):
-        yield False, text[position:]
+@lru_cache(maxsize=65_536)
+def _folded(word: str) -> str:
+    return fold(word)[:MAX_WORD]

@@ -349,14 +349,17 @@ def test_pages_walk_the_ranking_without_gaps_or_repeats(
     assert seen == found(client, "kecak", member)  # one page of 100: the same order
 
 
-@pytest.mark.parametrize("block", [4, 7])
+@pytest.mark.parametrize(("block", "rare"), [(4, False), (7, False), (4, True)])
 def test_a_common_word_is_ranked_block_by_block(
-    client: TestClient, member: Headers, monkeypatch: pytest.MonkeyPatch, block: int
+    client: TestClient, member: Headers, monkeypatch: pytest.MonkeyPatch, block: int, rare: bool
 ) -> None:
     """More matches than one block of candidates: each block of the newest matches best
-    first, then the next older block; pages cross blocks without gaps or repeats."""
+    first, then the next older block; pages cross blocks without gaps or repeats (on
+    PostgreSQL also through the GIN index at once, as for a rare word)."""
     monkeypatch.setattr(service, "CANDIDATES", block)
     monkeypatch.setattr(service, "WALK", 2 * block)
+    if rare:
+        monkeypatch.setattr(service, "RARE", 10**9)
     made = []  # oldest first
     for n in range(17):
         extra = " gendang" * (n % 3)
@@ -386,6 +389,35 @@ def test_a_common_word_is_ranked_block_by_block(
         assert ranks[start : start + block] == sorted(ranks[start : start + block])
     assert ranks != sorted(ranks)  # best first within a block, not over all of them
     assert seen == found(client, "gendang", member, type="idea")  # one page: the same order
+
+
+def test_more_of_the_word_and_shorter_texts_rank_higher(
+    client: TestClient, member: Headers
+) -> None:
+    once = start_thread(client, member, title="Gamelan", body="Latihan setiap minggu sore.")
+    twice = start_thread(client, member, title="Gamelan", body="Gamelan Jawa.")
+    verses = " ".join(f"bait{n}" for n in range(30))  # length is distinct terms
+    long = start_thread(client, member, title="Gamelan", body=f"Latihan setiap {verses}")
+    assert [id_ for _, id_ in found(client, "gamelan", member)] == [
+        twice["id"],
+        once["id"],
+        long["id"],
+    ]
+
+
+@pytest.mark.parametrize("terms", [64, 0])
+def test_a_long_prefix_finds_the_words_it_begins(
+    client: TestClient, member: Headers, monkeypatch: pytest.MonkeyPatch, terms: int
+) -> None:
+    """On SQLite a prefix longer than FTS5's prefix indexes is turned into the indexed terms
+    it begins (or, if too many, left to FTS5): the same things are found either way."""
+    monkeypatch.setattr(service, "PREFIX_TERMS", terms)
+    painting = start_thread(client, member, title="Pameran lukisan", body="Cat minyak.")
+    painter = start_thread(client, member, title="Pelukis muda", body="Lukisannya dijual.")
+    start_thread(client, member, title="Lukis", body="Cat air.")
+    assert set(found(client, "pameran lukisa", member)) == {("thread", painting["id"])}
+    assert set(found(client, "lukisann", member)) == {("thread", painter["id"])}
+    assert found(client, "lukisanny", member) == [("thread", painter["id"])]
 
 
 def test_type_filter(client: TestClient, member: Headers) -> None:
