@@ -7,6 +7,7 @@ machine, so everything that wraps every request is written against raw ASGI.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 import uuid
@@ -40,6 +41,7 @@ LATENCY = Histogram(
 )
 
 access_log = structlog.get_logger("sanggar.access")
+_ACCESS_LEVEL = logging.getLogger("sanggar.access")  # what structlog's level filter asks
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -78,8 +80,7 @@ class RequestContextMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status = 500
-        response_started = False
+        status, response_started = 500, False
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status, response_started
@@ -110,15 +111,16 @@ class RequestContextMiddleware:
             self._metrics[key] = metrics
         metrics[0].inc()
         metrics[1].observe(seconds)
-        access_log.info(
-            "request",
-            method=method,
-            path=scope["path"],
-            route=route,
-            status=status,
-            duration_ms=round(seconds * 1000, 2),
-            client=(scope.get("client") or ("-",))[0],
-        )
+        if _ACCESS_LEVEL.isEnabledFor(logging.INFO):  # below it (WARNING), not even its fields
+            access_log.info(
+                "request",
+                method=method,
+                path=scope["path"],
+                route=route,
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+                client=(scope.get("client") or ("-",))[0],
+            )
 
 
 # Requests whose body the app reads as it arrives (media uploads, `POST` to one of the paths
