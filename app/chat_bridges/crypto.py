@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 from functools import lru_cache
-
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 _INFO = b"sanggar chat bridge secrets v1"
 
@@ -24,8 +24,14 @@ class SecretUnreadable(Exception):
     """The ciphertext was made with another secret key (or altered)."""
 
 
+# `cryptography` (Rust bindings and OpenSSL, ~10 MiB resident) is imported at the first
+# secret, not with the app: most workers never handle one.
 @lru_cache(maxsize=4)
 def _fernet(signing_key: str) -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
         signing_key.encode()
     )
@@ -37,6 +43,8 @@ def encrypt(settings: Settings, secret: str) -> bytes:
 
 
 def decrypt(settings: Settings, ciphertext: bytes) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(settings.signing_key()).decrypt(ciphertext).decode()
     except InvalidToken as error:
