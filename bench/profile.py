@@ -47,6 +47,7 @@ PARTS: list[tuple[str, tuple[str, str], tuple[str, str] | None]] = [
     ),
     ("token → member lookup (one SELECT)", ("app/principal/tokens.py", "resolve_token"), None),
     ("handler and its commit (one worker-thread call)", ("app/core/db.py", "run"), None),
+    ("read model (its connection and statements)", ("app/readmodels.py", "read"), None),
     ("response validation and JSON (FastAPI)", ("fastapi/routing.py", "serialize_response"), None),
     ("SQLAlchemy and the driver, anywhere in the request", ("sqlalchemy/", ""), None),
     ("building ORM entities from rows", ("sqlalchemy/orm/loading.py", ""), None),
