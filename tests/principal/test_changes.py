@@ -125,7 +125,7 @@ def test_points_earned_are_seen_at_once(
     client: TestClient, app: FastAPI, lookups: list[str]
 ) -> None:
     """Points are not remembered with the token (app.principal.changes.UNREMEMBERED): the
-    next request shows them, and the other member is still remembered."""
+    next request shows them, and both members are still remembered."""
     earner, other = make_member(app), make_member(app)
     as_earner, as_other = auth_headers(app, earner), auth_headers(app, other)
     _remembered(client, as_earner, lookups)
@@ -143,6 +143,7 @@ def test_points_earned_are_seen_at_once(
     assert client.get(ME, headers=as_other).status_code == 200
     assert len(lookups) == seen  # the other member is still remembered
     assert client.get(ME, headers=as_earner).json()["points"] == POINTS[ContributionKind.IDEA]
+    assert len(lookups) == seen  # and the earner too: points need no note
 
 
 def test_a_change_rolled_back_forgets_nothing(
