@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 MAX_WORD = 64  # longer words are cut: nothing real is longer, and indexes stay small
@@ -46,13 +47,19 @@ def words(text: str) -> list[str]:
     return [word[:MAX_WORD] for word in _WORD.findall(fold(text))]
 
 
-@cache
+_STEMMERS = threading.local()
+
+
 def _stemmer(language: str) -> Any:
     """Loaded at the first word, not at start-up: the stemmers' tables take memory that a
-    worker which never indexes or searches does not need."""
+    worker which never indexes or searches does not need. One per thread: a stemmer keeps
+    the word it works on in itself, and requests run in several threads."""
     import snowballstemmer  # type: ignore[import-untyped]
 
-    return snowballstemmer.stemmer(language)
+    own: dict[str, Any] = _STEMMERS.__dict__
+    if language not in own:
+        own[language] = snowballstemmer.stemmer(language)
+    return own[language]
 
 
 @lru_cache(maxsize=65_536)
