@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request, Response
+from sqlmodel import Session
 
 from app.core.db import SessionDep
 from app.core.http import (
@@ -15,7 +16,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageParamsDep
 from app.core.routing import ResourceRouter
 from app.core.types import IdPath
-from app.models import ProjectRole
+from app.models import Member, Project, ProjectRole
 from app.principal.dependencies import CreationDep, CurrentMember, CurrentReader
 from app.projects import reads, service
 from app.projects.dependencies import (
@@ -49,6 +50,11 @@ from app.readmodels import read
 router = ResourceRouter(prefix="/projects", tags=["projects"])
 
 
+def _shown(session: Session, project: Project, *, viewer: Member) -> ProjectPublic:
+    """A project a write has in its Session, as `GET /projects/{id}` shows it."""
+    return reads.present(session, [project], viewer=viewer)[0]
+
+
 # --- projects ------------------------------------------------------------------------------
 
 
@@ -58,7 +64,7 @@ def projects_create(
 ) -> Response:
     """Any member proposes a project and becomes its first coordinator."""
     project = service.create_project(session, creator=member, data=data)
-    public = service.present_project(session, project, viewer=member)
+    public = _shown(session, project, viewer=member)
     return creation.created(public, location=f"/api/v1/projects/{project.id}")
 
 
@@ -71,7 +77,7 @@ def projects_list(
 ) -> ProjectPage:
     """Projects, newest first, for members; filter by status, kind or a skill looked for."""
     projects, next_cursor = service.list_projects(session, filters=filters, params=page)
-    items = service.present_projects(session, projects, viewer=member)
+    items = reads.present(session, projects, viewer=member)
     return ProjectPage(items=items, next_cursor=next_cursor)
 
 
@@ -102,9 +108,9 @@ def projects_update(
 ) -> Response:
     """Coordinators (or organizers) edit; send `If-Match`. The first move to `completed`
     announces the project's completion, a contribution for every active member."""
-    require_current(request, service.present_project(session, project, viewer=member))
+    require_current(request, _shown(session, project, viewer=member))
     project = service.update_project(session, project=project, changes=changes, actor=member)
-    return json_response(request, service.present_project(session, project, viewer=member))
+    return json_response(request, _shown(session, project, viewer=member))
 
 
 @router.delete("/{project_id}", status_code=204, summary="Delete a project")
