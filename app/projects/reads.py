@@ -1,8 +1,10 @@
-"""Projects as the API shows them: the read model of `GET /projects/{id}`.
+"""Projects as the API shows them: the read model of `GET /projects/{id}`, and the one
+presenter of a project every answer uses.
 
 Statements built once, in Core, on a connection (app.readmodels), rows straight into
 `ProjectPublic`: the project, then its skills, and its coordinators with the viewer's own
-membership (one statement each), and its cover only when it has one.
+membership (one statement each), and its cover only when it has one. A write presents
+what it changed with the same statements, on its Session, and a list its page at once.
 """
 
 from __future__ import annotations
