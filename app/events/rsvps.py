@@ -13,14 +13,15 @@ the event before any RSVP row, so they cannot deadlock.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.core import domain_events
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC, rows_affected
+from app.core.db import rows_affected
 from app.core.pagination import PageParams, SortKey, asc, paginate
 from app.core.tables import id_of
 from app.events.access import ensure_published, get_visible, lock_event
@@ -42,17 +43,14 @@ def _lock_for_rsvp(session: Session, *, event_id: int, member: Member, now: date
 
 
 def _rsvp_row(session: Session, *, event_id: int, member_id: int, now: datetime) -> EventRsvp:
-    """The member's RSVP; one not yet answered is a new `not_going` row (no seat, no
-    ticket), not yet added to the Session: the caller adds it once its answer is decided,
-    so it is inserted once, as it ends. One read: every change to the event's RSVPs holds
-    the event's lock, so nobody can insert this member's row meanwhile (and the unique
-    (event_id, member_id) constraint backs that)."""
-    statement = select(EventRsvp).where(
-        EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
-    )
-    found = session.exec(statement.execution_options(populate_existing=True)).first()
+    """The member's RSVP, apart from the Session (`_write` writes it once its answer is
+    decided, as it ends); one not yet answered is a new `not_going` row (no seat, no
+    ticket). One read: every change to the event's RSVPs holds the event's lock, so nobody
+    can insert this member's row meanwhile (and the unique (event_id, member_id) constraint
+    backs that)."""
+    found = session.execute(_RSVP_OF_MEMBER, {"event": event_id, "member": member_id}).first()
     if found is not None:
-        return found
+        return EventRsvp(**found._mapping)
     return EventRsvp(
         event_id=event_id,
         member_id=member_id,
@@ -62,52 +60,63 @@ def _rsvp_row(session: Session, *, event_id: int, member_id: int, now: datetime)
     )
 
 
+# The statements of an RSVP, built once with bound parameters (named unlike any column: an
+# UPDATE would take a parameter named as a column for SET): building one and its cache key
+# per call cost about as much CPU as running it.
+_EVENTS = cast(sa.Table, Event.__table__)  # type: ignore[attr-defined]
+_EVENT = sa.bindparam("event", type_=sa.Integer)
+_SEATS = sa.bindparam("seats", type_=sa.Integer)
+_RSVPS = cast(sa.Table, EventRsvp.__table__)  # type: ignore[attr-defined]
+_MEMBER = sa.bindparam("member", type_=sa.Integer)
+_RSVP_OF_MEMBER = sa.select(_RSVPS).where(
+    _RSVPS.c.event_id == _EVENT, _RSVPS.c.member_id == _MEMBER
+)
+_SEATS_FREE = sa.or_(
+    _EVENTS.c.capacity.is_(None), _EVENTS.c.going_count + _SEATS <= _EVENTS.c.capacity
+)
+_TAKE_SEATS = (
+    sa.update(_EVENTS)
+    .where(_EVENTS.c.id == _EVENT, _SEATS_FREE)
+    .values(
+        going_count=_EVENTS.c.going_count + _SEATS,
+        waitlist_count=_EVENTS.c.waitlist_count - sa.bindparam("from_waitlist", type_=sa.Integer),
+    )
+)
+_ADJUST_COUNTS = (
+    sa.update(_EVENTS)
+    .where(_EVENTS.c.id == _EVENT)
+    .values(
+        going_count=_EVENTS.c.going_count + sa.bindparam("going", type_=sa.Integer),
+        waitlist_count=_EVENTS.c.waitlist_count + sa.bindparam("waiting", type_=sa.Integer),
+    )
+    .returning(_EVENTS.c.capacity, _EVENTS.c.going_count, _EVENTS.c.waitlist_count)
+)
+_NEXT_TICKET = (
+    sa.update(_EVENTS)
+    .where(_EVENTS.c.id == _EVENT)
+    .values(waitlist_seq=_EVENTS.c.waitlist_seq + 1, waitlist_count=_EVENTS.c.waitlist_count + 1)
+    .returning(_EVENTS.c.waitlist_seq)
+)
+
+
 def _take_seats(session: Session, *, event_id: int, seats: int, from_waitlist: bool) -> bool:
     """The one place seats are taken: a conditional UPDATE; True when they were free."""
-    values: dict[str, Any] = {"going_count": col(Event.going_count) + seats}
-    if from_waitlist:
-        values["waitlist_count"] = col(Event.waitlist_count) - seats
-    statement = (
-        sa.update(Event)
-        .where(
-            col(Event.id) == event_id,
-            sa.or_(
-                col(Event.capacity).is_(None),
-                col(Event.going_count) + seats <= col(Event.capacity),
-            ),
-        )
-        .values(values)
-    )
-    return rows_affected(session.execute(statement, execution_options=NO_SYNC)) == 1
+    params = {"event": event_id, "seats": seats, "from_waitlist": seats if from_waitlist else 0}
+    return rows_affected(session.execute(_TAKE_SEATS, params)) == 1
 
 
 Counts = tuple[int | None, int, int]  # an event's capacity, going and waitlist counts
 
 
-def _adjust_counts(session: Session, *, event_id: int, **deltas: int) -> Counts:
+def _adjust_counts(session: Session, *, event_id: int, going: int = 0, waiting: int = 0) -> Counts:
     """Moves the event's counters; returns the counts after it (no read to follow)."""
-    values = {name: getattr(Event, name) + delta for name, delta in deltas.items()}
-    statement = (
-        sa.update(Event)
-        .where(col(Event.id) == event_id)
-        .values(values)
-        .returning(col(Event.capacity), col(Event.going_count), col(Event.waitlist_count))
-    )
-    capacity, going, waiting = session.execute(statement, execution_options=NO_SYNC).one()
-    return capacity, going, waiting
+    params = {"event": event_id, "going": going, "waiting": waiting}
+    capacity, going_now, waiting_now = session.execute(_ADJUST_COUNTS, params).one()
+    return capacity, going_now, waiting_now
 
 
 def _next_ticket(session: Session, *, event_id: int) -> int:
-    statement = (
-        sa.update(Event)
-        .where(col(Event.id) == event_id)
-        .values(
-            waitlist_seq=col(Event.waitlist_seq) + 1,
-            waitlist_count=col(Event.waitlist_count) + 1,
-        )
-        .returning(col(Event.waitlist_seq))
-    )
-    ticket: int = session.execute(statement, execution_options=NO_SYNC).scalar_one()
+    ticket: int = session.execute(_NEXT_TICKET, {"event": event_id}).scalar_one()
     return ticket
 
 
@@ -127,10 +136,10 @@ def _vacate(session: Session, *, event: Event, rsvp: EventRsvp, now: datetime) -
         return
     rsvp.status, rsvp.waitlist_ticket = RsvpStatus.NOT_GOING, None
     if was == RsvpStatus.GOING:
-        counts = _adjust_counts(session, event_id=id_of(event), going_count=-1)
+        counts = _adjust_counts(session, event_id=id_of(event), going=-1)
         promote_waitlisted(session, event, now=now, counts=counts)
     else:
-        _adjust_counts(session, event_id=id_of(event), waitlist_count=-1)
+        _adjust_counts(session, event_id=id_of(event), waiting=-1)
 
 
 def _next_in_line(session: Session, event: Event, counts: Counts | None) -> list[EventRsvp]:
@@ -196,14 +205,44 @@ def set_rsvp(
         if was not in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
             _join(session, event=event, rsvp=rsvp)
     else:
-        with session.no_autoflush:  # the row is written once, with its final answer
-            _vacate(session, event=event, rsvp=rsvp, now=now)
+        _vacate(session, event=event, rsvp=rsvp, now=now)
         rsvp.status = choice
-    if rsvp.status != was:
+    if rsvp.status != was or rsvp.id is None:  # the ticket changes only with the status
         rsvp.updated_at = now
-    session.add(rsvp)  # a new one is inserted here, with its answer
-    session.flush()
+        _write(session, rsvp)
     return rsvp
+
+
+def _write(session: Session, rsvp: EventRsvp) -> None:
+    """The member's row with its answer, inserted or updated by one statement."""
+    values = {
+        "event": rsvp.event_id,
+        "member": rsvp.member_id,
+        "answer": rsvp.status,
+        "ticket": rsvp.waitlist_ticket,
+        "since": rsvp.created_at,
+        "at": rsvp.updated_at,
+    }
+    rsvp.id = session.execute(_WRITE[session.get_bind().dialect.name], values).scalar_one()
+
+
+def _build_write(insert: Any) -> Any:
+    upsert = insert(_RSVPS).values(
+        event_id=_EVENT,
+        member_id=_MEMBER,
+        status=sa.bindparam("answer", type_=_RSVPS.c.status.type),
+        waitlist_ticket=sa.bindparam("ticket", type_=sa.Integer),
+        created_at=sa.bindparam("since", type_=_RSVPS.c.created_at.type),
+        updated_at=sa.bindparam("at", type_=_RSVPS.c.updated_at.type),
+    )
+    changed = ("status", "waitlist_ticket", "updated_at")
+    return upsert.on_conflict_do_update(
+        index_elements=["event_id", "member_id"],
+        set_={name: upsert.excluded[name] for name in changed},
+    ).returning(_RSVPS.c.id)
+
+
+_WRITE = {"postgresql": _build_write(postgresql.insert), "sqlite": _build_write(sqlite.insert)}
 
 
 def delete_rsvp(

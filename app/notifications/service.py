@@ -33,6 +33,10 @@ WrittenMany = Callable[[Session, sa.ColumnElement[bool], str, dict[str, Any]], N
 _written_many: list[WrittenMany] = []
 
 
+_WRITE = sa.insert(Notification.__table__)  # type: ignore[attr-defined]
+_WRITTEN = ("member_id", "type", "title", "body", "data", "texts", "created_at")
+
+
 def on_written(hook: Written) -> None:
     if hook not in _written:
         _written.append(hook)
@@ -65,7 +69,9 @@ def notify(
         data=data,
         texts=texts,
     )
-    session.add(notification)
+    # Written at once by a Core INSERT, not added to the Session: no flush to plan, no
+    # identity to keep (the hooks and the callers read no id of it).
+    session.execute(_WRITE, {name: getattr(notification, name) for name in _WRITTEN})
     tell_after_commit(session, LIVE_TOPIC, [member_id])
     for hook in _written:
         hook(session, notification)

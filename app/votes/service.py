@@ -33,12 +33,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.challenges import service as challenges
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC, rows_affected, upsert_insert
+from app.core.db import NO_SYNC, rows_affected
 from app.core.domain_events import VoteCast, VoteWithdrawn, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.i18n import N_
@@ -112,12 +112,15 @@ class Ballot:
     at: datetime
 
     @property
-    def vote(self) -> dict[str, Any]:
+    def values(self) -> dict[str, Any]:
+        """The parameters of the statements built once below."""
+        # Named unlike any column: an UPDATE would take a parameter named as a column for SET.
         return {
-            "challenge_id": self.challenge.id,
-            "submission_id": self.submission_id,
-            "member_id": self.member_id,
-            "created_at": self.at,
+            "challenge": self.challenge.id,
+            "work": self.submission_id,
+            "voter": self.member_id,
+            "cast_at": self.at,
+            "budget": self.challenge.votes_per_member,
         }
 
 
@@ -137,15 +140,7 @@ def _cast_on_postgres(session: Session, ballot: Ballot) -> Outcome:
     """The vote, the budget and the tally in one round trip: a statement whose parts run
     in the order vote, budget, work (each reads the one before it), the order of the locks
     everywhere. It also reads the vote and budget as they were before it, for a repeat."""
-    # Named unlike any column: an UPDATE would take a parameter named as a column for SET.
-    values = {
-        "challenge": ballot.challenge.id,
-        "work": ballot.submission_id,
-        "voter": ballot.member_id,
-        "cast_at": ballot.at,
-        "budget": ballot.challenge.votes_per_member,
-    }
-    row = session.execute(_CAST_ON_POSTGRES, values).one()
+    row = session.execute(_CAST_ON_POSTGRES, ballot.values).one()
     vote_id, used, tallied, cast_at, used_before = row
     if vote_id is not None:
         if used is None:
@@ -163,95 +158,109 @@ def _cast_on_postgres(session: Session, ballot: Ballot) -> Outcome:
     return existing
 
 
-def _build_cast_on_postgres() -> sa.Select[Any]:
-    def value(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
-        return sa.bindparam(name, type_=column.type)
+def _value(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=column.type)
 
-    submission_id = value("work", _VOTES.c.submission_id)
-    member_id = value("voter", _VOTES.c.member_id)
-    challenge_id = value("challenge", _VOTES.c.challenge_id)
-    eligible = sa.select(
-        challenge_id, submission_id, member_id, value("cast_at", _VOTES.c.created_at)
-    ).where(_WORKS.c.id == submission_id, _WORKS.c.disqualified.is_(False))
+
+# The parameters of the statements built once below (Ballot.values).
+_WORK = _value("work", _VOTES.c.submission_id)
+_VOTER = _value("voter", _VOTES.c.member_id)
+_CHALLENGE = _value("challenge", _VOTES.c.challenge_id)
+_CAST_AT = _value("cast_at", _VOTES.c.created_at)
+_VOTE_COLUMNS = ["challenge_id", "submission_id", "member_id", "created_at"]
+_BUDGET_COLUMNS = ["challenge_id", "member_id", "allowance", "used"]
+_NEW_BUDGET = (_CHALLENGE, _VOTER, _value("budget", _BUDGETS.c.allowance), sa.literal(1))
+
+
+def _spending(insert: Any) -> Any:
+    """The budget's first vote inserts its row (used = 1), every later one adds one only
+    while some are left; the votes used after it (none: refused)."""
+    return insert.on_conflict_do_update(
+        index_elements=["challenge_id", "member_id"],
+        set_={"used": _BUDGETS.c.used + 1},
+        where=_BUDGETS.c.used < _BUDGETS.c.allowance,
+    ).returning(_BUDGETS.c.used)
+
+
+def _build_cast_on_postgres() -> sa.Select[Any]:
+    eligible = sa.select(_CHALLENGE, _WORK, _VOTER, _CAST_AT).where(
+        _WORKS.c.id == _WORK, _WORKS.c.disqualified.is_(False)
+    )
     inserted = (
         postgresql.insert(_VOTES)
-        .from_select(["challenge_id", "submission_id", "member_id", "created_at"], eligible)
+        .from_select(_VOTE_COLUMNS, eligible)
         .on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
         .returning(_VOTES.c.id)
         .cte("cast_vote")
     )
-    budget = ["challenge_id", "member_id", "allowance", "used"]
-    allowance = value("budget", _BUDGETS.c.allowance)
-    first_use = sa.literal(1, _BUDGETS.c.used.type)
-    new_budget = sa.select(challenge_id, member_id, allowance, first_use).select_from(inserted)
-    spent = (
-        postgresql.insert(_BUDGETS)
-        .from_select(budget, new_budget)
-        .on_conflict_do_update(
-            index_elements=["challenge_id", "member_id"],
-            set_={"used": _BUDGETS.c.used + 1},
-            where=_BUDGETS.c.used < _BUDGETS.c.allowance,
-        )
-        .returning(_BUDGETS.c.used)
-        .cte("spent")
-    )
+    new_budget = sa.select(*_NEW_BUDGET).select_from(inserted)
+    spent = _spending(postgresql.insert(_BUDGETS).from_select(_BUDGET_COLUMNS, new_budget))
+    spent = spent.cte("spent")
     tallied = (
         sa.update(_WORKS)
-        .where(_WORKS.c.id == submission_id, sa.exists(sa.select(spent.c.used)))
+        .where(_WORKS.c.id == _WORK, sa.exists(sa.select(spent.c.used)))
         .values(vote_count=_WORKS.c.vote_count + 1)
         .returning(_WORKS.c.id)
         .cte("tallied")
     )
-    mine = (_VOTES.c.member_id == member_id, _VOTES.c.submission_id == submission_id)
-    budget_of = (_BUDGETS.c.challenge_id == challenge_id, _BUDGETS.c.member_id == member_id)
     return sa.select(
         sa.select(inserted.c.id).scalar_subquery(),
         sa.select(spent.c.used).scalar_subquery(),
         sa.select(tallied.c.id).scalar_subquery(),
         # As they were when the statement began (a repeat's answer):
-        sa.select(_VOTES.c.created_at).where(*mine).scalar_subquery(),
-        sa.select(_BUDGETS.c.used).where(*budget_of).scalar_subquery(),
+        *_ALREADY,
     )
 
 
+# The member's vote for the work (when cast) and their budget's use.
+_ALREADY = (
+    sa.select(_VOTES.c.created_at)
+    .where(_VOTES.c.member_id == _VOTER, _VOTES.c.submission_id == _WORK)
+    .scalar_subquery(),
+    sa.select(_BUDGETS.c.used)
+    .where(_BUDGETS.c.challenge_id == _CHALLENGE, _BUDGETS.c.member_id == _VOTER)
+    .scalar_subquery(),
+)
+_EXISTING = sa.select(*_ALREADY)
 # Built once: making a statement (and its cache key) costs more than running it here.
 _CAST_ON_POSTGRES = _build_cast_on_postgres()
+_CAST_ON_SQLITE = (
+    sqlite.insert(_VOTES)
+    .values(dict(zip(_VOTE_COLUMNS, (_CHALLENGE, _WORK, _VOTER, _CAST_AT), strict=True)))
+    .on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
+    .returning(_VOTES.c.id)
+)
+_SPEND_ON_SQLITE = _spending(
+    sqlite.insert(_BUDGETS).values(dict(zip(_BUDGET_COLUMNS, _NEW_BUDGET, strict=True)))
+)
+_TALLY = (
+    sa.update(_WORKS)
+    .where(_WORKS.c.id == _WORK)
+    .values(vote_count=_WORKS.c.vote_count + sa.bindparam("delta", type_=sa.Integer))
+)
 
 
 def _cast_step_by_step(session: Session, ballot: Ballot) -> Outcome:
     """SQLite (no INSERT inside WITH): the vote, then the budget and the tally when it is
     new. The transaction holds the database's write lock since it began, so the work read
     before is current and a repeat is read in one statement."""
-    insert = upsert_insert(session, Vote).values(ballot.vote)
-    insert = insert.on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
-    if session.execute(insert.returning(col(Vote.id))).first() is None:
+    values = ballot.values
+    if session.execute(_CAST_ON_SQLITE, values).first() is None:
         existing = _existing(session, ballot)
         assert existing is not None  # the INSERT met it
         return existing
-    used = _spend(session, challenge=ballot.challenge, member_id=ballot.member_id)
+    used = session.execute(_SPEND_ON_SQLITE, values).scalar_one_or_none()
+    if used is None:
+        raise _exhausted(ballot.challenge)
     _tally(session, submission_id=ballot.submission_id, delta=1)
-    return Outcome(new=True, at=ballot.at, used=used)
+    return Outcome(new=True, at=ballot.at, used=int(used))
 
 
 def _existing(session: Session, ballot: Ballot) -> Outcome | None:
-    """The member's vote for the work and their budget's use, in one statement."""
-    used = (
-        sa.select(_BUDGETS.c.used)
-        .where(
-            _BUDGETS.c.challenge_id == ballot.challenge.id,
-            _BUDGETS.c.member_id == ballot.member_id,
-        )
-        .scalar_subquery()
-    )
-    row = session.execute(
-        sa.select(_VOTES.c.created_at, used).where(
-            _VOTES.c.member_id == ballot.member_id,
-            _VOTES.c.submission_id == ballot.submission_id,
-        )
-    ).first()
-    if row is None:
+    cast_at, used = session.execute(_EXISTING, ballot.values).one()
+    if cast_at is None:
         return None
-    return Outcome(new=False, at=row[0], used=int(row[1] or 0))
+    return Outcome(new=False, at=cast_at, used=int(used or 0))
 
 
 def _cast(
@@ -291,32 +300,6 @@ def withdraw_vote(session: Session, *, submission_id: int, member: Member) -> No
     )
 
 
-def _spend(session: Session, *, challenge: Challenge, member_id: int) -> int:
-    """Takes one vote from the member's budget in this challenge, or refuses; the votes
-    used after it. One statement: the budget's first vote inserts its row (used = 1), every
-    later one adds one only while some are left."""
-    used = col(VoteBudget.used)
-    statement = (
-        upsert_insert(session, VoteBudget)
-        .values(
-            challenge_id=challenge.id,
-            member_id=member_id,
-            allowance=challenge.votes_per_member,
-            used=1,
-        )
-        .on_conflict_do_update(
-            index_elements=["challenge_id", "member_id"],
-            set_={"used": used + 1},
-            where=used < col(VoteBudget.allowance),
-        )
-        .returning(used)
-    )
-    spent = session.execute(statement, execution_options=NO_SYNC).scalar_one_or_none()
-    if spent is None:
-        raise _exhausted(challenge)
-    return int(spent)
-
-
 def _exhausted(challenge: Challenge) -> VoteBudgetExhausted:
     return VoteBudgetExhausted(
         N_(
@@ -328,12 +311,7 @@ def _exhausted(challenge: Challenge) -> VoteBudgetExhausted:
 
 
 def _tally(session: Session, *, submission_id: int, delta: int) -> None:
-    statement = (
-        sa.update(Submission)
-        .where(col(Submission.id) == submission_id)
-        .values(vote_count=col(Submission.vote_count) + delta)
-    )
-    session.execute(statement, execution_options=NO_SYNC)
+    session.execute(_TALLY, {"work": submission_id, "delta": delta})
 
 
 def _publish(
