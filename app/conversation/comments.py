@@ -8,9 +8,10 @@ wherever they see the work.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app.challenges import judging
@@ -35,6 +36,11 @@ def visible_submission(
     return submission
 
 
+_COMMENTS = cast(sa.Table, Comment.__table__)  # type: ignore[attr-defined]
+_INSERT = sa.insert(_COMMENTS).returning(_COMMENTS.c.id)
+_WRITTEN = ("submission_id", "author_id", "body", "created_at", "updated_at")
+
+
 def create_comment(
     session: Session, *, submission_id: int, author: Member, data: CommentCreate
 ) -> Comment:
@@ -47,9 +53,13 @@ def create_comment(
         created_at=now,
         updated_at=now,
     )
+    comment.id = session.execute(
+        _INSERT, {name: getattr(comment, name) for name in _WRITTEN}
+    ).scalar_one()
+    # Persistent from here without a flush (the INSERT wrote it): the subscribers that read
+    # it find it in the Session.
+    make_transient_to_detached(comment)
     session.add(comment)
-    session.flush()
-    assert comment.id is not None  # flushed
     publish(
         session,
         CommentCreated(

@@ -97,6 +97,7 @@ _MEMBERS = cast(sa.Table, Member.__table__)  # type: ignore[attr-defined]
 _TOTALS = cast(sa.Table, MemberPoints.__table__)  # type: ignore[attr-defined]
 _MEMBER = sa.bindparam("member", type_=sa.Integer)
 _POINTS = sa.bindparam("worth", type_=sa.Integer)
+_KIND = sa.bindparam("what", type_=_ACTIVITIES.c.kind.type)
 
 
 def _build_record(insert: Any) -> Any:
@@ -105,7 +106,7 @@ def _build_record(insert: Any) -> Any:
         insert(_ACTIVITIES)
         .values(
             member_id=_MEMBER,
-            kind=sa.bindparam("what", type_=_ACTIVITIES.c.kind.type),
+            kind=_KIND,
             source_id=sa.bindparam("source", type_=sa.Integer),
             points=_POINTS,
             occurred_at=sa.bindparam("at", type_=_ACTIVITIES.c.occurred_at.type),
@@ -258,13 +259,17 @@ def _move_totals(session: Session, *, member_id: int, points: int, occurred_at: 
     _move(session, _contribution(member_id, points, occurred_at))
 
 
+_COUNT_OF = (
+    sa.select(sa.func.count())
+    .select_from(_ACTIVITIES)
+    .where(_ACTIVITIES.c.member_id == _MEMBER, _ACTIVITIES.c.kind == _KIND)
+)
+
+
 def count_of(session: Session, *, member_id: int, kind: ContributionKind) -> int:
     """How many contributions of a kind a member has (on the (member_id, kind) index)."""
-    return session.exec(
-        select(sa.func.count())
-        .select_from(Activity)
-        .where(Activity.member_id == member_id, Activity.kind == kind)
-    ).one()
+    count: int = session.execute(_COUNT_OF, {"member": member_id, "what": kind.value}).scalar_one()
+    return count
 
 
 # --- the leaderboard -----------------------------------------------------------------------
