@@ -24,10 +24,8 @@ down_revision: str | None = '0025'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_TERMS = (
-    "SELECT DISTINCT term FROM unnest(string_to_array({row}title_terms || ' ' || {row}body_terms, ' '))"
-    " AS term WHERE term <> ''"
-)
+# A row's terms (letters and digits, separated by single spaces).
+_TERMS = "unnest(string_to_array({row}title_terms || ' ' || {row}body_terms, ' ')) AS term"
 
 
 def upgrade() -> None:
@@ -38,12 +36,13 @@ def upgrade() -> None:
     op.execute('CREATE INDEX ix_search_documents_document ON search_documents USING gin (id, document)')
     op.execute('CREATE TABLE search_fts_terms (term text COLLATE "C" PRIMARY KEY)')
     op.execute(
-        'INSERT INTO search_fts_terms (term) SELECT DISTINCT term FROM search_documents, '
-        "unnest(string_to_array(title_terms || ' ' || body_terms, ' ')) AS term WHERE term <> ''"
+        'INSERT INTO search_fts_terms (term) SELECT DISTINCT term '
+        f"FROM search_documents, {_TERMS.format(row='')} WHERE term <> ''"
     )
     op.execute(
         'CREATE FUNCTION search_fts_terms_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN '
-        f'INSERT INTO search_fts_terms (term) {_TERMS.format(row="new.")} ON CONFLICT DO NOTHING; '
+        f"INSERT INTO search_fts_terms (term) SELECT DISTINCT term FROM {_TERMS.format(row='new.')} "
+        "WHERE term <> '' ON CONFLICT DO NOTHING; "
         'RETURN NULL; END $$'
     )
     op.execute(

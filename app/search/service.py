@@ -93,7 +93,8 @@ def search(
     newest = connection.execute(sa.text("SELECT max(id) FROM search_documents")).scalar() or 0
     fetch: Callable[[int | None], list[_Candidate]]
     if session.get_bind().dialect.name == "postgresql":
-        tsqueries = [_tsquery(query, index) for index in range(len(query.groups))]
+        simple = text.tsquery_simple(query, _prefix_terms(session, query.prefix))
+        tsqueries = [_tsquery(query, simple, index) for index in range(len(query.groups))]
         sampled = _postgres_sample(session, tsqueries, newest)
         ranking = Ranking.of(query, newest, sampled)
         rare = min(sampled) * RARE < min(SAMPLE, newest)
@@ -155,7 +156,8 @@ def _run(session: Session, ranking: Ranking, sql: str, values: dict[str, Any]) -
 # --- SQLite ----------------------------------------------------------------------------------
 
 # FTS5's prefix indexes go up to 4 letters (migration 0017); FTS5 answers a longer prefix by
-# merging every doclist it begins before returning a row, so such a prefix becomes its terms.
+# merging every doclist it begins before returning a row, and PostgreSQL's GIN index collects
+# every posting of every term it begins, so such a prefix becomes its terms.
 PREFIX_INDEXED = 4
 # A prefix beginning more terms than this is left to FTS5 (rare: 5 letters shared by many words).
 PREFIX_TERMS = 64
@@ -175,7 +177,7 @@ def _fts5_words(session: Session, query: text.Query) -> list[str]:
 
 def _prefix_terms(session: Session, prefix: str) -> list[str] | None:
     """The indexed terms a prefix longer than FTS5's prefix indexes begins, if few
-    (search_fts_terms, migration 0025)."""
+    (search_fts_terms, migrations 0025 and 0026)."""
     if len(prefix) <= PREFIX_INDEXED:
         return None
     rows = session.connection().execute(
@@ -239,14 +241,14 @@ WALK = 4 * CANDIDATES
 RARE = 100
 
 
-def _tsquery(query: text.Query, index: int) -> tuple[str, dict[str, str]]:
+def _tsquery(query: text.Query, simple: list[str], index: int) -> tuple[str, dict[str, str]]:
     """A word as a tsquery: its terms and prefix (`simple`) or its stems in either language."""
     word = sorted(query.groups[index], key=len)[0]  # any word of the group
     sql = (
         f"(to_tsquery('simple', :s{index}) || plainto_tsquery('indonesian', :w{index})"
         f" || plainto_tsquery('english', :w{index}))"
     )
-    return sql, {f"s{index}": text.tsquery_simple(query)[index], f"w{index}": word}
+    return sql, {f"s{index}": simple[index], f"w{index}": word}
 
 
 def _postgres_sample(
@@ -276,8 +278,8 @@ def _postgres(
     1. check the newest `WALK` visible rows one by one (the primary key backwards): a word in
        more than a quarter of the rows has its candidates here;
     2. otherwise, from the share of those rows that matched, the span of older ids that
-       should hold the rest, walked newest first (the primary key, or the GIN index when
-       the planner finds it cheaper);
+       should hold the rest, read from the GIN index, which holds the id (only the span's
+       part of each word's postings);
     3. whatever is still missing (the estimate fell short), or for a word hardly any of
        those rows had (under 1 %: few matches in all), the GIN index below that.
 
@@ -293,7 +295,8 @@ def _postgres(
     visible = _visible(where)
     bounds = [*visible, "id < :top"] if top is not None else visible
     if rare:
-        gin = _newest([*bounds, f"document @@ {tsquery}"], order="id + 0")
+        below = ["id + 0 < :top"] if top is not None else []
+        gin = _newest([*visible, f"document @@ {tsquery}", *below], order="id + 0")
         return _run(session, ranking, gin, {**values, "top": top})
     newest = f"""
         SELECT min(id), count(*) FROM (
@@ -317,11 +320,12 @@ def _postgres(
     )
     if len(found) == CANDIDATES or walked[1] < WALK:  # enough, or no older row to look at
         return found
-    span = [*visible, f"document @@ {tsquery}", "id < :floor"]
+    # An upper bound is a filter: the GIN index would read its ids from the lowest up.
+    span = [*visible, f"document @@ {tsquery}", "id + 0 < :floor"]
     if len(found) >= WALK // 100:  # enough matches to tell their share
         missing = CANDIDATES - len(found)
         reach = missing * WALK // len(found) * 2
-        found += _run(
+        found += _span(
             session,
             ranking,
             _newest([*span, "id >= :reach"]),
@@ -336,6 +340,17 @@ def _postgres(
         _newest(span, order="id + 0"),  # not the primary key's order: the GIN index
         {**values, "floor": floor, "candidates": CANDIDATES - len(found)},
     )
+
+
+def _span(session: Session, ranking: Ranking, sql: str, values: dict[str, Any]) -> list[_Candidate]:
+    """Matches in a span of ids from the GIN index (which holds the id: migration 0026), only
+    the span's part of each posting list read. Seeing a LIMIT in id order, the planner would
+    rather walk the primary key backwards and check every row of the span."""
+    connection = session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    found = _run(session, ranking, sql, values)
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
+    return found
 
 
 def _visible(where: _Filter) -> list[str]:

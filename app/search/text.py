@@ -16,7 +16,7 @@ import html
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -121,13 +121,15 @@ def fts5_word(terms: Iterable[str], prefix: str = "") -> str:
     return "(" + " OR ".join(alternatives) + ")"
 
 
-def tsquery_simple(query: Query) -> list[str]:
+def tsquery_simple(query: Query, expanded: Sequence[str] | None = None) -> list[str]:
     """For PostgreSQL: one `to_tsquery('simple', …)` text per word (its terms OR'ed; the
-    last with its prefix `:*`)."""
+    last also with the terms its prefix begins, `expanded`, or else its prefix `:*`)."""
     texts = []
     for position, group in enumerate(query.groups):
-        alternatives = [f"'{term}'" for term in sorted(group)]
-        if position == len(query.groups) - 1:
+        last = position == len(query.groups) - 1
+        terms = group | set(expanded) if last and expanded is not None else group
+        alternatives = [f"'{term}'" for term in sorted(terms)]
+        if last and expanded is None:
             alternatives.append(f"'{query.prefix}':*")
         texts.append(" | ".join(alternatives))
     return texts
