@@ -1,7 +1,5 @@
 """The one source of "now", always timezone-aware UTC."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 

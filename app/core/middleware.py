@@ -21,11 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import SAFE_METHODS
-from app.core.errors import (
-    body_too_large_response,
-    body_too_slow_response,
-    internal_error_response,
-)
+from app.core.errors import body_too_large_response, body_too_slow_response, internal_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

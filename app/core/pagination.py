@@ -57,8 +57,7 @@ async def page_params(
         int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1–100).")
     ] = DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None,
-        Query(max_length=512, description="`next_cursor` from the previous page."),
+        str | None, Query(max_length=512, description="`next_cursor` from the previous page.")
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)
@@ -158,11 +157,7 @@ def _one_direction(keys: Sequence[SortKey]) -> bool:
 
 
 def paginate(
-    session: Session,
-    statement: sa.Select[Any],
-    *,
-    keys: Sequence[SortKey],
-    params: PageParams,
+    session: Session, statement: sa.Select[Any], *, keys: Sequence[SortKey], params: PageParams
 ) -> tuple[list[Any], str | None]:
     """Run one page of `statement`; returns its rows and the cursor of the next page."""
     statement = _page_statement(statement, keys=keys, params=params)

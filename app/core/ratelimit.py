@@ -65,9 +65,7 @@ def build_rules(settings: Settings) -> list[Rule]:
             methods=frozenset({"POST", "PATCH"}),
         ),
         Rule(
-            "export",
-            re.compile(r"^/api/v1/members/me/export$"),
-            parse(settings.rate_limit_export),
+            "export", re.compile(r"^/api/v1/members/me/export$"), parse(settings.rate_limit_export)
         ),
         Rule(
             "inquiries",

@@ -160,9 +160,7 @@ ScheduleTime = Annotated[
     _Documented(SCHEDULE_TIME_PATTERN),
 ]
 ScheduleDate = Annotated[
-    CalendarDate,
-    AfterValidator(_in_supported_years),
-    _Documented(SCHEDULE_DATE_PATTERN),
+    CalendarDate, AfterValidator(_in_supported_years), _Documented(SCHEDULE_DATE_PATTERN)
 ]
 
 PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT)]

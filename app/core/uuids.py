@@ -7,8 +7,6 @@ repeat: a UUIDv7 (RFC 9562), 48 bits of Unix milliseconds then 74 random bits, s
 also sort by creation time.
 """
 
-from __future__ import annotations
-
 import secrets
 import time
 import uuid
