@@ -15,7 +15,6 @@ How the rules hold under concurrency:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -43,7 +42,6 @@ from app.core.tables import id_of
 from app.i18n import N_
 from app.media import access as media_access
 from app.media import attachments
-from app.media.presenters import media_by_id
 from app.members.exceptions import MemberNotFound
 from app.models import (
     Member,
@@ -72,7 +70,6 @@ from app.projects.exceptions import (
     TaskNotFound,
 )
 from app.projects.schemas import (
-    MyMembership,
     ProgressUpdateCreate,
     ProgressUpdatePublic,
     ProjectCreate,
@@ -80,7 +77,6 @@ from app.projects.schemas import (
     ProjectMemberFilters,
     ProjectMemberPublic,
     ProjectMemberUpdate,
-    ProjectPublic,
     ProjectTaskCreate,
     ProjectTaskFilters,
     ProjectTaskPublic,
@@ -247,63 +243,6 @@ def list_projects(
             .exists()
         )
     return paginate(session, statement, keys=[desc(Project.id)], params=params)
-
-
-def present_projects(
-    session: Session, projects: Sequence[Project], *, viewer: Member
-) -> list[ProjectPublic]:
-    """Projects with skills, coordinators, the viewer's membership and covers, in three
-    queries."""
-    ids = [id_of(p) for p in projects]
-    covers = media_by_id(session, (p.cover_media_id for p in projects if p.cover_media_id))
-    skills: dict[int, list[str]] = defaultdict(list)
-    coordinators: dict[int, list[int]] = defaultdict(list)
-    mine: dict[int, MyMembership] = {}
-    if ids:
-        for project_id, value in session.execute(
-            sa.select(ProjectSkill.project_id, ProjectSkill.value)  # type: ignore[call-overload]
-            .where(col(ProjectSkill.project_id).in_(ids))
-            .order_by(col(ProjectSkill.project_id), col(ProjectSkill.position))
-        ):
-            skills[project_id].append(value)
-        for row in session.exec(_coordinators_and_viewer(ids, viewer_id=id_of(viewer))):
-            if row.member_id == viewer.id:
-                mine[row.project_id] = MyMembership(role=row.role, status=row.status)
-            if row.role == ProjectRole.COORDINATOR and row.status == MembershipStatus.ACTIVE:
-                coordinators[row.project_id].append(row.member_id)
-    return [
-        ProjectPublic.model_validate(
-            {
-                **p.model_dump(exclude={"coordinator_count"}),
-                "looking_for": skills[project_id],
-                "coordinator_ids": coordinators[project_id],
-                "my_membership": mine.get(project_id),
-                "cover": covers.get(p.cover_media_id) if p.cover_media_id else None,
-            }
-        )
-        for p, project_id in zip(projects, ids, strict=True)
-    ]
-
-
-def _coordinators_and_viewer(project_ids: list[int], *, viewer_id: int) -> Any:
-    return (
-        select(ProjectMember)
-        .where(
-            col(ProjectMember.project_id).in_(project_ids),
-            sa.or_(
-                sa.and_(
-                    col(ProjectMember.role) == ProjectRole.COORDINATOR,
-                    col(ProjectMember.status) == MembershipStatus.ACTIVE,
-                ),
-                col(ProjectMember.member_id) == viewer_id,
-            ),
-        )
-        .order_by(col(ProjectMember.project_id), col(ProjectMember.member_id))
-    )
-
-
-def present_project(session: Session, project: Project, *, viewer: Member) -> ProjectPublic:
-    return present_projects(session, [project], viewer=viewer)[0]
 
 
 # --- membership ----------------------------------------------------------------------------
