@@ -82,6 +82,13 @@ class Dated(Protocol):
     def voting_close_at(self) -> datetime: ...
 
 
+class Named(Dated, Protocol):
+    """A challenge as a rule that names it in its refusal reads it."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
 D = TypeVar("D", bound=Dated)
 
 
@@ -165,7 +172,7 @@ def require_voting(challenge: Challenge, now: datetime) -> None:
         )
 
 
-def require_closed(challenge: Challenge, now: datetime) -> None:
+def require_closed(challenge: Named, now: datetime) -> None:
     if phase_of(challenge, now) != ChallengePhase.CLOSED:
         raise ChallengeNotClosed(
             N_("Challenge {challenge} has not closed yet."), values={"challenge": challenge.id}

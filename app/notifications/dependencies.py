@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlmodel import Session
 
 from app.core.db import SAFE_METHODS, SessionDep
 from app.models import Member
-from app.notifications import service
+from app.notifications import reads, service
 from app.principal.dependencies import CurrentMember
 
 
@@ -25,9 +24,7 @@ def caught_up_member(request: Request, session: SessionDep, member: CurrentMembe
     if request.method not in SAFE_METHODS:
         service.catch_up(session, member=member, upto=upto)
         return member
-    with Session(request.app.state.engine) as writer:
-        service.catch_up(writer, member=member, upto=upto)
-        writer.commit()
+    reads.catch_up(request.app.state.engine, member=member, upto=upto)
     session.commit()
     return member
 

@@ -11,7 +11,7 @@ reads again (`Behind`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -21,7 +21,6 @@ from app.core.pagination import PageParams, desc, paginate_rows
 from app.models import Announcement, Member, Notification
 from app.notifications import service
 from app.notifications.schemas import NotificationPublic
-from app.notifications.texts import render
 
 _NOTIFICATIONS = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
 _ANNOUNCEMENTS = cast(sa.Table, Announcement.__table__)  # type: ignore[attr-defined]
@@ -64,7 +63,7 @@ def feed(
             return Behind(newest)
     statement = _FEEDS[unread_only].params(member_id=member.id)
     rows, next_cursor = paginate_rows(connection, statement, keys=_PAGE_KEYS, params=params)
-    return [_shown(row, locale) for row in rows], next_cursor
+    return [NotificationPublic.of(row, locale) for row in rows], next_cursor
 
 
 def catch_up(engine: Engine, *, member: Member, upto: int) -> None:
@@ -73,18 +72,3 @@ def catch_up(engine: Engine, *, member: Member, upto: int) -> None:
     with Session(engine) as writer:
         service.catch_up(writer, member=member, upto=upto)
         writer.commit()
-
-
-def _shown(row: sa.Row[Any], locale: str) -> NotificationPublic:
-    """The notification in the reader's language; rows that carry no message ids
-    (announcements, rows written before them) as stored."""
-    title, body = (row.title, row.body) if row.texts is None else render(row.texts, locale)
-    return NotificationPublic(
-        id=row.id,
-        type=row.type,
-        title=title,
-        body=body,
-        data=row.data,
-        created_at=row.created_at,
-        read_at=row.read_at,
-    )

@@ -1,14 +1,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.pagination import Page
 from app.core.types import Flag, PositiveInt
-from app.models import Notification
-from app.notifications.texts import shown
+from app.notifications.texts import Worded, shown
+
+
+class Stored(Worded, Protocol):
+    """A notification as stored: an entity, or a read model's row."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def read_at(self) -> datetime | None: ...
 
 
 class NotificationPublic(BaseModel):
@@ -37,7 +51,7 @@ class NotificationPublic(BaseModel):
     read_at: datetime | None
 
     @classmethod
-    def of(cls, notification: Notification, locale: str) -> NotificationPublic:
+    def of(cls, notification: Stored, locale: str) -> NotificationPublic:
         """The notification as the reader sees it: its texts in their language."""
         assert notification.id is not None
         title, body = shown(notification, locale)

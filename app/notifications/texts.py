@@ -8,10 +8,9 @@ wrote (a comment) is the message "{text}" with that text as a value, never trans
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from app import i18n
-from app.models import Notification
 
 TITLE_LIMIT = 200
 BODY_LIMIT = 2000
@@ -35,7 +34,18 @@ def render(texts: dict[str, Any], locale: str) -> tuple[str, str]:
     return clip(title, TITLE_LIMIT), clip(body, BODY_LIMIT)
 
 
-def shown(notification: Notification, locale: str) -> tuple[str, str]:
+class Worded(Protocol):
+    """What showing a notification reads: an entity, or a read model's row."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def texts(self) -> dict[str, Any] | None: ...
+
+
+def shown(notification: Worded, locale: str) -> tuple[str, str]:
     """What the reader sees: rendered in their language, or the stored text of rows that
     carry no message ids (announcements, rows written before them)."""
     if notification.texts is None:

@@ -94,7 +94,7 @@ def results(
     viewer may not see): ties share a rank, disqualified works left out."""
     found = connection.execute(_CHALLENGE, {"challenge_id": challenge_id}).first()
     challenge = challenges.check_visible(found, challenge_id, viewer)
-    challenges.require_closed(challenge, utcnow())  # type: ignore[arg-type]
+    challenges.require_closed(challenge, utcnow())
     setup = judging.setup_of(challenge)
     if setup.judged and challenge.ranked_at is None:
         return Unranked()
