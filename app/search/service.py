@@ -93,12 +93,14 @@ def search(
     newest = connection.execute(sa.text("SELECT max(id) FROM search_documents")).scalar() or 0
     fetch: Callable[[int | None], list[_Candidate]]
     if session.get_bind().dialect.name == "postgresql":
-        simple = text.tsquery_simple(query, _prefix_terms(session, query.prefix))
+        expanded = _prefix_terms(session, query.prefix)
+        simple = text.tsquery_simple(query, expanded)
         tsqueries = [_tsquery(query, simple, index) for index in range(len(query.groups))]
         sampled = _postgres_sample(session, tsqueries, newest)
         ranking = Ranking.of(query, newest, sampled)
         rare = min(sampled) * RARE < min(SAMPLE, newest)
-        fetch = partial(_postgres, session, tsqueries, where, ranking, rare)
+        exact = expanded is not None  # no `:*` prefix in the tsquery
+        fetch = partial(_postgres, session, tsqueries, where, ranking, rare, exact)
     else:
         words = _fts5_words(session, query)
         ranking = Ranking.of(query, newest, _sqlite_sample(session, words, newest))
@@ -269,6 +271,7 @@ def _postgres(
     where: _Filter,
     ranking: Ranking,
     rare: bool,
+    exact: bool,
     top: int | None,
 ) -> list[_Candidate]:
     """PostgreSQL cannot read a GIN index in id order, and its estimate of how many rows a
@@ -278,8 +281,9 @@ def _postgres(
     1. check the newest `WALK` visible rows one by one (the primary key backwards): a word in
        more than a quarter of the rows has its candidates here;
     2. otherwise, from the share of those rows that matched, the span of older ids that
-       should hold the rest, read from the GIN index, which holds the id (only the span's
-       part of each word's postings);
+       should hold the rest: read from the GIN index, which holds the id (only the span's
+       part of each term's postings), or, when a word is a prefix (`:*`, for which GIN
+       collects every posting of every term it begins), walked newest first;
     3. whatever is still missing (the estimate fell short), or for a word hardly any of
        those rows had (under 1 %: few matches in all), the GIN index below that.
 
@@ -320,15 +324,17 @@ def _postgres(
     )
     if len(found) == CANDIDATES or walked[1] < WALK:  # enough, or no older row to look at
         return found
-    # An upper bound is a filter: the GIN index would read its ids from the lowest up.
-    span = [*visible, f"document @@ {tsquery}", "id + 0 < :floor"]
+    span = [*visible, f"document @@ {tsquery}"]
+    # An upper bound read from the GIN index is a filter: GIN would read ids from the lowest.
+    gin_floor = "id + 0 < :floor"
     if len(found) >= WALK // 100:  # enough matches to tell their share
         missing = CANDIDATES - len(found)
         reach = missing * WALK // len(found) * 2
-        found += _span(
+        read = _span if exact else _run
+        found += read(
             session,
             ranking,
-            _newest([*span, "id >= :reach"]),
+            _newest([*span, gin_floor if exact else "id < :floor", "id >= :reach"]),
             {**values, "floor": floor, "reach": floor - reach, "candidates": missing},
         )
         if len(found) == CANDIDATES or floor - reach <= 0:
@@ -337,7 +343,7 @@ def _postgres(
     return found + _run(
         session,
         ranking,
-        _newest(span, order="id + 0"),  # not the primary key's order: the GIN index
+        _newest([*span, gin_floor], order="id + 0"),  # not the primary key's order: GIN
         {**values, "floor": floor, "candidates": CANDIDATES - len(found)},
     )
 
