@@ -162,18 +162,10 @@ def present_webhooks(session: Session, webhooks: Sequence[Webhook]) -> list[Webh
 
 def has_subscribers(session: Session, *, event_type: str) -> bool:
     """Whether an active webhook or chat bridge subscribes to the type (one query)."""
-    webhooks = (
-        sa.select(sa.literal(1))
-        .select_from(WebhookSubscription)
-        .join(Webhook, col(Webhook.id) == col(WebhookSubscription.webhook_id))
-        .where(col(WebhookSubscription.event_type) == event_type, col(Webhook.active))
-    )
-    return bool(
-        session.execute(sa.select(webhooks.exists() | _bridges(event_type).exists())).scalar()
-    )
+    return bool(session.execute(_HAS_SUBSCRIBERS, {"type": event_type}).scalar())
 
 
-def _bridges(event_type: str) -> sa.Select[Any]:
+def _bridges(event_type: str | sa.BindParameter[str]) -> sa.Select[Any]:
     """The active chat bridges subscribed to the type (app/chat_bridges): their messages
     go through this outbox too."""
     return (
@@ -184,6 +176,19 @@ def _bridges(event_type: str) -> sa.Select[Any]:
         )
         .where(col(ChatBridgeSubscription.event_type) == event_type, col(ChatBridge.active))
     )
+
+
+# Built once (it runs for every domain event that has a webhook type): building it and its
+# cache key per call cost more CPU than running it.
+_TYPE = sa.bindparam("type", type_=sa.String)
+_HAS_SUBSCRIBERS = sa.select(
+    sa.select(sa.literal(1))
+    .select_from(WebhookSubscription)
+    .join(Webhook, col(Webhook.id) == col(WebhookSubscription.webhook_id))
+    .where(col(WebhookSubscription.event_type) == _TYPE, col(Webhook.active))
+    .exists()
+    | _bridges(_TYPE).exists()
+)
 
 
 def enqueue(
