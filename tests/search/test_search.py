@@ -391,6 +391,38 @@ def test_a_common_word_is_ranked_block_by_block(
     assert seen == found(client, "gendang", member, type="idea")  # one page: the same order
 
 
+@pytest.mark.parametrize(("q", "kinds"), [("gendang", {0, 1}), ("suling genda", {0})])
+def test_older_matches_are_found_in_the_span_their_share_predicts(
+    client: TestClient,
+    member: Headers,
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    kinds: set[int],
+) -> None:
+    """Fewer matches than a block among the newest rows: the rest come from the span of
+    older ids their share predicts (on PostgreSQL read from the GIN index, which holds the
+    id), then below it; pages cross blocks without gaps or repeats."""
+    monkeypatch.setattr(service, "CANDIDATES", 3)
+    monkeypatch.setattr(service, "WALK", 3)
+    titles = ["Gendang suling {}", "Gendang {}", "Suling {}"]
+    ideas = [propose(client, member, title=titles[n % 3].format(n))["id"] for n in range(15)]
+    made = {("idea", id_) for n, id_ in enumerate(ideas) if n % 3 in kinds}
+    seen: list[tuple[str, int]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": q, "limit": 2, "type": "idea"}
+        if cursor:
+            params["cursor"] = cursor
+        response = client.get(SEARCH, params=params, headers=member)
+        assert response.status_code == 200, response.text
+        seen += [(i["type"], i["id"]) for i in response.json()["items"]]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == len(made)
+    assert set(seen) == made
+
+
 def test_more_of_the_word_and_shorter_texts_rank_higher(
     client: TestClient, member: Headers
 ) -> None:
