@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC, rows_affected, tell_after_commit, upsert_insert
-from app.core.pagination import PageParams, desc, paginate
 from app.i18n import N_, Locale, message
 from app.models import Announcement, Member, Notification, Role
 from app.notifications.texts import BODY_LIMIT, TITLE_LIMIT, clip, render, stored
@@ -136,18 +135,6 @@ def notify_role(
     if exclude_id is not None:
         recipients = sa.and_(recipients, col(Member.id) != exclude_id)
     notify_members(session, recipients, type=type, title=title, body=body, values=values, **data)
-
-
-def list_notifications(
-    session: Session, *, member: Member, unread_only: bool, params: PageParams
-) -> tuple[list[Notification], str | None]:
-    statement = select(Notification).where(Notification.member_id == member.id)
-    if unread_only:
-        statement = statement.where(col(Notification.read_at).is_(None))
-    # By time, not id: an announcement copied into the feed at the member's first look
-    # carries the announcement's time, so it sorts among what happened then.
-    keys = [desc(Notification.created_at), desc(Notification.id)]
-    return paginate(session, statement, keys=keys, params=params)
 
 
 def unread_count(session: Session, *, member: Member) -> int:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from app.models import Badge, BadgeKind, Member, PeriodKind
+from app.models import Badge, BadgeKind, Member
 from app.recognition import badges
-from app.recognition import service as recognition
 from app.recognition.schemas import (
     BadgeCatalogue,
     BadgePublic,
     BadgeRule,
-    LeaderboardPage,
     MemberSummary,
-    Standing,
 )
 
 
@@ -24,21 +20,6 @@ def summary(member: Member) -> MemberSummary:
         handle=member.handle,
         display_name=member.display_name,
         avatar_url=member.avatar_url,
-    )
-
-
-def leaderboard_page(
-    standings: list[recognition.Standing],
-    next_cursor: str | None,
-    *,
-    period: PeriodKind,
-    now: datetime,
-) -> LeaderboardPage:
-    return LeaderboardPage(
-        period=period,
-        period_start=recognition.period_start(period, now),
-        items=[Standing(rank=s.rank, points=s.points, member=summary(s.member)) for s in standings],
-        next_cursor=next_cursor,
     )
 
 
