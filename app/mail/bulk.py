@@ -20,6 +20,21 @@ from app.models import MailSettings, Member
 
 BATCH = 500
 
+# Active members with what their mail needs: address, names, language and mail settings.
+_RECIPIENTS = (
+    sa.select(
+        col(Member.id),
+        col(Member.email),
+        col(Member.display_name),
+        col(Member.handle),
+        col(Member.locale),
+        col(MailSettings.email),
+    )
+    .outerjoin(MailSettings, col(MailSettings.member_id) == col(Member.id))
+    .where(col(Member.is_active).is_(True))
+)
+_RECIPIENT = _RECIPIENTS.where(col(Member.id) == sa.bindparam("member"))
+
 
 def to_members(
     session: Session,
@@ -34,33 +49,29 @@ def to_members(
     written, after = 0, 0
     while True:
         rows = session.execute(
-            sa.select(
-                col(Member.id),
-                col(Member.email),
-                col(Member.display_name),
-                col(Member.handle),
-                col(Member.locale),
-                col(MailSettings.email),
-            )
-            .outerjoin(MailSettings, col(MailSettings.member_id) == col(Member.id))
-            .where(recipients, col(Member.is_active).is_(True), col(Member.id) > after)
+            _RECIPIENTS.where(recipients, col(Member.id) > after)
             .order_by(col(Member.id))
             .limit(BATCH)
         ).all()
-        messages = [
-            _message(row, kind=kind, context=context) for row in rows if _wants(row[5], kind)
-        ]
+        messages = [message(row, kind=kind, context=context) for row in rows if wants(row, kind)]
         written += outbox.enqueue_many(session, messages)
         if len(rows) < BATCH:
             return written
         after = rows[-1][0]
 
 
-def _wants(choices: dict[str, bool] | None, kind: str) -> bool:
+def recipient(session: Session, member_id: int) -> sa.Row[Any] | None:
+    """The row `wants` and `message` take, of one active member; None for another."""
+    return session.execute(_RECIPIENT, {"member": member_id}).first()
+
+
+def wants(row: sa.Row[Any], kind: str) -> bool:
+    """Whether the member wants `kind` by mail: their setting, else the default."""
+    choices: dict[str, bool] | None = row._mapping[col(MailSettings.email)]
     return bool((choices or {}).get(kind, kinds.EMAIL_DEFAULTS[kind]))
 
 
-def _message(
+def message(
     row: sa.Row[Any], *, kind: str, context: Callable[[str], dict[str, Any]]
 ) -> dict[str, Any]:
     member_id, email, display_name, handle, member_locale, _choices = tuple(row)

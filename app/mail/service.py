@@ -24,12 +24,6 @@ def email_choices(row: MailSettings) -> dict[str, bool]:
     return {kind: row.email.get(kind, default) for kind, default in kinds.EMAIL_DEFAULTS.items()}
 
 
-def wants_email(session: Session, member_id: int, kind: str) -> bool:
-    if kind not in kinds.EMAIL_DEFAULTS:
-        return False
-    return email_choices(settings_of(session, member_id)).get(kind, False)
-
-
 def lock(session: Session, member_id: int) -> MailSettings:
     """The member's row, created if missing (INSERT … ON CONFLICT DO NOTHING, so two first
     changes at once do not collide) and locked until the commit (PostgreSQL)."""

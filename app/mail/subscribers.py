@@ -25,7 +25,7 @@ from app.core.domain_events import (
     subscribe,
 )
 from app.i18n import LOCALES
-from app.mail import bulk, kinds, outbox, render, service, transport
+from app.mail import bulk, kinds, outbox, render, transport
 from app.models import Member, Notification
 from app.notifications import service as notifications
 from app.notifications import texts
@@ -130,20 +130,19 @@ def password_changed(session: Session, event: PasswordChanged) -> None:
 
 
 def mail_notification(session: Session, notification: Notification) -> None:
+    """One read (the member with their mail settings) and the message's INSERT(s)."""
     kind = notification.type
-    if not service.wants_email(session, notification.member_id, kind):
+    if kind not in kinds.EMAIL_DEFAULTS:
         return
-    member = session.get(Member, notification.member_id)
-    if member is None:
+    row = bulk.recipient(session, notification.member_id)
+    if row is None or not bulk.wants(row, kind):
         return
-    title, body = texts.shown(notification, outbox.locale_of(member))
-    outbox.to_member(
-        session,
-        member,
-        template="notification",
-        context={"kind": kind, "title": title, "body": body},
-        unsubscribe_kind=kind,
-    )
+
+    def context(locale: str) -> dict[str, Any]:
+        title, body = texts.shown(notification, locale)
+        return {"kind": kind, "title": title, "body": body}
+
+    outbox.write(session, bulk.message(row, kind=kind, context=context))
 
 
 def mail_notifications(

@@ -125,7 +125,7 @@ def test_a_comment(client: TestClient, app: FastAPI, engine: Engine, trips: Roun
     cost = trips.of(
         client, member, lambda: client.post(url, json={"body": "Lovely."}, headers=member)
     )
-    expect(cost, on(engine, postgresql=Cost(10), sqlite=Cost(12)))
+    expect(cost, on(engine, postgresql=Cost(7), sqlite=Cost(11)))
 
 
 def test_a_submission(client: TestClient, app: FastAPI, engine: Engine, trips: RoundTrips) -> None:
