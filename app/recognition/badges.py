@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.core.db import upsert_insert
 from app.core.domain_events import BadgeAwarded, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.i18n import N_
@@ -62,22 +63,38 @@ CATALOGUE = (
 TITLES = {rule.code: rule.title for rule in CATALOGUE}
 
 
+def _build_award(insert: Any) -> Any:
+    """The automatic badge's INSERT … ON CONFLICT DO NOTHING RETURNING id, values bound."""
+    values = {
+        name: sa.bindparam(name, type_=_BADGES.c[name].type)
+        for name in ("member_id", "code", "title", "reason", "awarded_at")
+    }
+    return (
+        insert(_BADGES)
+        .values(kind=BadgeKind.AUTOMATIC, **values)
+        .on_conflict_do_nothing(index_elements=["member_id", "code"])
+        .returning(_BADGES.c.id)
+    )
+
+
+_BADGES = cast(sa.Table, Badge.__table__)  # type: ignore[attr-defined]
+_AWARD = {
+    name: _build_award(insert)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
 def award(session: Session, *, member_id: int, code: str, reason: str, at: datetime) -> bool:
     """Awards an automatic badge once; True when it was awarded now."""
-    statement = (
-        upsert_insert(session, Badge)
-        .values(
-            member_id=member_id,
-            kind=BadgeKind.AUTOMATIC,
-            code=code,
-            title=TITLES[code],
-            reason=reason[:2000],
-            awarded_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["member_id", "code"])
-        .returning(col(Badge.id))
-    )
-    badge_id = session.execute(statement).scalar_one_or_none()
+    values = {
+        "member_id": member_id,
+        "code": code,
+        "title": TITLES[code],
+        "reason": reason[:2000],
+        "awarded_at": at,
+    }
+    statement = _AWARD[session.get_bind().dialect.name]
+    badge_id = session.execute(statement, values).scalar_one_or_none()
     if badge_id is None:
         return False
     _announce(session, member_id=member_id, badge_id=badge_id, code=code, title=TITLES[code])

@@ -1,4 +1,4 @@
-"""The activity log and its maintained totals, and the leaderboard read from them.
+"""The activity log and its maintained totals, which the leaderboard reads (reads.py).
 
 A contribution is recorded with one `INSERT … ON CONFLICT DO NOTHING RETURNING id` on the
 unique (kind, source_id, member_id): a domain event delivered twice records one activity.
@@ -24,18 +24,15 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from app.core.db import NO_SYNC, upsert_insert
-from app.core.pagination import PageParams, asc, desc, paginate
 from app.models import (
     Activity,
     ContributionKind,
     Member,
     MemberPoints,
-    MemberTag,
     PeriodKind,
-    TagKind,
 )
 from app.principal.changes import PRINCIPALS_UNCHANGED
 from app.recognition.points import POINTS
@@ -270,100 +267,3 @@ def count_of(session: Session, *, member_id: int, kind: ContributionKind) -> int
     """How many contributions of a kind a member has (on the (member_id, kind) index)."""
     count: int = session.execute(_COUNT_OF, {"member": member_id, "what": kind.value}).scalar_one()
     return count
-
-
-# --- the leaderboard -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Standing:
-    rank: int
-    points: int
-    member: Member
-
-
-def _standing_filters(
-    kind: PeriodKind, start: date, discipline: str | None
-) -> list[sa.ColumnElement[bool]]:
-    filters = [
-        col(MemberPoints.period_kind) == kind,
-        col(MemberPoints.period_start) == start,
-        col(MemberPoints.points) > 0,
-        col(Member.is_active).is_(True),
-    ]
-    if discipline is not None:
-        filters.append(
-            sa.exists().where(
-                col(MemberTag.member_id) == col(MemberPoints.member_id),
-                col(MemberTag.kind) == TagKind.DISCIPLINE,
-                col(MemberTag.value_key) == discipline,
-            )
-        )
-    return filters
-
-
-def leaderboard(
-    session: Session,
-    *,
-    period: PeriodKind,
-    discipline: str | None,
-    now: datetime,
-    params: PageParams,
-) -> tuple[list[Standing], str | None]:
-    """Members by points in the current period (most first, ties by member id)."""
-    filters = _standing_filters(period, period_start(period, now), discipline)
-    statement = (
-        select(MemberPoints)
-        .join(Member, col(Member.id) == col(MemberPoints.member_id))
-        .where(*filters)
-    )
-    keys = [desc(MemberPoints.points), asc(MemberPoints.member_id)]
-    page, next_cursor = paginate(session, statement, keys=keys, params=params)
-    members = {
-        m.id: m
-        for m in session.exec(
-            select(Member).where(col(Member.id).in_([row.member_id for row in page]))
-        )
-    }
-    ranks = _ranks(session, filters, [row.points for row in page])
-    standings = [
-        Standing(rank=rank, points=row.points, member=members[row.member_id])
-        for rank, row in zip(ranks, page, strict=True)
-    ]
-    return standings, next_cursor
-
-
-def _ranks(
-    session: Session, filters: list[sa.ColumnElement[bool]], points: Sequence[int]
-) -> list[int]:
-    """Standard competition ranks (1, 2, 2, 4) of a page of the points-ordered list.
-
-    A row's rank is 1 + the rows with more points. One COUNT gives that for the page's
-    first row (and how many rows reach its points); the rest follow from the page itself,
-    so ranks stay right across pages at the cost of one query.
-    """
-    if not points:
-        return []
-    top = points[0]
-    column = col(MemberPoints.points)
-    # Only the rows at or above the page's first: both counts are among them, and the
-    # points index reads just those (a first page reads a handful, not the whole period).
-    above, at_least = session.execute(
-        sa.select(sa.func.count().filter(column > top), sa.func.count())
-        .select_from(MemberPoints)
-        .join(Member, col(Member.id) == col(MemberPoints.member_id))
-        .where(*filters, column >= top)
-    ).one()
-    ranks: list[int] = []
-    below_top = 0  # rows so far on this page with fewer points than the first
-    for index, value in enumerate(points):
-        if value == top:
-            ranks.append(above + 1)
-        elif value == points[index - 1]:
-            ranks.append(ranks[-1])
-        else:
-            # Everyone with more: all who reach `top`, and this page's rows in between.
-            ranks.append(at_least + below_top + 1)
-        if value < top:
-            below_top += 1
-    return ranks
