@@ -89,19 +89,19 @@ def search(
         audience="public_from" if viewer is None else audience,
         types=sorted({t.value for t in types or ()}),
     )
-    connection = session.connection()
-    newest = connection.execute(sa.text("SELECT max(id) FROM search_documents")).scalar() or 0
     fetch: Callable[[int | None], list[_Candidate]]
     if session.get_bind().dialect.name == "postgresql":
         expanded = _prefix_terms(session, query.prefix)
         simple = text.tsquery_simple(query, expanded)
         tsqueries = [_tsquery(query, simple, index) for index in range(len(query.groups))]
-        sampled = _postgres_sample(session, tsqueries, newest)
-        ranking = Ranking.of(query, newest, sampled)
-        rare = min(sampled) * RARE < min(SAMPLE, newest)
+        sample = _postgres_sample(session, tsqueries, where)
+        ranking = Ranking.of(query, sample.newest, sample.counts)
+        rare = min(sample.counts) * RARE < min(SAMPLE, sample.newest)
         exact = expanded is not None  # no `:*` prefix in the tsquery
-        fetch = partial(_postgres, session, tsqueries, where, ranking, rare, exact)
+        fetch = partial(_postgres, session, tsqueries, where, ranking, rare, exact, sample.walk)
     else:
+        connection = session.connection()
+        newest = connection.execute(sa.text("SELECT max(id) FROM search_documents")).scalar() or 0
         words = _fts5_words(session, query)
         ranking = Ranking.of(query, newest, _sqlite_sample(session, words, newest))
         fetch = partial(_sqlite, session, " AND ".join(words), where, ranking)
@@ -151,6 +151,10 @@ def _values(where: _Filter) -> dict[str, Any]:
 def _run(session: Session, ranking: Ranking, sql: str, values: dict[str, Any]) -> list[_Candidate]:
     """Rows of (id, type, doc id, title terms, body terms), scored."""
     rows = list(session.connection().execute(_statement(sql, values), values))
+    return _scored(ranking, rows)
+
+
+def _scored(ranking: Ranking, rows: Sequence[Sequence[Any]]) -> list[_Candidate]:
     scores = ranking.scores([(r[3], r[4]) for r in rows])
     return [_Candidate(r[0], r[1], r[2], score) for r, score in zip(rows, scores, strict=True)]
 
@@ -238,6 +242,10 @@ def _sqlite(
 
 # How many of the newest visible rows are read and checked one by one first.
 WALK = 4 * CANDIDATES
+# How much wider than the matches' share predicts the spans of older ids are: the GIN index
+# reads a span in time proportional to its width, and a span that falls short is followed by
+# a wider one before the whole index below is read.
+SPAN_MARGINS = (1.5, 2.0)
 # A word that fewer than one in this many of the newest rows have is looked up in the GIN
 # index at once: few matches in all.
 RARE = 100
@@ -253,16 +261,63 @@ def _tsquery(query: text.Query, simple: list[str], index: int) -> tuple[str, dic
     return sql, {f"s{index}": simple[index], f"w{index}": word}
 
 
+@dataclass(frozen=True)
+class _Walked:
+    """The first stage of the first block, read with the sample: its lowest id, how many
+    visible rows it checked, and the matches among them (unscored rows, newest first)."""
+
+    floor: int
+    count: int
+    rows: Sequence[Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class _Sample:
+    newest: int  # the highest id
+    counts: list[int]  # each word's matches among the rows above `newest - SAMPLE`
+    walk: _Walked | None  # None: those rows are not the first stage's (some hidden, gaps)
+
+
 def _postgres_sample(
-    session: Session, tsqueries: list[tuple[str, dict[str, str]]], newest: int
-) -> list[int]:
-    """Each word's matches among the newest rows, in one pass over them."""
-    counts = ", ".join(f"count(*) FILTER (WHERE document @@ {sql})" for sql, _ in tsqueries)
-    values: dict[str, Any] = {"floor": newest - SAMPLE}
+    session: Session, tsqueries: list[tuple[str, dict[str, str]]], where: _Filter
+) -> _Sample:
+    """Each word's matches among the newest rows, in one pass over them, which also tells
+    each row's visibility and whether it matches every word: when those rows are the
+    newest `WALK` visible ones, the first stage of the first block is done with them."""
+    flags = ", ".join(f"document @@ {sql} AS w{index}" for index, (sql, _) in enumerate(tsqueries))
+    counts = ", ".join(f"count(*) FILTER (WHERE w{index})" for index in range(len(tsqueries)))
+    every = " AND ".join(f"w{index}" for index in range(len(tsqueries)))
+    values: dict[str, Any] = {**_values(where), "sample": SAMPLE}
     for _, own in tsqueries:
         values.update(own)
-    sql = f"SELECT {counts} FROM search_documents WHERE id > :floor"  # noqa: S608 (as above)
-    return list(session.connection().execute(sa.text(sql), values).one())
+    # The newest rows walked backwards on the primary key: the planner cannot estimate a
+    # bound taken from max(id), the LIMIT makes the walk its plan.
+    sql = f"""
+        WITH s AS MATERIALIZED (
+            SELECT id, {" AND ".join(_visible(where)) or "TRUE"} AS v, {flags}
+            FROM search_documents
+            WHERE id > (SELECT max(id) FROM search_documents) - :sample
+            ORDER BY id DESC LIMIT :sample
+        ), a AS (
+            SELECT max(id), min(id), count(*) AS n, count(*) FILTER (WHERE v) AS visible, {counts}
+            FROM s
+        )
+        SELECT a.*, d.id, d.doc_type, d.doc_id, d.title_terms, d.body_terms
+        FROM a LEFT JOIN LATERAL (
+            SELECT id FROM s WHERE a.visible = a.n AND v AND {every}
+            ORDER BY id DESC LIMIT :candidates
+        ) AS h ON TRUE LEFT JOIN search_documents AS d ON d.id = h.id
+        ORDER BY d.id DESC
+    """  # noqa: S608 (only fixed text and placeholders are put together)
+    rows = list(session.connection().execute(_statement(sql, values), values))
+    newest, floor, count, visible, *sampled = rows[0][: 4 + len(tsqueries)]
+    if not count:
+        return _Sample(0, [0] * len(tsqueries), None)
+    matches = [r[4 + len(tsqueries) :] for r in rows if r[4 + len(tsqueries)] is not None]
+    # The newest WALK visible rows: every one of these rows, and no other below them.
+    first = visible == count and (count == WALK or (count < WALK and newest <= SAMPLE))
+    walk = _Walked(floor, count, matches) if first else None
+    return _Sample(newest, sampled, walk)
 
 
 def _postgres(
@@ -272,6 +327,7 @@ def _postgres(
     ranking: Ranking,
     rare: bool,
     exact: bool,
+    first: _Walked | None,
     top: int | None,
 ) -> list[_Candidate]:
     """PostgreSQL cannot read a GIN index in id order, and its estimate of how many rows a
@@ -281,14 +337,16 @@ def _postgres(
     1. check the newest `WALK` visible rows one by one (the primary key backwards): a word in
        more than a quarter of the rows has its candidates here;
     2. otherwise, from the share of those rows that matched, the span of older ids that
-       should hold the rest: read from the GIN index, which holds the id (only the span's
-       part of each term's postings), or, when a word is a prefix (`:*`, for which GIN
-       collects every posting of every term it begins), walked newest first;
+       should hold the rest (if it falls short, a wider one below it): read from the GIN
+       index, which holds the id (only the span's part of each term's postings), or, when a
+       word is a prefix (`:*`, for which GIN collects every posting of every term it
+       begins), walked newest first;
     3. whatever is still missing (the estimate fell short), or for a word hardly any of
        those rows had (under 1 %: few matches in all), the GIN index below that.
 
     A word that hardly any of the newest rows have (`rare`, from the ranking's sample) goes
-    to the GIN index at once.
+    to the GIN index at once. The first block's first stage may come with the sample
+    (`first`).
     """
     values = _values(where)
     for _, own in tsqueries:
@@ -302,50 +360,58 @@ def _postgres(
         below = ["id + 0 < :top"] if top is not None else []
         gin = _newest([*visible, f"document @@ {tsquery}", *below], order="id + 0")
         return _run(session, ranking, gin, {**values, "top": top})
-    newest = f"""
-        SELECT min(id), count(*) FROM (
-            SELECT id FROM search_documents WHERE {" AND ".join(bounds) or "TRUE"}
-            ORDER BY id DESC LIMIT :walk
-        ) AS w
-    """  # noqa: S608 (only fixed text and placeholders are put together)
-    walked = (
-        session.connection()
-        .execute(_statement(newest, values), {**values, "top": top, "walk": WALK})
-        .one()
-    )
-    if not walked[1]:
+    walked = first if top is None and first is not None else None
+    if walked is None:
+        walked = _walk(session, {**values, "top": top}, bounds, tsquery)
+    if not walked.count:
         return []
-    floor = int(walked[0])
-    found = _run(
-        session,
-        ranking,
-        _newest([*bounds, "id >= :floor", f"ts_match_vq(document, {tsquery})"]),
-        {**values, "top": top, "floor": floor},
-    )
-    if len(found) == CANDIDATES or walked[1] < WALK:  # enough, or no older row to look at
+    floor = walked.floor
+    found = _scored(ranking, walked.rows)
+    if len(found) == CANDIDATES or walked.count < WALK:  # enough, or no older row to look at
         return found
     span = [*visible, f"document @@ {tsquery}"]
     # An upper bound read from the GIN index is a filter: GIN would read ids from the lowest.
     gin_floor = "id + 0 < :floor"
     if len(found) >= WALK // 100:  # enough matches to tell their share
-        missing = CANDIDATES - len(found)
-        reach = missing * WALK // len(found) * 2
+        checked = WALK  # the rows (then ids) whose matches are known
         read = _span if exact else _run
-        found += read(
-            session,
-            ranking,
-            _newest([*span, gin_floor if exact else "id < :floor", "id >= :reach"]),
-            {**values, "floor": floor, "reach": floor - reach, "candidates": missing},
-        )
-        if len(found) == CANDIDATES or floor - reach <= 0:
-            return found
-        floor -= reach
+        for margin in SPAN_MARGINS:
+            missing = CANDIDATES - len(found)
+            reach = math.ceil(missing * checked / len(found) * margin)
+            found += read(
+                session,
+                ranking,
+                _newest([*span, gin_floor if exact else "id < :floor", "id >= :reach"]),
+                {**values, "floor": floor, "reach": floor - reach, "candidates": missing},
+            )
+            if len(found) == CANDIDATES or floor - reach <= 0:
+                return found
+            floor -= reach
+            checked += reach
     return found + _run(
         session,
         ranking,
         _newest([*span, gin_floor], order="id + 0"),  # not the primary key's order: GIN
         {**values, "floor": floor, "candidates": CANDIDATES - len(found)},
     )
+
+
+def _walk(session: Session, values: dict[str, Any], bounds: list[str], tsquery: str) -> _Walked:
+    """The first stage: the newest `WALK` visible rows below the block's bound, and which of
+    them match."""
+    newest = f"""
+        SELECT min(id), count(*) FROM (
+            SELECT id FROM search_documents WHERE {" AND ".join(bounds) or "TRUE"}
+            ORDER BY id DESC LIMIT :walk
+        ) AS w
+    """  # noqa: S608 (only fixed text and placeholders are put together)
+    connection = session.connection()
+    floor, count = connection.execute(_statement(newest, values), {**values, "walk": WALK}).one()
+    if not count:
+        return _Walked(0, 0, [])
+    match = _newest([*bounds, "id >= :floor", f"ts_match_vq(document, {tsquery})"])
+    values = {**values, "floor": floor}
+    return _Walked(floor, count, list(connection.execute(_statement(match, values), values)))
 
 
 def _span(session: Session, ranking: Ranking, sql: str, values: dict[str, Any]) -> list[_Candidate]:

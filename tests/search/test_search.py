@@ -391,6 +391,7 @@ def test_a_common_word_is_ranked_block_by_block(
     assert seen == found(client, "gendang", member, type="idea")  # one page: the same order
 
 
+@pytest.mark.parametrize("margins", [service.SPAN_MARGINS, (0.1, 0.1)])
 @pytest.mark.parametrize(("q", "kinds"), [("gendang", {0, 1}), ("suling genda", {0})])
 def test_older_matches_are_found_in_the_span_their_share_predicts(
     client: TestClient,
@@ -398,12 +399,15 @@ def test_older_matches_are_found_in_the_span_their_share_predicts(
     monkeypatch: pytest.MonkeyPatch,
     q: str,
     kinds: set[int],
+    margins: tuple[float, ...],
 ) -> None:
     """Fewer matches than a block among the newest rows: the rest come from the span of
     older ids their share predicts (on PostgreSQL read from the GIN index, which holds the
-    id), then below it; pages cross blocks without gaps or repeats."""
+    id), then a second span, then below it (spans too narrow: every stage); pages cross
+    blocks without gaps or repeats."""
     monkeypatch.setattr(service, "CANDIDATES", 3)
     monkeypatch.setattr(service, "WALK", 3)
+    monkeypatch.setattr(service, "SPAN_MARGINS", margins)
     titles = ["Gendang suling {}", "Gendang {}", "Suling {}"]
     ideas = [propose(client, member, title=titles[n % 3].format(n))["id"] for n in range(15)]
     made = {("idea", id_) for n, id_ in enumerate(ideas) if n % 3 in kinds}
