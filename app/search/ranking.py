@@ -63,16 +63,23 @@ class Ranking:
         lengths = [t.count(" ") + b.count(" ") + bool(t) + bool(b) for t, b in columns]
         average = max(1.0, sum(lengths) / max(1, len(lengths)))
         scores = []
+        last = len(self.needles) - 1
+        words = list(enumerate(zip(self.needles, self.weights, strict=True)))
         for (title_terms, body_terms), length in zip(columns, lengths, strict=True):
             title, body = f" {title_terms} ", f" {body_terms} "
             norm = K1 * (1 - B + B * length / average)
             score = 0.0
-            for index, weight in enumerate(self.weights):
-                tf = TITLE_WEIGHT * self._hits(index, title) + BODY_WEIGHT * self._hits(index, body)
-                score += weight * tf * (K1 + 1) / (tf + norm)
+            # Plain loops: this runs for every word of every candidate of every search.
+            for index, (needles, weight) in words:
+                in_title = in_body = 0
+                for needle in needles:
+                    in_title += needle in title
+                    in_body += needle in body
+                if index == last:
+                    in_title += title.count(self.prefix)
+                    in_body += body.count(self.prefix)
+                tf = TITLE_WEIGHT * in_title + BODY_WEIGHT * in_body
+                if tf:  # a word not in the row adds nothing
+                    score += weight * tf * (K1 + 1) / (tf + norm)
             scores.append(round(score, 6))
         return scores
-
-    def _hits(self, index: int, padded: str) -> int:
-        found = sum(1 for needle in self.needles[index] if needle in padded)
-        return found + (padded.count(self.prefix) if index == len(self.needles) - 1 else 0)
