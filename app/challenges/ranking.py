@@ -200,17 +200,26 @@ def ranks(session: Session | Connection, challenge: Ranked, page: Sequence[Talli
             eligible(challenge), votes >= top
         )
     ).one()
+    return competition_ranks(tallies, above=above, at_least=at_least)
+
+
+def competition_ranks(values: Sequence[int], *, above: int, at_least: int) -> list[int]:
+    """Standard competition ranks (1, 2, 2, 4) of a page of a list sorted by `values`,
+    highest first, from two counts over the whole list: `above`, the rows with more than
+    the page's first value, and `at_least`, those with at least it. The rest follow from
+    the page itself, so ranks stay right across pages at the cost of one query."""
+    top = values[0]
     result: list[int] = []
-    below_top = 0  # works on this page so far with fewer votes than the first
-    for index, tally in enumerate(tallies):
-        if tally == top:
+    below_top = 0  # rows on this page so far with less than the first
+    for index, value in enumerate(values):
+        if value == top:
             result.append(above + 1)
-        elif tally == tallies[index - 1]:
+        elif value == values[index - 1]:
             result.append(result[-1])
         else:
-            # Every work with more votes: all with at least `top`, and those of this page
-            # between `top` and this work's votes (the list is sorted, so all seen already).
+            # Every row with more: all with at least `top`, and those of this page between
+            # `top` and this row's value (the page is sorted, so all seen already).
             result.append(at_least + below_top + 1)
-        if tally < top:
+        if value < top:
             below_top += 1
     return result

@@ -14,6 +14,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from app.challenges import ranking
 from app.core.pagination import PageParams, asc, desc, paginate_rows
 from app.models import Member, MemberPoints, MemberTag, PeriodKind, TagKind
 from app.recognition.schemas import LeaderboardPage, MemberSummary, Standing
@@ -112,26 +113,8 @@ def _ranks(
     values: dict[str, Any],
     points: Sequence[int],
 ) -> list[int]:
-    """Standard competition ranks (1, 2, 2, 4) of a page of the points-ordered list.
-
-    A row's rank is 1 + the rows with more points. One COUNT gives that for the page's
-    first row (and how many rows reach its points); the rest follow from the page itself,
-    so ranks stay right across pages at the cost of one query.
-    """
+    """The ranks of a page of the points-ordered list (one COUNT for its first row)."""
     if not points:
         return []
-    top = points[0]
-    above, at_least = connection.execute(counts, {**values, "top": top}).one()
-    ranks: list[int] = []
-    below_top = 0  # rows so far on this page with fewer points than the first
-    for index, value in enumerate(points):
-        if value == top:
-            ranks.append(above + 1)
-        elif value == points[index - 1]:
-            ranks.append(ranks[-1])
-        else:
-            # Everyone with more: all who reach `top`, and this page's rows in between.
-            ranks.append(at_least + below_top + 1)
-        if value < top:
-            below_top += 1
-    return ranks
+    above, at_least = connection.execute(counts, {**values, "top": points[0]}).one()
+    return ranking.competition_ranks(points, above=above, at_least=at_least)
