@@ -66,6 +66,7 @@ from app.models.member import (
 )
 from app.models.mentoring import MentorProfile, Mentorship, MentorshipStatus, MentorTopic
 from app.models.notification import Notification
+from app.models.principal import PrincipalChange
 from app.models.project import (
     MembershipStatus,
     ProgressUpdate,
@@ -155,6 +156,7 @@ __all__ = [
     "PeriodKind",
     "PersonalAccessToken",
     "Post",
+    "PrincipalChange",
     "ProgressUpdate",
     "Project",
     "ProjectKind",
