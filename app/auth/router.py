@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Form, Request, Response
 
+from app import i18n
 from app.accounts import service as accounts
 from app.auth import service
 from app.auth.attempts import LoginAttemptAllowed
@@ -13,6 +14,7 @@ from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.openapi import problems
 from app.core.routing import ResourceRouter
+from app.i18n import Locale
 from app.members import service as members
 from app.members.schemas import MemberPublic, with_own_profile_example
 from app.principal.dependencies import CreationDep
@@ -28,10 +30,19 @@ router = ResourceRouter(prefix="/auth", tags=["auth"])
     responses=with_own_profile_example(problems(403, 409), status=201, new=True),
 )
 def auth_register(
-    session: SessionDep, settings: SettingsDep, data: RegisterRequest, creation: CreationDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    data: RegisterRequest,
+    creation: CreationDep,
 ) -> Response:
-    """Create an account; in invite mode a valid `invite_code` is required."""
-    member = service.register(session, settings, data=data)
+    """Create an account; in invite mode a valid `invite_code` is required. The language the
+    request's `Accept-Language` asks for (`id` or `en`), if any, becomes the member's
+    `locale`: their mails are written in it (see notification settings to change it)."""
+    locale = i18n.negotiate(request.headers.get("accept-language"))
+    member = service.register(
+        session, settings, data=data, locale=None if locale is None else Locale(locale)
+    )
     if settings.email_verification == "on":
         accounts.send_verification(session, settings, member=member)
     profile = members.present(session, member, viewer=member)

@@ -32,7 +32,7 @@ from app.core.security import (
     new_secret,
     verify_password,
 )
-from app.i18n import N_
+from app.i18n import N_, Locale
 from app.members import service as members
 from app.models import AuthSession, Invitation, Member, RefreshToken
 from app.principal.changes import principals_changed
@@ -40,7 +40,11 @@ from app.principal.changes import principals_changed
 log = structlog.get_logger("sanggar.auth")
 
 
-def register(session: Session, settings: Settings, *, data: RegisterRequest) -> Member:
+def register(
+    session: Session, settings: Settings, *, data: RegisterRequest, locale: Locale | None = None
+) -> Member:
+    """A new member; `locale` is the language their request asked for, if one of ours: their
+    mails (the welcome first) are written in it until they choose another."""
     invitation_id = None
     if settings.registration is RegistrationMode.INVITE:
         invitation_id = _claim_invitation(session, code=data.invite_code)
@@ -51,6 +55,7 @@ def register(session: Session, settings: Settings, *, data: RegisterRequest) -> 
         password=data.password,
         handle=data.handle,
         display_name=data.display_name,
+        locale=locale,
     )
     if invitation_id is not None:
         session.execute(

@@ -18,7 +18,7 @@ from app.core.db import rows_affected
 from app.core.domain_events import MemberJoined, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.core.security import PAT_PREFIX, hash_password, hash_secret, new_secret
-from app.i18n import N_
+from app.i18n import N_, Locale
 from app.media import access as media_access
 from app.media import attachments
 from app.media.presenters import content_path
@@ -54,6 +54,7 @@ def create_member(
     handle: str,
     display_name: str,
     role: Role = Role.MEMBER,
+    locale: Locale | None = None,
 ) -> Member:
     member = Member(
         email=email.lower(),
@@ -62,6 +63,7 @@ def create_member(
         display_name=display_name,
         password_hash=hash_password(settings, password),
         role=role,
+        locale=locale,
     )
     _raise_if_taken(session, email=member.email, handle_key=member.handle_key)
     try:

@@ -101,6 +101,30 @@ def test_patching_the_locale_changes_the_members_language(
     assert client.patch(settings, json={"locale": None}, headers=headers).status_code == 422
 
 
+@pytest.mark.usefixtures("indonesian_default")
+@pytest.mark.parametrize(
+    ("header", "stored", "mailed"),
+    [("en-GB, id;q=0.5", "en", "en"), ("id", "id", "id"), ("fr", None, "id"), (None, None, "id")],
+)
+def test_registering_keeps_the_language_the_request_asked_for(
+    client: TestClient, engine: Engine, header: str | None, stored: str | None, mailed: str
+) -> None:
+    """The welcome mail, and every later one, is in the language of the sign-up's
+    `Accept-Language` when it names one of ours; else the member's locale stays unknown."""
+    body = {
+        "email": "sari@example.com",
+        "password": "correct horse battery",
+        "handle": "sari",
+        "display_name": "Sari",
+    }
+    headers = {"Accept-Language": header} if header else {}
+    assert client.post("/api/v1/auth/register", json=body, headers=headers).status_code == 201
+    with Session(engine) as session:
+        assert session.exec(select(Member.locale).where(Member.handle == "sari")).one() == stored
+    [welcome] = [m for m in mails(engine) if m.recipient == "sari@example.com"]
+    assert (welcome.template, welcome.locale) == ("welcome", mailed)
+
+
 def test_notifications_are_shown_in_the_readers_language(client: TestClient, app: FastAPI) -> None:
     _, headers = member_with_headers(app, display_name="Rina")
     feed = "/api/v1/notifications"
