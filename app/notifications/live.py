@@ -13,6 +13,8 @@ How a notification reaches an open stream:
   but that wake-up (the next one, or a reconnect with `Last-Event-ID`, catches up).
 - Idle, a stream holds no connection and no admission place (app.main exempts its path);
   it waits on an `asyncio.Event`. Each heartbeat is a comment line (sse-starlette's ping).
+- A change to a member's principal (app.principal.changes: deactivation, erasure, …) wakes
+  their streams the same way; one that finds its member no longer active ends.
 
 Tickets: a browser's `EventSource` sends no headers, so `POST …/stream-ticket` gives a
 signed ticket (member, expiry 60 s, random nonce; HMAC under the secret key, nothing stored
@@ -61,6 +63,7 @@ from app.i18n import N_
 from app.models import Member, Notification
 from app.notifications import service
 from app.notifications.schemas import NotificationPublic
+from app.principal import changes
 from app.relay import RedisRelay, connect, redis_name
 
 if TYPE_CHECKING:
@@ -173,15 +176,18 @@ class Catchup:
 
 def read_news(
     reader: Engine, writer: Engine, member_id: int, after_id: int | None, scope: Scope
-) -> Catchup:
+) -> Catchup | None:
     """In Sessions opened and closed here: notifications newer than `after_id` (none when
-    it is None: the stream starts at the newest), and the unread count. Announcements the
-    member's feed lacks are copied into it first, as a read of the feed does. Texts are in
-    the member's language as it is now, else the stream request's (`scope`)."""
+    it is None: the stream starts at the newest), and the unread count; None once the
+    member is deactivated or erased (their stream ends). Announcements the member's feed
+    lacks are copied into it first, as a read of the feed does. Texts are in the member's
+    language as it is now, else the stream request's (`scope`)."""
     with Session(reader) as session:
         member = session.get(Member, member_id)
-        upto = service.announcements_behind(session, member=member) if member else None
-    locale = i18n.of_request(scope, member.locale if member else None)
+        if member is None or not member.is_active:
+            return None
+        upto = service.announcements_behind(session, member=member)
+    locale = i18n.of_request(scope, member.locale)
     if upto is not None:
         with Session(writer) as session:
             fresh = session.get(Member, member_id)
@@ -268,6 +274,9 @@ class LiveHub:
 
     def watch(self, engine: Engine) -> None:
         listen_after_commit(engine, service.LIVE_TOPIC, self.committed)
+        # A member deactivated or erased (among what changes a principal): their streams
+        # look again, find them gone and end, here and, through `committed`, everywhere.
+        listen_after_commit(engine, changes.TOPIC, self._principals_committed)
 
     def start(self) -> None:
         if self._relay is not None:
@@ -288,6 +297,12 @@ class LiveHub:
         if self._relay is not None:
             self._relay.start()
             self._relay.publish(json.dumps({"from": self.sender, "members": sorted(ids)}))
+
+    def _principals_committed(self, items: frozenset[Hashable]) -> None:
+        if changes.EVERYONE in items:
+            self.committed(frozenset({service.EVERYONE}))
+        else:
+            self.committed(items)
 
     def wake(self, member_ids: set[int]) -> None:
         with self._lock:
@@ -403,6 +418,8 @@ async def events(
         while True:
             listener.woken.clear()
             news = await to_thread.run_sync(read_news, reader, writer, member_id, after, scope)
+            if news is None:
+                return  # the member was deactivated or erased
             for row in news.rows:
                 yield ServerSentEvent(
                     event="notification", id=str(row.id), data=row.model_dump_json()

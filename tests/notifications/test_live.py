@@ -158,6 +158,26 @@ def test_a_ticket_opens_one_stream_once(live: str, app: FastAPI, engine: Engine)
     assert again.json()["code"] == "invalid_stream_ticket"
 
 
+def test_a_deactivated_member_s_open_stream_ends(live: str, app: FastAPI) -> None:
+    """Deactivation ends every log-in and token, and the streams they opened: one reading
+    on would go on hearing of the community after the member was shown out."""
+    admin = auth_headers(app, make_member(app, role=Role.ADMIN))
+    member = make_member(app)
+    ticket = _ticket(live, auth_headers(app, member))
+    with stream(live, params={"ticket": ticket}) as events:
+        events.next_of("unread")
+        deactivated = httpx.patch(
+            f"{live}/api/v1/members/{member.id}",
+            json={"is_active": False},
+            headers=admin,
+            trust_env=False,
+            timeout=TIMEOUT,
+        )
+        assert deactivated.status_code == 200, deactivated.text
+        # Ended by the server, well before the client's own 10-second read timeout.
+        assert events.next(seconds=5) is None
+
+
 @pytest.mark.parametrize(
     "ticket",
     ["", "nonsense", "1.2.3.4", "1.1.abc.", "x" * 300],
