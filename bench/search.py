@@ -43,7 +43,7 @@ from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.db import create_db_engine
+from app.core.db import create_db_engine, read_only
 from app.core.migrations import upgrade
 from app.core.pagination import PageParams
 from app.models import Member, Role, SearchDocument, SearchType
@@ -200,7 +200,8 @@ def main() -> None:
         ("very common word, anonymous (public: 5 %)", words[ranked[0]], anonymous),
     ]
     rows = []
-    with Session(engine) as session:
+    # A GET's Session, as the app makes it: in autocommit on PostgreSQL (app.core.db.read_only).
+    with Session(read_only(engine)) as session:
         for label, q, viewer in queries:
             timings, cpu, count = [], [], 0
             for i in range(REPEATS + WARM_UPS):

@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -149,7 +149,7 @@ def _values(where: _Filter) -> dict[str, Any]:
 
 
 def _run(session: Session, ranking: Ranking, sql: str, values: dict[str, Any]) -> list[_Candidate]:
-    """Rows of (id, type, doc id, title terms, body terms), scored."""
+    """Rows of (id, type, doc id, title terms, body terms), scored (SQLite)."""
     rows = list(session.connection().execute(_statement(sql, values), values))
     return _scored(ranking, rows)
 
@@ -255,8 +255,8 @@ def _tsquery(query: text.Query, simple: list[str], index: int) -> tuple[str, dic
     """A word as a tsquery: its terms and prefix (`simple`) or its stems in either language."""
     word = sorted(query.groups[index], key=len)[0]  # any word of the group
     sql = (
-        f"(to_tsquery('simple', :s{index}) || plainto_tsquery('indonesian', :w{index})"
-        f" || plainto_tsquery('english', :w{index}))"
+        f"(to_tsquery('simple', %(s{index})s) || plainto_tsquery('indonesian', %(w{index})s)"
+        f" || plainto_tsquery('english', %(w{index})s))"
     )
     return sql, {f"s{index}": simple[index], f"w{index}": word}
 
@@ -296,8 +296,8 @@ def _postgres_sample(
         WITH s AS MATERIALIZED (
             SELECT id, {" AND ".join(_visible(where)) or "TRUE"} AS v, {flags}
             FROM search_documents
-            WHERE id > (SELECT max(id) FROM search_documents) - :sample
-            ORDER BY id DESC LIMIT :sample
+            WHERE id > (SELECT max(id) FROM search_documents) - %(sample)s
+            ORDER BY id DESC LIMIT %(sample)s
         ), a AS (
             SELECT max(id), min(id), count(*) AS n, count(*) FILTER (WHERE v) AS visible, {counts}
             FROM s
@@ -305,11 +305,11 @@ def _postgres_sample(
         SELECT a.*, d.id, d.doc_type, d.doc_id, d.title_terms, d.body_terms
         FROM a LEFT JOIN LATERAL (
             SELECT id FROM s WHERE a.visible = a.n AND v AND {every}
-            ORDER BY id DESC LIMIT :candidates
+            ORDER BY id DESC LIMIT %(candidates)s
         ) AS h ON TRUE LEFT JOIN search_documents AS d ON d.id = h.id
         ORDER BY d.id DESC
     """  # noqa: S608 (only fixed text and placeholders are put together)
-    rows = list(session.connection().execute(_statement(sql, values), values))
+    rows = _rows(session, sql, values)
     newest, floor, count, visible, *sampled = rows[0][: 4 + len(tsqueries)]
     if not count:
         return _Sample(0, [0] * len(tsqueries), None)
@@ -351,15 +351,13 @@ def _postgres(
     values = _values(where)
     for _, own in tsqueries:
         values.update(own)
-    # Plans made for these words: a plan cached for any words would not know how many match.
-    session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     tsquery = "(" + " && ".join(sql for sql, _ in tsqueries) + ")"
     visible = _visible(where)
-    bounds = [*visible, "id < :top"] if top is not None else visible
+    bounds = [*visible, "id < %(top)s"] if top is not None else visible
     if rare:
-        below = ["id + 0 < :top"] if top is not None else []
+        below = ["id + 0 < %(top)s"] if top is not None else []
         gin = _newest([*visible, f"document @@ {tsquery}", *below], order="id + 0")
-        return _run(session, ranking, gin, {**values, "top": top})
+        return _scored(ranking, _rows(session, gin, {**values, "top": top}))
     walked = first if top is None and first is not None else None
     if walked is None:
         walked = _walk(session, {**values, "top": top}, bounds, tsquery)
@@ -371,29 +369,26 @@ def _postgres(
         return found
     span = [*visible, f"document @@ {tsquery}"]
     # An upper bound read from the GIN index is a filter: GIN would read ids from the lowest.
-    gin_floor = "id + 0 < :floor"
+    gin_floor = "id + 0 < %(floor)s"
     if len(found) >= WALK // 100:  # enough matches to tell their share
         checked = WALK  # the rows (then ids) whose matches are known
-        read = _span if exact else _run
+        # Read from the GIN index (which holds the id: migration 0026), only the span's part
+        # of each posting list. Seeing a LIMIT in id order, the planner would rather walk the
+        # primary key backwards and check every row of the span.
+        off = ("enable_indexscan",) if exact else ()
         for margin in SPAN_MARGINS:
             missing = CANDIDATES - len(found)
             reach = math.ceil(missing * checked / len(found) * margin)
-            found += read(
-                session,
-                ranking,
-                _newest([*span, gin_floor if exact else "id < :floor", "id >= :reach"]),
-                {**values, "floor": floor, "reach": floor - reach, "candidates": missing},
-            )
+            sql = _newest([*span, gin_floor if exact else "id < %(floor)s", "id >= %(reach)s"])
+            values = {**values, "floor": floor, "reach": floor - reach, "candidates": missing}
+            found += _scored(ranking, _rows(session, sql, values, off=off))
             if len(found) == CANDIDATES or floor - reach <= 0:
                 return found
             floor -= reach
             checked += reach
-    return found + _run(
-        session,
-        ranking,
-        _newest([*span, gin_floor], order="id + 0"),  # not the primary key's order: GIN
-        {**values, "floor": floor, "candidates": CANDIDATES - len(found)},
-    )
+    gin = _newest([*span, gin_floor], order="id + 0")  # not the primary key's order: GIN
+    values = {**values, "floor": floor, "candidates": CANDIDATES - len(found)}
+    return found + _scored(ranking, _rows(session, gin, values))
 
 
 def _walk(session: Session, values: dict[str, Any], bounds: list[str], tsquery: str) -> _Walked:
@@ -402,35 +397,58 @@ def _walk(session: Session, values: dict[str, Any], bounds: list[str], tsquery: 
     newest = f"""
         SELECT min(id), count(*) FROM (
             SELECT id FROM search_documents WHERE {" AND ".join(bounds) or "TRUE"}
-            ORDER BY id DESC LIMIT :walk
+            ORDER BY id DESC LIMIT %(walk)s
         ) AS w
     """  # noqa: S608 (only fixed text and placeholders are put together)
-    connection = session.connection()
-    floor, count = connection.execute(_statement(newest, values), {**values, "walk": WALK}).one()
+    [(floor, count)] = _rows(session, newest, {**values, "walk": WALK})
     if not count:
         return _Walked(0, 0, [])
-    match = _newest([*bounds, "id >= :floor", f"ts_match_vq(document, {tsquery})"])
-    values = {**values, "floor": floor}
-    return _Walked(floor, count, list(connection.execute(_statement(match, values), values)))
+    match = _newest([*bounds, "id >= %(floor)s", f"ts_match_vq(document, {tsquery})"])
+    return _Walked(floor, count, _rows(session, match, {**values, "floor": floor}))
 
 
-def _span(session: Session, ranking: Ranking, sql: str, values: dict[str, Any]) -> list[_Candidate]:
-    """Matches in a span of ids from the GIN index (which holds the id: migration 0026), only
-    the span's part of each posting list read. Seeing a LIMIT in id order, the planner would
-    rather walk the primary key backwards and check every row of the span."""
+def _rows(
+    session: Session, sql: str, values: dict[str, Any], *, off: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
+    """A statement's rows, the statement sent in one message with its values bound in the
+    client (psycopg's ClientCursor, which quotes them; the simple query protocol), with
+    the planner settings `off` turned off for it alone.
+
+    Why not SQLAlchemy's execute: a GET's Session is in autocommit on PostgreSQL
+    (app.core.db.read_only), where a `SET LOCAL` sent on its own does nothing; sent in one
+    message with the statement it holds for that message (an implicit transaction block),
+    and in an explicit transaction it is put back after the statement. A statement so sent
+    is never prepared, so it is planned for its own words every time (a generic plan would
+    not know how many rows they match). And it costs less client CPU: a 500-row statement
+    about half of SQLAlchemy's (bench/SEARCH.md)."""
+    import psycopg  # loaded with the PostgreSQL engine anyway; a SQLite worker never needs it
+
     connection = session.connection()
-    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
-    found = _run(session, ranking, sql, values)
-    connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
-    return found
+    settings = [f"SET LOCAL {name} = off" for name in off]
+    restore = [f"SET LOCAL {name} TO DEFAULT" for name in off]
+    message = ";".join([*settings, sql, *restore])
+    try:
+        driver = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+        with psycopg.ClientCursor(driver) as cursor:
+            cursor.execute(message, values)
+            for _ in settings:  # their results come first
+                cursor.nextset()
+            return cursor.fetchall()
+    except psycopg.Error as error:  # as SQLAlchemy's execute would raise it (app.core.errors)
+        lost = connection.dialect.is_disconnect(cast(Any, error), connection.connection, None)
+        if lost:
+            connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(
+            message, values, error, psycopg.Error, connection_invalidated=lost
+        ) from error
 
 
 def _visible(where: _Filter) -> list[str]:
     conditions = []
     if where.audience is not None:
-        conditions.append(f"{where.audience} <= :now")
+        conditions.append(f"{where.audience} <= %(now)s")
     if where.types:
-        conditions.append("doc_type IN :types")
+        conditions.append("doc_type = ANY(%(types)s)")
     return conditions
 
 
@@ -440,7 +458,7 @@ def _newest(conditions: list[str], *, order: str = "id") -> str:
         SELECT id, doc_type, doc_id, title_terms, body_terms FROM search_documents
         WHERE {" AND ".join(conditions)}
         ORDER BY {order} DESC
-        LIMIT :candidates
+        LIMIT %(candidates)s
     """  # noqa: S608 (only fixed text and placeholders are put together)
 
 
@@ -448,8 +466,6 @@ def _statement(sql: str, values: dict[str, Any]) -> sa.TextClause:
     statement = sa.text(sql)
     if "now" in values:
         statement = statement.bindparams(sa.bindparam("now", type_=UTCDateTime()))
-    if ":types" in sql:  # PostgreSQL; FTS5 matches the kinds as words
-        statement = statement.bindparams(sa.bindparam("types", expanding=True))
     return statement
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.db import read_only
 from app.models import Challenge, Idea, Post, Role, SearchDocument, SearchType, Thread
 from app.search import indexer, service
 from tests.challenges.helpers import create_challenge, move_to, organizer, submit
@@ -612,3 +613,30 @@ def test_a_post_edited_while_its_thread_is_hidden_is_not_found(
         ).all()
     assert rows == []
     assert found(client, "bonang", member) == []
+
+
+# --- PostgreSQL statements sent with their settings -----------------------------------------
+
+
+@pytest.mark.skipif(not is_postgres(), reason="planner settings are PostgreSQL's")
+@pytest.mark.parametrize("autocommit", [True, False], ids=["a GET's session", "a transaction"])
+def test_a_statement_s_planner_settings_hold_for_it_alone(engine: Engine, autocommit: bool) -> None:
+    """A GET's Session is in autocommit, where a SET LOCAL sent on its own does nothing: the
+    setting goes in one message with the statement, and holds for that statement only."""
+    setting = sa.text("SELECT current_setting('enable_indexscan')")
+    with Session(read_only(engine) if autocommit else engine) as session:
+        during = service._rows(
+            session, "SELECT current_setting('enable_indexscan')", {}, off=("enable_indexscan",)
+        )
+        assert during == [("off",)]
+        assert session.execute(setting).scalar_one() == "on"
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the statements sent by psycopg are PostgreSQL's")
+def test_a_failing_search_statement_raises_as_sqlalchemy_would(engine: Engine) -> None:
+    """Errors reach the app's handlers (app.core.errors) as SQLAlchemy's, never raw."""
+    with Session(read_only(engine)) as session:
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            service._rows(session, "SELECT 1 / %(zero)s", {"zero": 0})
+        assert raised.value.orig is not None and "division by zero" in str(raised.value.orig)
+        assert session.execute(sa.text("SELECT 1")).scalar_one() == 1  # the connection still works
