@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.chat_bridges import targets
 from app.core.clock import utcnow
 from app.core.config import Settings
+from app.mail.links import AppRoute, app_path
 from app.models import ChatBridgeKind
 
 Locale = str  # "id" | "en"
@@ -142,11 +143,6 @@ def app_url(settings: Settings) -> str | None:
     return base.rstrip("/") if base else None
 
 
-def _link(settings: Settings, resource: str, resource_id: object) -> str | None:
-    base = app_url(settings)
-    return f"{base}/{resource}/{resource_id}" if base else None
-
-
 def _when(value: object, timezone: str | None = None) -> str:
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
@@ -174,8 +170,9 @@ def text(key: str, **values: object) -> Text:
 def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Message:
     """The message announcing one webhook payload."""
 
-    def link(resource: str, key: str) -> str | None:
-        return _link(settings, resource, data[key])
+    def link(route: AppRoute, key: str) -> str | None:
+        base = app_url(settings)
+        return f"{base}{app_path(route, **{key: data[key]})}" if base else None
 
     if event_type == "member.joined":
         city = data.get("city")
@@ -183,7 +180,7 @@ def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Mes
         return Message(
             text(event_type, name=data["display_name"]),
             detail,
-            link("members", "member_id"),
+            link(AppRoute.MEMBER, "member_id"),
             None,
         )
     if event_type in ("event.published", "event.cancelled"):
@@ -196,7 +193,7 @@ def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Mes
             else text("event.when", starts=starts, timezone=zone)
         )
         return Message(
-            text(event_type, title=data["title"]), detail, link("events", "event_id"), None
+            text(event_type, title=data["title"]), detail, link(AppRoute.EVENT, "event_id"), None
         )
     if event_type == "challenge.opened":
         detail = text(
@@ -207,7 +204,7 @@ def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Mes
         return Message(
             text(event_type, title=data["title"]),
             detail,
-            link("challenges", "challenge_id"),
+            link(AppRoute.CHALLENGE, "challenge_id"),
             None,
         )
     if event_type == "challenge.voting_started":
@@ -215,7 +212,7 @@ def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Mes
         return Message(
             text(event_type, title=data["title"]),
             detail,
-            link("challenges", "challenge_id"),
+            link(AppRoute.CHALLENGE, "challenge_id"),
             None,
         )
     if event_type == "challenge.closed":
@@ -223,14 +220,17 @@ def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Mes
         winners = data.get("winner_submission_ids") or []
         image = _card(settings, winners[0]) if winners else None
         return Message(
-            text(event_type, title=data["title"]), None, link("challenges", "challenge_id"), image
+            text(event_type, title=data["title"]),
+            None,
+            link(AppRoute.CHALLENGE, "challenge_id"),
+            image,
         )
     if event_type == "submission.created":
         detail = text("submission.created.detail", challenge=data["challenge_title"])
         return Message(
             text(event_type, title=data["title"]),
             detail,
-            link("submissions", "submission_id"),
+            link(AppRoute.SUBMISSION, "submission_id"),
             None,
         )
     if event_type == "submission.showcased":
@@ -240,26 +240,28 @@ def compose(event_type: str, data: Mapping[str, Any], settings: Settings) -> Mes
         return Message(
             text(event_type, title=data["title"]),
             detail,
-            link("submissions", "submission_id"),
+            link(AppRoute.SUBMISSION, "submission_id"),
             _card(settings, data["submission_id"]),
         )
     if event_type in ("project.created", "project.completed"):
         return Message(
-            text(event_type, title=data["title"]), None, link("projects", "project_id"), None
+            text(event_type, title=data["title"]), None, link(AppRoute.PROJECT, "project_id"), None
         )
     if event_type == "announcement.published":
         return Message(
             text(event_type, title=data["title"]),
             None,
-            link("announcements", "announcement_id"),
+            link(AppRoute.ANNOUNCEMENT, "announcement_id"),
             None,
         )
     if event_type == "badge.awarded":
         return Message(
-            text(event_type, title=data["title"]), None, link("members", "member_id"), None
+            text(event_type, title=data["title"]), None, link(AppRoute.MEMBER, "member_id"), None
         )
     if event_type == "idea.created":
-        return Message(text(event_type, title=data["title"]), None, link("ideas", "idea_id"), None)
+        return Message(
+            text(event_type, title=data["title"]), None, link(AppRoute.IDEA, "idea_id"), None
+        )
     return Message(Text("ping"), None, None, None)
 
 
