@@ -51,6 +51,7 @@ from app.ops.router import router as ops_router
 from app.ops.serving import serving
 from app.principal.broadcast import PrincipalBroadcast
 from app.principal.cache import PrincipalCache
+from app.principal.polling import PrincipalChangesPoll
 from app.principal.usage import TokenUses
 from app.problems.router import router as problems_router
 from app.webhooks.docs import webhook_docs
@@ -262,6 +263,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     broadcast: PrincipalBroadcast | None = app.state.principal_broadcast
     if broadcast is not None:
         broadcast.start()
+    # Other processes' changes read about once a second (periodic, as the jobs are).
+    poll: PrincipalChangesPoll | None = app.state.principal_poll
+    if poll is not None and app.state.settings.periodic_jobs_enabled:
+        poll.start()
     app.state.live_hub.start()
     _freeze_startup_objects()
     yield
@@ -269,6 +274,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await periodic.stop([*jobs, bootstrap])
     if broadcast is not None:
         await to_thread.run_sync(broadcast.stop)
+    if poll is not None:
+        await to_thread.run_sync(poll.stop)
     # The tokens' last uses this process has not written yet (app.principal.usage).
     await to_thread.run_sync(periodic.run_logged, app.state.engine, token_uses)
     app.state.engine.dispose()
@@ -307,6 +314,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.auth_cache_seconds, shared_seconds=settings.auth_cache_shared_seconds
     )
     app.state.principal_cache.watch(engine)
+    app.state.principal_poll = (
+        PrincipalChangesPoll(app.state.principal_cache, app.state.read_engine)
+        if settings.auth_cache_seconds > 0
+        else None
+    )
     app.state.principal_broadcast = (
         PrincipalBroadcast(app.state.principal_cache, settings.redis_url)
         if settings.redis_url and settings.auth_cache_seconds > 0

@@ -60,11 +60,11 @@ class Settings(BaseSettings):
     # successor instead of revoking the log-in: two browser tabs refreshing at once both keep
     # it. Past them a second exchange is reuse (a copy exists) and revokes it. 0: no grace.
     refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
-    # Seconds a process remembers who a Bearer token is (app.principal.cache); a revoked token or
-    # a deactivated member stops working in other processes within this time. 0: off.
+    # Seconds a process remembers who a Bearer token is (app.principal.cache) while it cannot
+    # read other processes' changes: a revocation elsewhere applies within this time. 0: off.
     auth_cache_seconds: float = Field(default=10, ge=0, le=300)
-    # The same while the process hears every other's changes through Redis at once
-    # (app.principal.broadcast; with `redis_url` only).
+    # The same while it reads them (app.principal.polling, about once a second; with periodic
+    # jobs enabled): a revocation elsewhere applies within a second (Redis: milliseconds).
     auth_cache_shared_seconds: float = Field(default=300, ge=0, le=3600)
     registration: RegistrationMode = RegistrationMode.OPEN
     invitation_days: int = Field(default=7, ge=1, le=365)

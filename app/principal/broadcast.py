@@ -3,12 +3,12 @@
 Each process remembers token lookups (app.principal.cache) and forgets what its own commits
 change. With `SANGGAR_REDIS_URL` set, it also tells the others: after a commit that changed
 members, tokens or log-ins it publishes what to forget (everyone, or some members) on one
-Redis channel, and a thread of every process listens there and forgets the same. While a
-process is subscribed it may remember lookups for `SANGGAR_AUTH_CACHE_SHARED_SECONDS`, since a
-revocation elsewhere reaches it within milliseconds; without Redis, or while the
-subscription is down, for `SANGGAR_AUTH_CACHE_SECONDS`, and it forgets everything when the
-subscription drops and again when it is back (what was published meanwhile is lost: Redis
-pub/sub keeps nothing).
+Redis channel, and a thread of every process listens there and forgets the same, within
+milliseconds. It only makes changes heard sooner: every process also reads them from the
+database about once a second (app.principal.polling), which hears every writer (a
+`sanggar` command publishes nothing) and alone decides how long a lookup may be
+remembered; so a subscription that drops (what is published meanwhile is lost: Redis
+pub/sub keeps nothing) only delays a change by that second.
 
 Publishing happens in a thread of its own, after the commit, so a slow or absent Redis
 never holds up a request; messages wait in order until Redis takes them (app.relay runs the
@@ -56,6 +56,7 @@ class PrincipalBroadcast:
             on_subscribed=self._subscribed,
             on_lost=self._lost,
         )
+        self.listening = False  # subscribed now: what the others publish reaches us
 
     def start(self) -> None:
         self.cache.announce = self.announce
@@ -65,7 +66,6 @@ class PrincipalBroadcast:
         """Publishes what is queued (for up to the Redis timeout), then stops listening."""
         self.cache.announce = None
         self._relay.stop()
-        self.cache.hears_others(False)
         self._client.close()
 
     def announce(self, changed: bool | set[int]) -> None:
@@ -78,8 +78,7 @@ class PrincipalBroadcast:
             self.cache.forget(changed)
 
     def _subscribed(self) -> None:
-        self.cache.hears_others(True)
+        self.listening = True
 
     def _lost(self, _error: Exception | None) -> None:
-        if self.cache.hearing:  # what is published from now on is lost: remember
-            self.cache.hears_others(False)  # briefly, and nothing kept for longer
+        self.listening = False  # the poll hears what is published meanwhile, a second later

@@ -1,27 +1,30 @@
-"""Who a Bearer token belonged to a moment ago: the token lookup, remembered for seconds.
+"""Who a Bearer token belonged to a moment ago: the token lookup, remembered.
 
 Every authenticated request resolves its token to an active member (a join of the token,
 or the log-in, with the member): a large share of a quick read's CPU (bench/ANALYSIS.md),
-and a hop to a worker thread. The answer changes rarely, so each process remembers it for
-`SANGGAR_AUTH_CACHE_SECONDS` (default 10; 0 turns the cache off), never past the token's
-own expiry. A hit costs no query and no thread: the remembered member is copied into the
-request's Session (`Session.merge(load=False)`), so handlers see an entity of their own
-transaction exactly as after a lookup. A member's points are not remembered (what every
-vote, comment and work changes: app.principal.changes.UNREMEMBERED): that Session reads them
-when they are used.
+and a hop to a worker thread. The answer changes rarely, so each process remembers it,
+never past the token's own expiry. A hit costs no query and no thread: the remembered
+member is copied into the request's Session (`Session.merge(load=False)`), so handlers see
+an entity of their own transaction exactly as after a lookup. A member's points are not
+remembered (what every vote, comment and work changes: app.principal.changes.UNREMEMBERED):
+that Session reads them when they are used.
 
 What a process changes itself it forgets at once: a service that changes a member's role,
 activity, profile or watermark, a token or a log-in says so on its Session
 (app.principal.changes.principals_changed), and once that transaction has committed the
 unit of work tells this cache (`watch`), which forgets those members' tokens (or every
-token). Another process learns of it within the cache's seconds: that is the delay after
-which a revoked token or a deactivated member stops working everywhere. With Redis, every
-process is told at once (app.principal.broadcast), and while it hears the others it
-remembers for `SANGGAR_AUTH_CACHE_SHARED_SECONDS` (default 300) instead.
+token). What other processes change it hears by reading `principal_changes` about once a
+second (app.principal.polling; with Redis, within milliseconds too: app.principal.broadcast).
+While those reads succeed (`heard`) it remembers a lookup for
+`SANGGAR_AUTH_CACHE_SHARED_SECONDS` (default 300); else (`deaf`: no reads, a failed read,
+or none for a few seconds) it forgets everything and remembers for
+`SANGGAR_AUTH_CACHE_SECONDS` (default 10; 0 turns the cache off), the delay after which
+another process's revocation is seen then.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -69,9 +72,12 @@ class Remembered:
 class PrincipalCache:
     def __init__(self, seconds: float, *, shared_seconds: float | None = None) -> None:
         self.seconds = seconds
-        # The lifetime while every other process's changes are heard (app.principal.broadcast).
+        # The lifetime while every other process's changes are heard (app.principal.polling).
         self.shared_seconds = seconds if shared_seconds is None else shared_seconds
         self.hearing = False
+        # While hearing: the time.monotonic() past which no read has vouched for what is
+        # remembered (app.principal.polling), and everything is forgotten; else infinite.
+        self._vouched_until = math.inf
         # Told what a commit here changed, once it is committed (app.principal.broadcast).
         self.announce: Callable[[bool | set[int]], None] | None = None
         self._entries: dict[str, Remembered] = {}
@@ -85,7 +91,13 @@ class PrincipalCache:
 
     def get(self, token: str) -> Remembered | None:
         found = self._entries.get(token)
-        if found is None or found.deadline <= time.monotonic():
+        if found is None:
+            return None
+        now = time.monotonic()
+        if found.deadline <= now:
+            return None
+        if now > self._vouched_until:  # the reads of other processes' changes stopped
+            self.deaf(unless_vouched_at=now)
             return None
         return found
 
@@ -119,14 +131,27 @@ class PrincipalCache:
             return 0
         return self.shared_seconds if self.hearing else self.seconds
 
-    def hears_others(self, hearing: bool) -> None:
-        """Whether every other process's changes reach this one now. Either way what is
-        remembered is forgotten: on losing them, entries kept for the longer lifetime; on
-        hearing them again, what changed while they were not heard."""
-        if not hearing:
+    def heard(self, began: float, *, until: float) -> None:
+        """A read of every other process's changes that began at `began` (time.monotonic())
+        succeeded and they are forgotten: remember for the shared lifetime until `until`.
+        After a time unheard (or none vouched up to `began`), what is remembered is
+        forgotten first: changes made meanwhile may not have been read."""
+        with self._lock:
+            if not self.hearing or began > self._vouched_until:
+                self._forget_everyone()
+            self.hearing = True
+            self._vouched_until = until
+
+    def deaf(self, *, unless_vouched_at: float | None = None) -> None:
+        """Other processes' changes are not heard now: forget everything (it may have been
+        remembered for the shared lifetime) and remember briefly. `unless_vouched_at`: not
+        if a read vouched for that moment meanwhile."""
+        with self._lock:
+            if unless_vouched_at is not None and unless_vouched_at <= self._vouched_until:
+                return
+            self._forget_everyone()
             self.hearing = False
-        self.clear()
-        self.hearing = hearing
+            self._vouched_until = math.inf
 
     def clear(self) -> None:
         self.forget(True)

@@ -7,6 +7,10 @@ activity, profile or feed watermark (that member), a personal access token or a 
 ended (the member it belonged to), or rows it cannot name (everyone). The unit of
 work tells the cache once the transaction has committed (app.core.db.listen_after_commit),
 and the cache tells the other processes (app.principal.broadcast); a rollback tells nobody.
+The transaction also writes what it changed to `principal_changes` (one row per member, or
+one for everyone, just before it commits), which every process reads about once a second
+(app.principal.polling): so a change reaches every process, with or without Redis, and
+whichever process made it (a second app process, a `sanggar` command).
 
 What never needs it: a new member, token or log-in (nothing remembered it yet), the stamp
 of a token's last use (app.principal.usage), which changes nobody's rights, and the
@@ -16,10 +20,17 @@ of a token's last use (app.principal.usage), which changes nobody's rights, and 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from typing import cast
 
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
+from app.core.clock import utcnow
 from app.core.db import tell_after_commit
+from app.models import PrincipalChange
 
 TOPIC = "principals"
 EVERYONE: Hashable = None  # noted instead of member ids: forget every token
@@ -32,7 +43,34 @@ PRINCIPALS_UNCHANGED = "sanggar_principals_unchanged"
 # every remembered token in place; a request reads them fresh when it uses them.
 UNREMEMBERED = frozenset({"points"})
 
+_TO_WRITE = "sanggar_principal_changes"  # in Session.info: the member ids (or EVERYONE) noted
+# Built once; executed with one parameter set per member (EVERYONE is a NULL member_id).
+_WRITE = cast(sa.Table, PrincipalChange.__table__).insert()  # type: ignore[attr-defined]
+
 
 def principals_changed(session: Session, *, member_ids: Iterable[int] | None = None) -> None:
     """After this transaction commits, forget the tokens of these members (None: of all)."""
-    tell_after_commit(session, TOPIC, [EVERYONE] if member_ids is None else member_ids)
+    items = [EVERYONE] if member_ids is None else list(member_ids)
+    tell_after_commit(session, TOPIC, items)
+    session.info.setdefault(_TO_WRITE, set()).update(items)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_changes(session: OrmSession) -> None:
+    """The rows the other processes read, in the transaction that made the change: they
+    see it exactly when it is committed (and never if it is rolled back)."""
+    if session.in_nested_transaction():  # a savepoint: written with the outer commit
+        return
+    noted: set[Hashable] | None = session.info.pop(_TO_WRITE, None)
+    if not noted:
+        return
+    now = utcnow()
+    members = [None] if EVERYONE in noted else sorted(cast(set[int], noted))
+    rows = [{"member_id": member_id, "created_at": now} for member_id in members]
+    session.connection().execute(_WRITE, rows)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _drop_after_rollback(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost: a commit has written its rows already
+        session.info.pop(_TO_WRITE, None)
