@@ -26,7 +26,7 @@ from app.principal.cache import PrincipalCache
 from app.principal.changes import principals_changed
 from app.principal.polling import PrincipalChangesPoll
 from app.principal.tokens import ResolvedToken
-from tests.conftest import make_settings
+from tests.conftest import is_postgres, make_settings
 from tests.factories import auth_headers, make_member
 from tests.processes import wait_until
 
@@ -159,6 +159,25 @@ def test_a_change_committed_after_a_newer_one_is_still_heard(
     poll.poll()
     assert cache.get("late") is None
     assert cache.get("early") is not None  # change 50 was applied once, not again
+
+
+@pytest.mark.skipif(not is_postgres(), reason="SQLite commits one writer at a time, in id order")
+def test_two_transactions_committing_out_of_order_are_both_heard(
+    app: FastAPI, poll: PrincipalChangesPoll, other_process: Engine
+) -> None:
+    cache = poll.cache
+    _remember(cache, "first", 1)
+    _remember(cache, "second", 2)
+    with other_process.connect() as slow, other_process.connect() as quick:
+        slow.begin()
+        slow.execute(CHANGES.insert(), {"member_id": 1, "created_at": utcnow()})  # the lower id
+        with quick.begin():
+            quick.execute(CHANGES.insert(), {"member_id": 2, "created_at": utcnow()})
+        poll.poll()
+        assert cache.get("second") is None and cache.get("first") is not None
+        slow.commit()
+    poll.poll()
+    assert cache.get("first") is None
 
 
 def test_a_failed_read_forgets_everything_and_remembers_briefly(
