@@ -1,26 +1,64 @@
-"""A worker starts without the libraries app/core keeps PyJWT and structlog from loading
-(megabytes of resident memory each; bench/MEMORY.md)."""
+"""A worker starts without the libraries only some requests or deployments need (megabytes
+of resident memory each; bench/MEMORY.md): those app/core keeps PyJWT and structlog from
+loading, and those the app imports at their first use (webhook requests, upload sniffing,
+pictures, mails, calendars, search stemmers, Redis, S3, migrations)."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-NEVER_AT_START_UP = ("cryptography", "rich.traceback", "rich.pretty", "PIL", "jinja2")
+import pytest
 
-PROBE = f"""
+from tests.conftest import PG_URL
+
+NEVER_AT_START_UP = (
+    # Optional features of PyJWT and structlog the app never uses (app/core/__init__.py).
+    "cryptography",
+    "rich",
+    # Imported where first used.
+    "PIL",
+    "pillow_heif",
+    "mutagen",
+    "jinja2",
+    "httpx",
+    "pygments",
+    "puremagic",
+    "icalendar",
+    "snowballstemmer",
+    "redis",
+    "boto3",
+    "botocore",
+    "alembic",
+)
+
+PROBE = """
 import sys
+{first}
 from app.main import create_app
 from app.core.config import Settings
 create_app(Settings(database_url=sys.argv[1]))
 import jwt
 jwt.decode(jwt.encode({{"sub": "1"}}, "k" * 32, algorithm="HS256"), "k" * 32, algorithms=["HS256"])
-print(",".join(name for name in {NEVER_AT_START_UP!r} if name in sys.modules))
+print(",".join(name for name in {names!r} if name in sys.modules))
 """
 
 
-def test_a_worker_starts_and_signs_tokens_without_them(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'probe.db'}"
+@pytest.mark.parametrize(
+    ("first", "names"),
+    [
+        # A worker of `uvicorn app.main:app`.
+        ("", NEVER_AT_START_UP),
+        # `sanggar serve`: the CLI first, with its own console (rich).
+        ("import app.cli", tuple(name for name in NEVER_AT_START_UP if name != "rich")),
+    ],
+    ids=["app", "sanggar serve"],
+)
+def test_a_worker_starts_and_signs_tokens_without_them(
+    tmp_path: Path, first: str, names: tuple[str, ...]
+) -> None:
+    url = PG_URL or f"sqlite:///{tmp_path / 'probe.db'}"
+    probe = PROBE.format(first=first, names=names)
     found = subprocess.run(
-        [sys.executable, "-c", PROBE, url], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", probe, url], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
     assert found == ""

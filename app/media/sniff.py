@@ -28,8 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import puremagic
-
 from app.models import MediaKind
 
 # How many leading bytes `detect` looks at. puremagic's signatures of the accepted types sit
@@ -163,6 +161,9 @@ def _vint(data: bytes, position: int, *, keep_marker: bool) -> tuple[int | None,
 
 
 def _signature_type(head: bytes) -> str | None:
+    # Here, not at the top: its signature tables take 1.4 MiB, and only uploads read them.
+    import puremagic
+
     if not head:
         return None
     try:

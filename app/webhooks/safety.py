@@ -20,8 +20,6 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from app.i18n import N_
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -100,6 +98,8 @@ def _literal(host: str) -> list[IPAddress]:
 
 def public_target(url: str) -> Target:
     """The checked address to connect to for `url`; raises UnsafeUrl when there is none."""
+    import httpx  # here, not at the top: a worker that never checks a URL never loads it
+
     try:
         parsed = httpx.URL(url)
         host, port = parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)

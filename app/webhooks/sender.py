@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from app.core.config import Settings
 from app.webhooks import safety, signing
+
+if TYPE_CHECKING:  # imported where a request is made: 2.9 MiB a worker that sends none never loads
+    import httpx
 
 USER_AGENT = "Sanggar-Webhooks/1"
 RESPONSE_BODY_LIMIT = 4096  # bytes of the response kept in the delivery log
@@ -57,6 +59,8 @@ def _clean(text: str, limit: int) -> str:
 
 def _request(url: str, settings: Settings) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
     """Where to connect, with the extra headers and extensions that keep the original host."""
+    import httpx
+
     target = httpx.URL(url)
     if settings.webhooks_allow_private:
         return target, {}, {}
@@ -78,6 +82,8 @@ def send(
 ) -> Outcome:
     """One request. `check_address=False` skips the address rules, for a URL the operator
     configured (a chat bridge's `SANGGAR_CHAT_BRIDGE_BASE_URLS`)."""
+    import httpx
+
     started = time.monotonic()
     retry_after: list[str | None] = [None]
 
