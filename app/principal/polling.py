@@ -16,8 +16,8 @@ that publishes nothing, a command, is heard only here.)
 Commits do not arrive in id order: on PostgreSQL a transaction that took id 8 may commit
 after one that took id 9. So each read takes every row stamped since a while before the
 previous read began (`MARGIN_SECONDS`: the time between a row's stamp, just before its
-commit, and the commit, and the clocks of the processes' machines apart), and skips the ids
-it has already applied. A process reads its own changes too and forgets them again
+commit, and the commit, and the clocks of the processes' machines apart), and skips the
+changes it has already applied. A process reads its own changes too and forgets them again
 (harmless: it forgot them at its commit). Rows older than `KEEP_SECONDS` are deleted by a
 periodic job: the table holds minutes of changes, and each read is a range of its index.
 """
@@ -65,8 +65,9 @@ class PrincipalChangesPoll:
     def __init__(self, cache: PrincipalCache, engine: Engine) -> None:
         self.cache = cache
         self.engine = engine  # a read-only engine (app.core.db.read_only): reads, no lock
-        # The changes applied, by id, with their stamps: skipped when read again.
-        self._applied: dict[int, datetime] = {}
+        # The changes applied (id and stamp: an id can come back after a restore of the
+        # database), skipped when read again.
+        self._applied: set[tuple[int, datetime]] = set()
         # When the last successful read began (utcnow), or None: not heard, nothing applied.
         self._last_read: datetime | None = None
         self._stopping = threading.Event()
@@ -85,10 +86,10 @@ class PrincipalChangesPoll:
             self._last_read = None
             self.cache.deaf()
             raise
-        fresh = [row for row in rows if row.id not in self._applied]
+        fresh = [row for row in rows if (row.id, row.created_at) not in self._applied]
         if self._last_read is not None:  # else the cache forgets everything: heard() below
             self.cache.forget(_changed(fresh))
-        self._applied = {id_: at for id_, at in self._applied.items() if at >= since}
+        self._applied = {(id_, at) for id_, at in self._applied if at >= since}
         self._applied.update((row.id, row.created_at) for row in fresh)
         self._last_read = began_at
         self.cache.heard(began, until=began + VOUCHED_SECONDS)
@@ -100,8 +101,8 @@ class PrincipalChangesPoll:
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread is not None:  # a read stuck on the database does not hold up shutdown
+            self._thread.join(timeout=VOUCHED_SECONDS)
         self.cache.deaf()
 
     def _run(self) -> None:
