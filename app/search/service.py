@@ -90,7 +90,7 @@ def search(
         types=sorted({t.value for t in types or ()}),
     )
     fetch: Callable[[int | None], list[_Candidate]]
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgres(session):
         expanded = _prefix_terms(session, query.prefix)
         simple = text.tsquery_simple(query, expanded)
         tsqueries = [_tsquery(query, simple, index) for index in range(len(query.groups))]
@@ -186,14 +186,14 @@ def _prefix_terms(session: Session, prefix: str) -> list[str] | None:
     (search_fts_terms, migrations 0025 and 0026)."""
     if len(prefix) <= PREFIX_INDEXED:
         return None
-    rows = session.connection().execute(
-        sa.text(
-            "SELECT term FROM search_fts_terms WHERE term >= :prefix AND term < :end"
-            " ORDER BY term LIMIT :limit"
-        ),
-        {"prefix": prefix, "end": prefix + chr(0x10FFFF), "limit": PREFIX_TERMS + 1},
-    )
-    terms = list(rows.scalars())
+    values = {"prefix": prefix, "end": prefix + chr(0x10FFFF), "limit": PREFIX_TERMS + 1}
+    if _on_postgres(session):
+        sql = "SELECT term FROM search_fts_terms WHERE term >= %(prefix)s AND term < %(end)s"
+        terms = [term for (term,) in _rows(session, sql + " ORDER BY term LIMIT %(limit)s", values)]
+    else:
+        sql = "SELECT term FROM search_fts_terms WHERE term >= :prefix AND term < :end"
+        found = session.connection().execute(sa.text(sql + " ORDER BY term LIMIT :limit"), values)
+        terms = list(found.scalars())
     return terms if len(terms) <= PREFIX_TERMS else None
 
 
@@ -473,11 +473,17 @@ def _texts(session: Session, row_ids: list[int]) -> dict[int, tuple[str, str]]:
     """The shown title and body of a page's rows (read for these only, not every candidate)."""
     if not row_ids:
         return {}
-    statement = sa.text("SELECT id, title, body FROM search_documents WHERE id IN :ids").bindparams(
-        sa.bindparam("ids", expanding=True)
-    )
-    rows = session.connection().execute(statement, {"ids": row_ids})
+    sql = "SELECT id, title, body FROM search_documents WHERE id "
+    if _on_postgres(session):
+        rows: Sequence[Sequence[Any]] = _rows(session, sql + "= ANY(%(ids)s)", {"ids": row_ids})
+    else:
+        statement = sa.text(sql + "IN :ids").bindparams(sa.bindparam("ids", expanding=True))
+        rows = list(session.connection().execute(statement, {"ids": row_ids}))
     return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _on_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _present(candidate: _Candidate, title: str, body: str, query: text.Query) -> SearchItem:
