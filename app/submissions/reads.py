@@ -10,6 +10,8 @@ files of those that have some in another.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -23,11 +25,11 @@ from app.core.clock import utcnow
 from app.core.pagination import PageParams, asc, decode_cursor, encode_cursor
 from app.i18n import N_
 from app.media.schemas import MediaOut
-from app.models import Challenge, License, Member, Submission, is_organizer
+from app.models import Challenge, Member, Submission, is_organizer
 from app.problems.details import does_not_exist
 from app.submissions.attachments import HAS_FILES, files_of
 from app.submissions.exceptions import SubmissionNotFound, WorksHiddenUntilClosed
-from app.submissions.schemas import SubmissionAuthor, SubmissionPublic
+from app.submissions.schemas import SubmissionAuthor, SubmissionPage, SubmissionPublic
 
 # A row of any of the statements below (their columns are read by name).
 Row = sa.Row[*tuple[Any, ...]]
@@ -36,7 +38,7 @@ WORKS = cast(sa.Table, Submission.__table__)  # type: ignore[attr-defined]
 _CHALLENGES = cast(sa.Table, Challenge.__table__)  # type: ignore[attr-defined]
 _MEMBERS = cast(sa.Table, Member.__table__)  # type: ignore[attr-defined]
 
-# A work's columns as shown, with what decides who sees it (disqualified, hidden_at).
+# A work's columns as shown (disqualified also decides who sees it).
 _WORK = tuple(
     WORKS.c[name]
     for name in (
@@ -54,11 +56,12 @@ _WORK = tuple(
         "disqualified",
         "is_winner",
         "moderation_reason",
-        "hidden_at",
         "created_at",
         "updated_at",
     )
 )
+# Each of those columns (an entity's attributes) under its name in SubmissionPublic.
+_SHOWN = tuple(("winner" if column.key == "is_winner" else column.key, column) for column in _WORK)
 # What a work shows of its author (the author's id is the work's member_id).
 _AUTHOR = tuple(
     _MEMBERS.c[name] for name in ("handle", "display_name", "avatar_url", "open_for_commissions")
@@ -77,7 +80,7 @@ _CHALLENGE = tuple(
 _WITH_AUTHOR = WORKS.join(_MEMBERS, _MEMBERS.c.id == WORKS.c.member_id)
 
 _ONE_WORK = (
-    sa.select(*_WORK, HAS_FILES, *_AUTHOR, *_CHALLENGE)
+    sa.select(*_WORK, WORKS.c.hidden_at, HAS_FILES, *_AUTHOR, *_CHALLENGE)
     .select_from(_WITH_AUTHOR.join(_CHALLENGES, _CHALLENGES.c.id == WORKS.c.challenge_id))
     .where(WORKS.c.id == sa.bindparam("submission_id"))
 )
@@ -115,7 +118,7 @@ def _page_statements() -> dict[tuple[str, bool], sa.Select[Any]]:
     """A challenge's works in the order they were entered, one statement per viewer kind
     (the rules of `sees` in SQL) and per page (the first, or those after a cursor)."""
     listed = (
-        sa.select(*_WORK, HAS_FILES, *_AUTHOR)
+        sa.select(*(column.label(field) for field, column in _SHOWN), HAS_FILES, *_AUTHOR)
         .select_from(_WITH_AUTHOR)
         .where(WORKS.c.challenge_id == sa.bindparam("challenge_id"))
         .order_by(WORKS.c.id)
@@ -141,19 +144,56 @@ _PAGE_KEYS = [asc(Submission.id)]
 # --- presenting ------------------------------------------------------------------------------
 
 
+def _author_fields(work: Mapping[Any, Any]) -> dict[str, Any]:
+    """What a work (a row's mapping, or a page's work) shows of its author."""
+    return {
+        "id": work["member_id"],
+        "handle": work["handle"],
+        "display_name": work["display_name"],
+        "avatar_url": work["avatar_url"],
+        "open_for_commissions": work["open_for_commissions"],
+    }
+
+
 def author_of(row: Row) -> SubmissionAuthor:
-    return SubmissionAuthor(
-        id=row.member_id,
-        handle=row.handle,
-        display_name=row.display_name,
-        avatar_url=row.avatar_url,
-        open_for_commissions=row.open_for_commissions,
-    )
+    return SubmissionAuthor.model_validate(_author_fields(row._mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class _Viewing:
+    """What one viewer is shown of the works of one challenge, decided once for a page."""
+
+    viewer_id: int | None
+    organizer: bool
+    closed: bool
+    blind: bool
+
+    @classmethod
+    def of(cls, viewer: Member | None, *, closed: bool, blind: bool) -> _Viewing:
+        viewer_id = viewer.id if viewer is not None else None
+        return cls(viewer_id, is_organizer(viewer), closed, blind)
+
+    def apply(
+        self,
+        work: dict[str, Any],
+        author: SubmissionAuthor | dict[str, Any] | None,
+        media: list[MediaOut],
+    ) -> dict[str, Any]:
+        """`work` (a work's columns under `SubmissionPublic`'s names) as this viewer sees
+        it, to be validated into `SubmissionPublic` (extra keys are ignored)."""
+        own = self.viewer_id is not None and self.viewer_id == work["member_id"]
+        work["author"] = None if self.blind and not own else author
+        work["media"] = media
+        if not (self.organizer or self.closed):
+            work["vote_count"] = None
+        if not (self.organizer or own):
+            work["moderation_reason"] = None
+        return work
 
 
 def shown(
     work: Submission | Row,
-    author: SubmissionAuthor | None,
+    author: SubmissionAuthor | dict[str, Any] | None,
     *,
     media: list[MediaOut],
     closed: bool,
@@ -163,27 +203,9 @@ def shown(
     """The work as the viewer sees it. Tallies stay hidden until the challenge closes
     (organizers see them), so nobody votes by them; the private note is the author's; a
     juror judging blind sees no author but their own."""
-    organizer = is_organizer(viewer)
-    own = viewer is not None and viewer.id == work.member_id
-    return SubmissionPublic(
-        id=work.id,  # type: ignore[arg-type]
-        challenge_id=work.challenge_id,
-        author=None if blind and not own else author,
-        title=work.title,
-        description=work.description,
-        content=work.content,
-        media_urls=work.media_urls,
-        media=media,
-        license=License(work.license),
-        anthology_consent=work.anthology_consent,
-        vote_count=work.vote_count if organizer or closed else None,
-        featured=work.featured,
-        disqualified=work.disqualified,
-        winner=work.is_winner,
-        moderation_reason=work.moderation_reason if organizer or own else None,
-        created_at=work.created_at,
-        updated_at=work.updated_at,
-    )
+    fields = {field: getattr(work, column.key) for field, column in _SHOWN}
+    viewing = _Viewing.of(viewer, closed=closed, blind=blind)
+    return SubmissionPublic.model_validate(viewing.apply(fields, author, media))
 
 
 def judged_blind(challenge: judging.Judged, viewer: Member | None, phase: ChallengePhase) -> bool:
@@ -207,7 +229,7 @@ def work(connection: Connection, *, submission_id: int, viewer: Member | None) -
     phase = challenges.phase_of(row, utcnow())
     return shown(
         row,
-        author_of(row),
+        _author_fields(row._mapping),
         media=files_of(connection, [submission_id])[submission_id] if row.has_files else [],
         closed=phase == ChallengePhase.CLOSED,
         blind=judged_blind(row, viewer, phase),
@@ -217,7 +239,7 @@ def work(connection: Connection, *, submission_id: int, viewer: Member | None) -
 
 def page(
     connection: Connection, *, challenge_id: int, viewer: Member | None, params: PageParams
-) -> tuple[list[SubmissionPublic], str | None]:
+) -> SubmissionPage:
     """A page of a challenge's works, in the order they were entered (three statements:
     the challenge, the works with their authors, their files). The challenge is a 404 when
     the viewer may not see it; its works a 401 for the public until it closes."""
@@ -229,14 +251,19 @@ def page(
     if params.cursor is not None:
         values["after"] = decode_cursor(params.cursor, _PAGE_KEYS)[0]
     statement = _PAGES[_listed_for(viewer), params.cursor is not None]
-    rows = connection.execute(statement, values).all()
+    result = connection.execute(statement, values)
+    names, rows = list(result.keys()), result.all()
     next_cursor = encode_cursor([rows[params.limit - 1].id]) if len(rows) > params.limit else None
     rows = rows[: params.limit]
     files = files_of(connection, [row.id for row in rows if row.has_files])
     phase = challenges.phase_of(challenge, utcnow())
-    closed, blind = phase == ChallengePhase.CLOSED, judged_blind(challenge, viewer, phase)
-    items = [
-        shown(row, author_of(row), media=files[row.id], closed=closed, blind=blind, viewer=viewer)
-        for row in rows
-    ]
-    return items, next_cursor
+    viewing = _Viewing.of(
+        viewer,
+        closed=phase == ChallengePhase.CLOSED,
+        blind=judged_blind(challenge, viewer, phase),
+    )
+    # Each row as a dict under SubmissionPublic's names, all validated in one call: a model
+    # built per work in Python, from its row's attributes, cost as much as the statement.
+    works = [dict(zip(names, row, strict=True)) for row in rows]
+    items = [viewing.apply(work, _author_fields(work), files[work["id"]]) for work in works]
+    return SubmissionPage.model_validate({"items": items, "next_cursor": next_cursor})

@@ -61,10 +61,7 @@ async def challenges_list_submissions(
     viewer: OptionalReader, challenge_id: IdPath, page: PageParamsDep, request: Request
 ) -> SubmissionPage:
     """Members see the works at any phase, anonymous visitors once it closes (else 401)."""
-    items, next_cursor = await read(
-        request, reads.page, challenge_id=challenge_id, viewer=viewer, params=page
-    )
-    return SubmissionPage(items=items, next_cursor=next_cursor)
+    return await read(request, reads.page, challenge_id=challenge_id, viewer=viewer, params=page)
 
 
 @submissions_router.get(
