@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -43,8 +43,7 @@ from app.search.schemas import SearchItem
 CANDIDATES = 500
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):  # a tuple: made 500 at a time, faster than a dataclass
     row_id: int  # search_documents.id: the position in index order
     doc_type: str
     doc_id: int
