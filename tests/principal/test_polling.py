@@ -233,3 +233,11 @@ def test_an_app_without_the_cache_reads_nothing(database_url: str) -> None:
     app = create_app(make_settings(database_url, auth_cache_seconds=0))
     assert app.state.principal_poll is None
     app.state.engine.dispose()
+
+
+def test_forgetting_a_member_forgets_each_of_their_tokens_and_no_one_else_s() -> None:
+    cache = PrincipalCache(10)
+    for token, member_id in (("one", 1), ("two", 1), ("three", 1), ("solo", 2), ("other", 3)):
+        _remember(cache, token, member_id)
+    cache.forget({1, 2})
+    assert [t for t in ("one", "two", "three", "solo", "other") if cache.get(t)] == ["other"]
