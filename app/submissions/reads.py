@@ -79,8 +79,11 @@ _CHALLENGE = tuple(
 )
 _WITH_AUTHOR = WORKS.join(_MEMBERS, _MEMBERS.c.id == WORKS.c.member_id)
 
+# The work's columns under SubmissionPublic's names, so that a row becomes its fields by zip.
+_LISTED = tuple(column.label(field) for field, column in _SHOWN)
+
 _ONE_WORK = (
-    sa.select(*_WORK, WORKS.c.hidden_at, HAS_FILES, *_AUTHOR, *_CHALLENGE)
+    sa.select(*_LISTED, WORKS.c.hidden_at, HAS_FILES, *_AUTHOR, *_CHALLENGE)
     .select_from(_WITH_AUTHOR.join(_CHALLENGES, _CHALLENGES.c.id == WORKS.c.challenge_id))
     .where(WORKS.c.id == sa.bindparam("submission_id"))
 )
@@ -118,7 +121,7 @@ def _page_statements() -> dict[tuple[str, bool], sa.Select[Any]]:
     """A challenge's works in the order they were entered, one statement per viewer kind
     (the rules of `sees` in SQL) and per page (the first, or those after a cursor)."""
     listed = (
-        sa.select(*(column.label(field) for field, column in _SHOWN), HAS_FILES, *_AUTHOR)
+        sa.select(*_LISTED, HAS_FILES, *_AUTHOR)
         .select_from(_WITH_AUTHOR)
         .where(WORKS.c.challenge_id == sa.bindparam("challenge_id"))
         .order_by(WORKS.c.id)
@@ -159,7 +162,7 @@ def author_of(row: Row) -> SubmissionAuthor:
     return SubmissionAuthor.model_validate(_author_fields(row._mapping))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen one is slower to make
 class _Viewing:
     """What one viewer is shown of the works of one challenge, decided once for a page."""
 
@@ -227,14 +230,12 @@ def work(connection: Connection, *, submission_id: int, viewer: Member | None) -
         raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id) from error
     require_readable(row, viewer=viewer)
     phase = challenges.phase_of(row, utcnow())
-    return shown(
-        row,
-        _author_fields(row._mapping),
-        media=files_of(connection, [submission_id])[submission_id] if row.has_files else [],
-        closed=phase == ChallengePhase.CLOSED,
-        blind=judged_blind(row, viewer, phase),
-        viewer=viewer,
+    viewing = _Viewing.of(
+        viewer, closed=phase == ChallengePhase.CLOSED, blind=judged_blind(row, viewer, phase)
     )
+    fields = dict(zip(row._fields, row, strict=True))
+    media = files_of(connection, [submission_id])[submission_id] if row.has_files else []
+    return SubmissionPublic.model_validate(viewing.apply(fields, _author_fields(fields), media))
 
 
 def page(
