@@ -59,7 +59,12 @@ from app.votes.schemas import MyVotes, VotePublic, Voter, VoteRecord
 # disqualified before this transaction commits. A work read while waiting for that lock may
 # be stale: on PostgreSQL the vote's INSERT checks `disqualified` again (_CAST_ON_POSTGRES).
 _WORK_FOR_VOTING = (
-    select(Submission, Challenge)
+    select(
+        col(Submission.member_id),
+        col(Submission.disqualified),
+        col(Submission.hidden_at),
+        Challenge,
+    )
     .join(Challenge, col(Challenge.id) == Submission.challenge_id)
     .where(col(Submission.id) == sa.bindparam("submission_id"))
     .with_for_update(read=True, of=Challenge)
@@ -69,20 +74,21 @@ _WORK_FOR_VOTING = (
 
 def _lock_for_voting(
     session: Session, *, submission_id: int, member: Member
-) -> tuple[Submission, Challenge]:
-    """The work and its challenge, which must be in its voting phase (404 as for a read:
-    a draft challenge's works and works hidden after a report exist only for organizers)."""
-    found = session.exec(_WORK_FOR_VOTING, params={"submission_id": submission_id}).first()
-    if found is None or not _shown(*found, member):
+) -> tuple[sa.Row[Any], Challenge]:
+    """The work (the columns a vote reads: only the challenge becomes an entity) and its
+    challenge, which must be in its voting phase (404 as for a read: a draft challenge's
+    works and works hidden after a report exist only for organizers)."""
+    found = session.execute(_WORK_FOR_VOTING, {"submission_id": submission_id}).first()
+    if found is None or not _shown(found, found.Challenge, member):
         raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
-    submission, challenge = found
+    challenge: Challenge = found.Challenge
     challenges.require_voting(challenge, utcnow())
-    return submission, challenge
+    return found, challenge
 
 
-def _shown(submission: Submission, challenge: Challenge, member: Member) -> bool:
+def _shown(work: sa.Row[Any], challenge: Challenge, member: Member) -> bool:
     """The rules of a read of the work (app.submissions.reads) for this member."""
-    return work_reads.sees(submission, member) and (challenge.published or is_organizer(member))
+    return work_reads.sees(work, member) and (challenge.published or is_organizer(member))
 
 
 def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePublic:
