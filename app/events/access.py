@@ -7,7 +7,7 @@ of the same series cannot deadlock.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -19,13 +19,27 @@ from app.models import Event, EventStatus, Member, is_organizer
 from app.problems.details import does_not_exist
 
 
+class EventState(Protocol):
+    """What the visibility and open-for-answers checks read of an event: an Event, or the
+    columns an RSVP reads with the event's lock (app.events.rsvps)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+Checked = TypeVar("Checked", bound=EventState)
+
+
 def visible_to(statement: Any, viewer: Member | None) -> Any:
     if is_organizer(viewer):
         return statement
     return statement.where(col(Event.status) != EventStatus.DRAFT)
 
 
-def check_visible(event: Event | None, event_id: int, viewer: Member | None) -> Event:
+def check_visible(event: Checked | None, event_id: int, viewer: Member | None) -> Checked:
     if event is None or (event.status == EventStatus.DRAFT and not is_organizer(viewer)):
         raise does_not_exist(EventNotFound, N_("Event"), event_id)
     return event
@@ -60,7 +74,7 @@ def lock_event(session: Session, *, event_id: int, viewer: Member | None) -> Eve
     return check_visible(locked[0] if locked else None, event_id, viewer)
 
 
-def ensure_published(event: Event, *, what: str) -> None:
+def ensure_published(event: EventState, *, what: str) -> None:
     if event.status == EventStatus.DRAFT:
         raise EventNotPublished(
             N_("{what} open once the event is published."), values={"what": message(what)}

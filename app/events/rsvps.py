@@ -1,19 +1,27 @@
 """RSVPs: a seat while there is one, else a place on a first-come, first-served waitlist.
 
-How capacity holds under concurrency: a seat is taken only by one conditional
-`UPDATE events SET going_count = going_count + n WHERE … going_count + n <= capacity`, whose
-row count says whether the seat was won, and a CHECK constraint on the row makes
-overbooking impossible whatever the code does. The waitlist needs read-decide-write steps
-(who is first in line, whether a seat just came free), so every change to an event's RSVPs
-first locks the event row (`SELECT … FOR UPDATE`; PostgreSQL is READ COMMITTED, while SQLite
-already serialises writers): RSVPs of one event are decided one at a time, always locking
-the event before any RSVP row, so they cannot deadlock.
+How capacity holds under concurrency: every change to an event's RSVPs first locks the
+event row (`SELECT … FOR UPDATE`; PostgreSQL is READ COMMITTED, while SQLite already
+serialises writers), so RSVPs of one event are decided one at a time, always locking the
+event before any RSVP row (no deadlocks). The lock returns the row's latest version, so the
+seat is decided from counts nobody can change before the commit; a CHECK constraint on the
+row makes overbooking impossible whatever the code does.
+
+An answer is two statements: the event locked and read together with the member's RSVP,
+then the event's counters and the member's row written together (one statement on
+PostgreSQL, two on SQLite, which has no UPDATE inside WITH). The RSVP read with the lock may
+be stale on PostgreSQL: a statement that waited for the lock returns the event row as
+committed since, but the other rows it joins as they were when it began, so the member's
+own concurrent request may have changed their RSVP meanwhile. The write therefore applies
+only while the member's row still has the answer that was read; otherwise the RSVP is read
+again (now current: the lock is held) and the answer decided anew.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,7 +32,7 @@ from app.core.clock import utcnow
 from app.core.db import rows_affected
 from app.core.pagination import PageParams, SortKey, asc, paginate
 from app.core.tables import id_of
-from app.events.access import ensure_published, get_visible, lock_event
+from app.events.access import EventState, check_visible, ensure_published, get_visible
 from app.events.exceptions import EventEnded, RsvpListRestricted, RsvpNotFound
 from app.events.schemas import RsvpChoice
 from app.i18n import N_
@@ -34,23 +42,168 @@ from app.models import Event, EventRsvp, EventStatus, Member, RsvpStatus, is_org
 PUBLIC_RSVP_STATUSES = (RsvpStatus.GOING, RsvpStatus.INTERESTED)
 
 
-def _lock_for_rsvp(session: Session, *, event_id: int, member: Member, now: datetime) -> Event:
-    event = lock_event(session, event_id=event_id, viewer=member)
+class Occurrence(EventState, Protocol):
+    """What deciding RSVPs reads of an event: an Event, or the columns locked for an RSVP."""
+
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Locked:
+    """The event as an RSVP needs it, read with its row lock (so its counts are current)."""
+
+    id: int
+    status: str
+    ends_at: datetime
+    capacity: int | None
+    going_count: int
+    waitlist_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """What an answer does to the event's counters: seats, places in line, a new ticket."""
+
+    going: int = 0
+    waiting: int = 0
+    ticketed: int = 0  # 1: the answer takes the next waitlist ticket
+
+
+_STAY = _Move()
+
+
+# The statements of an RSVP, built once with bound parameters (named unlike any column: an
+# UPDATE would take a parameter named as a column for SET): building one and its cache key
+# per call cost about as much CPU as running it.
+_EVENTS = cast(sa.Table, Event.__table__)  # type: ignore[attr-defined]
+_RSVPS = cast(sa.Table, EventRsvp.__table__)  # type: ignore[attr-defined]
+_EVENT = sa.bindparam("event", type_=sa.Integer)
+_MEMBER = sa.bindparam("member", type_=sa.Integer)
+_SEATS = sa.bindparam("seats", type_=sa.Integer)
+_WAS = sa.bindparam("was", type_=_RSVPS.c.status.type)
+_THEIR_RSVP = sa.and_(_RSVPS.c.event_id == _EVENT, _RSVPS.c.member_id == _MEMBER)
+_RSVP_OF_MEMBER = sa.select(_RSVPS).where(_THEIR_RSVP)
+# The event locked (its row only: the member's RSVP may not exist) with the member's RSVP.
+_LOCK_WITH_RSVP = (
+    sa.select(
+        _EVENTS.c.id,
+        _EVENTS.c.status,
+        _EVENTS.c.ends_at,
+        _EVENTS.c.capacity,
+        _EVENTS.c.going_count,
+        _EVENTS.c.waitlist_count,
+        _RSVPS.c.id,
+        _RSVPS.c.status,
+        _RSVPS.c.waitlist_ticket,
+        _RSVPS.c.created_at,
+        _RSVPS.c.updated_at,
+    )
+    .select_from(_EVENTS.outerjoin(_RSVPS, sa.and_(_THEIR_RSVP, _RSVPS.c.event_id == _EVENTS.c.id)))
+    .where(_EVENTS.c.id == _EVENT)
+    .with_for_update(of=_EVENTS)
+)
+# The member's answer as it is now (none yet: not going), which the write expects to be `was`.
+_STILL_AS_READ = (
+    sa.func.coalesce(
+        sa.select(_RSVPS.c.status).where(_THEIR_RSVP).scalar_subquery(),
+        RsvpStatus.NOT_GOING.value,
+    )
+    == _WAS
+)
+_TICKETED = sa.bindparam("ticketed", type_=sa.Integer)
+# The counters moved, returning the member's waitlist ticket (none unless `ticketed`).
+_MOVE = (
+    sa.update(_EVENTS)
+    .where(_EVENTS.c.id == _EVENT, _STILL_AS_READ)
+    .values(
+        going_count=_EVENTS.c.going_count + sa.bindparam("going", type_=sa.Integer),
+        waitlist_count=_EVENTS.c.waitlist_count + sa.bindparam("waiting", type_=sa.Integer),
+        waitlist_seq=_EVENTS.c.waitlist_seq + _TICKETED,
+    )
+    .returning(sa.case((_TICKETED == 1, _EVENTS.c.waitlist_seq)).label("ticket"))
+)
+# Promotion's seats: only while free (the waitlisted RSVPs were read under the same lock).
+_TAKE_SEATS = (
+    sa.update(_EVENTS)
+    .where(
+        _EVENTS.c.id == _EVENT,
+        sa.or_(_EVENTS.c.capacity.is_(None), _EVENTS.c.going_count + _SEATS <= _EVENTS.c.capacity),
+    )
+    .values(
+        going_count=_EVENTS.c.going_count + _SEATS, waitlist_count=_EVENTS.c.waitlist_count - _SEATS
+    )
+)
+
+
+def _build_write(insert: Any, *, rows: Any = None) -> Any:
+    """The member's row with its answer, inserted or updated by one statement, returning
+    it; `rows`: where its values come from (the moved counters), else the bound values."""
+    answer = sa.bindparam("answer", type_=_RSVPS.c.status.type)
+    since = sa.bindparam("since", type_=_RSVPS.c.created_at.type)
+    at = sa.bindparam("at", type_=_RSVPS.c.updated_at.type)
+    if rows is None:
+        ticket: Any = sa.bindparam("ticket", type_=sa.Integer)
+        upsert = insert(_RSVPS).values(
+            event_id=_EVENT,
+            member_id=_MEMBER,
+            status=answer,
+            waitlist_ticket=ticket,
+            created_at=since,
+            updated_at=at,
+        )
+    else:
+        columns = ["event_id", "member_id", "status", "waitlist_ticket", "created_at", "updated_at"]
+        values = sa.select(_EVENT, _MEMBER, answer, rows.c.ticket, since, at)
+        upsert = insert(_RSVPS).from_select(columns, values)
+    changed = ("status", "waitlist_ticket", "updated_at")
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["event_id", "member_id"],
+        set_={name: upsert.excluded[name] for name in changed},
+        # Moved counters checked the answer already; alone, the row checks it itself.
+        where=None if rows is not None else _RSVPS.c.status == _WAS,
+    )
+    written = (
+        _RSVPS.c.id,
+        _RSVPS.c.waitlist_ticket.label("ticket"),
+        _RSVPS.c.created_at.label("since"),
+    )
+    return upsert.returning(*written)
+
+
+_WRITE = {"postgresql": _build_write(postgresql.insert), "sqlite": _build_write(sqlite.insert)}
+# PostgreSQL: the counters and the row in one statement (nothing written unless both are).
+_MOVE_AND_WRITE = _build_write(postgresql.insert, rows=_MOVE.cte("moved"))
+
+
+def _lock_for_rsvp(
+    session: Session, *, event_id: int, member: Member, now: datetime
+) -> tuple[_Locked, EventRsvp]:
+    """The event, locked and open for answers, and the member's RSVP (apart from the
+    Session; one not yet answered is a new `not_going` row: no seat, no ticket)."""
+    member_id = id_of(member)
+    found = session.execute(_LOCK_WITH_RSVP, {"event": event_id, "member": member_id}).first()
+    event = check_visible(_Locked(*found[:6]) if found else None, event_id, member)
     ensure_published(event, what=N_("RSVPs"))
     if event.ends_at <= now:
         raise EventEnded(N_("Event {event_id} has ended."), values={"event_id": event_id})
-    return event
+    assert found is not None  # check_visible refuses a missing event
+    rsvp_id, status, ticket, created_at, updated_at = found[6:]
+    if rsvp_id is None:
+        return event, _unanswered(event_id=event_id, member_id=member_id, now=now)
+    rsvp = EventRsvp(
+        id=rsvp_id,
+        event_id=event_id,
+        member_id=member_id,
+        status=status,
+        waitlist_ticket=ticket,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+    return event, rsvp
 
 
-def _rsvp_row(session: Session, *, event_id: int, member_id: int, now: datetime) -> EventRsvp:
-    """The member's RSVP, apart from the Session (`_write` writes it once its answer is
-    decided, as it ends); one not yet answered is a new `not_going` row (no seat, no
-    ticket). One read: every change to the event's RSVPs holds the event's lock, so nobody
-    can insert this member's row meanwhile (and the unique (event_id, member_id) constraint
-    backs that)."""
-    found = session.execute(_RSVP_OF_MEMBER, {"event": event_id, "member": member_id}).first()
-    if found is not None:
-        return EventRsvp(**found._mapping)
+def _unanswered(*, event_id: int, member_id: int, now: datetime) -> EventRsvp:
     return EventRsvp(
         event_id=event_id,
         member_id=member_id,
@@ -60,89 +213,114 @@ def _rsvp_row(session: Session, *, event_id: int, member_id: int, now: datetime)
     )
 
 
-# The statements of an RSVP, built once with bound parameters (named unlike any column: an
-# UPDATE would take a parameter named as a column for SET): building one and its cache key
-# per call cost about as much CPU as running it.
-_EVENTS = cast(sa.Table, Event.__table__)  # type: ignore[attr-defined]
-_EVENT = sa.bindparam("event", type_=sa.Integer)
-_SEATS = sa.bindparam("seats", type_=sa.Integer)
-_RSVPS = cast(sa.Table, EventRsvp.__table__)  # type: ignore[attr-defined]
-_MEMBER = sa.bindparam("member", type_=sa.Integer)
-_RSVP_OF_MEMBER = sa.select(_RSVPS).where(
-    _RSVPS.c.event_id == _EVENT, _RSVPS.c.member_id == _MEMBER
-)
-_SEATS_FREE = sa.or_(
-    _EVENTS.c.capacity.is_(None), _EVENTS.c.going_count + _SEATS <= _EVENTS.c.capacity
-)
-_TAKE_SEATS = (
-    sa.update(_EVENTS)
-    .where(_EVENTS.c.id == _EVENT, _SEATS_FREE)
-    .values(
-        going_count=_EVENTS.c.going_count + _SEATS,
-        waitlist_count=_EVENTS.c.waitlist_count - sa.bindparam("from_waitlist", type_=sa.Integer),
-    )
-)
-_ADJUST_COUNTS = (
-    sa.update(_EVENTS)
-    .where(_EVENTS.c.id == _EVENT)
-    .values(
-        going_count=_EVENTS.c.going_count + sa.bindparam("going", type_=sa.Integer),
-        waitlist_count=_EVENTS.c.waitlist_count + sa.bindparam("waiting", type_=sa.Integer),
-    )
-    .returning(_EVENTS.c.capacity, _EVENTS.c.going_count, _EVENTS.c.waitlist_count)
-)
-_NEXT_TICKET = (
-    sa.update(_EVENTS)
-    .where(_EVENTS.c.id == _EVENT)
-    .values(waitlist_seq=_EVENTS.c.waitlist_seq + 1, waitlist_count=_EVENTS.c.waitlist_count + 1)
-    .returning(_EVENTS.c.waitlist_seq)
-)
+def _reread(session: Session, *, event_id: int, member_id: int, now: datetime) -> EventRsvp:
+    """The member's RSVP as it is now: read while the event's lock is held, nobody can
+    change it before the commit (and the unique (event_id, member_id) constraint backs
+    that)."""
+    found = session.execute(_RSVP_OF_MEMBER, {"event": event_id, "member": member_id}).first()
+    if found is not None:
+        return EventRsvp(**found._mapping)
+    return _unanswered(event_id=event_id, member_id=member_id, now=now)
 
 
-def _take_seats(session: Session, *, event_id: int, seats: int, from_waitlist: bool) -> bool:
-    """The one place seats are taken: a conditional UPDATE; True when they were free."""
-    params = {"event": event_id, "seats": seats, "from_waitlist": seats if from_waitlist else 0}
-    return rows_affected(session.execute(_TAKE_SEATS, params)) == 1
+def _decide(event: _Locked, was: str, choice: RsvpChoice) -> tuple[str, _Move]:
+    """The member's new answer and what it does to the event's counters. `going` takes a
+    seat or joins the waitlist; a member already going or waitlisted keeps their place."""
+    if choice == RsvpChoice.GOING:
+        if was in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
+            return was, _STAY
+        if event.capacity is None or event.going_count < event.capacity:
+            return RsvpStatus.GOING, _Move(going=1)
+        return RsvpStatus.WAITLISTED, _Move(waiting=1, ticketed=1)
+    if was == RsvpStatus.GOING:
+        return choice, _Move(going=-1)  # a seat freed: the first in line takes it
+    if was == RsvpStatus.WAITLISTED:
+        return choice, _Move(waiting=-1)
+    return choice, _STAY
+
+
+def _parameters(rsvp: EventRsvp, *, answer: str, move: _Move, now: datetime) -> dict[str, Any]:
+    return {
+        "event": rsvp.event_id,
+        "member": rsvp.member_id,
+        "was": rsvp.status,
+        "answer": answer,
+        "since": rsvp.created_at,
+        "at": now,
+        "going": move.going,
+        "waiting": move.waiting,
+        "ticketed": move.ticketed,
+        "ticket": None,
+    }
+
+
+def _write(session: Session, params: dict[str, Any], move: _Move) -> sa.Row[Any] | None:
+    """Moves the counters and writes the member's row, only while their row still has the
+    answer read (`was`); the row written (id, ticket, created_at), or None when it had not."""
+    dialect = session.get_bind().dialect.name
+    if move == _STAY:
+        return session.execute(_WRITE[dialect], params).first()
+    if dialect == "postgresql":
+        return session.execute(_MOVE_AND_WRITE, params).first()
+    moved = session.execute(_MOVE, params).first()
+    if moved is None:
+        return None
+    return session.execute(_WRITE[dialect], {**params, "ticket": moved.ticket}).first()
+
+
+def _answer(
+    session: Session, event: _Locked, rsvp: EventRsvp, choice: RsvpChoice, now: datetime
+) -> bool:
+    """Gives the member's RSVP the answer `choice`; False (nothing written) when their row
+    no longer had the answer read."""
+    answer, move = _decide(event, rsvp.status, choice)
+    if answer == rsvp.status and rsvp.id is not None:
+        return True  # nothing changes
+    written = _write(session, _parameters(rsvp, answer=answer, move=move, now=now), move)
+    if written is None:
+        return False
+    rsvp.id, rsvp.waitlist_ticket, rsvp.created_at = written.id, written.ticket, written.since
+    rsvp.status, rsvp.updated_at = answer, now
+    if move.going < 0:
+        _seat_freed(session, event, now=now)
+    return True
+
+
+def _seat_freed(session: Session, event: _Locked, *, now: datetime) -> None:
+    """The first in line takes the seat the member gave up (the counts read with the lock,
+    less that seat, are the event's now)."""
+    counts = (event.capacity, event.going_count - 1, event.waitlist_count)
+    promote_waitlisted(session, event, now=now, counts=counts)
+
+
+def set_rsvp(
+    session: Session,
+    *,
+    event_id: int,
+    member: Member,
+    choice: RsvpChoice,
+    now: datetime | None = None,
+) -> EventRsvp:
+    """Sets the member's answer. `going` takes a seat or joins the waitlist; a member
+    already going or waitlisted keeps their seat or place."""
+    now = now or utcnow()
+    event, rsvp = _lock_for_rsvp(session, event_id=event_id, member=member, now=now)
+    if not _answer(session, event, rsvp, choice, now):
+        rsvp = _reread(session, event_id=event_id, member_id=id_of(member), now=now)
+        answered = _answer(session, event, rsvp, choice, now)
+        assert answered, "nothing changes an RSVP without the event's lock"
+    return rsvp
+
+
+def _take_seats(session: Session, *, event_id: int, seats: int) -> bool:
+    """Seats for the first in line: a conditional UPDATE; True when they were free."""
+    return rows_affected(session.execute(_TAKE_SEATS, {"event": event_id, "seats": seats})) == 1
 
 
 Counts = tuple[int | None, int, int]  # an event's capacity, going and waitlist counts
 
 
-def _adjust_counts(session: Session, *, event_id: int, going: int = 0, waiting: int = 0) -> Counts:
-    """Moves the event's counters; returns the counts after it (no read to follow)."""
-    params = {"event": event_id, "going": going, "waiting": waiting}
-    capacity, going_now, waiting_now = session.execute(_ADJUST_COUNTS, params).one()
-    return capacity, going_now, waiting_now
-
-
-def _next_ticket(session: Session, *, event_id: int) -> int:
-    ticket: int = session.execute(_NEXT_TICKET, {"event": event_id}).scalar_one()
-    return ticket
-
-
-def _join(session: Session, *, event: Event, rsvp: EventRsvp) -> None:
-    if _take_seats(session, event_id=id_of(event), seats=1, from_waitlist=False):
-        rsvp.status, rsvp.waitlist_ticket = RsvpStatus.GOING, None
-        return
-    # Status and ticket change together: the row's CHECK wants a ticket exactly when waiting.
-    ticket = _next_ticket(session, event_id=id_of(event))
-    rsvp.status, rsvp.waitlist_ticket = RsvpStatus.WAITLISTED, ticket
-
-
-def _vacate(session: Session, *, event: Event, rsvp: EventRsvp, now: datetime) -> None:
-    """Gives up the member's seat (promoting the next in line) or place on the waitlist."""
-    was = rsvp.status
-    if was not in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
-        return
-    rsvp.status, rsvp.waitlist_ticket = RsvpStatus.NOT_GOING, None
-    if was == RsvpStatus.GOING:
-        counts = _adjust_counts(session, event_id=id_of(event), going=-1)
-        promote_waitlisted(session, event, now=now, counts=counts)
-    else:
-        _adjust_counts(session, event_id=id_of(event), waiting=-1)
-
-
-def _next_in_line(session: Session, event: Event, counts: Counts | None) -> list[EventRsvp]:
+def _next_in_line(session: Session, event: Occurrence, counts: Counts | None) -> list[EventRsvp]:
     """The waitlisted RSVPs that fit in the seats free now, first come first (`counts`: the
     event's counts when the caller has them, else read)."""
     if counts is None:
@@ -163,7 +341,7 @@ def _next_in_line(session: Session, event: Event, counts: Counts | None) -> list
 
 
 def promote_waitlisted(
-    session: Session, event: Event, *, now: datetime, counts: Counts | None = None
+    session: Session, event: Occurrence, *, now: datetime, counts: Counts | None = None
 ) -> None:
     """Moves the first in line into every free seat and tells them (a domain event each).
 
@@ -175,7 +353,7 @@ def promote_waitlisted(
     promoted = _next_in_line(session, event, counts)
     seats = len(promoted)
     event_id = id_of(event)
-    if not seats or not _take_seats(session, event_id=event_id, seats=seats, from_waitlist=True):
+    if not seats or not _take_seats(session, event_id=event_id, seats=seats):
         return  # nobody waiting, or (unreachable under the lock) the database refused
     for rsvp in promoted:
         rsvp.status, rsvp.waitlist_ticket, rsvp.updated_at = RsvpStatus.GOING, None, now
@@ -183,66 +361,8 @@ def promote_waitlisted(
     for rsvp in promoted:
         domain_events.publish(
             session,
-            domain_events.EventWaitlistPromoted(event_id=id_of(event), member_id=rsvp.member_id),
+            domain_events.EventWaitlistPromoted(event_id=event_id, member_id=rsvp.member_id),
         )
-
-
-def set_rsvp(
-    session: Session,
-    *,
-    event_id: int,
-    member: Member,
-    choice: RsvpChoice,
-    now: datetime | None = None,
-) -> EventRsvp:
-    """Sets the member's answer. `going` takes a seat or joins the waitlist; a member
-    already going or waitlisted keeps their seat or place."""
-    now = now or utcnow()
-    event = _lock_for_rsvp(session, event_id=event_id, member=member, now=now)
-    rsvp = _rsvp_row(session, event_id=event_id, member_id=id_of(member), now=now)
-    was = rsvp.status
-    if choice == RsvpChoice.GOING:
-        if was not in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
-            _join(session, event=event, rsvp=rsvp)
-    else:
-        _vacate(session, event=event, rsvp=rsvp, now=now)
-        rsvp.status = choice
-    if rsvp.status != was or rsvp.id is None:  # the ticket changes only with the status
-        rsvp.updated_at = now
-        _write(session, rsvp)
-    return rsvp
-
-
-def _write(session: Session, rsvp: EventRsvp) -> None:
-    """The member's row with its answer, inserted or updated by one statement."""
-    values = {
-        "event": rsvp.event_id,
-        "member": rsvp.member_id,
-        "answer": rsvp.status,
-        "ticket": rsvp.waitlist_ticket,
-        "since": rsvp.created_at,
-        "at": rsvp.updated_at,
-    }
-    rsvp.id = session.execute(_WRITE[session.get_bind().dialect.name], values).scalar_one()
-
-
-def _build_write(insert: Any) -> Any:
-    upsert = insert(_RSVPS).values(
-        event_id=_EVENT,
-        member_id=_MEMBER,
-        status=sa.bindparam("answer", type_=_RSVPS.c.status.type),
-        waitlist_ticket=sa.bindparam("ticket", type_=sa.Integer),
-        created_at=sa.bindparam("since", type_=_RSVPS.c.created_at.type),
-        updated_at=sa.bindparam("at", type_=_RSVPS.c.updated_at.type),
-    )
-    changed = ("status", "waitlist_ticket", "updated_at")
-    return upsert.on_conflict_do_update(
-        index_elements=["event_id", "member_id"],
-        set_={name: upsert.excluded[name] for name in changed},
-    ).returning(_RSVPS.c.id)
-
-
-_WRITE = {"postgresql": _build_write(postgresql.insert), "sqlite": _build_write(sqlite.insert)}
 
 
 def delete_rsvp(
@@ -250,15 +370,30 @@ def delete_rsvp(
 ) -> None:
     """Withdraws the member's RSVP (nothing to do if there is none)."""
     now = now or utcnow()
-    event = _lock_for_rsvp(session, event_id=event_id, member=member, now=now)
-    rsvp = session.exec(
-        select(EventRsvp).where(EventRsvp.event_id == event_id, EventRsvp.member_id == member.id)
-    ).first()
-    if rsvp is None:
-        return
-    _vacate(session, event=event, rsvp=rsvp, now=now)
-    session.delete(rsvp)
-    session.flush()
+    event, rsvp = _lock_for_rsvp(session, event_id=event_id, member=member, now=now)
+    if not _withdraw(session, event, rsvp, now):
+        rsvp = _reread(session, event_id=event_id, member_id=id_of(member), now=now)
+        withdrawn = _withdraw(session, event, rsvp, now)
+        assert withdrawn, "nothing changes an RSVP without the event's lock"
+
+
+_DELETE = sa.delete(_RSVPS).where(_THEIR_RSVP, _RSVPS.c.status == _WAS)
+
+
+def _withdraw(session: Session, event: _Locked, rsvp: EventRsvp, now: datetime) -> bool:
+    """Deletes the member's RSVP with its seat or place in line; False (nothing written)
+    when their row no longer had the answer read."""
+    if rsvp.id is None:
+        return True  # nothing to withdraw
+    _, move = _decide(event, rsvp.status, RsvpChoice.NOT_GOING)
+    params = _parameters(rsvp, answer=RsvpStatus.NOT_GOING, move=move, now=now)
+    if move != _STAY and session.execute(_MOVE, params).first() is None:
+        return False
+    if rows_affected(session.execute(_DELETE, params)) == 0:
+        return False  # only when no counters moved: moving them checked the answer first
+    if move.going < 0:
+        _seat_freed(session, event, now=now)
+    return True
 
 
 def get_rsvp(session: Session, *, event_id: int, member: Member) -> EventRsvp:

@@ -7,9 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.events import rsvps
+from app.models import EventRsvp, RsvpStatus
 from tests.events.helpers import (
     EVENTS,
     create_event,
@@ -130,6 +133,75 @@ def test_concurrent_leaving_and_joining_keep_seats_and_queue_consistent(
     assert [m["status"] for m in mine[:3]] == ["going"] * 3
     assert mine[3]["waitlist_position"] == 1
     assert sorted(m["waitlist_position"] for m in mine[4:]) == [2, 3, 4, 5]
+
+
+def _counts_match_the_rows(client: TestClient, event_id: int, organizer: dict[str, str]) -> None:
+    """The event's counters are its rows' (seats and places), and no seat stays free while
+    someone waits."""
+    path = f"{EVENTS}/{event_id}/rsvps"
+    everyone = client.get(path, params={"limit": 100}, headers=organizer).json()["items"]
+    going = sum(item["status"] == "going" for item in everyone)
+    line = _waitlist(client, event_id, organizer)
+    counts = _event(client, event_id)
+    assert (counts["going_count"], counts["waitlist_count"]) == (going, len(line))
+    assert going <= counts["capacity"]
+    assert not line or going == counts["capacity"]
+
+
+def test_one_members_answers_sent_at_once_keep_the_counts_true(
+    live: str, client: TestClient, app: FastAPI
+) -> None:
+    """An RSVP reads the member's row with the event's lock; a request that waited for that
+    lock may have read it before the member's other request changed it. Answers of one
+    member in every order, with a neighbour freeing and taking a seat meanwhile (which
+    promotes from the line): the counters still match the rows."""
+    organizer = organizer_headers(app)
+    event = create_event(client, organizer, capacity=2)
+    member, neighbour, *waiting = _members(app, 4)
+    for headers in (neighbour, member, *waiting):
+        rsvp(client, event["id"], headers)
+    path = f"{EVENTS}/{event['id']}/rsvp"
+    answers = ["interested", "going", "not_going", None, "going", "interested"] * 4
+    jobs = [(member, answer) for answer in answers] + [(neighbour, a) for a in answers[:12]]
+
+    def send(job: tuple[dict[str, str], str | None]) -> int:
+        headers, answer = job
+        with httpx.Client(base_url=live, timeout=60) as http:
+            if answer is None:
+                return http.delete(path, headers=headers).status_code
+            return http.put(path, json={"status": answer}, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        assert set(pool.map(send, jobs)) <= {200, 204}
+    _counts_match_the_rows(client, event["id"], organizer)
+
+
+def test_an_answer_read_before_a_promotion_is_read_again(
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What PostgreSQL's lock can return: the member still waitlisted, though the lock's
+    previous holder promoted them. Leaving must give up the seat (promoting the next in
+    line), not the place in line they no longer have."""
+    organizer = organizer_headers(app)
+    event = create_event(client, organizer, capacity=1)
+    member, first, second = _members(app, 3)
+    for headers in (first, member, second):
+        rsvp(client, event["id"], headers)
+    assert client.delete(f"{EVENTS}/{event['id']}/rsvp", headers=first).status_code == 204
+    locked = rsvps._lock_for_rsvp
+
+    def as_before_the_promotion(*args: Any, **kwargs: Any) -> tuple[Any, EventRsvp]:
+        event, rsvp = locked(*args, **kwargs)
+        assert rsvp.status == RsvpStatus.GOING
+        return event, rsvp.model_copy(
+            update={"status": RsvpStatus.WAITLISTED, "waitlist_ticket": 1}
+        )
+
+    monkeypatch.setattr(rsvps, "_lock_for_rsvp", as_before_the_promotion)
+    assert rsvp(client, event["id"], member, "interested")["status"] == "interested"
+    monkeypatch.undo()
+    assert client.get(f"{EVENTS}/{event['id']}/rsvp", headers=second).json()["status"] == "going"
+    _counts_match_the_rows(client, event["id"], organizer)
 
 
 def test_a_full_event_waitlists_in_arrival_order(client: TestClient, app: FastAPI) -> None:
