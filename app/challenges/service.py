@@ -164,7 +164,7 @@ def require_open(challenge: Challenge, now: datetime) -> None:
         )
 
 
-def require_voting(challenge: Challenge, now: datetime) -> None:
+def require_voting(challenge: Named, now: datetime) -> None:
     if phase_of(challenge, now) != ChallengePhase.VOTING:
         raise ChallengeNotVoting(
             N_("Challenge {challenge} is not in its voting phase."),

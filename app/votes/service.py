@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,41 +54,65 @@ from app.votes.exceptions import (
 )
 from app.votes.schemas import MyVotes, VotePublic, Voter, VoteRecord
 
+_VOTING_DATES = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 # The work and its challenge in one statement, the challenge locked (shared) on PostgreSQL:
 # a moderation takes it exclusively, so once the lock is held no work of the challenge is
 # disqualified before this transaction commits. A work read while waiting for that lock may
 # be stale: on PostgreSQL the vote's INSERT checks `disqualified` again (_CAST_ON_POSTGRES).
+_CHALLENGES: sa.Table = Challenge.__table__  # type: ignore[attr-defined]
 _WORK_FOR_VOTING = (
-    select(
+    sa.select(
         col(Submission.member_id),
         col(Submission.disqualified),
         col(Submission.hidden_at),
-        Challenge,
+        *(_CHALLENGES.c[name] for name in ("id", "published", *_VOTING_DATES, "votes_per_member")),
     )
-    .join(Challenge, col(Challenge.id) == Submission.challenge_id)
+    .join(_CHALLENGES, _CHALLENGES.c.id == Submission.challenge_id)
     .where(col(Submission.id) == sa.bindparam("submission_id"))
-    .with_for_update(read=True, of=Challenge)
-    .execution_options(populate_existing=True)
+    .with_for_update(read=True, of=_CHALLENGES)
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Voting:
+    """The challenge as a vote reads it (locked with the work, a Core row: no entity)."""
+
+    id: int
+    published: bool
+    submissions_open_at: datetime
+    submissions_close_at: datetime
+    voting_close_at: datetime
+    votes_per_member: int
+
+
+class Budgeted(Protocol):
+    """What a vote's answer reads of its challenge: a Challenge, or the row locked."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def votes_per_member(self) -> int: ...
 
 
 def _lock_for_voting(
     session: Session, *, submission_id: int, member: Member
-) -> tuple[sa.Row[Any], Challenge]:
-    """The work (the columns a vote reads: only the challenge becomes an entity) and its
-    challenge, which must be in its voting phase (404 as for a read: a draft challenge's
-    works and works hidden after a report exist only for organizers)."""
+) -> tuple[sa.Row[Any], _Voting]:
+    """The work (the columns a vote reads) and its challenge, which must be in its voting
+    phase (404 as for a read: a draft challenge's works and works hidden after a report
+    exist only for organizers)."""
     found = session.execute(_WORK_FOR_VOTING, {"submission_id": submission_id}).first()
-    if found is None or not _shown(found, found.Challenge, member):
+    if found is None or not _shown(found, member):
         raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
-    challenge: Challenge = found.Challenge
+    challenge = _Voting(*found[3:])
     challenges.require_voting(challenge, utcnow())
     return found, challenge
 
 
-def _shown(work: sa.Row[Any], challenge: Challenge, member: Member) -> bool:
-    """The rules of a read of the work (app.submissions.reads) for this member."""
-    return work_reads.sees(work, member) and (challenge.published or is_organizer(member))
+def _shown(found: sa.Row[Any], member: Member) -> bool:
+    """The rules of a read of the work (app.submissions.reads) for this member: `found`
+    has the work's columns and its challenge's `published`."""
+    return work_reads.sees(found, member) and (found.published or is_organizer(member))
 
 
 def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePublic:
@@ -112,7 +136,7 @@ def cast_vote(session: Session, *, submission_id: int, member: Member) -> VotePu
 
 @dataclass(frozen=True)
 class Ballot:
-    challenge: Challenge
+    challenge: Budgeted
     submission_id: int
     member_id: int
     at: datetime
@@ -270,7 +294,7 @@ def _existing(session: Session, ballot: Ballot) -> Outcome | None:
 
 
 def _cast(
-    challenge: Challenge, *, submission_id: int, created_at: datetime, used: int
+    challenge: Budgeted, *, submission_id: int, created_at: datetime, used: int
 ) -> VotePublic:
     return VotePublic(
         submission_id=submission_id,
@@ -280,7 +304,7 @@ def _cast(
     )
 
 
-def _left(challenge: Challenge, used: int) -> int:
+def _left(challenge: Budgeted, used: int) -> int:
     return max(challenge.votes_per_member - used, 0)
 
 
@@ -306,7 +330,7 @@ def withdraw_vote(session: Session, *, submission_id: int, member: Member) -> No
     )
 
 
-def _exhausted(challenge: Challenge) -> VoteBudgetExhausted:
+def _exhausted(challenge: Budgeted) -> VoteBudgetExhausted:
     return VoteBudgetExhausted(
         N_(
             "You have cast all {budget} of your votes in this challenge; "
@@ -324,7 +348,7 @@ def _publish(
     session: Session,
     kind: type[VoteCast | VoteWithdrawn],
     *,
-    challenge: Challenge,
+    challenge: Budgeted,
     submission_id: int,
     member: Member,
 ) -> None:
