@@ -11,9 +11,11 @@ import tempfile
 from contextlib import closing
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from app.ops import serving
+from app.principal import changes
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -63,6 +65,19 @@ def restore(database_url: str, path: Path) -> None:
             f"--dbname={_libpq_url(database_url)}",
             str(path),
         )
+        _forget_remembered_tokens(database_url)
+
+
+def _forget_remembered_tokens(database_url: str) -> None:
+    """Processes serving PostgreSQL go on through a restore, remembering token lookups of
+    the data as it was: told here, they forget them within a second (app.principal.polling).
+    (A SQLite restore needs every process stopped first.)"""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            changes.write_everyone_changed(connection)
+    finally:
+        engine.dispose()
 
 
 def _sqlite_file(database_url: str) -> Path:

@@ -70,6 +70,12 @@ def _write_changes(session: OrmSession) -> None:
     session.connection().execute(_WRITE, rows)
 
 
+def write_everyone_changed(connection: sa.Connection) -> None:
+    """For a change made outside any Session, to every member (a restored database): every
+    app process forgets every token it remembers at its next read of the changes."""
+    connection.execute(_WRITE, [{"member_id": None, "created_at": utcnow()}])
+
+
 @event.listens_for(OrmSession, "after_transaction_end")
 def _drop_after_rollback(session: OrmSession, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost: a commit has written its rows already
