@@ -1,6 +1,6 @@
 """What a write costs in-process, beside the template-style insert it is held against.
 
-    python -m bench.writes seed WORKDIR [--databases sqlite,postgresql] [--size medium]
+    python -m bench.writes seed WORKDIR [--databases sqlite,postgresql] [--size medium] [--name N]
     python -m bench.writes measure WORKDIR DATABASE [-n 300] [--rounds 3] [--only vote]
     py-spy record -r 400 --format raw -o raw.txt -- \
         python -m bench.writes measure WORKDIR DATABASE --only vote --inline -n 3000 --rounds 1
@@ -57,9 +57,9 @@ def _state_file(workdir: Path, database: str) -> Path:
     return workdir / f"writes-{database}.json"
 
 
-def seed_pair(workdir: Path, database: str, size: str) -> None:
-    url = run.fresh_database(database, "perfwrites", workdir)
-    template_url = run.fresh_database(database, "perfwrites_template", workdir)
+def seed_pair(workdir: Path, database: str, size: str, name: str) -> None:
+    url = run.fresh_database(database, name, workdir)
+    template_url = run.fresh_database(database, f"{name}_template", workdir)
     seeded, took = run.seed_database(url, seed.SIZES[size])
     template_tokens, _ = versus.seed_template(template_url, len(seeded.tokens), workdir)
     state = State(
@@ -250,6 +250,9 @@ def main() -> None:
     seeding.add_argument("workdir", type=Path)
     seeding.add_argument("--databases", default="sqlite,postgresql")
     seeding.add_argument("--size", default="medium")
+    seeding.add_argument(
+        "--name", default="perfwrites", help="the databases' name (beside another seeded pair)"
+    )
     measuring = commands.add_parser("measure")
     measuring.add_argument("workdir", type=Path)
     measuring.add_argument("database")
@@ -262,7 +265,7 @@ def main() -> None:
     if args.command == "seed":
         args.workdir.mkdir(parents=True, exist_ok=True)
         for database in args.databases.split(","):
-            seed_pair(args.workdir, database, args.size)
+            seed_pair(args.workdir, database, args.size, args.name)
     else:
         asyncio.run(_measure(args))
     sys.stdout.flush()

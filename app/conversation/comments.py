@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app.challenges import judging
@@ -37,14 +37,77 @@ def visible_submission(
 
 
 _COMMENTS = cast(sa.Table, Comment.__table__)  # type: ignore[attr-defined]
-_INSERT = sa.insert(_COMMENTS).returning(_COMMENTS.c.id)
+_WORKS = cast(sa.Table, Submission.__table__)  # type: ignore[attr-defined]
+_CHALLENGES = cast(sa.Table, Challenge.__table__)  # type: ignore[attr-defined]
 _WRITTEN = ("submission_id", "author_id", "body", "created_at", "updated_at")
+_INSERT = sa.insert(_COMMENTS).returning(_COMMENTS.c.id)
+
+
+def _commentable(organizer: bool) -> sa.Select[Any]:
+    """The work a member may comment on, by the rules of `submissions.get_visible` for a
+    member: a work hidden after a report, or in a draft challenge, is for organizers only
+    (members see disqualified works, and works at every phase)."""
+    statement = (
+        sa.select(_WORKS)
+        .join(_CHALLENGES, _CHALLENGES.c.id == _WORKS.c.challenge_id)
+        .where(_WORKS.c.id == sa.bindparam("submission_id"))
+    )
+    if organizer:
+        return statement
+    return statement.where(_WORKS.c.hidden_at.is_(None), _CHALLENGES.c.published.is_(True))
+
+
+def _written_at_once(organizer: bool) -> sa.Select[Any]:
+    """PostgreSQL: the work (as an entity, for the subscribers) and the comment's id, the
+    comment inserted only when the member may see the work, in one statement."""
+    work = _commentable(organizer).cte("work")
+    made = (
+        sa.insert(_COMMENTS)
+        .from_select(
+            list(_WRITTEN),
+            sa.select(
+                work.c.id,
+                sa.bindparam("author_id", type_=sa.Integer),
+                sa.bindparam("body", type_=_COMMENTS.c.body.type),
+                sa.bindparam("created_at", type_=_COMMENTS.c.created_at.type),
+                sa.bindparam("updated_at", type_=_COMMENTS.c.updated_at.type),
+            ),
+        )
+        .returning(_COMMENTS.c.id)
+        .cte("made")
+    )
+    return sa.select(aliased(Submission, work), made.c.id).select_from(work.join(made, sa.true()))
+
+
+# Built once per kind of member: making a statement (and its cache key) costs more CPU than
+# running it here.
+_WRITE_AT_ONCE = {organizer: _written_at_once(organizer) for organizer in (False, True)}
+_COMMENTABLE = {
+    organizer: select(Submission).from_statement(_commentable(organizer))
+    for organizer in (False, True)
+}
+
+
+def _write(session: Session, values: dict[str, Any], *, organizer: bool) -> tuple[Submission, int]:
+    """The work and the new comment's id, or 404 (nothing written) for a work the member
+    may not see."""
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_WRITE_AT_ONCE[organizer], values).first()
+        if row is not None:
+            return row[0], row[1]
+    else:
+        submission = session.scalars(_COMMENTABLE[organizer], values).first()
+        if submission is not None:
+            return submission, session.execute(_INSERT, values).scalar_one()
+    raise does_not_exist(SubmissionNotFound, N_("Submission"), values["submission_id"])
 
 
 def create_comment(
     session: Session, *, submission_id: int, author: Member, data: CommentCreate
 ) -> Comment:
-    submission = visible_submission(session, submission_id=submission_id, viewer=author)
+    """The comment, when the author may see the work (else 404): one statement on
+    PostgreSQL, a read and the INSERT elsewhere. The work is left in the Session, where the
+    subscribers find it."""
     now = utcnow()
     comment = Comment(
         submission_id=submission_id,
@@ -53,9 +116,8 @@ def create_comment(
         created_at=now,
         updated_at=now,
     )
-    comment.id = session.execute(
-        _INSERT, {name: getattr(comment, name) for name in _WRITTEN}
-    ).scalar_one()
+    values = {name: getattr(comment, name) for name in _WRITTEN}
+    submission, comment.id = _write(session, values, organizer=is_organizer(author))
     # Persistent from here without a flush (the INSERT wrote it): the subscribers that read
     # it find it in the Session.
     make_transient_to_detached(comment)

@@ -26,7 +26,7 @@ from app.core.domain_events import (
 )
 from app.i18n import LOCALES
 from app.mail import bulk, kinds, outbox, render, transport
-from app.models import Member, Notification
+from app.models import Member
 from app.notifications import service as notifications
 from app.notifications import texts
 from app.webhooks import dispatcher, sender
@@ -129,7 +129,7 @@ def password_changed(session: Session, event: PasswordChanged) -> None:
         outbox.to_member(session, member, template="password_changed", context={})
 
 
-def mail_notification(session: Session, notification: Notification) -> None:
+def mail_notification(session: Session, notification: notifications.Written) -> None:
     """One read (the member with their mail settings) and the message's INSERT(s)."""
     kind = notification.type
     if kind not in kinds.EMAIL_DEFAULTS:

@@ -20,7 +20,7 @@ from app.core.clock import utcnow
 from app.core.domain_events import BadgeAwarded, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.i18n import N_
-from app.models import Badge, BadgeKind, Challenge, Member, Submission
+from app.models import Activity, Badge, BadgeKind, Challenge, ContributionKind, Member, Submission
 from app.recognition.exceptions import BadgeNotFound
 
 FIRST_SUBMISSION = "first_submission"
@@ -63,40 +63,93 @@ CATALOGUE = (
 TITLES = {rule.code: rule.title for rule in CATALOGUE}
 
 
-def _build_award(insert: Any) -> Any:
-    """The automatic badge's INSERT … ON CONFLICT DO NOTHING RETURNING id, values bound."""
-    values = {
+def _bound() -> dict[str, sa.BindParameter[Any]]:
+    return {
         name: sa.bindparam(name, type_=_BADGES.c[name].type)
         for name in ("member_id", "code", "title", "reason", "awarded_at")
     }
+
+
+def _build_award(insert: Any) -> Any:
+    """The automatic badge's INSERT … ON CONFLICT DO NOTHING RETURNING id, values bound."""
     return (
         insert(_BADGES)
-        .values(kind=BadgeKind.AUTOMATIC, **values)
+        .values(kind=BadgeKind.AUTOMATIC, **_bound())
+        .on_conflict_do_nothing(index_elements=["member_id", "code"])
+        .returning(_BADGES.c.id)
+    )
+
+
+def _build_award_for_count(insert: Any) -> Any:
+    """The same, inserted only when the member has `needed` contributions of `contribution`:
+    INSERT … SELECT … WHERE (SELECT count(*) …) >= needed, the count and the badge in one
+    statement."""
+    values = _bound()
+    given = (
+        sa.select(sa.func.count())
+        .select_from(_ACTIVITIES)
+        .where(
+            _ACTIVITIES.c.member_id == values["member_id"],
+            _ACTIVITIES.c.kind == sa.bindparam("contribution", type_=_ACTIVITIES.c.kind.type),
+        )
+        .scalar_subquery()
+    )
+    rows = sa.select(
+        sa.literal(BadgeKind.AUTOMATIC, type_=_BADGES.c.kind.type), *values.values()
+    ).where(given >= sa.bindparam("needed", type_=sa.Integer))
+    return (
+        insert(_BADGES)
+        .from_select(["kind", *values], rows)
         .on_conflict_do_nothing(index_elements=["member_id", "code"])
         .returning(_BADGES.c.id)
     )
 
 
 _BADGES = cast(sa.Table, Badge.__table__)  # type: ignore[attr-defined]
-_AWARD = {
-    name: _build_award(insert)
-    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-}
+_ACTIVITIES = cast(sa.Table, Activity.__table__)  # type: ignore[attr-defined]
+_INSERTS = (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+_AWARD = {name: _build_award(insert) for name, insert in _INSERTS}
+_AWARD_FOR_COUNT = {name: _build_award_for_count(insert) for name, insert in _INSERTS}
 
 
 def award(session: Session, *, member_id: int, code: str, reason: str, at: datetime) -> bool:
     """Awards an automatic badge once; True when it was awarded now."""
-    values = {
+    return _awarded(session, _AWARD, _values(member_id, code, reason, at))
+
+
+def award_for_count(
+    session: Session,
+    *,
+    member_id: int,
+    code: str,
+    contribution: ContributionKind,
+    needed: int,
+    reason: str,
+    at: datetime,
+) -> bool:
+    """Awards an automatic badge once the member has `needed` contributions of a kind (the
+    count and the insert in one statement); True when it was awarded now."""
+    values = _values(member_id, code, reason, at)
+    values |= {"contribution": contribution.value, "needed": needed}
+    return _awarded(session, _AWARD_FOR_COUNT, values)
+
+
+def _values(member_id: int, code: str, reason: str, at: datetime) -> dict[str, Any]:
+    return {
         "member_id": member_id,
         "code": code,
         "title": TITLES[code],
         "reason": reason[:2000],
         "awarded_at": at,
     }
-    statement = _AWARD[session.get_bind().dialect.name]
+
+
+def _awarded(session: Session, statements: dict[str, Any], values: dict[str, Any]) -> bool:
+    statement = statements[session.get_bind().dialect.name]
     badge_id = session.execute(statement, values).scalar_one_or_none()
     if badge_id is None:
         return False
+    member_id, code = values["member_id"], values["code"]
     _announce(session, member_id=member_id, badge_id=badge_id, code=code, title=TITLES[code])
     return True
 

@@ -149,16 +149,16 @@ def comment_created(session: Session, event: CommentCreated) -> None:
     if event.actor_id is None:
         return
     _record(event, session, Kind.COMMENT, event.comment_id, event.actor_id)
-    given = service.count_of(session, member_id=event.actor_id, kind=Kind.COMMENT)
-    if given >= badges.COMMENTS_NEEDED:
-        at = event.occurred_at
-        badges.award(
-            session,
-            member_id=event.actor_id,
-            code=badges.TEN_COMMENTS,
-            reason=f"ten comments on members' works, the tenth on {_day(at)}",
-            at=at,
-        )
+    at = event.occurred_at
+    badges.award_for_count(
+        session,
+        member_id=event.actor_id,
+        code=badges.TEN_COMMENTS,
+        contribution=Kind.COMMENT,
+        needed=badges.COMMENTS_NEEDED,
+        reason=f"ten comments on members' works, the tenth on {_day(at)}",
+        at=at,
+    )
 
 
 @subscribe(CommentDeleted)

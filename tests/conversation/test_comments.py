@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
 
 from app.core.domain_events import CommentCreated, CommentDeleted, DomainEvent
-from app.models import Role
+from app.models import Challenge, Comment, Role, Submission
+from tests.challenges.helpers import organizer
 from tests.conversation.helpers import API, comment, ids, notifications, work
 from tests.factories import QueryCounter, data_of, member_with_headers
 
@@ -101,6 +104,44 @@ def test_comments_follow_the_works_visibility(client: TestClient, app: FastAPI) 
     assert (
         client.post(f"{API}/submissions/{closed['id']}/comments", json={"body": "x"}).status_code
         == 401
+    )
+
+
+def test_members_comment_only_on_works_they_may_see(client: TestClient, app: FastAPI) -> None:
+    """A work hidden after a report, or in a challenge taken back to draft, is for
+    organizers only: a member's comment gets 404 and writes nothing; a disqualified work
+    stays open to members' feedback."""
+    _, author = member_with_headers(app)
+    critic_member, critic = member_with_headers(app)
+    staff = organizer(app)
+    hidden, drafted, disqualified = (work(app, client, author) for _ in range(3))
+    with app.state.engine.begin() as connection:
+        connection.execute(
+            sa.update(Submission)
+            .where(col(Submission.id) == hidden["id"])
+            .values(hidden_at=sa.func.now())
+        )
+        connection.execute(
+            sa.update(Submission)
+            .where(col(Submission.id) == disqualified["id"])
+            .values(disqualified=True)
+        )
+        connection.execute(
+            sa.update(Challenge)
+            .where(col(Challenge.id) == drafted["challenge_id"])
+            .values(published=False)
+        )
+    for refused in (hidden, drafted):
+        response = comment(client, refused["id"], critic)
+        assert (response.status_code, response.json()["code"]) == (404, "submission_not_found")
+        assert comment(client, refused["id"], staff).status_code == 201
+    assert comment(client, disqualified["id"], critic).status_code == 201
+    with Session(app.state.engine) as session:
+        written = session.exec(select(Comment.submission_id, Comment.author_id)).all()
+    by_critic = sorted(work_id for work_id, author_id in written if author_id == critic_member.id)
+    assert by_critic == [disqualified["id"]]
+    assert sorted(work_id for work_id, _ in written) == sorted(
+        [hidden["id"], drafted["id"], disqualified["id"]]
     )
 
 
