@@ -7,13 +7,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
 from pydantic import ValidationError
-from rich.console import Console
 from sqlmodel import Session
 
 from app.auth.schemas import RegisterRequest
@@ -27,8 +27,19 @@ from app.models import Discipline, Role
 # Imported for its session hooks too: what these commands write (an admin) is findable.
 from app.search import indexer as search_indexer
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 cli = typer.Typer(help="Sanggar: the backend of a creative community.", no_args_is_help=True)
-console = Console()
+
+
+@cache
+def console() -> Console:
+    """The commands' console, made at first use: `sanggar serve` never prints with it, and
+    rich would stay loaded in every worker it starts (bench/MEMORY.md)."""
+    from rich.console import Console
+
+    return Console()
 
 
 class EventLoop(StrEnum):
@@ -70,6 +81,9 @@ def serve(
         # httptools, with bounds on the request line's and headers' size and time
         # (SANGGAR_MAX_URL_BYTES, _MAX_HEADER_BYTES, _HEADER_TIMEOUT_SECONDS).
         http=BoundedHttpToolsProtocol,
+        # No WebSocket route: uvicorn's default ("auto") would load `websockets` into
+        # every worker for nothing (bench/MEMORY.md).
+        ws="none",
     )
 
 
@@ -81,7 +95,7 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
 
     settings = get_settings()
     upgrade(settings.database_url, revision)
-    console.print(f"[green]Database migrated to {revision}.[/green]")
+    console().print(f"[green]Database migrated to {revision}.[/green]")
 
 
 @cli.command("create-admin")
@@ -98,7 +112,7 @@ def create_admin(
         )
     except ValidationError as error:
         for issue in error.errors():
-            console.print(f"[red]{'.'.join(map(str, issue['loc']))}: {issue['msg']}[/red]")
+            console().print(f"[red]{'.'.join(map(str, issue['loc']))}: {issue['msg']}[/red]")
         raise typer.Exit(code=1) from error
     settings = get_settings()
     with Session(create_db_engine(settings)) as session:
@@ -113,10 +127,10 @@ def create_admin(
                 role=Role.ADMIN,
             )
         except ProblemError as error:
-            console.print(f"[red]{error.detail}[/red]")
+            console().print(f"[red]{error.detail}[/red]")
             raise typer.Exit(code=1) from error
         session.commit()
-        console.print(f"[green]Admin @{member.handle} created (id {member.id}).[/green]")
+        console().print(f"[green]Admin @{member.handle} created (id {member.id}).[/green]")
 
 
 @cli.command("seed-demo")
@@ -136,9 +150,9 @@ def seed_demo(
     settings = get_settings()
     engine = create_db_engine(settings)
     summary = seed_community(
-        engine, settings, members_count=members_count, seed=seed, console=console
+        engine, settings, members_count=members_count, seed=seed, console=console()
     )
-    console.print(f"[green]Demo community ready:[/green] {summary}")
+    console().print(f"[green]Demo community ready:[/green] {summary}")
 
 
 @cli.command()
@@ -151,7 +165,7 @@ def backup(
     settings = get_settings()
     with _backup_errors():
         backups.backup(settings.database_url, path)
-    console.print(f"[green]Backed up to {path} ({path.stat().st_size:,} bytes).[/green]")
+    console().print(f"[green]Backed up to {path} ({path.stat().st_size:,} bytes).[/green]")
 
 
 @cli.command()
@@ -164,7 +178,7 @@ def restore(
     settings = get_settings()
     with _backup_errors():
         backups.restore(settings.database_url, path)
-    console.print(f"[green]Restored from {path}.[/green]")
+    console().print(f"[green]Restored from {path}.[/green]")
 
 
 @contextmanager
@@ -174,7 +188,7 @@ def _backup_errors() -> Iterator[None]:
     try:
         yield
     except (BackupError, OSError, sqlite3.Error) as error:
-        console.print(f"[red]{error}[/red]")
+        console().print(f"[red]{error}[/red]")
         raise typer.Exit(code=1) from error
 
 
@@ -186,7 +200,7 @@ def search_reindex() -> None:
         session.commit()
     total = sum(counts.values())
     detail = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    console.print(f"[green]Indexed {total} things ({detail}).[/green]")
+    console().print(f"[green]Indexed {total} things ({detail}).[/green]")
 
 
 @cli.command()
@@ -202,7 +216,7 @@ def openapi(
     # The committed contract is the same on every machine: no deployment's own URL in it.
     settings = get_settings().model_copy(update={"public_base_url": None})
     output.write_text(render_openapi(create_app(settings).openapi()))
-    console.print(f"[green]Wrote {output}.[/green]")
+    console().print(f"[green]Wrote {output}.[/green]")
 
 
 def render_openapi(schema: dict[str, object]) -> str:

@@ -104,3 +104,5 @@ def test_serve_uses_the_asyncio_loop_unless_told(monkeypatch: pytest.MonkeyPatch
     assert runner.invoke(cli, ["serve", "--loop", "uvloop"]).exit_code == 0
     assert runner.invoke(cli, ["serve", "--loop", "tokio"]).exit_code != 0
     assert [(call["loop"], call["port"]) for call in calls] == [("asyncio", 8123), ("uvloop", 8000)]
+    # No WebSocket route: uvicorn's "auto" would load the websockets package in every worker.
+    assert {call["ws"] for call in calls} == {"none"}
