@@ -10,6 +10,8 @@ whatever a member wrote (a name, a comment quoted in a notification) cannot inje
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from functools import cache
@@ -39,12 +41,44 @@ def _environment(locale: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # the templates ship with the code: no stat() per render
     )
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         i18n.translations(locale), newstyle=True
     )
     environment.globals["app_path"] = links.app_path  # the app's pages: app.mail.links
     return environment
+
+
+@cache
+def _template(locale: str, filename: str) -> jinja2.Template:
+    """A template compiled once per language (Template objects render in any thread)."""
+    return _environment(locale).get_template(filename)
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry, with the class it makes for a header name kept: the stock
+    one builds a new class (`type(...)`) for every header of every message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = super().__getitem__(name)
+        return made
+
+
+# email.policy.default with the registry above: the same headers, the same bytes.
+POLICY = policy.default.clone(header_factory=_HeaderClasses())
+
+
+@cache
+def _domain(mail_from: str) -> str:
+    """The Message-ID's domain: the sender's."""
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
 
 @dataclass(frozen=True)
@@ -76,10 +110,9 @@ def template_names() -> set[str]:
 
 def render(name: str, locale: str, context: dict[str, Any]) -> Rendered:
     locale = locale if locale in i18n.LOCALES else i18n.Locale.EN.value
-    environment = _environment(locale)
-    text = environment.get_template(f"{name}.txt").render(context, locale=locale)
+    text = _template(locale, f"{name}.txt").render(context, locale=locale)
     subject, _, body = text.partition("\n")
-    html = environment.get_template(f"{name}.html").render(context, subject=subject, locale=locale)
+    html = _template(locale, f"{name}.html").render(context, subject=subject, locale=locale)
     return Rendered(subject=" ".join(subject.split()), text=body.lstrip("\n"), html=html)
 
 
@@ -101,13 +134,14 @@ def build(
         unsubscribe = unsubscribe_url(settings, member_id, unsubscribe_kind)
         values["unsubscribe_url"] = unsubscribe
     rendered = render(template, locale, values)
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = settings.mail_from
     message["To"] = recipient
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(idstring=f"mail{message_id}", domain=domain)
+    message["Message-ID"] = make_msgid(
+        idstring=f"mail{message_id}", domain=_domain(settings.mail_from)
+    )
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe is not None:
         # RFC 8058: one POST to this address, without logging in, turns this mail off.

@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -60,6 +61,7 @@ class SmtpServer:
     password: str | None
 
 
+@cache
 def parse(url: str) -> SmtpServer | Path:
     """The server, or the directory of a `file:` URL."""
     if url.startswith("file:"):
@@ -137,9 +139,12 @@ def _smtp(server: SmtpServer, message: EmailMessage, settings: Settings) -> tupl
 
 def write_file(directory: Path, message: EmailMessage) -> Path:
     """Writes the message whole or not at all (a temporary file renamed into place)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    except FileNotFoundError:  # the first mail (or the directory was removed): made then,
+        directory.mkdir(parents=True, exist_ok=True)  # not stat'ed for every mail
+        fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
     path = directory / f"{uuid7()}.eml"
-    fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
     with os.fdopen(fd, "wb") as file:
         file.write(message.as_bytes())
     Path(temporary).replace(path)
