@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -183,6 +182,8 @@ def restore(
 
 @contextmanager
 def _backup_errors() -> Iterator[None]:
+    import sqlite3  # here: a worker `sanggar serve` starts on PostgreSQL never loads it
+
     from app.ops.backup import BackupError
 
     try:
