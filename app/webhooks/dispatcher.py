@@ -43,7 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 import structlog
@@ -317,6 +317,66 @@ def retry_delay(settings: Settings, attempts_made: int) -> timedelta:
     return timedelta(seconds=settings.webhook_retry_base_seconds * 2 ** (attempts_made - 1))
 
 
+def _table(model: Any) -> sa.Table:
+    return cast(sa.Table, model.__table__)
+
+
+_ATTEMPTS = _table(WebhookAttempt)
+_DELIVERIES = _table(WebhookDelivery)
+_MESSAGES = _table(MailMessage)
+
+# record()'s statements, Core and built once (each attempt's values are bound parameters):
+# compiled once per connection's cache and run with no ORM flush or synchronisation.
+_INSERT_ATTEMPT = _ATTEMPTS.insert()
+_NEXT_STATE = (
+    _DELIVERIES.update()
+    .where(
+        _DELIVERIES.c.id == sa.bindparam("b_delivery_id"),
+        _DELIVERIES.c.lease_token == sa.bindparam("b_lease_token"),
+    )
+    .values(
+        attempt_count=_DELIVERIES.c.attempt_count + 1,
+        status=sa.bindparam("b_status", type_=_DELIVERIES.c.status.type),
+        next_attempt_at=sa.bindparam("b_next_at", type_=_DELIVERIES.c.next_attempt_at.type),
+        finished_at=sa.bindparam("b_finished", type_=_DELIVERIES.c.finished_at.type),
+        leased_until=None,
+        lease_token=None,
+    )
+)
+_SCRUB_MAIL = (
+    _MESSAGES.update()
+    .where(_MESSAGES.c.id == sa.bindparam("b_message_id"))
+    .values(context=None, scrubbed_at=sa.bindparam("b_at", type_=_MESSAGES.c.scrubbed_at.type))
+)
+
+
+def _failures_reset(receiver: type[Webhook] | type[ChatBridge]) -> sa.Update:
+    table = _table(receiver)
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam("b_receiver_id"), table.c.consecutive_failures > 0)
+        .values(consecutive_failures=0)
+    )
+
+
+_RESET_FAILURES = {Webhook: _failures_reset(Webhook), ChatBridge: _failures_reset(ChatBridge)}
+
+
+def _next_state(
+    settings: Settings, claimed: Claimed, outcome: sender.Outcome, now: datetime
+) -> tuple[DeliveryStatus, datetime | None, datetime | None]:
+    """The delivery's status, next attempt and end after this attempt."""
+    made = claimed.attempt_count + 1
+    if outcome.succeeded:
+        return DeliveryStatus.SUCCEEDED, None, now
+    if made >= settings.webhook_max_attempts:
+        return DeliveryStatus.FAILED, None, now
+    delay = retry_delay(settings, made)
+    if outcome.retry_after is not None:  # the receiver said when (a platform's 429)
+        delay = max(delay, timedelta(seconds=outcome.retry_after))
+    return DeliveryStatus.PENDING, now + delay, None
+
+
 def record(
     session: Session,
     settings: Settings,
@@ -328,59 +388,41 @@ def record(
     """Writes the attempt and the delivery's next state; returns that state (None when the
     lease was lost: the attempt is logged, the state left to the new holder). The caller
     commits."""
-    session.add(
-        WebhookAttempt(
-            delivery_id=claimed.delivery_id,
-            at=at,
-            status_code=outcome.status_code,
-            duration_ms=outcome.duration_ms,
-            error=outcome.error,
-            response_body=outcome.response_body,
-        )
+    connection = session.connection()
+    # First, as the ORM's flush did: a delivery deleted meanwhile (its webhook deleted)
+    # fails here with an IntegrityError.
+    connection.execute(
+        _INSERT_ATTEMPT,
+        {
+            "delivery_id": claimed.delivery_id,
+            "at": at,
+            "status_code": outcome.status_code,
+            "duration_ms": outcome.duration_ms,
+            "error": outcome.error,
+            "response_body": outcome.response_body,
+        },
     )
-    made = claimed.attempt_count + 1
     now = utcnow()
-    if outcome.succeeded:
-        status, next_at, finished = DeliveryStatus.SUCCEEDED, None, now
-    elif made >= settings.webhook_max_attempts:
-        status, next_at, finished = DeliveryStatus.FAILED, None, now
-    else:
-        delay = retry_delay(settings, made)
-        if outcome.retry_after is not None:  # the receiver said when (a platform's 429)
-            delay = max(delay, timedelta(seconds=outcome.retry_after))
-        status, next_at, finished = DeliveryStatus.PENDING, now + delay, None
-    updated = session.execute(
-        sa.update(WebhookDelivery)
-        .where(
-            col(WebhookDelivery.id) == claimed.delivery_id,
-            col(WebhookDelivery.lease_token) == claimed.lease_token,
-        )
-        .values(
-            attempt_count=WebhookDelivery.attempt_count + 1,
-            status=status.value,
-            next_attempt_at=next_at,
-            finished_at=finished,
-            leased_until=None,
-            lease_token=None,
-        )
+    status, next_at, finished = _next_state(settings, claimed, outcome, now)
+    updated = connection.execute(
+        _NEXT_STATE,
+        {
+            "b_delivery_id": claimed.delivery_id,
+            "b_lease_token": claimed.lease_token,
+            "b_status": status.value,
+            "b_next_at": next_at,
+            "b_finished": finished,
+        },
     )
     if rows_affected(updated) != 1:
         return None
     if claimed.mail is not None:
         if status is not DeliveryStatus.PENDING:  # sent or given up: the token goes
-            session.execute(
-                sa.update(MailMessage)
-                .where(col(MailMessage.id) == claimed.mail.message_id)
-                .values(context=None, scrubbed_at=now)
-            )
+            connection.execute(_SCRUB_MAIL, {"b_message_id": claimed.mail.message_id, "b_at": now})
         return status.value
     if status is DeliveryStatus.SUCCEEDED:
         receiver, receiver_id = _receiver(claimed)
-        session.execute(
-            sa.update(receiver)
-            .where(col(receiver.id) == receiver_id, col(receiver.consecutive_failures) > 0)
-            .values(consecutive_failures=0)
-        )
+        connection.execute(_RESET_FAILURES[receiver], {"b_receiver_id": receiver_id})
     elif status is DeliveryStatus.FAILED:
         _count_failure(session, settings, claimed=claimed)
     return status.value
