@@ -51,8 +51,10 @@ class Leases:
         also: Mapping[str, Any] | None = None,
     ) -> str:
         """Leases the rows `candidates` selects (their ids, ordered and limited) that are
-        still `claimable`, until `until`, setting `also` on them too; commits. Returns the
-        token the claimed rows carry (let go of it when none does)."""
+        still `claimable`, until `until`, setting `also` on them too. Returns the token the
+        claimed rows carry (let go of it when none does). The caller reads what it claimed
+        and then commits: one transaction, so a database lost in between leaves nothing
+        leased (committed first, the rows stayed leased, unsent, until the lease ran out)."""
         token = secrets.token_hex(16)
         with self._lock:  # before the commit: a shutdown in between still hands them back
             self._held.add(token)
@@ -69,7 +71,6 @@ class Leases:
             .values(leased_until=until, lease_token=token, **(also or {}))
             .execution_options(synchronize_session=False)
         )
-        session.commit()
         return token
 
     def let_go(self, token: str) -> None:

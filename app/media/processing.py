@@ -81,7 +81,8 @@ def _claimable(now: datetime) -> sa.ColumnElement[bool]:
 
 
 def claim(session: Session, *, now: datetime, lease: timedelta = LEASE) -> Claimed | None:
-    """Leases one upload waiting for processing to this caller, and commits."""
+    """Leases one upload waiting for processing to this caller, reads it and commits (the
+    lease and the read in one transaction)."""
     token = LEASES.claim(
         session,
         sa.select(col(Media.id)).where(_claimable(now)).order_by(col(Media.id)).limit(1),

@@ -178,7 +178,7 @@ def claim(
     session: Session, *, now: datetime, limit: int = BATCH, lease: timedelta = LEASE
 ) -> list[Claimed]:
     """Leases up to `limit` due deliveries of active webhooks and chat bridges to this
-    caller, and commits."""
+    caller, reads them and commits (the lease and the read in one transaction)."""
     token = LEASES.claim(
         session,
         sa.select(col(WebhookDelivery.id))

@@ -251,6 +251,40 @@ def test_a_redelivery_sends_the_same_event_id_again(
     assert [d.status for d in deliveries(engine)] == ["succeeded", "succeeded"]
 
 
+def test_a_claim_whose_read_fails_leaves_nothing_leased(
+    app: FastAPI,
+    engine: Engine,
+    receiver: Receiver,
+    dispatch_settings: Settings,
+    admin: Member,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lease and the read of what it leased are one transaction: a database lost after
+    the lease's UPDATE leaves the deliveries claimable at once. Committed apart, they stayed
+    leased, unsent, until the lease ran out (a database restart lost a batch that way)."""
+    make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
+    make_member(app)
+    execute = Session.execute
+    statements = 0
+
+    def lost_after_the_lease(self: Session, *args: Any, **kwargs: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        if statements == 2:  # the read of the leased deliveries
+            raise sa.exc.OperationalError("SELECT …", {}, Exception("server closed the connection"))
+        return execute(self, *args, **kwargs)
+
+    now = utcnow()
+    with Session(engine) as session:
+        monkeypatch.setattr(Session, "execute", lost_after_the_lease)
+        with pytest.raises(sa.exc.OperationalError):
+            dispatcher.claim(session, now=now)
+        monkeypatch.undo()
+        session.rollback()
+    with Session(engine) as session:
+        assert len(dispatcher.claim(session, now=now)) == 1
+
+
 def test_a_lease_held_by_a_live_dispatcher_is_not_claimed_again(
     app: FastAPI, engine: Engine, receiver: Receiver, dispatch_settings: Settings, admin: Member
 ) -> None:
