@@ -19,10 +19,8 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-import tempfile
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,6 +29,7 @@ import structlog
 
 from app.core.config import Settings
 from app.core.uuids import uuid7
+from app.mail.render import Mail
 
 log = structlog.get_logger("sanggar.mail")
 
@@ -82,7 +81,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=settings.smtp_ca_file)
 
 
-def send(message: EmailMessage, settings: Settings) -> Sent:
+def send(message: Mail, settings: Settings) -> Sent:
     started = time.monotonic()
 
     def done(code: int | None, error: str | None, reply: str = "") -> Sent:
@@ -96,7 +95,7 @@ def send(message: EmailMessage, settings: Settings) -> Sent:
         return done(None, f"configuration: {error}")
     if isinstance(target, Path):
         path = write_file(target, message)
-        log.info("mail_written", path=str(path), to=message["To"], subject=message["Subject"])
+        log.info("mail_written", path=str(path), to=message.recipient, subject=message.subject)
         return done(250, None, f"written to {path.name}")
     try:
         return done(*_smtp(target, message, settings))
@@ -113,7 +112,7 @@ def send(message: EmailMessage, settings: Settings) -> Sent:
         return done(None, f"{type(error).__name__}: {error}")
 
 
-def _smtp(server: SmtpServer, message: EmailMessage, settings: Settings) -> tuple[int, None, str]:
+def _smtp(server: SmtpServer, message: Mail, settings: Settings) -> tuple[int, None, str]:
     timeout = settings.smtp_timeout_seconds
     client: smtplib.SMTP
     if server.scheme == "smtps":
@@ -133,19 +132,30 @@ def _smtp(server: SmtpServer, message: EmailMessage, settings: Settings) -> tupl
         if server.user is not None:
             client.login(server.user, server.password or "")
         # One recipient: refused, it raises SMTPRecipientsRefused; returned, it was accepted.
-        client.send_message(message)
+        if message.message is not None:  # an address only SMTPUTF8 carries
+            client.send_message(message.message)
+        else:
+            client.sendmail(message.sender, [message.recipient], message.as_bytes("\r\n"))
     return 250, None, "accepted"
 
 
-def write_file(directory: Path, message: EmailMessage) -> Path:
-    """Writes the message whole or not at all (a temporary file renamed into place)."""
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_file(directory: Path, message: Mail) -> Path:
+    """Writes the message whole or not at all (a temporary file renamed into place). Its
+    name is a new UUIDv7, so no random name is tried (tempfile.mkstemp's cost)."""
+    name = str(uuid7())
+    temporary = directory / f"{name}.tmp"
     try:
-        fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        fd = os.open(temporary, _NEW_FILE, 0o600)
     except FileNotFoundError:  # the first mail (or the directory was removed): made then,
         directory.mkdir(parents=True, exist_ok=True)  # not stat'ed for every mail
-        fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    path = directory / f"{uuid7()}.eml"
-    with os.fdopen(fd, "wb") as file:
-        file.write(message.as_bytes())
-    Path(temporary).replace(path)
-    return path
+        fd = os.open(temporary, _NEW_FILE, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(message.as_bytes())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary.replace(directory / f"{name}.eml")
