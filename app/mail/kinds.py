@@ -30,3 +30,9 @@ EMAIL_DEFAULTS: dict[str, bool] = {
 
 # The List-Unsubscribe kind of the weekly digest (turns `digest` off).
 DIGEST = "digest"
+
+# The kinds whose mails gather: while a member's mail of such a kind waits to be sent, the
+# next notification of that kind about the same thing (the notification's `data` key named
+# here: the same work) is added to it instead of making a mail of its own
+# (app/mail/outbox.gather), up to `outbox.GATHER_LIMIT` in one mail.
+GATHERED: dict[str, str] = {"comment.created": "submission_id"}

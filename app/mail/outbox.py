@@ -3,6 +3,7 @@ cause commits, and nothing is lost if the process dies after it."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -60,7 +61,8 @@ def _bound(table: sa.Table, names: tuple[str, ...]) -> dict[str, sa.BindParamete
 _MESSAGES = cast(sa.Table, MailMessage.__table__)  # type: ignore[attr-defined]
 _EVENTS = cast(sa.Table, WebhookEvent.__table__)  # type: ignore[attr-defined]
 _DELIVERIES = cast(sa.Table, WebhookDelivery.__table__)  # type: ignore[attr-defined]
-_MESSAGE = sa.insert(_MESSAGES).values(_bound(_MESSAGES, (*MESSAGE_COLUMNS, "created_at")))
+_MESSAGE_VALUES = _bound(_MESSAGES, (*MESSAGE_COLUMNS, "gather_key", "created_at"))
+_MESSAGE = sa.insert(_MESSAGES).values(_MESSAGE_VALUES)
 # The delivery's event row carries no data: the message is in mail_messages (and the log's
 # retention forgets the event and the delivery together, like a webhook's).
 _EVENT = sa.insert(_EVENTS).values(
@@ -106,12 +108,12 @@ def _write_at_once() -> sa.Insert:
 _WRITE_AT_ONCE = _write_at_once()
 
 
-def write(session: Session, message: dict[str, Any]) -> int:
-    """One message (`MESSAGE_COLUMNS`) and its delivery, due at once, by statements built
-    once: one on PostgreSQL, three elsewhere. Returns the message's id. The caller commits."""
+def _values(message: dict[str, Any], gather_key: str | None) -> dict[str, Any]:
+    """The parameters of the statements that write a message and its delivery."""
     now = utcnow()
     values = {f"mail_messages_{name}": message[name] for name in MESSAGE_COLUMNS}
-    values |= {
+    return values | {
+        "mail_messages_gather_key": gather_key,
         "mail_messages_created_at": now,
         "webhook_events_public_id": uuid7(),
         "webhook_events_type": f"mail.{message['template']}",
@@ -119,14 +121,164 @@ def write(session: Session, message: dict[str, Any]) -> int:
         "webhook_deliveries_public_id": uuid7(),
         "webhook_deliveries_created_at": now,
     }
+
+
+def write(session: Session, message: dict[str, Any], *, gather_key: str | None = None) -> int:
+    """One message (`MESSAGE_COLUMNS`) and its delivery, due at once, by statements built
+    once: one on PostgreSQL, three elsewhere. Returns the message's id. The caller commits."""
+    values = _values(message, gather_key)
     if session.get_bind().dialect.name == "postgresql":
         message_id: int = session.execute(_WRITE_AT_ONCE, values).scalar_one()
         return message_id
+    return _write_in_steps(session, values)
+
+
+def _write_in_steps(session: Session, values: dict[str, Any]) -> int:
     insert_message, insert_event, insert_delivery = _WRITE_STEPS
     values["message_id"] = session.execute(insert_message, values).scalar_one()
     values["event_id"] = session.execute(insert_event, values).scalar_one()
     session.execute(insert_delivery, values)
     return int(values["message_id"])
+
+
+# A gathering mail takes at most this many items (comments); the next starts a new mail.
+GATHER_LIMIT = 20
+
+
+def _waiting() -> sa.ColumnElement[bool]:
+    """A delivery no dispatcher has claimed or tried: what it sends is read at its claim."""
+    return sa.and_(
+        _DELIVERIES.c.status == DeliveryStatus.PENDING.value,
+        _DELIVERIES.c.leased_until.is_(None),
+        _DELIVERIES.c.attempt_count == 0,
+    )
+
+
+def _latest() -> sa.ScalarSelect[Any]:
+    """The newest message of the gather key (index ix_mail_messages_gather_key_id)."""
+    key = _MESSAGE_VALUES["gather_key"]
+    return (
+        sa.select(_MESSAGES.c.id)
+        .where(_MESSAGES.c.gather_key == key)
+        .order_by(_MESSAGES.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+@cache
+def _gathering(dialect: str) -> sa.Executable:
+    """The statement that adds an item to the waiting message of a gather key, built once
+    for the running dialect. PostgreSQL: fold or write, in one statement; elsewhere the
+    fold alone (`_write_in_steps` when it folded nothing)."""
+    item = sa.bindparam("gather_item", type_=sa.JSON)
+    limit = sa.bindparam("gather_limit", type_=sa.Integer)
+    if dialect != "postgresql":
+        # Write transactions are serial here (BEGIN IMMEDIATE): the dispatcher's claim runs
+        # wholly before or after this one, so checking the delivery is enough.
+        context = _MESSAGES.c.context
+        return (
+            sa.update(_MESSAGES)
+            .where(
+                _MESSAGES.c.id == _latest(),
+                sa.func.json_array_length(context, "$.gathered") < limit,
+                sa.exists().where(_DELIVERIES.c.mail_message_id == _MESSAGES.c.id, _waiting()),
+            )
+            .values(context=sa.func.json_insert(context, "$.gathered[#]", sa.func.json(item)))
+            .returning(_MESSAGES.c.id)
+        )
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    # First the delivery, row-locked by an UPDATE that keeps it as it is, and only while no
+    # dispatcher claimed it: a claim in progress either skips it (FOR UPDATE SKIP LOCKED) or
+    # commits first, and then the WHERE, checked again on the committed row, fails. Then the
+    # item is appended to the message (while it has fewer than the limit); else a new
+    # message is written, keyed too, with its event and delivery.
+    locked = (
+        sa.update(_DELIVERIES)
+        .where(_DELIVERIES.c.mail_message_id == _latest(), _waiting())
+        .values(attempt_count=_DELIVERIES.c.attempt_count)
+        .returning(_DELIVERIES.c.mail_message_id)
+        .cte("locked")
+    )
+    as_jsonb = sa.cast(_MESSAGES.c.context, JSONB)
+    appended = sa.func.jsonb_set(
+        as_jsonb,
+        sa.literal_column("'{gathered}'::text[]"),
+        as_jsonb["gathered"].op("||")(sa.func.jsonb_build_array(sa.cast(item, JSONB))),
+    )
+    folded = (
+        sa.update(_MESSAGES)
+        .where(
+            _MESSAGES.c.id.in_(sa.select(locked.c.mail_message_id)),
+            sa.func.json_array_length(_MESSAGES.c.context["gathered"]) < limit,
+        )
+        .values(context=sa.cast(appended, sa.JSON))
+        .returning(_MESSAGES.c.id)
+        .cte("folded")
+    )
+    unfolded = ~sa.exists(sa.select(folded.c.id))
+    message = (
+        sa.insert(_MESSAGES)
+        .from_select(list(_MESSAGE_VALUES), sa.select(*_MESSAGE_VALUES.values()).where(unfolded))
+        .returning(_MESSAGES.c.id)
+        .cte("message")
+    )
+    event_values = _bound(_EVENTS, ("public_id", "type", "created_at"))
+    event = (
+        sa.insert(_EVENTS)
+        .from_select(
+            [*event_values, "data"],
+            sa.select(*event_values.values(), sa.literal({}, _EVENTS.c.data.type)).where(unfolded),
+        )
+        .returning(_EVENTS.c.id)
+        .cte("event")
+    )
+    columns = {**_DELIVERY_VALUES, **_DELIVERY_FIXED}
+    delivery = (
+        sa.insert(_DELIVERIES)
+        .from_select(
+            [*columns, "mail_message_id", "event_id"],
+            sa.select(*columns.values(), message.c.id, event.c.id).select_from(
+                message.join(event, sa.true())
+            ),
+        )
+        .returning(_DELIVERIES.c.mail_message_id)
+        .cte("delivery")
+    )
+    return sa.select(
+        sa.func.coalesce(
+            sa.select(folded.c.id).scalar_subquery(),
+            sa.select(delivery.c.mail_message_id).scalar_subquery(),
+        )
+    )
+
+
+def gather(
+    session: Session,
+    message: dict[str, Any],
+    *,
+    key: str,
+    item: dict[str, Any],
+    limit: int | None = None,
+) -> int:
+    """Adds `item` to the list `gathered` of the newest message of `key` while its
+    delivery waits unclaimed and the list is shorter than `limit`; else writes `message`
+    (`MESSAGE_COLUMNS`), its context's `gathered` the one item, keyed `key` (`limit`:
+    `GATHER_LIMIT` unless given). Returns the message's id. One statement on PostgreSQL;
+    one more than `write` elsewhere. The caller commits (and, on PostgreSQL, holds the
+    delivery's row lock until then)."""
+    written = {**message, "context": {**message["context"], "gathered": [item]}}
+    values = _values(written, key) | {
+        "gather_item": item,
+        "gather_limit": GATHER_LIMIT if limit is None else limit,
+    }
+    dialect = session.get_bind().dialect.name
+    message_id: int | None = session.execute(_gathering(dialect), values).scalar()
+    if dialect == "postgresql":
+        assert message_id is not None
+        return message_id
+    return message_id if message_id is not None else _write_in_steps(session, values)
 
 
 def enqueue_many(session: Session, messages: list[dict[str, Any]]) -> int:

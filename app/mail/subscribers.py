@@ -130,19 +130,34 @@ def password_changed(session: Session, event: PasswordChanged) -> None:
 
 
 def mail_notification(session: Session, notification: notifications.Written) -> None:
-    """One read (the member with their mail settings) and the message's INSERT(s)."""
+    """One read (the member with their mail settings) and the message's INSERT(s). A kind
+    that gathers (`kinds.GATHERED`, a comment on a work) is added to the member's mail about
+    the same thing while that mail waits to be sent, else written as a new mail."""
     kind = notification.type
     if kind not in kinds.EMAIL_DEFAULTS:
         return
     row = bulk.recipient(session, notification.member_id)
     if row is None or not bulk.wants(row, kind):
         return
+    values = notification.texts.get("values") or {}
 
     def context(locale: str) -> dict[str, Any]:
         title, body = texts.shown(notification, locale)
-        return {"kind": kind, "title": title, "body": body}
+        return {"kind": kind, "title": title, "body": body, **_about(kind, values)}
 
-    outbox.write(session, bulk.message(row, kind=kind, context=context))
+    message = bulk.message(row, kind=kind, context=context)
+    gathers_on = kinds.GATHERED.get(kind)
+    if gathers_on is None or gathers_on not in notification.data:
+        outbox.write(session, message)
+        return
+    key = f"{kind}:{notification.member_id}:{gathers_on}:{notification.data[gathers_on]}"
+    item = {"title": message["context"]["title"], "body": message["context"]["body"]}
+    outbox.gather(session, message, key=key, item=item)
+
+
+def _about(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """What a gathered mail's subject names: the work the comments are on."""
+    return {"work": str(values.get("work", ""))} if kind in kinds.GATHERED else {}
 
 
 def mail_notifications(

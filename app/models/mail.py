@@ -27,6 +27,14 @@ class MailMessage(SQLModel, table=True):
     __tablename__ = "mail_messages"
     __table_args__ = (
         sa.CheckConstraint("locale IN ('id', 'en')", name="locale_known"),
+        # The latest mail gathering a key: app/mail/outbox.gather.
+        sa.Index(
+            "ix_mail_messages_gather_key_id",
+            "gather_key",
+            "id",
+            sqlite_where=sa.text("gather_key IS NOT NULL"),
+            postgresql_where=sa.text("gather_key IS NOT NULL"),
+        ),
         AUTOINCREMENT,
     )
 
@@ -44,6 +52,10 @@ class MailMessage(SQLModel, table=True):
     context: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = created_at_field()
     scrubbed_at: datetime | None = timestamp_field()
+    # What the mail gathers while it waits to be sent: a comment notification's mail is
+    # keyed by its recipient and work, and later comments on that work are added to it
+    # (app/mail/outbox.gather) until the dispatcher claims it. Null for other mails.
+    gather_key: str | None = Field(default=None, max_length=96)
 
 
 class MailSettings(SQLModel, table=True):
