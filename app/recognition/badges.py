@@ -7,13 +7,13 @@ is published only for the row actually inserted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
@@ -107,14 +107,34 @@ def _build_award_for_count(insert: Any) -> Any:
 
 _BADGES = cast(sa.Table, Badge.__table__)  # type: ignore[attr-defined]
 _ACTIVITIES = cast(sa.Table, Activity.__table__)  # type: ignore[attr-defined]
-_INSERTS = (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-_AWARD = {name: _build_award(insert) for name, insert in _INSERTS}
-_AWARD_FOR_COUNT = {name: _build_award_for_count(insert) for name, insert in _INSERTS}
+
+
+def _insert_of(dialect: str) -> Any:
+    """The dialect's INSERT that knows ON CONFLICT; only the running database's dialect
+    module is loaded (the other one costs resident memory for nothing)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
+# Built once, at first use, for the running dialect only.
+@cache
+def _award(dialect: str) -> Any:
+    return _build_award(_insert_of(dialect))
+
+
+@cache
+def _award_for_count(dialect: str) -> Any:
+    return _build_award_for_count(_insert_of(dialect))
 
 
 def award(session: Session, *, member_id: int, code: str, reason: str, at: datetime) -> bool:
     """Awards an automatic badge once; True when it was awarded now."""
-    return _awarded(session, _AWARD, _values(member_id, code, reason, at))
+    return _awarded(session, _award, _values(member_id, code, reason, at))
 
 
 def award_for_count(
@@ -131,7 +151,7 @@ def award_for_count(
     count and the insert in one statement); True when it was awarded now."""
     values = _values(member_id, code, reason, at)
     values |= {"contribution": contribution.value, "needed": needed}
-    return _awarded(session, _AWARD_FOR_COUNT, values)
+    return _awarded(session, _award_for_count, values)
 
 
 def _values(member_id: int, code: str, reason: str, at: datetime) -> dict[str, Any]:
@@ -144,8 +164,8 @@ def _values(member_id: int, code: str, reason: str, at: datetime) -> dict[str, A
     }
 
 
-def _awarded(session: Session, statements: dict[str, Any], values: dict[str, Any]) -> bool:
-    statement = statements[session.get_bind().dialect.name]
+def _awarded(session: Session, statement_of: Callable[[str], Any], values: dict[str, Any]) -> bool:
+    statement = statement_of(session.get_bind().dialect.name)
     badge_id = session.execute(statement, values).scalar_one_or_none()
     if badge_id is None:
         return False

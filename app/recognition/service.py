@@ -6,7 +6,7 @@ Only when a row was inserted are the totals moved, atomically in SQL: `members.p
 the member's rows in `member_points` for the activity's week, month and all time. Taking a
 contribution back (a withdrawn work or vote, a deleted comment or post) deletes its row with
 RETURNING and moves the same totals back, so a repeat of that event changes nothing either.
-On PostgreSQL a contribution and its totals are one statement (`_RECORD_WITH_TOTALS`), not
+On PostgreSQL a contribution and its totals are one statement (`_record_with_totals`), not
 three: every vote, comment and work records one, inside the request that made it.
 
 Moving `members.points` locks the member's row until commit, so one member's contributions
@@ -20,10 +20,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from app.core.db import NO_SYNC, upsert_insert
@@ -68,9 +68,10 @@ def record(
         "source": source_id,
         "at": occurred_at,
     }
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(int | None, session.execute(_RECORD_WITH_TOTALS, values).scalar())
-    activity_id = session.execute(_RECORD_ON_SQLITE, values).scalar()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return cast(int | None, session.execute(_record_with_totals(), values).scalar())
+    activity_id = session.execute(_record_alone(dialect), values).scalar()
     if activity_id is not None:
         _move(session, values)
     return cast(int | None, activity_id)
@@ -150,13 +151,28 @@ def _credit(*conditions: Any) -> Any:
     )
 
 
-def _build_record_with_totals() -> sa.Select[Any]:
+def _insert_of(dialect: str) -> Any:
+    """The dialect's INSERT that knows ON CONFLICT; only the running database's dialect
+    module is loaded (the other one costs resident memory for nothing)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
+# Each statement built once, at first use, for the running dialect only.
+@cache
+def _record_with_totals() -> sa.Select[Any]:
     """PostgreSQL: the activity and the totals it moves in one statement instead of three,
     its parts chained (each reads the one before it) so that they lock in the order the
     step-by-step path does: the activity, the member, the member's period rows."""
-    recorded = _build_record(postgresql.insert).cte("recorded")
+    insert = _insert_of("postgresql")
+    recorded = _build_record(insert).cte("recorded")
     credited = _credit(sa.exists(sa.select(recorded.c.id))).returning(_MEMBERS.c.id).cte("credited")
-    upsert = _build_upsert_totals(postgresql.insert, credited.c.id)
+    upsert = _build_upsert_totals(insert, credited.c.id)
     moved = upsert.returning(_TOTALS.c.member_id).cte("moved")
     return sa.select(
         sa.select(recorded.c.id).scalar_subquery(),
@@ -164,19 +180,23 @@ def _build_record_with_totals() -> sa.Select[Any]:
     ).execution_options(**{PRINCIPALS_UNCHANGED: True})
 
 
-_RECORD_WITH_TOTALS = _build_record_with_totals()
-_RECORD_ON_SQLITE = _build_record(sqlite.insert)
+@cache
+def _record_alone(dialect: str) -> Any:
+    return _build_record(_insert_of(dialect))
+
+
 # The step by step path (SQLite, and every retraction): the member, then the period rows.
 _CREDIT = _credit()
-_MOVE_TOTALS = {
-    name: _build_upsert_totals(insert, _MEMBER)
-    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-}
+
+
+@cache
+def _move_totals_of(dialect: str) -> Any:
+    return _build_upsert_totals(_insert_of(dialect), _MEMBER)
 
 
 def _move(session: Session, values: dict[str, Any]) -> None:
     session.execute(_CREDIT, values)
-    session.execute(_MOVE_TOTALS[session.get_bind().dialect.name], values)
+    session.execute(_move_totals_of(session.get_bind().dialect.name), values)
 
 
 def retract(
