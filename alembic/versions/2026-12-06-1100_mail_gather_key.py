@@ -20,10 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column('mail_messages', sa.Column('gather_key', sa.String(length=96), nullable=True))
-    op.create_index('ix_mail_messages_gather_key_id', 'mail_messages', ['gather_key', 'id'], unique=False, sqlite_where=sa.text('gather_key IS NOT NULL'), postgresql_where=sa.text('gather_key IS NOT NULL'))
+    op.create_index('ix_mail_messages_gather_key_id', 'mail_messages', ['gather_key', 'id'], unique=False, sqlite_where=sa.text('gather_key IS NOT NULL AND scrubbed_at IS NULL'), postgresql_where=sa.text('gather_key IS NOT NULL AND scrubbed_at IS NULL'))
 
 
 def downgrade() -> None:
-    op.drop_index('ix_mail_messages_gather_key_id', table_name='mail_messages', sqlite_where=sa.text('gather_key IS NOT NULL'), postgresql_where=sa.text('gather_key IS NOT NULL'))
+    op.drop_index('ix_mail_messages_gather_key_id', table_name='mail_messages', sqlite_where=sa.text('gather_key IS NOT NULL AND scrubbed_at IS NULL'), postgresql_where=sa.text('gather_key IS NOT NULL AND scrubbed_at IS NULL'))
     with op.batch_alter_table('mail_messages', schema=None) as batch_op:
         batch_op.drop_column('gather_key')

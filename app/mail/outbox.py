@@ -154,21 +154,26 @@ def _waiting() -> sa.ColumnElement[bool]:
     )
 
 
-def _latest() -> sa.ScalarSelect[Any]:
-    """The newest message of the gather key (index ix_mail_messages_gather_key_id)."""
-    key = _MESSAGE_VALUES["gather_key"]
+def _open(limit: sa.BindParameter[Any], room: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The newest message of the gather key still waiting to be sent with room for one more
+    item (`room`: the number of its items), by the index ix_mail_messages_gather_key_id."""
     return (
         sa.select(_MESSAGES.c.id)
-        .where(_MESSAGES.c.gather_key == key)
+        .join(_DELIVERIES, _DELIVERIES.c.mail_message_id == _MESSAGES.c.id)
+        .where(
+            _MESSAGES.c.gather_key == _MESSAGE_VALUES["gather_key"],
+            _MESSAGES.c.scrubbed_at.is_(None),
+            room < limit,
+            _waiting(),
+        )
         .order_by(_MESSAGES.c.id.desc())
         .limit(1)
-        .scalar_subquery()
     )
 
 
 @cache
 def _gathering(dialect: str) -> sa.Executable:
-    """The statement that adds an item to the waiting message of a gather key, built once
+    """The statement that adds an item to a waiting message of a gather key, built once
     for the running dialect. PostgreSQL: fold or write, in one statement; elsewhere the
     fold alone (`_write_in_steps` when it folded nothing)."""
     item = sa.bindparam("gather_item", type_=sa.JSON)
@@ -177,28 +182,28 @@ def _gathering(dialect: str) -> sa.Executable:
         # Write transactions are serial here (BEGIN IMMEDIATE): the dispatcher's claim runs
         # wholly before or after this one, so checking the delivery is enough.
         context = _MESSAGES.c.context
+        room = sa.func.json_array_length(context, "$.gathered")
         return (
             sa.update(_MESSAGES)
-            .where(
-                _MESSAGES.c.id == _latest(),
-                sa.func.json_array_length(context, "$.gathered") < limit,
-                sa.exists().where(_DELIVERIES.c.mail_message_id == _MESSAGES.c.id, _waiting()),
-            )
+            .where(_MESSAGES.c.id == _open(limit, room).scalar_subquery())
             .values(context=sa.func.json_insert(context, "$.gathered[#]", sa.func.json(item)))
             .returning(_MESSAGES.c.id)
         )
     from sqlalchemy.dialects.postgresql import JSONB
 
-    # First the delivery, row-locked by an UPDATE that keeps it as it is, and only while no
-    # dispatcher claimed it: a claim in progress either skips it (FOR UPDATE SKIP LOCKED) or
-    # commits first, and then the WHERE, checked again on the committed row, fails. Then the
-    # item is appended to the message (while it has fewer than the limit); else a new
-    # message is written, keyed too, with its event and delivery.
+    # First the delivery is row-locked (FOR UPDATE SKIP LOCKED, as a dispatcher's claim
+    # does), only while no dispatcher claimed it: a claim in progress holds it and it is
+    # skipped, a claim committed since this statement began fails the WHERE checked again
+    # on the committed row; a claim that comes later skips it until this transaction ends.
+    # A delivery another comment is gathering into right now is skipped too (no waiting):
+    # the next older one waiting, else a new message. Then the item is appended to the
+    # message, while it has fewer than the limit (checked on the row as last committed);
+    # else a new message is written, keyed too, with its event and delivery.
+    room = sa.func.json_array_length(_MESSAGES.c.context["gathered"])
     locked = (
-        sa.update(_DELIVERIES)
-        .where(_DELIVERIES.c.mail_message_id == _latest(), _waiting())
-        .values(attempt_count=_DELIVERIES.c.attempt_count)
-        .returning(_DELIVERIES.c.mail_message_id)
+        _open(limit, room)
+        .with_only_columns(_DELIVERIES.c.mail_message_id)
+        .with_for_update(skip_locked=True, of=_DELIVERIES)
         .cte("locked")
     )
     as_jsonb = sa.cast(_MESSAGES.c.context, JSONB)
@@ -209,10 +214,7 @@ def _gathering(dialect: str) -> sa.Executable:
     )
     folded = (
         sa.update(_MESSAGES)
-        .where(
-            _MESSAGES.c.id.in_(sa.select(locked.c.mail_message_id)),
-            sa.func.json_array_length(_MESSAGES.c.context["gathered"]) < limit,
-        )
+        .where(_MESSAGES.c.id.in_(sa.select(locked.c.mail_message_id)), room < limit)
         .values(context=sa.cast(appended, sa.JSON))
         .returning(_MESSAGES.c.id)
         .cte("folded")
@@ -262,8 +264,8 @@ def gather(
     item: dict[str, Any],
     limit: int | None = None,
 ) -> int:
-    """Adds `item` to the list `gathered` of the newest message of `key` while its
-    delivery waits unclaimed and the list is shorter than `limit`; else writes `message`
+    """Adds `item` to the list `gathered` of the newest message of `key` whose delivery
+    waits unclaimed and whose list is shorter than `limit`; else writes `message`
     (`MESSAGE_COLUMNS`), its context's `gathered` the one item, keyed `key` (`limit`:
     `GATHER_LIMIT` unless given). Returns the message's id. One statement on PostgreSQL;
     one more than `write` elsewhere. The caller commits (and, on PostgreSQL, holds the

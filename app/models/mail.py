@@ -15,6 +15,11 @@ class DigestSetting(StrEnum):
     OFF = "off"
 
 
+# A gathering mail not sent (nor failed for good) yet: sending clears `context` and sets
+# `scrubbed_at`.
+UNSENT_GATHERING = "gather_key IS NOT NULL AND scrubbed_at IS NULL"
+
+
 class MailMessage(SQLModel, table=True):
     """One mail to send (app/mail): what to render, for whom, in which language.
 
@@ -27,13 +32,13 @@ class MailMessage(SQLModel, table=True):
     __tablename__ = "mail_messages"
     __table_args__ = (
         sa.CheckConstraint("locale IN ('id', 'en')", name="locale_known"),
-        # The latest mail gathering a key: app/mail/outbox.gather.
+        # The mails of a gather key not sent yet, newest first: app/mail/outbox.gather.
         sa.Index(
             "ix_mail_messages_gather_key_id",
             "gather_key",
             "id",
-            sqlite_where=sa.text("gather_key IS NOT NULL"),
-            postgresql_where=sa.text("gather_key IS NOT NULL"),
+            sqlite_where=sa.text(UNSENT_GATHERING),
+            postgresql_where=sa.text(UNSENT_GATHERING),
         ),
         AUTOINCREMENT,
     )

@@ -179,6 +179,36 @@ def test_a_member_who_turned_comment_mail_off_gets_none(
     assert comment_mails(engine) == []
 
 
+def write_comment(session: Session, work_id: int, author: Member, body: str) -> None:
+    member = session.get(Member, author.id)
+    assert member is not None
+    data = CommentCreate(body=body)
+    comments.create_comment(session, submission_id=work_id, author=member, data=data)
+
+
+@pytest.mark.skipif(PG_URL is None, reason="concurrent writers: PostgreSQL")
+def test_a_mail_being_gathered_into_is_neither_claimed_nor_waited_for(
+    client: TestClient, app: FastAPI, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    _, work_id = a_work(client, app)
+    commenter, another = member_with_headers(app)[0], member_with_headers(app)[0]
+    out = to_files(settings, tmp_path)
+    dispatch(engine, out)  # the welcome mails
+    with Session(engine) as session:
+        write_comment(session, work_id, commenter, "first")
+        session.commit()
+    with Session(engine) as gathering:
+        write_comment(gathering, work_id, commenter, "second")  # holds the first mail
+        with Session(engine) as claiming:  # a dispatcher skips it
+            assert dispatcher.claim(claiming, now=utcnow()) == []
+            claiming.commit()
+        with Session(engine) as other:  # another comment does not wait: a mail of its own
+            write_comment(other, work_id, another, "third")
+            other.commit()
+        gathering.commit()
+    assert [gathered(m) for m in comment_mails(engine)] == [["first", "second"], ["third"]]
+
+
 @pytest.mark.skipif(PG_URL is None, reason="concurrent writers: PostgreSQL")
 def test_comments_while_the_dispatcher_claims_end_each_in_exactly_one_sent_mail(
     client: TestClient, app: FastAPI, engine: Engine, settings: Settings, tmp_path: Path
@@ -194,12 +224,7 @@ def test_comments_while_the_dispatcher_claims_end_each_in_exactly_one_sent_mail(
         try:
             for i in range(per_writer):
                 with Session(engine, expire_on_commit=False) as session:
-                    member = session.get(Member, commenter.id)
-                    assert member is not None
-                    body = CommentCreate(body=f"[w{n}-{i}]")
-                    comments.create_comment(
-                        session, submission_id=work_id, author=member, data=body
-                    )
+                    write_comment(session, work_id, commenter, f"[w{n}-{i}]")
                     session.commit()
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
