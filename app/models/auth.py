@@ -25,10 +25,15 @@ class AuthSession(SQLModel, table=True):
 
 class RefreshToken(SQLModel, table=True):
     __tablename__ = "refresh_tokens"
-    __table_args__ = (AUTOINCREMENT,)
+    __table_args__ = (
+        # A session's tokens, and those refreshed since a moment: the weekly digest asks
+        # whether a member refreshed a log-in this week (app.mail.digest._active_since).
+        sa.Index("ix_refresh_tokens_session_id_created_at", "session_id", "created_at"),
+        AUTOINCREMENT,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(foreign_key="auth_sessions.id", index=True, ondelete="CASCADE")
+    session_id: int = Field(foreign_key="auth_sessions.id", ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = created_at_field()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
