@@ -55,9 +55,22 @@ class Leases:
         claimed rows carry (let go of it when none does). The caller reads what it claimed
         and then commits: one transaction, so a database lost in between leaves nothing
         leased (committed first, the rows stayed leased, unsent, until the lease ran out)."""
-        token = secrets.token_hex(16)
-        with self._lock:  # before the commit: a shutdown in between still hands them back
-            self._held.add(token)
+        return self.claim_with(
+            session, self.statement(candidates, claimable=claimable, also=also), until=until
+        )
+
+    def statement(
+        self,
+        candidates: sa.Select[Any],
+        *,
+        claimable: sa.ColumnElement[bool],
+        also: Mapping[str, Any] | None = None,
+    ) -> sa.Update:
+        """The claim's UPDATE, to build once for `claim_with` (a statement built per claim
+        cost more CPU than running it): the lease's end and token are its bound parameters
+        `b_leased_until` and `b_lease_token`, beside whatever `candidates` and `claimable`
+        bind."""
+        table: sa.Table = self.model.__table__
         chosen = (
             candidates.with_for_update(skip_locked=True, of=self.model)
             # A CTE, evaluated once: as a subquery of the UPDATE, PostgreSQL may run it again
@@ -65,11 +78,31 @@ class Leases:
             # rows, so one claim took 28 rows with a limit of 8.
             .cte("candidates")
         )
-        session.execute(
-            sa.update(self.model)
-            .where(self.model.id.in_(sa.select(chosen.c.id)), claimable)
-            .values(leased_until=until, lease_token=token, **(also or {}))
+        return (
+            table.update()
+            .where(table.c.id.in_(sa.select(chosen.c.id)), claimable)
+            .values(
+                leased_until=sa.bindparam("b_leased_until", type_=table.c.leased_until.type),
+                lease_token=sa.bindparam("b_lease_token", type_=table.c.lease_token.type),
+                **(also or {}),
+            )
             .execution_options(synchronize_session=False)
+        )
+
+    def claim_with(
+        self,
+        session: Session,
+        statement: sa.Update,
+        *,
+        until: datetime,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> str:
+        """`claim` by a statement `statement` built, its other bound values `parameters`."""
+        token = secrets.token_hex(16)
+        with self._lock:  # before the commit: a shutdown in between still hands them back
+            self._held.add(token)
+        session.execute(
+            statement, {**(parameters or {}), "b_leased_until": until, "b_lease_token": token}
         )
         return token
 

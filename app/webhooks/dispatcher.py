@@ -7,9 +7,9 @@ Every app process runs this every `SANGGAR_WEBHOOK_DISPATCH_SECONDS`. One run:
    once, so a delivery goes to one process only. The rows claimed are those carrying our
    token.
 2. send each claimed delivery (a few at a time, in threads), holding no transaction;
-3. record each attempt in a transaction of its own: the attempt row, and the delivery's new
-   state (`succeeded`, or the next attempt after base × 2^(n-1), or `failed`), only while we
-   still hold its lease (`WHERE lease_token = :t`).
+3. record the batch's attempts in one transaction: each attempt's row, and the delivery's
+   new state (`succeeded`, or the next attempt after base × 2^(n-1), or `failed`), only while
+   we still hold its lease (`WHERE lease_token = :t`).
 
 The same outbox carries the messages of chat bridges (app/chat_bridges): a delivery names
 either a webhook or a chat bridge, the claim covers both, and the send step picks the
@@ -154,6 +154,10 @@ def body_of(claimed: Claimed) -> bytes:
     )
 
 
+def _table(model: Any) -> sa.Table:
+    return cast(sa.Table, model.__table__)
+
+
 def _receiver_active() -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.exists().where(col(Webhook.id) == col(WebhookDelivery.webhook_id), col(Webhook.active)),
@@ -164,7 +168,7 @@ def _receiver_active() -> sa.ColumnElement[bool]:
     )
 
 
-def _due(now: datetime) -> sa.ColumnElement[bool]:
+def _due(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
     return sa.and_(
         col(WebhookDelivery.status) == DeliveryStatus.PENDING.value,
         col(WebhookDelivery.next_attempt_at) <= now,
@@ -174,53 +178,60 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+# The claim's statements, built once (built per claim, they cost more CPU than running
+# them): the time, the limit and the token are bound parameters.
+_NOW = sa.bindparam("b_now", type_=_table(WebhookDelivery).c.next_attempt_at.type)
+_CLAIM = LEASES.statement(
+    sa.select(col(WebhookDelivery.id))
+    .where(_due(_NOW), _receiver_active())
+    .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+    .limit(sa.bindparam("b_limit", type_=sa.Integer())),
+    claimable=_due(_NOW),
+)
+_CLAIMED_COLUMNS: list[Any] = [
+    WebhookDelivery.id,
+    WebhookDelivery.public_id,
+    WebhookDelivery.webhook_id,
+    WebhookDelivery.attempt_count,
+    Webhook.url,
+    Webhook.secret,
+    WebhookEvent.public_id,
+    WebhookEvent.type,
+    WebhookEvent.created_at,
+    WebhookEvent.data,
+    WebhookDelivery.chat_bridge_id,
+    ChatBridge.kind,
+    ChatBridge.locale,
+    ChatBridge.target,
+    ChatBridge.secret_ciphertext,
+    MailMessage.id,
+    MailMessage.member_id,
+    MailMessage.recipient,
+    MailMessage.template,
+    MailMessage.locale,
+    MailMessage.unsubscribe_kind,
+    MailMessage.context,
+]
+_CLAIMED = (
+    sa.select(*_CLAIMED_COLUMNS)
+    .outerjoin(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+    .outerjoin(ChatBridge, col(ChatBridge.id) == col(WebhookDelivery.chat_bridge_id))
+    .outerjoin(MailMessage, col(MailMessage.id) == col(WebhookDelivery.mail_message_id))
+    .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+    .where(col(WebhookDelivery.lease_token) == sa.bindparam("b_token"))
+    .order_by(col(WebhookDelivery.id))
+)
+
+
 def claim(
     session: Session, *, now: datetime, limit: int = BATCH, lease: timedelta = LEASE
 ) -> list[Claimed]:
     """Leases up to `limit` due deliveries of active webhooks and chat bridges to this
     caller, reads them and commits (the lease and the read in one transaction)."""
-    token = LEASES.claim(
-        session,
-        sa.select(col(WebhookDelivery.id))
-        .where(_due(now), _receiver_active())
-        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-        .limit(limit),
-        claimable=_due(now),
-        until=now + lease,
+    token = LEASES.claim_with(
+        session, _CLAIM, until=now + lease, parameters={"b_now": now, "b_limit": limit}
     )
-    columns: list[Any] = [
-        WebhookDelivery.id,
-        WebhookDelivery.public_id,
-        WebhookDelivery.webhook_id,
-        WebhookDelivery.attempt_count,
-        Webhook.url,
-        Webhook.secret,
-        WebhookEvent.public_id,
-        WebhookEvent.type,
-        WebhookEvent.created_at,
-        WebhookEvent.data,
-        WebhookDelivery.chat_bridge_id,
-        ChatBridge.kind,
-        ChatBridge.locale,
-        ChatBridge.target,
-        ChatBridge.secret_ciphertext,
-        MailMessage.id,
-        MailMessage.member_id,
-        MailMessage.recipient,
-        MailMessage.template,
-        MailMessage.locale,
-        MailMessage.unsubscribe_kind,
-        MailMessage.context,
-    ]
-    rows = session.execute(
-        sa.select(*columns)
-        .outerjoin(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
-        .outerjoin(ChatBridge, col(ChatBridge.id) == col(WebhookDelivery.chat_bridge_id))
-        .outerjoin(MailMessage, col(MailMessage.id) == col(WebhookDelivery.mail_message_id))
-        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
-        .where(col(WebhookDelivery.lease_token) == token)
-        .order_by(col(WebhookDelivery.id))
-    ).all()
+    rows = session.execute(_CLAIMED, {"b_token": token}).all()
     session.commit()
     if not rows:
         LEASES.let_go(token)
@@ -315,10 +326,6 @@ def _attempt_mail(mail: MailTarget, settings: Settings) -> sender.Outcome:
 def retry_delay(settings: Settings, attempts_made: int) -> timedelta:
     """base × 2^(n-1) after the n-th failed attempt: 30 s, 1 min, 2 min, … by default."""
     return timedelta(seconds=settings.webhook_retry_base_seconds * 2 ** (attempts_made - 1))
-
-
-def _table(model: Any) -> sa.Table:
-    return cast(sa.Table, model.__table__)
 
 
 _ATTEMPTS = _table(WebhookAttempt)
@@ -470,7 +477,7 @@ def dispatch(session: Session, settings: Settings, *, max_attempts: int = MAX_PE
     """Claims, sends and records due deliveries until none is due; returns attempts made.
 
     Unlike a service this commits, several times: a claim must be committed before its
-    sends, and each attempt is recorded in a transaction of its own.
+    sends, and each batch's attempts are recorded in a transaction after them.
     """
     made = record_unrecorded(session, settings)
     lease = timedelta(seconds=settings.webhook_lease_seconds)
@@ -497,8 +504,29 @@ _unrecorded_lock = threading.Lock()
 
 
 def _record_all(session: Session, settings: Settings, sent: list[Sent]) -> None:
-    """Records each attempt in a transaction of its own. When the database fails, what is
-    left is kept for the next run (and the error raised, to be logged)."""
+    """Records a batch's attempts in one transaction (a commit per attempt cost a mail more
+    CPU than its statements). A receiver deleted while we sent fails that transaction: the
+    attempts are then recorded one transaction each, the deleted one's skipped. When the
+    database fails, the attempts are kept for the next run (and the error raised, to be
+    logged); a process that dies first has them sent again when their lease ends, as one
+    killed while sending does."""
+    try:
+        for claimed, outcome, at in sent:
+            record(session, settings, claimed=claimed, outcome=outcome, at=at)
+        session.commit()
+    except sa.exc.IntegrityError:  # a webhook deleted while we sent
+        session.rollback()
+        _record_each(session, settings, sent)
+    except sa.exc.DBAPIError:
+        with _unrecorded_lock:
+            _unrecorded.extend(sent)
+        session.rollback()
+        raise
+    for token in {claimed.lease_token for claimed, _, _ in sent}:
+        LEASES.let_go(token)  # every one recorded
+
+
+def _record_each(session: Session, settings: Settings, sent: list[Sent]) -> None:
     for index, (claimed, outcome, at) in enumerate(sent):
         try:
             record(session, settings, claimed=claimed, outcome=outcome, at=at)
@@ -511,8 +539,6 @@ def _record_all(session: Session, settings: Settings, sent: list[Sent]) -> None:
                 _unrecorded.extend(sent[index:])
             session.rollback()
             raise
-    for token in {claimed.lease_token for claimed, _, _ in sent}:
-        LEASES.let_go(token)  # every one recorded
 
 
 def record_unrecorded(session: Session, settings: Settings) -> int:
