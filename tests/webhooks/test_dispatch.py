@@ -314,23 +314,31 @@ def test_a_batch_is_claimed_in_one_transaction_and_recorded_in_one(
     app: FastAPI, engine: Engine, receiver: Receiver, dispatch_settings: Settings, admin: Member
 ) -> None:
     """Three deliveries, one batch: its claim and read, then its three attempts' records,
-    each one commit (a commit per attempt cost a mail more CPU than its statements); the
-    last claim finds nothing."""
+    each one commit (a commit per attempt cost a mail more CPU than its statements), the
+    attempts' rows one INSERT; the last claim finds nothing."""
     make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
     for _ in range(3):
         make_member(app)
     commits = 0
+    inserts: list[str] = []
 
     def counted(_connection: object) -> None:
         nonlocal commits
         commits += 1
 
+    def statement(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        if sql.lstrip().upper().startswith("INSERT INTO WEBHOOK_ATTEMPTS"):
+            inserts.append(sql)
+
     sa.event.listen(engine, "commit", counted)
+    sa.event.listen(engine, "before_cursor_execute", statement)
     try:
         assert dispatch(engine, dispatch_settings) == 3
     finally:
         sa.event.remove(engine, "commit", counted)
+        sa.event.remove(engine, "before_cursor_execute", statement)
     assert commits == 3  # claim, record, the empty claim
+    assert len(inserts) == 1  # the three attempts' rows in one statement
     assert [d.status for d in deliveries(engine)] == ["succeeded"] * 3
     assert all(len(attempts(engine, d.id)) == 1 for d in deliveries(engine))
 
@@ -431,16 +439,16 @@ def test_an_attempt_the_database_failed_to_record_is_recorded_later_not_sent_aga
     the lease is still ours, instead of the delivery going out again when the lease ends."""
     make_webhook(app, dispatch_settings, admin, url=receiver.url, events=["member.joined"])
     make_member(app)
-    real_record = dispatcher.record
+    real_record = dispatcher.record_batch
 
     def database_gone(*_args: object, **_kwargs: object) -> None:
         raise sa.exc.OperationalError("UPDATE webhook_deliveries", {}, Exception("gone"))
 
-    monkeypatch.setattr(dispatcher, "record", database_gone)
+    monkeypatch.setattr(dispatcher, "record_batch", database_gone)
     with pytest.raises(sa.exc.OperationalError):
         dispatch(engine, dispatch_settings)
     assert len(receiver.requests) == 1
-    monkeypatch.setattr(dispatcher, "record", real_record)
+    monkeypatch.setattr(dispatcher, "record_batch", real_record)
 
     dispatch(engine, dispatch_settings)  # the database is back
 
