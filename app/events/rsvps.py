@@ -19,12 +19,14 @@ again (now current: the lock is held) and the answer decided anew.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.core import domain_events
@@ -83,7 +85,11 @@ _MEMBER = sa.bindparam("member", type_=sa.Integer)
 _SEATS = sa.bindparam("seats", type_=sa.Integer)
 _WAS = sa.bindparam("was", type_=_RSVPS.c.status.type)
 _THEIR_RSVP = sa.and_(_RSVPS.c.event_id == _EVENT, _RSVPS.c.member_id == _MEMBER)
-_RSVP_OF_MEMBER = sa.select(_RSVPS).where(_THEIR_RSVP)
+# What an answer writes of the member's row (the id is the database's); with the id, what
+# is read of it.
+_WRITTEN = ("event_id", "member_id", "status", "waitlist_ticket", "created_at", "updated_at")
+_READ = tuple(_RSVPS.c[name] for name in ("id", *_WRITTEN))
+_RSVP_OF_MEMBER = sa.select(*_READ).where(_THEIR_RSVP)
 # The event locked (its row only: the member's RSVP may not exist) with the member's RSVP.
 _LOCK_WITH_RSVP = (
     sa.select(
@@ -93,11 +99,7 @@ _LOCK_WITH_RSVP = (
         _EVENTS.c.capacity,
         _EVENTS.c.going_count,
         _EVENTS.c.waitlist_count,
-        _RSVPS.c.id,
-        _RSVPS.c.status,
-        _RSVPS.c.waitlist_ticket,
-        _RSVPS.c.created_at,
-        _RSVPS.c.updated_at,
+        *_READ,
     )
     .select_from(_EVENTS.outerjoin(_RSVPS, sa.and_(_THEIR_RSVP, _RSVPS.c.event_id == _EVENTS.c.id)))
     .where(_EVENTS.c.id == _EVENT)
@@ -136,26 +138,21 @@ _TAKE_SEATS = (
 )
 
 
-def _build_write(insert: Any, *, rows: Any = None) -> Any:
+def _build_write(dialect: str, *, rows: Any = None) -> Any:
     """The member's row with its answer, inserted or updated by one statement, returning
     it; `rows`: where its values come from (the moved counters), else the bound values."""
+    # The running database's dialect only: a worker never loads the other's modules.
+    insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
     answer = sa.bindparam("answer", type_=_RSVPS.c.status.type)
     since = sa.bindparam("since", type_=_RSVPS.c.created_at.type)
     at = sa.bindparam("at", type_=_RSVPS.c.updated_at.type)
     if rows is None:
         ticket: Any = sa.bindparam("ticket", type_=sa.Integer)
-        upsert = insert(_RSVPS).values(
-            event_id=_EVENT,
-            member_id=_MEMBER,
-            status=answer,
-            waitlist_ticket=ticket,
-            created_at=since,
-            updated_at=at,
-        )
+        values = (_EVENT, _MEMBER, answer, ticket, since, at)
+        upsert = insert(_RSVPS).values(dict(zip(_WRITTEN, values, strict=True)))
     else:
-        columns = ["event_id", "member_id", "status", "waitlist_ticket", "created_at", "updated_at"]
-        values = sa.select(_EVENT, _MEMBER, answer, rows.c.ticket, since, at)
-        upsert = insert(_RSVPS).from_select(columns, values)
+        moved = sa.select(_EVENT, _MEMBER, answer, rows.c.ticket, since, at)
+        upsert = insert(_RSVPS).from_select(_WRITTEN, moved)
     changed = ("status", "waitlist_ticket", "updated_at")
     upsert = upsert.on_conflict_do_update(
         index_elements=["event_id", "member_id"],
@@ -171,9 +168,22 @@ def _build_write(insert: Any, *, rows: Any = None) -> Any:
     return upsert.returning(*written)
 
 
-_WRITE = {"postgresql": _build_write(postgresql.insert), "sqlite": _build_write(sqlite.insert)}
-# PostgreSQL: the counters and the row in one statement (nothing written unless both are).
-_MOVE_AND_WRITE = _build_write(postgresql.insert, rows=_MOVE.cte("moved"))
+@cache
+def _write_statement(dialect: str) -> Any:
+    """The member's row written alone (built once per dialect, at its first use)."""
+    return _build_write(dialect)
+
+
+@cache
+def _move_and_write() -> Any:
+    """PostgreSQL: the counters and the row in one statement (nothing written unless both
+    are)."""
+    return _build_write("postgresql", rows=_MOVE.cte("moved"))
+
+
+def _rsvp_from(row: Sequence[Any]) -> EventRsvp:
+    """An RSVP from its id and its `_WRITTEN` columns, in that order (`_READ`)."""
+    return EventRsvp(**dict(zip(("id", *_WRITTEN), row, strict=True)))
 
 
 def _lock_for_rsvp(
@@ -188,29 +198,13 @@ def _lock_for_rsvp(
     if event.ends_at <= now:
         raise EventEnded(N_("Event {event_id} has ended."), values={"event_id": event_id})
     assert found is not None  # check_visible refuses a missing event
-    rsvp_id, status, ticket, created_at, updated_at = found[6:]
-    if rsvp_id is None:
+    if found[6] is None:  # the RSVP's id: none yet
         return event, _unanswered(event_id=event_id, member_id=member_id, now=now)
-    rsvp = EventRsvp(
-        id=rsvp_id,
-        event_id=event_id,
-        member_id=member_id,
-        status=status,
-        waitlist_ticket=ticket,
-        created_at=created_at,
-        updated_at=updated_at,
-    )
-    return event, rsvp
+    return event, _rsvp_from(found[6:])
 
 
 def _unanswered(*, event_id: int, member_id: int, now: datetime) -> EventRsvp:
-    return EventRsvp(
-        event_id=event_id,
-        member_id=member_id,
-        status=RsvpStatus.NOT_GOING,
-        created_at=now,
-        updated_at=now,
-    )
+    return _rsvp_from((None, event_id, member_id, RsvpStatus.NOT_GOING, None, now, now))
 
 
 def _reread(session: Session, *, event_id: int, member_id: int, now: datetime) -> EventRsvp:
@@ -219,7 +213,7 @@ def _reread(session: Session, *, event_id: int, member_id: int, now: datetime) -
     that)."""
     found = session.execute(_RSVP_OF_MEMBER, {"event": event_id, "member": member_id}).first()
     if found is not None:
-        return EventRsvp(**found._mapping)
+        return _rsvp_from(found)
     return _unanswered(event_id=event_id, member_id=member_id, now=now)
 
 
@@ -259,13 +253,13 @@ def _write(session: Session, params: dict[str, Any], move: _Move) -> sa.Row[Any]
     answer read (`was`); the row written (id, ticket, created_at), or None when it had not."""
     dialect = session.get_bind().dialect.name
     if move == _STAY:
-        return session.execute(_WRITE[dialect], params).first()
+        return session.execute(_write_statement(dialect), params).first()
     if dialect == "postgresql":
-        return session.execute(_MOVE_AND_WRITE, params).first()
+        return session.execute(_move_and_write(), params).first()
     moved = session.execute(_MOVE, params).first()
     if moved is None:
         return None
-    return session.execute(_WRITE[dialect], {**params, "ticket": moved.ticket}).first()
+    return session.execute(_write_statement(dialect), {**params, "ticket": moved.ticket}).first()
 
 
 def _answer(

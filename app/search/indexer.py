@@ -18,6 +18,7 @@ a vote or a reply counter moving does not touch the index.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import SQLModel
@@ -247,8 +247,9 @@ def write(session: OrmSession, documents: list[Document]) -> None:
         }
         for d in documents
     ]
+    # The running database's dialect only: a worker never loads the other's modules.
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
     changed = {
         name: insert.excluded[name] for name in rows[0] if name not in ("doc_type", "doc_id")
     }

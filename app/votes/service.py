@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.challenges import service as challenges
@@ -58,7 +58,8 @@ _VOTING_DATES = ("submissions_open_at", "submissions_close_at", "voting_close_at
 # The work and its challenge in one statement, the challenge locked (shared) on PostgreSQL:
 # a moderation takes it exclusively, so once the lock is held no work of the challenge is
 # disqualified before this transaction commits. A work read while waiting for that lock may
-# be stale: on PostgreSQL the vote's INSERT checks `disqualified` again (_CAST_ON_POSTGRES).
+# be stale: on PostgreSQL the vote's INSERT checks `disqualified` again
+# (_cast_on_postgres_statement).
 _CHALLENGES: sa.Table = Challenge.__table__  # type: ignore[attr-defined]
 _WORK_FOR_VOTING = (
     sa.select(
@@ -170,7 +171,7 @@ def _cast_on_postgres(session: Session, ballot: Ballot) -> Outcome:
     """The vote, the budget and the tally in one round trip: a statement whose parts run
     in the order vote, budget, work (each reads the one before it), the order of the locks
     everywhere. It also reads the vote and budget as they were before it, for a repeat."""
-    row = session.execute(_CAST_ON_POSTGRES, ballot.values).one()
+    row = session.execute(_cast_on_postgres_statement(), ballot.values).one()
     vote_id, used, tallied, cast_at, used_before = row
     if vote_id is not None:
         if used is None:
@@ -212,7 +213,12 @@ def _spending(insert: Any) -> Any:
     ).returning(_BUDGETS.c.used)
 
 
-def _build_cast_on_postgres() -> sa.Select[Any]:
+@cache
+def _cast_on_postgres_statement() -> sa.Select[Any]:
+    """Built once, at the first vote on PostgreSQL: making a statement (and its cache key)
+    costs more than running it here, and a SQLite worker never loads the dialect's insert."""
+    from sqlalchemy.dialects import postgresql
+
     eligible = sa.select(_CHALLENGE, _WORK, _VOTER, _CAST_AT).where(
         _WORKS.c.id == _WORK, _WORKS.c.disqualified.is_(False)
     )
@@ -252,17 +258,26 @@ _ALREADY = (
     .scalar_subquery(),
 )
 _EXISTING = sa.select(*_ALREADY)
-# Built once: making a statement (and its cache key) costs more than running it here.
-_CAST_ON_POSTGRES = _build_cast_on_postgres()
-_CAST_ON_SQLITE = (
-    sqlite.insert(_VOTES)
-    .values(dict(zip(_VOTE_COLUMNS, (_CHALLENGE, _WORK, _VOTER, _CAST_AT), strict=True)))
-    .on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
-    .returning(_VOTES.c.id)
-)
-_SPEND_ON_SQLITE = _spending(
-    sqlite.insert(_BUDGETS).values(dict(zip(_BUDGET_COLUMNS, _NEW_BUDGET, strict=True)))
-)
+
+
+@cache
+def _sqlite_statements() -> tuple[Any, Any]:
+    """The vote's and the budget's statements on SQLite, built once at the first vote (a
+    PostgreSQL worker never loads SQLite's dialect for them)."""
+    from sqlalchemy.dialects import sqlite
+
+    cast_vote = (
+        sqlite.insert(_VOTES)
+        .values(dict(zip(_VOTE_COLUMNS, (_CHALLENGE, _WORK, _VOTER, _CAST_AT), strict=True)))
+        .on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
+        .returning(_VOTES.c.id)
+    )
+    spend = _spending(
+        sqlite.insert(_BUDGETS).values(dict(zip(_BUDGET_COLUMNS, _NEW_BUDGET, strict=True)))
+    )
+    return cast_vote, spend
+
+
 _TALLY = (
     sa.update(_WORKS)
     .where(_WORKS.c.id == _WORK)
@@ -275,11 +290,12 @@ def _cast_step_by_step(session: Session, ballot: Ballot) -> Outcome:
     new. The transaction holds the database's write lock since it began, so the work read
     before is current and a repeat is read in one statement."""
     values = ballot.values
-    if session.execute(_CAST_ON_SQLITE, values).first() is None:
+    cast_vote, spend = _sqlite_statements()
+    if session.execute(cast_vote, values).first() is None:
         existing = _existing(session, ballot)
         assert existing is not None  # the INSERT met it
         return existing
-    used = session.execute(_SPEND_ON_SQLITE, values).scalar_one_or_none()
+    used = session.execute(spend, values).scalar_one_or_none()
     if used is None:
         raise _exhausted(ballot.challenge)
     _tally(session, submission_id=ballot.submission_id, delta=1)
