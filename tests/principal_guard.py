@@ -173,7 +173,8 @@ class Guard:
                 del writes[mark:]
 
     def _on_rollback(self, connection: Connection) -> None:
-        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        driver = None if connection.invalidated else connection.connection.dbapi_connection
+        if getattr(driver, "autocommit", False) is True:
             self._on_commit(connection)  # each statement committed as it ran (read_only on PG)
             return
         self._forget(connection)

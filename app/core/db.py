@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import select
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable
@@ -12,7 +13,6 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy import event, exc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -44,6 +44,7 @@ def create_db_engine(settings: Settings) -> Engine:
         max_overflow=settings.database_max_overflow,
     )
     event.listen(engine, "checkout", _refuse_a_closed_connection)
+    event.listen(engine, "engine_connect", _autocommit_if_read_only)
     _listeners(engine)  # before any engine is made from it, so that they share its listeners
     return engine
 
@@ -54,10 +55,18 @@ def _refuse_a_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any
     CPU on a shared machine). An idle connection has nothing to read: a server going down
     sends its connections a FATAL message and closes them, so a socket that is readable
     (or already gone) is dead, and the pool replaces it before the request uses it. A
-    readable socket of a live connection (a rare asynchronous notice) only costs a reconnect.
-    """
+    readable socket of a live connection (a rare asynchronous notice) only costs a reconnect."""
     if dbapi_connection.closed or _has_input(dbapi_connection.pgconn.socket):
         raise exc.DisconnectionError("the server closed the connection while it was idle")
+    if dbapi_connection.autocommit:  # as a read left it (below); a reconnect checks out too
+        dbapi_connection.autocommit = False
+
+
+def _autocommit_if_read_only(connection: Connection) -> None:
+    """A read engine's connection (`read_only`) in autocommit, set on the driver: SQLAlchemy's
+    isolation_level option set it and reset it at each checkout and return (52 µs against 18)."""
+    if connection.get_execution_options().get(READ_ONLY_OPTION) is True:
+        connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
 
 
 def _has_input(fd: int) -> bool:
@@ -100,12 +109,9 @@ def _create_sqlite_engine(settings: Settings) -> Engine:
 def read_only(engine: Engine) -> Engine:
     """The same pool, for work that only reads (every GET: what a GET writes, it writes in a
     Session of its own). On SQLite its transactions begin deferred. On PostgreSQL each
-    statement commits by itself: at READ COMMITTED every statement reads its own snapshot
-    even inside a transaction, so BEGIN and COMMIT would only add two round trips."""
-    options: dict[str, Any] = {READ_ONLY_OPTION: True}
-    if engine.dialect.name == "postgresql":
-        options["isolation_level"] = "AUTOCOMMIT"
-    return engine.execution_options(**options)
+    statement commits by itself (`_autocommit_if_read_only`): at READ COMMITTED each reads
+    its own snapshot inside a transaction too, so BEGIN and COMMIT would add two round trips."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -265,11 +271,6 @@ def sqlite_reads_only(session: Session) -> bool | None:
     return bool(bind.get_execution_options().get(READ_ONLY_OPTION, False))
 
 
-def reads_sqlite(session: Session) -> bool:
-    """The request's Session reads SQLite without ever taking its write lock."""
-    return sqlite_reads_only(session) is True
-
-
 def holds_write_lock(session: Session) -> bool:
     """A write request on SQLite: its transaction took the database's one write lock when it
     began (BEGIN IMMEDIATE), so nothing it reads can change before it commits, and what
@@ -280,7 +281,7 @@ def holds_write_lock(session: Session) -> bool:
 async def quickly(session: Session, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """`work(*args, **kwargs)`, a quick read on `session`: on the event loop on SQLite,
     else in a worker thread (for dependencies; handlers are marked with `quick_read`)."""
-    if reads_sqlite(session):
+    if sqlite_reads_only(session):  # True: reads SQLite, never taking its write lock
         return work(*args, **kwargs)
     return await run_in_threadpool(work, *args, **kwargs)
 
@@ -307,8 +308,7 @@ class UnitOfWorkRoute(APIRoute):
     inline for an async handler, which this one is). With more writers on one row than
     threads, a lock holder that needed a second hop would wait for a thread held by the
     writers waiting for its lock (tests/core/test_row_lock_writers.py). A handler therefore
-    returns its model, and never needs to render its own answer.
-    """
+    returns its model, and never needs to render its own answer."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         # Async handlers make no hop; generator handlers (streamed answers) are left to FastAPI.
@@ -339,7 +339,7 @@ def _in_one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handler)
     async def in_one_hop(**values: Any) -> Any:
         session = values.pop(_UNIT_OF_WORK)
-        if quick and reads_sqlite(session):
+        if quick and sqlite_reads_only(session):
             return run(session, values)
         return await run_in_threadpool(run, session, values)
 
@@ -362,5 +362,5 @@ def rows_affected(result: Result[Any]) -> int:
 
 def upsert_insert(session: Session, table: Any) -> Any:
     """An INSERT that understands ON CONFLICT, in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    dialect = session.get_bind().dialect.name  # only its module is loaded (memory)
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)

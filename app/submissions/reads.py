@@ -140,7 +140,27 @@ def _page_statements() -> dict[tuple[str, bool], sa.Select[Any]]:
     }
 
 
+def _with_challenge(works: sa.Select[Any]) -> sa.Select[Any]:
+    """The challenge's columns, then the works' (a row of NULLs when there are none): one
+    statement where the challenge's own cost a fifth of the page on PostgreSQL. Only the
+    first row carries the challenge's values, the others NULLs that cost nothing to read.
+    (On SQLite, which answers in-process, the join and its sort cost more than a second
+    statement: there the challenge is read first, alone.)"""
+    page = works.add_columns(sa.func.row_number().over(order_by=WORKS.c.id).label("n")).subquery()
+    first = sa.func.coalesce(page.c.n, 1) == 1
+    return (
+        sa.select(
+            *(sa.case((first, column)).label(column.key) for column in _CHALLENGE),
+            *(column for column in page.c if column.key != "n"),
+        )
+        .select_from(_CHALLENGES.outerjoin(page, sa.true()))
+        .where(_CHALLENGES.c.id == sa.bindparam("challenge_id"))
+        .order_by(page.c.id)
+    )
+
+
 _PAGES = _page_statements()
+_JOINED_PAGES = {key: _with_challenge(statement) for key, statement in _PAGES.items()}
 _PAGE_KEYS = [asc(Submission.id)]
 
 
@@ -241,19 +261,31 @@ def work(connection: Connection, *, submission_id: int, viewer: Member | None) -
 def page(
     connection: Connection, *, challenge_id: int, viewer: Member | None, params: PageParams
 ) -> SubmissionPage:
-    """A page of a challenge's works, in the order they were entered (three statements:
-    the challenge, the works with their authors, their files). The challenge is a 404 when
-    the viewer may not see it; its works a 401 for the public until it closes."""
-    challenge = connection.execute(_ONE_CHALLENGE, {"challenge_id": challenge_id}).first()
-    challenges.check_visible(challenge, challenge_id, viewer)
-    assert challenge is not None  # check_visible refuses a missing one
-    require_readable(challenge, viewer=viewer)
+    """A page of a challenge's works, in the order they were entered (the challenge, the
+    works with their authors, their files: on PostgreSQL the first two in one statement,
+    `_with_challenge`). The challenge is a 404 when the viewer may not see it; its works a
+    401 for the public until it closes."""
     values: dict[str, Any] = {"challenge_id": challenge_id, "limit": params.limit + 1}
     if params.cursor is not None:
         values["after"] = decode_cursor(params.cursor, _PAGE_KEYS)[0]
-    statement = _PAGES[_listed_for(viewer), params.cursor is not None]
-    result = connection.execute(statement, values)
-    names, rows = list(result.keys()), result.all()
+    key = _listed_for(viewer), params.cursor is not None
+    joined = connection.dialect.name == "postgresql"
+    if joined:
+        result = connection.execute(_JOINED_PAGES[key], values)
+        rows = result.all()
+        challenge = rows[0] if rows else None
+        if rows and rows[0].id is None:  # no works (for this viewer)
+            rows = []
+    else:
+        challenge = connection.execute(_ONE_CHALLENGE, {"challenge_id": challenge_id}).first()
+    challenges.check_visible(challenge, challenge_id, viewer)
+    assert challenge is not None  # check_visible refuses a missing one
+    require_readable(challenge, viewer=viewer)
+    if not joined:
+        result = connection.execute(_PAGES[key], values)
+        rows = result.all()
+    skip = len(_CHALLENGE) if joined else 0  # the challenge's columns in each row
+    names = list(result.keys())[skip:]
     next_cursor = encode_cursor([rows[params.limit - 1].id]) if len(rows) > params.limit else None
     rows = rows[: params.limit]
     files = files_of(connection, [row.id for row in rows if row.has_files])
@@ -265,6 +297,6 @@ def page(
     )
     # Each row as a dict under SubmissionPublic's names, all validated in one call: a model
     # built per work in Python, from its row's attributes, cost as much as the statement.
-    works = [dict(zip(names, row, strict=True)) for row in rows]
+    works = [dict(zip(names, row[skip:] if skip else row, strict=True)) for row in rows]
     items = [viewing.apply(work, _author_fields(work), files[work["id"]]) for work in works]
     return SubmissionPage.model_validate({"items": items, "next_cursor": next_cursor})

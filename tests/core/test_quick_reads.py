@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.core.db import read_only
+from app.core.config import Settings
+from app.core.db import create_db_engine, read_only
 from tests.factories import TOKEN_LOOKUP, auth_headers, make_member
 
 
@@ -68,6 +69,37 @@ def test_reads_on_postgresql_send_no_begin_or_commit(engine: Engine) -> None:
             for c in (reader, writer)
         }
         assert status == {reader: "IDLE", writer: "INTRANS"}
+
+
+def test_one_pooled_connection_reads_in_autocommit_and_writes_in_transactions(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read engine's autocommit is set on the driver's connection, not by SQLAlchemy's
+    isolation_level option (which set it and reset it at every checkout and return); the
+    same connection, handed to a write next, runs in a transaction."""
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL's read engine")
+    engine = create_db_engine(
+        settings.model_copy(update={"database_pool_size": 1, "database_max_overflow": 0})
+    )
+    isolation_levels: list[str] = []
+    for name in ("set_isolation_level", "reset_isolation_level"):
+        monkeypatch.setattr(engine.dialect, name, lambda *_, n=name: isolation_levels.append(n))
+
+    def status(connection: sa.Connection) -> str:
+        connection.exec_driver_sql("SELECT 1")
+        driver: Any = connection.connection.dbapi_connection
+        return str(driver.info.transaction_status.name)
+
+    try:
+        seen = []
+        for reads in (True, False, True, True, False):
+            with (read_only(engine) if reads else engine).connect() as connection:
+                seen.append(status(connection))
+        assert seen == ["IDLE", "INTRANS", "IDLE", "IDLE", "INTRANS"]
+        assert isolation_levels == []
+    finally:
+        engine.dispose()
 
 
 def test_a_token_lookup_takes_no_thread_on_sqlite_and_stays_out_of_a_write_transaction(
