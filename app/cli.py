@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -11,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -19,7 +20,6 @@ from app.auth.schemas import RegisterRequest
 from app.core.config import get_settings
 from app.core.db import create_db_engine
 from app.core.errors import ProblemError
-from app.core.server import BoundedHttpToolsProtocol
 from app.members import service as members
 from app.models import Discipline, Role
 
@@ -65,25 +65,14 @@ def serve(
     ] = EventLoop.ASYNCIO,
 ) -> None:
     """Serve the API with uvicorn."""
-    uvicorn.run(
-        "app.main:app",
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        loop=loop.value,
-        log_config=None,  # our structured logging (app.core.logging) handles uvicorn's loggers
-        # Forwarded headers are the app's to believe, and only from SANGGAR_TRUSTED_PROXIES
-        # (app.main); uvicorn's own default believed anyone connecting from 127.0.0.1.
-        proxy_headers=False,
-        server_header=False,  # no "Server: uvicorn": nothing to fingerprint
-        # httptools, with bounds on the request line's and headers' size and time
-        # (SANGGAR_MAX_URL_BYTES, _MAX_HEADER_BYTES, _HEADER_TIMEOUT_SECONDS).
-        http=BoundedHttpToolsProtocol,
-        # No WebSocket route: uvicorn's default ("auto") would load `websockets` into
-        # every worker for nothing (bench/MEMORY.md).
-        ws="none",
-    )
+    options = {"host": host, "port": port, "workers": workers, "reload": reload, "loop": loop.value}
+    # This process becomes the server (app.serve): same id and signals, without the CLI's
+    # imports. -P: the modules are the installed ones, whatever the current directory holds.
+    # no_debug_ranges: code objects without their column positions (0.7 MiB of a worker;
+    # tracebacks keep their lines, without the ^^^ under the failing expression).
+    command = [sys.executable, "-P", "-X", "no_debug_ranges", "-m", "app.serve"]
+    command.append(json.dumps(options))
+    os.execv(sys.executable, command)  # noqa: S606 - our own interpreter, no shell
 
 
 @cli.command()

@@ -8,6 +8,7 @@ import ctypes.util
 import gc
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
+from typing import Any
 
 import structlog
 from anyio import to_thread
@@ -54,7 +55,6 @@ from app.principal.cache import PrincipalCache
 from app.principal.polling import PrincipalChangesPoll
 from app.principal.usage import TokenUses
 from app.problems.router import router as problems_router
-from app.webhooks.docs import webhook_docs
 
 log = structlog.get_logger("sanggar")
 
@@ -282,6 +282,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     served.close()
 
 
+def _document_webhooks_when_asked(app: FastAPI) -> None:
+    """The OpenAPI `webhooks` section (app.webhooks.docs: a model and a route per event
+    type, only the docs read them) is built when the schema is first asked for, not in
+    every worker at start-up (bench/MEMORY.md)."""
+    schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not app.webhooks.routes:
+            from app.webhooks.docs import build_webhooks
+
+            app.webhooks.include_router(build_webhooks())
+        return schema()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _tune_allocator()
@@ -293,7 +309,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        webhooks=webhook_docs,
         redoc_url=None,  # app.core.redoc serves it, without its outside logo
         generate_unique_id_function=operation_id,
         # Starlette answers `/path/` with a 307 to an absolute URL built from the Host header
@@ -335,6 +350,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(problems_router)
     app.include_router(redoc_router)
     install_openapi(app)
+    _document_webhooks_when_asked(app)
 
     # Added innermost first: the request-context middleware wraps everything else.
     # Admission inside the SQLite write queue: a writer waiting its turn holds no place.

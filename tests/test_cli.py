@@ -98,11 +98,37 @@ def test_create_admin_refuses_a_taken_handle(database: str) -> None:
 def test_serve_uses_the_asyncio_loop_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
     # asyncio's loop serves a saturated process's requests in arrival order; uvloop left some
     # waiting seconds (measured in bench/ANALYSIS.md), so it is a choice, not the default.
-    calls: list[dict[str, object]] = []
-    monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: calls.append(kwargs))
+    commands: list[list[str]] = []
+    monkeypatch.setattr("app.cli.os.execv", lambda _path, argv: commands.append(argv))
     assert runner.invoke(cli, ["serve", "--port", "8123"]).exit_code == 0
-    assert runner.invoke(cli, ["serve", "--loop", "uvloop"]).exit_code == 0
+    assert runner.invoke(cli, ["serve", "--loop", "uvloop", "--workers", "2"]).exit_code == 0
     assert runner.invoke(cli, ["serve", "--loop", "tokio"]).exit_code != 0
-    assert [(call["loop"], call["port"]) for call in calls] == [("asyncio", 8123), ("uvloop", 8000)]
-    # No WebSocket route: uvicorn's "auto" would load the websockets package in every worker.
-    assert {call["ws"] for call in calls} == {"none"}
+    # The process becomes `python -m app.serve` with the options, without the CLI.
+    server = ["-P", "-X", "no_debug_ranges", "-m", "app.serve"]
+    assert [command[1:-1] for command in commands] == [server] * 2
+    options = [json.loads(command[-1]) for command in commands]
+    assert options == [
+        {"host": "127.0.0.1", "port": 8123, "workers": 1, "reload": False, "loop": "asyncio"},
+        {"host": "127.0.0.1", "port": 8000, "workers": 2, "reload": False, "loop": "uvloop"},
+    ]
+
+
+def test_the_server_runs_uvicorn_with_the_apps_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import serve
+    from app.core.server import BoundedHttpToolsProtocol
+
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    options = {"host": "0.0.0.0", "port": 8123, "workers": 3, "reload": True, "loop": "asyncio"}
+    serve.serve(options)
+    [(args, kwargs)] = calls
+    assert args == ("app.main:app",)
+    assert kwargs == {
+        **options,
+        "log_config": None,
+        "proxy_headers": False,
+        "server_header": False,
+        "http": BoundedHttpToolsProtocol,
+        # No WebSocket route: uvicorn's "auto" would load the websockets package in every worker.
+        "ws": "none",
+    }

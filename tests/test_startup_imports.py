@@ -1,7 +1,9 @@
 """A worker starts without the libraries only some requests or deployments need (megabytes
 of resident memory each; bench/MEMORY.md): those app/core keeps PyJWT and structlog from
 loading, and those the app imports at their first use (webhook requests, upload sniffing,
-pictures, mails, calendars, search stemmers, Redis, S3, migrations)."""
+pictures, mails, calendars, search stemmers, Redis, S3, migrations, the webhooks' OpenAPI
+docs). `sanggar serve` becomes a process of its own (app.serve) without the CLI's Typer and
+uvicorn's watchfiles."""
 
 import os
 import subprocess
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PG_URL
+from tests.processes import Server, server_env
 
 NEVER_AT_START_UP = (
     # Optional features of PyJWT and structlog the app never uses (app/core/__init__.py).
@@ -30,7 +33,12 @@ NEVER_AT_START_UP = (
     "boto3",
     "botocore",
     "alembic",
+    # The OpenAPI webhooks section, built when the schema is first asked for (app.main).
+    "app.webhooks.docs",
 )
+# What `sanggar serve`'s process (app.serve) never imports either: the CLI and its Typer,
+# watchfiles (uvicorn's reloader's, only with --reload).
+NOT_IN_THE_SERVER = (*NEVER_AT_START_UP, "app.cli", "typer", "watchfiles")
 
 PROBE = """
 import sys
@@ -49,10 +57,15 @@ print(",".join(name for name in {names!r} if name in sys.modules))
     [
         # A worker of `uvicorn app.main:app`.
         ("", NEVER_AT_START_UP),
-        # `sanggar serve`: the CLI first (its console, rich, is made at first use).
+        # A command of the CLI that makes the app (its console, rich, is made at first use).
         ("import app.cli", NEVER_AT_START_UP),
+        # `sanggar serve`'s process: app.serve imports uvicorn and its protocol first.
+        (
+            "from app import serve; serve.import_uvicorn(reload=False); import app.core.server",
+            NOT_IN_THE_SERVER,
+        ),
     ],
-    ids=["app", "sanggar serve"],
+    ids=["app", "cli", "sanggar serve"],
 )
 def test_a_worker_starts_and_signs_tokens_without_them(
     tmp_path: Path, first: str, names: tuple[str, ...]
@@ -71,3 +84,17 @@ def test_a_worker_starts_and_signs_tokens_without_them(
         timeout=120,
     ).stdout.strip()
     assert found == ""
+
+
+def test_sanggar_serve_becomes_the_server_process(tmp_path: Path) -> None:
+    """`sanggar serve` execs `python -m app.serve`: the same process (its id, its signals),
+    without the CLI; watchfiles' extension is not mapped in it."""
+    server = Server(server_env(f"sqlite:///{tmp_path / 'serve.db'}"), tmp_path)
+    try:
+        proc = Path(f"/proc/{server.process.pid}")
+        command = (proc / "cmdline").read_bytes().split(b"\0")
+        assert command[1:6] == [b"-P", b"-X", b"no_debug_ranges", b"-m", b"app.serve"]
+        assert "watchfiles" not in (proc / "maps").read_text()
+    finally:
+        server.stop()
+    assert "Application shutdown complete" in server.log()  # SIGTERM: a graceful stop

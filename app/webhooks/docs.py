@@ -81,6 +81,3 @@ def build_webhooks() -> APIRouter:
             responses={200: {"description": "Any 2xx acknowledges the delivery."}},
         )
     return router
-
-
-webhook_docs = build_webhooks()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from app import serve
 from app.cli import cli
 from app.main import create_app
 from tests.conftest import _free_port, make_settings
@@ -70,9 +72,12 @@ def test_sanggar_serve_does_not_believe_a_forged_forwarded_for_from_localhost(
 ) -> None:
     """Through a real uvicorn started as `sanggar serve` starts it: uvicorn's own default
     believed X-Forwarded-For from 127.0.0.1 before the app saw the request."""
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: calls.append(kwargs))
+    commands: list[list[str]] = []
+    monkeypatch.setattr("app.cli.os.execv", lambda _path, argv: commands.append(argv))
     assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append(kwargs))
+    serve.serve(json.loads(commands[0][-1]))  # the process `sanggar serve` becomes
     options = {k: v for k, v in calls[0].items() if k not in {"host", "port", "workers", "reload"}}
     app = _app(database_url)
     port = _free_port()
