@@ -130,13 +130,15 @@ def password_changed(session: Session, event: PasswordChanged) -> None:
 
 
 def mail_notification(session: Session, notification: notifications.Written) -> None:
-    """One read (the member with their mail settings) and the message's INSERT(s). A kind
-    that gathers (`kinds.GATHERED`, a comment on a work) is added to the member's mail about
-    the same thing while that mail waits to be sent, else written as a new mail."""
+    """One read (the member with their mail settings: with the notification's INSERT on
+    PostgreSQL) and the message's INSERT(s). A kind that gathers (`kinds.GATHERED`, a
+    comment on a work) is added to the member's mail about the same thing while that mail
+    waits to be sent, else written as a new mail."""
     kind = notification.type
     if kind not in kinds.EMAIL_DEFAULTS:
         return
-    row = bulk.recipient(session, notification.member_id)
+    # Read with the notification's INSERT (PostgreSQL), else now.
+    row = notification.row if notification.read else bulk.recipient(session, notification.member_id)
     if row is None or not bulk.wants(row, kind):
         return
     values = notification.texts.get("values") or {}
@@ -176,4 +178,5 @@ def mail_notifications(
 
 
 notifications.on_written(mail_notification)
+notifications.read_along(bulk.RECIPIENT, wanted=kinds.EMAIL_DEFAULTS.__contains__)
 notifications.on_written_many(mail_notifications)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -36,6 +37,10 @@ class Written:
     data: dict[str, Any]
     texts: dict[str, Any]
     created_at: datetime
+    # The row of the read registered by `read_along`, when it came with the INSERT (then
+    # `read` is True; None: no such member).
+    row: sa.Row[Any] | None = None
+    read: bool = False
 
 
 # Run for every notification `notify` writes, in its transaction (app/mail mails it when
@@ -48,8 +53,34 @@ WrittenMany = Callable[[Session, sa.ColumnElement[bool], str, dict[str, Any]], N
 _written_many: list[WrittenMany] = []
 
 
-_WRITE = sa.insert(Notification.__table__)  # type: ignore[attr-defined]
+_NOTIFICATIONS = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
+_WRITE = sa.insert(_NOTIFICATIONS)
 _WRITTEN = ("member_id", "type", "title", "body", "data", "texts", "created_at")
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadAlong:
+    statement: sa.Select[Any]  # of the notified member: bound parameter "member"
+    wanted: Callable[[str], bool]  # for which kinds
+
+
+# A read a hook needs of the notified member (app/mail: their address and mail settings),
+# sent with the notification's INSERT on PostgreSQL, which runs an INSERT inside WITH
+# whether or not the query reads it: one round trip instead of two.
+_read_along: list[_ReadAlong] = []
+
+
+def read_along(statement: sa.Select[Any], *, wanted: Callable[[str], bool]) -> None:
+    """Registers the read (one at most) that comes with every notification of the kinds
+    `wanted` says, its row handed to the hooks as `Written.row`."""
+    _read_along[:] = [_ReadAlong(statement, wanted)]
+
+
+@cache
+def _written_and_read(statement: sa.Select[Any]) -> sa.Select[Any]:
+    """The read with the notification's INSERT in its WITH (built once)."""
+    values = {name: sa.bindparam(name, type_=_NOTIFICATIONS.c[name].type) for name in _WRITTEN}
+    return statement.add_cte(sa.insert(_NOTIFICATIONS).values(values).cte("written"))
 
 
 def on_written(hook: WrittenHook) -> None:
@@ -77,9 +108,19 @@ def notify(
     texts = stored(title, body, values)
     english_title, english_body = render(texts, Locale.EN)
     notification = Written(member_id, type, english_title, english_body, data, texts, utcnow())
-    # Written at once by a Core INSERT, not added to the Session: no flush to plan, no
-    # identity to keep (the hooks and the callers read no id of it).
-    session.execute(_WRITE, {name: getattr(notification, name) for name in _WRITTEN})
+    values = {name: getattr(notification, name) for name in _WRITTEN}
+    # Written at once by a Core INSERT on the Session's connection, not added to the
+    # Session: no flush to plan, no identity to keep (the hooks and the callers read no id
+    # of it), no ORM execution around it.
+    along = _read_along[0] if _read_along and _read_along[0].wanted(type) else None
+    if along is not None and session.get_bind().dialect.name == "postgresql":
+        if session.autoflush:  # what the Session holds unwritten, as an ORM read would
+            session.flush()
+        statement = _written_and_read(along.statement)
+        row = session.connection().execute(statement, values | {"member": member_id}).first()
+        notification = replace(notification, row=row, read=True)
+    else:
+        session.connection().execute(_WRITE, values)
     tell_after_commit(session, LIVE_TOPIC, [member_id])
     for hook in _written:
         hook(session, notification)

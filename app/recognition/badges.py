@@ -166,7 +166,8 @@ def _values(member_id: int, code: str, reason: str, at: datetime) -> dict[str, A
 
 def _awarded(session: Session, statement_of: Callable[[str], Any], values: dict[str, Any]) -> bool:
     statement = statement_of(session.get_bind().dialect.name)
-    badge_id = session.execute(statement, values).scalar_one_or_none()
+    # On the Session's connection: a Core statement needs no ORM execution around it.
+    badge_id = session.connection().execute(statement, values).scalar_one_or_none()
     if badge_id is None:
         return False
     member_id, code = values["member_id"], values["code"]

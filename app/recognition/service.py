@@ -70,7 +70,9 @@ def record(
     }
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return cast(int | None, session.execute(_record_with_totals(), values).scalar())
+        # On the Session's connection: a Core statement needs no ORM execution around it.
+        connection = session.connection()
+        return cast(int | None, connection.execute(_record_with_totals(), values).scalar())
     activity_id = session.execute(_record_alone(dialect), values).scalar()
     if activity_id is not None:
         _move(session, values)
