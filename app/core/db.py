@@ -360,7 +360,7 @@ def rows_affected(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-def upsert_insert(session: Session, table: Any) -> Any:
-    """An INSERT that understands ON CONFLICT, in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name  # only its module is loaded (memory)
+def upsert_insert(session: OrmSession | str, table: Any) -> Any:
+    """An INSERT with ON CONFLICT in the session's or named dialect (only its module loaded)."""
+    dialect = session if isinstance(session, str) else session.get_bind().dialect.name
     return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)

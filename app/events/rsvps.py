@@ -19,11 +19,10 @@ again (now current: the lock is held) and the answer decided anew.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
@@ -31,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from app.core import domain_events
 from app.core.clock import utcnow
-from app.core.db import rows_affected
+from app.core.db import rows_affected, upsert_insert
 from app.core.pagination import PageParams, SortKey, asc, paginate
 from app.core.tables import id_of
 from app.events.access import EventState, check_visible, ensure_published, get_visible
@@ -141,8 +140,7 @@ _TAKE_SEATS = (
 def _build_write(dialect: str, *, rows: Any = None) -> Any:
     """The member's row with its answer, inserted or updated by one statement, returning
     it; `rows`: where its values come from (the moved counters), else the bound values."""
-    # The running database's dialect only: a worker never loads the other's modules.
-    insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+    insert = partial(upsert_insert, dialect)  # a worker never loads the other's modules
     answer = sa.bindparam("answer", type_=_RSVPS.c.status.type)
     since = sa.bindparam("since", type_=_RSVPS.c.created_at.type)
     at = sa.bindparam("at", type_=_RSVPS.c.updated_at.type)

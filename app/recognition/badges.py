@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.db import upsert_insert
 from app.core.domain_events import BadgeAwarded, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.i18n import N_
@@ -109,27 +110,15 @@ _BADGES = cast(sa.Table, Badge.__table__)  # type: ignore[attr-defined]
 _ACTIVITIES = cast(sa.Table, Activity.__table__)  # type: ignore[attr-defined]
 
 
-def _insert_of(dialect: str) -> Any:
-    """The dialect's INSERT that knows ON CONFLICT; only the running database's dialect
-    module is loaded (the other one costs resident memory for nothing)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert
-
-
 # Built once, at first use, for the running dialect only.
 @cache
 def _award(dialect: str) -> Any:
-    return _build_award(_insert_of(dialect))
+    return _build_award(partial(upsert_insert, dialect))
 
 
 @cache
 def _award_for_count(dialect: str) -> Any:
-    return _build_award_for_count(_insert_of(dialect))
+    return _build_award_for_count(partial(upsert_insert, dialect))
 
 
 def award(session: Session, *, member_id: int, code: str, reason: str, at: datetime) -> bool:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -153,25 +153,13 @@ def _credit(*conditions: Any) -> Any:
     )
 
 
-def _insert_of(dialect: str) -> Any:
-    """The dialect's INSERT that knows ON CONFLICT; only the running database's dialect
-    module is loaded (the other one costs resident memory for nothing)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert
-
-
 # Each statement built once, at first use, for the running dialect only.
 @cache
 def _record_with_totals() -> sa.Select[Any]:
     """PostgreSQL: the activity and the totals it moves in one statement instead of three,
     its parts chained (each reads the one before it) so that they lock in the order the
     step-by-step path does: the activity, the member, the member's period rows."""
-    insert = _insert_of("postgresql")
+    insert = partial(upsert_insert, "postgresql")
     recorded = _build_record(insert).cte("recorded")
     credited = _credit(sa.exists(sa.select(recorded.c.id))).returning(_MEMBERS.c.id).cte("credited")
     upsert = _build_upsert_totals(insert, credited.c.id)
@@ -184,7 +172,7 @@ def _record_with_totals() -> sa.Select[Any]:
 
 @cache
 def _record_alone(dialect: str) -> Any:
-    return _build_record(_insert_of(dialect))
+    return _build_record(partial(upsert_insert, dialect))
 
 
 # The step by step path (SQLite, and every retraction): the member, then the period rows.
@@ -193,7 +181,7 @@ _CREDIT = _credit()
 
 @cache
 def _move_totals_of(dialect: str) -> Any:
-    return _build_upsert_totals(_insert_of(dialect), _MEMBER)
+    return _build_upsert_totals(partial(upsert_insert, dialect), _MEMBER)
 
 
 def _move(session: Session, values: dict[str, Any]) -> None:

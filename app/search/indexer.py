@@ -18,7 +18,6 @@ a vote or a reply counter moving does not touch the index.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import SQLModel
 
 from app.core.clock import utcnow
+from app.core.db import upsert_insert
 from app.models import (
     Challenge,
     Event,
@@ -247,9 +247,7 @@ def write(session: OrmSession, documents: list[Document]) -> None:
         }
         for d in documents
     ]
-    # The running database's dialect only: a worker never loads the other's modules.
-    dialect = session.get_bind().dialect.name
-    insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
+    insert = upsert_insert(session, table)
     changed = {
         name: insert.excluded[name] for name in rows[0] if name not in ("doc_type", "doc_id")
     }
