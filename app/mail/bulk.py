@@ -32,13 +32,12 @@ _RECIPIENTS = (
         _MEMBERS.c.display_name,
         _MEMBERS.c.handle,
         _MEMBERS.c.locale,
-        _SETTINGS.c.email,
+        _SETTINGS.c.email.label("mail_choices"),
     )
     .outerjoin(_SETTINGS, _SETTINGS.c.member_id == _MEMBERS.c.id)
     .where(_MEMBERS.c.is_active.is_(True))
 )
 RECIPIENT = _RECIPIENTS.where(_MEMBERS.c.id == sa.bindparam("member"))
-_CHOICES = 5  # the mail settings' place in a recipient's row
 
 
 def to_members(
@@ -77,7 +76,7 @@ def recipient(session: Session, member_id: int) -> sa.Row[Any] | None:
 
 def wants(row: sa.Row[Any], kind: str) -> bool:
     """Whether the member wants `kind` by mail: their setting, else the default."""
-    choices: dict[str, bool] | None = row[_CHOICES]
+    choices: dict[str, bool] | None = row.mail_choices
     return bool((choices or {}).get(kind, kinds.EMAIL_DEFAULTS[kind]))
 
 
