@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 
 from app.challenges import service as challenges
 from app.core.clock import utcnow
-from app.core.db import NO_SYNC, rows_affected
+from app.core.db import NO_SYNC, rows_affected, upsert_insert
 from app.core.domain_events import VoteCast, VoteWithdrawn, publish
 from app.core.pagination import PageParams, asc, paginate
 from app.i18n import N_
@@ -217,20 +217,20 @@ def _spending(insert: Any) -> Any:
 def _cast_on_postgres_statement() -> sa.Select[Any]:
     """Built once, at the first vote on PostgreSQL: making a statement (and its cache key)
     costs more than running it here, and a SQLite worker never loads the dialect's insert."""
-    from sqlalchemy.dialects import postgresql
-
     eligible = sa.select(_CHALLENGE, _WORK, _VOTER, _CAST_AT).where(
         _WORKS.c.id == _WORK, _WORKS.c.disqualified.is_(False)
     )
     inserted = (
-        postgresql.insert(_VOTES)
+        upsert_insert("postgresql", _VOTES)
         .from_select(_VOTE_COLUMNS, eligible)
         .on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
         .returning(_VOTES.c.id)
         .cte("cast_vote")
     )
     new_budget = sa.select(*_NEW_BUDGET).select_from(inserted)
-    spent = _spending(postgresql.insert(_BUDGETS).from_select(_BUDGET_COLUMNS, new_budget))
+    spent = _spending(
+        upsert_insert("postgresql", _BUDGETS).from_select(_BUDGET_COLUMNS, new_budget)
+    )
     spent = spent.cte("spent")
     tallied = (
         sa.update(_WORKS)
@@ -264,16 +264,16 @@ _EXISTING = sa.select(*_ALREADY)
 def _sqlite_statements() -> tuple[Any, Any]:
     """The vote's and the budget's statements on SQLite, built once at the first vote (a
     PostgreSQL worker never loads SQLite's dialect for them)."""
-    from sqlalchemy.dialects import sqlite
-
     cast_vote = (
-        sqlite.insert(_VOTES)
+        upsert_insert("sqlite", _VOTES)
         .values(dict(zip(_VOTE_COLUMNS, (_CHALLENGE, _WORK, _VOTER, _CAST_AT), strict=True)))
         .on_conflict_do_nothing(index_elements=["member_id", "submission_id"])
         .returning(_VOTES.c.id)
     )
     spend = _spending(
-        sqlite.insert(_BUDGETS).values(dict(zip(_BUDGET_COLUMNS, _NEW_BUDGET, strict=True)))
+        upsert_insert("sqlite", _BUDGETS).values(
+            dict(zip(_BUDGET_COLUMNS, _NEW_BUDGET, strict=True))
+        )
     )
     return cast_vote, spend
 
