@@ -25,45 +25,31 @@ import os
 import platform
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlmodel import Session
 
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.db import create_db_engine
-from app.core.migrations import upgrade
 from app.mail import digest
 from app.models import Challenge, Event, MailSettings, Member, PersonalAccessToken
+from bench import run
 from bench.challenges import insert_rows, member_row, table_of
 
 MEMBERS = int(os.environ.get("BENCH_DIGEST_MEMBERS", "100000"))
 NOW = utcnow()
 
 
-def _fresh_engine(label: str) -> Any:
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url is None:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sanggar-digest-')) / f'{label}.db'}"
+def _fresh_engine() -> Any:
+    url = run.scratch_url("digest")
     settings = Settings(_env_file=None, database_url=url, secret_key=SecretStr("bench-" + "x" * 64))
-    upgrade(url)
-    engine = create_db_engine(settings)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "TRUNCATE members, challenges, events, mail_messages, webhook_events, "
-                    "webhook_deliveries, mail_digests RESTART IDENTITY CASCADE"
-                )
-            )
-    return engine
+    news = ("challenges", "events", "mail_digests")
+    outbox = ("mail_messages", "webhook_events", "webhook_deliveries")
+    return run.scratch_engine(settings, ("members", *news, *outbox))
 
 
 def seed(engine: Any, members: int) -> None:
@@ -123,7 +109,7 @@ def seed(engine: Any, members: int) -> None:
 
 
 def one_run(members: int, *, trace: bool) -> tuple[float, int, int]:
-    engine = _fresh_engine(f"{members}-{'trace' if trace else 'time'}")
+    engine = _fresh_engine()
     seed(engine, members)
     if trace:
         tracemalloc.start()
@@ -161,7 +147,7 @@ def _walk_by_window(session: Session, week: str) -> int:
 
 def compare_walks(rounds: int = 3) -> None:
     """Both walks over the same members, alternating, as fresh after seeding as a run is."""
-    engine = _fresh_engine(f"{MEMBERS}-walk")
+    engine = _fresh_engine()
     seed(engine, MEMBERS)
     week = digest.week_of(NOW)
     timings: dict[str, list[float]] = {"limit (reference)": [], "window": []}

@@ -30,17 +30,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlmodel import Session
 
 import app.mail.subscribers  # noqa: F401  (registers the mail transport)
 from app.core.config import Settings
-from app.core.db import create_db_engine
-from app.core.migrations import upgrade
 from app.mail import outbox, render, transport
 from app.models import Member
 from app.webhooks import dispatcher
+from bench import run
 from bench.challenges import insert_rows, member_row, table_of
 
 COUNT = int(os.environ.get("BENCH_MAIL_COUNT", "400"))
@@ -63,17 +61,9 @@ def _settings(url: str, mail_directory: Path) -> Settings:
 
 
 def _engine(settings: Settings) -> Any:
-    url = settings.database_url
-    upgrade(url)
-    engine = create_db_engine(settings)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "TRUNCATE members, mail_messages, webhook_events, webhook_deliveries, "
-                    "webhook_attempts RESTART IDENTITY CASCADE"
-                )
-            )
+    """A database with MEMBERS members and an empty outbox."""
+    outbox_tables = ("mail_messages", "webhook_events", "webhook_deliveries", "webhook_attempts")
+    engine = run.scratch_engine(settings, ("members", *outbox_tables))
     rows = []
     for n in range(1, MEMBERS + 1):
         row = member_row(n)
@@ -180,9 +170,7 @@ def stages(settings: Settings) -> dict[str, float]:
 
 
 def main() -> None:
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url is None:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sanggar-mail-')) / 'mail.db'}"
+    url = run.scratch_url("mail")
     mail_directory = Path(tempfile.mkdtemp(prefix="sanggar-mail-out-"))
     settings = _settings(url, mail_directory)
     engine = _engine(settings)

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,8 +42,11 @@ from urllib.parse import quote
 
 import httpx2 as httpx
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.core.migrations import upgrade
 from bench import plans, seed
 from bench.report import Measurement, write_report
@@ -302,6 +305,25 @@ def drop_database(url: str) -> None:
     with admin.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
     admin.dispose()
+
+
+def scratch_url(name: str) -> str:
+    """BENCH_DATABASE_URL (a scratch PostgreSQL database), else a new SQLite file."""
+    url = os.environ.get("BENCH_DATABASE_URL")
+    return url or f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'sanggar-{name}-')) / f'{name}.db'}"
+
+
+def scratch_engine(settings: Settings, truncated: Sequence[str]) -> Engine:
+    """The app's engine on `settings`' database, migrated to the head; on PostgreSQL (a
+    scratch database reused from run to run) the `truncated` tables emptied first, with
+    every table that refers to them."""
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            names = ", ".join(truncated)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return engine
 
 
 def seed_database(url: str, size: seed.Size) -> tuple[seed.Seeded, float]:
