@@ -265,38 +265,55 @@ def page(
     works with their authors, their files: on PostgreSQL the first two in one statement,
     `_with_challenge`). The challenge is a 404 when the viewer may not see it; its works a
     401 for the public until it closes."""
-    values: dict[str, Any] = {"challenge_id": challenge_id, "limit": params.limit + 1}
-    if params.cursor is not None:
-        values["after"] = decode_cursor(params.cursor, _PAGE_KEYS)[0]
-    key = _listed_for(viewer), params.cursor is not None
-    joined = connection.dialect.name == "postgresql"
-    if joined:
-        result = connection.execute(_JOINED_PAGES[key], values)
-        rows = result.all()
-        challenge = rows[0] if rows else None
-        if rows and rows[0].id is None:  # no works (for this viewer)
-            rows = []
-    else:
-        challenge = connection.execute(_ONE_CHALLENGE, {"challenge_id": challenge_id}).first()
-    challenges.check_visible(challenge, challenge_id, viewer)
-    assert challenge is not None  # check_visible refuses a missing one
-    require_readable(challenge, viewer=viewer)
-    if not joined:
-        result = connection.execute(_PAGES[key], values)
-        rows = result.all()
-    skip = len(_CHALLENGE) if joined else 0  # the challenge's columns in each row
-    names = list(result.keys())[skip:]
-    next_cursor = encode_cursor([rows[params.limit - 1].id]) if len(rows) > params.limit else None
-    rows = rows[: params.limit]
-    files = files_of(connection, [row.id for row in rows if row.has_files])
+    challenge, works = _challenge_and_works(connection, challenge_id, viewer, params)
+    next_cursor = (
+        encode_cursor([works[params.limit - 1]["id"]]) if len(works) > params.limit else None
+    )
+    works = works[: params.limit]
+    files = files_of(connection, [work["id"] for work in works if work["has_files"]])
     phase = challenges.phase_of(challenge, utcnow())
     viewing = _Viewing.of(
         viewer,
         closed=phase == ChallengePhase.CLOSED,
         blind=judged_blind(challenge, viewer, phase),
     )
-    # Each row as a dict under SubmissionPublic's names, all validated in one call: a model
-    # built per work in Python, from its row's attributes, cost as much as the statement.
-    works = [dict(zip(names, row[skip:] if skip else row, strict=True)) for row in rows]
     items = [viewing.apply(work, _author_fields(work), files[work["id"]]) for work in works]
     return SubmissionPage.model_validate({"items": items, "next_cursor": next_cursor})
+
+
+def _challenge_and_works(
+    connection: Connection, challenge_id: int, viewer: Member | None, params: PageParams
+) -> tuple[Row, list[dict[str, Any]]]:
+    """The challenge, once the viewer may read its works, and the page's works (one more
+    than the page holds when there are more), each a dict under SubmissionPublic's names:
+    all validated in one call, where a model built per work in Python, from its row's
+    attributes, cost as much as the statement."""
+    values: dict[str, Any] = {"challenge_id": challenge_id, "limit": params.limit + 1}
+    if params.cursor is not None:
+        values["after"] = decode_cursor(params.cursor, _PAGE_KEYS)[0]
+    key = _listed_for(viewer), params.cursor is not None
+    if connection.dialect.name == "postgresql":
+        result = connection.execute(_JOINED_PAGES[key], values)
+        rows = result.all()
+        challenge = _readable(rows[0] if rows else None, challenge_id, viewer)
+        skip = len(_CHALLENGE)  # the challenge's columns, then the work's, in each row
+        names = list(result.keys())[skip:]
+        works = rows if rows[0].id is not None else []  # a work's id; NULL: there are none
+        return challenge, [dict(zip(names, row[skip:], strict=True)) for row in works]
+    # SQLite: the challenge first, the works only if the viewer may read them.
+    challenge = _readable(
+        connection.execute(_ONE_CHALLENGE, {"challenge_id": challenge_id}).first(),
+        challenge_id,
+        viewer,
+    )
+    result = connection.execute(_PAGES[key], values)
+    names = list(result.keys())
+    return challenge, [dict(zip(names, row, strict=True)) for row in result]
+
+
+def _readable(challenge: Row | None, challenge_id: int, viewer: Member | None) -> Row:
+    """The challenge, when the viewer may see it (else 404) and read its works (else 401)."""
+    challenges.check_visible(challenge, challenge_id, viewer)
+    assert challenge is not None  # check_visible refuses a missing one
+    require_readable(challenge, viewer=viewer)
+    return challenge
