@@ -34,5 +34,5 @@ DIGEST = "digest"
 # The kinds whose mails gather: while a member's mail of such a kind waits to be sent, the
 # next notification of that kind about the same thing (the notification's `data` key named
 # here: the same work) is added to it instead of making a mail of its own
-# (app/mail/outbox.gather), up to `outbox.GATHER_LIMIT` in one mail.
+# (app/mail/along), up to `outbox.GATHER_LIMIT` in one mail.
 GATHERED: dict[str, str] = {"comment.created": "submission_id"}

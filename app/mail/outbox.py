@@ -3,7 +3,6 @@ cause commits, and nothing is lost if the process dies after it."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -26,7 +25,12 @@ def locale_of(member: Member | None) -> str:
 
 def language(member_locale: str | None) -> str:
     """A member's `locale` column as the language of their mail."""
-    return str(member_locale) if member_locale in LOCALES else get_settings().default_locale
+    return str(member_locale) if member_locale in LOCALES else default_locale()
+
+
+def default_locale() -> str:
+    """The language of a member who has none (SANGGAR_DEFAULT_LOCALE)."""
+    return get_settings().default_locale
 
 
 def enqueue(
@@ -110,13 +114,20 @@ _WRITE_AT_ONCE = _write_at_once()
 
 def _values(message: dict[str, Any], gather_key: str | None) -> dict[str, Any]:
     """The parameters of the statements that write a message and its delivery."""
-    now = utcnow()
     values = {f"mail_messages_{name}": message[name] for name in MESSAGE_COLUMNS}
-    return values | {
+    return values | new_mail_values(message["template"], gather_key)
+
+
+def new_mail_values(template: str, gather_key: str | None) -> dict[str, Any]:
+    """A new message's parameters besides its `MESSAGE_COLUMNS` (its gather key and time),
+    its event's and its delivery's."""
+    now = utcnow()
+    return {
+        "mail_messages_template": template,
         "mail_messages_gather_key": gather_key,
         "mail_messages_created_at": now,
         "webhook_events_public_id": uuid7(),
-        "webhook_events_type": f"mail.{message['template']}",
+        "webhook_events_type": f"mail.{template}",
         "webhook_events_created_at": now,
         "webhook_deliveries_public_id": uuid7(),
         "webhook_deliveries_created_at": now,
@@ -154,16 +165,24 @@ def _waiting() -> sa.ColumnElement[bool]:
     )
 
 
-def _open(limit: sa.BindParameter[Any], room: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    """The newest message of the gather key still waiting to be sent with room for one more
-    item (`room`: the number of its items), by the index ix_mail_messages_gather_key_id."""
+def _room(dialect: str) -> sa.ColumnElement[Any]:
+    """How many items a gathering message holds."""
+    if dialect == "postgresql":
+        return sa.func.json_array_length(_MESSAGES.c.context["gathered"])
+    return sa.func.json_array_length(_MESSAGES.c.context, "$.gathered")
+
+
+def open_to_gather(dialect: str) -> sa.Select[Any]:
+    """The newest message of the gather key (bound: mail_messages_gather_key) whose delivery
+    waits unclaimed and untried and which holds fewer items than gather_limit (bound), by
+    the index ix_mail_messages_gather_key_id. Its id."""
     return (
         sa.select(_MESSAGES.c.id)
         .join(_DELIVERIES, _DELIVERIES.c.mail_message_id == _MESSAGES.c.id)
         .where(
             _MESSAGES.c.gather_key == _MESSAGE_VALUES["gather_key"],
             _MESSAGES.c.scrubbed_at.is_(None),
-            room < limit,
+            _room(dialect) < sa.bindparam("gather_limit", type_=sa.Integer),
             _waiting(),
         )
         .order_by(_MESSAGES.c.id.desc())
@@ -171,58 +190,88 @@ def _open(limit: sa.BindParameter[Any], room: sa.ColumnElement[Any]) -> sa.Selec
     )
 
 
-@cache
-def _gathering(dialect: str) -> sa.Executable:
-    """The statement that adds an item to a waiting message of a gather key, built once
-    for the running dialect. PostgreSQL: fold or write, in one statement; elsewhere the
-    fold alone (`_write_in_steps` when it folded nothing)."""
-    item = sa.bindparam("gather_item", type_=sa.JSON)
-    limit = sa.bindparam("gather_limit", type_=sa.Integer)
-    if dialect != "postgresql":
-        # Write transactions are serial here (BEGIN IMMEDIATE): the dispatcher's claim runs
-        # wholly before or after this one, so checking the delivery is enough.
-        context = _MESSAGES.c.context
-        room = sa.func.json_array_length(context, "$.gathered")
-        return (
-            sa.update(_MESSAGES)
-            .where(_MESSAGES.c.id == _open(limit, room).scalar_subquery())
-            .values(context=sa.func.json_insert(context, "$.gathered[#]", sa.func.json(item)))
-            .returning(_MESSAGES.c.id)
+_FOLD = (
+    sa.update(_MESSAGES)
+    .where(_MESSAGES.c.id == sa.bindparam("message_id", type_=sa.Integer))
+    .values(
+        context=sa.func.json_insert(
+            _MESSAGES.c.context, "$.gathered[#]", sa.func.json(sa.bindparam("item", type_=sa.JSON))
         )
+    )
+)
+
+
+def fold(session: Session, message_id: int, item: dict[str, Any]) -> None:
+    """SQLite: adds `item` to the message `open_to_gather` found in this transaction. Write
+    transactions are serial here (BEGIN IMMEDIATE): the dispatcher's claim runs wholly
+    before or after this one, so the message still waits, with room, until it commits."""
+    session.connection().execute(_FOLD, {"message_id": message_id, "item": item})
+
+
+def written_for(recipient: sa.CTE, *, gathers: bool) -> sa.Select[Any]:
+    """PostgreSQL: the mail of the (one or no) row of `recipient`, in one statement. Its
+    columns: id, email, locale (their mail's language), display_name, handle and `words`
+    (JSONB: their context's words in that language, with `gathered`, a list of one item,
+    when `gathers`). The message's parameters, its event's and delivery's are bound as
+    `write` binds them (`new_mail_values`). Selects the message's id (None: no recipient).
+
+    When `gathers`, the words' item is first added to `open_to_gather`: its delivery is
+    row-locked (FOR UPDATE SKIP LOCKED, as a dispatcher's claim does) only while no
+    dispatcher claimed it: a claim in progress holds it and it is skipped, a claim committed
+    since this statement began fails the WHERE checked again on the committed row; a claim
+    that comes later skips it until this transaction ends. A delivery another comment is
+    gathering into right now is skipped too (no waiting): the next older one waiting, else
+    a new message. The item is appended while the message holds fewer than the limit
+    (checked on the row as last committed); else a new message is written, keyed too."""
     from sqlalchemy.dialects.postgresql import JSONB
 
-    # First the delivery is row-locked (FOR UPDATE SKIP LOCKED, as a dispatcher's claim
-    # does), only while no dispatcher claimed it: a claim in progress holds it and it is
-    # skipped, a claim committed since this statement began fails the WHERE checked again
-    # on the committed row; a claim that comes later skips it until this transaction ends.
-    # A delivery another comment is gathering into right now is skipped too (no waiting):
-    # the next older one waiting, else a new message. Then the item is appended to the
-    # message, while it has fewer than the limit (checked on the row as last committed);
-    # else a new message is written, keyed too, with its event and delivery.
-    room = sa.func.json_array_length(_MESSAGES.c.context["gathered"])
-    locked = (
-        _open(limit, room)
-        .with_only_columns(_DELIVERIES.c.mail_message_id)
-        .with_for_update(skip_locked=True, of=_DELIVERIES)
-        .cte("locked")
+    words = recipient.c.words
+    anyone = sa.exists(sa.select(recipient.c.id))
+    unfolded: sa.ColumnElement[bool] = sa.true()
+    folded = None
+    if gathers:
+        room = _room("postgresql")
+        locked = (
+            open_to_gather("postgresql")
+            .with_only_columns(_DELIVERIES.c.mail_message_id)
+            .where(anyone)
+            .with_for_update(skip_locked=True, of=_DELIVERIES)
+            .cte("locked")
+        )
+        as_jsonb = sa.cast(_MESSAGES.c.context, JSONB)
+        items = sa.select(words["gathered"]).scalar_subquery()
+        appended = sa.func.jsonb_set(
+            as_jsonb,
+            sa.literal_column("'{gathered}'::text[]"),
+            as_jsonb["gathered"].op("||")(items),
+        )
+        folded = (
+            sa.update(_MESSAGES)
+            .where(
+                _MESSAGES.c.id.in_(sa.select(locked.c.mail_message_id)),
+                room < sa.bindparam("gather_limit", type_=sa.Integer),
+            )
+            .values(context=sa.cast(appended, sa.JSON))
+            .returning(_MESSAGES.c.id)
+            .cte("folded")
+        )
+        unfolded = ~sa.exists(sa.select(folded.c.id))
+    greeting = sa.func.jsonb_build_object(
+        sa.literal_column("'display_name'"),
+        recipient.c.display_name,
+        sa.literal_column("'handle'"),
+        recipient.c.handle,
     )
-    as_jsonb = sa.cast(_MESSAGES.c.context, JSONB)
-    appended = sa.func.jsonb_set(
-        as_jsonb,
-        sa.literal_column("'{gathered}'::text[]"),
-        as_jsonb["gathered"].op("||")(sa.func.jsonb_build_array(sa.cast(item, JSONB))),
-    )
-    folded = (
-        sa.update(_MESSAGES)
-        .where(_MESSAGES.c.id.in_(sa.select(locked.c.mail_message_id)), room < limit)
-        .values(context=sa.cast(appended, sa.JSON))
-        .returning(_MESSAGES.c.id)
-        .cte("folded")
-    )
-    unfolded = ~sa.exists(sa.select(folded.c.id))
+    from_recipient = {
+        "member_id": recipient.c.id,
+        "recipient": recipient.c.email,
+        "locale": recipient.c.locale,
+        "context": sa.cast(greeting.op("||")(words), sa.JSON),
+    }
+    columns = {**_MESSAGE_VALUES, **from_recipient}
     message = (
         sa.insert(_MESSAGES)
-        .from_select(list(_MESSAGE_VALUES), sa.select(*_MESSAGE_VALUES.values()).where(unfolded))
+        .from_select(list(columns), sa.select(*columns.values()).where(unfolded))
         .returning(_MESSAGES.c.id)
         .cte("message")
     )
@@ -231,56 +280,31 @@ def _gathering(dialect: str) -> sa.Executable:
         sa.insert(_EVENTS)
         .from_select(
             [*event_values, "data"],
-            sa.select(*event_values.values(), sa.literal({}, _EVENTS.c.data.type)).where(unfolded),
+            sa.select(*event_values.values(), sa.literal({}, _EVENTS.c.data.type)).where(
+                sa.exists(sa.select(message.c.id))
+            ),
         )
         .returning(_EVENTS.c.id)
         .cte("event")
     )
-    columns = {**_DELIVERY_VALUES, **_DELIVERY_FIXED}
+    delivery_columns = {**_DELIVERY_VALUES, **_DELIVERY_FIXED}
     delivery = (
         sa.insert(_DELIVERIES)
         .from_select(
-            [*columns, "mail_message_id", "event_id"],
-            sa.select(*columns.values(), message.c.id, event.c.id).select_from(
+            [*delivery_columns, "mail_message_id", "event_id"],
+            sa.select(*delivery_columns.values(), message.c.id, event.c.id).select_from(
                 message.join(event, sa.true())
             ),
         )
         .returning(_DELIVERIES.c.mail_message_id)
         .cte("delivery")
     )
+    written = sa.select(delivery.c.mail_message_id).scalar_subquery()
+    if folded is None:
+        return sa.select(written.label("mailed"))
     return sa.select(
-        sa.func.coalesce(
-            sa.select(folded.c.id).scalar_subquery(),
-            sa.select(delivery.c.mail_message_id).scalar_subquery(),
-        )
+        sa.func.coalesce(sa.select(folded.c.id).scalar_subquery(), written).label("mailed")
     )
-
-
-def gather(
-    session: Session,
-    message: dict[str, Any],
-    *,
-    key: str,
-    item: dict[str, Any],
-    limit: int | None = None,
-) -> int:
-    """Adds `item` to the list `gathered` of the newest message of `key` whose delivery
-    waits unclaimed and whose list is shorter than `limit`; else writes `message`
-    (`MESSAGE_COLUMNS`), its context's `gathered` the one item, keyed `key` (`limit`:
-    `GATHER_LIMIT` unless given). Returns the message's id. One statement on PostgreSQL;
-    one more than `write` elsewhere. The caller commits (and, on PostgreSQL, holds the
-    delivery's row lock until then)."""
-    written = {**message, "context": {**message["context"], "gathered": [item]}}
-    values = _values(written, key) | {
-        "gather_item": item,
-        "gather_limit": GATHER_LIMIT if limit is None else limit,
-    }
-    dialect = session.get_bind().dialect.name
-    message_id: int | None = session.execute(_gathering(dialect), values).scalar()
-    if dialect == "postgresql":
-        assert message_id is not None
-        return message_id
-    return message_id if message_id is not None else _write_in_steps(session, values)
 
 
 def enqueue_many(session: Session, messages: list[dict[str, Any]]) -> int:

@@ -25,7 +25,7 @@ from app.core.domain_events import (
     subscribe,
 )
 from app.i18n import LOCALES
-from app.mail import bulk, kinds, outbox, render, transport
+from app.mail import along, bulk, kinds, outbox, render, transport
 from app.models import Member
 from app.notifications import service as notifications
 from app.notifications import texts
@@ -129,39 +129,6 @@ def password_changed(session: Session, event: PasswordChanged) -> None:
         outbox.to_member(session, member, template="password_changed", context={})
 
 
-def mail_notification(session: Session, notification: notifications.Written) -> None:
-    """One read (the member with their mail settings: with the notification's INSERT on
-    PostgreSQL) and the message's INSERT(s). A kind that gathers (`kinds.GATHERED`, a
-    comment on a work) is added to the member's mail about the same thing while that mail
-    waits to be sent, else written as a new mail."""
-    kind = notification.type
-    if kind not in kinds.EMAIL_DEFAULTS:
-        return
-    # Read with the notification's INSERT (PostgreSQL), else now.
-    row = notification.row if notification.read else bulk.recipient(session, notification.member_id)
-    if row is None or not bulk.wants(row, kind):
-        return
-    values = notification.texts.get("values") or {}
-
-    def context(locale: str) -> dict[str, Any]:
-        title, body = texts.shown(notification, locale)
-        return {"kind": kind, "title": title, "body": body, **_about(kind, values)}
-
-    message = bulk.message(row, kind=kind, context=context)
-    gathers_on = kinds.GATHERED.get(kind)
-    if gathers_on is None or gathers_on not in notification.data:
-        outbox.write(session, message)
-        return
-    key = f"{kind}:{notification.member_id}:{gathers_on}:{notification.data[gathers_on]}"
-    item = {"title": message["context"]["title"], "body": message["context"]["body"]}
-    outbox.gather(session, message, key=key, item=item)
-
-
-def _about(kind: str, values: dict[str, Any]) -> dict[str, Any]:
-    """What a gathered mail's subject names: the work the comments are on."""
-    return {"work": str(values.get("work", ""))} if kind in kinds.GATHERED else {}
-
-
 def mail_notifications(
     session: Session, recipients: sa.ColumnElement[bool], kind: str, words: dict[str, Any]
 ) -> None:
@@ -177,6 +144,6 @@ def mail_notifications(
     bulk.to_members(session, recipients, kind=kind, context=context)
 
 
-notifications.on_written(mail_notification)
-notifications.read_along(bulk.RECIPIENT, wanted=kinds.EMAIL_DEFAULTS.__contains__)
+notifications.send_along(along.along_of)
+notifications.on_written(along.mail_notification)
 notifications.on_written_many(mail_notifications)

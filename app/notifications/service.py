@@ -4,7 +4,6 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -26,6 +25,17 @@ LIVE_FAN_OUT = 1000  # more recipients than this are told as EVERYONE
 
 
 @dataclass(frozen=True, slots=True)
+class Along:
+    """What is sent instead of a notification's bare INSERT: a statement built on `WRITE`
+    (inside WITH on PostgreSQL, which runs an INSERT there whether or not the query reads
+    it; with RETURNING on SQLite) that also reads, or writes, what a hook needs: one round
+    trip instead of two or more. `parameters`: its own, besides the notification's."""
+
+    statement: sa.Executable
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Written:
     """A notification `notify` wrote, as its hooks read it: its row's values, not an entity
     (building an entity costs more CPU than the INSERT that writes the row)."""
@@ -37,10 +47,9 @@ class Written:
     data: dict[str, Any]
     texts: dict[str, Any]
     created_at: datetime
-    # The row of the read registered by `read_along`, when it came with the INSERT (then
-    # `read` is True; None: no such member).
+    # What was sent with the INSERT (`send_along`), and the first row it returned.
+    along: Along | None = None
     row: sa.Row[Any] | None = None
-    read: bool = False
 
 
 # Run for every notification `notify` writes, in its transaction (app/mail mails it when
@@ -54,33 +63,25 @@ _written_many: list[WrittenMany] = []
 
 
 _NOTIFICATIONS = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
-_WRITE = sa.insert(_NOTIFICATIONS)
 _WRITTEN = ("member_id", "type", "title", "body", "data", "texts", "created_at")
+# The notification's INSERT, its values bound as notification_<column>: not a column's
+# name, which an UPDATE sent along would take as a value to SET.
+WRITE = sa.insert(_NOTIFICATIONS).values(
+    {
+        name: sa.bindparam(f"notification_{name}", type_=_NOTIFICATIONS.c[name].type)
+        for name in _WRITTEN
+    }
+)
+
+# Given a notification about to be written and the dialect's name, the statement to send
+# in place of its INSERT, if any (app/mail: the member's address and mail settings, and on
+# PostgreSQL their mail itself). One at most, registered by a subscribers module.
+AlongOf = Callable[[Written, str], Along | None]
+_along: list[AlongOf] = []
 
 
-@dataclass(frozen=True, slots=True)
-class _ReadAlong:
-    statement: sa.Select[Any]  # of the notified member: bound parameter "member"
-    wanted: Callable[[str], bool]  # for which kinds
-
-
-# A read a hook needs of the notified member (app/mail: their address and mail settings),
-# sent with the notification's INSERT on PostgreSQL, which runs an INSERT inside WITH
-# whether or not the query reads it: one round trip instead of two.
-_read_along: list[_ReadAlong] = []
-
-
-def read_along(statement: sa.Select[Any], *, wanted: Callable[[str], bool]) -> None:
-    """Registers the read (one at most) that comes with every notification of the kinds
-    `wanted` says, its row handed to the hooks as `Written.row`."""
-    _read_along[:] = [_ReadAlong(statement, wanted)]
-
-
-@cache
-def _written_and_read(statement: sa.Select[Any]) -> sa.Select[Any]:
-    """The read with the notification's INSERT in its WITH (built once)."""
-    values = {name: sa.bindparam(name, type_=_NOTIFICATIONS.c[name].type) for name in _WRITTEN}
-    return statement.add_cte(sa.insert(_NOTIFICATIONS).values(values).cte("written"))
+def send_along(along_of: AlongOf) -> None:
+    _along[:] = [along_of]
 
 
 def on_written(hook: WrittenHook) -> None:
@@ -108,19 +109,19 @@ def notify(
     texts = stored(title, body, values)
     english_title, english_body = render(texts, Locale.EN)
     notification = Written(member_id, type, english_title, english_body, data, texts, utcnow())
-    values = {name: getattr(notification, name) for name in _WRITTEN}
+    values = {f"notification_{name}": getattr(notification, name) for name in _WRITTEN}
     # Written at once by a Core INSERT on the Session's connection, not added to the
     # Session: no flush to plan, no identity to keep (the hooks and the callers read no id
     # of it), no ORM execution around it.
-    along = _read_along[0] if _read_along and _read_along[0].wanted(type) else None
-    if along is not None and session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    along = _along[0](notification, dialect) if _along else None
+    if along is None:
+        session.connection().execute(WRITE, values)
+    else:
         if session.autoflush:  # what the Session holds unwritten, as an ORM read would
             session.flush()
-        statement = _written_and_read(along.statement)
-        row = session.connection().execute(statement, values | {"member": member_id}).first()
-        notification = replace(notification, row=row, read=True)
-    else:
-        session.connection().execute(_WRITE, values)
+        row = session.connection().execute(along.statement, values | along.parameters).first()
+        notification = replace(notification, along=along, row=row)
     tell_after_commit(session, LIVE_TOPIC, [member_id])
     for hook in _written:
         hook(session, notification)
