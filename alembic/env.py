@@ -13,13 +13,14 @@ from sqlmodel.sql.sqltypes import AutoString
 import app.models  # noqa: F401  (registers every table on the metadata)
 from alembic import context
 from app.core.config import get_settings
-from app.core.tables import UTCDateTime
+from app.core.tables import UTCDateTime, with_schema_options
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = SQLModel.metadata
+# With the options only making the schema reads (app.core.tables.schema_only).
+target_metadata = with_schema_options(SQLModel.metadata)
 
 
 def _url() -> str:

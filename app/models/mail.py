@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, created_at_field, one_of, timestamp_field
+from app.core.tables import AUTOINCREMENT, created_at_field, one_of, timestamp_field, where
 
 
 class DigestSetting(StrEnum):
@@ -37,8 +37,7 @@ class MailMessage(SQLModel, table=True):
             "ix_mail_messages_gather_key_id",
             "gather_key",
             "id",
-            sqlite_where=sa.text(UNSENT_GATHERING),
-            postgresql_where=sa.text(UNSENT_GATHERING),
+            **where(UNSENT_GATHERING),
         ),
         AUTOINCREMENT,
     )

@@ -13,6 +13,7 @@ from app.core.tables import (
     created_at_field,
     one_of,
     timestamp_field,
+    where,
 )
 
 
@@ -54,21 +55,18 @@ class Media(SQLModel, table=True):
         sa.Index(
             "ix_media_processing",
             "id",
-            sqlite_where=sa.text("status = 'processing' AND deleted_at IS NULL"),
-            postgresql_where=sa.text("status = 'processing' AND deleted_at IS NULL"),
+            **where("status = 'processing' AND deleted_at IS NULL"),
         ),
         # The janitor's queries: uploads never attached, and tombstones.
         sa.Index(
             "ix_media_unattached_created_at",
             "created_at",
-            sqlite_where=sa.text("attached_at IS NULL AND deleted_at IS NULL"),
-            postgresql_where=sa.text("attached_at IS NULL AND deleted_at IS NULL"),
+            **where("attached_at IS NULL AND deleted_at IS NULL"),
         ),
         sa.Index(
             "ix_media_deleted_at",
             "deleted_at",
-            sqlite_where=sa.text("deleted_at IS NOT NULL"),
-            postgresql_where=sa.text("deleted_at IS NOT NULL"),
+            **where("deleted_at IS NOT NULL"),
         ),
         AUTOINCREMENT,
     )

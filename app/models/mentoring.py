@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, created_at_field, timestamp_field, where
 
 
 class MentorshipStatus(StrEnum):
@@ -74,8 +74,7 @@ class Mentorship(SQLModel, table=True):
             "mentor_id",
             "mentee_id",
             unique=True,
-            sqlite_where=sa.text(OPEN_MENTORSHIP),
-            postgresql_where=sa.text(OPEN_MENTORSHIP),
+            **where(OPEN_MENTORSHIP),
         ),
         # "My mentorships" walks one of these newest first.
         sa.Index("ix_mentorships_mentor_id_id", "mentor_id", "id"),

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field
+from app.core.tables import AUTOINCREMENT, UTCDateTime, created_at_field, timestamp_field, where
 from app.core.uuids import uuid7
 
 
@@ -96,15 +96,13 @@ class WebhookDelivery(SQLModel, table=True):
         sa.Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
+            **where("status = 'pending'"),
         ),
         # The retention sweep: finished deliveries by when they finished.
         sa.Index(
             "ix_webhook_deliveries_finished",
             "finished_at",
-            sqlite_where=sa.text("status != 'pending'"),
-            postgresql_where=sa.text("status != 'pending'"),
+            **where("status != 'pending'"),
         ),
         # The delivery log of a webhook, newest first.
         sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
