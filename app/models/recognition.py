@@ -102,6 +102,25 @@ class MemberPoints(SQLModel, table=True):
     points: int = Field(default=0)
 
 
+class ContributionCount(SQLModel, table=True):
+    """How many contributions of a kind a member has: their activities of that kind, counted
+    as they are recorded and taken back (app.recognition.service), so that a badge earned
+    by a count (ten comments, five events) costs no statement until the count reaches it.
+
+    On PostgreSQL the statements that write activities move it (recording: an upsert whose
+    RETURNING is the count after the row's lock, exact under concurrent requests); on
+    SQLite triggers on `activities` do (migration 0030), so a contribution costs no
+    statement more there. It never goes below zero (the CHECK).
+    """
+
+    __tablename__ = "contribution_counts"
+    __table_args__ = (sa.CheckConstraint("count >= 0", name="count_not_negative"),)
+
+    member_id: int = Field(foreign_key="members.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=24, primary_key=True)
+    count: int
+
+
 class Badge(SQLModel, table=True):
     """A badge earned automatically (`code` set, unique per member) or an organizer's
     award (`code` NULL: NULLs never collide, so a member may receive many awards)."""

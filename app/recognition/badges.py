@@ -7,10 +7,10 @@ is published only for the row actually inserted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from app.core.db import upsert_insert
 from app.core.domain_events import BadgeAwarded, publish
 from app.core.pagination import PageParams, desc, paginate
 from app.i18n import N_
-from app.models import Activity, Badge, BadgeKind, Challenge, ContributionKind, Member, Submission
+from app.models import Badge, BadgeKind, Challenge, Member, Submission
 from app.recognition.exceptions import BadgeNotFound
 
 FIRST_SUBMISSION = "first_submission"
@@ -64,102 +64,39 @@ CATALOGUE = (
 TITLES = {rule.code: rule.title for rule in CATALOGUE}
 
 
-def _bound() -> dict[str, sa.BindParameter[Any]]:
-    return {
+_BADGES = cast(sa.Table, Badge.__table__)  # type: ignore[attr-defined]
+
+
+@cache
+def _award(dialect: str) -> Any:
+    """The automatic badge's INSERT … ON CONFLICT DO NOTHING RETURNING id, values bound,
+    built once, at first use, for the running dialect only."""
+    bound = {
         name: sa.bindparam(name, type_=_BADGES.c[name].type)
         for name in ("member_id", "code", "title", "reason", "awarded_at")
     }
-
-
-def _build_award(insert: Any) -> Any:
-    """The automatic badge's INSERT … ON CONFLICT DO NOTHING RETURNING id, values bound."""
     return (
-        insert(_BADGES)
-        .values(kind=BadgeKind.AUTOMATIC, **_bound())
+        upsert_insert(dialect, _BADGES)
+        .values(kind=BadgeKind.AUTOMATIC, **bound)
         .on_conflict_do_nothing(index_elements=["member_id", "code"])
         .returning(_BADGES.c.id)
     )
-
-
-def _build_award_for_count(insert: Any) -> Any:
-    """The same, inserted only when the member has `needed` contributions of `contribution`:
-    INSERT … SELECT … WHERE (SELECT count(*) …) >= needed, the count and the badge in one
-    statement."""
-    values = _bound()
-    given = (
-        sa.select(sa.func.count())
-        .select_from(_ACTIVITIES)
-        .where(
-            _ACTIVITIES.c.member_id == values["member_id"],
-            _ACTIVITIES.c.kind == sa.bindparam("contribution", type_=_ACTIVITIES.c.kind.type),
-        )
-        .scalar_subquery()
-    )
-    rows = sa.select(
-        sa.literal(BadgeKind.AUTOMATIC, type_=_BADGES.c.kind.type), *values.values()
-    ).where(given >= sa.bindparam("needed", type_=sa.Integer))
-    return (
-        insert(_BADGES)
-        .from_select(["kind", *values], rows)
-        .on_conflict_do_nothing(index_elements=["member_id", "code"])
-        .returning(_BADGES.c.id)
-    )
-
-
-_BADGES = cast(sa.Table, Badge.__table__)  # type: ignore[attr-defined]
-_ACTIVITIES = cast(sa.Table, Activity.__table__)  # type: ignore[attr-defined]
-
-
-# Built once, at first use, for the running dialect only.
-@cache
-def _award(dialect: str) -> Any:
-    return _build_award(partial(upsert_insert, dialect))
-
-
-@cache
-def _award_for_count(dialect: str) -> Any:
-    return _build_award_for_count(partial(upsert_insert, dialect))
 
 
 def award(session: Session, *, member_id: int, code: str, reason: str, at: datetime) -> bool:
     """Awards an automatic badge once; True when it was awarded now."""
-    return _awarded(session, _award, _values(member_id, code, reason, at))
-
-
-def award_for_count(
-    session: Session,
-    *,
-    member_id: int,
-    code: str,
-    contribution: ContributionKind,
-    needed: int,
-    reason: str,
-    at: datetime,
-) -> bool:
-    """Awards an automatic badge once the member has `needed` contributions of a kind (the
-    count and the insert in one statement); True when it was awarded now."""
-    values = _values(member_id, code, reason, at)
-    values |= {"contribution": contribution.value, "needed": needed}
-    return _awarded(session, _award_for_count, values)
-
-
-def _values(member_id: int, code: str, reason: str, at: datetime) -> dict[str, Any]:
-    return {
+    values = {
         "member_id": member_id,
         "code": code,
         "title": TITLES[code],
         "reason": reason[:2000],
         "awarded_at": at,
     }
-
-
-def _awarded(session: Session, statement_of: Callable[[str], Any], values: dict[str, Any]) -> bool:
-    statement = statement_of(session.get_bind().dialect.name)
+    statement = _award(session.get_bind().dialect.name)
     # On the Session's connection: a Core statement needs no ORM execution around it.
     badge_id = session.connection().execute(statement, values).scalar_one_or_none()
     if badge_id is None:
         return False
-    member_id, code = values["member_id"], values["code"]
     _announce(session, member_id=member_id, badge_id=badge_id, code=code, title=TITLES[code])
     return True
 

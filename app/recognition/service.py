@@ -9,9 +9,14 @@ RETURNING and moves the same totals back, so a repeat of that event changes noth
 On PostgreSQL a contribution and its totals are one statement (`_record_with_totals`), not
 three: every vote, comment and work records one, inside the request that made it.
 
-Moving `members.points` locks the member's row until commit, so one member's contributions
-are recorded one at a time: a count read after `record()` (the badges' "fifth event")
-sees every earlier contribution of that member, also under concurrent requests.
+Each member's number of contributions per kind is kept too (`contribution_counts`), and
+`record()` returns it, counting the new one: a badge earned by a count (ten comments, five
+events) is looked at only when a contribution brings the count to it, not on every one. On
+PostgreSQL the count moves in the contribution's statement (an upsert chained after the
+member's row lock, whose RETURNING is the count after that lock: two concurrent comments of
+one member return 9 and 10, never 9 twice); retractions and the bulk history move it by a
+statement of their own. On SQLite triggers on `activities` move it (migration 0030), and the
+member's points UPDATE returns it: writers there take turns, so no statement is added.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from app.models import (
     MemberPoints,
     PeriodKind,
 )
+from app.models.recognition import ContributionCount
 from app.principal.changes import PRINCIPALS_UNCHANGED
 from app.recognition.points import POINTS
 
@@ -62,7 +68,8 @@ def record(
     source_id: int,
     occurred_at: datetime,
 ) -> int | None:
-    """Records a contribution once; returns the new activity's id, None if already recorded."""
+    """Records a contribution once; returns how many contributions of this kind the member
+    has now, this one counted (exact under concurrency), or None if it was recorded before."""
     values = _contribution(member_id, POINTS[kind], occurred_at) | {
         "what": kind.value,
         "source": source_id,
@@ -73,10 +80,12 @@ def record(
         # On the Session's connection: a Core statement needs no ORM execution around it.
         connection = session.connection()
         return cast(int | None, connection.execute(_record_with_totals(), values).scalar())
-    activity_id = session.execute(_record_alone(dialect), values).scalar()
-    if activity_id is not None:
-        _move(session, values)
-    return cast(int | None, activity_id)
+    if session.execute(_record_alone(dialect), values).scalar() is None:
+        return None
+    # The activity's trigger has counted it: the points' UPDATE returns the count.
+    count = session.execute(_CREDIT_RETURNING_COUNT, values).scalar()
+    session.execute(_move_totals_of(dialect), values)
+    return cast(int | None, count)
 
 
 def _contribution(member_id: int, points: int, occurred_at: datetime) -> dict[str, Any]:
@@ -95,6 +104,7 @@ def _contribution(member_id: int, points: int, occurred_at: datetime) -> dict[st
 _ACTIVITIES = cast(sa.Table, Activity.__table__)  # type: ignore[attr-defined]
 _MEMBERS = cast(sa.Table, Member.__table__)  # type: ignore[attr-defined]
 _TOTALS = cast(sa.Table, MemberPoints.__table__)  # type: ignore[attr-defined]
+_COUNTS = cast(sa.Table, ContributionCount.__table__)  # type: ignore[attr-defined]
 _MEMBER = sa.bindparam("member", type_=sa.Integer)
 _POINTS = sa.bindparam("worth", type_=sa.Integer)
 _KIND = sa.bindparam("what", type_=_ACTIVITIES.c.kind.type)
@@ -164,10 +174,23 @@ def _record_with_totals() -> sa.Select[Any]:
     credited = _credit(sa.exists(sa.select(recorded.c.id))).returning(_MEMBERS.c.id).cte("credited")
     upsert = _build_upsert_totals(insert, credited.c.id)
     moved = upsert.returning(_TOTALS.c.member_id).cte("moved")
+    # After the member's lock; ON CONFLICT DO UPDATE moves the latest committed row (even
+    # one newer than this statement's snapshot), so RETURNING is the true count.
+    counted = _build_count(insert, credited.c.id).returning(_COUNTS.c.count).cte("counted")
     return sa.select(
-        sa.select(recorded.c.id).scalar_subquery(),
+        sa.select(counted.c.count).scalar_subquery(),
         sa.select(sa.func.count()).select_from(moved).scalar_subquery(),
     ).execution_options(**{PRINCIPALS_UNCHANGED: True})
+
+
+def _build_count(insert: Any, member: Any) -> Any:
+    """The member's count of a kind up by one: INSERT … ON CONFLICT DO UPDATE."""
+    count = insert(_COUNTS).from_select(
+        ["member_id", "kind", "count"], sa.select(member, _KIND, sa.literal(1))
+    )
+    return count.on_conflict_do_update(
+        index_elements=["member_id", "kind"], set_={"count": _COUNTS.c.count + 1}
+    )
 
 
 @cache
@@ -177,6 +200,12 @@ def _record_alone(dialect: str) -> Any:
 
 # The step by step path (SQLite, and every retraction): the member, then the period rows.
 _CREDIT = _credit()
+# SQLite: the member's count of the kind, read as the points move (the trigger moved it).
+_CREDIT_RETURNING_COUNT = _CREDIT.returning(
+    sa.select(_COUNTS.c.count)
+    .where(_COUNTS.c.member_id == _MEMBER, _COUNTS.c.kind == _KIND)
+    .scalar_subquery()
+)
 
 
 @cache
@@ -207,7 +236,24 @@ def retract(
     ).all()
     for member_id, points, occurred_at in removed:
         _move_totals(session, member_id=member_id, points=-points, occurred_at=occurred_at)
+    if removed and not _counted_by_triggers(session):
+        counts = [{"member": member_id, "what": kind.value} for member_id, _, _ in removed]
+        session.execute(_UNCOUNT, counts)
     return len(removed)
+
+
+def _counted_by_triggers(session: Session) -> bool:
+    """On SQLite the activities' triggers move `contribution_counts` (migration 0030)."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+# PostgreSQL: a retracted contribution's count back by one (an UPDATE: an upsert's proposed
+# row of -1 would fail the CHECK before its conflict is found).
+_UNCOUNT = (
+    sa.update(_COUNTS)
+    .where(_COUNTS.c.member_id == _MEMBER, _COUNTS.c.kind == _KIND)
+    .values(count=_COUNTS.c.count - 1)
+)
 
 
 @dataclass(frozen=True)
@@ -244,6 +290,8 @@ def record_history(session: Session, entries: Sequence[PastContribution]) -> Non
         for kind in PeriodKind:
             per_period[(kind, period_start(kind, e.occurred_at), e.member_id)] += POINTS[e.kind]
     session.execute(_CREDIT, [{"member": m, "worth": d} for m, d in per_member.items()])
+    if not _counted_by_triggers(session):
+        _count_history(session, entries)
     insert = upsert_insert(session, _table(MemberPoints))
     session.execute(
         insert.on_conflict_do_update(
@@ -257,6 +305,18 @@ def record_history(session: Session, entries: Sequence[PastContribution]) -> Non
     )
 
 
+def _count_history(session: Session, entries: Sequence[PastContribution]) -> None:
+    counts = Counter((e.member_id, e.kind.value) for e in entries)
+    insert = upsert_insert(session, _COUNTS)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["member_id", "kind"],
+            set_={"count": _COUNTS.c.count + insert.excluded.count},
+        ),
+        [{"member_id": m, "kind": kind, "count": n} for (m, kind), n in counts.items()],
+    )
+
+
 def _table(model: Any) -> sa.Table:
     table: sa.Table = model.__table__
     return table
@@ -264,16 +324,3 @@ def _table(model: Any) -> sa.Table:
 
 def _move_totals(session: Session, *, member_id: int, points: int, occurred_at: datetime) -> None:
     _move(session, _contribution(member_id, points, occurred_at))
-
-
-_COUNT_OF = (
-    sa.select(sa.func.count())
-    .select_from(_ACTIVITIES)
-    .where(_ACTIVITIES.c.member_id == _MEMBER, _ACTIVITIES.c.kind == _KIND)
-)
-
-
-def count_of(session: Session, *, member_id: int, kind: ContributionKind) -> int:
-    """How many contributions of a kind a member has (on the (member_id, kind) index)."""
-    count: int = session.execute(_COUNT_OF, {"member": member_id, "what": kind.value}).scalar_one()
-    return count

@@ -46,15 +46,17 @@ def _day(at: datetime) -> str:
     return f"{at:%Y-%m-%d}"
 
 
-def _record(event: DomainEvent, session: Session, kind: Kind, source: int, member: int) -> bool:
-    recorded = service.record(
+def _record(
+    event: DomainEvent, session: Session, kind: Kind, source: int, member: int
+) -> int | None:
+    """The member's count of this kind with this contribution, None if recorded before."""
+    return service.record(
         session,
         member_id=member,
         kind=kind,
         source_id=source,
         occurred_at=event.occurred_at,
     )
-    return recorded is not None
 
 
 # --- challenges ----------------------------------------------------------------------------
@@ -148,14 +150,17 @@ def challenge_closed(session: Session, event: ChallengeClosed) -> None:
 def comment_created(session: Session, event: CommentCreated) -> None:
     if event.actor_id is None:
         return
-    _record(event, session, Kind.COMMENT, event.comment_id, event.actor_id)
+    comments = _record(event, session, Kind.COMMENT, event.comment_id, event.actor_id)
+    # A count moves by one, so it cannot pass the rule's number without equalling it: only
+    # then is the badge inserted (again after a deletion took the count back below: ON
+    # CONFLICT DO NOTHING keeps the badge single), no statement on the other comments.
+    if comments != badges.COMMENTS_NEEDED:
+        return
     at = event.occurred_at
-    badges.award_for_count(
+    badges.award(
         session,
         member_id=event.actor_id,
         code=badges.TEN_COMMENTS,
-        contribution=Kind.COMMENT,
-        needed=badges.COMMENTS_NEEDED,
         reason=f"ten comments on members' works, the tenth on {_day(at)}",
         at=at,
     )
@@ -195,9 +200,8 @@ def idea_created(session: Session, event: IdeaCreated) -> None:
 @subscribe(EventAttended)
 def event_attended(session: Session, event: EventAttended) -> None:
     member_id = event.member_id
-    _record(event, session, Kind.EVENT_ATTENDED, event.event_id, member_id)
-    attended = service.count_of(session, member_id=member_id, kind=Kind.EVENT_ATTENDED)
-    if attended < badges.EVENTS_NEEDED:
+    attended = _record(event, session, Kind.EVENT_ATTENDED, event.event_id, member_id)
+    if attended != badges.EVENTS_NEEDED:  # as for comments
         return
     happening = session.get(Event, event.event_id)
     title = happening.title if happening is not None else "an event"

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from app.core import domain_events
 from app.core.domain_events import DomainEvent, Subscriber
 from app.models import Activity, Badge, ContributionKind, Member
+from app.models.recognition import ContributionCount
 from app.recognition import service, subscribers
 from tests.factories import publish_only_to
 
@@ -84,3 +85,21 @@ def points_of(session: Session, member_id: int | None) -> int:
         sa.select(col(Member.points)).where(col(Member.id) == member_id)
     ).scalar_one()
     return points
+
+
+def counts_of(session: Session, member_id: int | None) -> dict[str, int]:
+    """The member's kept counts per kind, checked against their activities first."""
+    session.rollback()  # a fresh snapshot: the read transaction may predate the writes
+    kept = session.execute(
+        sa.select(col(ContributionCount.kind), col(ContributionCount.count)).where(
+            col(ContributionCount.member_id) == member_id
+        )
+    ).all()
+    counted = session.execute(
+        sa.select(col(Activity.kind), sa.func.count())
+        .where(col(Activity.member_id) == member_id)
+        .group_by(col(Activity.kind))
+    ).all()
+    standing = {kind: count for kind, count in kept if count}
+    assert standing == dict(counted)
+    return standing

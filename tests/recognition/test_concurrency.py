@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 
 import httpx2 as httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.domain_events import CommentCreated
+from app.recognition import subscribers
 from tests.events.helpers import EVENTS, create_event, organizer_headers
 from tests.factories import make_member
-from tests.recognition.helpers import activities, badge_codes, points_of
+from tests.recognition.helpers import (
+    activities,
+    badge_codes,
+    counts_of,
+    id_of,
+    points_of,
+    publish_to_recognition,
+)
 
 
 def test_concurrent_check_ins_earn_exact_points_and_the_five_events_badge_once(
@@ -38,3 +49,36 @@ def test_concurrent_check_ins_earn_exact_points_and_the_five_events_badge_once(
     # Each contribution locks the member's row when it moves the points, so the count
     # that follows sees every earlier one: the fifth always finds five.
     assert badge_codes(session, member.id) == ["five_events_attended"]
+
+
+def test_comments_racing_for_the_tenth_earn_the_ten_comments_badge_once(
+    app: FastAPI, session: Session
+) -> None:
+    commenter = make_member(app)
+    member_id = id_of(commenter)
+
+    def comment(comment_id: int) -> CommentCreated:
+        return CommentCreated(
+            actor_id=member_id, comment_id=comment_id, submission_id=5, submission_author_id=9
+        )
+
+    for comment_id in range(1, 8):
+        publish_to_recognition(app, comment(comment_id))
+    racers = 6  # the 8th to the 13th comments, one of them the tenth
+    ready = Barrier(racers)
+
+    def race(comment_id: int) -> None:
+        with Session(app.state.engine) as racing:
+            ready.wait()
+            subscribers.comment_created(racing, comment(comment_id))
+            # Holding the member's lock a while: every other racer's statement has begun
+            # (its snapshot taken) before this one commits, and must still count it.
+            time.sleep(0.1)
+            racing.commit()
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        list(pool.map(race, range(8, 8 + racers)))
+
+    assert counts_of(session, member_id) == {"comment": 7 + racers}
+    assert points_of(session, member_id) == (7 + racers) * 2
+    assert badge_codes(session, member_id) == ["ten_comments"]

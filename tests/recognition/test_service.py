@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -38,12 +39,13 @@ from app.models import (
     Role,
     Submission,
 )
-from app.recognition import subscribers
+from app.recognition import service, subscribers
 from tests.challenges.helpers import CHALLENGES, create_challenge, organizer, submit
 from tests.factories import make_member, member_with_headers
 from tests.recognition.helpers import (
     activities,
     badge_codes,
+    counts_of,
     deliver,
     id_of,
     points_of,
@@ -162,6 +164,64 @@ def test_ten_comments_earn_the_badge_once_and_a_deleted_comment_loses_its_points
     publish_to_recognition(app, CommentDeleted(comment_id=3))
     assert points_of(session, commenter.id) == 10 * 2
     assert badge_codes(session, commenter.id) == ["ten_comments"]
+    assert counts_of(session, commenter.id) == {"comment": 10}
+
+
+def test_the_ten_comments_badge_waits_for_ten_standing_and_stays_single(
+    app: FastAPI, session: Session, awarded: list[BadgeAwarded]
+) -> None:
+    commenter = make_member(app)
+
+    def comment(comment_id: int) -> None:
+        event = CommentCreated(
+            actor_id=commenter.id, comment_id=comment_id, submission_id=5, submission_author_id=9
+        )
+        publish_to_recognition(app, event)
+
+    for comment_id in range(1, 10):
+        comment(comment_id)
+    publish_to_recognition(app, CommentDeleted(comment_id=9))
+    comment(10)  # the tenth comment made, the ninth standing
+    assert badge_codes(session, commenter.id) == []
+    comment(11)
+    assert badge_codes(session, commenter.id) == ["ten_comments"]
+    # Down to nine and back to ten: the count reaches ten again, the badge stays one.
+    publish_to_recognition(app, CommentDeleted(comment_id=11))
+    comment(12)
+    assert badge_codes(session, commenter.id) == ["ten_comments"]
+    assert len(awarded) == 1
+    assert counts_of(session, commenter.id) == {"comment": 10}
+
+
+def test_record_returns_the_count_and_retract_then_record_again_keeps_it_exact(
+    app: FastAPI, session: Session
+) -> None:
+    member = make_member(app)
+    member_id, at = id_of(member), datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+    def record(kind: ContributionKind, source_id: int) -> int | None:
+        with Session(app.state.engine) as writing:
+            count = service.record(
+                writing, member_id=member_id, kind=kind, source_id=source_id, occurred_at=at
+            )
+            writing.commit()
+        return count
+
+    def retract(kind: ContributionKind, source_id: int) -> int:
+        with Session(app.state.engine) as writing:
+            removed = service.retract(writing, kind=kind, source_id=source_id)
+            writing.commit()
+        return removed
+
+    comment, vote = ContributionKind.COMMENT, ContributionKind.VOTE
+    assert [record(comment, 1), record(comment, 2), record(vote, 1)] == [1, 2, 1]
+    assert record(comment, 2) is None  # recorded before: no count moves
+    assert retract(comment, 1) == 1
+    assert retract(comment, 1) == 0
+    assert counts_of(session, member_id) == {"comment": 1, "vote": 1}
+    assert record(comment, 1) == 2  # taken back, then recorded again
+    assert retract(vote, 1) == 1
+    assert counts_of(session, member_id) == {"comment": 2}
 
 
 def test_posts_threads_and_ideas_earn_their_points(app: FastAPI, session: Session) -> None:
@@ -183,6 +243,7 @@ def test_the_fifth_event_attended_earns_the_badge(app: FastAPI, session: Session
     publish(app, EventAttended(actor_id=member.id, event_id=5, member_id=id_of(member)))
     assert badge_codes(session, member.id) == ["five_events_attended"]
     assert points_of(session, member.id) == 5 * 5
+    assert counts_of(session, member.id) == {"event_attended": 5}
 
 
 def test_project_and_mentoring_contributions(app: FastAPI, session: Session) -> None:
