@@ -34,14 +34,13 @@ from app.core.logging import configure_logging
 from app.core.middleware import (
     AdmissionMiddleware,
     BodyLimitMiddleware,
-    BodyTimeoutMiddleware,
     RequestContextMiddleware,
-    SerializedWritesMiddleware,
 )
 from app.core.openapi import api_routes, install_openapi
 from app.core.publiccache import PublicCacheMiddleware
 from app.core.ratelimit import Limiter, RateLimitMiddleware
 from app.core.redoc import router as redoc_router
+from app.core.routing import PrefixRouting
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.media.router import UPLOAD_PATH
 from app.media.uploading import upload_body_limit
@@ -351,19 +350,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(redoc_router)
     install_openapi(app)
     _document_webhooks_when_asked(app)
+    app.router.middleware_stack = PrefixRouting(app.router)
 
     # Added innermost first: the request-context middleware wraps everything else.
-    # Admission inside the SQLite write queue: a writer waiting its turn holds no place.
+    # On SQLite, a writer waiting its turn in the write queue holds no place of admission.
     # Uploads are read as they arrive, never buffered first (app.media.uploading).
     streamed = frozenset({UPLOAD_PATH})
     app.add_middleware(
         AdmissionMiddleware,
         limit=settings.max_concurrent_requests,
+        serialize_writes=settings.is_sqlite,
         streamed_paths=streamed,
         long_lived_paths=frozenset({STREAM_PATH}),
     )
-    if settings.is_sqlite:
-        app.add_middleware(SerializedWritesMiddleware, streamed_paths=streamed)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -389,10 +388,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
+        seconds=settings.body_timeout_seconds,
         streamed_limits={UPLOAD_PATH: upload_body_limit(settings)},
-    )
-    app.add_middleware(
-        BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds, streamed_paths=streamed
     )
     if settings.public_cache_seconds > 0:
         app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)

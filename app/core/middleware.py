@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import time
-import uuid
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Container, Mapping
 from contextlib import asynccontextmanager
 
 import structlog
@@ -40,9 +40,12 @@ access_log = structlog.get_logger("sanggar.access")
 _ACCESS_LEVEL = logging.getLogger("sanggar.access")  # what structlog's level filter asks
 
 
-def _incoming_request_id(scope: Scope) -> str | None:
+def _request_id(scope: Scope) -> str:
+    """The client's, if sane; else 128 random bits as 32 hex digits, as `uuid4().hex` was,
+    without its system call per request (6 % of a served comment's CPU): Python's generator,
+    seeded by the OS at start and again in a forked worker. Unique, not secret."""
     text = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-    return text if _ACCEPTABLE_REQUEST_ID.match(text) else None
+    return text if _ACCEPTABLE_REQUEST_ID.match(text) else f"{random.getrandbits(128):032x}"
 
 
 class RequestContextMiddleware:
@@ -71,7 +74,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -127,7 +130,7 @@ _WRITE_LOCK = "sanggar_write_lock"
 _ADMISSION = "sanggar_admission"
 
 
-def _is_streamed(scope: Scope, paths: frozenset[str]) -> bool:
+def _is_streamed(scope: Scope, paths: Container[str]) -> bool:
     return scope["method"] == "POST" and scope["path"] in paths
 
 
@@ -148,8 +151,8 @@ async def _nothing() -> AsyncIterator[None]:
     yield
 
 
-class _BodyTooLarge(Exception):
-    """Raised from `receive` to stop the app reading a body past the limit."""
+class _BodyRefused(Exception):
+    """Raised from `receive` to stop the app reading a body that is too large or too slow."""
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -163,129 +166,82 @@ def _bodiless(scope: Scope) -> bool:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over the limit with a 413 problem, chunked bodies included.
+    """Refuses a request body over `max_bytes` with a 413 problem, and one that has not
+    arrived within `seconds` of the app's first read of it with a 408 `request_timeout`.
 
-    A declared Content-Length over the limit is refused before the app runs. A chunked body
-    is counted as it arrives; once it passes the limit, whatever the app was about to answer
-    (FastAPI turns a failed body read into a 400) is replaced by the 413. A streamed path
-    (`streamed_limits`: path -> bytes, for `POST`) has its own limit instead.
+    A declared Content-Length over the limit is refused before the app runs; a chunked body
+    is counted as it arrives. uvicorn waits for a body as long as the client likes: a client
+    that stalls, or sends a byte now and then, would hold its connection, and on a write its
+    place in the admission's queues, for ever. Only the body is timed: once it is complete,
+    the app may wait on `receive` (for a disconnect) as long as it likes. Once a body is
+    refused, whatever the app was about to answer (FastAPI turns a failed body read into a
+    400) is replaced by the refusal.
+
+    A streamed path (`streamed_limits`: path -> bytes, for `POST`; a media upload of hundreds
+    of MiB from a phone takes minutes) has its own limit, and is timed piece by piece: each
+    read of its body must bring data within `seconds`, however long the whole takes.
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, streamed_limits: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        seconds: float,
+        streamed_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.seconds = seconds
         self.streamed_limits = dict(streamed_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _bodiless(scope):  # nothing to count
+        if scope["type"] != "http" or _bodiless(scope):  # nothing to count or wait for
             await self.app(scope, receive, send)
             return
-        max_bytes = self.max_bytes
-        if scope["method"] == "POST":
-            max_bytes = self.streamed_limits.get(scope["path"], max_bytes)
+        streamed = _is_streamed(scope, self.streamed_limits)
+        max_bytes = self.streamed_limits[scope["path"]] if streamed else self.max_bytes
         length = _content_length(scope)
         if length is not None and length > max_bytes:
-            await self._refuse(scope, receive, send)
+            await body_too_large_response(scope)(scope, receive, send)
             return
-        received = 0
-        exceeded = refused = False
+        received, deadline, complete = 0, 0.0, False
+        refusal: ASGIApp | None = None  # the answer, once the body is refused
+        refused = False
 
-        async def limited_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    exceeded = True
-                    raise _BodyTooLarge
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal refused
-            if not exceeded:
-                await send(message)
-            elif not refused:
-                refused = True
-                await self._refuse(scope, receive, send)
-
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except _BodyTooLarge:
-            if not refused:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await body_too_large_response(scope)(scope, receive, send)
-
-
-class _BodyTooSlow(Exception):
-    """Raised from `receive` to stop the app waiting for a body that does not come."""
-
-
-class BodyTimeoutMiddleware:
-    """Answers 408 `request_timeout` when a request's body has not arrived within `seconds`
-    of the app's first read of it.
-
-    uvicorn waits for a body as long as the client likes: a client that stalls, or sends a
-    byte now and then, would hold its connection, and on a write its place in the queue of
-    SerializedWritesMiddleware, for ever. Only the body is timed: once it is complete, the app
-    may wait on `receive` (for a disconnect) as long as it likes. As with the body limit,
-    whatever the app was about to answer a body it could not read is replaced by the 408.
-
-    A streamed path (a media upload of hundreds of MiB from a phone takes minutes) is timed
-    piece by piece instead: each read of its body must bring data within `seconds`, however
-    long the whole takes; its size limit bounds the whole.
-    """
-
-    def __init__(
-        self, app: ASGIApp, *, seconds: float, streamed_paths: frozenset[str] = frozenset()
-    ) -> None:
-        self.app = app
-        self.seconds = seconds
-        self.streamed_paths = streamed_paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _bodiless(scope):  # nothing to wait for
-            await self.app(scope, receive, send)
-            return
-        deadline: float | None = None
-        complete = timed_out = refused = False
-        piecewise = _is_streamed(scope, self.streamed_paths)
-
-        async def timed_receive() -> Message:
-            nonlocal deadline, complete, timed_out
+        async def guarded_receive() -> Message:
+            nonlocal received, deadline, complete, refusal
             if complete:
                 return await receive()
             loop = asyncio.get_running_loop()
-            if piecewise:
-                deadline = None
-            deadline = deadline or loop.time() + self.seconds
+            if streamed or not deadline:
+                deadline = loop.time() + self.seconds
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
             except TimeoutError:
-                timed_out = True
-                raise _BodyTooSlow from None
+                refusal = body_too_slow_response(scope, self.seconds)
+                raise _BodyRefused from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > max_bytes:
+                    refusal = body_too_large_response(scope)
+                    raise _BodyRefused
             complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal refused
-            if not timed_out:
+            if refusal is None:
                 await send(message)
             elif not refused:
                 refused = True
-                await self._refuse(scope, receive, send)
+                await refusal(scope, receive, send)
 
         try:
-            await self.app(scope, timed_receive, guarded_send)
-        except _BodyTooSlow:
-            if not refused:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await body_too_slow_response(scope, self.seconds)(scope, receive, send)
+            await self.app(scope, guarded_receive, guarded_send)
+        except _BodyRefused:
+            if not refused and refusal is not None:
+                await refusal(scope, receive, send)
 
 
 class AdmissionMiddleware:
@@ -297,9 +253,20 @@ class AdmissionMiddleware:
     until the pool times out. With at most `limit` requests in flight, and threads and
     connections for each (`Settings.worker_threads`, checked against the pool size), every
     request admitted can always finish. Fewer requests fighting for the GIL also serve more
-    per second than many: a waiting request costs nothing here. The body is read before
-    admission so that a slow upload never holds a place; a streamed one is let through
-    unread, and takes its place for its writes (`write_turn`).
+    per second than many: a waiting request costs nothing here.
+
+    With `serialize_writes` (SQLite), write requests first wait here for one another: one
+    at a time per process. SQLite allows one writer at a time anyway; each write request
+    takes the write lock at its first query (BEGIN IMMEDIATE) and runs in several hops to
+    the worker-thread pool. With more concurrent writers than threads, every thread could be
+    blocked waiting for the lock while its holder waits for a free thread to finish: a stall
+    that ends in timeouts. Queued here, before they take a place or a thread, they cost
+    nothing SQLite would not serialise itself. PostgreSQL needs none of this (row locks,
+    `lock_timeout`).
+
+    A write's body is read before it queues, so that a slow upload never holds a place or
+    the queue; a streamed one is let through unread, and takes its turn for its writes
+    (`write_turn`).
     """
 
     def __init__(
@@ -307,74 +274,47 @@ class AdmissionMiddleware:
         app: ASGIApp,
         *,
         limit: int,
+        serialize_writes: bool = False,
         streamed_paths: frozenset[str] = frozenset(),
         long_lived_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.limit = limit
+        self.serialize_writes = serialize_writes
         self.streamed_paths = streamed_paths
         # GETs that stay open (the notification stream): let through without a place; they
         # hold no connection while open and read in short sessions of their own.
         self.long_lived_paths = long_lived_paths
-        # One semaphore per event loop: tests run one app on several loops.
-        self._places: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        # The places and the write lock of each event loop: tests run one app on several.
+        self._queues: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, asyncio.Lock | None]
+        ] = weakref.WeakKeyDictionary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        method = scope.get("method")
+        if scope["type"] != "http" or (method == "GET" and scope["path"] in self.long_lived_paths):
             await self.app(scope, receive, send)
             return
-        loop = asyncio.get_running_loop()
-        places = self._places.get(loop)
-        if places is None:
-            places = self._places[loop] = asyncio.Semaphore(self.limit)
-        if scope["method"] == "GET" and scope["path"] in self.long_lived_paths:
+        places, write_lock = self._queues_of(asyncio.get_running_loop())
+        if method in SAFE_METHODS:
+            async with places:
+                await self.app(scope, receive, send)
+        elif _is_streamed(scope, self.streamed_paths):
+            scope.setdefault("state", {}).update({_ADMISSION: places, _WRITE_LOCK: write_lock})
             await self.app(scope, receive, send)
-            return
-        if _is_streamed(scope, self.streamed_paths):
-            scope.setdefault("state", {})[_ADMISSION] = places
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] not in SAFE_METHODS:
+        else:
             receive = _replaying(await _read_body(receive), receive)
-        async with places:
-            await self.app(scope, receive, send)
+            async with write_lock or _nothing(), places:
+                await self.app(scope, receive, send)
 
-
-class SerializedWritesMiddleware:
-    """On SQLite, lets one write request at a time into the app (per process).
-
-    SQLite allows one writer at a time anyway; each write request takes the write lock at its
-    first query (BEGIN IMMEDIATE) and runs its dependencies and handler in several hops to the
-    worker-thread pool. With more concurrent writers than threads, every thread could be
-    blocked waiting for the lock while its holder waits for a free thread to finish: a stall
-    that ends in timeouts. Queuing writers here, before they take a thread, removes the stall
-    and costs nothing SQLite would not serialise itself. The body is read first so that a slow
-    upload never holds the queue up; a streamed one is let through unread, and takes its turn
-    for its writes (`write_turn`). PostgreSQL needs none of this (row locks, `lock_timeout`).
-    """
-
-    def __init__(self, app: ASGIApp, *, streamed_paths: frozenset[str] = frozenset()) -> None:
-        self.app = app
-        self.streamed_paths = streamed_paths
-        # One lock per event loop: tests run one app on several loops.
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
-            await self.app(scope, receive, send)
-            return
-        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        if _is_streamed(scope, self.streamed_paths):
-            scope.setdefault("state", {})[_WRITE_LOCK] = lock
-            await self.app(scope, receive, send)
-            return
-        buffered = await _read_body(receive)
-        async with lock:
-            await self.app(scope, _replaying(buffered, receive), send)
+    def _queues_of(
+        self, loop: asyncio.AbstractEventLoop
+    ) -> tuple[asyncio.Semaphore, asyncio.Lock | None]:
+        queues = self._queues.get(loop)
+        if queues is None:
+            lock = asyncio.Lock() if self.serialize_writes else None
+            queues = self._queues[loop] = (asyncio.Semaphore(self.limit), lock)
+        return queues
 
 
 async def _read_body(receive: Receive) -> list[Message]:

@@ -24,9 +24,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -43,7 +43,15 @@ BASELINE = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
-_LEAKY = ("server", "x-powered-by")
+# As raw ASGI headers: an answer's few headers are filtered and extended in one pass each
+# (Starlette's MutableHeaders scanned them again for every name: 20 µs of a 117 µs /healthz).
+_BASELINE = [(name.lower().encode(), value.encode()) for name, value in BASELINE.items()]
+_API_CSP = (b"content-security-policy", API_CSP.encode())
+# Dropped from the app's answer: leaky (`Server`, `X-Powered-By`) or decided here.
+_REPLACED = frozenset(
+    {b"server", b"x-powered-by", b"cache-control", b"cross-origin-resource-policy"}
+    | {b"strict-transport-security", b"content-security-policy"}
+)
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -91,36 +99,39 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             nonlocal html_start, html_body
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                self._secure(headers, authenticated=authenticated, https=https)
-                if headers.get("content-type", "").startswith("text/html"):
+                given = message.get("headers", ())
+                message["headers"] = self._secured(given, authenticated=authenticated, https=https)
+                if dict(given).get(b"content-type", b"").startswith(b"text/html"):
                     html_start = message  # held back until the page is known
                     return
-                headers["Content-Security-Policy"] = API_CSP
+                message["headers"].append(_API_CSP)
             elif html_start is not None:
                 # Documentation pages are a few kilobytes: gather them to hash their scripts.
                 html_body += message.get("body", b"")
                 if message.get("more_body", False):
                     return
-                MutableHeaders(scope=html_start)["Content-Security-Policy"] = docs_csp(
-                    html_body, connect_to=self.public_base_url
-                )
+                policy = docs_csp(html_body, connect_to=self.public_base_url)
+                html_start["headers"].append((b"content-security-policy", policy.encode()))
                 await send(html_start)
                 message = {"type": "http.response.body", "body": html_body}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _secure(self, headers: MutableHeaders, *, authenticated: bool, https: bool) -> None:
-        for name in _LEAKY:
-            del headers[name]
-        for name, value in BASELINE.items():
-            headers.setdefault(name, value)
-        cache = headers.get("cache-control")
-        if cache is None or (authenticated and "public" in cache):
-            headers["Cache-Control"] = "no-store"
+    def _secured(
+        self, given: Iterable[tuple[bytes, bytes]], *, authenticated: bool, https: bool
+    ) -> list[tuple[bytes, bytes]]:
+        """The answer's headers (lower-case names, as ASGI has them) with the ones above."""
+        headers = [(name, value) for name, value in given if name not in _REPLACED]
+        names = {name for name, _ in headers}
+        headers += [header for header in _BASELINE if header[0] not in names]
+        cache = next((value for name, value in given if name == b"cache-control"), None)
+        if cache is None or (authenticated and b"public" in cache):
+            cache = b"no-store"
         # Public answers (share cards, books) may be embedded by other sites; the rest not.
-        public = "public" in headers.get("cache-control", "")
-        headers["Cross-Origin-Resource-Policy"] = "cross-origin" if public else "same-origin"
+        embeddable = b"cross-origin" if b"public" in cache else b"same-origin"
+        headers += [(b"cache-control", cache), (b"cross-origin-resource-policy", embeddable)]
         if https and self.hsts_max_age > 0:
-            headers["Strict-Transport-Security"] = f"max-age={self.hsts_max_age}; includeSubDomains"
+            hsts = f"max-age={self.hsts_max_age}; includeSubDomains"
+            headers.append((b"strict-transport-security", hsts.encode()))
+        return headers

@@ -1,4 +1,4 @@
-"""ResourceRouter: foreign paths are refused at once; its own routes answer as before."""
+"""PrefixRouting: a path is tried against the routes it can be; every route answers as before."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Match
 from starlette.types import Scope
 
-from app.core.routing import ResourceRouter
+from app.core.routing import PrefixRouting, ResourceRouter
 
 
 def _app() -> tuple[FastAPI, ResourceRouter]:
@@ -30,6 +30,7 @@ def _app() -> tuple[FastAPI, ResourceRouter]:
     app = FastAPI()
     for router in (alpha, beta):
         app.include_router(router, prefix="/api/v1")
+    app.router.middleware_stack = PrefixRouting(app.router)
     return app, alpha
 
 
@@ -47,7 +48,7 @@ def test_its_routes_answer_and_mismatches_keep_their_statuses() -> None:
         assert redirect.headers["location"].endswith("/api/v1/beta")
 
 
-def test_a_path_without_its_prefix_is_refused_before_any_route_is_tried(
+def test_a_path_without_a_routers_prefix_never_tries_its_routes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app, alpha = _app()
@@ -65,3 +66,15 @@ def test_a_path_without_its_prefix_is_refused_before_any_route_is_tried(
         assert tried == []
         assert client.get("/api/v1/alpha/3").json() == {"alpha": 3}
         assert tried != []
+
+
+def test_a_route_added_after_the_first_request_is_routed() -> None:
+    app, _ = _app()
+    with TestClient(app) as client:
+        assert client.get("/api/v1/gamma").status_code == 404
+
+        @app.get("/api/v1/gamma")
+        async def gamma() -> dict[str, str]:
+            return {"gamma": "here"}
+
+        assert client.get("/api/v1/gamma").json() == {"gamma": "here"}
