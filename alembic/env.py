@@ -5,7 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 from typing import Any, Literal
 
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Index, MetaData, Table, engine_from_config, pool
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
@@ -13,14 +13,25 @@ from sqlmodel.sql.sqltypes import AutoString
 import app.models  # noqa: F401  (registers every table on the metadata)
 from alembic import context
 from app.core.config import get_settings
-from app.core.tables import UTCDateTime, with_schema_options
+from app.core.tables import SCHEMA_ONLY, UTCDateTime
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-# With the options only making the schema reads (app.core.tables.schema_only).
-target_metadata = with_schema_options(SQLModel.metadata)
+
+def _with_schema_options(metadata: MetaData) -> MetaData:
+    """The tables' and indexes' options that only making the schema reads, which the models
+    keep in their `info` (app.core.tables.SCHEMA_ONLY), put in place."""
+    items: list[Table | Index] = [*metadata.tables.values()]
+    for item in items + [index for table in metadata.tables.values() for index in table.indexes]:
+        if options := item.info.get(SCHEMA_ONLY):  # a dict tables share: left as it is
+            item.info = {key: value for key, value in item.info.items() if key != SCHEMA_ONLY}
+            item.dialect_kwargs.update(options)
+    return metadata
+
+
+target_metadata = _with_schema_options(SQLModel.metadata)
 
 
 def _url() -> str:

@@ -77,7 +77,7 @@ def test_a_worker_starts_and_signs_tokens_without_them(
 ) -> None:
     url = PG_URL or f"sqlite:///{tmp_path / 'probe.db'}"
     # Nor for the other database's SQLAlchemy dialect (0.7 MiB for SQLite's): the tables'
-    # options naming it wait for Alembic (app.core.tables.schema_only); nor, on PostgreSQL,
+    # options naming it wait for Alembic (app.core.tables.SCHEMA_ONLY); nor, on PostgreSQL,
     # for sqlite3 (1.6 MiB).
     if PG_URL is not None:
         names = (*names, "sqlite3", "sqlalchemy.dialects.sqlite")
@@ -112,8 +112,9 @@ def test_sanggar_serve_becomes_the_server_process(tmp_path: Path) -> None:
 
 def test_alembic_still_gets_the_options_a_worker_never_loads(database_url: str) -> None:
     """`make revision` renders a table's `sqlite_autoincrement` and a partial index's
-    conditions as before: alembic/env.py puts back what app.core.tables.schema_only kept
-    aside (the schema comparison of tests/test_migrations.py does not look at them)."""
+    conditions as before: alembic/env.py puts back what the models keep aside in their
+    `info` (app.core.tables.SCHEMA_ONLY); the schema comparison of tests/test_migrations.py
+    does not look at these options."""
     given = []
 
     def capture(context: Any, _revision: Any, directives: list[Any]) -> None:

@@ -25,30 +25,18 @@ SQLModel.metadata.naming_convention = {
 # Options only making the schema reads (`sqlite_autoincrement`, `sqlite_where`, …) wait in
 # `info` until alembic/env.py puts them in place: SQLAlchemy checks one by importing its
 # dialect, which a server of the other database never uses (SQLite's: 0.7 MiB).
-_SCHEMA_ONLY = "schema_only"
-
-
-def schema_only(**options: Any) -> dict[str, Any]:
-    return {"info": {_SCHEMA_ONLY: options}}
+SCHEMA_ONLY = "schema_only"
 
 
 def where(condition: str) -> dict[str, Any]:
     """A partial index's condition, the same on both databases."""
-    return schema_only(sqlite_where=sa.text(condition), postgresql_where=sa.text(condition))
-
-
-def with_schema_options(metadata: sa.MetaData) -> sa.MetaData:
-    items: list[sa.Table | sa.Index] = [*metadata.tables.values()]
-    for item in items + [index for table in metadata.tables.values() for index in table.indexes]:
-        if options := item.info.get(_SCHEMA_ONLY):  # a dict tables share: left as it is
-            item.info = {key: value for key, value in item.info.items() if key != _SCHEMA_ONLY}
-            item.dialect_kwargs.update(options)
-    return metadata
+    options = {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
+    return {"info": {SCHEMA_ONLY: options}}
 
 
 # Ids are never reused on SQLite either (as on PostgreSQL): a deleted event's id must not
 # come back as another event in someone's bookmarks or webhook logs.
-AUTOINCREMENT = schema_only(sqlite_autoincrement=True)
+AUTOINCREMENT = {"info": {SCHEMA_ONLY: {"sqlite_autoincrement": True}}}
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
