@@ -8,9 +8,11 @@ still waiting unclaimed, up to `outbox.GATHER_LIMIT` items, else a new message w
 event and delivery. Its words are rendered beforehand in every language (the English ones
 are the notification's own); the member's `locale` picks theirs in SQL.
 
-SQLite (no INSERT inside WITH): the INSERT returns the member's row and the id of the mail
-it would gather into (scalar subqueries in RETURNING), then one UPDATE adds to that mail
-(`outbox.fold`) or three INSERTs write a new one (`outbox.write`).
+SQLite (no INSERT inside WITH): the INSERT returns the member's row (scalar subqueries in
+RETURNING), then one UPDATE adds to the waiting mail (`outbox.fold`), else three INSERTs
+write a new one (`outbox.write`). Finding the waiting mail in RETURNING too would save the
+UPDATE that misses, but SQLite ran that INSERT about three times slower than the two
+statements (measured: 180 µs against 15 + 13 on the bench's database).
 """
 
 from __future__ import annotations
@@ -39,20 +41,17 @@ def along_of(notification: notifications.Written, dialect: str) -> notifications
     if kind not in kinds.EMAIL_DEFAULTS:
         return None
     key = _gather_key(notification)
-    gathers = key is not None
-    parameters: dict[str, Any] = {
-        "member": notification.member_id,
-        "mail_messages_gather_key": key,
-        "gather_limit": outbox.GATHER_LIMIT,
-    }
+    parameters: dict[str, Any] = {"member": notification.member_id, "mail_messages_gather_key": key}
     if dialect != POSTGRESQL:
-        return notifications.Along(_read_with(gathers), parameters)
+        return notifications.Along(_read_with(), parameters)
+    gathers = key is not None
     words = {locale: _words(notification, locale, gathers=gathers) for locale in LOCALES}
     parameters |= outbox.new_mail_values("notification", key) | {
         "mail_messages_unsubscribe_kind": kind,
         "mail_default": kinds.EMAIL_DEFAULTS[kind],
         "mail_default_locale": outbox.default_locale(),
         "mail_words": words,
+        "gather_limit": outbox.GATHER_LIMIT,
     }
     return notifications.Along(_written_with(gathers), parameters)
 
@@ -64,14 +63,12 @@ def mail_notification(session: Session, notification: notifications.Written) -> 
     if along is None or session.get_bind().dialect.name == POSTGRESQL:
         return
     assert row is not None  # the INSERT's
-    if row.id is None or not bulk.wants(row, notification.type):  # no active member, or no
-        return
+    if row.id is None or not bulk.wants(row, notification.type):  # no active member, or
+        return  # not this kind by mail
     key = along.parameters["mail_messages_gather_key"]
     words = partial(_words, notification, gathers=key is not None)
     message = bulk.message(row, kind=notification.type, context=words)
-    if key is not None and row.gathering is not None:
-        outbox.fold(session, row.gathering, message["context"]["gathered"][0])
-    else:
+    if key is None or not outbox.fold(session, message["context"]["gathered"][0], key=key):
         outbox.write(session, message, gather_key=key)
 
 
@@ -119,16 +116,13 @@ def _with_tables(element: _Qualified, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 @cache
-def _read_with(gathers: bool) -> sa.Insert:
+def _read_with() -> sa.Insert:
     """SQLite: the notification's INSERT returning its member's row (`bulk.RECIPIENT`, a
-    column each: None when no active member) and, for a mail that gathers, `gathering`:
-    the id of the mail to add to (None: a new one)."""
+    column each: None when no active member)."""
     columns = [
         _Qualified(bulk.RECIPIENT.with_only_columns(column)).label(column.name)
         for column in bulk.RECIPIENT.selected_columns
     ]
-    if gathers:
-        columns.append(_Qualified(outbox.open_to_gather("sqlite")).label("gathering"))
     return notifications.WRITE.returning(*columns)
 
 

@@ -172,7 +172,7 @@ def _room(dialect: str) -> sa.ColumnElement[Any]:
     return sa.func.json_array_length(_MESSAGES.c.context, "$.gathered")
 
 
-def open_to_gather(dialect: str) -> sa.Select[Any]:
+def _open_to_gather(dialect: str) -> sa.Select[Any]:
     """The newest message of the gather key (bound: mail_messages_gather_key) whose delivery
     waits unclaimed and untried and which holds fewer items than gather_limit (bound), by
     the index ix_mail_messages_gather_key_id. Its id."""
@@ -192,20 +192,22 @@ def open_to_gather(dialect: str) -> sa.Select[Any]:
 
 _FOLD = (
     sa.update(_MESSAGES)
-    .where(_MESSAGES.c.id == sa.bindparam("message_id", type_=sa.Integer))
+    .where(_MESSAGES.c.id == _open_to_gather("sqlite").scalar_subquery())
     .values(
         context=sa.func.json_insert(
             _MESSAGES.c.context, "$.gathered[#]", sa.func.json(sa.bindparam("item", type_=sa.JSON))
         )
     )
+    .returning(_MESSAGES.c.id)
 )
 
 
-def fold(session: Session, message_id: int, item: dict[str, Any]) -> None:
-    """SQLite: adds `item` to the message `open_to_gather` found in this transaction. Write
+def fold(session: Session, item: dict[str, Any], *, key: str) -> bool:
+    """SQLite: adds `item` to the message `_open_to_gather` finds for `key`, if any. Write
     transactions are serial here (BEGIN IMMEDIATE): the dispatcher's claim runs wholly
-    before or after this one, so the message still waits, with room, until it commits."""
-    session.connection().execute(_FOLD, {"message_id": message_id, "item": item})
+    before or after this one, so checking the delivery is enough."""
+    values = {"item": item, "mail_messages_gather_key": key, "gather_limit": GATHER_LIMIT}
+    return session.connection().execute(_FOLD, values).first() is not None
 
 
 def written_for(recipient: sa.CTE, *, gathers: bool) -> sa.Select[Any]:
@@ -215,7 +217,7 @@ def written_for(recipient: sa.CTE, *, gathers: bool) -> sa.Select[Any]:
     when `gathers`). The message's parameters, its event's and delivery's are bound as
     `write` binds them (`new_mail_values`). Selects the message's id (None: no recipient).
 
-    When `gathers`, the words' item is first added to `open_to_gather`: its delivery is
+    When `gathers`, the words' item is first added to `_open_to_gather`: its delivery is
     row-locked (FOR UPDATE SKIP LOCKED, as a dispatcher's claim does) only while no
     dispatcher claimed it: a claim in progress holds it and it is skipped, a claim committed
     since this statement began fails the WHERE checked again on the committed row; a claim
@@ -232,7 +234,7 @@ def written_for(recipient: sa.CTE, *, gathers: bool) -> sa.Select[Any]:
     if gathers:
         room = _room("postgresql")
         locked = (
-            open_to_gather("postgresql")
+            _open_to_gather("postgresql")
             .with_only_columns(_DELIVERIES.c.mail_message_id)
             .where(anyone)
             .with_for_update(skip_locked=True, of=_DELIVERIES)
