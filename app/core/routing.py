@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from typing import Any
 
 from fastapi import APIRouter, routing
@@ -39,7 +40,7 @@ class PrefixRouting:
     def __init__(self, router: APIRouter) -> None:
         self.router = router
         self._built_for = -1  # how many routes the router had
-        self._prefixes: list[str] = []  # longest first, "" last
+        self._longest = re.compile("")  # the longest prefix a path starts with
         self._routers: dict[str, APIRouter] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,17 +49,18 @@ class PrefixRouting:
             return
         if len(self.router.routes) != self._built_for:
             self._build()
-        path = get_route_path(scope)
-        prefix = next(prefix for prefix in self._prefixes if path.startswith(prefix))
+        prefix = self._longest.match(get_route_path(scope))
         scope.setdefault("router", self.router)
-        await self._routers[prefix].app(scope, receive, send)
+        await self._routers[prefix.group() if prefix else ""].app(scope, receive, send)
 
     def _build(self) -> None:
         routes = self.router.routes
         prefix_of = [(route, _literal_prefix(route)) for route in routes]
-        self._prefixes = sorted({"", *(prefix for _, prefix in prefix_of)}, key=len, reverse=True)
+        prefixes = sorted({"", *(prefix for _, prefix in prefix_of)}, key=len, reverse=True)
+        # Alternatives are tried in order: the first that matches is the longest.
+        self._longest = re.compile("|".join(map(re.escape, prefixes)))
         self._routers = {}
-        for longest in self._prefixes:
+        for longest in prefixes:
             narrowed = self._routers[longest] = copy.copy(self.router)
             narrowed.routes = [route for route, prefix in prefix_of if longest.startswith(prefix)]
         self._built_for = len(routes)

@@ -8,7 +8,7 @@ Here a request's target longer than `max_url_bytes` is answered 414, headers ove
 `max_header_bytes` 431, and a request line and headers not complete within
 `header_timeout_seconds` of the connection opening (or of the request's first byte) 408,
 each as problem+json before the connection is closed. The body's time is bounded in the app
-(app.core.middleware.BodyTimeoutMiddleware), where the answer can still be a problem.
+(app.core.middleware.BodyLimitMiddleware), where the answer can still be a problem.
 
 What uvicorn answers itself stays plain text: a request httptools cannot parse at all is its
 400 "Invalid HTTP request received." (the parser stops at the first byte it refuses, before
