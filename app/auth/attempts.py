@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from limits import RateLimitItem, parse
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -23,7 +23,15 @@ from app.i18n import N_
 from app.members import service as members
 from app.models import LoginAttempt
 
-_limit = lru_cache(maxsize=8)(parse)
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+
+
+@lru_cache(maxsize=8)
+def _limit(text: str) -> RateLimitItem:
+    from limits import parse  # only with a limiter (app.core.ratelimit), never with limits off
+
+    return parse(text)
 
 
 @declares(429)

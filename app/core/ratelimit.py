@@ -23,17 +23,19 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
-from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.core.errors import TooManyRequests, problem_response
 from app.core.security import PAT_PREFIX, decode_access_token, hash_secret
 from app.i18n import N_
+
+if TYPE_CHECKING:  # `limits` (1.6 MiB) is imported with the first limiter, not with limits off
+    from limits import RateLimitItem
+    from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 log = structlog.get_logger("sanggar.ratelimit")
 
@@ -50,50 +52,30 @@ class Rule:
         return (self.methods is None or method in self.methods) and bool(self.path.match(path))
 
 
+# Guesses at the password (its change, leaving, an email change) and mails: as log-in.
+_ACCOUNT = r"^/api/v1/members/(me(/password|/verification-email|/deletion)?|[^/]+/password-reset)$"
+_POSTING = (
+    r"^/api/v1/(threads|threads/[^/]+/posts|submissions/[^/]+/comments|ideas"
+    r"|announcements|reports|projects|projects/[^/]+/(updates|tasks)|challenges/[^/]+/submissions)$"
+)
+
+
 def build_rules(settings: Settings) -> list[Rule]:
     """The first matching rule applies; the last one matches every API path."""
+    from limits import parse
+
+    def rule(name: str, path: str, limit: str, *methods: str) -> Rule:
+        return Rule(name, re.compile(path), parse(limit), frozenset(methods) or None)
+
     return [
-        Rule("refresh", re.compile(r"^/api/v1/auth/refresh$"), parse(settings.rate_limit_refresh)),
-        Rule("auth", re.compile(r"^/api/v1/auth/"), parse(settings.rate_limit_auth)),
-        # Guesses at the password (its change, leaving, an email change) and mails: as log-in.
-        Rule(
-            "account",
-            re.compile(
-                r"^/api/v1/members/(me(/password|/verification-email|/deletion)?|[^/]+/password-reset)$"
-            ),
-            parse(settings.rate_limit_auth),
-            methods=frozenset({"POST", "PATCH"}),
-        ),
-        Rule(
-            "export", re.compile(r"^/api/v1/members/me/export$"), parse(settings.rate_limit_export)
-        ),
-        Rule(
-            "inquiries",
-            re.compile(r"^/api/v1/members/[^/]+/inquiries$"),
-            parse(settings.rate_limit_inquiries),
-        ),
-        Rule(
-            "posting",
-            re.compile(
-                r"^/api/v1/(threads|threads/[^/]+/posts|submissions/[^/]+/comments|ideas"
-                r"|announcements|reports|projects|projects/[^/]+/(updates|tasks)"
-                r"|challenges/[^/]+/submissions)$"
-            ),
-            parse(settings.rate_limit_posting),
-            methods=frozenset({"POST"}),
-        ),
-        Rule("api", re.compile(r"^/api/"), parse(settings.rate_limit_default)),
+        rule("refresh", r"^/api/v1/auth/refresh$", settings.rate_limit_refresh),
+        rule("auth", r"^/api/v1/auth/", settings.rate_limit_auth),
+        rule("account", _ACCOUNT, settings.rate_limit_auth, "POST", "PATCH"),
+        rule("export", r"^/api/v1/members/me/export$", settings.rate_limit_export),
+        rule("inquiries", r"^/api/v1/members/[^/]+/inquiries$", settings.rate_limit_inquiries),
+        rule("posting", _POSTING, settings.rate_limit_posting, "POST"),
+        rule("api", r"^/api/", settings.rate_limit_default),
     ]
-
-
-def build_redis_storage(redis_url: str) -> Storage:
-    return RedisStorage(
-        redis_url.replace("redis://", "async+redis://", 1),
-        implementation="redispy",
-        # A Redis that hangs must cost a request half a second, not every worker forever.
-        socket_connect_timeout=0.5,
-        socket_timeout=0.5,
-    )
 
 
 class SharedCountUnavailable(Exception):
@@ -104,12 +86,18 @@ class Limiter:
     """Counts hits in Redis when configured and reachable, else in this process's memory."""
 
     def __init__(self, settings: Settings) -> None:
+        from limits.aio.storage import MemoryStorage, RedisStorage
+        from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
         self.memory = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self.shared = (
-            SlidingWindowCounterRateLimiter(build_redis_storage(settings.redis_url))
-            if settings.redis_url
-            else None
-        )
+        self.shared = None
+        if settings.redis_url:
+            url = settings.redis_url.replace("redis://", "async+redis://", 1)
+            # A Redis that hangs must cost a request half a second, not every worker forever.
+            redis = RedisStorage(
+                url, implementation="redispy", socket_connect_timeout=0.5, socket_timeout=0.5
+            )
+            self.shared = SlidingWindowCounterRateLimiter(redis)
         self.retry_seconds = settings.rate_limit_redis_retry_seconds
         self.redis_down_since: float | None = None
 

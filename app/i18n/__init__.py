@@ -26,8 +26,6 @@ from babel import Locale as BabelLocale
 from babel import UnknownLocaleError
 from babel.core import parse_locale
 from babel.dates import format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 
 CATALOGUES = Path(__file__).parent / "locales"
@@ -62,6 +60,9 @@ def translations(locale: str) -> NullTranslations:
 
 
 def _from_po(path: Path) -> NullTranslations:
+    from babel.messages.mofile import write_mo  # an uncompiled catalogue's only
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as po:
         catalogue = read_po(po, locale=path.parent.parent.name)
     compiled = io.BytesIO()

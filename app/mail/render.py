@@ -12,8 +12,6 @@ from __future__ import annotations
 import binascii
 import secrets
 from dataclasses import dataclass
-from email import policy
-from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import cache
@@ -56,25 +54,6 @@ def _environment(locale: str) -> jinja2.Environment:
 def _template(locale: str, filename: str) -> jinja2.Template:
     """A template compiled once per language (Template objects render in any thread)."""
     return _environment(locale).get_template(filename)
-
-
-class _HeaderClasses(HeaderRegistry):
-    """The standard registry, with the class it makes for a header name kept: the stock
-    one builds a new class (`type(...)`) for every header of every message."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._made: dict[str, type[BaseHeader]] = {}
-
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        made = self._made.get(name)
-        if made is None:
-            made = self._made[name] = super().__getitem__(name)
-        return made
-
-
-# email.policy.default with the registry above: the same headers, the same bytes.
-POLICY = policy.default.clone(header_factory=_HeaderClasses())
 
 
 @cache
@@ -196,8 +175,10 @@ class Mail:
 
     def as_bytes(self, linesep: str = "\n") -> bytes:
         if self.message is not None:
+            from email import policy  # this rare mail only: not imported with the app
+
             # RFC 6532: the headers in UTF-8, as SMTPUTF8 carries them.
-            written = POLICY.clone(linesep=linesep, utf8=True)
+            written = policy.default.clone(linesep=linesep, utf8=True)
             return self.message.as_bytes(policy=written)
         return self.data if linesep == "\n" else self.data.replace(b"\n", linesep.encode())
 
@@ -290,7 +271,9 @@ def _email_message(
     message_id: str,
     mail_from: str,
 ) -> EmailMessage:
-    message = EmailMessage(policy=POLICY)
+    from email import policy  # this rare mail only: not imported with the app
+
+    message = EmailMessage(policy=policy.default)
     message["From"] = mail_from
     message["To"] = recipient
     message["Subject"] = rendered.subject

@@ -17,7 +17,6 @@ loop per thread for nothing).
 from __future__ import annotations
 
 import os
-import smtplib
 import ssl
 import time
 from dataclasses import dataclass
@@ -97,6 +96,8 @@ def send(message: Mail, settings: Settings) -> Sent:
         path = write_file(target, message)
         log.info("mail_written", path=str(path), to=message.recipient, subject=message.subject)
         return done(250, None, f"written to {path.name}")
+    import smtplib  # for a mail server only: not with the app nor the file transport
+
     try:
         return done(*_smtp(target, message, settings))
     except smtplib.SMTPResponseException as error:
@@ -113,6 +114,8 @@ def send(message: Mail, settings: Settings) -> Sent:
 
 
 def _smtp(server: SmtpServer, message: Mail, settings: Settings) -> tuple[int, None, str]:
+    import smtplib
+
     timeout = settings.smtp_timeout_seconds
     client: smtplib.SMTP
     if server.scheme == "smtps":
