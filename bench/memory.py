@@ -16,13 +16,22 @@ and prints its resident set (`Rss` of /proc/PID/smaps_rollup, in MiB):
 `--env` sets variables for the server only, to compare allocator settings
 (e.g. `--env MALLOC_ARENA_MAX=2`) or the app's own (`--env SANGGAR_…`). bench.versus uses
 `rss_mib` and `log_ins` for its own memory table.
+
+`--tree A=PATH --tree B=PATH [--start-ups 5]` compares the start-up of checkouts instead (an
+A/B of a change): each tree's server (its code first on PYTHONPATH, this environment's
+libraries) is started in turn, A, B, A, B, …, on the same seeded database, and its resident
+set read half a second after the health check answers; it prints each tree's median and
+every figure. A tree made by `git archive` has no compiled catalogues: copy
+`app/i18n/locales/*/LC_MESSAGES/messages.mo` in, or each start-up reads the `.po` files.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -103,6 +112,27 @@ def measure(
     return rows
 
 
+def start_ups(env: dict[str, str], workdir: Path, trees: dict[str, Path], count: int) -> None:
+    """Each tree's server started `count` times, the trees in turn; prints their figures."""
+    from bench import run, versus
+
+    figures: dict[str, list[float]] = {name: [] for name in trees}
+    for _ in range(count):
+        for name, tree in trees.items():
+            port = run._free_port()
+            command = [run.SANGGAR, "serve", "--port", str(port)]
+            tree_env = {**env, "PYTHONPATH": str(tree)}
+            log = workdir / "sanggar.log"
+            with versus.server(
+                command, tree_env, tree, log, f"http://127.0.0.1:{port}/healthz"
+            ) as pid:
+                time.sleep(0.5)  # what start-up leaves running settles
+                figures[name].append(rss_mib(pid))
+    for name, values in figures.items():
+        every = " ".join(f"{value:.1f}" for value in values)
+        print(f"{name}: {statistics.median(values):.1f} MiB after start-up ({every})")
+
+
 def main() -> None:
     from bench import run, seed, versus
 
@@ -111,6 +141,8 @@ def main() -> None:
     parser.add_argument("--log-ins", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH")
+    parser.add_argument("--start-ups", type=int, default=5)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="sanggar-memory-"))
     url = versus.fresh_database(args.database, "memory", workdir)
@@ -120,13 +152,17 @@ def main() -> None:
         tokens = workdir / "tokens.txt"
         tokens.write_text("\n".join(seeded.tokens) + "\n")
         env = {**run.app_env(url, redis=False), **dict(e.split("=", 1) for e in args.env)}
+        if args.tree:
+            trees = {name: Path(path) for name, path in (t.split("=", 1) for t in args.tree)}
+            start_ups(env, workdir, trees, args.start_ups)
+            return
         rows = measure(env, workdir, seeded, tokens, args.log_ins, args.seconds)
     finally:
         run.drop_database(url)
+        shutil.rmtree(workdir, ignore_errors=True)
     print("| " + " | ".join(name for name, _ in rows) + " |")
     print("|" + "---:|" * len(rows))
     print("| " + " | ".join(f"{value:.0f}" for _, value in rows) + " |")
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
