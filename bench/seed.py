@@ -3,8 +3,9 @@
 Two sizes: `small` (1k members, 10k votes) and `large` (100k members, 10k submissions, 1M
 votes, 1M activities). Everything the app maintains is set consistently with the rows:
 works' `vote_count`, vote budgets, challenges' submission and participant counts,
-participants, winners and showcase flags (the ranking's output), and the point totals
-(through `recognition.record_history`, the app's own bulk path). Only the handful of single
+participants, winners and showcase flags (the ranking's output), the point totals and
+contribution counts (through `recognition.record_history`, the app's own bulk path) and the
+badges those counts have earned. Only the handful of single
 rows (an event, an announcement) go through the ORM.
 
 What a benchmark needs to address is returned as a `Seeded` (ids and the tokens' secrets).
@@ -26,6 +27,8 @@ from sqlmodel import Session
 from app.core.security import PAT_PREFIX, hash_secret
 from app.models import (
     Announcement,
+    Badge,
+    BadgeKind,
     Challenge,
     ChallengeParticipant,
     ContributionKind,
@@ -36,6 +39,8 @@ from app.models import (
     Vote,
     VoteBudget,
 )
+from app.models.recognition import ContributionCount
+from app.recognition import badges
 from app.recognition import service as recognition
 from bench.challenges import insert_rows, member_row, table_of
 
@@ -314,6 +319,35 @@ def seed_activities(engine: Engine, size: Size) -> None:
             session.commit()
 
 
+# The badges a count earns (app.recognition.subscribers awards them as the count reaches it).
+EARNED_BY_COUNT = (
+    (ContributionKind.COMMENT, badges.COMMENTS_NEEDED, badges.TEN_COMMENTS),
+    (ContributionKind.EVENT_ATTENDED, badges.EVENTS_NEEDED, badges.FIVE_EVENTS),
+)
+
+
+def seed_badges(engine: Engine) -> None:
+    """The badges the seeded contributions earned, as the app would have awarded them: a
+    member past a rule's number has its badge (else their next comment would earn it, a
+    cost no real community pays on every comment)."""
+    counts, table = table_of(ContributionCount), table_of(Badge)
+    with engine.begin() as connection:
+        for kind, needed, code in EARNED_BY_COUNT:
+            earned = sa.select(
+                sa.literal(BadgeKind.AUTOMATIC.value),
+                counts.c.member_id,
+                sa.literal(code),
+                sa.literal(badges.TITLES[code]),
+                sa.literal("earned by the seeded history"),
+                sa.literal(NOW, table.c.awarded_at.type),
+            ).where(counts.c.kind == kind.value, counts.c.count >= needed)
+            connection.execute(
+                sa.insert(table).from_select(
+                    ["kind", "member_id", "code", "title", "reason", "awarded_at"], earned
+                )
+            )
+
+
 def seed_single_rows(engine: Engine) -> tuple[int, int]:
     """The event members RSVP to, and an announcement to everyone (read-time fan-out)."""
     with Session(engine) as session:
@@ -345,6 +379,7 @@ def seed(engine: Engine, size: Size) -> Seeded:
     closed_id, closed_work = seed_closed_challenges(engine, size)
     voting_id, voting_works = seed_voting_challenge(engine, size)
     seed_activities(engine, size)
+    seed_badges(engine)
     event_id, _announcement = seed_single_rows(engine)
     return Seeded(
         size=size,
