@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app.challenges import judging
@@ -44,11 +43,12 @@ _INSERT = sa.insert(_COMMENTS).returning(_COMMENTS.c.id)
 
 
 def _commentable(organizer: bool) -> sa.Select[Any]:
-    """The work a member may comment on, by the rules of `submissions.get_visible` for a
-    member: a work hidden after a report, or in a draft challenge, is for organizers only
-    (members see disqualified works, and works at every phase)."""
+    """The work a member may comment on (its id, author and title), by the rules of
+    `submissions.get_visible` for a member: a work hidden after a report, or in a draft
+    challenge, is for organizers only (members see disqualified works, and works at every
+    phase)."""
     statement = (
-        sa.select(_WORKS)
+        sa.select(_WORKS.c.id, _WORKS.c.member_id, _WORKS.c.title)
         .join(_CHALLENGES, _CHALLENGES.c.id == _WORKS.c.challenge_id)
         .where(_WORKS.c.id == sa.bindparam("submission_id"))
     )
@@ -58,8 +58,8 @@ def _commentable(organizer: bool) -> sa.Select[Any]:
 
 
 def _written_at_once(organizer: bool) -> sa.Select[Any]:
-    """PostgreSQL: the work (as an entity, for the subscribers) and the comment's id, the
-    comment inserted only when the member may see the work, in one statement."""
+    """PostgreSQL: the work's author and title and the comment's id, the comment inserted
+    only when the member may see the work, in one statement."""
     work = _commentable(organizer).cte("work")
     made = (
         sa.insert(_COMMENTS)
@@ -76,29 +76,32 @@ def _written_at_once(organizer: bool) -> sa.Select[Any]:
         .returning(_COMMENTS.c.id)
         .cte("made")
     )
-    return sa.select(aliased(Submission, work), made.c.id).select_from(work.join(made, sa.true()))
+    return sa.select(work.c.member_id, work.c.title, made.c.id).select_from(
+        work.join(made, sa.true())
+    )
 
 
 # Built once per kind of member: making a statement (and its cache key) costs more CPU than
 # running it here.
 _WRITE_AT_ONCE = {organizer: _written_at_once(organizer) for organizer in (False, True)}
-_COMMENTABLE = {
-    organizer: select(Submission).from_statement(_commentable(organizer))
-    for organizer in (False, True)
-}
+_COMMENTABLE = {organizer: _commentable(organizer) for organizer in (False, True)}
 
 
-def _write(session: Session, values: dict[str, Any], *, organizer: bool) -> tuple[Submission, int]:
-    """The work and the new comment's id, or 404 (nothing written) for a work the member
-    may not see."""
-    if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(_WRITE_AT_ONCE[organizer], values).first()
+def _write(session: Session, values: dict[str, Any], *, organizer: bool) -> tuple[int, str, int]:
+    """The work's author and title and the new comment's id, or 404 (nothing written) for a
+    work the member may not see. Core statements on the Session's connection: no entity to
+    build, none for the Session to keep."""
+    if session.autoflush:  # what the Session holds unwritten, as an ORM statement would
+        session.flush()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_WRITE_AT_ONCE[organizer], values).first()
         if row is not None:
-            return row[0], row[1]
+            return row[0], row[1], row[2]
     else:
-        submission = session.scalars(_COMMENTABLE[organizer], values).first()
-        if submission is not None:
-            return submission, session.execute(_INSERT, values).scalar_one()
+        work = connection.execute(_COMMENTABLE[organizer], values).first()
+        if work is not None:
+            return work.member_id, work.title, connection.execute(_INSERT, values).scalar_one()
     raise does_not_exist(SubmissionNotFound, N_("Submission"), values["submission_id"])
 
 
@@ -106,32 +109,29 @@ def create_comment(
     session: Session, *, submission_id: int, author: Member, data: CommentCreate
 ) -> Comment:
     """The comment, when the author may see the work (else 404): one statement on
-    PostgreSQL, a read and the INSERT elsewhere. The work is left in the Session, where the
-    subscribers find it."""
+    PostgreSQL, a read and the INSERT elsewhere. It is not kept in the Session (nothing
+    reads it there): the event carries what its subscribers tell."""
     now = utcnow()
-    comment = Comment(
-        submission_id=submission_id,
-        author_id=author.id,
-        body=data.body,
-        created_at=now,
-        updated_at=now,
-    )
-    values = {name: getattr(comment, name) for name in _WRITTEN}
-    submission, comment.id = _write(session, values, organizer=is_organizer(author))
-    # Persistent from here without a flush (the INSERT wrote it): the subscribers that read
-    # it find it in the Session.
-    make_transient_to_detached(comment)
-    session.add(comment)
+    values: dict[str, Any] = {
+        "submission_id": submission_id,
+        "author_id": author.id,
+        "body": data.body,
+        "created_at": now,
+        "updated_at": now,
+    }
+    work_author_id, work_title, comment_id = _write(session, values, organizer=is_organizer(author))
     publish(
         session,
         CommentCreated(
             actor_id=author.id,
-            comment_id=comment.id,
+            comment_id=comment_id,
             submission_id=submission_id,
-            submission_author_id=submission.member_id,
+            submission_author_id=work_author_id,
+            submission_title=work_title,
+            body=data.body,
         ),
     )
-    return comment
+    return Comment.model_construct(id=comment_id, **values)  # as written: nothing to validate
 
 
 def _comment_or_404(comment: Comment | None, comment_id: int, viewer: Member | None) -> Comment:

@@ -14,7 +14,7 @@ from app.core.domain_events import (
     subscribe,
 )
 from app.i18n import N_, message
-from app.models import Comment, Idea, Post, Role, Submission, Thread
+from app.models import Idea, Post, Role, Thread
 from app.notifications.service import name_of, notify, notify_role
 
 # An idea's status as its proposer reads it ("Your idea … is now planned").
@@ -32,9 +32,6 @@ def tell_author_of_feedback(session: Session, event: CommentCreated) -> None:
     author_id = event.submission_author_id
     if author_id == event.actor_id:
         return  # answering feedback under one's own work
-    submission = session.get(Submission, event.submission_id)
-    comment = session.get(Comment, event.comment_id)
-    assert submission is not None and comment is not None
     notify(
         session,
         member_id=author_id,
@@ -43,11 +40,11 @@ def tell_author_of_feedback(session: Session, event: CommentCreated) -> None:
         body="{text}",
         values={
             "member": name_of(session, event.actor_id),
-            "work": submission.title,
-            "text": comment.body,
+            "work": event.submission_title,
+            "text": event.body,
         },
-        submission_id=submission.id,
-        comment_id=comment.id,
+        submission_id=event.submission_id,
+        comment_id=event.comment_id,
     )
 
 

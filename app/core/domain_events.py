@@ -120,9 +120,9 @@ def all_event_classes(base: type[DomainEvent] = DomainEvent) -> list[type[Domain
 
 
 # --- the catalogue ---------------------------------------------------------------------------
-# Ids and short strings only (enum values as plain strings): subscribers read the rows they
-# need. An intermediate class (ChallengePhaseReached, …) carries what its events share, so
-# one subscriber or webhook builder handles them all; only the leaves are published.
+# Ids and short strings (enum values as plain strings; a comment's words, to be told): subscribers
+# read the rows they need. An intermediate class (ChallengePhaseReached, …) carries what its events
+# share, so one subscriber or webhook builder handles them all; only the leaves are published.
 
 
 # members: someone signed up.
@@ -417,6 +417,8 @@ class CommentCreated(DomainEvent):
     comment_id: int
     submission_id: int
     submission_author_id: int
+    submission_title: str = ""  # told to the work's author, with the comment's words
+    body: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

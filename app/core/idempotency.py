@@ -7,7 +7,7 @@ unique constraint on (owner, key): the loser is rolled back and told to retry (4
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.core.clock import utcnow
-from app.core.db import SessionDep
+from app.core.db import SessionDep, quickly
 from app.core.errors import Conflict, Unprocessable
 from app.core.http import JSON_MEDIA_TYPE, etag_of, render
 from app.core.idempotency_keys import IdempotencyKey
@@ -56,13 +56,6 @@ class IdempotentReplay(Exception):
         )
 
 
-async def request_fingerprint(request: Request) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
-    digest.update(await request.body())
-    return digest.hexdigest()
-
-
 class Creation:
     """What a creating handler answers with: 201, Location, ETag, and the stored replay."""
 
@@ -75,15 +68,14 @@ class Creation:
     def created(self, model: BaseModel, *, location: str) -> Response:
         body = render(model)
         if self.key is not None:
-            self._remember(body, location)
+            self._remember(self.key, body, location)
         headers = {"Location": location, "ETag": etag_of(body)}
         return Response(body, status_code=201, media_type=JSON_MEDIA_TYPE, headers=headers)
 
-    def _remember(self, body: bytes, location: str) -> None:
-        assert self.key is not None
+    def _remember(self, key: str, body: bytes, location: str) -> None:
         record = IdempotencyKey(
             owner=self.owner,
-            key=self.key,
+            key=key,
             request_hash=self.fingerprint,
             status_code=201,
             response_body=body.decode(),
@@ -105,11 +97,14 @@ def _forget_expired(session: Session) -> None:
     session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))  # type: ignore[arg-type]
 
 
-def _find(session: Session, *, owner: str, key: str) -> IdempotencyKey | None:
-    statement = select(IdempotencyKey).where(
-        IdempotencyKey.owner == owner, IdempotencyKey.key == key
-    )
-    return session.exec(statement).first()
+def _unexpired(session: Session, owner: str, key: str) -> IdempotencyKey | None:
+    """The key's first use; an expired one is forgotten (and the key used again)."""
+    stored = session.exec(select(IdempotencyKey).filter_by(owner=owner, key=key)).first()
+    if stored is not None and stored.created_at < utcnow() - KEY_LIFETIME:
+        session.delete(stored)
+        session.flush()
+        return None
+    return stored
 
 
 IdempotencyKeyHeader = Annotated[
@@ -125,28 +120,28 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def creation_dependency(owner_of: Callable[..., str]) -> Callable[..., Creation]:
+def creation_dependency(owner_of: Callable[..., str]) -> Callable[..., Awaitable[Creation]]:
     """Builds the dependency creating handlers take; `owner_of` names who holds the key."""
 
     @declares(409, 422)
-    def creation(
+    async def creation(
+        request: Request,
         session: SessionDep,
         owner: Annotated[str, Depends(owner_of)],
-        fingerprint: Annotated[str, Depends(request_fingerprint)],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Creation:
-        if idempotency_key is not None:
-            stored = _find(session, owner=owner, key=idempotency_key)
-            if stored is not None and stored.created_at < utcnow() - KEY_LIFETIME:
-                session.delete(stored)
-                session.flush()
-            elif stored is not None and stored.request_hash != fingerprint:
-                raise IdempotencyKeyReused(
-                    N_("This Idempotency-Key was used with a different request body."),
-                    loc=["header", "Idempotency-Key"],
-                )
-            elif stored is not None:
-                raise IdempotentReplay(stored)
+        if idempotency_key is None:  # no body to hash, no hop to a worker thread (async)
+            return Creation(session, owner=owner, key=None, fingerprint="")
+        request_line = f"{request.method} {request.url.path}?{request.url.query}\n"
+        fingerprint = hashlib.sha256(request_line.encode() + await request.body()).hexdigest()
+        stored = await quickly(session, _unexpired, session, owner, idempotency_key)
+        if stored is not None and stored.request_hash != fingerprint:
+            raise IdempotencyKeyReused(
+                N_("This Idempotency-Key was used with a different request body."),
+                loc=["header", "Idempotency-Key"],
+            )
+        if stored is not None:
+            raise IdempotentReplay(stored)
         return Creation(session, owner=owner, key=idempotency_key, fingerprint=fingerprint)
 
     return creation

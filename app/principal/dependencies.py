@@ -24,7 +24,6 @@ from sqlmodel import Session
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import SAFE_METHODS, SessionDep, sqlite_reads_only
-from app.core.deps import SettingsDep
 from app.core.errors import Unauthorized
 from app.core.idempotency import Creation, creation_dependency
 from app.core.openapi import declares
@@ -70,7 +69,6 @@ class Principal:
 async def optional_principal(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_password)],
     _pat: Annotated[HTTPAuthorizationCredentials | None, Depends(personal_access_token)],
 ) -> Principal | None:
@@ -79,9 +77,11 @@ async def optional_principal(
     A token seen in the last seconds is answered from the process's memory, on the event
     loop (app.principal.cache); any other is looked up, on SQLite on the event loop too (one
     indexed read: app.core.db) and outside a write's transaction, elsewhere in a worker
-    thread. A personal access token's use is noted, not written (app.principal.usage)."""
+    thread. A personal access token's use is noted, not written (app.principal.usage).
+    (The settings from the app, as `optional_reader` takes them.)"""
     if token is None:
         return None
+    settings: Settings = request.app.state.settings
     found = await _identify(request, session, settings, token)
     # A copy of the member in this request's Session, as if it had loaded it: the
     # remembered one is shared by requests and never attached to any Session.

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio.to_thread
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -30,6 +34,7 @@ def test_members_comment_and_the_author_is_notified(
     assert ids(listed) == [created["id"]]
     feed = [n for n in notifications(client, author_headers) if n["type"] == "comment.created"]
     assert len(feed) == 1 and "Budi Santoso" in feed[0]["title"]
+    assert submission["title"] in feed[0]["title"] and feed[0]["body"] == "Lovely light."
     assert feed[0]["data"] == {"submission_id": submission["id"], "comment_id": created["id"]}
     events = [e for e in published if isinstance(e, CommentCreated)]
     assert [(e.actor_id, data_of(e)) for e in events] == [
@@ -39,6 +44,8 @@ def test_members_comment_and_the_author_is_notified(
                 "comment_id": created["id"],
                 "submission_id": submission["id"],
                 "submission_author_id": author.id,
+                "submission_title": submission["title"],
+                "body": "Lovely light.",
             },
         )
     ]
@@ -49,6 +56,35 @@ def test_commenting_on_ones_own_work_notifies_nobody(client: TestClient, app: Fa
     submission = work(app, client, author)
     assert comment(client, submission["id"], author).status_code == 201
     assert "comment.created" not in [n["type"] for n in notifications(client, author)]
+
+
+def test_a_comment_hops_to_a_worker_thread_once_and_a_key_once_more(
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handler's one hop (app.core.db.UnitOfWorkRoute): the Idempotency-Key dependency
+    runs on the event loop and takes a thread only to look a sent key up."""
+    _, author = member_with_headers(app)
+    _, critic = member_with_headers(app)
+    submission = work(app, client, author)
+    assert comment(client, submission["id"], critic).status_code == 201  # token remembered
+    hops: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counting(function: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(function, "__qualname__", repr(function)))
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    assert comment(client, submission["id"], critic).status_code == 201
+    assert len(hops) == 1, hops
+    hops.clear()
+    keyed = {**critic, "Idempotency-Key": "one"}
+    first = comment(client, submission["id"], keyed, body="Once.")
+    assert first.status_code == 201
+    assert len(hops) == 2, hops  # the key's lookup, the handler
+    again = comment(client, submission["id"], keyed, body="Once.")
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert comment(client, submission["id"], keyed, body="Twice.").status_code == 422
 
 
 def test_only_the_author_edits_a_comment(client: TestClient, app: FastAPI) -> None:
