@@ -59,8 +59,13 @@ ROOT = "app"
 
 SIDE_EFFECTS = frozenset({"app.notifications", "app.webhooks"})
 SUBSCRIBERS_MODULE = "subscribers"
-# What of notifications and webhooks the composition root may import, and why.
+# What of notifications and webhooks a module other than a feature's subscribers may import
+# (the composition root, mostly), and why.
 SIDE_EFFECT_ENTRY_POINTS: dict[str, frozenset[str]] = {
+    # a notification's mail, written by the notification's own statement: the statement
+    # app.mail.subscribers hands to notifications.send_along, built on the notification
+    # and its texts (kept beside the subscribers, which register it)
+    "app.mail.along": frozenset({"app.notifications.service", "app.notifications.texts"}),
     # their routes (the member's notifications; webhook management)
     "app.api": frozenset({"app.notifications.router", "app.webhooks.router"}),
     # their subscribers, and the periodic jobs that deliver and prune webhook deliveries
