@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     hsts_max_age: int = Field(default=63_072_000, ge=0)
     max_body_bytes: int = 1_048_576
     # What a client may take to send a request, and how much it may send before its body
-    # (app.core.server, app.core.middleware.BodyTimeoutMiddleware): a slow or endless
+    # (app.core.server, app.core.middleware.BodyLimitMiddleware): a slow or endless
     # client must not hold a connection, or the memory of its headers, for ever.
     max_url_bytes: int = Field(default=8192, ge=256, le=65536)
     max_header_bytes: int = Field(default=32768, ge=1024, le=1_048_576)

@@ -417,8 +417,8 @@ class CommentCreated(DomainEvent):
     comment_id: int
     submission_id: int
     submission_author_id: int
-    submission_title: str = ""  # told to the work's author, with the comment's words
-    body: str = ""
+    submission_title: str  # told to the work's author, with the comment's words
+    body: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,7 +32,7 @@ class MailMessage(SQLModel, table=True):
     __tablename__ = "mail_messages"
     __table_args__ = (
         sa.CheckConstraint("locale IN ('id', 'en')", name="locale_known"),
-        # The mails of a gather key not sent yet, newest first: app/mail/outbox.gather.
+        # The mails of a gather key not sent yet, newest first (app/mail/outbox.py).
         sa.Index(
             "ix_mail_messages_gather_key_id",
             "gather_key",
@@ -58,7 +58,7 @@ class MailMessage(SQLModel, table=True):
     scrubbed_at: datetime | None = timestamp_field()
     # What the mail gathers while it waits to be sent: a comment notification's mail is
     # keyed by its recipient and work, and later comments on that work are added to it
-    # (app/mail/outbox.gather) until the dispatcher claims it. Null for other mails.
+    # (app/mail/along.py, app/mail/outbox.py) until the dispatcher claims it. Null for other mails.
     gather_key: str | None = Field(default=None, max_length=96)
 
 

@@ -1,5 +1,5 @@
 """A work's author is mailed about comments, and a mail still waiting to be sent gathers
-the later comments on the same work (app.mail.outbox.gather): one mail for a burst of
+the later comments on the same work (app.mail.along, app.mail.outbox): one mail for a burst of
 comments, none lost, none told twice."""
 
 from __future__ import annotations

@@ -59,7 +59,12 @@ def test_comments_racing_for_the_tenth_earn_the_ten_comments_badge_once(
 
     def comment(comment_id: int) -> CommentCreated:
         return CommentCreated(
-            actor_id=member_id, comment_id=comment_id, submission_id=5, submission_author_id=9
+            actor_id=member_id,
+            comment_id=comment_id,
+            submission_id=5,
+            submission_author_id=9,
+            submission_title="A work",
+            body="Lovely.",
         )
 
     for comment_id in range(1, 8):

@@ -156,7 +156,12 @@ def test_the_catalogue_lists_every_badge_with_its_holders(
         publish_to_recognition(
             app,
             CommentCreated(
-                actor_id=a.id, comment_id=n, submission_id=1, submission_author_id=id_of(b)
+                actor_id=a.id,
+                comment_id=n,
+                submission_id=1,
+                submission_author_id=id_of(b),
+                submission_title="A work",
+                body="Lovely.",
             ),
         )
     body = client.get("/api/v1/badges", headers=auth_headers(app, a)).json()

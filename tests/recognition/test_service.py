@@ -154,6 +154,8 @@ def test_ten_comments_earn_the_badge_once_and_a_deleted_comment_loses_its_points
                 comment_id=comment_id,
                 submission_id=5,
                 submission_author_id=99,
+                submission_title="A work",
+                body="Lovely.",
             ),
         )
     assert points_of(session, commenter.id) == 11 * 2
@@ -174,7 +176,12 @@ def test_the_ten_comments_badge_waits_for_ten_standing_and_stays_single(
 
     def comment(comment_id: int) -> None:
         event = CommentCreated(
-            actor_id=commenter.id, comment_id=comment_id, submission_id=5, submission_author_id=9
+            actor_id=commenter.id,
+            comment_id=comment_id,
+            submission_id=5,
+            submission_author_id=9,
+            submission_title="A work",
+            body="Lovely.",
         )
         publish_to_recognition(app, event)
 
