@@ -5,37 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-import psycopg
 import pytest
 import sqlalchemy as sa
-from pytest_alembic import Config, MigrationContext, runner
+from pytest_alembic import MigrationContext
 
-from app.core.migrations import PROJECT_ROOT
 from app.models import Activity, Member
-from tests.conftest import PG_URL
+from tests.migrating import fresh_url, migration_runner
 
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
-def _fresh_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if PG_URL is None:
-        return f"sqlite:///{tmp_path_factory.mktemp('migrations') / 'counts.db'}"
-    url = PG_URL + "_counts_migration"
-    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    server, name = plain.rsplit("/", 1)
-    with psycopg.connect(server + "/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url
-
-
 @pytest.fixture
 def alembic_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigrationContext]:
-    engine = sa.create_engine(_fresh_url(tmp_path_factory), poolclass=sa.pool.NullPool)
-    config = Config(config_options={"file": str(PROJECT_ROOT / "alembic.ini")})
-    with runner(config=config, engine=engine) as migration_runner:
-        yield migration_runner
-    engine.dispose()
+    with migration_runner(fresh_url(tmp_path_factory, "counts_migration")) as migrations:
+        yield migrations
 
 
 def _member(n: int) -> dict[str, object]:
