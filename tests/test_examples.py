@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 from rich.console import Console
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.demo.community import SMALLEST_COMMUNITY, seed_community
-from app.models import Member
+from app.models import Member, MentorProfile
 from tests.conftest import _empty_tables
 from tests.factories import auth_headers
 
@@ -117,7 +117,14 @@ def community(app: FastAPI, engine: Engine) -> Iterator[dict[str, dict[str, str]
     )
     with Session(engine) as session:
         admin = session.exec(select(Member).where(Member.handle == "demo_admin")).one()
-        member = session.exec(select(Member).where(Member.role == "member")).first()
+        # A member who offers mentoring: the example of /members/me shows a profile, and
+        # which demo members offer one depends on the day the demo plays out.
+        member = session.exec(
+            select(Member)
+            .join(MentorProfile, col(MentorProfile.member_id) == col(Member.id))
+            .where(Member.role == "member", col(MentorProfile.is_listed).is_(True))
+            .order_by(col(Member.id))
+        ).first()
         assert member is not None
         session.expunge_all()
     yield {"admin": auth_headers(app, admin), "member": auth_headers(app, member)}
