@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
 from app.core import domain_events
-from app.core.domain_events import DomainEvent, Subscriber
+from app.core.domain_events import CommentCreated, DomainEvent, Subscriber
 from app.models import Activity, Badge, ContributionKind, Member
 from app.models.recognition import ContributionCount
 from app.recognition import service, subscribers
@@ -24,6 +24,20 @@ E = TypeVar("E", bound=DomainEvent)
 def id_of(member: Member) -> int:
     assert member.id is not None
     return member.id
+
+
+def comment_created(
+    member_id: int | None, comment_id: int, *, on_work_of: int = 9
+) -> CommentCreated:
+    """A member's comment on a work of someone else (`on_work_of`), as comments publish it."""
+    return CommentCreated(
+        actor_id=member_id,
+        comment_id=comment_id,
+        submission_id=5,
+        submission_author_id=on_work_of,
+        submission_title="A work",
+        body="Lovely.",
+    )
 
 
 def publish(app: FastAPI, event: DomainEvent) -> None:

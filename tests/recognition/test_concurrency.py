@@ -18,6 +18,7 @@ from tests.factories import make_member
 from tests.recognition.helpers import (
     activities,
     badge_codes,
+    comment_created,
     counts_of,
     id_of,
     points_of,
@@ -58,14 +59,7 @@ def test_comments_racing_for_the_tenth_earn_the_ten_comments_badge_once(
     member_id = id_of(commenter)
 
     def comment(comment_id: int) -> CommentCreated:
-        return CommentCreated(
-            actor_id=member_id,
-            comment_id=comment_id,
-            submission_id=5,
-            submission_author_id=9,
-            submission_title="A work",
-            body="Lovely.",
-        )
+        return comment_created(member_id, comment_id)
 
     for comment_id in range(1, 8):
         publish_to_recognition(app, comment(comment_id))

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.clock import utcnow
-from app.core.domain_events import CommentCreated, PostCreated
+from app.core.domain_events import PostCreated
 from app.models import ContributionKind, Member, Role
 from tests.factories import QueryCounter, auth_headers, make_member, member_with_headers
-from tests.recognition.helpers import id_of, publish_to_recognition, record
+from tests.recognition.helpers import comment_created, id_of, publish_to_recognition, record
 
 LEADERBOARD = "/api/v1/leaderboard"
 Kind = ContributionKind
@@ -155,14 +155,7 @@ def test_the_catalogue_lists_every_badge_with_its_holders(
     for n in range(10):
         publish_to_recognition(
             app,
-            CommentCreated(
-                actor_id=a.id,
-                comment_id=n,
-                submission_id=1,
-                submission_author_id=id_of(b),
-                submission_title="A work",
-                body="Lovely.",
-            ),
+            comment_created(a.id, n, on_work_of=id_of(b)),
         )
     body = client.get("/api/v1/badges", headers=auth_headers(app, a)).json()
     holders = {item["code"]: item["holders"] for item in body["items"]}

@@ -15,7 +15,6 @@ from app.core import domain_events
 from app.core.domain_events import (
     BadgeAwarded,
     ChallengeClosed,
-    CommentCreated,
     CommentDeleted,
     EventAttended,
     IdeaCreated,
@@ -45,6 +44,7 @@ from tests.factories import make_member, member_with_headers
 from tests.recognition.helpers import (
     activities,
     badge_codes,
+    comment_created,
     counts_of,
     deliver,
     id_of,
@@ -149,14 +149,7 @@ def test_ten_comments_earn_the_badge_once_and_a_deleted_comment_loses_its_points
     for comment_id in [*range(1, 11), 10, 11]:
         publish_to_recognition(
             app,
-            CommentCreated(
-                actor_id=commenter.id,
-                comment_id=comment_id,
-                submission_id=5,
-                submission_author_id=99,
-                submission_title="A work",
-                body="Lovely.",
-            ),
+            comment_created(commenter.id, comment_id, on_work_of=99),
         )
     assert points_of(session, commenter.id) == 11 * 2
     assert badge_codes(session, commenter.id) == ["ten_comments"]
@@ -175,15 +168,7 @@ def test_the_ten_comments_badge_waits_for_ten_standing_and_stays_single(
     commenter = make_member(app)
 
     def comment(comment_id: int) -> None:
-        event = CommentCreated(
-            actor_id=commenter.id,
-            comment_id=comment_id,
-            submission_id=5,
-            submission_author_id=9,
-            submission_title="A work",
-            body="Lovely.",
-        )
-        publish_to_recognition(app, event)
+        publish_to_recognition(app, comment_created(commenter.id, comment_id))
 
     for comment_id in range(1, 10):
         comment(comment_id)
