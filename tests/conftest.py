@@ -67,6 +67,18 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="sanggar-test-media-")
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 
 
+def away_from_the_hour_boundary() -> None:
+    """Start a test that spends a rate-limit budget well inside a clock hour.
+
+    The sliding-window counter keys its windows to the clock and, just after a window ends,
+    rounds the previous window's weighted count down: a budget spent right before the edge is
+    partly free again right after it. So tests budget per hour (never per minute) and start at
+    least a minute before the hour ends. Not a timing assertion, just a safe moment to begin.
+    """
+    if time.time() % 3600 > 3600 - 60:
+        time.sleep(3600 - time.time() % 3600 + 1)
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
@@ -88,6 +100,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "default_locale": "en",
     }
     values.update(overrides)
+    if values["rate_limit_enabled"]:
+        away_from_the_hour_boundary()
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 

@@ -277,9 +277,7 @@ def test_a_wrong_current_password_changes_no_address_and_tells_nothing_of_others
 
 
 def test_guesses_at_the_password_through_an_email_change_are_limited(database_url: str) -> None:
-    app = create_app(
-        make_settings(database_url, rate_limit_enabled=True, rate_limit_auth="3/minute")
-    )
+    app = create_app(make_settings(database_url, rate_limit_enabled=True, rate_limit_auth="3/hour"))
     with TestClient(app) as limited_client:
         headers = auth_headers(app, make_member(app))
         answers = [

@@ -323,7 +323,7 @@ def test_a_page_of_no_works_and_a_refused_challenge(client: TestClient, app: Fas
 def test_entering_works_spends_the_posting_budget(database_url: str, engine: object) -> None:
     """A work entered calls the `submission.created` webhook and earns points: posting."""
     limited = create_app(
-        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="2/minute")
+        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="2/hour")
     )
     with TestClient(limited) as client:
         challenge = create_challenge(client, organizer(limited), max_submissions_per_member=5)

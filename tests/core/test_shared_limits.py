@@ -4,11 +4,11 @@ logged), and they use Redis again once it is back."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import away_from_the_hour_boundary
 from tests.processes import Redis, Server, http, redis_available, server_env, servers
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server is not installed")
@@ -22,17 +22,10 @@ def _log_in(server: Server) -> int:
     return response.status_code
 
 
-def _away_from_the_hour_boundary() -> None:
-    """The sliding window weighs the previous hour's hits: a test that straddled the hour
-    would see its counts shrink. Not a timing assertion, just starting at a safe moment."""
-    if time.time() % 3600 > 3600 - 60:
-        time.sleep(3600 - time.time() % 3600 + 1)
-
-
 def test_two_processes_share_counts_through_redis_and_survive_its_outage(
     database_url: str, tmp_path: Path
 ) -> None:
-    _away_from_the_hour_boundary()
+    away_from_the_hour_boundary()
     redis = Redis()
     redis.start()
     env = server_env(

@@ -298,7 +298,7 @@ def test_creating_projects_their_updates_and_tasks_spends_the_posting_budget(
     """Each creation fans out (the `project.created` webhook, notifications) or earns points
     (an update; a task created done): it is posting, with posting's budget per member."""
     app = create_app(
-        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="4/minute")
+        make_settings(database_url, rate_limit_enabled=True, rate_limit_posting="4/hour")
     )
     with TestClient(app) as client:
         one, two = auth_headers(app, make_member(app)), auth_headers(app, make_member(app))
