@@ -16,10 +16,10 @@ from pydantic import (
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.recurrence import Repeat
 from app.core.types import Flag, PositiveInt, ScheduleTime, Text, Title
 from app.media.schemas import MediaOut
 from app.models import Discipline
+from app.recurrence import Repeat
 
 ChallengeTime = ScheduleTime
 ChallengeTitle = Annotated[Title, StringConstraints(max_length=200)]

@@ -46,7 +46,6 @@ from app.challenges.schemas import (
 from app.core.clock import utcnow
 from app.core.db import NO_SYNC, READ_ONLY_OPTION
 from app.core.pagination import PageParams, desc, paginate
-from app.core.recurrence import save_series, series_starts
 from app.i18n import N_
 from app.media import access as media_access
 from app.media import attachments
@@ -61,6 +60,7 @@ from app.models import (
     is_organizer,
 )
 from app.problems.details import does_not_exist
+from app.recurrence import save_series, series_starts
 
 DATE_FIELDS = ("submissions_open_at", "submissions_close_at", "voting_close_at")
 

@@ -21,10 +21,10 @@ from app.challenges import service
 from app.challenges.schemas import ChallengeCreate, ChallengeUpdate
 from app.challenges.sweep import sweep
 from app.core.clock import utcnow
-from app.core.recurrence import Frequency, Repeat
 from app.demo import roster
 from app.demo.pictures import PICTURED, DemoMedia
 from app.models import Discipline, License, Member
+from app.recurrence import Frequency, Repeat
 from app.submissions import service as submissions
 from app.submissions.schemas import Moderation, ModerationAction, SubmissionCreate
 from app.votes import service as votes

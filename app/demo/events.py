@@ -16,11 +16,11 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
-from app.core.recurrence import Frequency, Repeat
 from app.demo import roster
 from app.events import check_ins, rsvps, series
 from app.events.schemas import EventCreate, EventUpdate, RsvpChoice
 from app.models import Event, EventKind, EventStatus, Member
+from app.recurrence import Frequency, Repeat
 
 
 @dataclass(frozen=True)

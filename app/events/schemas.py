@@ -19,10 +19,10 @@ from pydantic import (
 
 from app.core.pagination import Page
 from app.core.patching import PatchBody
-from app.core.recurrence import Repeat
 from app.core.types import Line, PositiveInt, ScheduleTime, Text, Title, WebUrl
 from app.media.schemas import MediaOut
 from app.models import EventKind, EventStatus, RsvpStatus
+from app.recurrence import Repeat
 
 EventTime = ScheduleTime
 COVER_DESCRIPTION = "One of the caller's uploaded images (`POST /api/v1/media`), shown as `cover`."

@@ -1,7 +1,7 @@
 """Events and series: listing, creating one event or every occurrence of a series, editing
 an occurrence (or it and the following ones), deleting.
 
-A series is stepped on the event's wall clock (app.core.recurrence); an edit of the following
+A series is stepped on the event's wall clock (app.recurrence); an edit of the following
 occurrences replays the edited one's wall-clock shift on each later occurrence.
 """
 
@@ -18,7 +18,6 @@ from sqlmodel import Session, col
 
 from app.core import domain_events
 from app.core.clock import utcnow
-from app.core.recurrence import from_wall_clock, save_series, series_starts, to_wall_clock
 from app.core.tables import id_of
 from app.events.access import check_visible, get_visible, lock_event, lock_events
 from app.events.exceptions import CannotUnpublish, CapacityBelowGoing, EndsBeforeStart
@@ -27,6 +26,7 @@ from app.events.schemas import EditScope, EventCreate, EventUpdate
 from app.i18n import N_
 from app.media import attachments
 from app.models import Event, EventStatus, Member
+from app.recurrence import from_wall_clock, save_series, series_starts, to_wall_clock
 
 
 def create_event(session: Session, *, organizer: Member, data: EventCreate) -> Event:

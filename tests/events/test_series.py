@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.recurrence import Frequency, Repeat, series_starts
+from app.recurrence import Frequency, Repeat, series_starts
 from tests.events.helpers import (
     EVENTS,
     create_event,
