@@ -35,11 +35,16 @@ STATEMENTS = "statements"  # its value for reads with no transaction (app.readmo
 def create_db_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         return _create_sqlite_engine(settings)
+    from app.core.pg_cursor import Cursor
+
     engine = create_engine(
         settings.database_url,
-        # A request waiting on a row lock gives up after this long instead of hanging: with
-        # every worker thread waiting, the lock holder could not get a thread to finish.
-        connect_args={"options": f"-c lock_timeout={settings.database_lock_timeout_ms}"},
+        connect_args={
+            # A request waiting on a row lock gives up after this long instead of hanging:
+            # with every worker thread waiting, the lock holder could not get a thread.
+            "options": f"-c lock_timeout={settings.database_lock_timeout_ms}",
+            "cursor_factory": Cursor,
+        },
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
     )
