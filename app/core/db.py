@@ -42,7 +42,8 @@ def create_db_engine(settings: Settings) -> Engine:
         connect_args={
             # A request waiting on a row lock gives up after this long instead of hanging:
             # with every worker thread waiting, the lock holder could not get a thread.
-            "options": f"-c lock_timeout={settings.database_lock_timeout_ms}",
+            # Timestamps come back in UTC, as UTCDateTime gives them (app.core.tables).
+            "options": f"-c lock_timeout={settings.database_lock_timeout_ms} -c timezone=UTC",
             "cursor_factory": Cursor,
         },
         pool_size=settings.database_pool_size,

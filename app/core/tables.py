@@ -42,8 +42,8 @@ AUTOINCREMENT = {"info": {SCHEMA_ONLY: {"sqlite_autoincrement": True}}}
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python.
 
-    PostgreSQL stores `timestamptz`; SQLite has no time zones, so naive UTC is stored there
-    and the zone is put back on the way out.
+    PostgreSQL stores `timestamptz`, read in UTC by the app's connections; SQLite has no time
+    zones, so naive UTC is stored there and the zone is put back on the way out.
     """
 
     impl = sa.DateTime(timezone=True)
@@ -56,6 +56,11 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "postgresql":  # in UTC already: app.core.db sets the connections'
+            return None  # TimeZone (a Python call per value less)
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, _dialect: Dialect) -> datetime | None:
         if value is None:

@@ -1,7 +1,11 @@
-"""PostgreSQL connections use app.core.pg_cursor.Cursor: its `description` says what
-psycopg's says, column for column, and builds the columns only when asked for them."""
+"""What the app's PostgreSQL connections are set up with: the cursor of
+app.core.pg_cursor, whose `description` says what psycopg's says, column for column, and
+builds the columns only when asked for them; and the UTC time zone that lets UTCDateTime
+leave psycopg's timestamps as they come."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -9,9 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from app.core import pg_cursor
+from app.core.tables import UTCDateTime
 from tests.conftest import is_postgres
 
-pytestmark = pytest.mark.skipif(not is_postgres(), reason="the cursor of PostgreSQL connections")
+pytestmark = pytest.mark.skipif(not is_postgres(), reason="PostgreSQL's connections")
 
 STATEMENTS = [
     "SELECT 1 AS one, 'a'::text AS letter, now() AS at, '[1]'::jsonb AS list",
@@ -62,3 +67,13 @@ def test_sqlalchemy_results_keep_their_columns(engine: Engine) -> None:
     with engine.connect() as connection:
         first, second = (connection.execute(query).mappings().one() for _ in range(2))
     assert first == second == {"seven": 7, "ex": "x"}
+
+
+def test_timestamps_come_back_in_utc(engine: Engine) -> None:
+    """Not in the server's zone (Etc/UTC here, a ZoneInfo; anything elsewhere): the
+    connection's, `datetime.timezone.utc`, which UTCDateTime then passes through."""
+    moment = datetime(2026, 12, 6, 18, 30, 5, 123456, tzinfo=UTC)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW timezone").scalar() == "UTC"
+        read = connection.execute(sa.select(sa.literal(moment, UTCDateTime()))).scalar()
+    assert read == moment and read.tzinfo is UTC
