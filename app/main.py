@@ -54,6 +54,7 @@ from app.principal.cache import PrincipalCache
 from app.principal.polling import PrincipalChangesPoll
 from app.principal.usage import TokenUses
 from app.problems.router import router as problems_router
+from app.readmodels import KeptConnections
 
 log = structlog.get_logger("sanggar")
 
@@ -277,6 +278,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await to_thread.run_sync(poll.stop)
     # The tokens' last uses this process has not written yet (app.principal.usage).
     await to_thread.run_sync(periodic.run_logged, app.state.engine, token_uses)
+    app.state.kept_read_connections.close()
     app.state.engine.dispose()
     served.close()
 
@@ -324,6 +326,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = read_only(engine)
+    app.state.kept_read_connections = KeptConnections(
+        app.state.read_engine, most=settings.max_concurrent_requests
+    )
     app.state.principal_cache = PrincipalCache(
         settings.auth_cache_seconds, shared_seconds=settings.auth_cache_shared_seconds
     )

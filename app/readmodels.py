@@ -10,9 +10,10 @@ PostgreSQL answers over a socket, so there the read keeps its worker thread. The
 connection is the read engine's (app.core.db.read_only), and on either database each
 statement reads on its own, with no transaction around them (on SQLite, no BEGIN: a
 twentieth of a one-row GET): a read model reads a row, or a page, and then what that row
-or page needs, so a change between the two is one the next read shows. Elsewhere the
-connection goes back to the pool when the read returns; on the event loop it is kept for
-the next read (`_on_kept_connection`).
+or page needs, so a change between the two is one the next read shows. The connections
+are kept for the next reads rather than checked out of the pool and back in: on the event
+loop, SQLite's one (`_on_kept_connection`); PostgreSQL's, one per read at a time, in
+`KeptConnections`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection, Engine
 
-from app.core.db import READ_ONLY_OPTION, STATEMENTS
+from app.core.db import READ_ONLY_OPTION, STATEMENTS, idle_connection_is_dead
 from app.core.errors import ProblemError
 
 P = ParamSpec("P")
@@ -44,7 +45,8 @@ async def read(
     engine = _engine_of(request)
     if engine.dialect.name == "sqlite":
         return _on_kept_connection(request, work, args, kwargs)
-    return await run_in_threadpool(_on_connection, engine, work, args, kwargs)
+    kept: KeptConnections = request.app.state.kept_read_connections
+    return await run_in_threadpool(kept.run, work, args, kwargs)
 
 
 async def read_in_thread(
@@ -56,7 +58,11 @@ async def read_in_thread(
 ) -> T:
     """`read`, for a read that may walk many rows (a text filter): in a worker thread on
     every database, so that the event loop serves other requests meanwhile."""
-    return await run_in_threadpool(_on_connection, _engine_of(request), work, args, kwargs)
+    engine = _engine_of(request)
+    if engine.dialect.name == "sqlite":
+        return await run_in_threadpool(_on_connection, engine, work, args, kwargs)
+    kept: KeptConnections = request.app.state.kept_read_connections
+    return await run_in_threadpool(kept.run, work, args, kwargs)
 
 
 # Each app's read engine, with no transactions on SQLite (made once, on first use).
@@ -80,6 +86,63 @@ def _on_connection(
 ) -> T:
     with engine.connect() as connection:
         return work(connection, *args, **kwargs)
+
+
+class KeptConnections:
+    """PostgreSQL's read connections, open between reads: each read takes one (the newest,
+    or a new one from the pool when none is free) and gives it back.
+
+    A connection checked out of the pool and back in, with the transaction SQLAlchemy
+    begins and ends around its statements (none reaches the server: the read engine is in
+    autocommit), cost about as much CPU as a one-row read's statement; a connection kept
+    costs a list's pop and append, and a poll of its socket (the pool's own check, that
+    the server has not closed it: after a restart, each is found dead and replaced before
+    it is used). At most `most` are kept; one more given back goes back to the pool. The
+    pool is sized for them (Settings: `max_concurrent_requests` more connections).
+    """
+
+    def __init__(self, engine: Engine, most: int) -> None:
+        self._engine = engine
+        self._most = most
+        self._free: list[Connection] = []
+        self._giving_back = threading.Lock()
+
+    def run(self, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        connection = self._take()
+        try:
+            found = work(connection, *args, **kwargs)
+        except ProblemError:  # a refusal (a 404): its statements ran to the end
+            self._give_back(connection)
+            raise
+        except BaseException:
+            connection.close()
+            raise
+        self._give_back(connection)
+        return found
+
+    def close(self) -> None:
+        """At shutdown: every kept connection back to the pool."""
+        while self._free:
+            self._free.pop().close()
+
+    def _take(self) -> Connection:
+        while self._free:
+            try:
+                connection = self._free.pop()
+            except IndexError:  # another thread took the last one
+                break
+            if not idle_connection_is_dead(connection.connection.dbapi_connection):
+                return connection
+            connection.invalidate()
+            connection.close()
+        return self._engine.connect()
+
+    def _give_back(self, connection: Connection) -> None:
+        with self._giving_back:
+            if len(self._free) < self._most:
+                self._free.append(connection)
+                return
+        connection.close()
 
 
 # The connection an app keeps for its SQLite reads on the event loop, with the thread that

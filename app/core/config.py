@@ -248,11 +248,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _pool_serves_every_request_in_flight(self) -> Settings:
-        needed = self.worker_threads
+        # Each thread's, and PostgreSQL's read connections kept open (app.readmodels).
+        needed = self.worker_threads + self.max_concurrent_requests
         if self.database_pool_size + self.database_max_overflow < needed:
             raise ValueError(
                 f"database_pool_size + database_max_overflow must be at least {needed} "
-                f"(max_concurrent_requests + {BACKGROUND_THREADS} for periodic jobs)"
+                f"(max_concurrent_requests twice, + {BACKGROUND_THREADS} for periodic jobs)"
             )
         return self
 

@@ -62,7 +62,7 @@ def _refuse_a_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any
     sends its connections a FATAL message and closes them, so a socket that is readable
     (or already gone) is dead, and the pool replaces it before the request uses it. A
     readable socket of a live connection (a rare asynchronous notice) only costs a reconnect."""
-    if dbapi_connection.closed or _has_input(dbapi_connection.pgconn.socket):
+    if idle_connection_is_dead(dbapi_connection):
         raise exc.DisconnectionError("the server closed the connection while it was idle")
     if dbapi_connection.autocommit:  # as a read left it (below); a reconnect checks out too
         dbapi_connection.autocommit = False
@@ -73,6 +73,11 @@ def _autocommit_if_read_only(connection: Connection) -> None:
     isolation_level option set it and reset it at each checkout and return (52 µs against 18)."""
     if connection.get_execution_options().get(READ_ONLY_OPTION) is True:
         connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+
+
+def idle_connection_is_dead(dbapi_connection: Any) -> bool:
+    """A PostgreSQL connection, idle, that the server closed (`_refuse_a_closed_connection`)."""
+    return bool(dbapi_connection.closed or _has_input(dbapi_connection.pgconn.socket))
 
 
 def _has_input(fd: int) -> bool:

@@ -131,7 +131,8 @@ def test_admission_lets_no_more_than_the_limit_in_and_serves_everyone() -> None:
 
 
 def test_the_pool_must_cover_every_request_in_flight_and_the_jobs(database_url: str) -> None:
-    needed = 8 + BACKGROUND_THREADS
+    """A thread's connection for each request and job, and the read connections kept."""
+    needed = 8 + BACKGROUND_THREADS + 8
     make_settings(
         database_url, max_concurrent_requests=8, database_pool_size=needed, database_max_overflow=0
     )
