@@ -315,6 +315,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Starlette answers `/path/` with a 307 to an absolute URL built from the Host header
         # (an open redirect for whoever forges it); such a path is a 404 with a hint instead.
         redirect_slashes=False,
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
         swagger_ui_parameters={
             "persistAuthorization": True,
             "displayRequestDuration": True,

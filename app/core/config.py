@@ -200,6 +200,9 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    # FastAPI's own OpenTelemetry spans and metrics, for a process whose OpenTelemetry SDK
+    # is set up (as under `opentelemetry-instrument`); off, no request looks for one.
+    opentelemetry: bool = False
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
