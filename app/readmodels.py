@@ -45,8 +45,7 @@ async def read(
     engine = _engine_of(request)
     if engine.dialect.name == "sqlite":
         return _on_kept_connection(request, work, args, kwargs)
-    kept: KeptConnections = request.app.state.kept_read_connections
-    return await run_in_threadpool(kept.run, work, args, kwargs)
+    return await run_in_threadpool(_kept_of(request).run, work, args, kwargs)
 
 
 async def read_in_thread(
@@ -61,8 +60,12 @@ async def read_in_thread(
     engine = _engine_of(request)
     if engine.dialect.name == "sqlite":
         return await run_in_threadpool(_on_connection, engine, work, args, kwargs)
+    return await run_in_threadpool(_kept_of(request).run, work, args, kwargs)
+
+
+def _kept_of(request: Request) -> KeptConnections:
     kept: KeptConnections = request.app.state.kept_read_connections
-    return await run_in_threadpool(kept.run, work, args, kwargs)
+    return kept
 
 
 # Each app's read engine, with no transactions on SQLite (made once, on first use).
