@@ -125,20 +125,22 @@ class KeptConnections:
 
     def close(self) -> None:
         """At shutdown: every kept connection back to the pool."""
-        while self._free:
-            self._free.pop().close()
+        while (connection := self._pop()) is not None:
+            connection.close()
 
     def _take(self) -> Connection:
-        while self._free:
-            try:
-                connection = self._free.pop()
-            except IndexError:  # another thread took the last one
-                break
+        while (connection := self._pop()) is not None:
             if not idle_connection_is_dead(connection.connection.dbapi_connection):
                 return connection
             connection.invalidate()
             connection.close()
         return self._engine.connect()
+
+    def _pop(self) -> Connection | None:
+        try:
+            return self._free.pop()  # atomic: two threads never get the same one
+        except IndexError:
+            return None
 
     def _give_back(self, connection: Connection) -> None:
         with self._giving_back:

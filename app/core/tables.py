@@ -63,11 +63,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, _dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
-        return value.astimezone(UTC)  # type: ignore[no-any-return]
+        return None if value is None else value.replace(tzinfo=UTC)  # SQLite's naive UTC
 
 
 def created_at_field() -> Any:

@@ -201,12 +201,13 @@ def _utc_timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value + "+00:00")
 
 
-# On SQLite the page's timestamps and JSON (never NULL) are decoded by the two types above;
-# the values, and so the page's bytes, are those the columns' own types give.
-_SQLITE_TYPES = {"media_urls": _JSONText(), "created_at": _SQLiteTimestamp()}
-_SQLITE_TYPES["updated_at"] = _SQLITE_TYPES["created_at"]
+# On SQLite the page's timestamps are decoded by the type above (its files' URLs as in
+# `_LISTED`); the values, and so the page's bytes, are those the columns' own types give.
+_SQLITE_TIMESTAMPS = ("created_at", "updated_at")
 _SQLITE_LISTED = tuple(
-    sa.type_coerce(column, _SQLITE_TYPES[field]).label(field) if field in _SQLITE_TYPES else label
+    sa.type_coerce(column, _SQLiteTimestamp()).label(field)
+    if field in _SQLITE_TIMESTAMPS
+    else label
     for label, (field, column) in zip(_LISTED, _SHOWN, strict=True)
 )
 
@@ -354,7 +355,7 @@ def _challenge_and_works(
         works = rows if rows[0].id is not None else []  # a work's id; NULL: there are none
         return challenge, [dict(zip(names, row[skip:], strict=True)) for row in works]
     # SQLite: the challenge first, the works only if the viewer may read them (`_PAGES`:
-    # the statements with `_SQLITE_TYPES`).
+    # the statements with `_SQLITE_LISTED`).
     challenge = _readable(
         connection.execute(_ONE_CHALLENGE, {"challenge_id": challenge_id}).first(),
         challenge_id,

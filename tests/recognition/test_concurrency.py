@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.core.domain_events import CommentCreated
 from app.recognition import subscribers
 from tests.events.helpers import EVENTS, create_event, organizer_headers
 from tests.factories import make_member
@@ -58,18 +57,15 @@ def test_comments_racing_for_the_tenth_earn_the_ten_comments_badge_once(
     commenter = make_member(app)
     member_id = id_of(commenter)
 
-    def comment(comment_id: int) -> CommentCreated:
-        return comment_created(member_id, comment_id)
-
     for comment_id in range(1, 8):
-        publish_to_recognition(app, comment(comment_id))
+        publish_to_recognition(app, comment_created(member_id, comment_id))
     racers = 6  # the 8th to the 13th comments, one of them the tenth
     ready = Barrier(racers)
 
     def race(comment_id: int) -> None:
         with Session(app.state.engine) as racing:
             ready.wait()
-            subscribers.comment_created(racing, comment(comment_id))
+            subscribers.comment_created(racing, comment_created(member_id, comment_id))
             # Holding the member's lock a while: every other racer's statement has begun
             # (its snapshot taken) before this one commits, and must still count it.
             time.sleep(0.1)
