@@ -84,6 +84,7 @@ def _run_sync_inline() -> None:
     import starlette.concurrency
 
     import app.core.db
+    from app.readmodels import KeptConnections
 
     async def run_sync(function: Callable[..., Any], *args: Any, **_: Any) -> Any:
         return function(*args)
@@ -91,7 +92,13 @@ def _run_sync_inline() -> None:
     async def run_in_threadpool(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
 
+    async def run_read(
+        kept: KeptConnections, work: Callable[..., Any], args: Any, kwargs: Any
+    ) -> Any:
+        return kept.run(work, args, kwargs)
+
     anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
+    KeptConnections.run_in_thread = run_read  # type: ignore[method-assign,assignment]
     for module in (
         starlette.concurrency,
         fastapi.concurrency,

@@ -1,10 +1,14 @@
 """PostgreSQL's read models run on connections kept open between reads
 (app.readmodels.KeptConnections): no checkout per read, a connection the server closed is
-replaced before it is used, and no more than `most` are kept."""
+replaced before it is used, and no more than `most` are kept; the reads run in threads of
+their own, with the request's context variables."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
@@ -97,6 +101,32 @@ def test_a_failed_read_gives_its_connection_back_to_the_pool(engine: Engine) -> 
         kept.run(fails, (), {})
     assert engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
     kept.close()
+
+
+_ASKED_BY: ContextVar[str] = ContextVar("asked_by", default="nobody")
+
+
+def _thread_and_asker(connection: Connection) -> tuple[str, str, int]:
+    return threading.current_thread().name, _ASKED_BY.get(), _backend(connection)
+
+
+def test_reads_run_in_their_own_threads_with_the_callers_context(engine: Engine) -> None:
+    kept = KeptConnections(read_only(engine), most=2)
+
+    async def read_as(asker: str) -> tuple[str, str, int]:
+        _ASKED_BY.set(asker)
+        return await kept.run_in_thread(_thread_and_asker, (), {})
+
+    try:
+        thread, asker, _ = asyncio.run(read_as("a request"))
+        assert thread.startswith("sanggar-read")
+        assert asker == "a request"
+        kept.close()  # threads and connections ended; reads after it get fresh ones
+        thread, asker, _ = asyncio.run(read_as("a later request"))
+        assert thread.startswith("sanggar-read")
+        assert asker == "a later request"
+    finally:
+        kept.close()
 
 
 def _wait_until_gone(engine: Engine, backend: int) -> None:

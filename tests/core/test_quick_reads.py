@@ -15,20 +15,28 @@ from sqlalchemy.engine import Engine
 
 from app.core.config import Settings
 from app.core.db import create_db_engine, read_only
+from app.readmodels import KeptConnections
 from tests.factories import TOKEN_LOOKUP, auth_headers, make_member
 
 
 @pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The functions sent to a worker thread while a test runs."""
+    """The functions sent to a worker thread while a test runs (anyio's, or the threads
+    of PostgreSQL's read models)."""
     sent: list[str] = []
     real = anyio.to_thread.run_sync
+    real_read = KeptConnections.run_in_thread
 
     async def counting(function: Any, *args: Any, **kwargs: Any) -> Any:
         sent.append(getattr(function, "__qualname__", repr(function)))
         return await real(function, *args, **kwargs)
 
+    async def counting_read(kept: KeptConnections, work: Any, *args: Any) -> Any:
+        sent.append(getattr(work, "__qualname__", repr(work)))
+        return await real_read(kept, work, *args)
+
     monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    monkeypatch.setattr(KeptConnections, "run_in_thread", counting_read)
     yield sent
 
 
