@@ -5,6 +5,8 @@ Errors come from three places, and each is declared where it arises, once:
   there is a body, 429 on every API path, 500 everywhere;
 - dependencies: a dependency marked `@declares(401, 403)` adds those to every route using it;
 - the route itself: `responses=problems(404, 409)` for what its service raises.
+So are the security schemes: a dependency that reads the credentials itself is marked
+`@accepts(scheme, …)`, and every route using it lists those schemes.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, routing
 from fastapi._compat import get_definitions, get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_fields_from_routes, get_openapi
 from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
 
@@ -60,6 +64,18 @@ def declares(*statuses: int) -> Callable[[F], F]:
 
     def mark(function: F) -> F:
         function.__problem_statuses__ = frozenset(statuses)  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+def accepts(*schemes: SecurityBase) -> Callable[[F], F]:
+    """Marks a dependency that reads the credentials of these schemes from the request
+    itself: as its dependencies, FastAPI would solve the schemes on every request, and they
+    only document how a token is sent (docs/ARCHITECTURE.md)."""
+
+    def mark(function: F) -> F:
+        function.__security_schemes__ = schemes  # type: ignore[attr-defined]
         return function
 
     return mark
@@ -198,6 +214,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if operation is not None:
                 _fix_operation(operation, _statuses_of(route))
                 _restore_operation_examples(operation, route.original_route.responses)
+                _add_security(schema, operation, route)
                 if "security" in operation and not _requires_credentials(route):
                     # Credentials are optional here (they only change what is shown):
                     # the empty requirement says anonymous calls are allowed too.
@@ -215,6 +232,20 @@ def _restore_operation_examples(
             if "example" in content:
                 answer = operation["responses"][str(status)]["content"][media_type]
                 answer["example"] = content["example"]
+
+
+def _add_security(schema: dict[str, Any], operation: dict[str, Any], route: Any) -> None:
+    """The schemes of an `@accepts` dependency, as FastAPI lists a scheme dependency's."""
+    marked = (getattr(d.call, "__security_schemes__", None) for d in _walk(route.dependant))
+    schemes = next((found for found in marked if found), ())
+    if not schemes:
+        return
+    components = schema["components"].setdefault("securitySchemes", {})
+    for scheme in schemes:
+        components[scheme.scheme_name] = jsonable_encoder(
+            scheme.model, by_alias=True, exclude_none=True
+        )
+    operation["security"] = [{scheme.scheme_name: []} for scheme in schemes]
 
 
 def _requires_credentials(route: Any) -> bool:

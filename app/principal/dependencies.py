@@ -17,7 +17,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from fastapi.security import HTTPBearer, OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -26,7 +27,7 @@ from app.core.config import Settings
 from app.core.db import SAFE_METHODS, SessionDep, sqlite_reads_only
 from app.core.errors import Unauthorized
 from app.core.idempotency import Creation, creation_dependency
-from app.core.openapi import declares
+from app.core.openapi import accepts, declares
 from app.core.security import access_token_expired
 from app.i18n import N_, message
 from app.models import Member, Role, has_role
@@ -66,12 +67,8 @@ class Principal:
 
 
 @declares(401)
-async def optional_principal(
-    request: Request,
-    session: SessionDep,
-    token: Annotated[str | None, Depends(oauth2_password)],
-    _pat: Annotated[HTTPAuthorizationCredentials | None, Depends(personal_access_token)],
-) -> Principal | None:
+@accepts(oauth2_password, personal_access_token)
+async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
     """The caller, or None when no credentials are sent. Bad credentials are a 401.
 
     A token seen in the last seconds is answered from the process's memory, on the event
@@ -79,7 +76,7 @@ async def optional_principal(
     indexed read: app.core.db) and outside a write's transaction, elsewhere in a worker
     thread. A personal access token's use is noted, not written (app.principal.usage).
     (The settings from the app, as `optional_reader` takes them.)"""
-    if token is None:
+    if (token := _bearer_token(request)) is None:
         return None
     settings: Settings = request.app.state.settings
     found = await _identify(request, session, settings, token)
@@ -89,21 +86,25 @@ async def optional_principal(
 
 
 @declares(401)
-async def optional_reader(
-    request: Request,
-    token: Annotated[str | None, Depends(oauth2_password)],
-    _pat: Annotated[HTTPAuthorizationCredentials | None, Depends(personal_access_token)],
-) -> Member | None:
+@accepts(oauth2_password, personal_access_token)
+async def optional_reader(request: Request) -> Member | None:
     """`optional_principal`'s member for a read model (app.readmodels), which reads with no
     Session and only looks at the member's columns: the remembered member itself, never
     changed (requests share it), and an unknown token looked up on a connection of its own.
     (The settings from the app, not a dependency: one fewer for FastAPI to solve on every
     hot read.)"""
-    if token is None:
+    if (token := _bearer_token(request)) is None:
         return None
     settings: Settings = request.app.state.settings
     found = await _identify(request, None, settings, token)
     return _checked(request, settings, found, found.member).member
+
+
+def _bearer_token(request: Request) -> str | None:
+    """The `Authorization: Bearer …` token, read as `oauth2_password` reads it (a personal
+    access token is sent the same way); None without one."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    return token if scheme.lower() == "bearer" else None
 
 
 async def _identify(
