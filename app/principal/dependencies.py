@@ -18,7 +18,6 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPBearer, OAuth2PasswordBearer
-from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -76,7 +75,7 @@ async def optional_principal(request: Request, session: SessionDep) -> Principal
     indexed read: app.core.db) and outside a write's transaction, elsewhere in a worker
     thread. A personal access token's use is noted, not written (app.principal.usage).
     (The settings from the app, as `optional_reader` takes them.)"""
-    if (token := _bearer_token(request)) is None:
+    if (token := await oauth2_password(request)) is None:  # a token of either scheme
         return None
     settings: Settings = request.app.state.settings
     found = await _identify(request, session, settings, token)
@@ -93,18 +92,11 @@ async def optional_reader(request: Request) -> Member | None:
     changed (requests share it), and an unknown token looked up on a connection of its own.
     (The settings from the app, not a dependency: one fewer for FastAPI to solve on every
     hot read.)"""
-    if (token := _bearer_token(request)) is None:
+    if (token := await oauth2_password(request)) is None:  # a token of either scheme
         return None
     settings: Settings = request.app.state.settings
     found = await _identify(request, None, settings, token)
     return _checked(request, settings, found, found.member).member
-
-
-def _bearer_token(request: Request) -> str | None:
-    """The `Authorization: Bearer …` token, read as `oauth2_password` reads it (a personal
-    access token is sent the same way); None without one."""
-    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-    return token if scheme.lower() == "bearer" else None
 
 
 async def _identify(

@@ -1,6 +1,7 @@
-"""The principal dependencies read the `Authorization` header themselves, as FastAPI's
-OAuth2 password scheme reads it (app.principal.dependencies); the schemes only document
-how a token is sent, on every operation that takes credentials (app.core.openapi.accepts)."""
+"""The principal dependencies call FastAPI's OAuth2 password scheme themselves to read the
+`Authorization` header (app.principal.dependencies) instead of having the schemes solved as
+dependencies; the schemes are documented on every operation that takes credentials
+(app.core.openapi.accepts)."""
 
 from __future__ import annotations
 
