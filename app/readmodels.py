@@ -14,7 +14,8 @@ twentieth of a one-row GET): a read model reads a row, or a page, and then what 
 or page needs, so a change between the two is one the next read shows. The connections
 are kept for the next reads rather than checked out of the pool and back in: on the event
 loop, SQLite's one (`_on_kept_connection`); PostgreSQL's, one per read at a time, in
-`KeptConnections`.
+`KeptConnections`. Their statements are `ReadStatement`s: compiled once, run on the
+driver's cursor.
 """
 
 from __future__ import annotations
@@ -22,14 +23,18 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from weakref import WeakKeyDictionary
 
+import sqlalchemy as sa
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine.result import result_tuple
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.core.db import READ_ONLY_OPTION, STATEMENTS, idle_connection_is_dead
 from app.core.errors import ProblemError
@@ -199,3 +204,159 @@ def _on_kept_connection(
         setattr(state, _KEPT, None)
         connection.close()
         raise
+
+
+# --- the statements ----------------------------------------------------------------------
+
+Row = sa.Row[*tuple[Any, ...]]
+Values = Mapping[str, Any]
+
+
+class ReadStatement:
+    """A read model's SELECT, compiled once for each database and run on the driver's cursor:
+    its rows are SQLAlchemy `Row`s, as `Connection.execute` gives them.
+
+    SQLAlchemy's execute of a statement built once still makes its cache key, an execution
+    context, a transaction (none reaches the server: see `_engine_of`) and a result with its
+    metadata, every time: as much CPU as psycopg's own round trip for a one-row read
+    (docs/ARCHITECTURE.md). Here what can be done once is: the SQL, the parameters'
+    and the columns' conversions (each type's own, as SQLAlchemy would apply them), the
+    row's keys. What stays SQLAlchemy's: the listeners of `before_cursor_execute` and
+    `after_cursor_execute` are told of each statement, with no execution context (the
+    tests count statements with them), and a driver's error is raised as SQLAlchemy raises
+    it (app.core.errors turns a lost connection into a 503), the connection invalidated
+    when it was lost.
+    """
+
+    def __init__(self, statement: sa.Select[Any] | sa.CompoundSelect[Any]) -> None:
+        self.statement = statement
+        self.keys: tuple[str, ...] = tuple(statement.selected_columns.keys())
+        self._row = result_tuple(self.keys)
+        self._compiled: dict[str, _Compiled] = {}  # by dialect name
+
+    def rows(self, connection: Connection, values: Values | None = None) -> list[Row]:
+        compiled = self._compiled.get(connection.dialect.name)
+        if compiled is None:
+            compiled = self._compiled[connection.dialect.name] = _compile(
+                self.statement, connection.dialect
+            )
+        sql, parameters = compiled.bound(values or {})
+        describe = compiled.converters is None  # the first run: the columns' types known then
+        fetched, driver_types = _run(connection, sql, parameters, describe=describe)
+        if compiled.converters is None:
+            compiled.converters = _converters(self.statement, connection.dialect, driver_types)
+        convert, make = compiled.converters, self._row
+        if not convert:
+            return [make(row) for row in fetched]
+        return [make(_converted(row, convert)) for row in fetched]
+
+    def first(self, connection: Connection, values: Values | None = None) -> Row | None:
+        found = self.rows(connection, values)
+        return found[0] if found else None
+
+    def scalar(self, connection: Connection, values: Values | None = None) -> Any:
+        found = self.first(connection, values)
+        return None if found is None else found[0]
+
+
+# A conversion of a value, and of a column's (its index, and its type's result processor).
+_Convert = Callable[[Any], Any]
+_Converter = tuple[int, _Convert]
+
+
+@dataclass(slots=True)
+class _Compiled:
+    compiled: SQLCompiler
+    binders: dict[str, _Convert]  # the parameters' conversions, by name
+    lists: frozenset[str]  # the parameters that are an IN's list (each item converted)
+    defaults: dict[str, Any]  # the values in the statement itself (a LIMIT's, an OFFSET's)
+    # The statement's text and parameters are made anew for each list of an IN.
+    expands: bool
+    converters: list[_Converter] | None = None
+
+    def bound(self, values: Values) -> tuple[str, Sequence[Any] | Values]:
+        """The SQL and the driver's parameters (by position on SQLite, by name elsewhere)."""
+        given: dict[str, Any] = {**self.defaults, **values}
+        for name, bind in self.binders.items():
+            value = given[name]
+            given[name] = [bind(v) for v in value] if name in self.lists else bind(value)
+        compiled = self.compiled
+        if not self.expands:
+            return compiled.string, _by_position(given, compiled.positiontup)
+        expanded = compiled.construct_expanded_state(given)
+        return expanded.statement, _by_position(expanded.parameters, expanded.positiontup)
+
+
+def _by_position(values: Values, order: Sequence[str] | None) -> Sequence[Any] | Values:
+    """The values in the order of the SQL's `?` (SQLite's paramstyle); by name (psycopg's)."""
+    return values if order is None else [values[name] for name in order]
+
+
+def _compile(statement: sa.Select[Any] | sa.CompoundSelect[Any], dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    binders: dict[str, _Convert] = {
+        name: binder
+        for name, bind in compiled.binds.items()
+        if (binder := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    }
+    lists = frozenset(bind.key for bind in compiled.binds.values() if bind.expanding)
+    expands = bool(compiled.post_compile_params or compiled.literal_execute_params)
+    defaults = {name: value for name, value in compiled.params.items() if value is not None}
+    return _Compiled(compiled, binders, lists, defaults, expands)
+
+
+def _converters(
+    statement: sa.Select[Any] | sa.CompoundSelect[Any],
+    dialect: Dialect,
+    driver_types: Sequence[Any] | None,
+) -> list[_Converter]:
+    """Each column's conversion, as SQLAlchemy finds it: its type's for this database,
+    given the driver's type of the column (PostgreSQL's numeric types differ by it)."""
+    found: list[_Converter] = []
+    for index, column in enumerate(statement.selected_columns):
+        driver_type = driver_types[index] if driver_types is not None else None
+        convert = column.type.dialect_impl(dialect).result_processor(dialect, driver_type)
+        if convert is not None:
+            found.append((index, convert))
+    return found
+
+
+def _converted(row: Sequence[Any], converters: list[_Converter]) -> list[Any]:
+    values = list(row)
+    for index, convert in converters:
+        values[index] = convert(values[index])
+    return values
+
+
+def _run(
+    connection: Connection,
+    sql: str,
+    parameters: Sequence[Any] | Values,
+    *,
+    describe: bool,
+) -> tuple[list[Any], Sequence[Any] | None]:
+    """The rows (and, if asked, the driver's type of each column); the listeners told."""
+    proxied = connection.connection
+    dispatch = connection.dispatch
+    cursor = proxied.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
+        cursor.execute(sql, parameters)
+        dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, False)
+        rows = cursor.fetchall()
+        return rows, ([column[1] for column in cursor.description] if describe else None)
+    except connection.dialect.loaded_dbapi.Error as error:
+        lost = connection.dialect.is_disconnect(error, proxied, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(
+            sql,
+            parameters,
+            error,
+            connection.dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=connection.dialect,
+        ) from error
+    finally:
+        cursor.close()

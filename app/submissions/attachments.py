@@ -15,11 +15,12 @@ from app.media import attachments
 from app.media.presenters import media_out
 from app.media.schemas import MediaOut
 from app.models import Media, Submission, SubmissionMedia
+from app.readmodels import ReadStatement
 
 # Built once, in Core (rows, no entities): it runs for every work and page of works shown.
 _FILES = cast(sa.Table, Media.__table__)  # type: ignore[attr-defined]
 _ATTACHED = cast(sa.Table, SubmissionMedia.__table__)  # type: ignore[attr-defined]
-_MEDIA_OF_WORKS = (
+_MEDIA_OF_WORKS = ReadStatement(
     sa.select(_ATTACHED.c.submission_id.label("work_id"), *_FILES.c)
     .join(_FILES, _FILES.c.id == _ATTACHED.c.media_id)
     .where(
@@ -47,7 +48,7 @@ def files_of(connection: Connection, submission_ids: Sequence[int]) -> dict[int,
     shown: dict[int, list[MediaOut]] = defaultdict(list)
     if not submission_ids:
         return shown
-    rows = connection.execute(_MEDIA_OF_WORKS, {"submission_ids": sorted(set(submission_ids))})
+    rows = _MEDIA_OF_WORKS.rows(connection, {"submission_ids": sorted(set(submission_ids))})
     for row in rows:
         shown[row.work_id].append(media_out(row))
     return shown

@@ -29,6 +29,7 @@ from app.i18n import N_
 from app.media.schemas import MediaOut
 from app.models import Challenge, Member, Submission, is_organizer
 from app.problems.details import does_not_exist
+from app.readmodels import ReadStatement
 from app.submissions.attachments import HAS_FILES, files_of
 from app.submissions.exceptions import SubmissionNotFound, WorksHiddenUntilClosed
 from app.submissions.schemas import SubmissionAuthor, SubmissionPage, SubmissionPublic
@@ -107,7 +108,7 @@ _LISTED = tuple(
     for field, column in _SHOWN
 )
 
-_ONE_WORK = (
+_ONE_WORK = ReadStatement(
     sa.select(*_LISTED, WORKS.c.hidden_at, HAS_FILES, *_AUTHOR, *_CHALLENGE)
     .select_from(_WITH_AUTHOR.join(_CHALLENGES, _CHALLENGES.c.id == WORKS.c.challenge_id))
     .where(WORKS.c.id == sa.bindparam("submission_id"))
@@ -115,7 +116,9 @@ _ONE_WORK = (
 AUTHORS = sa.select(_MEMBERS.c.id.label("member_id"), *_AUTHOR).where(
     _MEMBERS.c.id.in_(sa.bindparam("member_ids", expanding=True))
 )
-_ONE_CHALLENGE = sa.select(*_CHALLENGE).where(_CHALLENGES.c.id == sa.bindparam("challenge_id"))
+_ONE_CHALLENGE = ReadStatement(
+    sa.select(*_CHALLENGE).where(_CHALLENGES.c.id == sa.bindparam("challenge_id"))
+)
 
 
 # --- who sees what -------------------------------------------------------------------------
@@ -211,9 +214,12 @@ _SQLITE_LISTED = tuple(
     for label, (field, column) in zip(_LISTED, _SHOWN, strict=True)
 )
 
-_PAGES = _page_statements(_SQLITE_LISTED)
+_PAGES = {
+    key: ReadStatement(statement) for key, statement in _page_statements(_SQLITE_LISTED).items()
+}
 _JOINED_PAGES = {
-    key: _with_challenge(statement) for key, statement in _page_statements(_LISTED).items()
+    key: ReadStatement(_with_challenge(statement))
+    for key, statement in _page_statements(_LISTED).items()
 }
 _PAGE_KEYS = [asc(Submission.id)]
 
@@ -295,7 +301,7 @@ def judged_blind(challenge: judging.Judged, viewer: Member | None, phase: Challe
 def work(connection: Connection, *, submission_id: int, viewer: Member | None) -> SubmissionPublic:
     """`GET /submissions/{id}`: one work as the viewer sees it, or 404 (also for a work of
     a draft challenge, one the viewer may not see, or one hidden after a report)."""
-    row = connection.execute(_ONE_WORK, {"submission_id": submission_id}).first()
+    row = _ONE_WORK.first(connection, {"submission_id": submission_id})
     if row is None or not sees(row, viewer):
         raise does_not_exist(SubmissionNotFound, N_("Submission"), submission_id)
     try:
@@ -347,23 +353,23 @@ def _challenge_and_works(
         values["after"] = decode_cursor(params.cursor, _PAGE_KEYS)[0]
     key = _listed_for(viewer), params.cursor is not None
     if connection.dialect.name == "postgresql":
-        result = connection.execute(_JOINED_PAGES[key], values)
-        rows = result.all()
+        joined = _JOINED_PAGES[key]
+        rows = joined.rows(connection, values)
         challenge = _readable(rows[0] if rows else None, challenge_id, viewer)
         skip = len(_CHALLENGE)  # the challenge's columns, then the work's, in each row
-        names = list(result.keys())[skip:]
+        names = joined.keys[skip:]
         works = rows if rows[0].id is not None else []  # a work's id; NULL: there are none
         return challenge, [dict(zip(names, row[skip:], strict=True)) for row in works]
     # SQLite: the challenge first, the works only if the viewer may read them (`_PAGES`:
     # the statements with `_SQLITE_LISTED`).
     challenge = _readable(
-        connection.execute(_ONE_CHALLENGE, {"challenge_id": challenge_id}).first(),
-        challenge_id,
-        viewer,
+        _ONE_CHALLENGE.first(connection, {"challenge_id": challenge_id}), challenge_id, viewer
     )
-    result = connection.execute(_PAGES[key], values)
-    names = list(result.keys())
-    return challenge, [dict(zip(names, row, strict=True)) for row in result]
+    statement = _PAGES[key]
+    names = statement.keys
+    return challenge, [
+        dict(zip(names, row, strict=True)) for row in statement.rows(connection, values)
+    ]
 
 
 def _readable(challenge: Row | None, challenge_id: int, viewer: Member | None) -> Row:
