@@ -35,6 +35,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.engine.result import result_tuple
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import Session
 
 from app.core.db import READ_ONLY_OPTION, STATEMENTS, idle_connection_is_dead
 from app.core.errors import ProblemError
@@ -228,13 +229,17 @@ class ReadStatement:
     when it was lost.
     """
 
-    def __init__(self, statement: sa.Select[Any] | sa.CompoundSelect[Any]) -> None:
+    def __init__(self, statement: sa.Select[Any]) -> None:
         self.statement = statement
         self.keys: tuple[str, ...] = tuple(statement.selected_columns.keys())
         self._row = result_tuple(self.keys)
         self._compiled: dict[str, _Compiled] = {}  # by dialect name
 
-    def rows(self, connection: Connection, values: Values | None = None) -> list[Row]:
+    def rows(self, connection: Connection | Session, values: Values | None = None) -> list[Row]:
+        """Its rows on a read model's connection; on a Session (a handler showing what it
+        wrote) through the Session, which first writes what it holds."""
+        if isinstance(connection, Session):
+            return list(connection.execute(self.statement, values or {}).all())
         compiled = self._compiled.get(connection.dialect.name)
         if compiled is None:
             compiled = self._compiled[connection.dialect.name] = _compile(
@@ -250,11 +255,11 @@ class ReadStatement:
             return [make(row) for row in fetched]
         return [make(_converted(row, convert)) for row in fetched]
 
-    def first(self, connection: Connection, values: Values | None = None) -> Row | None:
+    def first(self, connection: Connection | Session, values: Values | None = None) -> Row | None:
         found = self.rows(connection, values)
         return found[0] if found else None
 
-    def scalar(self, connection: Connection, values: Values | None = None) -> Any:
+    def scalar(self, connection: Connection | Session, values: Values | None = None) -> Any:
         found = self.first(connection, values)
         return None if found is None else found[0]
 
@@ -292,7 +297,7 @@ def _by_position(values: Values, order: Sequence[str] | None) -> Sequence[Any] |
     return values if order is None else [values[name] for name in order]
 
 
-def _compile(statement: sa.Select[Any] | sa.CompoundSelect[Any], dialect: Dialect) -> _Compiled:
+def _compile(statement: sa.Select[Any], dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     binders: dict[str, _Convert] = {
@@ -307,7 +312,7 @@ def _compile(statement: sa.Select[Any] | sa.CompoundSelect[Any], dialect: Dialec
 
 
 def _converters(
-    statement: sa.Select[Any] | sa.CompoundSelect[Any],
+    statement: sa.Select[Any],
     dialect: Dialect,
     driver_types: Sequence[Any] | None,
 ) -> list[_Converter]:

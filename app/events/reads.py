@@ -22,6 +22,7 @@ from app.i18n import N_
 from app.media.presenters import media_by_id
 from app.models import Event, EventRsvp, EventStatus, Member, RsvpStatus, is_organizer
 from app.problems.details import does_not_exist
+from app.readmodels import ReadStatement
 
 Row = sa.Row[*tuple[Any, ...]]
 
@@ -43,7 +44,7 @@ _SHOWN = (
     )
     .where(_EVENTS.c.status != sa.bindparam("hidden_status"))
 )
-_ONE = _SHOWN.where(_EVENTS.c.id == sa.bindparam("event_id"))
+_ONE = ReadStatement(_SHOWN.where(_EVENTS.c.id == sa.bindparam("event_id")))
 _PAGE_KEYS = [asc(Event.starts_at), asc(Event.id)]
 # What an organizer does not see hidden (a status no event has): drafts are theirs to see.
 _NOTHING = ""
@@ -73,7 +74,7 @@ def _shown(
 
 def event(connection: Connection, *, event_id: int, viewer: Member | None) -> EventPublic:
     """`GET /events/{id}`, or 404 (drafts exist only for organizers)."""
-    row = connection.execute(_ONE, {**_values(viewer), "event_id": event_id}).first()
+    row = _ONE.first(connection, {**_values(viewer), "event_id": event_id})
     if row is None:
         raise does_not_exist(EventNotFound, N_("Event"), event_id)
     return _shown(connection, [row], viewer=viewer)[0]

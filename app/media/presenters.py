@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.media.schemas import MediaOut, MediaVariant, MediaVariants
 from app.models import Media, MediaKind, MediaStatus
+from app.readmodels import ReadStatement
 
 VARIANT_NAMES = ("thumb", "medium", "large")
 
@@ -64,8 +65,10 @@ def media_out(media: Media | sa.Row[Any]) -> MediaOut:
 
 # Built once, in Core: covers are read for every page of events, projects and challenges.
 _MEDIA = cast(sa.Table, Media.__table__)  # type: ignore[attr-defined]
-_MEDIA_BY_ID = sa.select(*_MEDIA.c).where(
-    _MEDIA.c.id.in_(sa.bindparam("media_ids", expanding=True)), _MEDIA.c.deleted_at.is_(None)
+_MEDIA_BY_ID = ReadStatement(
+    sa.select(*_MEDIA.c).where(
+        _MEDIA.c.id.in_(sa.bindparam("media_ids", expanding=True)), _MEDIA.c.deleted_at.is_(None)
+    )
 )
 
 
@@ -74,5 +77,5 @@ def media_by_id(session: Session | Connection, media_ids: Iterable[int]) -> dict
     wanted = sorted(set(media_ids))
     if not wanted:
         return {}
-    rows = session.execute(_MEDIA_BY_ID, {"media_ids": wanted})
+    rows = _MEDIA_BY_ID.rows(session, {"media_ids": wanted})
     return {row.id: media_out(row) for row in rows}

@@ -24,6 +24,7 @@ from app.members.schemas import MemberFilters, MemberPublic
 from app.mentoring import profiles as mentor_profiles
 from app.models import Member, MemberTag, MentorProfile, is_organizer
 from app.problems.details import does_not_exist
+from app.readmodels import ReadStatement
 
 Row = sa.Row[*tuple[Any, ...]]
 
@@ -55,12 +56,14 @@ _PROFILE = sa.select(
     )
 )
 # One profile, with whether its tags and mentor profile need reading at all (most have none).
-_ONE = _PROFILE.add_columns(
-    sa.exists().where(_TAGS.c.member_id == _MEMBERS.c.id).label("has_tags"),
-    sa.exists()
-    .where(_MENTORS.c.member_id == _MEMBERS.c.id, _MENTORS.c.is_listed.is_(True))
-    .label("mentors"),
-).where(_MEMBERS.c.id == sa.bindparam("member_id"))
+_ONE = ReadStatement(
+    _PROFILE.add_columns(
+        sa.exists().where(_TAGS.c.member_id == _MEMBERS.c.id).label("has_tags"),
+        sa.exists()
+        .where(_MENTORS.c.member_id == _MEMBERS.c.id, _MENTORS.c.is_listed.is_(True))
+        .label("mentors"),
+    ).where(_MEMBERS.c.id == sa.bindparam("member_id"))
+)
 
 
 def _directory(*, admin: bool, organizer: bool, later: bool) -> sa.Select[Any]:
@@ -78,7 +81,9 @@ def _directory(*, admin: bool, organizer: bool, later: bool) -> sa.Select[Any]:
 
 # Built once, per kind of viewer (member, organizer, admin) and page (first or later).
 _DIRECTORY = {
-    (kind, later): _directory(admin=kind == "admin", organizer=kind != "member", later=later)
+    (kind, later): ReadStatement(
+        _directory(admin=kind == "admin", organizer=kind != "member", later=later)
+    )
     for kind in ("member", "organizer", "admin")
     for later in (False, True)
 }
@@ -98,7 +103,7 @@ def _profiles(
 
 def member(connection: Connection, *, member_id: int, viewer: Member | None) -> MemberPublic:
     """`GET /members/{id}` (deactivated members exist only for admins)."""
-    row = connection.execute(_ONE, {"member_id": member_id}).first()
+    row = _ONE.first(connection, {"member_id": member_id})
     if row is None or not (row.is_active or service.is_admin(viewer)):
         raise does_not_exist(MemberNotFound, N_("Member"), member_id)
     ids = [member_id] if row.has_tags or row.mentors else []
@@ -114,9 +119,10 @@ def directory(
         values["after"] = decode_cursor(params.cursor, service.DIRECTORY_KEYS)[0]
     statement = _DIRECTORY[_kind_of(viewer), params.cursor is not None]
     conditions = service.filter_conditions(filters)
-    if conditions:
-        statement = statement.where(*conditions)
-    rows = connection.execute(statement, values).all()
+    if conditions:  # a statement of its own, run by SQLAlchemy
+        rows = list(connection.execute(statement.statement.where(*conditions), values))
+    else:
+        rows = statement.rows(connection, values)
     next_cursor = encode_cursor([rows[params.limit - 1].id]) if len(rows) > params.limit else None
     rows = rows[: params.limit]
     return _profiles(connection, rows, [row.id for row in rows], viewer=viewer), next_cursor

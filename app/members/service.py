@@ -43,6 +43,7 @@ from app.models import (
 )
 from app.principal.changes import principals_changed
 from app.problems.details import does_not_exist
+from app.readmodels import ReadStatement
 
 
 def create_member(
@@ -126,7 +127,7 @@ def is_admin(viewer: Member | None) -> bool:
 
 
 # Plain rows, not ORM objects, and built once: this runs for every page of the directory.
-_TAGS_OF_MEMBERS = (
+_TAGS_OF_MEMBERS = ReadStatement(
     sa.select(MemberTag.member_id, MemberTag.kind, MemberTag.value)  # type: ignore[call-overload]
     .where(col(MemberTag.member_id).in_(sa.bindparam("member_ids", expanding=True)))
     .order_by(col(MemberTag.member_id), col(MemberTag.kind), col(MemberTag.position))
@@ -143,7 +144,7 @@ def load_tags(
     ids = list(member_ids)
     if not ids:
         return tags
-    rows = session.execute(_TAGS_OF_MEMBERS, {"member_ids": ids})
+    rows = _TAGS_OF_MEMBERS.rows(session, {"member_ids": ids})
     for member_id, kind, value in rows:
         tags[member_id][kind].append(value)
     return tags

@@ -18,9 +18,10 @@ from app.core.db import rows_affected
 from app.mentoring.exceptions import CapacityBelowActive
 from app.mentoring.schemas import MentoringProfile, MentoringProfileUpdate
 from app.models import MentorProfile, MentorTopic
+from app.readmodels import ReadStatement
 
 # Built once: it runs for every page of the member directory.
-_LISTED_PROFILES = (
+_LISTED_PROFILES = ReadStatement(
     sa.select(  # type: ignore[call-overload]
         MentorProfile.member_id,
         MentorProfile.is_open,
@@ -41,7 +42,7 @@ def load(session: Session | Connection, member_ids: Iterable[int]) -> dict[int, 
     ids = list(member_ids)
     if not ids:
         return {}
-    rows = session.execute(_LISTED_PROFILES, {"member_ids": ids})
+    rows = _LISTED_PROFILES.rows(session, {"member_ids": ids})
     profiles: dict[int, MentoringProfile] = {}
     for member_id, is_open, capacity, topic in rows:
         profile = profiles.setdefault(

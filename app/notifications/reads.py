@@ -21,11 +21,12 @@ from app.core.pagination import PageParams, desc, paginate_rows
 from app.models import Announcement, Member, Notification
 from app.notifications import service
 from app.notifications.schemas import NotificationPublic
+from app.readmodels import ReadStatement
 
 _NOTIFICATIONS = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
 _ANNOUNCEMENTS = cast(sa.Table, Announcement.__table__)  # type: ignore[attr-defined]
 
-_NEWEST_ANNOUNCEMENT = sa.select(sa.func.max(_ANNOUNCEMENTS.c.id))
+_NEWEST_ANNOUNCEMENT = ReadStatement(sa.select(sa.func.max(_ANNOUNCEMENTS.c.id)))
 _FEED = sa.select(
     *(
         _NOTIFICATIONS.c[name]
@@ -58,7 +59,7 @@ def feed(
     """A page of the member's notifications, newest first, in `locale`; or `Behind` when
     announcements must be copied into it first (unless it was just `caught_up`)."""
     if not caught_up:
-        newest = connection.execute(_NEWEST_ANNOUNCEMENT).scalar()
+        newest = _NEWEST_ANNOUNCEMENT.scalar(connection)
         if newest is not None and newest > member.announcements_seen_id:
             return Behind(newest)
     statement = _FEEDS[unread_only].params(member_id=member.id)

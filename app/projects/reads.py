@@ -32,20 +32,21 @@ from app.models import (
 from app.problems.details import does_not_exist
 from app.projects.exceptions import ProjectNotFound
 from app.projects.schemas import MyMembership, ProjectPublic
+from app.readmodels import ReadStatement
 
 _PROJECTS = cast(sa.Table, Project.__table__)  # type: ignore[attr-defined]
 _SKILLS = cast(sa.Table, ProjectSkill.__table__)  # type: ignore[attr-defined]
 _MEMBERSHIPS = cast(sa.Table, ProjectMember.__table__)  # type: ignore[attr-defined]
 
-_ONE = sa.select(_PROJECTS).where(_PROJECTS.c.id == sa.bindparam("project_id"))
+_ONE = ReadStatement(sa.select(_PROJECTS).where(_PROJECTS.c.id == sa.bindparam("project_id")))
 _PROJECT_IDS: sa.BindParameter[int] = sa.bindparam("project_ids", expanding=True)
-_SKILLS_OF = (
+_SKILLS_OF = ReadStatement(
     sa.select(_SKILLS.c.project_id, _SKILLS.c.value)
     .where(_SKILLS.c.project_id.in_(_PROJECT_IDS))
     .order_by(_SKILLS.c.project_id, _SKILLS.c.position)
 )
 # The active coordinators, and the viewer's own membership or request whatever it is.
-_COORDINATORS_AND_VIEWER = (
+_COORDINATORS_AND_VIEWER = ReadStatement(
     sa.select(
         _MEMBERSHIPS.c.project_id,
         _MEMBERSHIPS.c.member_id,
@@ -103,10 +104,10 @@ def present(
     skills: dict[int, list[str]] = defaultdict(list)
     coordinators: dict[int, list[int]] = defaultdict(list)
     mine: dict[int, MyMembership] = {}
-    for project_id, value in connection.execute(_SKILLS_OF, {"project_ids": ids}):
+    for project_id, value in _SKILLS_OF.rows(connection, {"project_ids": ids}):
         skills[project_id].append(value)
     values = {"project_ids": ids, "viewer_id": viewer.id}
-    for row in connection.execute(_COORDINATORS_AND_VIEWER, values):
+    for row in _COORDINATORS_AND_VIEWER.rows(connection, values):
         if row.member_id == viewer.id:
             mine[row.project_id] = MyMembership(role=row.role, status=row.status)
         if row.role == ProjectRole.COORDINATOR and row.status == MembershipStatus.ACTIVE:
@@ -134,7 +135,7 @@ def present(
 
 def project(connection: Connection, *, project_id: int, viewer: Member) -> ProjectPublic:
     """`GET /projects/{id}`, or 404: every member sees every project."""
-    row = connection.execute(_ONE, {"project_id": project_id}).first()
+    row = _ONE.first(connection, {"project_id": project_id})
     if row is None:
         raise does_not_exist(ProjectNotFound, N_("Project"), project_id)
     return present(connection, [row], viewer=viewer)[0]

@@ -35,6 +35,7 @@ from app.core.clock import utcnow
 from app.core.pagination import PageParams, asc, desc, paginate_rows
 from app.judging import service as scores
 from app.models import Challenge, Member, Submission
+from app.readmodels import ReadStatement
 from app.results.schemas import CriterionResult, ResultItem
 from app.submissions.attachments import HAS_FILES, files_of
 from app.submissions.reads import WORKS, author_of, shown
@@ -44,21 +45,23 @@ Row = sa.Row[*tuple[Any, ...]]
 _CHALLENGES = cast(sa.Table, Challenge.__table__)  # type: ignore[attr-defined]
 _MEMBERS = cast(sa.Table, Member.__table__)  # type: ignore[attr-defined]
 
-_CHALLENGE = sa.select(
-    *(
-        _CHALLENGES.c[name]
-        for name in (
-            "id",
-            "published",
-            "submissions_open_at",
-            "submissions_close_at",
-            "voting_close_at",
-            "judging",
-            "winners_count",
-            "ranked_at",
+_CHALLENGE = ReadStatement(
+    sa.select(
+        *(
+            _CHALLENGES.c[name]
+            for name in (
+                "id",
+                "published",
+                "submissions_open_at",
+                "submissions_close_at",
+                "voting_close_at",
+                "judging",
+                "winners_count",
+                "ranked_at",
+            )
         )
-    )
-).where(_CHALLENGES.c.id == sa.bindparam("challenge_id"))
+    ).where(_CHALLENGES.c.id == sa.bindparam("challenge_id"))
+)
 # The works that rank (none disqualified), with what their authors show.
 _ELIGIBLE = (
     sa.select(
@@ -77,8 +80,10 @@ _KEYS = {
     False: [desc(Submission.vote_count), asc(Submission.id)],
     True: [desc(Submission.ranking_score), asc(Submission.id)],
 }
-_TOP_VOTES = sa.select(sa.func.max(WORKS.c.vote_count)).where(
-    WORKS.c.challenge_id == sa.bindparam("challenge_id"), WORKS.c.disqualified.is_(False)
+_TOP_VOTES = ReadStatement(
+    sa.select(sa.func.max(WORKS.c.vote_count)).where(
+        WORKS.c.challenge_id == sa.bindparam("challenge_id"), WORKS.c.disqualified.is_(False)
+    )
 )
 
 
@@ -92,7 +97,7 @@ def results(
 ) -> tuple[list[ResultItem], str | None] | Unranked:
     """A page of a closed challenge's ranking (409 before it closes, 404 for a draft the
     viewer may not see): ties share a rank, disqualified works left out."""
-    found = connection.execute(_CHALLENGE, {"challenge_id": challenge_id}).first()
+    found = _CHALLENGE.first(connection, {"challenge_id": challenge_id})
     challenge = challenges.check_visible(found, challenge_id, viewer)
     challenges.require_closed(challenge, utcnow())
     setup = judging.setup_of(challenge)
@@ -148,7 +153,7 @@ _VOTES_ONLY: JuryParts = {
 def _parts(
     connection: Connection, challenge: Row, setup: judging.Setup, page: Sequence[Row]
 ) -> dict[int, JuryParts]:
-    top = connection.execute(_TOP_VOTES, {"challenge_id": challenge.id}).scalar() or 0
+    top = _TOP_VOTES.scalar(connection, {"challenge_id": challenge.id}) or 0
     sums = scores.breakdowns(connection, page)
     combined = setup.mode == JudgingMode.COMBINED
     found: dict[int, JuryParts] = {}
