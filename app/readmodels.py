@@ -219,14 +219,14 @@ class ReadStatement:
 
     SQLAlchemy's execute of a statement built once still makes its cache key, an execution
     context, a transaction (none reaches the server: see `_engine_of`) and a result with its
-    metadata, every time: as much CPU as psycopg's own round trip for a one-row read
-    (docs/ARCHITECTURE.md). Here what can be done once is: the SQL, the parameters'
-    and the columns' conversions (each type's own, as SQLAlchemy would apply them), the
-    row's keys. What stays SQLAlchemy's: the listeners of `before_cursor_execute` and
-    `after_cursor_execute` are told of each statement, with no execution context (the
-    tests count statements with them), and a driver's error is raised as SQLAlchemy raises
-    it (app.core.errors turns a lost connection into a 503), the connection invalidated
-    when it was lost.
+    metadata, every time: for a one-row read, close to the CPU of psycopg's own execute and
+    fetch (docs/ARCHITECTURE.md). Here what can be done once is done once: the SQL, the
+    parameters' and the columns' conversions (each type's own, as SQLAlchemy would apply
+    them), the rows' keys. What stays as with SQLAlchemy's execute: the listeners of
+    `before_cursor_execute` and `after_cursor_execute` are told of each statement, with no
+    execution context (the tests count statements with them), and a driver's error is
+    raised as SQLAlchemy raises it (app.core.errors turns a lost connection into a 503),
+    the connection invalidated when it was lost.
     """
 
     def __init__(self, statement: sa.Select[Any]) -> None:
