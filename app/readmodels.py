@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
@@ -342,9 +342,8 @@ def _run(
     describe: bool,
 ) -> tuple[list[Any], Sequence[Any] | None]:
     """The rows (and, if asked, the driver's type of each column); the listeners told."""
-    proxied = connection.connection
     dispatch = connection.dispatch
-    cursor = proxied.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
         cursor.execute(sql, parameters)
@@ -352,16 +351,25 @@ def _run(
         rows = cursor.fetchall()
         return rows, ([column[1] for column in cursor.description] if describe else None)
     except connection.dialect.loaded_dbapi.Error as error:
-        lost = connection.dialect.is_disconnect(error, proxied, cursor)
-        if lost:
-            connection.invalidate(error)
-        raise sa.exc.DBAPIError.instance(
-            sql,
-            parameters,
-            error,
-            connection.dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=connection.dialect,
-        ) from error
+        raise as_sqlalchemy_raises(connection, sql, parameters, error, cursor) from error
     finally:
         cursor.close()
+
+
+def as_sqlalchemy_raises(
+    connection: Connection, sql: str, parameters: Any, error: Exception, cursor: Any = None
+) -> sa.exc.StatementError:
+    """A driver's error, met running SQL on the driver's connection, as SQLAlchemy's execute
+    raises it: the `DBAPIError` of its kind, the connection invalidated when it was lost
+    (app.core.errors answers a lost connection with a 503)."""
+    lost = connection.dialect.is_disconnect(cast(Any, error), connection.connection, cursor)
+    if lost:
+        connection.invalidate(error)
+    return sa.exc.DBAPIError.instance(
+        sql,
+        parameters,
+        error,
+        connection.dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=connection.dialect,
+    )

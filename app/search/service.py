@@ -34,6 +34,7 @@ from app.core.pagination import InvalidCursor, PageParams, encode_cursor
 from app.core.tables import UTCDateTime
 from app.core.types import MAX_INT
 from app.models import Member, SearchType, is_organizer
+from app.readmodels import as_sqlalchemy_raises
 from app.search import text
 from app.search.ranking import SAMPLE, Ranking
 from app.search.schemas import SearchItem
@@ -433,13 +434,8 @@ def _rows(
             for _ in settings:  # their results come first
                 cursor.nextset()
             return cursor.fetchall()
-    except psycopg.Error as error:  # as SQLAlchemy's execute would raise it (app.core.errors)
-        lost = connection.dialect.is_disconnect(cast(Any, error), connection.connection, None)
-        if lost:
-            connection.invalidate(error)
-        raise sa.exc.DBAPIError.instance(
-            message, values, error, psycopg.Error, connection_invalidated=lost
-        ) from error
+    except psycopg.Error as error:
+        raise as_sqlalchemy_raises(connection, message, values, error) from error
 
 
 def _visible(where: _Filter) -> list[str]:
