@@ -246,11 +246,13 @@ class ReadStatement:
                 self.statement, connection.dialect
             )
         sql, parameters = compiled.bound(values or {})
-        describe = compiled.converters is None  # the first run: the columns' types known then
-        fetched, driver_types = _run(connection, sql, parameters, describe=describe)
-        if compiled.converters is None:
+        # The first run asks for the columns' types, which their conversions depend on.
+        fetched, driver_types = _run(
+            connection, sql, parameters, describe=compiled.converters is None
+        )
+        if driver_types is not None:
             compiled.converters = _converters(self.statement, connection.dialect, driver_types)
-        convert, make = compiled.converters, self._row
+        convert, make = compiled.converters or [], self._row
         if not convert:
             return [make(row) for row in fetched]
         return [make(_converted(row, convert)) for row in fetched]
@@ -314,14 +316,13 @@ def _compile(statement: sa.Select[Any], dialect: Dialect) -> _Compiled:
 def _converters(
     statement: sa.Select[Any],
     dialect: Dialect,
-    driver_types: Sequence[Any] | None,
+    driver_types: Sequence[Any],
 ) -> list[_Converter]:
     """Each column's conversion, as SQLAlchemy finds it: its type's for this database,
     given the driver's type of the column (PostgreSQL's numeric types differ by it)."""
     found: list[_Converter] = []
     for index, column in enumerate(statement.selected_columns):
-        driver_type = driver_types[index] if driver_types is not None else None
-        convert = column.type.dialect_impl(dialect).result_processor(dialect, driver_type)
+        convert = column.type.dialect_impl(dialect).result_processor(dialect, driver_types[index])
         if convert is not None:
             found.append((index, convert))
     return found
